@@ -1,0 +1,147 @@
+//! The one place where failures become S3 error responses.
+//!
+//! Every handler returns [`S3Error`]; storage errors convert into it through
+//! [`From<silo_storage::Error>`], so no handler invents its own error XML.
+
+use actix_web::http::StatusCode;
+
+/// An S3 error code together with the HTTP status AWS answers it with.
+macro_rules! s3_error_codes {
+    ($($name:ident => $status:expr),* $(,)?) => {
+        /// The S3 error codes silo answers, named exactly as AWS names them.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum S3ErrorCode { $($name),* }
+
+        impl S3ErrorCode {
+            /// The `<Code>` element of the error XML.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$name => stringify!($name)),* }
+            }
+
+            /// The HTTP status AWS sends with this code.
+            pub fn status(self) -> StatusCode {
+                match self { $(Self::$name => $status),* }
+            }
+        }
+    };
+}
+
+s3_error_codes! {
+    AccessDenied => StatusCode::FORBIDDEN,
+    AuthorizationHeaderMalformed => StatusCode::BAD_REQUEST,
+    AuthorizationQueryParametersError => StatusCode::BAD_REQUEST,
+    BadDigest => StatusCode::BAD_REQUEST,
+    BucketAlreadyExists => StatusCode::CONFLICT,
+    BucketAlreadyOwnedByYou => StatusCode::CONFLICT,
+    BucketNotEmpty => StatusCode::CONFLICT,
+    EntityTooLarge => StatusCode::BAD_REQUEST,
+    EntityTooSmall => StatusCode::BAD_REQUEST,
+    IncompleteBody => StatusCode::BAD_REQUEST,
+    InternalError => StatusCode::INTERNAL_SERVER_ERROR,
+    InvalidAccessKeyId => StatusCode::FORBIDDEN,
+    InvalidArgument => StatusCode::BAD_REQUEST,
+    InvalidBucketName => StatusCode::BAD_REQUEST,
+    InvalidDigest => StatusCode::BAD_REQUEST,
+    InvalidLocationConstraint => StatusCode::BAD_REQUEST,
+    InvalidPart => StatusCode::BAD_REQUEST,
+    InvalidPartOrder => StatusCode::BAD_REQUEST,
+    InvalidRange => StatusCode::RANGE_NOT_SATISFIABLE,
+    InvalidRequest => StatusCode::BAD_REQUEST,
+    InvalidStorageClass => StatusCode::BAD_REQUEST,
+    InvalidTag => StatusCode::BAD_REQUEST,
+    KeyTooLongError => StatusCode::BAD_REQUEST,
+    MalformedXML => StatusCode::BAD_REQUEST,
+    MetadataTooLarge => StatusCode::BAD_REQUEST,
+    MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+    MissingContentLength => StatusCode::LENGTH_REQUIRED,
+    MissingSecurityHeader => StatusCode::BAD_REQUEST,
+    NoSuchBucket => StatusCode::NOT_FOUND,
+    NoSuchKey => StatusCode::NOT_FOUND,
+    NoSuchTagSet => StatusCode::NOT_FOUND,
+    NoSuchUpload => StatusCode::NOT_FOUND,
+    NoSuchVersion => StatusCode::NOT_FOUND,
+    NotImplemented => StatusCode::NOT_IMPLEMENTED,
+    NotModified => StatusCode::NOT_MODIFIED,
+    PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+    RequestTimeTooSkewed => StatusCode::FORBIDDEN,
+    SignatureDoesNotMatch => StatusCode::FORBIDDEN,
+    XAmzContentSHA256Mismatch => StatusCode::BAD_REQUEST,
+}
+
+/// An S3 error response: code, human message and the extra elements some codes carry.
+#[derive(Debug, Clone)]
+pub struct S3Error {
+    pub code: S3ErrorCode,
+    pub message: String,
+    /// Additional child elements of `<Error>`, e.g. `StringToSign` or `BucketName`.
+    pub details: Vec<(&'static str, String)>,
+}
+
+/// Result of every handler and of request authentication.
+pub type S3Result<T> = Result<T, S3Error>;
+
+impl S3Error {
+    pub fn new(code: S3ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            details: Vec::new(),
+        }
+    }
+
+    /// Adds one child element to the error XML.
+    pub fn with(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.details.push((name, value.into()));
+        self
+    }
+
+    pub fn internal(err: impl std::fmt::Display) -> Self {
+        tracing::error!("internal error: {err}");
+        Self::new(
+            S3ErrorCode::InternalError,
+            "We encountered an internal error. Please try again.",
+        )
+    }
+
+    pub fn not_implemented(what: &str) -> Self {
+        Self::new(
+            S3ErrorCode::NotImplemented,
+            format!("{what} is not implemented by silo yet."),
+        )
+    }
+
+    pub fn invalid_argument(message: impl Into<String>) -> Self {
+        Self::new(S3ErrorCode::InvalidArgument, message)
+    }
+
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Self::new(S3ErrorCode::InvalidRequest, message)
+    }
+
+    pub fn malformed_xml() -> Self {
+        Self::new(
+            S3ErrorCode::MalformedXML,
+            "The XML you provided was not well-formed or did not validate against our published schema.",
+        )
+    }
+
+    pub fn access_denied() -> Self {
+        Self::new(S3ErrorCode::AccessDenied, "Access Denied")
+    }
+}
+
+/// Shorthand: `s3_error!(NoSuchKey, "The specified key does not exist.")`.
+#[macro_export]
+macro_rules! s3_error {
+    ($code:ident, $($msg:tt)+) => {
+        $crate::error::S3Error::new($crate::error::S3ErrorCode::$code, format!($($msg)+))
+    };
+}
+
+impl std::fmt::Display for S3Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+impl std::error::Error for S3Error {}

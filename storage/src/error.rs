@@ -1,0 +1,39 @@
+use std::io;
+
+/// Everything the storage engine can fail with, organised by meaning.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid bucket name: {0}")]
+    InvalidBucketName(&'static str),
+    #[error("object key is longer than 1024 bytes")]
+    KeyTooLong,
+    #[error("object key is empty")]
+    EmptyKey,
+    #[error("the specified bucket does not exist")]
+    NoSuchBucket,
+    #[error("the bucket is already owned by you")]
+    BucketAlreadyOwnedByYou,
+    #[error("the bucket is not empty")]
+    BucketNotEmpty,
+    #[error("the specified key does not exist")]
+    NoSuchKey,
+    #[error("the specified version does not exist")]
+    NoSuchVersion,
+    #[error("a write precondition did not hold")]
+    PreconditionFailed,
+    /// Stored data failed its integrity check: never served as data.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("I/O error: {0}")]
+    Io(#[from] io::Error),
+    #[error("metadata store error: {0}")]
+    Meta(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<rocksdb::Error> for Error {
+    fn from(e: rocksdb::Error) -> Self {
+        Error::Meta(e.into_string())
+    }
+}

@@ -1,0 +1,18 @@
+//! silo's storage engine: buckets, object versions and their data on local disk.
+//!
+//! The engine is synchronous and blocking (RocksDB, file I/O, fsync): callers in an
+//! async runtime run it on a blocking thread pool. It knows nothing of HTTP or XML;
+//! it speaks in S3's terms (buckets, keys, versions, storage classes) and returns
+//! one error type, [`Error`].
+//!
+//! Durability: when a mutating call returns `Ok`, its effect survives a crash
+//! (blob fsynced and renamed into place, metadata committed with a synced write).
+//! A crash at any point leaves the old state or the new one, never a mix.
+
+mod engine;
+mod error;
+pub mod types;
+
+pub use engine::{Engine, EngineConfig, ObjectReader, StagedBlob};
+pub use error::{Error, Result};
+pub use types::*;

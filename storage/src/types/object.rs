@@ -1,0 +1,109 @@
+use serde::{Deserialize, Serialize};
+use std::time::SystemTime;
+
+use super::Checksums;
+
+/// A key/value tag of a bucket or object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+/// Every storage class AWS names. silo keeps all data on the same disk; the class
+/// is stored and reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum StorageClass {
+    #[default]
+    Standard,
+    ReducedRedundancy,
+    StandardIa,
+    OnezoneIa,
+    IntelligentTiering,
+    Glacier,
+    DeepArchive,
+    Outposts,
+    GlacierIr,
+    Snow,
+    ExpressOnezone,
+}
+
+impl StorageClass {
+    const NAMES: [(StorageClass, &'static str); 11] = [
+        (Self::Standard, "STANDARD"),
+        (Self::ReducedRedundancy, "REDUCED_REDUNDANCY"),
+        (Self::StandardIa, "STANDARD_IA"),
+        (Self::OnezoneIa, "ONEZONE_IA"),
+        (Self::IntelligentTiering, "INTELLIGENT_TIERING"),
+        (Self::Glacier, "GLACIER"),
+        (Self::DeepArchive, "DEEP_ARCHIVE"),
+        (Self::Outposts, "OUTPOSTS"),
+        (Self::GlacierIr, "GLACIER_IR"),
+        (Self::Snow, "SNOW"),
+        (Self::ExpressOnezone, "EXPRESS_ONEZONE"),
+    ];
+
+    /// Parses an `x-amz-storage-class` value (exact, upper case as AWS requires).
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::NAMES.iter().find(|(_, n)| *n == s).map(|(c, _)| *c)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(c, _)| *c == self)
+            .map_or("STANDARD", |(_, n)| n)
+    }
+}
+
+/// The standard HTTP headers S3 stores with an object and returns on GET/HEAD.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContentHeaders {
+    pub content_type: Option<String>,
+    pub cache_control: Option<String>,
+    pub content_disposition: Option<String>,
+    pub content_encoding: Option<String>,
+    pub content_language: Option<String>,
+    pub expires: Option<String>,
+}
+
+/// One version of an object (or a delete marker), as listed and read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ObjectVersion {
+    pub key: String,
+    /// `None` is the `null` version (written while versioning was off or suspended).
+    pub version_id: Option<String>,
+    pub is_delete_marker: bool,
+    pub last_modified: SystemTime,
+    pub size: u64,
+    /// The ETag without quotes: hex MD5, or `hex-N` for multipart objects.
+    pub etag: String,
+    pub storage_class: StorageClass,
+    pub content: ContentHeaders,
+    /// `x-amz-meta-*` pairs, names lower-cased without the prefix, in the order given.
+    pub user_metadata: Vec<(String, String)>,
+    pub tags: Vec<Tag>,
+    pub checksums: Checksums,
+    /// Access key of the owner.
+    pub owner: String,
+}
+
+/// Everything a write stores besides the data itself.
+#[derive(Debug, Clone, Default)]
+pub struct PutOptions {
+    pub content: ContentHeaders,
+    pub user_metadata: Vec<(String, String)>,
+    pub tags: Vec<Tag>,
+    pub storage_class: StorageClass,
+    pub owner: String,
+    pub precondition: Option<WritePrecondition>,
+}
+
+/// A conditional write, checked atomically with the commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WritePrecondition {
+    /// `If-None-Match: *`: only if the key has no current object.
+    IfNoneMatchAny,
+    /// `If-Match: "etag"`: only if the current object has this ETag (without quotes).
+    IfMatch(String),
+}
