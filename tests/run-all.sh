@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Run every test of silo: formatting and lints, the Rust unit and end-to-end tests
+# (aws-sdk-s3), then the real-client suite in tests/clients (boto3, AWS CLI, rclone)
+# against the release binary.
+#
+#   bash tests/run-all.sh              # everything
+#   bash tests/run-all.sh -k rclone    # extra arguments go to pytest
+#
+# Works on a fresh Debian 12 machine that has the Rust toolchain, gcc and python3 with
+# pip: missing Debian packages are installed with apt-get (through sudo unless root), the
+# Python clients go into a virtualenv at ${SILO_VENV:-$HOME/.cache/silo-venv}, and cargo
+# builds into ${CARGO_TARGET_DIR:-$HOME/.cache/silo-target}. Exits non-zero if any step
+# fails; lints and the build stop the run at once, the two test suites both run.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO_ROOT"
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/silo-target}"
+VENV="${SILO_VENV:-$HOME/.cache/silo-venv}"
+PYTHON="${PYTHON:-python3}"
+PYTEST_TIMEOUT="${PYTEST_TIMEOUT:-300}"
+export PIP_NO_INPUT=1 PIP_DISABLE_PIP_VERSION_CHECK=1 DEBIAN_FRONTEND=noninteractive
+
+RUN_STARTED=$SECONDS
+section() {
+    printf '\n==== %s ==== (%ds elapsed)\n' "$*" "$((SECONDS - RUN_STARTED))"
+}
+die() {
+    printf '\nrun-all.sh: %s\n' "$*" >&2
+    exit 1
+}
+
+# --------------------------------------------------------------------------------------
+section "System packages"
+# libclang-dev + clang: bindgen for the RocksDB bindings; rclone: a client under test;
+# curl: handy for poking a running server.
+APT_PACKAGES=(libclang-dev clang rclone curl)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed"; then
+        missing+=("$pkg")
+    fi
+done
+if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
+    missing+=(python3-venv) # Debian splits venv/ensurepip out of python3
+fi
+if ((${#missing[@]})); then
+    command -v apt-get >/dev/null || die "missing packages (${missing[*]}) and no apt-get to install them"
+    SUDO=()
+    if [[ "$(id -u)" -ne 0 ]]; then
+        command -v sudo >/dev/null || die "missing packages (${missing[*]}): run as root or install sudo"
+        # No terminal (CI): fail instead of waiting for a password nobody can type.
+        if [[ -t 0 ]]; then SUDO=(sudo); else SUDO=(sudo -n); fi
+    fi
+    echo "installing: ${missing[*]}"
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+    echo "all present: ${APT_PACKAGES[*]}"
+fi
+
+# --------------------------------------------------------------------------------------
+section "Python clients (virtualenv $VENV)"
+if [[ -e "$VENV" ]] && ! "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
+    # A venv whose interpreter is gone (Python upgraded or removed): rebuild it, but only
+    # if it is one (never delete an arbitrary directory someone pointed SILO_VENV at).
+    [[ -f "$VENV/pyvenv.cfg" ]] || die "$VENV exists but is not a Python virtualenv"
+    echo "recreating broken virtualenv"
+    rm -rf "$VENV"
+fi
+if [[ ! -e "$VENV" ]]; then
+    mkdir -p "$(dirname "$VENV")"
+    "$PYTHON" -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install -q -r tests/clients/requirements.txt
+"$VENV/bin/python" -m pip list 2>/dev/null | grep -iE '^(boto3|botocore|awscli|pytest) ' || true
+export PATH="$VENV/bin:$PATH"
+rclone version 2>/dev/null | head -n 1 || die "rclone is not runnable"
+
+# --------------------------------------------------------------------------------------
+section "Rust toolchain"
+command -v cargo >/dev/null || die "cargo not found: install the Rust toolchain (rustup)"
+cargo --version
+cargo fmt --version >/dev/null 2>&1 || die "rustfmt missing: rustup component add rustfmt"
+cargo clippy --version >/dev/null 2>&1 || die "clippy missing: rustup component add clippy"
+echo "CARGO_TARGET_DIR=$CARGO_TARGET_DIR"
+
+section "cargo fmt --all -- --check"
+cargo fmt --all -- --check
+
+section "cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+section "cargo build --release -p silo-server"
+cargo build --release -p silo-server
+SILO_BIN="$CARGO_TARGET_DIR/release/silo"
+[[ -x "$SILO_BIN" ]] || die "the build did not produce $SILO_BIN"
+
+# --------------------------------------------------------------------------------------
+failed=()
+
+section "cargo test --workspace"
+if ! cargo test --workspace; then
+    failed+=("cargo test --workspace")
+fi
+
+section "pytest tests/clients (boto3, aws-cli, rclone against $SILO_BIN)"
+if ! SILO_BIN="$SILO_BIN" "$VENV/bin/python" -m pytest tests/clients -q --timeout="$PYTEST_TIMEOUT" "$@"; then
+    failed+=("pytest tests/clients")
+fi
+
+section "Summary"
+if ((${#failed[@]})); then
+    printf 'FAILED: %s\n' "${failed[@]}"
+    exit 1
+fi
+echo "all steps passed"
