@@ -147,7 +147,9 @@ class SiloServer:
             pytest.fail(f"SILO_BIN={self.binary} is not an executable file", pytrace=False)
         self.access_key = _random_access_key()
         self.secret_key = _random_secret_key()
-        env = dict(os.environ)
+        # The developer's own SILO_* settings (config file, data dir, ...) stay out; SILO_LOG
+        # (log filter) is kept so that a failing run can be made verbose.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SILO_") or k == "SILO_LOG"}
         env["SILO_ROOT_ACCESS_KEY"] = self.access_key
         env["SILO_ROOT_SECRET_KEY"] = self.secret_key
         env.setdefault("RUST_BACKTRACE", "1")

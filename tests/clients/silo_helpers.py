@@ -347,8 +347,20 @@ class RawS3:
     def now() -> str:
         return datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
-    def send(self, method: str, path: str, query=(), headers: dict | None = None, body: bytes = b"") -> RawResponse:
-        """Send a request exactly as given (no signing)."""
+    def send(
+        self,
+        method: str,
+        path: str,
+        query=(),
+        headers: dict | None = None,
+        body: bytes = b"",
+        http_chunked: bool = False,
+    ) -> RawResponse:
+        """Send a request exactly as given (no signing).
+
+        With http_chunked the body goes out with Transfer-Encoding: chunked (in 16 KiB
+        HTTP chunks) and no Content-Length, as SDKs do for bodies of unknown length.
+        """
         target = path + ("?" + encode_query(query) if query else "")
         conn = http.client.HTTPConnection(self.host, self.port, timeout=120)
         try:
@@ -356,13 +368,20 @@ class RawS3:
             headers = dict(headers or {})
             if not any(name.lower() == "host" for name in headers):
                 headers["Host"] = f"{self.host}:{self.port}"
-            if body or method in ("PUT", "POST"):
+            if http_chunked:
+                headers["Transfer-Encoding"] = "chunked"
+            elif body or method in ("PUT", "POST"):
                 if not any(name.lower() == "content-length" for name in headers):
                     headers["Content-Length"] = str(len(body))
             for name, value in headers.items():
                 conn.putheader(name, value)
             conn.endheaders()
-            if body:
+            if http_chunked:
+                for start in range(0, len(body), 16 * 1024):
+                    piece = body[start : start + 16 * 1024]
+                    conn.send(b"%x\r\n" % len(piece) + piece + b"\r\n")
+                conn.send(b"0\r\n\r\n")
+            elif body:
                 conn.send(body)
             response = conn.getresponse()
             data = response.read()
@@ -414,11 +433,15 @@ class RawS3:
         trailer_value: str | None = None,
         corrupt_chunk_signature: bool = False,
         extra_headers: dict | None = None,
+        http_chunked: bool = False,
     ) -> RawResponse:
         """PUT an object as an aws-chunked body.
 
         mode is the x-amz-content-sha256 value: STREAMING-AWS4-HMAC-SHA256-PAYLOAD,
         STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or STREAMING-UNSIGNED-PAYLOAD-TRAILER.
+        With http_chunked, the aws-chunked body is itself sent with Transfer-Encoding:
+        chunked and without Content-Length (x-amz-decoded-content-length still says the
+        object's size).
         """
         signed_chunks = mode.startswith("STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
         with_trailer = mode.endswith("-TRAILER")
@@ -438,7 +461,8 @@ class RawS3:
         # The encoded length does not depend on signature values, only on their shape.
         placeholder = SigningContext(self.now(), "s", b"k", "0" * 64) if signed_chunks else None
         content_length = len(aws_chunked_body(data, chunk_size, placeholder, trailers))
-        headers["Content-Length"] = str(content_length)
+        if not http_chunked:
+            headers["Content-Length"] = str(content_length)
         headers, signing = sign_v4(
             "PUT", path, (), headers, mode, self.access_key, self.secret_key, self.region, self.now()
         )
@@ -450,4 +474,4 @@ class RawS3:
             corrupt_chunk_signature=corrupt_chunk_signature,
         )
         assert len(body) == content_length
-        return self.send("PUT", path, (), headers, body)
+        return self.send("PUT", path, (), headers, body, http_chunked=http_chunked)

@@ -140,3 +140,14 @@ def test_streaming_upload_keeps_metadata_and_content_type(s3, raw, bucket):
     assert head["ContentType"] == "application/x-chunked"
     assert head["Metadata"] == {"origin": "aws-chunked"}
     assert head["ContentLength"] == len(data)
+
+
+@pytest.mark.parametrize("mode", [SIGNED, UNSIGNED_TRAILER])
+def test_streaming_upload_with_http_transfer_encoding_chunked(s3, raw, bucket, mode):
+    # SDKs stream bodies of unknown length as aws-chunked inside HTTP chunked encoding.
+    data = os.urandom(200 * KiB + 5)
+    put = raw.streaming_put(bucket, "k", data, mode, chunk_size=64 * KiB, http_chunked=True)
+    assert put.status == 200, put
+    got = s3.get_object(Bucket=bucket, Key="k")
+    assert got["Body"].read() == data
+    assert got["ETag"] == quoted_etag(data)
