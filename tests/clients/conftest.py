@@ -69,6 +69,28 @@ def pytest_configure(config):
         os.environ[name] = ",".join(filter(None, [existing, "127.0.0.1", "localhost"]))
 
 
+def pytest_report_header(config):
+    import botocore
+
+    versions = [f"boto3 {boto3.__version__}", f"botocore {botocore.__version__}"]
+    try:
+        from importlib.metadata import version
+
+        versions.append(f"awscli {version('awscli')}")
+    except Exception:  # noqa: BLE001 - only informative
+        versions.append("awscli not installed")
+    rclone = shutil.which("rclone")
+    if rclone:
+        try:
+            first = subprocess.run([rclone, "version"], capture_output=True, text=True, timeout=30).stdout
+            versions.append(first.splitlines()[0] if first else "rclone ?")
+        except (OSError, subprocess.SubprocessError):
+            versions.append("rclone not runnable")
+    else:
+        versions.append("rclone not installed")
+    return [f"silo under test: SILO_BIN={os.environ.get('SILO_BIN', '(unset)')}", "clients: " + ", ".join(versions)]
+
+
 def pytest_unconfigure(config):
     if _HERMETIC_DIR is not None:
         _HERMETIC_DIR.cleanup()
