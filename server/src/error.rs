@@ -145,3 +145,42 @@ impl std::fmt::Display for S3Error {
 }
 
 impl std::error::Error for S3Error {}
+
+impl From<silo_storage::Error> for S3Error {
+    fn from(err: silo_storage::Error) -> Self {
+        use silo_storage::Error as E;
+        match err {
+            E::InvalidBucketName(why) => Self::new(
+                S3ErrorCode::InvalidBucketName,
+                format!("The specified bucket is not valid: {why}"),
+            ),
+            E::KeyTooLong => Self::new(
+                S3ErrorCode::KeyTooLongError,
+                "Your key is too long",
+            ),
+            E::EmptyKey => Self::invalid_argument("The object key must not be empty."),
+            E::NoSuchBucket => Self::new(
+                S3ErrorCode::NoSuchBucket,
+                "The specified bucket does not exist",
+            ),
+            E::BucketAlreadyOwnedByYou => Self::new(
+                S3ErrorCode::BucketAlreadyOwnedByYou,
+                "Your previous request to create the named bucket succeeded and you already own it.",
+            ),
+            E::BucketNotEmpty => Self::new(
+                S3ErrorCode::BucketNotEmpty,
+                "The bucket you tried to delete is not empty",
+            ),
+            E::NoSuchKey => Self::new(S3ErrorCode::NoSuchKey, "The specified key does not exist."),
+            E::NoSuchVersion => Self::new(
+                S3ErrorCode::NoSuchVersion,
+                "The specified version does not exist.",
+            ),
+            E::PreconditionFailed => Self::new(
+                S3ErrorCode::PreconditionFailed,
+                "At least one of the pre-conditions you specified did not hold",
+            ),
+            other @ (E::Corrupt(_) | E::Io(_) | E::Meta(_)) => Self::internal(other),
+        }
+    }
+}

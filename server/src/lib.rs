@@ -1,4 +1,11 @@
 //! silo's S3 gateway: routing, SigV4 authentication, handlers and S3 XML.
 
+pub mod app;
 pub mod auth;
+mod body;
+pub mod config;
+mod credentials;
 pub mod error;
+mod handlers;
+pub mod routing;
+mod xml;

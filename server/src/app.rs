@@ -1,0 +1,184 @@
+//! The HTTP server: one catch-all service that identifies, authenticates,
+//! routes and dispatches every request, and renders every error the same way.
+
+use std::any::Any;
+use std::time::SystemTime;
+
+use actix_web::dev::Extensions;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use anyhow::Context;
+use rand::Rng;
+use silo_storage::{Engine, EngineConfig};
+
+use crate::auth::{self, BodyDecoder, RequestParts};
+use crate::body::RequestBody;
+use crate::config::Config;
+use crate::credentials::{self, Credentials, Origin};
+use crate::error::S3Error;
+use crate::handlers::{self, Ctx};
+use crate::routing::{Endpoint, Query, Target};
+use crate::xml::XmlWriter;
+
+/// What every request handler shares.
+pub struct AppState {
+    pub engine: Engine,
+    pub credentials: Credentials,
+    pub region: String,
+    pub domain: Option<String>,
+}
+
+/// Opens the engine and serves until SIGINT/SIGTERM; in-flight requests finish,
+/// then the engine (RocksDB) closes cleanly.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let (credentials, origin) = credentials::load_or_generate(
+        &config.data_dir,
+        config.root_access_key.clone(),
+        config.root_secret_key.clone(),
+    )?;
+    let data_dir = config.data_dir.clone();
+    let engine = tokio::task::spawn_blocking(move || Engine::open(EngineConfig::new(data_dir)))
+        .await?
+        .with_context(|| format!("opening data directory {}", config.data_dir.display()))?;
+    let state = web::Data::new(AppState {
+        engine,
+        credentials: credentials.clone(),
+        region: config.region.clone(),
+        domain: config.domain.clone(),
+    });
+    let server = HttpServer::new({
+        let state = state.clone();
+        move || {
+            App::new()
+                .app_data(state.clone())
+                .default_service(web::to(handle))
+        }
+    })
+    .on_connect(set_nodelay)
+    .bind(config.address)
+    .with_context(|| format!("binding {}", config.address))?;
+    let address = server
+        .addrs()
+        .first()
+        .copied()
+        .unwrap_or(config.address);
+    announce(&config, address, &credentials, origin);
+    server.run().await?;
+    tracing::info!("stopped; closing the store");
+    drop(state);
+    Ok(())
+}
+
+fn announce(config: &Config, address: std::net::SocketAddr, creds: &Credentials, origin: Origin) {
+    tracing::info!(
+        "silo listening on http://{address} (region {}, data in {})",
+        config.region,
+        config.data_dir.display()
+    );
+    if let Origin::Generated = origin {
+        println!(
+            "Generated root credentials (stored in {}/root-credentials.toml, shown once):\n  \
+             access key: {}\n  secret key: {}\nTry:\n  AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY='{}' \
+             aws --endpoint-url http://{address} --region {} s3 ls",
+            config.data_dir.display(),
+            creds.access_key,
+            creds.secret_key,
+            creds.access_key,
+            creds.secret_key,
+            config.region,
+        );
+    }
+}
+
+/// Small responses must not wait ~40 ms for delayed ACKs.
+fn set_nodelay(conn: &dyn Any, _: &mut Extensions) {
+    if let Some(sock) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+        let _ = sock.set_nodelay(true);
+    }
+}
+
+async fn handle(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
+    let request_id = new_request_id();
+    let mut response = match dispatch(&req, payload, state).await {
+        Ok(response) => response,
+        Err(err) => error_response(&req, &err, &request_id),
+    };
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("x-amz-request-id", request_id.clone()),
+        ("x-amz-id-2", host_id(&request_id)),
+        ("server", "silo".to_owned()),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    }
+    response
+}
+
+async fn dispatch(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, S3Error> {
+    let raw_path = req.uri().path();
+    let raw_query = req.uri().query().unwrap_or("");
+    let headers: Vec<(String, String)> = req
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    let parts = RequestParts {
+        method: req.method().as_str(),
+        raw_path,
+        raw_query,
+        headers: &headers,
+    };
+    let verified = auth::verify(&parts, SystemTime::now(), &state.region, &state.credentials)?;
+    let host = req.headers().get("host").and_then(|h| h.to_str().ok());
+    let target = Target::parse(host, raw_path, state.domain.as_deref())?;
+    let query = Query::parse(raw_query)?;
+    let endpoint = Endpoint::route(
+        req.method().as_str(),
+        &target,
+        &query,
+        req.headers().contains_key("x-amz-copy-source"),
+    )?;
+    let body = RequestBody::new(payload, BodyDecoder::new(&verified));
+    let ctx = Ctx {
+        state: state.into_inner(),
+        req: req.clone(),
+        bucket: target.bucket.unwrap_or_default(),
+        key: target.key.unwrap_or_default(),
+        query,
+        access_key: verified.access_key,
+    };
+    handlers::dispatch(endpoint, ctx, body).await
+}
+
+fn error_response(req: &HttpRequest, err: &S3Error, request_id: &str) -> HttpResponse {
+    let mut response = HttpResponse::build(err.code.status());
+    if req.method() == actix_web::http::Method::HEAD {
+        return response.finish();
+    }
+    let mut xml = XmlWriter::bare("Error");
+    xml.elem("Code", err.code.as_str()).elem("Message", &err.message);
+    for (name, value) in &err.details {
+        xml.elem(name, value);
+    }
+    xml.elem("Resource", req.uri().path())
+        .elem("RequestId", request_id)
+        .elem("HostId", host_id(request_id));
+    response
+        .content_type("application/xml")
+        .body(xml.finish("Error"))
+}
+
+fn new_request_id() -> String {
+    format!("{:016X}", rand::rng().random::<u64>())
+}
+
+fn host_id(request_id: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(format!("silo/{request_id}"))
+}

@@ -1,0 +1,135 @@
+//! Bucket operations: create, head, delete, list, location, versioning.
+
+use actix_web::HttpResponse;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use silo_storage::{BucketName, VersioningState};
+
+use super::{Ctx, MAX_XML_BODY, xml_response};
+use crate::body::RequestBody;
+use crate::error::{S3Error, S3Result};
+use crate::s3_error;
+use crate::xml::{self, XmlWriter};
+
+const MAX_BUCKETS_PAGE: usize = 10_000;
+
+pub async fn list_buckets(ctx: Ctx) -> S3Result<HttpResponse> {
+    let prefix = ctx.query.get("prefix").unwrap_or_default().to_owned();
+    let max = match ctx.query.get("max-buckets") {
+        None => MAX_BUCKETS_PAGE,
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_BUCKETS_PAGE).contains(n))
+            .ok_or_else(|| S3Error::invalid_argument("Argument max-buckets must be an integer between 1 and 10000"))?,
+    };
+    let after = match ctx.query.get("continuation-token") {
+        None => None,
+        Some(t) => Some(
+            URL_SAFE_NO_PAD
+                .decode(t)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| S3Error::invalid_argument("The continuation token provided is incorrect"))?,
+        ),
+    };
+    let buckets = ctx.engine(|e| e.list_buckets()).await?;
+    let mut selected = buckets
+        .iter()
+        .filter(|b| b.name.starts_with(&prefix))
+        .filter(|b| after.as_ref().is_none_or(|a| b.name.as_str() > a.as_str()));
+    let mut w = XmlWriter::new("ListAllMyBucketsResult");
+    w.open("Owner")
+        .elem("ID", &ctx.access_key)
+        .elem("DisplayName", &ctx.access_key)
+        .close("Owner")
+        .open("Buckets");
+    let mut last = None;
+    for b in selected.by_ref().take(max) {
+        w.open("Bucket")
+            .elem("Name", &b.name)
+            .elem("CreationDate", xml::timestamp(b.created))
+            .elem("BucketRegion", &b.region)
+            .close("Bucket");
+        last = Some(b.name.clone());
+    }
+    w.close("Buckets");
+    if let (Some(last), true) = (last, selected.next().is_some()) {
+        w.elem("ContinuationToken", URL_SAFE_NO_PAD.encode(last));
+    }
+    if ctx.query.has("prefix") {
+        w.elem("Prefix", &prefix);
+    }
+    Ok(xml_response(w.finish("ListAllMyBucketsResult")))
+}
+
+pub async fn create(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
+    let name = BucketName::parse(&ctx.bucket)?;
+    let body = body.read_all(MAX_XML_BODY).await?;
+    let config: xml::CreateBucketConfiguration = if body.iter().all(u8::is_ascii_whitespace) {
+        Default::default()
+    } else {
+        xml::parse(&body)?
+    };
+    let region = ctx.state.region.clone();
+    if let Some(constraint) = config.location_constraint.filter(|c| !c.is_empty()) {
+        if constraint != region {
+            return Err(s3_error!(
+                InvalidLocationConstraint,
+                "The specified location-constraint is not valid"
+            )
+            .with("LocationConstraint", constraint));
+        }
+    }
+    let owner = ctx.access_key.clone();
+    ctx.engine(move |e| e.create_bucket(&name, &owner, &region))
+        .await
+        .map_err(|err| err.with("BucketName", ctx.bucket.clone()))?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("location", format!("/{}", ctx.bucket)))
+        .finish())
+}
+
+pub async fn head(ctx: Ctx) -> S3Result<HttpResponse> {
+    let name = ctx.bucket.clone();
+    let bucket = ctx.engine(move |e| e.bucket(&name)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("x-amz-bucket-region", bucket.region))
+        .insert_header(("x-amz-access-point-alias", "false"))
+        .finish())
+}
+
+pub async fn delete(ctx: Ctx) -> S3Result<HttpResponse> {
+    let name = ctx.bucket.clone();
+    ctx.engine(move |e| e.delete_bucket(&name))
+        .await
+        .map_err(|err| err.with("BucketName", ctx.bucket.clone()))?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub async fn location(ctx: Ctx) -> S3Result<HttpResponse> {
+    let name = ctx.bucket.clone();
+    let bucket = ctx.engine(move |e| e.bucket(&name)).await?;
+    // AWS reports us-east-1 as an empty constraint.
+    let region = if bucket.region == "us-east-1" { "" } else { &bucket.region };
+    let mut w = XmlWriter::new("LocationConstraint");
+    w.text(region);
+    let doc = w.finish("LocationConstraint");
+    Ok(xml_response(doc))
+}
+
+pub async fn versioning(ctx: Ctx) -> S3Result<HttpResponse> {
+    let name = ctx.bucket.clone();
+    let bucket = ctx.engine(move |e| e.bucket(&name)).await?;
+    let mut w = XmlWriter::new("VersioningConfiguration");
+    match bucket.versioning {
+        VersioningState::Unversioned => {}
+        VersioningState::Enabled => {
+            w.elem("Status", "Enabled");
+        }
+        VersioningState::Suspended => {
+            w.elem("Status", "Suspended");
+        }
+    }
+    Ok(xml_response(w.finish("VersioningConfiguration")))
+}

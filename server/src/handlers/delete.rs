@@ -1,0 +1,65 @@
+//! DeleteObject and DeleteObjects.
+
+use actix_web::HttpResponse;
+
+use super::{Ctx, MAX_XML_BODY, xml_response};
+use crate::body::RequestBody;
+use crate::error::{S3Error, S3Result};
+use crate::xml::{self, XmlWriter};
+
+/// AWS's limit of keys per DeleteObjects request.
+const MAX_DELETE_KEYS: usize = 1000;
+
+/// 204 whether or not the key existed.
+pub async fn delete_object(ctx: Ctx) -> S3Result<HttpResponse> {
+    let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
+    let version_id = ctx.query.get("versionId").map(str::to_owned);
+    ctx.engine(move |e| e.delete_object(&bucket, &key, version_id.as_deref()))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub async fn delete_objects(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
+    let body = body.read_all(MAX_XML_BODY).await?;
+    let request: xml::Delete = xml::parse(&body)?;
+    if request.objects.is_empty() || request.objects.len() > MAX_DELETE_KEYS {
+        return Err(S3Error::malformed_xml());
+    }
+    let bucket = ctx.bucket.clone();
+    let objects = request.objects;
+    let results = ctx
+        .engine(move |e| {
+            e.bucket(&bucket)?;
+            Ok(objects
+                .into_iter()
+                .map(|o| {
+                    let outcome = e
+                        .delete_object(&bucket, &o.key, o.version_id.as_deref())
+                        .map_err(S3Error::from);
+                    (o, outcome)
+                })
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    let mut w = XmlWriter::new("DeleteResult");
+    for (object, outcome) in results {
+        match outcome {
+            Ok(()) if request.quiet => {}
+            Ok(()) => {
+                w.open("Deleted")
+                    .elem("Key", &object.key)
+                    .opt("VersionId", object.version_id.as_ref())
+                    .close("Deleted");
+            }
+            Err(err) => {
+                w.open("Error")
+                    .elem("Key", &object.key)
+                    .opt("VersionId", object.version_id.as_ref())
+                    .elem("Code", err.code.as_str())
+                    .elem("Message", &err.message)
+                    .close("Error");
+            }
+        }
+    }
+    Ok(xml_response(w.finish("DeleteResult")))
+}

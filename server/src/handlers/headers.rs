@@ -1,0 +1,295 @@
+//! Object headers in both directions: what a write stores, what a read returns.
+
+use actix_web::HttpResponseBuilder;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use silo_storage::{
+    ChecksumAlgorithm, Checksums, ContentHeaders, ObjectVersion, PutOptions, StagedBlob,
+    StorageClass, Tag, WritePrecondition,
+};
+
+use super::Ctx;
+use crate::body::Trailers;
+use crate::error::{S3Error, S3Result};
+use crate::s3_error;
+
+/// AWS's limit on the user-defined metadata of one object.
+const MAX_USER_METADATA: usize = 2 * 1024;
+/// Tags one object may carry.
+pub const MAX_OBJECT_TAGS: usize = 10;
+
+const CONTENT_HEADERS: [&str; 6] = [
+    "content-type",
+    "cache-control",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "expires",
+];
+
+/// The standard content headers of a request.
+pub fn content_headers(ctx: &Ctx) -> ContentHeaders {
+    let get = |name| ctx.header(name).map(str::to_owned);
+    ContentHeaders {
+        content_type: get("content-type"),
+        cache_control: get("cache-control"),
+        content_disposition: get("content-disposition"),
+        // `aws-chunked` is transfer framing, not the object's encoding.
+        content_encoding: ctx.header("content-encoding").and_then(|v| {
+            let rest: Vec<&str> = v
+                .split(',')
+                .map(str::trim)
+                .filter(|e| !e.eq_ignore_ascii_case("aws-chunked") && !e.is_empty())
+                .collect();
+            (!rest.is_empty()).then(|| rest.join(","))
+        }),
+        content_language: get("content-language"),
+        expires: get("expires"),
+    }
+}
+
+/// `x-amz-meta-*` headers, names without the prefix; over 2 KB is `MetadataTooLarge`.
+pub fn user_metadata(ctx: &Ctx) -> S3Result<Vec<(String, String)>> {
+    let mut meta = Vec::new();
+    let mut size = 0;
+    for (name, value) in ctx.req.headers() {
+        if let Some(key) = name.as_str().strip_prefix("x-amz-meta-") {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            size += key.len() + value.len();
+            meta.push((key.to_owned(), value));
+        }
+    }
+    if size > MAX_USER_METADATA {
+        return Err(s3_error!(
+            MetadataTooLarge,
+            "Your metadata headers exceed the maximum allowed metadata size."
+        ));
+    }
+    Ok(meta)
+}
+
+/// `x-amz-storage-class`; absent is STANDARD.
+pub fn storage_class(ctx: &Ctx) -> S3Result<StorageClass> {
+    match ctx.header("x-amz-storage-class") {
+        None => Ok(StorageClass::Standard),
+        Some(s) => StorageClass::parse(s).ok_or_else(|| {
+            s3_error!(
+                InvalidStorageClass,
+                "The storage class you specified is not valid"
+            )
+        }),
+    }
+}
+
+/// Everything PutObject stores besides the data.
+pub fn put_options(ctx: &Ctx) -> S3Result<PutOptions> {
+    let precondition = match (ctx.header("if-none-match"), ctx.header("if-match")) {
+        (Some(v), _) if v.trim() == "*" => Some(WritePrecondition::IfNoneMatchAny),
+        (Some(_), _) => {
+            return Err(s3_error!(
+                NotImplemented,
+                "If-None-Match on a write only supports '*'."
+            ));
+        }
+        (None, Some(etag)) => Some(WritePrecondition::IfMatch(
+            etag.trim().trim_matches('"').to_owned(),
+        )),
+        (None, None) => None,
+    };
+    let tags = match ctx.header("x-amz-tagging") {
+        Some(v) => parse_tagging_header(v)?,
+        None => Vec::new(),
+    };
+    Ok(PutOptions {
+        content: content_headers(ctx),
+        user_metadata: user_metadata(ctx)?,
+        tags,
+        storage_class: storage_class(ctx)?,
+        owner: ctx.access_key.clone(),
+        precondition,
+    })
+}
+
+/// `x-amz-tagging: a=1&b=2` (URL query encoding).
+pub fn parse_tagging_header(value: &str) -> S3Result<Vec<Tag>> {
+    let query = crate::routing::Query::parse(value)?;
+    let tags = query
+        .iter()
+        .map(|(k, v)| Tag {
+            key: k.to_owned(),
+            value: v.to_owned(),
+        })
+        .collect();
+    validate_tags(tags, MAX_OBJECT_TAGS)
+}
+
+/// AWS's tag rules: at most `max` tags, unique keys of 1–128 characters, values up
+/// to 256 characters, no `aws:` prefix.
+pub fn validate_tags(tags: Vec<Tag>, max: usize) -> S3Result<Vec<Tag>> {
+    let invalid = |msg: &str| s3_error!(InvalidTag, "{msg}");
+    if tags.len() > max {
+        return Err(invalid(&format!(
+            "Object tags cannot be greater than {max}"
+        )));
+    }
+    for (i, tag) in tags.iter().enumerate() {
+        let key_len = tag.key.chars().count();
+        if key_len == 0 || key_len > 128 {
+            return Err(invalid("The TagKey you have provided is invalid"));
+        }
+        if tag.value.chars().count() > 256 {
+            return Err(invalid("The TagValue you have provided is invalid"));
+        }
+        if tag.key.starts_with("aws:") {
+            return Err(invalid("Your TagKey cannot be prefixed with aws:"));
+        }
+        if tags[..i].iter().any(|t| t.key == tag.key) {
+            return Err(invalid("Cannot provide multiple Tags with the same key"));
+        }
+    }
+    Ok(tags)
+}
+
+/// The checksums a write must verify, from `x-amz-checksum-*` headers and the
+/// algorithms announced for trailers or by the SDK.
+pub struct ChecksumRequest {
+    /// Algorithms to compute while staging.
+    pub algorithms: Vec<ChecksumAlgorithm>,
+    /// Values the client sent in headers.
+    pub expected: Vec<(ChecksumAlgorithm, String)>,
+    /// `Content-MD5`, decoded.
+    pub content_md5: Option<[u8; 16]>,
+}
+
+impl ChecksumRequest {
+    pub fn from_request(ctx: &Ctx) -> S3Result<Self> {
+        let mut algorithms = Vec::new();
+        let mut expected = Vec::new();
+        for alg in ChecksumAlgorithm::ALL {
+            if let Some(v) = ctx.header(alg.header_name()) {
+                expected.push((alg, v.trim().to_owned()));
+                algorithms.push(alg);
+            }
+        }
+        let announced = ["x-amz-sdk-checksum-algorithm", "x-amz-checksum-algorithm"]
+            .into_iter()
+            .filter_map(|h| ctx.header(h))
+            .chain(
+                ctx.header("x-amz-trailer")
+                    .into_iter()
+                    .flat_map(|t| t.split(','))
+                    .filter_map(|t| t.trim().strip_prefix("x-amz-checksum-")),
+            );
+        for name in announced {
+            let alg = ChecksumAlgorithm::parse(name.trim()).ok_or_else(|| {
+                S3Error::invalid_argument(format!("Invalid checksum algorithm: {name}"))
+            })?;
+            if !algorithms.contains(&alg) {
+                algorithms.push(alg);
+            }
+        }
+        if algorithms.is_empty() {
+            // As AWS does, every object gets a full-object CRC64NVME.
+            algorithms.push(ChecksumAlgorithm::Crc64Nvme);
+        }
+        let content_md5 = match ctx.header("content-md5") {
+            None => None,
+            Some(v) => Some(
+                BASE64
+                    .decode(v.trim())
+                    .ok()
+                    .and_then(|d| <[u8; 16]>::try_from(d).ok())
+                    .ok_or_else(|| {
+                        s3_error!(InvalidDigest, "The Content-MD5 you specified was invalid.")
+                    })?,
+            ),
+        };
+        Ok(Self {
+            algorithms,
+            expected,
+            content_md5,
+        })
+    }
+
+    /// Checks what was received against what the client claimed.
+    pub fn verify(&self, staged: &StagedBlob, trailers: &Trailers) -> S3Result<()> {
+        if let Some(md5) = self.content_md5 {
+            if md5 != staged.md5 {
+                return Err(s3_error!(
+                    BadDigest,
+                    "The Content-MD5 you specified did not match what we received."
+                ));
+            }
+        }
+        let trailer_values = trailers.iter().filter_map(|(name, value)| {
+            let alg = ChecksumAlgorithm::ALL
+                .into_iter()
+                .find(|a| a.header_name() == name)?;
+            Some((alg, value.trim().to_owned()))
+        });
+        for (alg, claimed) in self.expected.iter().cloned().chain(trailer_values) {
+            if staged.checksums.get(alg) != Some(claimed.as_str()) {
+                return Err(s3_error!(
+                    BadDigest,
+                    "The {} you specified did not match the calculated checksum.",
+                    alg.as_str()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `"etag"`, as S3 quotes it.
+pub fn quoted(etag: &str) -> String {
+    format!("\"{etag}\"")
+}
+
+/// Headers of GET/HEAD (and 304): stored content headers, metadata, ETag, ...
+pub fn object_headers(resp: &mut HttpResponseBuilder, v: &ObjectVersion) {
+    resp.insert_header(("etag", quoted(&v.etag)))
+        .insert_header((
+            "last-modified",
+            httpdate::fmt_http_date(v.last_modified),
+        ))
+        .insert_header(("accept-ranges", "bytes"));
+    let c = &v.content;
+    let content = [
+        &c.content_type,
+        &c.cache_control,
+        &c.content_disposition,
+        &c.content_encoding,
+        &c.content_language,
+        &c.expires,
+    ];
+    for (name, value) in CONTENT_HEADERS.iter().zip(content) {
+        if let Some(value) = value {
+            resp.insert_header((*name, value.as_str()));
+        }
+    }
+    if c.content_type.is_none() {
+        resp.insert_header(("content-type", "binary/octet-stream"));
+    }
+    for (key, value) in &v.user_metadata {
+        resp.append_header((format!("x-amz-meta-{key}"), value.as_str()));
+    }
+    if v.storage_class != StorageClass::Standard {
+        resp.insert_header(("x-amz-storage-class", v.storage_class.as_str()));
+    }
+    if !v.tags.is_empty() {
+        resp.insert_header(("x-amz-tagging-count", v.tags.len().to_string()));
+    }
+    if let Some(id) = &v.version_id {
+        resp.insert_header(("x-amz-version-id", id.as_str()));
+    }
+}
+
+/// `x-amz-checksum-*` headers of the stored checksums.
+pub fn checksum_headers(resp: &mut HttpResponseBuilder, checksums: &Checksums) {
+    for (alg, value) in &checksums.values {
+        resp.insert_header((alg.header_name(), value.as_str()));
+    }
+    if !checksums.values.is_empty() {
+        resp.insert_header(("x-amz-checksum-type", "FULL_OBJECT"));
+    }
+}

@@ -1,0 +1,171 @@
+//! ListObjects (V1) and ListObjectsV2.
+
+use actix_web::HttpResponse;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use silo_storage::{ListEntry, ListPage, ListQuery, ObjectVersion};
+
+use super::headers::quoted;
+use super::{Ctx, xml_response};
+use crate::error::{S3Error, S3Result};
+use crate::xml::{self, XmlWriter};
+
+const DEFAULT_MAX_KEYS: usize = 1000;
+
+/// What `encoding-type=url` leaves as is; space becomes `+` as AWS writes it.
+const URL_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/')
+    .remove(b' ');
+
+/// Applies `encoding-type=url` to keys and prefixes in the response.
+struct Encoder {
+    url: bool,
+}
+
+impl Encoder {
+    fn from(ctx: &Ctx) -> S3Result<Self> {
+        match ctx.query.get("encoding-type") {
+            None => Ok(Self { url: false }),
+            Some("url") => Ok(Self { url: true }),
+            Some(_) => Err(S3Error::invalid_argument("Invalid Encoding Method specified in Request")),
+        }
+    }
+
+    fn encode(&self, s: &str) -> String {
+        if self.url {
+            utf8_percent_encode(s, URL_ENCODE).to_string().replace(' ', "+")
+        } else {
+            s.to_owned()
+        }
+    }
+}
+
+fn max_keys(ctx: &Ctx) -> S3Result<usize> {
+    match ctx.query.get("max-keys") {
+        None => Ok(DEFAULT_MAX_KEYS),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .map(|n| (n as usize).min(DEFAULT_MAX_KEYS))
+            .ok_or_else(|| S3Error::invalid_argument("Provided max-keys not an integer or within integer range")),
+    }
+}
+
+async fn page(ctx: &Ctx, after: Option<String>, max_keys: usize) -> S3Result<ListPage> {
+    let query = ListQuery {
+        prefix: ctx.query.get("prefix").unwrap_or_default().to_owned(),
+        delimiter: ctx.query.get("delimiter").filter(|d| !d.is_empty()).map(str::to_owned),
+        after,
+        max_keys,
+    };
+    let bucket = ctx.bucket.clone();
+    ctx.engine(move |e| e.list_objects(&bucket, &query)).await
+}
+
+fn header_elements(ctx: &Ctx, w: &mut XmlWriter, enc: &Encoder, max_keys: usize) {
+    w.elem("Name", &ctx.bucket)
+        .elem("Prefix", enc.encode(ctx.query.get("prefix").unwrap_or_default()))
+        .elem("MaxKeys", max_keys.to_string());
+    if let Some(d) = ctx.query.get("delimiter").filter(|d| !d.is_empty()) {
+        w.elem("Delimiter", enc.encode(d));
+    }
+    if enc.url {
+        w.elem("EncodingType", "url");
+    }
+}
+
+fn entries(w: &mut XmlWriter, page: &ListPage, enc: &Encoder, owner: bool) {
+    for entry in &page.entries {
+        if let ListEntry::Object(o) = entry {
+            contents(w, o, enc, owner);
+        }
+    }
+    for entry in &page.entries {
+        if let ListEntry::CommonPrefix(p) = entry {
+            w.open("CommonPrefixes")
+                .elem("Prefix", enc.encode(p))
+                .close("CommonPrefixes");
+        }
+    }
+}
+
+fn contents(w: &mut XmlWriter, o: &ObjectVersion, enc: &Encoder, owner: bool) {
+    w.open("Contents")
+        .elem("Key", enc.encode(&o.key))
+        .elem("LastModified", xml::timestamp(o.last_modified))
+        .elem("ETag", quoted(&o.etag));
+    for (alg, _) in &o.checksums.values {
+        w.elem("ChecksumAlgorithm", alg.as_str());
+    }
+    if !o.checksums.values.is_empty() {
+        w.elem("ChecksumType", "FULL_OBJECT");
+    }
+    w.elem("Size", o.size.to_string());
+    if owner {
+        w.open("Owner")
+            .elem("ID", &o.owner)
+            .elem("DisplayName", &o.owner)
+            .close("Owner");
+    }
+    w.elem("StorageClass", o.storage_class.as_str())
+        .close("Contents");
+}
+
+pub async fn list_objects_v2(ctx: Ctx) -> S3Result<HttpResponse> {
+    let enc = Encoder::from(&ctx)?;
+    let max_keys = max_keys(&ctx)?;
+    let token = ctx.query.get("continuation-token");
+    let start_after = ctx.query.get("start-after").filter(|s| !s.is_empty());
+    let after = match token {
+        Some(t) => Some(decode_token(t)?),
+        None => start_after.map(str::to_owned),
+    };
+    let page = page(&ctx, after, max_keys).await?;
+    let mut w = XmlWriter::new("ListBucketResult");
+    header_elements(&ctx, &mut w, &enc, max_keys);
+    w.elem("KeyCount", page.entries.len().to_string())
+        .elem("IsTruncated", page.is_truncated.to_string());
+    if let Some(t) = token {
+        w.elem("ContinuationToken", t);
+    }
+    if let (true, Some(next)) = (page.is_truncated, &page.next_after) {
+        w.elem("NextContinuationToken", URL_SAFE_NO_PAD.encode(next));
+    }
+    if let Some(s) = start_after {
+        w.elem("StartAfter", enc.encode(s));
+    }
+    let fetch_owner = ctx.query.get("fetch-owner") == Some("true");
+    entries(&mut w, &page, &enc, fetch_owner);
+    Ok(xml_response(w.finish("ListBucketResult")))
+}
+
+pub async fn list_objects_v1(ctx: Ctx) -> S3Result<HttpResponse> {
+    let enc = Encoder::from(&ctx)?;
+    let max_keys = max_keys(&ctx)?;
+    let marker = ctx.query.get("marker").filter(|m| !m.is_empty());
+    let page = page(&ctx, marker.map(str::to_owned), max_keys).await?;
+    let mut w = XmlWriter::new("ListBucketResult");
+    header_elements(&ctx, &mut w, &enc, max_keys);
+    w.elem("Marker", enc.encode(marker.unwrap_or_default()));
+    // AWS sends NextMarker only with a delimiter; without one, clients use the last key.
+    if page.is_truncated && ctx.query.get("delimiter").is_some_and(|d| !d.is_empty()) {
+        w.opt("NextMarker", page.next_after.as_deref().map(|n| enc.encode(n)));
+    }
+    w.elem("IsTruncated", page.is_truncated.to_string());
+    entries(&mut w, &page, &enc, true);
+    Ok(xml_response(w.finish("ListBucketResult")))
+}
+
+fn decode_token(token: &str) -> S3Result<String> {
+    URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| S3Error::invalid_argument("The continuation token provided is incorrect"))
+}

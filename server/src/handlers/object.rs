@@ -1,0 +1,168 @@
+//! PutObject, GetObject and HeadObject.
+
+use actix_web::body::SizedStream;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, HttpResponseBuilder};
+use silo_storage::ObjectKey;
+
+use super::Ctx;
+use super::conditional::{Conditions, Outcome};
+use super::headers::{self, ChecksumRequest, checksum_headers, object_headers, quoted};
+use super::range::ByteRange;
+use crate::body::{RequestBody, entity_too_large};
+use crate::error::{S3Error, S3Result};
+use crate::s3_error;
+
+/// AWS's limit for a single PUT.
+pub const MAX_PUT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+
+/// Query parameters that override response headers on GET/HEAD.
+const RESPONSE_OVERRIDES: [(&str, &str); 6] = [
+    ("response-content-type", "content-type"),
+    ("response-content-language", "content-language"),
+    ("response-expires", "expires"),
+    ("response-cache-control", "cache-control"),
+    ("response-content-disposition", "content-disposition"),
+    ("response-content-encoding", "content-encoding"),
+];
+
+pub async fn put(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
+    let key = ObjectKey::parse(&ctx.key)?;
+    let opts = headers::put_options(&ctx)?;
+    let checks = ChecksumRequest::from_request(&ctx)?;
+    let declared = declared_length(&ctx)?;
+    if declared.is_some_and(|len| len > MAX_PUT_SIZE) {
+        return Err(entity_too_large());
+    }
+    let bucket = ctx.bucket.clone();
+    ctx.engine(move |e| e.bucket(&bucket)).await?;
+    let (staged, trailers) = body
+        .stage(
+            ctx.state.engine.clone(),
+            checks.algorithms.clone(),
+            MAX_PUT_SIZE,
+        )
+        .await?;
+    if declared.is_some_and(|len| len != staged.size) {
+        return Err(s3_error!(
+            IncompleteBody,
+            "You did not provide the number of bytes specified by the Content-Length HTTP header."
+        ));
+    }
+    checks.verify(&staged, &trailers)?;
+    let bucket = ctx.bucket.clone();
+    let version = ctx
+        .engine(move |e| e.put_object(&bucket, &key, staged, opts))
+        .await?;
+    let mut resp = HttpResponse::Ok();
+    resp.insert_header(("etag", quoted(&version.etag)));
+    checksum_headers(&mut resp, &version.checksums);
+    if let Some(id) = &version.version_id {
+        resp.insert_header(("x-amz-version-id", id.as_str()));
+    }
+    Ok(resp.finish())
+}
+
+/// The content length the client announced: `x-amz-decoded-content-length` for
+/// aws-chunked bodies, else `Content-Length`.
+fn declared_length(ctx: &Ctx) -> S3Result<Option<u64>> {
+    let header = if ctx.header("x-amz-decoded-content-length").is_some() {
+        "x-amz-decoded-content-length"
+    } else if ctx
+        .header("x-amz-content-sha256")
+        .is_some_and(|v| v.starts_with("STREAMING-"))
+    {
+        return Ok(None);
+    } else {
+        "content-length"
+    };
+    ctx.header(header)
+        .map(|v| {
+            v.trim()
+                .parse()
+                .map_err(|_| S3Error::invalid_argument(format!("Invalid {header}")))
+        })
+        .transpose()
+}
+
+/// GetObject, or HeadObject when `head`: same checks and headers, no body.
+pub async fn get(ctx: Ctx, head: bool) -> S3Result<HttpResponse> {
+    if ctx.query.has("partNumber") {
+        return Err(S3Error::not_implemented("GetObject with partNumber"));
+    }
+    let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
+    let version_id = ctx.query.get("versionId").map(str::to_owned);
+    let version = ctx
+        .engine(move |e| e.head_object(&bucket, &key, version_id.as_deref()))
+        .await?;
+    let conditions = Conditions {
+        if_match: ctx.header("if-match"),
+        if_none_match: ctx.header("if-none-match"),
+        if_modified_since: ctx.header("if-modified-since"),
+        if_unmodified_since: ctx.header("if-unmodified-since"),
+    };
+    match conditions.evaluate(&version.etag, version.last_modified) {
+        Outcome::Proceed => {}
+        Outcome::NotModified => {
+            let mut resp = HttpResponse::NotModified();
+            resp.insert_header(("etag", quoted(&version.etag)))
+                .insert_header((
+                    "last-modified",
+                    httpdate::fmt_http_date(version.last_modified),
+                ));
+            return Ok(resp.finish());
+        }
+        Outcome::PreconditionFailed => return Err(precondition_failed()),
+    }
+    let range = match ctx.header("range").and_then(ByteRange::parse) {
+        None => None,
+        Some(r) => Some(r.resolve(version.size).map_err(|_| {
+            s3_error!(InvalidRange, "The requested range is not satisfiable")
+                .with("RangeRequested", ctx.header("range").unwrap_or_default())
+                .with("ActualObjectSize", version.size.to_string())
+        })?),
+    };
+    let mut resp = match &range {
+        Some(r) => {
+            let mut resp = HttpResponseBuilder::new(StatusCode::PARTIAL_CONTENT);
+            resp.insert_header((
+                "content-range",
+                format!("bytes {}-{}/{}", r.start, r.end - 1, version.size),
+            ));
+            resp
+        }
+        None => HttpResponse::Ok(),
+    };
+    object_headers(&mut resp, &version);
+    if range.is_none()
+        && ctx
+            .header("x-amz-checksum-mode")
+            .is_some_and(|m| m.eq_ignore_ascii_case("enabled"))
+    {
+        checksum_headers(&mut resp, &version.checksums);
+    }
+    for (param, header) in RESPONSE_OVERRIDES {
+        if let Some(value) = ctx.query.get(param) {
+            resp.insert_header((header, value));
+        }
+    }
+    let length = range.as_ref().map_or(version.size, |r| r.end - r.start);
+    if head {
+        return Ok(resp.body(SizedStream::new(
+            length,
+            futures::stream::empty::<Result<bytes::Bytes, std::io::Error>>(),
+        )));
+    }
+    let bucket = ctx.bucket.clone();
+    let reader = ctx
+        .engine(move |e| e.open_object(&bucket, &version, range))
+        .await?;
+    Ok(resp.body(SizedStream::new(length, crate::body::object_stream(reader))))
+}
+
+pub fn precondition_failed() -> S3Error {
+    s3_error!(
+        PreconditionFailed,
+        "At least one of the pre-conditions you specified did not hold"
+    )
+}

@@ -1,0 +1,259 @@
+//! Turns method + host + path + query into one [`Endpoint`]; dispatch is one `match`.
+
+use percent_encoding::percent_decode_str;
+
+use crate::error::{S3Error, S3Result};
+
+/// The decoded query string, in order.
+#[derive(Debug, Default, Clone)]
+pub struct Query(Vec<(String, String)>);
+
+impl Query {
+    /// Decodes `a=b&c` (percent escapes, and `+` as space as S3 does).
+    pub fn parse(raw: &str) -> S3Result<Self> {
+        let mut pairs = Vec::new();
+        for part in raw.split('&').filter(|p| !p.is_empty()) {
+            let (name, value) = part.split_once('=').unwrap_or((part, ""));
+            pairs.push((decode_query(name)?, decode_query(value)?));
+        }
+        Ok(Self(pairs))
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|(n, _)| n == name)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+}
+
+fn decode_query(s: &str) -> S3Result<String> {
+    let s = s.replace('+', " ");
+    percent_decode_str(&s)
+        .decode_utf8()
+        .map(|c| c.into_owned())
+        .map_err(|_| S3Error::invalid_argument("The query string is not valid UTF-8."))
+}
+
+/// Which bucket and key a request addresses, path-style or virtual-host-style.
+#[derive(Debug, Default)]
+pub struct Target {
+    pub bucket: Option<String>,
+    pub key: Option<String>,
+}
+
+impl Target {
+    /// `raw_path` is the path as sent (percent-encoded). With `domain` set, a Host of
+    /// `bucket.domain` selects virtual-host style and the whole path is the key.
+    pub fn parse(host: Option<&str>, raw_path: &str, domain: Option<&str>) -> S3Result<Self> {
+        let path = percent_decode_str(raw_path)
+            .decode_utf8()
+            .map_err(|_| S3Error::invalid_argument("The request path is not valid UTF-8."))?;
+        let path = path.strip_prefix('/').unwrap_or(&path);
+        let host = host.map(|h| h.rsplit_once(':').map_or(h, |(name, _port)| name));
+        let vhost_bucket = match (host, domain) {
+            (Some(host), Some(domain)) => host
+                .strip_suffix(domain)
+                .and_then(|rest| rest.strip_suffix('.'))
+                .filter(|b| !b.is_empty()),
+            _ => None,
+        };
+        let (bucket, key) = match vhost_bucket {
+            Some(bucket) => (Some(bucket), path),
+            None => match path.split_once('/') {
+                Some((bucket, key)) => (Some(bucket), key),
+                None => ((!path.is_empty()).then_some(path), ""),
+            },
+        };
+        Ok(Self {
+            bucket: bucket.map(str::to_owned),
+            key: (!key.is_empty()).then(|| key.to_owned()),
+        })
+    }
+}
+
+/// Every S3 operation silo routes, one variant each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    ListBuckets,
+    CreateBucket,
+    HeadBucket,
+    DeleteBucket,
+    GetBucketLocation,
+    GetBucketVersioning,
+    PutBucketTagging,
+    GetBucketTagging,
+    DeleteBucketTagging,
+    ListObjects,
+    ListObjectsV2,
+    DeleteObjects,
+    PutObject,
+    CopyObject,
+    GetObject,
+    HeadObject,
+    DeleteObject,
+    PutObjectTagging,
+    GetObjectTagging,
+    DeleteObjectTagging,
+    /// A real S3 operation silo does not implement yet: 501 NotImplemented.
+    NotImplemented(&'static str),
+}
+
+/// Bucket sub-resources S3 has and silo does not implement yet.
+const BUCKET_SUBRESOURCES: &[(&str, &str)] = &[
+    ("accelerate", "Bucket accelerate configuration"),
+    ("acl", "Bucket ACLs"),
+    ("analytics", "Bucket analytics"),
+    ("cors", "Bucket CORS"),
+    ("encryption", "Bucket encryption"),
+    ("intelligent-tiering", "Intelligent-Tiering configuration"),
+    ("inventory", "Bucket inventory"),
+    ("lifecycle", "Bucket lifecycle"),
+    ("logging", "Bucket logging"),
+    ("metrics", "Bucket metrics"),
+    ("notification", "Bucket notifications"),
+    ("object-lock", "Object lock"),
+    ("ownershipControls", "Bucket ownership controls"),
+    ("policy", "Bucket policies"),
+    ("policyStatus", "Bucket policy status"),
+    ("publicAccessBlock", "Public access block"),
+    ("replication", "Bucket replication"),
+    ("requestPayment", "Requester pays"),
+    ("uploads", "Multipart uploads"),
+    ("versions", "ListObjectVersions"),
+    ("website", "Bucket website"),
+];
+
+/// Object sub-resources S3 has and silo does not implement yet.
+const OBJECT_SUBRESOURCES: &[(&str, &str)] = &[
+    ("acl", "Object ACLs"),
+    ("attributes", "GetObjectAttributes"),
+    ("legal-hold", "Object legal hold"),
+    ("restore", "RestoreObject"),
+    ("retention", "Object retention"),
+    ("select", "SelectObjectContent"),
+    ("torrent", "GetObjectTorrent"),
+    ("uploadId", "Multipart uploads"),
+    ("uploads", "Multipart uploads"),
+];
+
+impl Endpoint {
+    /// Routes a request. `copy_source` tells whether `x-amz-copy-source` is present.
+    pub fn route(method: &str, target: &Target, query: &Query, copy_source: bool) -> S3Result<Self> {
+        use Endpoint::*;
+        let Some(_bucket) = &target.bucket else {
+            return match method {
+                "GET" => Ok(ListBuckets),
+                _ => Err(method_not_allowed()),
+            };
+        };
+        if target.key.is_none() {
+            if method == "GET" && query.has("versioning") {
+                return Ok(GetBucketVersioning);
+            }
+            if let Some(what) = unimplemented(query, BUCKET_SUBRESOURCES) {
+                return Ok(NotImplemented(what));
+            }
+            let tagging = query.has("tagging");
+            return Ok(match method {
+                "PUT" if tagging => PutBucketTagging,
+                "GET" if tagging => GetBucketTagging,
+                "DELETE" if tagging => DeleteBucketTagging,
+                "PUT" if query.has("versioning") => NotImplemented("PutBucketVersioning"),
+                "PUT" => CreateBucket,
+                "HEAD" => HeadBucket,
+                "DELETE" => DeleteBucket,
+                "GET" if query.has("location") => GetBucketLocation,
+                "GET" if query.get("list-type") == Some("2") => ListObjectsV2,
+                "GET" => ListObjects,
+                "POST" if query.has("delete") => DeleteObjects,
+                _ => return Err(method_not_allowed()),
+            });
+        }
+        if let Some(what) = unimplemented(query, OBJECT_SUBRESOURCES) {
+            return Ok(NotImplemented(what));
+        }
+        let tagging = query.has("tagging");
+        Ok(match method {
+            "PUT" if tagging => PutObjectTagging,
+            "GET" if tagging => GetObjectTagging,
+            "DELETE" if tagging => DeleteObjectTagging,
+            "PUT" if copy_source => CopyObject,
+            "PUT" => PutObject,
+            "GET" => GetObject,
+            "HEAD" => HeadObject,
+            "DELETE" => DeleteObject,
+            "POST" => NotImplemented("POST on an object"),
+            _ => return Err(method_not_allowed()),
+        })
+    }
+}
+
+fn unimplemented(query: &Query, table: &[(&str, &'static str)]) -> Option<&'static str> {
+    table
+        .iter()
+        .find(|(name, _)| query.has(name))
+        .map(|(_, what)| *what)
+}
+
+fn method_not_allowed() -> S3Error {
+    crate::s3_error!(
+        MethodNotAllowed,
+        "The specified method is not allowed against this resource."
+    )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn route(method: &str, path: &str, query: &str) -> Endpoint {
+        let target = Target::parse(Some("localhost:9000"), path, None).unwrap();
+        Endpoint::route(method, &target, &Query::parse(query).unwrap(), false).unwrap()
+    }
+
+    #[test]
+    fn path_style_splits_bucket_and_decoded_key() {
+        let t = Target::parse(Some("localhost"), "/b/dir/a%20b%2Bc", None).unwrap();
+        assert_eq!(t.bucket.as_deref(), Some("b"));
+        assert_eq!(t.key.as_deref(), Some("dir/a b+c"));
+        let t = Target::parse(None, "/b/", None).unwrap();
+        assert_eq!((t.bucket.as_deref(), t.key), (Some("b"), None));
+    }
+
+    #[test]
+    fn virtual_host_style_takes_bucket_from_host() {
+        let t = Target::parse(Some("photos.s3.local:9000"), "/x/y", Some("s3.local")).unwrap();
+        assert_eq!(t.bucket.as_deref(), Some("photos"));
+        assert_eq!(t.key.as_deref(), Some("x/y"));
+        let t = Target::parse(Some("s3.local"), "/photos/x", Some("s3.local")).unwrap();
+        assert_eq!(t.bucket.as_deref(), Some("photos"));
+    }
+
+    #[test]
+    fn operations_route_by_method_and_subresource() {
+        assert_eq!(route("GET", "/", ""), Endpoint::ListBuckets);
+        assert_eq!(route("GET", "/b", "list-type=2&prefix=a"), Endpoint::ListObjectsV2);
+        assert_eq!(route("GET", "/b", "location"), Endpoint::GetBucketLocation);
+        assert_eq!(route("POST", "/b", "delete"), Endpoint::DeleteObjects);
+        assert_eq!(route("PUT", "/b/k", "tagging"), Endpoint::PutObjectTagging);
+        assert!(matches!(route("GET", "/b", "policy"), Endpoint::NotImplemented(_)));
+        assert!(matches!(route("POST", "/b/k", "uploads"), Endpoint::NotImplemented(_)));
+    }
+
+    #[test]
+    fn query_decodes_plus_and_escapes() {
+        let q = Query::parse("prefix=a+b%2Fc&acl").unwrap();
+        assert_eq!(q.get("prefix"), Some("a b/c"));
+        assert_eq!(q.get("acl"), Some(""));
+    }
+}

@@ -1,0 +1,36 @@
+//! S3's XML: a small writer for responses, serde types for request bodies.
+
+mod parse;
+mod writer;
+
+pub use parse::{parse, CreateBucketConfiguration, Delete, Tagging};
+pub use writer::XmlWriter;
+
+use std::time::SystemTime;
+
+/// `2009-10-12T17:50:30.000Z`, the timestamp form of S3's XML.
+pub fn timestamp(t: SystemTime) -> String {
+    let t = time::OffsetDateTime::from(t);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn timestamp_has_millisecond_precision_in_utc() {
+        let t = UNIX_EPOCH + Duration::from_millis(1_255_369_830_123);
+        assert_eq!(timestamp(t), "2009-10-12T17:50:30.123Z");
+    }
+}

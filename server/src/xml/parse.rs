@@ -1,0 +1,85 @@
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{S3Error, S3Result};
+
+/// Parses a request body; anything that does not match the schema is `MalformedXML`.
+pub fn parse<T: DeserializeOwned>(body: &[u8]) -> S3Result<T> {
+    let text = std::str::from_utf8(body).map_err(|_| S3Error::malformed_xml())?;
+    quick_xml::de::from_str(text).map_err(|_| S3Error::malformed_xml())
+}
+
+/// Body of CreateBucket.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateBucketConfiguration {
+    pub location_constraint: Option<String>,
+}
+
+/// Body of DeleteObjects.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Delete {
+    #[serde(default)]
+    pub quiet: bool,
+    #[serde(default, rename = "Object")]
+    pub objects: Vec<DeleteObject>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteObject {
+    pub key: String,
+    pub version_id: Option<String>,
+}
+
+/// Body of PutObjectTagging and PutBucketTagging.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Tagging {
+    pub tag_set: TagSet,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct TagSet {
+    #[serde(default, rename = "Tag")]
+    pub tags: Vec<TagXml>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagXml {
+    pub key: String,
+    pub value: String,
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delete_objects_body_parses_with_namespace_and_quiet() {
+        let body = br#"<?xml version="1.0" encoding="UTF-8"?>
+<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Object><Key>a &amp; b</Key></Object><Object><Key>c</Key><VersionId>v1</VersionId></Object><Quiet>true</Quiet></Delete>"#;
+        let d: Delete = parse(body).unwrap();
+        assert!(d.quiet);
+        assert_eq!(d.objects.len(), 2);
+        assert_eq!(d.objects[0].key, "a & b");
+        assert_eq!(d.objects[1].version_id.as_deref(), Some("v1"));
+    }
+
+    #[test]
+    fn tagging_body_parses() {
+        let body = br#"<Tagging><TagSet><Tag><Key>k</Key><Value>v</Value></Tag><Tag><Key>e</Key><Value></Value></Tag></TagSet></Tagging>"#;
+        let t: Tagging = parse(body).unwrap();
+        assert_eq!(t.tag_set.tags.len(), 2);
+        assert_eq!(t.tag_set.tags[1].value, "");
+    }
+
+    #[test]
+    fn garbage_is_malformed_xml() {
+        let err = parse::<Delete>(b"<Delete><Object>").unwrap_err();
+        assert_eq!(err.code, crate::error::S3ErrorCode::MalformedXML);
+    }
+}
