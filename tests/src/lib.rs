@@ -1,1 +1,738 @@
-//! test harness
+//! End-to-end test harness: starts the real `silo` binary and hands out clients.
+//!
+//! * [`Silo::start`] runs `silo serve` on a free loopback port with a fresh
+//!   temporary data directory and random root credentials, and returns once the
+//!   server answers HTTP. Dropping the [`Silo`] stops the server (SIGTERM, then
+//!   SIGKILL after 10 s) and deletes the data directory.
+//! * [`Silo::client`] is an `aws-sdk-s3` client configured for path-style
+//!   requests against that server.
+//! * [`Silo::raw`] and [`Silo::signed`] send hand-made HTTP/1.1 requests
+//!   (anonymous, or signed with SigV4 as the root user) for what the SDK would
+//!   not let through or would hide: status codes, raw headers, bodies.
+//!
+//! The binary is found as described on [`silo_binary`].
+
+#![allow(clippy::unwrap_used)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_sdk_s3::config::{BehaviorVersion, Region};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use rand::{Rng, RngCore};
+
+/// The region every test server is started with.
+pub const REGION: &str = "us-east-1";
+
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A running `silo serve` process with its own data directory and credentials.
+pub struct Silo {
+    child: Option<Child>,
+    data_dir: tempfile::TempDir,
+    log_dir: tempfile::TempDir,
+    port: u16,
+    access_key: String,
+    secret_key: String,
+}
+
+impl Silo {
+    /// Starts a server on a free port with an empty data directory; panics (with
+    /// the server's log) if it does not answer HTTP within 30 s.
+    pub fn start() -> Silo {
+        let data_dir = tempfile::Builder::new()
+            .prefix("silo-data-")
+            .tempdir()
+            .expect("create temporary data directory");
+        let log_dir = tempfile::Builder::new()
+            .prefix("silo-log-")
+            .tempdir()
+            .expect("create temporary log directory");
+        let mut silo = Silo {
+            child: None,
+            data_dir,
+            log_dir,
+            port: 0,
+            access_key: format!("SILO{}", random_string(16).to_uppercase()),
+            secret_key: random_string(40),
+        };
+        // Another process may grab the port between our probe and the server's bind:
+        // retry with a new port when that is why the server died.
+        for attempt in 1..=5 {
+            silo.port = free_port();
+            match silo.spawn_and_wait() {
+                Ok(()) => return silo,
+                Err(log) if attempt < 5 && log.contains("in use") => continue,
+                Err(log) => panic!("silo did not start on port {}:\n{log}", silo.port),
+            }
+        }
+        unreachable!("the last attempt either returns or panics")
+    }
+
+    /// Stops the server gracefully (SIGTERM) and starts it again on the same
+    /// data directory, port and credentials.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.start_again();
+    }
+
+    /// Kills the server with SIGKILL, as a crash would, and waits for it to die.
+    /// Call [`Silo::start_again`] (or [`Silo::restart`]) to bring it back.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts a stopped (or killed) server again on the same data directory and port.
+    pub fn start_again(&mut self) {
+        assert!(
+            self.child.is_none(),
+            "start_again: the server is still running"
+        );
+        if let Err(log) = self.spawn_and_wait() {
+            panic!("silo did not restart on port {}:\n{log}", self.port);
+        }
+    }
+
+    /// Stops the server: SIGTERM, then SIGKILL if it has not exited after 10 s.
+    /// Returns whether it exited by itself in time.
+    pub fn stop(&mut self) -> bool {
+        let Some(mut child) = self.child.take() else {
+            return true;
+        };
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + STOP_TIMEOUT;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        false
+    }
+
+    /// The process id of the running server (for /proc inspection).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("server is not running").id()
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.authority())
+    }
+
+    /// `127.0.0.1:PORT`
+    pub fn authority(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// The server's data directory.
+    pub fn data_dir(&self) -> &Path {
+        self.data_dir.path()
+    }
+
+    /// The root user's access key id.
+    pub fn access_key(&self) -> &str {
+        &self.access_key
+    }
+
+    /// The root user's secret key.
+    pub fn secret_key(&self) -> &str {
+        &self.secret_key
+    }
+
+    /// The root user's credentials.
+    pub fn credentials(&self) -> Credentials {
+        Credentials::new(&self.access_key, &self.secret_key, None, None, "silo-tests")
+    }
+
+    /// Everything the server wrote to stdout and stderr so far (all runs).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// An S3 client using the root credentials, path-style addressing, us-east-1.
+    pub fn client(&self) -> aws_sdk_s3::Client {
+        self.client_with(&self.access_key, &self.secret_key)
+    }
+
+    /// An S3 client for this server with arbitrary credentials.
+    pub fn client_with(&self, access_key: &str, secret_key: &str) -> aws_sdk_s3::Client {
+        let credentials = Credentials::new(access_key, secret_key, None, None, "silo-tests");
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .credentials_provider(credentials)
+            .endpoint_url(self.endpoint())
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    /// Sends an anonymous (unsigned) HTTP/1.1 request; `path_and_query` must be
+    /// already percent-encoded.
+    pub fn raw(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> RawResponse {
+        http_request(&self.authority(), method, path_and_query, headers, body)
+    }
+
+    /// Sends an HTTP/1.1 request signed with SigV4 (header form, payload hash in
+    /// `x-amz-content-sha256`) as the root user.
+    pub fn signed(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> RawResponse {
+        let credentials = self.credentials();
+        let authority = self.authority();
+        let signed = sigv4_headers(
+            &credentials,
+            SystemTime::now(),
+            method,
+            &authority,
+            path_and_query,
+            headers,
+            body,
+        );
+        let mut all: Vec<(&str, &str)> = headers.to_vec();
+        all.extend(signed.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        http_request(&authority, method, path_and_query, &all, body)
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.log_dir.path().join("silo.log")
+    }
+
+    /// Spawns the server and waits until it answers HTTP; on failure returns the log.
+    fn spawn_and_wait(&mut self) -> Result<(), String> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .expect("open server log file");
+        let log_err = log.try_clone().expect("clone server log handle");
+        let child = Command::new(silo_binary())
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(self.data_dir.path())
+            .args(["--address", &self.authority(), "--region", REGION])
+            .env("SILO_ROOT_ACCESS_KEY", &self.access_key)
+            .env("SILO_ROOT_SECRET_KEY", &self.secret_key)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(log))
+            .stderr(Stdio::from(log_err))
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {}: {e}", silo_binary().display()));
+        self.child = Some(child);
+
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            if let Some(child) = self.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                self.child = None;
+                return Err(format!("server exited with {status}; log:\n{}", self.log()));
+            }
+            if probe_http(&self.authority()) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                self.stop();
+                return Err(format!(
+                    "server did not answer HTTP within {READY_TIMEOUT:?}; log:\n{}",
+                    self.log()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Silo {
+    fn drop(&mut self) {
+        let graceful = self.stop();
+        if std::thread::panicking() || !graceful {
+            let log = self.log();
+            let tail: String = tail_lines(&log, 60);
+            eprintln!(
+                "---- silo log (last 60 lines{}) ----\n{tail}\n---- end of silo log ----",
+                if graceful {
+                    ""
+                } else {
+                    "; did not stop within 10 s of SIGTERM"
+                }
+            );
+        }
+    }
+}
+
+fn tail_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// True once something on `authority` answers a tiny HTTP request with a status line.
+fn probe_http(authority: &str) -> bool {
+    let Ok(addr) = authority.parse() else {
+        return false;
+    };
+    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(500)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
+    let request = format!("GET / HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    let mut read = 0;
+    while read < head.len() {
+        match stream.read(&mut head[read..]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => read += n,
+        }
+    }
+    head[..read].starts_with(b"HTTP/1.")
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    listener.local_addr().expect("local address").port()
+}
+
+// ---------------------------------------------------------------------------
+// Finding (or building) the binary
+// ---------------------------------------------------------------------------
+
+/// The `silo` binary the tests run:
+///
+/// 1. `$SILO_BIN` if set;
+/// 2. otherwise, in the target directory (`$CARGO_TARGET_DIR`, or the one this
+///    test executable lives in: `target/<profile>/deps/..`), the newer of
+///    `release/silo` and `debug/silo`;
+/// 3. if neither exists, or the chosen one is older than the newest source file
+///    of `server/`, `storage/` or `Cargo.lock`, `cargo build -p silo-server
+///    --release` is run once per test process (cargo's own lock serialises
+///    concurrent test processes) and `release/silo` is used.
+///
+/// Panics with a clear message if no binary can be found or built.
+pub fn silo_binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(find_or_build_binary)
+}
+
+fn find_or_build_binary() -> PathBuf {
+    if let Ok(path) = std::env::var("SILO_BIN") {
+        let path = PathBuf::from(path);
+        assert!(path.is_file(), "SILO_BIN={} is not a file", path.display());
+        return path;
+    }
+    let target_dir = target_dir();
+    let newest_source = newest_source_mtime();
+    let candidates = [
+        target_dir.join("release").join("silo"),
+        target_dir.join("debug").join("silo"),
+    ];
+    let newest_binary = candidates
+        .iter()
+        .filter_map(|p| Some((mtime(p)?, p.clone())))
+        .max_by_key(|(t, _)| *t);
+    if let Some((built, path)) = newest_binary
+        && newest_source.is_none_or(|src| built >= src)
+    {
+        return path;
+    }
+
+    let workspace = workspace_root();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    eprintln!(
+        "silo-tests: building silo (cargo build -p silo-server --release) into {}",
+        target_dir.display()
+    );
+    let status = Command::new(&cargo)
+        .args(["build", "-p", "silo-server", "--release", "--bin", "silo"])
+        .current_dir(&workspace)
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .status()
+        .unwrap_or_else(|e| panic!("could not run `{cargo} build -p silo-server --release`: {e}"));
+    let built = target_dir.join("release").join("silo");
+    assert!(
+        status.success() && built.is_file(),
+        "`cargo build -p silo-server --release` failed ({status}); set SILO_BIN to a silo binary \
+         or fix the build"
+    );
+    built
+}
+
+fn target_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("CARGO_TARGET_DIR") {
+        let dir = PathBuf::from(dir);
+        return if dir.is_absolute() {
+            dir
+        } else {
+            workspace_root().join(dir)
+        };
+    }
+    // This test executable is target/<profile>/deps/<name>-<hash>.
+    let exe = std::env::current_exe().expect("path of the test executable");
+    exe.parent()
+        .filter(|deps| deps.file_name().is_some_and(|n| n == "deps"))
+        .and_then(Path::parent)
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent directory")
+        .to_path_buf()
+}
+
+fn mtime(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).ok()?.modified().ok()
+}
+
+/// The newest modification time among the server's sources, if they are here.
+fn newest_source_mtime() -> Option<SystemTime> {
+    fn walk(dir: &Path, newest: &mut Option<SystemTime>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, newest);
+            } else if let Some(t) = mtime(&path) {
+                *newest = Some(newest.map_or(t, |n| n.max(t)));
+            }
+        }
+    }
+    let root = workspace_root();
+    let mut newest = None;
+    for dir in ["server/src", "storage/src"] {
+        walk(&root.join(dir), &mut newest);
+    }
+    for file in ["server/Cargo.toml", "storage/Cargo.toml", "Cargo.lock"] {
+        if let Some(t) = mtime(&root.join(file)) {
+            newest = Some(newest.map_or(t, |n: SystemTime| n.max(t)));
+        }
+    }
+    newest
+}
+
+// ---------------------------------------------------------------------------
+// A tiny HTTP/1.1 client
+// ---------------------------------------------------------------------------
+
+/// A response read by [`http_request`].
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    pub status: u16,
+    /// Header names lower-cased, in arrival order.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    /// The first header with this (case-insensitive) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The `<Code>` of an S3 error body.
+    pub fn error_code(&self) -> Option<String> {
+        xml_element(&self.text(), "Code")
+    }
+}
+
+/// The text of the first `<name>...</name>` element in `xml`, if any.
+pub fn xml_element(xml: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}>");
+    let close = format!("</{name}>");
+    let start = xml.find(&open)? + open.len();
+    let end = start + xml[start..].find(&close)?;
+    Some(xml[start..end].to_owned())
+}
+
+/// Sends one request over a new connection (`Connection: close`) and reads the
+/// whole response. `target` is the request target as sent: a path and query,
+/// already percent-encoded, or an absolute URL.
+pub fn http_request(
+    authority: &str,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> RawResponse {
+    let mut stream =
+        TcpStream::connect(authority).unwrap_or_else(|e| panic!("connect {authority}: {e}"));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(120)))
+        .expect("set read timeout");
+    let mut request = format!("{method} {target} HTTP/1.1\r\n");
+    let has = |name: &str| headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
+    if !has("host") {
+        request.push_str(&format!("Host: {authority}\r\n"));
+    }
+    if !has("content-length") && !has("transfer-encoding") {
+        request.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("Connection: close\r\n\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .and_then(|()| stream.write_all(body))
+        .unwrap_or_else(|e| panic!("send {method} {target}: {e}"));
+
+    let mut raw = Vec::new();
+    // The server may answer (e.g. with an error) and close before reading a body we
+    // are still sending; what it answered is what we report.
+    if let Err(e) = stream.read_to_end(&mut raw)
+        && raw.is_empty()
+    {
+        panic!("read response to {method} {target}: {e}");
+    }
+    parse_response(&raw, method == "HEAD")
+        .unwrap_or_else(|| panic!("malformed HTTP response to {method} {target}: {raw:?}"))
+}
+
+fn parse_response(raw: &[u8], head_request: bool) -> Option<RawResponse> {
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&raw[..split]).ok()?;
+    let rest = &raw[split + 4..];
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next()?;
+    let status: u16 = status_line.split(' ').nth(1)?.parse().ok()?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| {
+            let (k, v) = line.split_once(':')?;
+            Some((k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        })
+        .collect();
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let body = if head_request || status == 204 || status == 304 {
+        Vec::new()
+    } else if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        decode_chunked(rest)?
+    } else if let Some(len) = header("content-length").and_then(|v| v.parse::<usize>().ok()) {
+        rest.get(..len)?.to_vec()
+    } else {
+        rest.to_vec()
+    };
+    Some(RawResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn decode_chunked(mut data: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = data.windows(2).position(|w| w == b"\r\n")?;
+        let size_text = std::str::from_utf8(&data[..line_end]).ok()?;
+        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+        data = &data[line_end + 2..];
+        if size == 0 {
+            return Some(out);
+        }
+        out.extend_from_slice(data.get(..size)?);
+        data = data.get(size + 2..)?;
+    }
+}
+
+/// SigV4 headers (`authorization`, `x-amz-date`, `x-amz-content-sha256`) for a
+/// request to `http://{authority}{path_and_query}` with the given extra headers,
+/// signed as of `time`.
+pub fn sigv4_headers(
+    credentials: &Credentials,
+    time: SystemTime,
+    method: &str,
+    authority: &str,
+    path_and_query: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Vec<(String, String)> {
+    use aws_sigv4::http_request::{
+        PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
+        UriPathNormalizationMode, sign,
+    };
+    let identity = credentials.clone().into();
+    let mut settings = SigningSettings::default();
+    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    settings.percent_encoding_mode = PercentEncodingMode::Single;
+    settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(REGION)
+        .name("s3")
+        .time(time)
+        .settings(settings)
+        .build()
+        .expect("complete SigV4 parameters")
+        .into();
+    let mut to_sign: Vec<(&str, &str)> = vec![("host", authority)];
+    to_sign.extend(headers.iter().copied());
+    let url = format!("http://{authority}{path_and_query}");
+    let request = SignableRequest::new(
+        method,
+        url.as_str(),
+        to_sign.into_iter(),
+        SignableBody::Bytes(body),
+    )
+    .expect("signable request");
+    let (instructions, _signature) = sign(request, &params).expect("SigV4 signing").into_parts();
+    let (signed_headers, _) = instructions.into_parts();
+    signed_headers
+        .into_iter()
+        .map(|h| (h.name().to_owned(), h.value().to_owned()))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Small helpers
+// ---------------------------------------------------------------------------
+
+/// `n` random bytes.
+pub fn random_bytes(n: usize) -> Vec<u8> {
+    let mut data = vec![0u8; n];
+    rand::rng().fill_bytes(&mut data);
+    data
+}
+
+/// Lower-case hex MD5 of `data` (what S3 returns as the ETag of a single PUT).
+pub fn md5_hex(data: &[u8]) -> String {
+    use md5::Digest;
+    hex::encode(md5::Md5::digest(data))
+}
+
+/// The ETag S3 answers for a single-part upload of `data`, quotes included.
+pub fn etag_of(data: &[u8]) -> String {
+    format!("\"{}\"", md5_hex(data))
+}
+
+/// A valid bucket name unique to this call: `prefix-<12 random chars>`.
+pub fn unique_bucket_name(prefix: &str) -> String {
+    let prefix: String = prefix.chars().take(40).collect();
+    format!("{prefix}-{}", random_string(12))
+}
+
+/// Random lower-case alphanumeric string.
+pub fn random_string(len: usize) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters and `/`, as
+/// `x-amz-copy-source` and request paths expect.
+pub fn url_encode_path(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Decodes `%XX` escapes (and nothing else).
+pub fn url_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).expect("decoded key is UTF-8")
+}
+
+/// HTTP status of a failed SDK call (None if no response arrived).
+pub fn err_status<E, R: HasStatus>(err: &SdkError<E, R>) -> Option<u16> {
+    err.raw_response().map(HasStatus::status_code)
+}
+
+/// Status codes of the SDK's raw responses.
+pub trait HasStatus {
+    fn status_code(&self) -> u16;
+}
+
+impl HasStatus for aws_sdk_s3::config::http::HttpResponse {
+    fn status_code(&self) -> u16 {
+        self.status().as_u16()
+    }
+}
+
+/// Asserts that an SDK call failed with this HTTP status and (if given) S3 error code.
+#[track_caller]
+pub fn assert_s3_error<T, E>(
+    result: Result<T, SdkError<E, aws_sdk_s3::config::http::HttpResponse>>,
+    status: u16,
+    code: Option<&str>,
+) where
+    T: std::fmt::Debug,
+    E: ProvideErrorMetadata + std::fmt::Debug,
+{
+    let err = match result {
+        Ok(out) => panic!("expected {status} {code:?}, but the call succeeded: {out:?}"),
+        Err(err) => err,
+    };
+    let got_status = err_status(&err);
+    let got_code = err.code();
+    assert_eq!(
+        (got_status, got_code),
+        (Some(status), code.or(got_code)),
+        "expected HTTP {status} {code:?}; got {got_status:?} {got_code:?}: {err:?}"
+    );
+}

@@ -1,0 +1,426 @@
+//! Authentication as a user sees it: presigned URLs, bad credentials, anonymous
+//! requests, clock skew, and the request-id headers on every response.
+#![allow(clippy::unwrap_used)]
+
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::presigning::{PresignedRequest, PresigningConfig};
+use aws_sdk_s3::primitives::ByteStream;
+use silo_tests::{
+    RawResponse, Silo, assert_s3_error, http_request, random_bytes, unique_bucket_name,
+};
+
+async fn with_object(key: &str, data: &[u8]) -> (Silo, Client, String) {
+    let silo = Silo::start();
+    let s3 = silo.client();
+    let bucket = unique_bucket_name("auth");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    s3.put_object()
+        .bucket(&bucket)
+        .key(key)
+        .body(ByteStream::from(data.to_vec()))
+        .send()
+        .await
+        .unwrap();
+    (silo, s3, bucket)
+}
+
+/// Sends a presigned request as a browser or curl would: the URL as given plus
+/// the headers the presigner says must accompany it.
+fn send_presigned(silo: &Silo, request: &PresignedRequest, body: &[u8]) -> RawResponse {
+    let uri = request.uri();
+    let path_and_query = uri
+        .strip_prefix(&silo.endpoint())
+        .unwrap_or_else(|| panic!("presigned URL {uri} is not on {}", silo.endpoint()));
+    let headers: Vec<(&str, &str)> = request.headers().collect();
+    http_request(
+        &silo.authority(),
+        request.method(),
+        path_and_query,
+        &headers,
+        body,
+    )
+}
+
+#[track_caller]
+fn assert_request_ids(response: &RawResponse, what: &str) {
+    for header in ["x-amz-request-id", "x-amz-id-2"] {
+        assert!(
+            response.header(header).is_some_and(|v| !v.is_empty()),
+            "{what}: response {} has no {header}; headers: {:?}",
+            response.status,
+            response.headers
+        );
+    }
+}
+
+#[tokio::test]
+async fn presigned_get() {
+    let data = random_bytes(70_000);
+    let (silo, s3, bucket) = with_object("dir/file name+1.bin", &data).await;
+    let request = s3
+        .get_object()
+        .bucket(&bucket)
+        .key("dir/file name+1.bin")
+        .presigned(PresigningConfig::expires_in(Duration::from_secs(300)).unwrap())
+        .await
+        .unwrap();
+    let response = send_presigned(&silo, &request, b"");
+    assert_eq!(
+        response.status,
+        200,
+        "{} -> {}",
+        request.uri(),
+        response.text()
+    );
+    assert!(response.body == data, "presigned GET body differs");
+    assert_request_ids(&response, "presigned GET");
+}
+
+#[tokio::test]
+async fn presigned_put() {
+    let (silo, s3, bucket) = with_object("unused", b"").await;
+    let request = s3
+        .put_object()
+        .bucket(&bucket)
+        .key("uploaded/by url")
+        .content_type("text/plain")
+        .presigned(PresigningConfig::expires_in(Duration::from_secs(300)).unwrap())
+        .await
+        .unwrap();
+    let body = b"uploaded through a presigned URL";
+    let response = send_presigned(&silo, &request, body);
+    assert_eq!(
+        response.status,
+        200,
+        "{} -> {}",
+        request.uri(),
+        response.text()
+    );
+    assert_eq!(
+        response.header("etag"),
+        Some(silo_tests::etag_of(body).as_str())
+    );
+
+    let got = s3
+        .get_object()
+        .bucket(&bucket)
+        .key("uploaded/by url")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.content_type(), Some("text/plain"));
+    assert_eq!(&got.body.collect().await.unwrap().into_bytes()[..], body);
+}
+
+#[tokio::test]
+async fn expired_presigned_url_is_access_denied() {
+    let (silo, s3, bucket) = with_object("k", b"secret").await;
+    let config = PresigningConfig::builder()
+        .start_time(SystemTime::now() - Duration::from_secs(3600))
+        .expires_in(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let request = s3
+        .get_object()
+        .bucket(&bucket)
+        .key("k")
+        .presigned(config)
+        .await
+        .unwrap();
+    let response = send_presigned(&silo, &request, b"");
+    assert_eq!(response.status, 403, "{}", response.text());
+    assert_eq!(
+        response.error_code().as_deref(),
+        Some("AccessDenied"),
+        "{}",
+        response.text()
+    );
+    assert!(!response.text().contains("secret"));
+    assert_request_ids(&response, "expired presigned GET");
+}
+
+#[tokio::test]
+async fn tampered_presigned_url_is_rejected() {
+    let (silo, s3, bucket) = with_object("k", b"secret").await;
+    silo.client()
+        .put_object()
+        .bucket(&bucket)
+        .key("other")
+        .body(ByteStream::from_static(b"other"))
+        .send()
+        .await
+        .unwrap();
+    let request = s3
+        .get_object()
+        .bucket(&bucket)
+        .key("k")
+        .presigned(PresigningConfig::expires_in(Duration::from_secs(300)).unwrap())
+        .await
+        .unwrap();
+    let path_and_query = request.uri().strip_prefix(&silo.endpoint()).unwrap();
+    // Same signature, different object.
+    let moved = path_and_query.replacen("/k?", "/other?", 1);
+    let response = http_request(&silo.authority(), "GET", &moved, &[], b"");
+    assert_eq!(response.status, 403, "{}", response.text());
+    assert_eq!(
+        response.error_code().as_deref(),
+        Some("SignatureDoesNotMatch")
+    );
+    assert_request_ids(&response, "tampered presigned GET");
+}
+
+#[tokio::test]
+async fn wrong_secret_is_signature_does_not_match() {
+    let (silo, _s3, bucket) = with_object("k", b"x").await;
+    let bad = silo.client_with(
+        silo.access_key(),
+        "definitely-not-the-secret-key-000000000000",
+    );
+    assert_s3_error(
+        bad.list_buckets().send().await,
+        403,
+        Some("SignatureDoesNotMatch"),
+    );
+    assert_s3_error(
+        bad.get_object().bucket(&bucket).key("k").send().await,
+        403,
+        Some("SignatureDoesNotMatch"),
+    );
+    // A streaming (aws-chunked) upload with a bad signature writes nothing.
+    assert_s3_error(
+        bad.put_object()
+            .bucket(&bucket)
+            .key("intruder")
+            .body(ByteStream::from(random_bytes(100_000)))
+            .send()
+            .await,
+        403,
+        Some("SignatureDoesNotMatch"),
+    );
+    assert_s3_error(
+        silo.client()
+            .head_object()
+            .bucket(&bucket)
+            .key("intruder")
+            .send()
+            .await,
+        404,
+        None,
+    );
+}
+
+#[tokio::test]
+async fn unknown_access_key_is_invalid_access_key_id() {
+    let (silo, _s3, bucket) = with_object("k", b"x").await;
+    let stranger = silo.client_with(
+        "AKIAIOSFODNN7EXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    );
+    assert_s3_error(
+        stranger.list_buckets().send().await,
+        403,
+        Some("InvalidAccessKeyId"),
+    );
+    assert_s3_error(
+        stranger.get_object().bucket(&bucket).key("k").send().await,
+        403,
+        Some("InvalidAccessKeyId"),
+    );
+}
+
+#[tokio::test]
+async fn anonymous_requests_are_access_denied() {
+    let (silo, _s3, bucket) = with_object("k", b"private").await;
+    for (method, path) in [
+        ("GET", "/".to_owned()),
+        ("GET", format!("/{bucket}")),
+        ("GET", format!("/{bucket}/k")),
+        ("PUT", format!("/{bucket}/new")),
+        ("DELETE", format!("/{bucket}/k")),
+        ("PUT", "/anonymous-bucket".to_owned()),
+    ] {
+        let response = silo.raw(method, &path, &[], b"");
+        assert_eq!(
+            response.status,
+            403,
+            "anonymous {method} {path}: {}",
+            response.text()
+        );
+        assert_eq!(
+            response.error_code().as_deref(),
+            Some("AccessDenied"),
+            "anonymous {method} {path}: {}",
+            response.text()
+        );
+        assert!(
+            response
+                .header("content-type")
+                .is_some_and(|t| t.contains("xml")),
+            "error body is XML: {:?}",
+            response.header("content-type")
+        );
+        assert_request_ids(&response, &format!("anonymous {method} {path}"));
+    }
+    // Nothing changed.
+    let got = silo
+        .client()
+        .get_object()
+        .bucket(&bucket)
+        .key("k")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        &got.body.collect().await.unwrap().into_bytes()[..],
+        b"private"
+    );
+}
+
+#[tokio::test]
+async fn clock_skew_beyond_15_minutes_is_refused() {
+    let (silo, _s3, bucket) = with_object("k", b"x").await;
+    let path = format!("/{bucket}/k");
+    for skew in [-1, 1] {
+        let when = if skew < 0 {
+            SystemTime::now() - Duration::from_secs(20 * 60)
+        } else {
+            SystemTime::now() + Duration::from_secs(20 * 60)
+        };
+        let headers = silo_tests::sigv4_headers(
+            &silo.credentials(),
+            when,
+            "GET",
+            &silo.authority(),
+            &path,
+            &[],
+            b"",
+        );
+        let headers: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let response = http_request(&silo.authority(), "GET", &path, &headers, b"");
+        assert_eq!(response.status, 403, "{}", response.text());
+        assert_eq!(
+            response.error_code().as_deref(),
+            Some("RequestTimeTooSkewed"),
+            "{}",
+            response.text()
+        );
+    }
+}
+
+#[tokio::test]
+async fn payload_hash_mismatch_is_refused() {
+    let (silo, s3, bucket) = with_object("k", b"x").await;
+    let path = format!("/{bucket}/swapped");
+    // Sign one body, send another of the same length.
+    let headers = silo_tests::sigv4_headers(
+        &silo.credentials(),
+        SystemTime::now(),
+        "PUT",
+        &silo.authority(),
+        &path,
+        &[],
+        b"signed body",
+    );
+    let headers: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let response = http_request(&silo.authority(), "PUT", &path, &headers, b"other  body");
+    assert_eq!(response.status, 400, "{}", response.text());
+    assert_eq!(
+        response.error_code().as_deref(),
+        Some("XAmzContentSHA256Mismatch"),
+        "{}",
+        response.text()
+    );
+    assert_s3_error(
+        s3.head_object().bucket(&bucket).key("swapped").send().await,
+        404,
+        None,
+    );
+}
+
+#[tokio::test]
+async fn every_response_carries_request_ids() {
+    let (silo, _s3, bucket) = with_object("k", b"x").await;
+    let etag = silo_tests::etag_of(b"x");
+    // (method, path, extra headers, expected status)
+    type Case<'a> = (&'a str, String, Vec<(&'a str, &'a str)>, u16);
+    let cases: Vec<Case> = vec![
+        ("GET", "/".to_owned(), vec![], 200),
+        ("HEAD", format!("/{bucket}"), vec![], 200),
+        ("GET", format!("/{bucket}?list-type=2"), vec![], 200),
+        ("GET", format!("/{bucket}/k"), vec![], 200),
+        ("HEAD", format!("/{bucket}/k"), vec![], 200),
+        (
+            "GET",
+            format!("/{bucket}/k"),
+            vec![("if-none-match", etag.as_str())],
+            304,
+        ),
+        ("GET", format!("/{bucket}/missing"), vec![], 404),
+        ("HEAD", format!("/{bucket}/missing"), vec![], 404),
+        (
+            "GET",
+            "/no-such-bucket-xyz?list-type=2".to_owned(),
+            vec![],
+            404,
+        ),
+        ("PUT", format!("/{bucket}/p"), vec![], 200),
+        ("DELETE", format!("/{bucket}/p"), vec![], 204),
+    ];
+    for (method, path, headers, status) in cases {
+        let response = silo.signed(method, &path, &headers, b"");
+        assert_eq!(
+            response.status,
+            status,
+            "{method} {path}: {}",
+            response.text()
+        );
+        assert_request_ids(&response, &format!("{method} {path}"));
+        if status >= 400 && method != "HEAD" {
+            let body = response.text();
+            assert!(
+                silo_tests::xml_element(&body, "RequestId")
+                    .is_some_and(|id| Some(id.as_str()) == response.header("x-amz-request-id")),
+                "{method} {path}: error XML RequestId matches x-amz-request-id: {body}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn root_credentials_work() {
+    let silo = Silo::start();
+    let same = Credentials::new(silo.access_key(), silo.secret_key(), None, None, "test");
+    let response = http_request(
+        &silo.authority(),
+        "GET",
+        "/",
+        &silo_tests::sigv4_headers(
+            &same,
+            SystemTime::now(),
+            "GET",
+            &silo.authority(),
+            "/",
+            &[],
+            b"",
+        )
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect::<Vec<_>>(),
+        b"",
+    );
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert!(
+        response.text().contains("ListAllMyBucketsResult"),
+        "{}",
+        response.text()
+    );
+}
