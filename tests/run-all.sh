@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every test of silo: formatting and lints, the Rust unit and end-to-end tests
 # (aws-sdk-s3), then the real-client suite in tests/clients (boto3, AWS CLI, rclone)
-# against the release binary.
+# against the built binary.
 #
 #   bash tests/run-all.sh              # everything
 #   bash tests/run-all.sh -k rclone    # extra arguments go to pytest
@@ -94,10 +94,13 @@ cargo fmt --all -- --check
 section "cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 
-section "cargo build --release -p silo-server"
-cargo build --release -p silo-server
-# Both test suites drive this one binary (the Rust harness honours SILO_BIN too).
-export SILO_BIN="$CARGO_TARGET_DIR/release/silo"
+# Every cargo step names the whole workspace with all targets: the same feature set
+# each time, so RocksDB's C++ (many minutes on 2 cores) is compiled once, not per step.
+section "cargo build --workspace --all-targets"
+cargo build --workspace --all-targets
+# Both test suites drive this one binary (the Rust harness honours SILO_BIN too). The dev
+# profile builds dependencies (hashing, RocksDB) optimised, so it moves data quickly.
+export SILO_BIN="$CARGO_TARGET_DIR/debug/silo"
 [[ -x "$SILO_BIN" ]] || die "the build did not produce $SILO_BIN"
 
 # --------------------------------------------------------------------------------------

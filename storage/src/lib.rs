@@ -9,8 +9,10 @@
 //! (blob fsynced and renamed into place, metadata committed with a synced write).
 //! A crash at any point leaves the old state or the new one, never a mix.
 
+mod blob;
 mod engine;
 mod error;
+mod meta;
 pub mod types;
 
 pub use engine::{Engine, EngineConfig, ObjectReader, StagedBlob};

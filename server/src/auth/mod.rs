@@ -1,1 +1,114 @@
-//! AWS Signature Version 4.
+//! AWS Signature Version 4, as S3 checks it: the `Authorization` header,
+//! presigned URLs (query-string authentication) and aws-chunked streaming
+//! bodies with chunk signatures and trailing checksums.
+//!
+//! Everything here is a pure function of the request's method, raw path, raw
+//! query and headers: the gateway adapts its HTTP types into [`RequestParts`],
+//! calls [`verify`] before reading the body, then feeds the body through the
+//! [`BodyDecoder`] built from the result.
+
+mod canonical;
+mod chunked;
+mod header;
+mod payload;
+mod presigned;
+mod signing;
+mod verify;
+
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
+mod tests;
+
+use std::borrow::Cow;
+use std::time::SystemTime;
+
+use crate::error::S3Result;
+
+pub use payload::{BodyDecoder, ChunkSigning, PayloadMode, Streaming};
+
+/// What the gateway knows of an incoming request, before reading the body.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestParts<'a> {
+    pub method: &'a str,
+    /// The path exactly as sent on the wire (percent-encoded), e.g. "/bucket/my%20key".
+    pub raw_path: &'a str,
+    /// The query string as sent, without '?', possibly empty.
+    pub raw_query: &'a str,
+    /// All headers; names lower-case; a header that appears more than once appears more than once here.
+    pub headers: &'a [(String, String)],
+}
+
+impl<'a> RequestParts<'a> {
+    /// Every value of header `name` (matched case-insensitively), in order.
+    pub fn header_values(&self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        let headers: &'a [(String, String)] = self.headers;
+        headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The value of header `name`; several values are joined with `,`.
+    pub fn header(&self, name: &'a str) -> Option<Cow<'a, str>> {
+        let mut values = self.header_values(name);
+        let first = values.next()?;
+        match values.next() {
+            None => Some(Cow::Borrowed(first)),
+            Some(second) => {
+                let mut joined = format!("{first},{second}");
+                for v in values {
+                    joined.push(',');
+                    joined.push_str(v);
+                }
+                Some(Cow::Owned(joined))
+            }
+        }
+    }
+}
+
+/// Looks up the secret key of an access key.
+pub trait SecretStore {
+    fn secret_key(&self, access_key: &str) -> Option<String>;
+}
+
+/// An authenticated request: who signed it and how its body must be checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub access_key: String,
+    pub payload: PayloadMode,
+}
+
+/// Authenticates a request by its `Authorization` header or its presigned
+/// query parameters. `region` is the server's region: the credential scope
+/// must name it (else `AuthorizationHeaderMalformed` /
+/// `AuthorizationQueryParametersError`, as AWS answers) and the service `s3`.
+///
+/// A request with neither is anonymous and gets `AccessDenied`; use
+/// [`is_anonymous`] to tell it apart and [`anonymous_payload`] to read its body.
+/// `Ok` guarantees that the signature matched the secret of `access_key`
+/// over the method, path, query, signed headers and the declared payload
+/// hash, and that the request time was within 15 minutes of `now` (or, for
+/// a presigned URL, within its validity).
+pub fn verify(
+    req: &RequestParts<'_>,
+    now: SystemTime,
+    region: &str,
+    secrets: &dyn SecretStore,
+) -> S3Result<Verified> {
+    verify::verify(req, now, region, secrets)
+}
+
+/// Whether the request carries no credentials at all (no `Authorization`
+/// header, no authentication query parameters).
+pub fn is_anonymous(req: &RequestParts<'_>) -> bool {
+    req.header_values("authorization").next().is_none()
+        && presigned::query_auth(req.raw_query) == presigned::QueryAuth::None
+}
+
+/// The payload mode of an anonymous request's body, from `x-amz-content-sha256`:
+/// unsigned unless it names a SHA-256 or unsigned aws-chunked framing. Signed
+/// streaming modes need a signature and are rejected (`AccessDenied`).
+pub fn anonymous_payload(req: &RequestParts<'_>) -> S3Result<PayloadMode> {
+    verify::anonymous_payload(req)
+}

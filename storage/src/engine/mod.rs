@@ -1,10 +1,25 @@
 //! The engine: the one service type the gateway calls.
 
-use std::io::Read;
+mod bucket;
+mod gc;
+mod list;
+mod locks;
+mod object;
+mod stage;
+
+#[cfg(test)]
+mod tests;
+
+use std::io::{self, Cursor, Read};
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use bytes::Bytes;
+use parking_lot::RwLock;
+
+use crate::blob::{BlobStore, ChunkReader};
+use crate::meta::MetaDb;
 use crate::types::*;
 use crate::{Error, Result};
 
@@ -32,7 +47,24 @@ pub struct Engine {
     inner: Arc<Inner>,
 }
 
-struct Inner {}
+/// State shared with the background GC thread.
+struct Shared {
+    db: MetaDb,
+    blobs: BlobStore,
+    /// Held shared from a blob's installation until its reference commits, and
+    /// exclusively by the orphan sweep while it judges files: the sweep never
+    /// mistakes a blob about to be committed for an orphan.
+    install_gate: RwLock<()>,
+}
+
+struct Inner {
+    config: EngineConfig,
+    shared: Arc<Shared>,
+    locks: locks::Locks,
+    seq: locks::Sequencer,
+    /// Dropped last of all clones: stops and joins the GC thread.
+    gc: gc::Gc,
+}
 
 /// Object data that has been received, checksummed and made durable, but is not
 /// yet visible under any key. Dropping it without committing discards the data.
@@ -43,60 +75,93 @@ pub struct StagedBlob {
     pub md5: [u8; 16],
     /// The checksums that were asked for in [`Engine::stage`], base64 encoded.
     pub checksums: Checksums,
+    content: stage::Staged,
 }
 
 /// Streams (a range of) an object's content, verifying each chunk's integrity
 /// before handing out its bytes: corrupt data fails with `Error::Corrupt`
 /// (as an `io::Error` of kind `InvalidData`), never reaches the caller as data.
-pub struct ObjectReader {}
+pub struct ObjectReader {
+    source: Source,
+}
+
+enum Source {
+    Inline(Cursor<Bytes>),
+    Chunks(ChunkReader),
+}
 
 impl Read for ObjectReader {
-    fn read(&mut self, _buf: &mut [u8]) -> std::io::Result<usize> {
-        todo!()
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match &mut self.source {
+            Source::Inline(c) => c.read(buf),
+            Source::Chunks(r) => r.read(buf),
+        }
     }
 }
 
 impl Engine {
     /// Opens (or creates) the store under `config.data_dir`, removes leftovers of
     /// interrupted writes, and starts the background task that deletes the blobs
-    /// of replaced and deleted objects.
+    /// of replaced and deleted objects (and, once at start, orphaned blob files).
+    /// Fails if another engine has the store open.
     pub fn open(config: EngineConfig) -> Result<Self> {
-        let _ = config;
-        todo!()
+        std::fs::create_dir_all(&config.data_dir)?;
+        // The RocksDB lock comes first: a second engine on the same directory must
+        // fail before it touches the first one's temporary files.
+        let db = MetaDb::open(&config.data_dir.join("meta"))?;
+        let blobs = BlobStore::open(&config.data_dir)?;
+        blobs.wipe_tmp()?;
+        let seq = locks::Sequencer::load(&db)?;
+        let shared = Arc::new(Shared {
+            db,
+            blobs,
+            install_gate: RwLock::new(()),
+        });
+        let gc = gc::Gc::start(Arc::clone(&shared))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                shared,
+                locks: locks::Locks::new(),
+                seq,
+                gc,
+            }),
+        })
     }
 
     // ---- buckets ----
 
-    /// Creates a bucket. `BucketAlreadyOwnedByYou` if it exists.
+    /// Creates a bucket. `BucketAlreadyOwnedByYou` if it exists. Durable on return.
     pub fn create_bucket(&self, name: &BucketName, owner: &str, region: &str) -> Result<Bucket> {
-        let _ = (name, owner, region);
-        todo!()
+        bucket::create(&self.inner, name, owner, region)
     }
 
     /// `NoSuchBucket` if absent.
     pub fn bucket(&self, name: &str) -> Result<Bucket> {
-        let _ = name;
-        todo!()
+        bucket::get(&self.inner, name)
     }
 
     /// All buckets in name order.
     pub fn list_buckets(&self) -> Result<Vec<Bucket>> {
-        todo!()
+        bucket::list(&self.inner)
     }
 
-    /// Deletes an empty bucket: `BucketNotEmpty` while it holds any object version.
+    /// Deletes an empty bucket: `BucketNotEmpty` while it holds any object version
+    /// (delete markers included). No object write to the bucket commits after the
+    /// emptiness check.
     pub fn delete_bucket(&self, name: &str) -> Result<()> {
-        let _ = name;
-        todo!()
+        bucket::delete(&self.inner, name)
     }
 
-    /// Atomically changes a bucket's configuration (tags, versioning, ...).
+    /// Atomically changes a bucket's configuration (tags, versioning, ...). `change`
+    /// runs under the bucket configuration lock; its error aborts the change. The
+    /// id and name cannot be changed. Callers enforce S3's rules on the values
+    /// (e.g. that versioning never returns to `Unversioned`).
     pub fn update_bucket<F>(&self, name: &str, change: F) -> Result<Bucket>
     where
         F: FnOnce(&mut Bucket) -> Result<()>,
     {
-        let _ = (name, change);
-        todo!()
+        bucket::update(&self.inner, name, change)
     }
 
     // ---- objects ----
@@ -104,15 +169,22 @@ impl Engine {
     /// Reads `body` to its end into durable, unreferenced storage, computing the
     /// MD5 and the checksums in `algorithms` in the same pass. Memory use is
     /// bounded whatever the size. Fails with `Error::Io` if `body` fails.
-    pub fn stage(&self, body: &mut dyn Read, algorithms: &[ChecksumAlgorithm]) -> Result<StagedBlob> {
-        let _ = (body, algorithms);
-        todo!()
+    pub fn stage(
+        &self,
+        body: &mut dyn Read,
+        algorithms: &[ChecksumAlgorithm],
+    ) -> Result<StagedBlob> {
+        stage::stage(&self.inner, body, algorithms)
     }
 
     /// Makes `blob` the current version of `bucket/key`, storing `blob.checksums`
     /// with it and checking
     /// `opts.precondition` atomically with the commit. The replaced version's data
     /// is reclaimed in the background (unversioned buckets).
+    ///
+    /// `IfNoneMatchAny` fails with `PreconditionFailed` if a current object exists;
+    /// `IfMatch` fails with `NoSuchKey` if none exists and `PreconditionFailed` if
+    /// its ETag differs (`IfMatch("*")` matches any existing object).
     pub fn put_object(
         &self,
         bucket: &str,
@@ -120,44 +192,67 @@ impl Engine {
         blob: StagedBlob,
         opts: PutOptions,
     ) -> Result<ObjectVersion> {
-        let _ = (bucket, key, blob, opts);
-        todo!()
+        object::put(&self.inner, bucket, key, blob, opts)
     }
 
-    /// The current version of `key`, or the given version. `NoSuchKey` if absent,
-    /// `NoSuchVersion` if the version id is unknown.
-    pub fn head_object(&self, bucket: &str, key: &str, version_id: Option<&str>) -> Result<ObjectVersion> {
-        let _ = (bucket, key, version_id);
-        todo!()
+    /// The current version of `key`, or the given version (`"null"` names the null
+    /// version). `NoSuchKey` if absent, `NoSuchVersion` if the version id is unknown.
+    /// A version id may name a delete marker (`is_delete_marker`).
+    pub fn head_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<ObjectVersion> {
+        object::head(&self.inner, bucket, key, version_id)
     }
 
     /// Opens `version`'s content, restricted to `range` (already checked against the
-    /// size by the caller). Reads and verifies only the chunks the range touches.
-    pub fn open_object(&self, bucket: &str, version: &ObjectVersion, range: Option<Range<u64>>) -> Result<ObjectReader> {
-        let _ = (bucket, version, range);
-        todo!()
+    /// size by the caller; it is clamped to the size). Reads and verifies only the
+    /// chunks the range touches. Reads exactly `version`, even if the key was
+    /// overwritten since it was looked up; `NoSuchKey` if that version is gone.
+    pub fn open_object(
+        &self,
+        bucket: &str,
+        version: &ObjectVersion,
+        range: Option<Range<u64>>,
+    ) -> Result<ObjectReader> {
+        object::open(&self.inner, bucket, version, range)
     }
 
-    /// Deletes the current (or given) version. Deleting an absent key succeeds.
+    /// Deletes the current (or given) version. Deleting an absent key or version
+    /// succeeds. In a versioning-enabled bucket, deleting without a version id
+    /// adds a delete marker; in a suspended one, a null delete marker.
     pub fn delete_object(&self, bucket: &str, key: &str, version_id: Option<&str>) -> Result<()> {
-        let _ = (bucket, key, version_id);
-        todo!()
+        object::delete(&self.inner, bucket, key, version_id)
     }
 
     /// Replaces the tag set of the current (or given) version.
-    pub fn set_object_tags(&self, bucket: &str, key: &str, version_id: Option<&str>, tags: Vec<Tag>) -> Result<ObjectVersion> {
-        let _ = (bucket, key, version_id, tags);
-        todo!()
+    pub fn set_object_tags(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        tags: Vec<Tag>,
+    ) -> Result<ObjectVersion> {
+        object::set_tags(&self.inner, bucket, key, version_id, tags)
     }
 
     /// One page of the bucket's current objects. With a delimiter, each common
     /// prefix is one entry and the listing seeks past its keys: a page costs
-    /// O(page), not O(keys under the prefix).
+    /// O(page), not O(keys under the prefix). Entries are in UTF-8 binary order and
+    /// all greater than `query.after`; `max_keys == 0` returns an empty,
+    /// untruncated page.
     pub fn list_objects(&self, bucket: &str, query: &ListQuery) -> Result<ListPage> {
-        let _ = (bucket, query);
-        todo!()
+        list::list(&self.inner, bucket, query)
     }
 }
 
-#[allow(dead_code)]
-fn unused(_: Error) {}
+/// Maps a reader's I/O failure: integrity failures become `Corrupt`.
+fn read_error(e: io::Error) -> Error {
+    if e.kind() == io::ErrorKind::InvalidData {
+        Error::Corrupt(e.to_string())
+    } else {
+        Error::Io(e)
+    }
+}

@@ -32,7 +32,9 @@ impl ChecksumAlgorithm {
 
     /// Parses the algorithm name, case-insensitively.
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.as_str().eq_ignore_ascii_case(s))
+        Self::ALL
+            .into_iter()
+            .find(|a| a.as_str().eq_ignore_ascii_case(s))
     }
 
     /// The header carrying the value: `x-amz-checksum-crc32`, ...

@@ -10,4 +10,7 @@ pub use bucket::{Bucket, VersioningState};
 pub use checksum::{ChecksumAlgorithm, Checksums};
 pub use list::{ListEntry, ListPage, ListQuery};
 pub use names::{BucketName, ObjectKey};
-pub use object::{ContentHeaders, ObjectVersion, PutOptions, StorageClass, Tag, WritePrecondition};
+pub(crate) use object::DataLoc;
+pub use object::{
+    ContentHeaders, DataRef, ObjectVersion, PutOptions, StorageClass, Tag, WritePrecondition,
+};

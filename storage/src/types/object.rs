@@ -1,7 +1,9 @@
 use serde::{Deserialize, Serialize};
+use std::fmt;
 use std::time::SystemTime;
 
 use super::Checksums;
+use crate::meta::records::BlobId;
 
 /// A key/value tag of a bucket or object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,6 +88,41 @@ pub struct ObjectVersion {
     pub checksums: Checksums,
     /// Access key of the owner.
     pub owner: String,
+    /// Where the engine finds this version's content, so that
+    /// [`Engine::open_object`](crate::Engine::open_object) reads exactly this version
+    /// even if the key has been overwritten since. Opaque; not serialized. When
+    /// building an `ObjectVersion` by hand, use `DataRef::default()`: the engine
+    /// then looks the version up by key and version id.
+    #[serde(skip)]
+    pub data: DataRef,
+}
+
+/// An opaque reference from an [`ObjectVersion`] to its content.
+#[derive(Clone, Default)]
+pub struct DataRef(pub(crate) DataLoc);
+
+#[derive(Clone, Default)]
+pub(crate) enum DataLoc {
+    /// Not produced by the engine: look the version up.
+    #[default]
+    Unknown,
+    /// The content itself (small objects, read together with their metadata).
+    Inline(bytes::Bytes),
+    /// A blob file.
+    Blob { id: BlobId, size: u64 },
+    /// The `versions` row with this sequence holds the content.
+    Row { bucket_id: u64, seq: u64 },
+}
+
+impl fmt::Debug for DataRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            DataLoc::Unknown => f.write_str("DataRef(unknown)"),
+            DataLoc::Inline(b) => write!(f, "DataRef(inline, {} bytes)", b.len()),
+            DataLoc::Blob { id, size } => write!(f, "DataRef({id:?}, {size} bytes)"),
+            DataLoc::Row { bucket_id, seq } => write!(f, "DataRef(row {bucket_id}/{seq})"),
+        }
+    }
 }
 
 /// Everything a write stores besides the data itself.

@@ -1,0 +1,146 @@
+//! Reads a byte range of a blob, verifying every chunk before handing out its bytes.
+
+use std::fs::File;
+use std::io;
+use std::ops::Range;
+use std::os::unix::fs::FileExt;
+
+use super::format::{HEADER_LEN, Header, Layout, plain_chunk_ok};
+
+/// Chunks read per syscall (1 MiB of payload with the default chunk size).
+const CHUNKS_PER_READ: u64 = 16;
+
+/// The error every integrity failure surfaces as.
+pub fn corrupt(msg: impl std::fmt::Display) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("stored data is corrupt: {msg}"),
+    )
+}
+
+/// Streams `range` of a blob's content. Only the chunks the range touches are read,
+/// several per syscall, and each is verified before any of its bytes are returned.
+pub struct ChunkReader {
+    file: File,
+    /// Names the blob in error messages.
+    name: String,
+    layout: Layout,
+    size: u64,
+    /// Next content offset to hand out.
+    pos: u64,
+    end: u64,
+    /// Verified stored chunks `batch_first..batch_first + batch_len`, with trailers.
+    buf: Vec<u8>,
+    batch_first: u64,
+    batch_len: u64,
+}
+
+impl ChunkReader {
+    /// Opens `range` (clamped to `size`) of the `size`-byte blob in `file`. Fails with
+    /// `InvalidData` if the header is bad or the file length does not match `size`.
+    pub fn open(file: File, name: String, size: u64, range: Range<u64>) -> io::Result<Self> {
+        let mut raw = [0u8; HEADER_LEN as usize];
+        file.read_exact_at(&mut raw, 0)
+            .map_err(|e| eof_is_corrupt(e, &name))?;
+        let header = Header::decode(&raw).map_err(|e| corrupt(format!("blob {name}: {e}")))?;
+        let layout = header.layout();
+        let actual = file.metadata()?.len();
+        let expected = layout.file_len(size);
+        if actual != expected {
+            return Err(corrupt(format!(
+                "blob {name} is {actual} bytes long, expected {expected}"
+            )));
+        }
+        let end = range.end.min(size);
+        Ok(Self {
+            file,
+            name,
+            layout,
+            size,
+            pos: range.start.min(end),
+            end,
+            buf: Vec::new(),
+            batch_first: 0,
+            batch_len: 0,
+        })
+    }
+
+    /// Reads and verifies the chunks from `first` on, up to the range's last chunk.
+    fn fill(&mut self, first: u64) -> io::Result<()> {
+        let l = self.layout;
+        let last_needed = l.chunk_of(self.end - 1);
+        let count = (last_needed - first + 1).min(CHUNKS_PER_READ);
+        let last = first + count - 1;
+        let start = l.chunk_offset(first);
+        let stop = l.chunk_offset(last) + l.payload_len(last, self.size) + l.trailer_len;
+        let len = usize::try_from(stop - start).map_err(|_| corrupt("chunk batch too large"))?;
+        self.batch_len = 0;
+        self.buf.resize(len, 0);
+        self.file
+            .read_exact_at(&mut self.buf, start)
+            .map_err(|e| eof_is_corrupt(e, &self.name))?;
+        for i in 0..count {
+            let (payload, trailer) = self.chunk(first, i);
+            if !plain_chunk_ok(payload, trailer) {
+                return Err(corrupt(format!(
+                    "chunk {} of blob {} failed its CRC32C check",
+                    first + i,
+                    self.name
+                )));
+            }
+        }
+        self.batch_first = first;
+        self.batch_len = count;
+        Ok(())
+    }
+
+    /// Payload and trailer of chunk `first + i`, the `i`-th chunk of a batch that
+    /// starts at chunk `first`. Out-of-range parts come back empty (and then fail
+    /// verification) instead of panicking.
+    fn chunk(&self, first: u64, i: u64) -> (&[u8], &[u8]) {
+        let l = self.layout;
+        let at = usize::try_from(i * l.stored_chunk_len()).unwrap_or(usize::MAX);
+        let payload = usize::try_from(l.payload_len(first + i, self.size)).unwrap_or(usize::MAX);
+        let trailer = l.trailer_len as usize;
+        let payload_end = at.saturating_add(payload);
+        let trailer_end = payload_end.saturating_add(trailer);
+        (
+            self.buf.get(at..payload_end).unwrap_or_default(),
+            self.buf.get(payload_end..trailer_end).unwrap_or_default(),
+        )
+    }
+}
+
+fn eof_is_corrupt(e: io::Error, name: &str) -> io::Error {
+    if e.kind() == io::ErrorKind::UnexpectedEof {
+        corrupt(format!("blob {name} is truncated"))
+    } else {
+        e
+    }
+}
+
+impl io::Read for ChunkReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.pos >= self.end || out.is_empty() {
+            return Ok(0);
+        }
+        let index = self.layout.chunk_of(self.pos);
+        if self.batch_len == 0
+            || index < self.batch_first
+            || index >= self.batch_first + self.batch_len
+        {
+            self.batch_len = 0;
+            self.fill(index)?;
+        }
+        let (payload, _) = self.chunk(self.batch_first, index - self.batch_first);
+        let within = (self.pos - index * self.layout.chunk_size) as usize;
+        let available = &payload[within.min(payload.len())..];
+        let n = available
+            .len()
+            .min(out.len())
+            .min(usize::try_from(self.end - self.pos).unwrap_or(usize::MAX));
+        out[..n].copy_from_slice(&available[..n]);
+        self.pos += n as u64;
+        Ok(n)
+    }
+}

@@ -1,0 +1,96 @@
+//! Buckets: creation, lookup, configuration, deletion.
+
+use std::time::SystemTime;
+
+use super::Inner;
+use crate::meta::db::decode_u64;
+use crate::meta::records::{decode, encode};
+use crate::meta::{Cf, keys};
+use crate::types::{Bucket, BucketName, VersioningState};
+use crate::{Error, Result};
+
+const NEXT_BUCKET_ID: &[u8] = b"next_bucket_id";
+
+pub(super) fn create(
+    inner: &Inner,
+    name: &BucketName,
+    owner: &str,
+    region: &str,
+) -> Result<Bucket> {
+    let db = &inner.shared.db;
+    let _config = inner.locks.bucket_config();
+    if db.get(Cf::Buckets, name.as_str().as_bytes())?.is_some() {
+        return Err(Error::BucketAlreadyOwnedByYou);
+    }
+    let id = match db.get(Cf::Meta, NEXT_BUCKET_ID)? {
+        Some(raw) => decode_u64(&raw)?,
+        None => 1,
+    };
+    let bucket = Bucket {
+        id,
+        name: name.as_str().to_owned(),
+        created: SystemTime::now(),
+        region: region.to_owned(),
+        owner: owner.to_owned(),
+        versioning: VersioningState::Unversioned,
+        tags: None,
+    };
+    let mut batch = db.batch();
+    batch.put(Cf::Buckets, bucket.name.as_bytes(), &encode(&bucket)?)?;
+    batch.put(Cf::Meta, NEXT_BUCKET_ID, &(id + 1).to_be_bytes())?;
+    batch.commit()?;
+    Ok(bucket)
+}
+
+pub(super) fn get(inner: &Inner, name: &str) -> Result<Bucket> {
+    match inner.shared.db.get(Cf::Buckets, name.as_bytes())? {
+        Some(raw) => decode(&raw),
+        None => Err(Error::NoSuchBucket),
+    }
+}
+
+pub(super) fn list(inner: &Inner) -> Result<Vec<Bucket>> {
+    let mut it = inner.shared.db.iter(Cf::Buckets, None, None)?;
+    it.seek_to_first();
+    let mut out = Vec::new();
+    while let Some(raw) = it.value() {
+        out.push(decode(raw)?);
+        it.next();
+    }
+    it.status()?;
+    Ok(out)
+}
+
+pub(super) fn delete(inner: &Inner, name: &str) -> Result<()> {
+    let db = &inner.shared.db;
+    let _config = inner.locks.bucket_config();
+    let bucket = get(inner, name)?;
+    let _exclusive = inner.locks.bucket_exclusive(bucket.id);
+    let prefix = keys::bucket_prefix(bucket.id).to_vec();
+    let upper = keys::bucket_upper_bound(bucket.id);
+    if db.any_in_range(Cf::Versions, prefix.clone(), upper.clone())?
+        || db.any_in_range(Cf::Current, prefix, upper)?
+    {
+        return Err(Error::BucketNotEmpty);
+    }
+    let mut batch = db.batch();
+    batch.delete(Cf::Buckets, name.as_bytes())?;
+    batch.commit()
+}
+
+pub(super) fn update<F>(inner: &Inner, name: &str, change: F) -> Result<Bucket>
+where
+    F: FnOnce(&mut Bucket) -> Result<()>,
+{
+    let db = &inner.shared.db;
+    let _config = inner.locks.bucket_config();
+    let mut bucket = get(inner, name)?;
+    let (id, stored_name) = (bucket.id, bucket.name.clone());
+    change(&mut bucket)?;
+    bucket.id = id;
+    bucket.name = stored_name;
+    let mut batch = db.batch();
+    batch.put(Cf::Buckets, name.as_bytes(), &encode(&bucket)?)?;
+    batch.commit()?;
+    Ok(bucket)
+}

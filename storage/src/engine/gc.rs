@@ -1,0 +1,191 @@
+//! The background thread that deletes unreferenced blob files.
+//!
+//! - Blobs of replaced and deleted versions are listed in the `gc` column family
+//!   by the commit that unreferenced them. After a short grace period (so a reader
+//!   that looked a version up just before it was replaced can still open its
+//!   file) the thread deletes the file, then the row.
+//! - Once at start it sweeps orphans: blob files without a `blobs` reference,
+//!   left by a crash between a blob's installation and its commit.
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use parking_lot::{Condvar, Mutex};
+
+use super::Shared;
+use crate::Result;
+use crate::meta::Cf;
+use crate::meta::records::{BlobId, GcRecord, decode};
+
+/// How often the thread looks for work when nobody wakes it.
+const TICK: Duration = Duration::from_secs(1);
+/// How long a blob stays on disk after it stopped being referenced.
+const GRACE: Duration = Duration::from_secs(1);
+/// Rows handled per pass.
+const BATCH: usize = 1024;
+
+#[derive(Default)]
+struct State {
+    wake: bool,
+    shutdown: bool,
+}
+
+#[derive(Default)]
+struct Signal {
+    state: Mutex<State>,
+    cv: Condvar,
+}
+
+impl Signal {
+    fn shutting_down(&self) -> bool {
+        self.state.lock().shutdown
+    }
+}
+
+/// Handle of the GC thread: dropping it stops and joins the thread.
+pub(super) struct Gc {
+    signal: Arc<Signal>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Gc {
+    pub fn start(shared: Arc<Shared>) -> Result<Self> {
+        let signal = Arc::new(Signal::default());
+        let thread_signal = Arc::clone(&signal);
+        let thread = std::thread::Builder::new()
+            .name("silo-gc".into())
+            .spawn(move || run(&shared, &thread_signal))?;
+        Ok(Self {
+            signal,
+            thread: Some(thread),
+        })
+    }
+
+    /// Asks the thread to look at the `gc` rows now.
+    pub fn wake(&self) {
+        self.signal.state.lock().wake = true;
+        self.signal.cv.notify_one();
+    }
+}
+
+impl Drop for Gc {
+    fn drop(&mut self) {
+        self.signal.state.lock().shutdown = true;
+        self.signal.cv.notify_one();
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("the gc thread panicked");
+        }
+    }
+}
+
+fn run(shared: &Shared, signal: &Signal) {
+    match sweep_orphans(shared, signal) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("removed {n} orphaned blob files"),
+        Err(e) => tracing::warn!("orphan sweep failed: {e}"),
+    }
+    loop {
+        let wait = match collect(shared, signal) {
+            Ok(next_due) => next_due.map_or(TICK, |d| d.min(TICK)),
+            Err(e) => {
+                tracing::warn!("blob gc pass failed: {e}");
+                TICK
+            }
+        };
+        let mut state = signal.state.lock();
+        if !state.wake && !state.shutdown {
+            signal.cv.wait_for(&mut state, wait);
+        }
+        if state.shutdown {
+            return;
+        }
+        state.wake = false;
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Deletes the files of due `gc` rows, then the rows. Returns how long until the
+/// earliest row that is not yet due, if any.
+fn collect(shared: &Shared, signal: &Signal) -> Result<Option<Duration>> {
+    let grace_ms = GRACE.as_millis() as u64;
+    loop {
+        let now = now_ms();
+        let mut due = Vec::new();
+        let mut next_due: Option<u64> = None;
+        let mut seen = 0;
+        let mut it = shared.db.iter(Cf::Gc, None, None)?;
+        it.seek_to_first();
+        while let Some((key, value)) = it.item() {
+            seen += 1;
+            let since = decode::<GcRecord>(value).map_or(0, |r| r.since_ms);
+            match BlobId::from_slice(key) {
+                Some(id) if since.saturating_add(grace_ms) <= now => due.push(id),
+                Some(_) => {
+                    let wait = since.saturating_add(grace_ms) - now;
+                    next_due = Some(next_due.map_or(wait, |w| w.min(wait)));
+                }
+                None => tracing::warn!("malformed gc row {key:?}"),
+            }
+            if due.len() >= BATCH {
+                break;
+            }
+            it.next();
+        }
+        it.status()?;
+        drop(it);
+
+        let mut batch = shared.db.batch();
+        let mut removed = 0;
+        for id in &due {
+            if signal.shutting_down() {
+                break;
+            }
+            match shared.blobs.remove(*id) {
+                Ok(_) => {
+                    batch.delete(Cf::Gc, &id.0)?;
+                    removed += 1;
+                }
+                // Keep the row: the next pass tries again.
+                Err(e) => tracing::warn!(blob = %id.to_hex(), "cannot delete blob file: {e}"),
+            }
+        }
+        // Losing these deletions in a crash only means deleting absent files again.
+        batch.commit_unsynced()?;
+        if removed < BATCH || seen == 0 || signal.shutting_down() {
+            return Ok(next_due.map(Duration::from_millis));
+        }
+    }
+}
+
+/// Deletes blob files that no committed version references. Returns how many.
+fn sweep_orphans(shared: &Shared, signal: &Signal) -> Result<usize> {
+    let mut removed = 0;
+    for leaf in shared.blobs.leaf_dirs()? {
+        if signal.shutting_down() {
+            break;
+        }
+        let ids = shared.blobs.ids_in(&leaf)?;
+        if ids.is_empty() {
+            continue;
+        }
+        let rows: Vec<Vec<u8>> = ids.iter().map(|id| id.0.to_vec()).collect();
+        // No put is between installing a blob and committing its reference while
+        // this is held, so "unreferenced" really means orphaned.
+        let _gate = shared.install_gate.write();
+        let refs = shared.db.multi_get(Cf::Blobs, &rows)?;
+        for (id, reference) in ids.iter().zip(refs) {
+            if reference.is_none() && shared.blobs.remove(*id)? {
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
+}

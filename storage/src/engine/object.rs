@@ -1,0 +1,575 @@
+//! Objects: put, head, open, delete, tagging.
+//!
+//! Every change is one synced `WriteBatch` made under the key's stripe lock: the
+//! `current` row, the `versions` rows, the `blobs` reference of a new blob and the
+//! `gc` row of a replaced one commit together or not at all.
+
+use std::fs::File;
+use std::io::{self, Cursor};
+use std::ops::Range;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use parking_lot::{MutexGuard, RwLockReadGuard};
+
+use super::stage::Staged;
+use super::{Inner, ObjectReader, Source, StagedBlob, bucket, read_error};
+use crate::blob::ChunkReader;
+use crate::meta::records::{
+    BlobId, BlobRef, DataSummary, GcRecord, ObjectData, VersionRecord, decode, encode,
+};
+use crate::meta::{Batch, Cf, MetaDb, keys};
+use crate::types::{
+    Bucket, Checksums, DataLoc, DataRef, ObjectKey, ObjectVersion, PutOptions, Tag,
+    VersioningState, WritePrecondition,
+};
+use crate::{Error, Result};
+
+/// The version id S3 clients use for the null version.
+const NULL_VERSION_ID: &str = "null";
+
+/// The version id of sequence `seq` in a versioning-enabled bucket.
+pub(super) fn version_id_of(seq: u64) -> String {
+    format!("{seq:016x}")
+}
+
+fn parse_version_id(id: &str) -> Option<u64> {
+    if id.len() != 16
+        || !id
+            .bytes()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+    {
+        return None;
+    }
+    u64::from_str_radix(id, 16).ok()
+}
+
+/// A bucket resolved and a key locked for read-modify-write; the bucket cannot
+/// be deleted while this is held.
+struct Locked<'a> {
+    bucket: Bucket,
+    _gate: RwLockReadGuard<'a, ()>,
+    _key: MutexGuard<'a, ()>,
+}
+
+fn lock_key<'a>(inner: &'a Inner, bucket_name: &str, key: &[u8]) -> Result<Locked<'a>> {
+    let first = bucket::get(inner, bucket_name)?;
+    let gate = inner.locks.bucket_shared(first.id);
+    // Re-read under the gate: the bucket may have been deleted (or re-created with a
+    // new id) meanwhile, and its versioning state may have changed.
+    let bucket = bucket::get(inner, bucket_name)?;
+    if bucket.id != first.id {
+        return Err(Error::NoSuchBucket);
+    }
+    let key_guard = inner.locks.key(bucket.id, key);
+    Ok(Locked {
+        bucket,
+        _gate: gate,
+        _key: key_guard,
+    })
+}
+
+/// The fields of a new version besides its key and sequence.
+struct NewVersion {
+    size: u64,
+    etag: String,
+    checksums: Checksums,
+    data: ObjectData,
+    opts: PutOptions,
+}
+
+pub(super) fn put(
+    inner: &Inner,
+    bucket: &str,
+    key: &ObjectKey,
+    blob: StagedBlob,
+    opts: PutOptions,
+) -> Result<ObjectVersion> {
+    let shared = &inner.shared;
+    bucket::get(inner, bucket)?;
+    let StagedBlob {
+        size,
+        md5,
+        checksums,
+        content,
+    } = blob;
+    // Held until the blob's reference commits (or the blob is removed again).
+    let _installing = shared.install_gate.read();
+    let (data, installed) = match content {
+        Staged::Inline(bytes) => (ObjectData::Inline(bytes), None),
+        Staged::File(mut tmp) => {
+            let id = BlobId::random();
+            if let Err(e) = shared.blobs.install(&tmp.path, id) {
+                discard_blob(inner, id);
+                return Err(e.into());
+            }
+            tmp.installed = true;
+            (ObjectData::Blob { id, size }, Some(id))
+        }
+    };
+    let new = NewVersion {
+        size,
+        etag: hex::encode(md5),
+        checksums,
+        data,
+        opts,
+    };
+    let result = commit_put(inner, bucket, key, new);
+    if result.is_err()
+        && let Some(id) = installed
+    {
+        discard_blob(inner, id);
+    }
+    result
+}
+
+/// Removes a blob that never got committed; a failure leaves an orphan that the
+/// start-up sweep removes.
+fn discard_blob(inner: &Inner, id: BlobId) {
+    if let Err(e) = inner.shared.blobs.remove(id) {
+        tracing::warn!(blob = %id.to_hex(), "cannot remove uncommitted blob: {e}");
+    }
+}
+
+fn commit_put(
+    inner: &Inner,
+    bucket: &str,
+    key: &ObjectKey,
+    new: NewVersion,
+) -> Result<ObjectVersion> {
+    let db = &inner.shared.db;
+    let k = key.as_str().as_bytes();
+    let locked = lock_key(inner, bucket, k)?;
+    let bucket = &locked.bucket;
+    let current = read_current(db, bucket.id, k)?;
+    check_precondition(new.opts.precondition.as_ref(), current.as_ref())?;
+    let seq = inner.seq.next(db)?;
+    let record = VersionRecord {
+        seq,
+        version_id: (bucket.versioning == VersioningState::Enabled).then(|| version_id_of(seq)),
+        is_delete_marker: false,
+        last_modified: SystemTime::now(),
+        size: new.size,
+        etag: new.etag,
+        storage_class: new.opts.storage_class,
+        content: new.opts.content,
+        user_metadata: new.opts.user_metadata,
+        tags: new.opts.tags,
+        checksums: new.checksums,
+        owner: new.opts.owner,
+        data: new.data,
+    };
+    let encoded = encode(&record)?;
+    let mut batch = db.batch();
+    let mut freed = false;
+    match bucket.versioning {
+        VersioningState::Enabled => {}
+        VersioningState::Unversioned => {
+            if let Some(old) = &current {
+                freed |= remove_version(&mut batch, bucket.id, k, old)?;
+            }
+        }
+        VersioningState::Suspended => {
+            if let Some(old) = null_version(db, bucket.id, k, current.as_ref())? {
+                freed |= remove_version(&mut batch, bucket.id, k, &old)?;
+            }
+        }
+    }
+    batch.put(Cf::Current, &keys::current_key(bucket.id, k), &encoded)?;
+    batch.put(
+        Cf::Versions,
+        &keys::version_key(bucket.id, k, seq),
+        &encoded,
+    )?;
+    if let Some(id) = record.blob() {
+        batch.put(
+            Cf::Blobs,
+            &id.0,
+            &encode(&BlobRef {
+                bucket_id: bucket.id,
+            })?,
+        )?;
+    }
+    batch.commit()?;
+    if freed {
+        inner.gc.wake();
+    }
+    Ok(to_object_version(key.as_str().to_owned(), record))
+}
+
+fn check_precondition(
+    pre: Option<&WritePrecondition>,
+    current: Option<&VersionRecord>,
+) -> Result<()> {
+    match (pre, current) {
+        (None, _) => Ok(()),
+        (Some(WritePrecondition::IfNoneMatchAny), None) => Ok(()),
+        (Some(WritePrecondition::IfNoneMatchAny), Some(_)) => Err(Error::PreconditionFailed),
+        (Some(WritePrecondition::IfMatch(_)), None) => Err(Error::NoSuchKey),
+        (Some(WritePrecondition::IfMatch(etag)), Some(cur)) => {
+            if etag == "*" || *etag == cur.etag {
+                Ok(())
+            } else {
+                Err(Error::PreconditionFailed)
+            }
+        }
+    }
+}
+
+/// Adds the removal of version `rec` to `batch`: its row, and its blob moves from
+/// referenced to garbage. Returns whether a blob was freed.
+fn remove_version(
+    batch: &mut Batch<'_>,
+    bucket_id: u64,
+    key: &[u8],
+    rec: &VersionRecord,
+) -> Result<bool> {
+    batch.delete(Cf::Versions, &keys::version_key(bucket_id, key, rec.seq))?;
+    let Some(id) = rec.blob() else {
+        return Ok(false);
+    };
+    let since_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    batch.delete(Cf::Blobs, &id.0)?;
+    batch.put(Cf::Gc, &id.0, &encode(&GcRecord { since_ms })?)?;
+    Ok(true)
+}
+
+pub(super) fn head(
+    inner: &Inner,
+    bucket: &str,
+    key: &str,
+    version_id: Option<&str>,
+) -> Result<ObjectVersion> {
+    let db = &inner.shared.db;
+    let b = bucket::get(inner, bucket)?;
+    let k = key.as_bytes();
+    let rec = match version_id {
+        None => read_current(db, b.id, k)?.ok_or(Error::NoSuchKey)?,
+        Some(v) => find_version(db, b.id, k, v)?.ok_or(Error::NoSuchVersion)?,
+    };
+    Ok(to_object_version(key.to_owned(), rec))
+}
+
+pub(super) fn open(
+    inner: &Inner,
+    bucket: &str,
+    version: &ObjectVersion,
+    range: Option<Range<u64>>,
+) -> Result<ObjectReader> {
+    let db = &inner.shared.db;
+    let data = match &version.data.0 {
+        DataLoc::Inline(bytes) => ObjectData::Inline(bytes.clone()),
+        DataLoc::Blob { id, size } => ObjectData::Blob {
+            id: *id,
+            size: *size,
+        },
+        DataLoc::Row { bucket_id, seq } => {
+            let row = keys::version_key(*bucket_id, version.key.as_bytes(), *seq);
+            match db.get(Cf::Versions, &row)? {
+                Some(raw) => decode::<VersionRecord>(&raw)?.data,
+                None => return Err(Error::NoSuchKey),
+            }
+        }
+        DataLoc::Unknown => {
+            let b = bucket::get(inner, bucket)?;
+            let k = version.key.as_bytes();
+            let rec = match &version.version_id {
+                None => read_current(db, b.id, k)?,
+                Some(v) => find_version(db, b.id, k, v)?,
+            };
+            rec.ok_or(Error::NoSuchKey)?.data
+        }
+    };
+    let clamp = |size: u64| {
+        let r = range.clone().unwrap_or(0..size);
+        let end = r.end.min(size);
+        r.start.min(end)..end
+    };
+    let source = match data {
+        ObjectData::None => return Err(Error::NoSuchKey),
+        ObjectData::Inline(bytes) => {
+            let r = clamp(bytes.len() as u64);
+            Source::Inline(Cursor::new(bytes.slice(r.start as usize..r.end as usize)))
+        }
+        ObjectData::Blob { id, size } => {
+            let file = match File::open(inner.shared.blobs.path(id)) {
+                Ok(file) => file,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    // Gone with a replaced version, or lost while still referenced.
+                    return Err(if db.get(Cf::Blobs, &id.0)?.is_some() {
+                        Error::Corrupt(format!("blob {} is missing", id.to_hex()))
+                    } else {
+                        Error::NoSuchKey
+                    });
+                }
+                Err(e) => return Err(e.into()),
+            };
+            Source::Chunks(
+                ChunkReader::open(file, id.to_hex(), size, clamp(size)).map_err(read_error)?,
+            )
+        }
+    };
+    Ok(ObjectReader { source })
+}
+
+pub(super) fn delete(
+    inner: &Inner,
+    bucket: &str,
+    key: &str,
+    version_id: Option<&str>,
+) -> Result<()> {
+    let db = &inner.shared.db;
+    let k = key.as_bytes();
+    let locked = lock_key(inner, bucket, k)?;
+    let b = &locked.bucket;
+    let current = read_current(db, b.id, k)?;
+    let current_row = keys::current_key(b.id, k);
+    let mut batch = db.batch();
+    let mut freed = false;
+    match (version_id, b.versioning) {
+        (Some(vid), _) => {
+            let Some(target) = find_version(db, b.id, k, vid)? else {
+                return Ok(());
+            };
+            freed |= remove_version(&mut batch, b.id, k, &target)?;
+            // Removing the newest version exposes the next one to plain GETs (or
+            // nothing, if that is a delete marker).
+            let next = newest_version_except(db, b.id, k, target.seq)?;
+            if next.as_ref().is_none_or(|n| n.seq < target.seq) {
+                match next {
+                    Some(v) if !v.is_delete_marker => {
+                        batch.put(Cf::Current, &current_row, &encode(&v)?)?
+                    }
+                    _ => batch.delete(Cf::Current, &current_row)?,
+                }
+            }
+        }
+        (None, VersioningState::Unversioned) => {
+            let Some(cur) = current else {
+                return Ok(());
+            };
+            batch.delete(Cf::Current, &current_row)?;
+            freed |= remove_version(&mut batch, b.id, k, &cur)?;
+        }
+        (None, state) => {
+            let seq = inner.seq.next(db)?;
+            let version_id = if state == VersioningState::Enabled {
+                Some(version_id_of(seq))
+            } else {
+                // Suspended: the null delete marker replaces the null version.
+                if let Some(old) = null_version(db, b.id, k, current.as_ref())? {
+                    freed |= remove_version(&mut batch, b.id, k, &old)?;
+                }
+                None
+            };
+            let marker = VersionRecord {
+                seq,
+                version_id,
+                is_delete_marker: true,
+                last_modified: SystemTime::now(),
+                size: 0,
+                etag: String::new(),
+                storage_class: Default::default(),
+                content: Default::default(),
+                user_metadata: Vec::new(),
+                tags: Vec::new(),
+                checksums: Checksums::default(),
+                owner: b.owner.clone(),
+                data: ObjectData::None,
+            };
+            batch.put(
+                Cf::Versions,
+                &keys::version_key(b.id, k, seq),
+                &encode(&marker)?,
+            )?;
+            batch.delete(Cf::Current, &current_row)?;
+        }
+    }
+    batch.commit()?;
+    if freed {
+        inner.gc.wake();
+    }
+    Ok(())
+}
+
+pub(super) fn set_tags(
+    inner: &Inner,
+    bucket: &str,
+    key: &str,
+    version_id: Option<&str>,
+    tags: Vec<Tag>,
+) -> Result<ObjectVersion> {
+    let db = &inner.shared.db;
+    let k = key.as_bytes();
+    let locked = lock_key(inner, bucket, k)?;
+    let b = &locked.bucket;
+    let current = read_current(db, b.id, k)?;
+    let mut target = match version_id {
+        None => current.clone().ok_or(Error::NoSuchKey)?,
+        Some(v) => find_version(db, b.id, k, v)?.ok_or(Error::NoSuchVersion)?,
+    };
+    if target.is_delete_marker {
+        return Err(Error::NoSuchKey);
+    }
+    target.tags = tags;
+    let encoded = encode(&target)?;
+    let mut batch = db.batch();
+    batch.put(
+        Cf::Versions,
+        &keys::version_key(b.id, k, target.seq),
+        &encoded,
+    )?;
+    if current.is_some_and(|c| c.seq == target.seq) {
+        batch.put(Cf::Current, &keys::current_key(b.id, k), &encoded)?;
+    }
+    batch.commit()?;
+    Ok(to_object_version(key.to_owned(), target))
+}
+
+// ---- lookups ----
+
+fn read_current(db: &MetaDb, bucket_id: u64, key: &[u8]) -> Result<Option<VersionRecord>> {
+    db.get(Cf::Current, &keys::current_key(bucket_id, key))?
+        .map(|raw| decode(&raw))
+        .transpose()
+}
+
+/// The version named `version_id` (`"null"` for the null version), if it exists.
+fn find_version(
+    db: &MetaDb,
+    bucket_id: u64,
+    key: &[u8],
+    version_id: &str,
+) -> Result<Option<VersionRecord>> {
+    if version_id == NULL_VERSION_ID {
+        return null_version(db, bucket_id, key, None);
+    }
+    let Some(seq) = parse_version_id(version_id) else {
+        return Ok(None);
+    };
+    let Some(raw) = db.get(Cf::Versions, &keys::version_key(bucket_id, key, seq))? else {
+        return Ok(None);
+    };
+    let rec: VersionRecord = decode(&raw)?;
+    Ok((rec.version_id.as_deref() == Some(version_id)).then_some(rec))
+}
+
+/// The null version of `key`: `current` if it is the null one, else found among
+/// the key's versions.
+fn null_version(
+    db: &MetaDb,
+    bucket_id: u64,
+    key: &[u8],
+    current: Option<&VersionRecord>,
+) -> Result<Option<VersionRecord>> {
+    if let Some(cur) = current.filter(|c| c.version_id.is_none()) {
+        return Ok(Some(cur.clone()));
+    }
+    let mut found = None;
+    scan_versions(db, bucket_id, key, |raw| {
+        let summary: VersionRecord<DataSummary> = decode(raw)?;
+        if summary.version_id.is_none() {
+            found = Some(decode(raw)?);
+            return Ok(false);
+        }
+        Ok(true)
+    })?;
+    Ok(found)
+}
+
+/// The newest version of `key` other than sequence `skip`.
+fn newest_version_except(
+    db: &MetaDb,
+    bucket_id: u64,
+    key: &[u8],
+    skip: u64,
+) -> Result<Option<VersionRecord>> {
+    let mut found = None;
+    scan_versions(db, bucket_id, key, |raw| {
+        let summary: VersionRecord<DataSummary> = decode(raw)?;
+        if summary.seq != skip {
+            found = Some(decode(raw)?);
+            return Ok(false);
+        }
+        Ok(true)
+    })?;
+    Ok(found)
+}
+
+/// Calls `visit` on each version row of `key`, newest first, while it returns true.
+fn scan_versions(
+    db: &MetaDb,
+    bucket_id: u64,
+    key: &[u8],
+    mut visit: impl FnMut(&[u8]) -> Result<bool>,
+) -> Result<()> {
+    let prefix = keys::version_key_prefix(bucket_id, key);
+    let mut it = db.iter(
+        Cf::Versions,
+        Some(prefix.clone()),
+        keys::prefix_successor(&prefix),
+    )?;
+    it.seek(&prefix);
+    while let Some(raw) = it.value() {
+        if !visit(raw)? {
+            return Ok(());
+        }
+        it.next();
+    }
+    it.status()?;
+    Ok(())
+}
+
+// ---- conversions ----
+
+/// The public view of a full record.
+pub(super) fn to_object_version(key: String, rec: VersionRecord) -> ObjectVersion {
+    let loc = match &rec.data {
+        ObjectData::None => DataLoc::Unknown,
+        ObjectData::Inline(bytes) => DataLoc::Inline(bytes.clone()),
+        ObjectData::Blob { id, size } => DataLoc::Blob {
+            id: *id,
+            size: *size,
+        },
+    };
+    view(key, rec, loc)
+}
+
+/// The public view of a record decoded without its inline content (listings).
+pub(super) fn summary_to_object_version(
+    key: String,
+    bucket_id: u64,
+    rec: VersionRecord<DataSummary>,
+) -> ObjectVersion {
+    let loc = match &rec.data {
+        DataSummary::None => DataLoc::Unknown,
+        DataSummary::Inline(_) => DataLoc::Row {
+            bucket_id,
+            seq: rec.seq,
+        },
+        DataSummary::Blob { id, size } => DataLoc::Blob {
+            id: *id,
+            size: *size,
+        },
+    };
+    view(key, rec, loc)
+}
+
+fn view<D>(key: String, rec: VersionRecord<D>, loc: DataLoc) -> ObjectVersion {
+    ObjectVersion {
+        key,
+        version_id: rec.version_id,
+        is_delete_marker: rec.is_delete_marker,
+        last_modified: rec.last_modified,
+        size: rec.size,
+        etag: rec.etag,
+        storage_class: rec.storage_class,
+        content: rec.content,
+        user_metadata: rec.user_metadata,
+        tags: rec.tags,
+        checksums: rec.checksums,
+        owner: rec.owner,
+        data: DataRef(loc),
+    }
+}

@@ -1,0 +1,231 @@
+//! Receiving a body: hashing it in one pass and keeping it inline or in a tmp blob.
+
+use std::io::{self, Read};
+use std::path::PathBuf;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use md5::{Digest, Md5};
+use sha1::Sha1;
+use sha2::Sha256;
+
+use super::{Inner, StagedBlob};
+use crate::Result;
+use crate::blob::ChunkWriter;
+use crate::blob::format::{DEFAULT_CHUNK_SIZE, Header};
+use crate::types::{ChecksumAlgorithm, Checksums};
+
+/// Read buffer while the body may still fit inline.
+const SMALL_BUFFER: usize = 64 * 1024;
+/// Read buffer once the body is known to be large.
+const LARGE_BUFFER: usize = 512 * 1024;
+
+/// Where staged content waits for its commit.
+pub(super) enum Staged {
+    Inline(Bytes),
+    File(TmpFile),
+}
+
+/// A fsynced blob file under `tmp/`. Deleted on drop unless it was installed.
+pub(super) struct TmpFile {
+    pub path: PathBuf,
+    pub installed: bool,
+}
+
+impl Drop for TmpFile {
+    fn drop(&mut self) {
+        if !self.installed
+            && let Err(e) = std::fs::remove_file(&self.path)
+            && e.kind() != io::ErrorKind::NotFound
+        {
+            tracing::warn!(path = %self.path.display(), "cannot remove staged file: {e}");
+        }
+    }
+}
+
+pub(super) fn stage(
+    inner: &Inner,
+    body: &mut dyn Read,
+    algorithms: &[ChecksumAlgorithm],
+) -> Result<StagedBlob> {
+    let threshold = inner.config.inline_threshold;
+    let mut hashes = Hashes::new(algorithms);
+    let mut inline: Vec<u8> = Vec::new();
+    let mut spilled: Option<(ChunkWriter, TmpFile)> = None;
+    let mut buf = vec![0u8; SMALL_BUFFER];
+    let mut size: u64 = 0;
+    loop {
+        let n = match body.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        let data = &buf[..n];
+        hashes.update(data);
+        size += n as u64;
+        if let Some((writer, _)) = spilled.as_mut() {
+            writer.write(data)?;
+        } else if inline.len() + n <= threshold {
+            inline.extend_from_slice(data);
+        } else {
+            let (file, path) = inner.shared.blobs.create_tmp()?;
+            // From here on the tmp file is removed on any failure (TmpFile's drop).
+            let tmp = TmpFile {
+                path,
+                installed: false,
+            };
+            let mut writer = ChunkWriter::new(file, Header::plain(DEFAULT_CHUNK_SIZE));
+            writer.write(&inline)?;
+            writer.write(data)?;
+            inline = Vec::new();
+            spilled = Some((writer, tmp));
+            buf = vec![0u8; LARGE_BUFFER];
+        }
+    }
+    let (md5, checksums) = hashes.finish();
+    let content = match spilled {
+        Some((writer, tmp)) => {
+            writer.finish()?;
+            Staged::File(tmp)
+        }
+        None => Staged::Inline(Bytes::from(inline)),
+    };
+    Ok(StagedBlob {
+        size,
+        md5,
+        checksums,
+        content,
+    })
+}
+
+/// MD5 plus the requested additional checksums, fed in one pass.
+struct Hashes {
+    md5: Md5,
+    extra: Vec<Extra>,
+}
+
+enum Extra {
+    Crc32(crc32fast::Hasher),
+    Crc32c(u32),
+    Sha1(Sha1),
+    Sha256(Sha256),
+    Crc64Nvme(crc64fast_nvme::Digest),
+}
+
+impl Hashes {
+    fn new(algorithms: &[ChecksumAlgorithm]) -> Self {
+        let mut extra: Vec<Extra> = Vec::new();
+        let mut seen: Vec<ChecksumAlgorithm> = Vec::new();
+        for &alg in algorithms {
+            if seen.contains(&alg) {
+                continue;
+            }
+            seen.push(alg);
+            extra.push(match alg {
+                ChecksumAlgorithm::Crc32 => Extra::Crc32(crc32fast::Hasher::new()),
+                ChecksumAlgorithm::Crc32c => Extra::Crc32c(0),
+                ChecksumAlgorithm::Sha1 => Extra::Sha1(Sha1::new()),
+                ChecksumAlgorithm::Sha256 => Extra::Sha256(Sha256::new()),
+                ChecksumAlgorithm::Crc64Nvme => Extra::Crc64Nvme(crc64fast_nvme::Digest::new()),
+            });
+        }
+        Self {
+            md5: Md5::new(),
+            extra,
+        }
+    }
+
+    fn update(&mut self, data: &[u8]) {
+        self.md5.update(data);
+        for h in &mut self.extra {
+            match h {
+                Extra::Crc32(h) => h.update(data),
+                Extra::Crc32c(crc) => *crc = crc32c::crc32c_append(*crc, data),
+                Extra::Sha1(h) => h.update(data),
+                Extra::Sha256(h) => h.update(data),
+                Extra::Crc64Nvme(h) => h.write(data),
+            }
+        }
+    }
+
+    /// The MD5 and the checksums as S3 sends them: base64 of the big-endian digest.
+    fn finish(self) -> ([u8; 16], Checksums) {
+        let values = self
+            .extra
+            .into_iter()
+            .map(|h| match h {
+                Extra::Crc32(h) => (
+                    ChecksumAlgorithm::Crc32,
+                    STANDARD.encode(h.finalize().to_be_bytes()),
+                ),
+                Extra::Crc32c(crc) => (
+                    ChecksumAlgorithm::Crc32c,
+                    STANDARD.encode(crc.to_be_bytes()),
+                ),
+                Extra::Sha1(h) => (ChecksumAlgorithm::Sha1, STANDARD.encode(h.finalize())),
+                Extra::Sha256(h) => (ChecksumAlgorithm::Sha256, STANDARD.encode(h.finalize())),
+                Extra::Crc64Nvme(h) => (
+                    ChecksumAlgorithm::Crc64Nvme,
+                    STANDARD.encode(h.sum64().to_be_bytes()),
+                ),
+            })
+            .collect();
+        (self.md5.finalize().into(), Checksums { values })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn checksums_of(data: &[u8]) -> ([u8; 16], Checksums) {
+        let mut h = Hashes::new(&ChecksumAlgorithm::ALL);
+        // Feed in pieces: the result must not depend on how the body is split.
+        for part in data.chunks(2) {
+            h.update(part);
+        }
+        h.finish()
+    }
+
+    #[test]
+    fn known_values_of_hello() {
+        let (md5, c) = checksums_of(b"hello");
+        assert_eq!(hex::encode(md5), "5d41402abc4b2a76b9719d911017c592");
+        // CRC32("hello") = 0x3610a686, CRC32C("hello") = 0x9a71bb4c.
+        assert_eq!(c.get(ChecksumAlgorithm::Crc32), Some("NhCmhg=="));
+        assert_eq!(c.get(ChecksumAlgorithm::Crc32c), Some("mnG7TA=="));
+        assert_eq!(
+            c.get(ChecksumAlgorithm::Sha1),
+            Some("qvTGHdzF6KLavt4PO0gs2a6pQ00=")
+        );
+        assert_eq!(
+            c.get(ChecksumAlgorithm::Sha256),
+            Some("LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=")
+        );
+        let crc64 = STANDARD
+            .decode(c.get(ChecksumAlgorithm::Crc64Nvme).unwrap())
+            .unwrap();
+        let mut d = crc64fast_nvme::Digest::new();
+        d.write(b"hello");
+        assert_eq!(crc64, d.sum64().to_be_bytes());
+    }
+
+    #[test]
+    fn only_requested_algorithms_once_each() {
+        let mut h = Hashes::new(&[
+            ChecksumAlgorithm::Sha256,
+            ChecksumAlgorithm::Crc32,
+            ChecksumAlgorithm::Sha256,
+        ]);
+        h.update(b"x");
+        let (_, c) = h.finish();
+        let algs: Vec<_> = c.values.iter().map(|(a, _)| *a).collect();
+        assert_eq!(
+            algs,
+            vec![ChecksumAlgorithm::Sha256, ChecksumAlgorithm::Crc32]
+        );
+    }
+}

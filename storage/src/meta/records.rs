@@ -1,0 +1,255 @@
+//! The values stored in the metadata column families.
+//!
+//! Every value is one format-version byte followed by a MessagePack map with named
+//! fields (`rmp_serde::to_vec_named`). Fields added later carry `#[serde(default)]`
+//! and old rows decode without a migration; unknown fields are ignored, so an older
+//! reader can still read newer rows of the same format version.
+
+use std::fmt;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::types::{Checksums, ContentHeaders, StorageClass, Tag};
+use crate::{Error, Result};
+
+/// The leading byte of every value written by this version of silo.
+pub const FORMAT_V1: u8 = 1;
+
+/// Encodes `value` as a versioned record.
+pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    let mut out = vec![FORMAT_V1];
+    rmp_serde::encode::write_named(&mut out, value)
+        .map_err(|e| Error::Meta(format!("cannot encode metadata record: {e}")))?;
+    Ok(out)
+}
+
+/// Decodes a versioned record; an unknown format or undecodable body is `Corrupt`.
+pub fn decode<T: DeserializeOwned>(raw: &[u8]) -> Result<T> {
+    match raw.split_first() {
+        Some((&FORMAT_V1, body)) => rmp_serde::from_slice(body)
+            .map_err(|e| Error::Corrupt(format!("undecodable metadata record: {e}"))),
+        Some((v, _)) => Err(Error::Corrupt(format!(
+            "metadata record has unknown format version {v}"
+        ))),
+        None => Err(Error::Corrupt("empty metadata record".into())),
+    }
+}
+
+/// A blob's identity: 128 random bits, never derived from a key.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BlobId(pub [u8; 16]);
+
+impl BlobId {
+    pub fn random() -> Self {
+        Self(rand::random())
+    }
+
+    pub fn to_hex(self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// Parses the 32 lower-case hex digits of a blob file name.
+    pub fn from_hex(s: &str) -> Option<Self> {
+        if s.len() != 32 || s.bytes().any(|c| c.is_ascii_uppercase()) {
+            return None;
+        }
+        let mut id = [0u8; 16];
+        hex::decode_to_slice(s, &mut id).ok()?;
+        Some(Self(id))
+    }
+
+    pub fn from_slice(raw: &[u8]) -> Option<Self> {
+        Some(Self(raw.try_into().ok()?))
+    }
+}
+
+impl fmt::Debug for BlobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BlobId({})", self.to_hex())
+    }
+}
+
+impl Serialize for BlobId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for BlobId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let bytes = Bytes::deserialize(d)?;
+        BlobId::from_slice(&bytes)
+            .ok_or_else(|| serde::de::Error::invalid_length(bytes.len(), &"16 bytes"))
+    }
+}
+
+/// Where a version's content lives.
+///
+/// The variant names are part of the stored format: never rename or remove one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum ObjectData {
+    /// A delete marker has no content.
+    None,
+    /// Small content kept in the record itself.
+    Inline(Bytes),
+    /// Content in a chunked blob file.
+    Blob { id: BlobId, size: u64 },
+}
+
+/// [`ObjectData`] decoded without copying inline content: for listings.
+#[derive(Debug, Clone, Deserialize)]
+pub enum DataSummary {
+    None,
+    Inline(IgnoredAny),
+    Blob { id: BlobId, size: u64 },
+}
+
+/// One version of an object as stored, both in `versions` and (for the version a
+/// plain GET sees) in `current`. The object key is the row key, not a field.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VersionRecord<D = ObjectData> {
+    /// The engine-wide sequence that orders versions; unique per version.
+    pub seq: u64,
+    pub version_id: Option<String>,
+    #[serde(default)]
+    pub is_delete_marker: bool,
+    pub last_modified: SystemTime,
+    pub size: u64,
+    pub etag: String,
+    #[serde(default)]
+    pub storage_class: StorageClass,
+    #[serde(default)]
+    pub content: ContentHeaders,
+    #[serde(default)]
+    pub user_metadata: Vec<(String, String)>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+    #[serde(default)]
+    pub checksums: Checksums,
+    #[serde(default)]
+    pub owner: String,
+    pub data: D,
+}
+
+impl VersionRecord {
+    /// The blob this version references, if its content is a blob file.
+    pub fn blob(&self) -> Option<BlobId> {
+        match self.data {
+            ObjectData::Blob { id, .. } => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// Value of a `gc` row: when the blob became garbage (milliseconds since the epoch).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GcRecord {
+    pub since_ms: u64,
+}
+
+/// Value of a `blobs` row: the blob is referenced by a committed version.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BlobRef {
+    pub bucket_id: u64,
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn record(data: ObjectData) -> VersionRecord {
+        VersionRecord {
+            seq: 9,
+            version_id: None,
+            is_delete_marker: false,
+            last_modified: SystemTime::UNIX_EPOCH,
+            size: 3,
+            etag: "e".into(),
+            storage_class: StorageClass::Glacier,
+            content: ContentHeaders::default(),
+            user_metadata: vec![("a".into(), "b".into())],
+            tags: vec![],
+            checksums: Checksums::default(),
+            owner: "me".into(),
+            data,
+        }
+    }
+
+    #[test]
+    fn round_trip_and_summary() {
+        let id = BlobId::random();
+        for data in [
+            ObjectData::Inline(Bytes::from_static(b"abc")),
+            ObjectData::Blob { id, size: 3 },
+            ObjectData::None,
+        ] {
+            let raw = encode(&record(data.clone())).unwrap();
+            assert_eq!(raw[0], FORMAT_V1);
+            let back: VersionRecord = decode(&raw).unwrap();
+            assert_eq!(back.storage_class, StorageClass::Glacier);
+            assert_eq!(format!("{:?}", back.data), format!("{data:?}"));
+            let summary: VersionRecord<DataSummary> = decode(&raw).unwrap();
+            match (summary.data, data) {
+                (DataSummary::Blob { id: a, .. }, ObjectData::Blob { id: b, .. }) => {
+                    assert_eq!(a, b)
+                }
+                (DataSummary::Inline(_), ObjectData::Inline(_))
+                | (DataSummary::None, ObjectData::None) => {}
+                (s, d) => panic!("summary {s:?} of {d:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn missing_defaulted_fields_decode() {
+        #[derive(Serialize)]
+        struct Old {
+            seq: u64,
+            version_id: Option<String>,
+            last_modified: SystemTime,
+            size: u64,
+            etag: String,
+            data: ObjectData,
+            unknown_future_field: u32,
+        }
+        let raw = encode(&Old {
+            seq: 1,
+            version_id: Some("v".into()),
+            last_modified: SystemTime::UNIX_EPOCH,
+            size: 0,
+            etag: "x".into(),
+            data: ObjectData::None,
+            unknown_future_field: 5,
+        })
+        .unwrap();
+        let rec: VersionRecord = decode(&raw).unwrap();
+        assert_eq!(rec.storage_class, StorageClass::Standard);
+        assert!(rec.tags.is_empty());
+    }
+
+    #[test]
+    fn bad_records_are_corrupt() {
+        assert!(matches!(decode::<GcRecord>(&[]), Err(Error::Corrupt(_))));
+        assert!(matches!(
+            decode::<GcRecord>(&[9, 1]),
+            Err(Error::Corrupt(_))
+        ));
+        assert!(matches!(
+            decode::<GcRecord>(&[FORMAT_V1, 0xc1]),
+            Err(Error::Corrupt(_))
+        ));
+    }
+
+    #[test]
+    fn blob_id_hex() {
+        let id = BlobId::random();
+        assert_eq!(BlobId::from_hex(&id.to_hex()), Some(id));
+        assert_eq!(BlobId::from_hex("zz"), None);
+        assert_eq!(BlobId::from_hex(&"AB".repeat(16)), None);
+        assert_eq!(BlobId::from_hex(&"ab".repeat(16)), Some(BlobId([0xab; 16])));
+    }
+}
