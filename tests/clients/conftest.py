@@ -175,6 +175,7 @@ class SiloServer:
         env["SILO_ROOT_ACCESS_KEY"] = self.access_key
         env["SILO_ROOT_SECRET_KEY"] = self.secret_key
         env.setdefault("RUST_BACKTRACE", "1")
+        env.setdefault("NO_COLOR", "1")  # the log is attached to failure reports as plain text
         last_error = ""
         for _attempt in range(3):
             self.port = _free_port()
