@@ -190,10 +190,16 @@ async fn main() -> anyhow::Result<()> {
     let client = Client::from_conf(config);
     match client.create_bucket().bucket(&args.bucket).send().await {
         Ok(_) => {}
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_bucket_already_owned_by_you()) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_bucket_already_owned_by_you()) => {}
         Err(e) => return Err(e).context("creating the bench bucket"),
     }
-    let payload = Bytes::from((0..args.size).map(|i| (i * 31 % 251) as u8).collect::<Vec<u8>>());
+    let payload = Bytes::from(
+        (0..args.size)
+            .map(|i| (i * 31 % 251) as u8)
+            .collect::<Vec<u8>>(),
+    );
     if args.prepare > 0 {
         prepare(&client, &args, &payload).await?;
     }

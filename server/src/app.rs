@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use actix_web::dev::Extensions;
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use rand::Rng;
 use silo_storage::{Engine, EngineConfig};
@@ -57,11 +57,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     .on_connect(set_nodelay)
     .bind(config.address)
     .with_context(|| format!("binding {}", config.address))?;
-    let address = server
-        .addrs()
-        .first()
-        .copied()
-        .unwrap_or(config.address);
+    let address = server.addrs().first().copied().unwrap_or(config.address);
     announce(&config, address, &credentials, origin);
     server.run().await?;
     tracing::info!("stopped; closing the store");
@@ -97,7 +93,11 @@ fn set_nodelay(conn: &dyn Any, _: &mut Extensions) {
     }
 }
 
-async fn handle(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> HttpResponse {
+async fn handle(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     let request_id = new_request_id();
     let mut response = match dispatch(&req, payload, state).await {
         Ok(response) => response,
@@ -126,7 +126,12 @@ async fn dispatch(
     let headers: Vec<(String, String)> = req
         .headers()
         .iter()
-        .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     let parts = RequestParts {
         method: req.method().as_str(),
@@ -162,7 +167,8 @@ fn error_response(req: &HttpRequest, err: &S3Error, request_id: &str) -> HttpRes
         return response.finish();
     }
     let mut xml = XmlWriter::bare("Error");
-    xml.elem("Code", err.code.as_str()).elem("Message", &err.message);
+    xml.elem("Code", err.code.as_str())
+        .elem("Message", &err.message);
     for (name, value) in &err.details {
         xml.elem(name, value);
     }

@@ -90,7 +90,9 @@ impl RequestBody {
             Err(err) => {
                 // Make the engine fail (and discard what it staged) rather than
                 // commit a truncated body.
-                let _ = tx.send(Err(io::Error::other("request body rejected"))).await;
+                let _ = tx
+                    .send(Err(io::Error::other("request body rejected")))
+                    .await;
                 drop(tx);
                 let _ = staging.await;
                 Err(err)

@@ -11,7 +11,11 @@ use clap::{Args, Parser, Subcommand};
 use serde::Deserialize;
 
 #[derive(Debug, Parser)]
-#[command(name = "silo", version, about = "An S3-compatible object store on local disk")]
+#[command(
+    name = "silo",
+    version,
+    about = "An S3-compatible object store on local disk"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

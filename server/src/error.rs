@@ -30,6 +30,7 @@ s3_error_codes! {
     AccessDenied => StatusCode::FORBIDDEN,
     AuthorizationHeaderMalformed => StatusCode::BAD_REQUEST,
     AuthorizationQueryParametersError => StatusCode::BAD_REQUEST,
+    BadRequest => StatusCode::BAD_REQUEST,
     BadDigest => StatusCode::BAD_REQUEST,
     BucketAlreadyExists => StatusCode::CONFLICT,
     BucketAlreadyOwnedByYou => StatusCode::CONFLICT,
@@ -95,6 +96,11 @@ impl S3Error {
         self
     }
 
+    /// Whether the error XML already has this child element.
+    pub fn has(&self, name: &str) -> bool {
+        self.details.iter().any(|(n, _)| *n == name)
+    }
+
     pub fn internal(err: impl std::fmt::Display) -> Self {
         tracing::error!("internal error: {err}");
         Self::new(
@@ -154,10 +160,7 @@ impl From<silo_storage::Error> for S3Error {
                 S3ErrorCode::InvalidBucketName,
                 format!("The specified bucket is not valid: {why}"),
             ),
-            E::KeyTooLong => Self::new(
-                S3ErrorCode::KeyTooLongError,
-                "Your key is too long",
-            ),
+            E::KeyTooLong => Self::new(S3ErrorCode::KeyTooLongError, "Your key is too long"),
             E::EmptyKey => Self::invalid_argument("The object key must not be empty."),
             E::NoSuchBucket => Self::new(
                 S3ErrorCode::NoSuchBucket,

@@ -147,7 +147,12 @@ const OBJECT_SUBRESOURCES: &[(&str, &str)] = &[
 
 impl Endpoint {
     /// Routes a request. `copy_source` tells whether `x-amz-copy-source` is present.
-    pub fn route(method: &str, target: &Target, query: &Query, copy_source: bool) -> S3Result<Self> {
+    pub fn route(
+        method: &str,
+        target: &Target,
+        query: &Query,
+        copy_source: bool,
+    ) -> S3Result<Self> {
         use Endpoint::*;
         let Some(_bucket) = &target.bucket else {
             return match method {
@@ -242,12 +247,21 @@ mod tests {
     #[test]
     fn operations_route_by_method_and_subresource() {
         assert_eq!(route("GET", "/", ""), Endpoint::ListBuckets);
-        assert_eq!(route("GET", "/b", "list-type=2&prefix=a"), Endpoint::ListObjectsV2);
+        assert_eq!(
+            route("GET", "/b", "list-type=2&prefix=a"),
+            Endpoint::ListObjectsV2
+        );
         assert_eq!(route("GET", "/b", "location"), Endpoint::GetBucketLocation);
         assert_eq!(route("POST", "/b", "delete"), Endpoint::DeleteObjects);
         assert_eq!(route("PUT", "/b/k", "tagging"), Endpoint::PutObjectTagging);
-        assert!(matches!(route("GET", "/b", "policy"), Endpoint::NotImplemented(_)));
-        assert!(matches!(route("POST", "/b/k", "uploads"), Endpoint::NotImplemented(_)));
+        assert!(matches!(
+            route("GET", "/b", "policy"),
+            Endpoint::NotImplemented(_)
+        ));
+        assert!(matches!(
+            route("POST", "/b/k", "uploads"),
+            Endpoint::NotImplemented(_)
+        ));
     }
 
     #[test]

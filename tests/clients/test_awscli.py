@@ -76,19 +76,6 @@ def test_aws_s3_cp_uploads_and_downloads_5_mib_byte_identical(aws, s3, bucket, t
     assert target.read_bytes() == data
 
 
-def test_aws_s3_cp_of_20_mib_uses_multipart_and_round_trips(aws, s3, bucket, tmp_path):
-    data = os.urandom(20 * MiB)
-    source = tmp_path / "big.bin"
-    source.write_bytes(data)
-    aws("s3", "cp", str(source), f"s3://{bucket}/big.bin")
-    head = s3.head_object(Bucket=bucket, Key="big.bin")
-    assert head["ContentLength"] == len(data)
-    assert head["ETag"].endswith('-3"'), head["ETag"]  # 8 MiB parts
-    target = tmp_path / "big.down"
-    aws("s3", "cp", f"s3://{bucket}/big.bin", str(target))
-    assert target.read_bytes() == data
-
-
 def test_aws_s3_ls_shows_objects_sizes_and_prefixes(aws, s3, bucket):
     s3.put_object(Bucket=bucket, Key="top.txt", Body=b"x" * 1234)
     s3.put_object(Bucket=bucket, Key="dir/inner.txt", Body=b"y" * 10)

@@ -330,10 +330,11 @@ fn free_port() -> u16 {
 /// 2. otherwise, in the target directory (`$CARGO_TARGET_DIR`, or the one this
 ///    test executable lives in: `target/<profile>/deps/..`), the newer of
 ///    `release/silo` and `debug/silo`;
-/// 3. if neither exists, or the chosen one is older than the newest source file
-///    of `server/`, `storage/` or `Cargo.lock`, `cargo build -p silo-server
-///    --release` is run once per test process (cargo's own lock serialises
-///    concurrent test processes) and `release/silo` is used.
+/// 3. if the chosen one is older than the newest source file of `server/`,
+///    `storage/` or `Cargo.lock`, it is rebuilt in its profile first; if neither
+///    exists, `cargo build -p silo-server --release` builds one. This happens at
+///    most once per test process, and cargo's own lock serialises concurrent
+///    test processes.
 ///
 /// Panics with a clear message if no binary can be found or built.
 pub fn silo_binary() -> &'static Path {
@@ -349,37 +350,42 @@ fn find_or_build_binary() -> PathBuf {
     }
     let target_dir = target_dir();
     let newest_source = newest_source_mtime();
-    let candidates = [
-        target_dir.join("release").join("silo"),
-        target_dir.join("debug").join("silo"),
-    ];
-    let newest_binary = candidates
-        .iter()
-        .filter_map(|p| Some((mtime(p)?, p.clone())))
-        .max_by_key(|(t, _)| *t);
-    if let Some((built, path)) = newest_binary
-        && newest_source.is_none_or(|src| built >= src)
-    {
-        return path;
-    }
+    let newest_binary = ["release", "debug"]
+        .into_iter()
+        .filter_map(|profile| {
+            let path = target_dir.join(profile).join("silo");
+            Some((mtime(&path)?, profile, path))
+        })
+        .max_by_key(|(built, _, _)| *built);
+    // Rebuild a stale binary in its own profile; build release when there is none.
+    let profile = match newest_binary {
+        Some((built, _, path)) if newest_source.is_none_or(|src| built >= src) => return path,
+        Some((_, profile, _)) => profile,
+        None => "release",
+    };
 
     let workspace = workspace_root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut args = vec!["build", "-p", "silo-server", "--bin", "silo"];
+    if profile == "release" {
+        args.push("--release");
+    }
     eprintln!(
-        "silo-tests: building silo (cargo build -p silo-server --release) into {}",
+        "silo-tests: building silo (cargo {}) into {}",
+        args.join(" "),
         target_dir.display()
     );
     let status = Command::new(&cargo)
-        .args(["build", "-p", "silo-server", "--release", "--bin", "silo"])
+        .args(&args)
         .current_dir(&workspace)
         .env("CARGO_TARGET_DIR", &target_dir)
         .status()
-        .unwrap_or_else(|e| panic!("could not run `{cargo} build -p silo-server --release`: {e}"));
-    let built = target_dir.join("release").join("silo");
+        .unwrap_or_else(|e| panic!("could not run `{cargo} {}`: {e}", args.join(" ")));
+    let built = target_dir.join(profile).join("silo");
     assert!(
         status.success() && built.is_file(),
-        "`cargo build -p silo-server --release` failed ({status}); set SILO_BIN to a silo binary \
-         or fix the build"
+        "`cargo {}` failed ({status}); set SILO_BIN to a silo binary or fix the build",
+        args.join(" ")
     );
     built
 }

@@ -107,6 +107,7 @@ async fn large_object_streams_in_and_out_with_bounded_server_memory() {
     assert_eq!(&tail[..], &expected[..]);
 
     let peak = peak_rss_kib(silo.pid());
+    eprintln!("server peak RSS (VmHWM): {} MiB", peak / 1024);
     assert!(
         peak < SERVER_PEAK_LIMIT_KIB,
         "server peak RSS (VmHWM) after moving a 256 MiB object is {} MiB, limit {} MiB",

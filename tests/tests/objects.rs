@@ -997,6 +997,8 @@ async fn object_tagging() {
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
+    // AWS answers more than 10 object tags with 400 BadRequest ("Object tags cannot
+    // be greater than 10"), not InvalidTag; over-long keys and values are InvalidTag.
     assert_s3_error(
         s3.put_object_tagging()
             .bucket(&bucket)
@@ -1005,7 +1007,19 @@ async fn object_tagging() {
             .send()
             .await,
         400,
-        Some("InvalidTag"),
+        Some("BadRequest"),
+    );
+    let header: Vec<String> = eleven.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    assert_s3_error(
+        s3.put_object()
+            .bucket(&bucket)
+            .key("t11")
+            .body(ByteStream::from_static(b"x"))
+            .tagging(header.join("&"))
+            .send()
+            .await,
+        400,
+        None,
     );
     let long_key = "k".repeat(129);
     assert_s3_error(

@@ -208,6 +208,14 @@ async fn crash_mid_upload_leaves_old_or_new_never_partial() {
     tokio::time::sleep(Duration::from_millis(150)).await;
     silo.kill9();
     let upload_result = upload.await.unwrap();
+    eprintln!(
+        "the 64 MiB overwrite was {} by the kill",
+        if upload_result.is_ok() {
+            "acknowledged before"
+        } else {
+            "interrupted"
+        }
+    );
     silo.start_again();
 
     let s3 = silo.client();

@@ -13,6 +13,7 @@ mod header;
 mod payload;
 mod presigned;
 mod signing;
+mod sigv2;
 mod verify;
 
 #[cfg(test)]

@@ -5,15 +5,14 @@
 use std::time::SystemTime;
 
 use super::canonical::{canonical_query, canonical_request, canonical_uri};
-use super::header::{
-    self, CREDENTIAL_SHAPE, malformed, parse_signed_headers, unsupported_mechanism,
-};
+use super::header::{self, CREDENTIAL_SHAPE, malformed, parse_signed_headers};
 use super::payload::{ChunkSigning, ContentSha256, PayloadMode, UNSIGNED_PAYLOAD};
 use super::presigned::{self, QueryAuth, query_error};
 use super::signing::{
     AmzDate, Credential, SERVICE, SigningKey, TERMINATOR, signature_matches, spaced_hex,
     string_to_sign,
 };
+use super::sigv2;
 use super::{RequestParts, SecretStore, Verified};
 use crate::error::{S3Error, S3ErrorCode, S3Result};
 
@@ -60,9 +59,12 @@ pub fn verify(
         (Some(_), QueryAuth::None) if several => {
             Err(malformed("the request has more than one Authorization header."))
         }
+        (Some(value), QueryAuth::None) if value.trim_start().starts_with("AWS ") => {
+            sigv2::verify_header(req, value, now, secrets)
+        }
         (Some(value), QueryAuth::None) => verify_header(req, value, now, region, secrets),
         (None, QueryAuth::SigV4) => verify_presigned(req, now, region, secrets),
-        (None, QueryAuth::SigV2) => Err(unsupported_mechanism()),
+        (None, QueryAuth::SigV2) => sigv2::verify_presigned(req, now, secrets),
         (None, QueryAuth::None) => Err(S3Error::access_denied()),
     }
 }

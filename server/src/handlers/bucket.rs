@@ -21,7 +21,11 @@ pub async fn list_buckets(ctx: Ctx) -> S3Result<HttpResponse> {
             .parse::<usize>()
             .ok()
             .filter(|n| (1..=MAX_BUCKETS_PAGE).contains(n))
-            .ok_or_else(|| S3Error::invalid_argument("Argument max-buckets must be an integer between 1 and 10000"))?,
+            .ok_or_else(|| {
+                S3Error::invalid_argument(
+                    "Argument max-buckets must be an integer between 1 and 10000",
+                )
+            })?,
     };
     let after = match ctx.query.get("continuation-token") {
         None => None,
@@ -30,7 +34,9 @@ pub async fn list_buckets(ctx: Ctx) -> S3Result<HttpResponse> {
                 .decode(t)
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| S3Error::invalid_argument("The continuation token provided is incorrect"))?,
+                .ok_or_else(|| {
+                    S3Error::invalid_argument("The continuation token provided is incorrect")
+                })?,
         ),
     };
     let buckets = ctx.engine(|e| e.list_buckets()).await?;
@@ -111,7 +117,11 @@ pub async fn location(ctx: Ctx) -> S3Result<HttpResponse> {
     let name = ctx.bucket.clone();
     let bucket = ctx.engine(move |e| e.bucket(&name)).await?;
     // AWS reports us-east-1 as an empty constraint.
-    let region = if bucket.region == "us-east-1" { "" } else { &bucket.region };
+    let region = if bucket.region == "us-east-1" {
+        ""
+    } else {
+        &bucket.region
+    };
     let mut w = XmlWriter::new("LocationConstraint");
     w.text(region);
     let doc = w.finish("LocationConstraint");

@@ -54,7 +54,11 @@ impl Conditions<'_> {
 pub fn etag_matches(list: &str, etag: &str) -> bool {
     list.split(',').map(str::trim).any(|candidate| {
         candidate == "*"
-            || candidate.strip_prefix("W/").unwrap_or(candidate).trim_matches('"') == etag
+            || candidate
+                .strip_prefix("W/")
+                .unwrap_or(candidate)
+                .trim_matches('"')
+                == etag
     })
 }
 

@@ -4,10 +4,10 @@ use actix_web::HttpResponse;
 use percent_encoding::percent_decode_str;
 use silo_storage::{ObjectKey, PutOptions};
 
+use super::Ctx;
 use super::conditional::{Conditions, Outcome};
 use super::headers::{self, checksum_headers, parse_tagging_header};
 use super::object::{MAX_PUT_SIZE, precondition_failed};
-use super::Ctx;
 use crate::body::entity_too_large;
 use crate::error::{S3Error, S3Result};
 use crate::xml::{self, XmlWriter};
@@ -83,7 +83,10 @@ pub async fn copy_object(ctx: Ctx) -> S3Result<HttpResponse> {
         return Err(entity_too_large());
     }
     let (content, user_metadata) = if replace_metadata {
-        (headers::content_headers(&ctx), headers::user_metadata(&ctx)?)
+        (
+            headers::content_headers(&ctx),
+            headers::user_metadata(&ctx)?,
+        )
     } else {
         (src.content.clone(), src.user_metadata.clone())
     };
@@ -152,7 +155,10 @@ mod tests {
         assert_eq!(s.key, "dir/a b+c");
         assert_eq!(s.version_id.as_deref(), Some("v1"));
         let s = CopySource::parse("b/k").unwrap();
-        assert_eq!((s.bucket.as_str(), s.key.as_str(), s.version_id), ("b", "k", None));
+        assert_eq!(
+            (s.bucket.as_str(), s.key.as_str(), s.version_id),
+            ("b", "k", None)
+        );
         assert!(CopySource::parse("nokey").is_err());
         assert!(CopySource::parse("/b/").is_err());
     }

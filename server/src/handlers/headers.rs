@@ -123,14 +123,15 @@ pub fn parse_tagging_header(value: &str) -> S3Result<Vec<Tag>> {
     validate_tags(tags, MAX_OBJECT_TAGS)
 }
 
-/// AWS's tag rules: at most `max` tags, unique keys of 1–128 characters, values up
-/// to 256 characters, no `aws:` prefix.
+/// AWS's tag rules: at most `max` tags (else `BadRequest`, as AWS answers), unique
+/// keys of 1–128 characters, values up to 256 characters, no `aws:` prefix.
 pub fn validate_tags(tags: Vec<Tag>, max: usize) -> S3Result<Vec<Tag>> {
     let invalid = |msg: &str| s3_error!(InvalidTag, "{msg}");
     if tags.len() > max {
-        return Err(invalid(&format!(
+        return Err(s3_error!(
+            BadRequest,
             "Object tags cannot be greater than {max}"
-        )));
+        ));
     }
     for (i, tag) in tags.iter().enumerate() {
         let key_len = tag.key.chars().count();
@@ -248,10 +249,7 @@ pub fn quoted(etag: &str) -> String {
 /// Headers of GET/HEAD (and 304): stored content headers, metadata, ETag, ...
 pub fn object_headers(resp: &mut HttpResponseBuilder, v: &ObjectVersion) {
     resp.insert_header(("etag", quoted(&v.etag)))
-        .insert_header((
-            "last-modified",
-            httpdate::fmt_http_date(v.last_modified),
-        ))
+        .insert_header(("last-modified", httpdate::fmt_http_date(v.last_modified)))
         .insert_header(("accept-ranges", "bytes"));
     let c = &v.content;
     let content = [

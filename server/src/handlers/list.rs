@@ -32,13 +32,17 @@ impl Encoder {
         match ctx.query.get("encoding-type") {
             None => Ok(Self { url: false }),
             Some("url") => Ok(Self { url: true }),
-            Some(_) => Err(S3Error::invalid_argument("Invalid Encoding Method specified in Request")),
+            Some(_) => Err(S3Error::invalid_argument(
+                "Invalid Encoding Method specified in Request",
+            )),
         }
     }
 
     fn encode(&self, s: &str) -> String {
         if self.url {
-            utf8_percent_encode(s, URL_ENCODE).to_string().replace(' ', "+")
+            utf8_percent_encode(s, URL_ENCODE)
+                .to_string()
+                .replace(' ', "+")
         } else {
             s.to_owned()
         }
@@ -53,14 +57,22 @@ fn max_keys(ctx: &Ctx) -> S3Result<usize> {
             .ok()
             .filter(|n| *n >= 0)
             .map(|n| (n as usize).min(DEFAULT_MAX_KEYS))
-            .ok_or_else(|| S3Error::invalid_argument("Provided max-keys not an integer or within integer range")),
+            .ok_or_else(|| {
+                S3Error::invalid_argument(
+                    "Provided max-keys not an integer or within integer range",
+                )
+            }),
     }
 }
 
 async fn page(ctx: &Ctx, after: Option<String>, max_keys: usize) -> S3Result<ListPage> {
     let query = ListQuery {
         prefix: ctx.query.get("prefix").unwrap_or_default().to_owned(),
-        delimiter: ctx.query.get("delimiter").filter(|d| !d.is_empty()).map(str::to_owned),
+        delimiter: ctx
+            .query
+            .get("delimiter")
+            .filter(|d| !d.is_empty())
+            .map(str::to_owned),
         after,
         max_keys,
     };
@@ -70,7 +82,10 @@ async fn page(ctx: &Ctx, after: Option<String>, max_keys: usize) -> S3Result<Lis
 
 fn header_elements(ctx: &Ctx, w: &mut XmlWriter, enc: &Encoder, max_keys: usize) {
     w.elem("Name", &ctx.bucket)
-        .elem("Prefix", enc.encode(ctx.query.get("prefix").unwrap_or_default()))
+        .elem(
+            "Prefix",
+            enc.encode(ctx.query.get("prefix").unwrap_or_default()),
+        )
         .elem("MaxKeys", max_keys.to_string());
     if let Some(d) = ctx.query.get("delimiter").filter(|d| !d.is_empty()) {
         w.elem("Delimiter", enc.encode(d));
@@ -155,7 +170,10 @@ pub async fn list_objects_v1(ctx: Ctx) -> S3Result<HttpResponse> {
     w.elem("Marker", enc.encode(marker.unwrap_or_default()));
     // AWS sends NextMarker only with a delimiter; without one, clients use the last key.
     if page.is_truncated && ctx.query.get("delimiter").is_some_and(|d| !d.is_empty()) {
-        w.opt("NextMarker", page.next_after.as_deref().map(|n| enc.encode(n)));
+        w.opt(
+            "NextMarker",
+            page.next_after.as_deref().map(|n| enc.encode(n)),
+        );
     }
     w.elem("IsTruncated", page.is_truncated.to_string());
     entries(&mut w, &page, &enc, true);

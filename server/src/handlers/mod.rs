@@ -17,7 +17,7 @@ use silo_storage::Engine;
 
 use crate::app::AppState;
 use crate::body::RequestBody;
-use crate::error::{S3Error, S3Result};
+use crate::error::{S3Error, S3ErrorCode, S3Result};
 use crate::routing::{Endpoint, Query};
 
 /// Largest XML request body silo reads (DeleteObjects with 1000 long keys fits).
@@ -56,7 +56,19 @@ impl Ctx {
     }
 }
 
+/// Runs the endpoint's handler; not-found errors name what was not found, as AWS's do.
 pub async fn dispatch(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
+    let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
+    handle(endpoint, ctx, body)
+        .await
+        .map_err(|err| match err.code {
+            S3ErrorCode::NoSuchBucket if !err.has("BucketName") => err.with("BucketName", bucket),
+            S3ErrorCode::NoSuchKey if !err.has("Key") => err.with("Key", key),
+            _ => err,
+        })
+}
+
+async fn handle(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
     use Endpoint::*;
     match endpoint {
         ListBuckets => bucket::list_buckets(ctx).await,
@@ -85,7 +97,5 @@ pub async fn dispatch(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Resu
 
 /// `200 OK` with an XML document.
 fn xml_response(xml: String) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/xml")
-        .body(xml)
+    HttpResponse::Ok().content_type("application/xml").body(xml)
 }

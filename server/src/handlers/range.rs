@@ -64,18 +64,31 @@ mod tests {
     fn parses_the_three_forms() {
         assert_eq!(
             ByteRange::parse("bytes=0-9"),
-            Some(ByteRange::From { start: 0, end: Some(9) })
+            Some(ByteRange::From {
+                start: 0,
+                end: Some(9)
+            })
         );
         assert_eq!(
             ByteRange::parse("bytes=10-"),
-            Some(ByteRange::From { start: 10, end: None })
+            Some(ByteRange::From {
+                start: 10,
+                end: None
+            })
         );
         assert_eq!(ByteRange::parse("bytes=-5"), Some(ByteRange::Suffix(5)));
     }
 
     #[test]
     fn malformed_or_multiple_ranges_are_ignored() {
-        for h in ["bytes=5-1", "bytes=a-b", "items=0-1", "bytes=0-1,3-4", "bytes=-", ""] {
+        for h in [
+            "bytes=5-1",
+            "bytes=a-b",
+            "items=0-1",
+            "bytes=0-1,3-4",
+            "bytes=-",
+            "",
+        ] {
             assert_eq!(ByteRange::parse(h), None, "{h}");
         }
     }

@@ -3,7 +3,7 @@
 mod parse;
 mod writer;
 
-pub use parse::{parse, CreateBucketConfiguration, Delete, Tagging};
+pub use parse::{CreateBucketConfiguration, Delete, Tagging, parse};
 pub use writer::XmlWriter;
 
 use std::time::SystemTime;
