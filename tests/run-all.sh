@@ -78,7 +78,9 @@ fi
 "$VENV/bin/python" -m pip install -q -r tests/clients/requirements.txt
 "$VENV/bin/python" -m pip list 2>/dev/null | grep -iE '^(boto3|botocore|awscli|pytest) ' || true
 export PATH="$VENV/bin:$PATH"
-rclone version 2>/dev/null | head -n 1 || die "rclone is not runnable"
+# Captured first: piping into `head` would SIGPIPE rclone and fail under pipefail.
+rclone_version="$(rclone version 2>/dev/null)" || die "rclone is not runnable"
+echo "${rclone_version%%$'\n'*}"
 
 # --------------------------------------------------------------------------------------
 section "Rust toolchain"
