@@ -78,14 +78,14 @@ pub async fn create(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
         xml::parse(&body)?
     };
     let region = ctx.state.region.clone();
-    if let Some(constraint) = config.location_constraint.filter(|c| !c.is_empty()) {
-        if constraint != region {
-            return Err(s3_error!(
-                InvalidLocationConstraint,
-                "The specified location-constraint is not valid"
-            )
-            .with("LocationConstraint", constraint));
-        }
+    if let Some(constraint) = config.location_constraint.filter(|c| !c.is_empty())
+        && constraint != region
+    {
+        return Err(s3_error!(
+            InvalidLocationConstraint,
+            "The specified location-constraint is not valid"
+        )
+        .with("LocationConstraint", constraint));
     }
     let owner = ctx.access_key.clone();
     ctx.engine(move |e| e.create_bucket(&name, &owner, &region))

@@ -32,10 +32,10 @@ impl Conditions<'_> {
             Some(list) if !etag_matches(list, etag) => return Outcome::PreconditionFailed,
             Some(_) => {}
             None => {
-                if let Some(since) = self.if_unmodified_since.and_then(http_date) {
-                    if modified > since {
-                        return Outcome::PreconditionFailed;
-                    }
+                if let Some(since) = self.if_unmodified_since.and_then(http_date)
+                    && modified > since
+                {
+                    return Outcome::PreconditionFailed;
                 }
             }
         }

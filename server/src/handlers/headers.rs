@@ -214,13 +214,13 @@ impl ChecksumRequest {
 
     /// Checks what was received against what the client claimed.
     pub fn verify(&self, staged: &StagedBlob, trailers: &Trailers) -> S3Result<()> {
-        if let Some(md5) = self.content_md5 {
-            if md5 != staged.md5 {
-                return Err(s3_error!(
-                    BadDigest,
-                    "The Content-MD5 you specified did not match what we received."
-                ));
-            }
+        if let Some(md5) = self.content_md5
+            && md5 != staged.md5
+        {
+            return Err(s3_error!(
+                BadDigest,
+                "The Content-MD5 you specified did not match what we received."
+            ));
         }
         let trailer_values = trailers.iter().filter_map(|(name, value)| {
             let alg = ChecksumAlgorithm::ALL

@@ -79,13 +79,13 @@ pub async fn get_object(ctx: Ctx) -> S3Result<HttpResponse> {
         .engine(move |e| e.head_object(&bucket, &key, version_id.as_deref()))
         .await?;
     let mut resp = render(&version.tags);
-    if let Some(v) = &version.version_id {
-        if let Ok(value) = actix_web::http::header::HeaderValue::from_str(v) {
-            resp.headers_mut().insert(
-                actix_web::http::header::HeaderName::from_static("x-amz-version-id"),
-                value,
-            );
-        }
+    if let Some(v) = &version.version_id
+        && let Ok(value) = actix_web::http::header::HeaderValue::from_str(v)
+    {
+        resp.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("x-amz-version-id"),
+            value,
+        );
     }
     Ok(resp)
 }

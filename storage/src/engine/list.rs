@@ -1,6 +1,6 @@
 //! Listing a bucket's current objects, one page at a time.
 
-use super::object::summary_to_object_version;
+use super::versions::summary_to_object_version;
 use super::{Inner, bucket};
 use crate::meta::records::{DataSummary, VersionRecord, decode};
 use crate::meta::{Cf, keys};

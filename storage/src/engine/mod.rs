@@ -6,6 +6,7 @@ mod list;
 mod locks;
 mod object;
 mod stage;
+mod versions;
 
 #[cfg(test)]
 mod tests;
