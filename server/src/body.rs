@@ -22,6 +22,13 @@ const READ_SIZE: usize = 256 * 1024;
 /// Trailing headers of an aws-chunked body (`x-amz-checksum-*`), names lower-case.
 pub type Trailers = Vec<(String, String)>;
 
+/// What a staged body becomes: an object (small ones inline) or a part.
+#[derive(Debug, Clone, Copy)]
+pub enum Staging {
+    Object,
+    Part,
+}
+
 /// A request body being decoded and verified as its signature requires.
 pub struct RequestBody {
     payload: web::Payload,
@@ -58,10 +65,15 @@ impl RequestBody {
         engine: Engine,
         algorithms: Vec<ChecksumAlgorithm>,
         max_size: u64,
+        kind: Staging,
     ) -> S3Result<(StagedBlob, Trailers)> {
         let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(CHANNEL_DEPTH);
         let staging = tokio::task::spawn_blocking(move || {
-            engine.stage(&mut ChannelReader::new(rx), &algorithms)
+            let mut body = ChannelReader::new(rx);
+            match kind {
+                Staging::Object => engine.stage(&mut body, &algorithms),
+                Staging::Part => engine.stage_part(&mut body, &algorithms),
+            }
         });
         let mut buf = BytesMut::new();
         let mut received = 0u64;

@@ -45,6 +45,7 @@ s3_error_codes! {
     InvalidDigest => StatusCode::BAD_REQUEST,
     InvalidLocationConstraint => StatusCode::BAD_REQUEST,
     InvalidPart => StatusCode::BAD_REQUEST,
+    InvalidPartNumber => StatusCode::RANGE_NOT_SATISFIABLE,
     InvalidPartOrder => StatusCode::BAD_REQUEST,
     InvalidRange => StatusCode::RANGE_NOT_SATISFIABLE,
     InvalidRequest => StatusCode::BAD_REQUEST,
@@ -183,6 +184,27 @@ impl From<silo_storage::Error> for S3Error {
                 S3ErrorCode::PreconditionFailed,
                 "At least one of the pre-conditions you specified did not hold",
             ),
+            E::NoSuchUpload => Self::new(
+                S3ErrorCode::NoSuchUpload,
+                "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
+            ),
+            E::InvalidPart(why) => Self::new(
+                S3ErrorCode::InvalidPart,
+                format!(
+                    "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag. ({why})"
+                ),
+            ),
+            E::InvalidPartOrder => Self::new(
+                S3ErrorCode::InvalidPartOrder,
+                "The list of parts was not in ascending order. The parts list must be specified in order by part number.",
+            ),
+            E::EntityTooSmall(part) => Self::new(
+                S3ErrorCode::EntityTooSmall,
+                "Your proposed upload is smaller than the minimum allowed object size.",
+            )
+            .with("PartNumber", part.to_string())
+            .with("MinSizeAllowed", silo_storage::MIN_PART_SIZE.to_string()),
+            E::EntityTooLarge => crate::body::entity_too_large(),
             other @ (E::Corrupt(_) | E::Io(_) | E::Meta(_)) => Self::internal(other),
         }
     }

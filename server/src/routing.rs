@@ -103,6 +103,13 @@ pub enum Endpoint {
     PutObjectTagging,
     GetObjectTagging,
     DeleteObjectTagging,
+    CreateMultipartUpload,
+    UploadPart,
+    UploadPartCopy,
+    CompleteMultipartUpload,
+    AbortMultipartUpload,
+    ListParts,
+    ListMultipartUploads,
     /// A real S3 operation silo does not implement yet: 501 NotImplemented.
     NotImplemented(&'static str),
 }
@@ -127,7 +134,6 @@ const BUCKET_SUBRESOURCES: &[(&str, &str)] = &[
     ("publicAccessBlock", "Public access block"),
     ("replication", "Bucket replication"),
     ("requestPayment", "Requester pays"),
-    ("uploads", "Multipart uploads"),
     ("versions", "ListObjectVersions"),
     ("website", "Bucket website"),
 ];
@@ -141,8 +147,6 @@ const OBJECT_SUBRESOURCES: &[(&str, &str)] = &[
     ("retention", "Object retention"),
     ("select", "SelectObjectContent"),
     ("torrent", "GetObjectTorrent"),
-    ("uploadId", "Multipart uploads"),
-    ("uploads", "Multipart uploads"),
 ];
 
 impl Endpoint {
@@ -161,8 +165,10 @@ impl Endpoint {
             };
         };
         if target.key.is_none() {
-            if method == "GET" && query.has("versioning") {
-                return Ok(GetBucketVersioning);
+            match method {
+                "GET" if query.has("versioning") => return Ok(GetBucketVersioning),
+                "GET" if query.has("uploads") => return Ok(ListMultipartUploads),
+                _ => {}
             }
             if let Some(what) = unimplemented(query, BUCKET_SUBRESOURCES) {
                 return Ok(NotImplemented(what));
@@ -187,7 +193,14 @@ impl Endpoint {
             return Ok(NotImplemented(what));
         }
         let tagging = query.has("tagging");
+        let upload = query.has("uploadId");
         Ok(match method {
+            "POST" if query.has("uploads") => CreateMultipartUpload,
+            "POST" if upload => CompleteMultipartUpload,
+            "PUT" if upload && copy_source => UploadPartCopy,
+            "PUT" if upload => UploadPart,
+            "GET" if upload => ListParts,
+            "DELETE" if upload => AbortMultipartUpload,
             "PUT" if tagging => PutObjectTagging,
             "GET" if tagging => GetObjectTagging,
             "DELETE" if tagging => DeleteObjectTagging,
@@ -258,10 +271,27 @@ mod tests {
             route("GET", "/b", "policy"),
             Endpoint::NotImplemented(_)
         ));
-        assert!(matches!(
+        assert_eq!(
             route("POST", "/b/k", "uploads"),
-            Endpoint::NotImplemented(_)
-        ));
+            Endpoint::CreateMultipartUpload
+        );
+        assert_eq!(
+            route("PUT", "/b/k", "partNumber=1&uploadId=x"),
+            Endpoint::UploadPart
+        );
+        assert_eq!(route("GET", "/b/k", "uploadId=x"), Endpoint::ListParts);
+        assert_eq!(
+            route("DELETE", "/b/k", "uploadId=x"),
+            Endpoint::AbortMultipartUpload
+        );
+        assert_eq!(
+            route("POST", "/b/k", "uploadId=x"),
+            Endpoint::CompleteMultipartUpload
+        );
+        assert_eq!(
+            route("GET", "/b", "uploads"),
+            Endpoint::ListMultipartUploads
+        );
     }
 
     #[test]

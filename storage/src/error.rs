@@ -19,6 +19,16 @@ pub enum Error {
     NoSuchKey,
     #[error("the specified version does not exist")]
     NoSuchVersion,
+    #[error("the specified multipart upload does not exist")]
+    NoSuchUpload,
+    #[error("one or more of the specified parts could not be found or did not match: {0}")]
+    InvalidPart(String),
+    #[error("the list of parts was not in ascending order")]
+    InvalidPartOrder,
+    #[error("part {0} is smaller than the minimum allowed size")]
+    EntityTooSmall(u32),
+    #[error("the object would exceed the maximum allowed size")]
+    EntityTooLarge,
     #[error("a write precondition did not hold")]
     PreconditionFailed,
     /// Stored data failed its integrity check: never served as data.

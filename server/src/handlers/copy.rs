@@ -2,7 +2,7 @@
 
 use actix_web::HttpResponse;
 use percent_encoding::percent_decode_str;
-use silo_storage::{ObjectKey, PutOptions};
+use silo_storage::{ObjectKey, ObjectVersion, PutOptions};
 
 use super::Ctx;
 use super::conditional::{Conditions, Outcome};
@@ -14,15 +14,15 @@ use crate::xml::{self, XmlWriter};
 
 /// The object named by `x-amz-copy-source`.
 #[derive(Debug, PartialEq, Eq)]
-struct CopySource {
-    bucket: String,
-    key: String,
-    version_id: Option<String>,
+pub(super) struct CopySource {
+    pub bucket: String,
+    pub key: String,
+    pub version_id: Option<String>,
 }
 
 impl CopySource {
     /// `bucket/key` or `/bucket/key`, URL-encoded, optionally `?versionId=...`.
-    fn parse(header: &str) -> S3Result<Self> {
+    pub fn parse(header: &str) -> S3Result<Self> {
         let invalid = || {
             S3Error::invalid_argument(
                 "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
@@ -46,6 +46,27 @@ impl CopySource {
             version_id,
         })
     }
+
+    /// The source version.
+    pub async fn head(&self, ctx: &Ctx) -> S3Result<ObjectVersion> {
+        let (bucket, key, version) = (
+            self.bucket.clone(),
+            self.key.clone(),
+            self.version_id.clone(),
+        );
+        ctx.engine(move |e| e.head_object(&bucket, &key, version.as_deref()))
+            .await
+    }
+}
+
+/// The `x-amz-copy-source-if-*` conditions.
+pub(super) fn source_conditions(ctx: &Ctx) -> Conditions<'_> {
+    Conditions {
+        if_match: ctx.header("x-amz-copy-source-if-match"),
+        if_none_match: ctx.header("x-amz-copy-source-if-none-match"),
+        if_modified_since: ctx.header("x-amz-copy-source-if-modified-since"),
+        if_unmodified_since: ctx.header("x-amz-copy-source-if-unmodified-since"),
+    }
 }
 
 pub async fn copy_object(ctx: Ctx) -> S3Result<HttpResponse> {
@@ -62,21 +83,8 @@ pub async fn copy_object(ctx: Ctx) -> S3Result<HttpResponse> {
              or encryption attributes.",
         ));
     }
-    let (src_bucket, src_key, src_version) = (
-        source.bucket.clone(),
-        source.key.clone(),
-        source.version_id.clone(),
-    );
-    let src = ctx
-        .engine(move |e| e.head_object(&src_bucket, &src_key, src_version.as_deref()))
-        .await?;
-    let conditions = Conditions {
-        if_match: ctx.header("x-amz-copy-source-if-match"),
-        if_none_match: ctx.header("x-amz-copy-source-if-none-match"),
-        if_modified_since: ctx.header("x-amz-copy-source-if-modified-since"),
-        if_unmodified_since: ctx.header("x-amz-copy-source-if-unmodified-since"),
-    };
-    if conditions.evaluate(&src.etag, src.last_modified) != Outcome::Proceed {
+    let src = source.head(&ctx).await?;
+    if source_conditions(&ctx).evaluate(&src.etag, src.last_modified) != Outcome::Proceed {
         return Err(precondition_failed());
     }
     if src.size > MAX_PUT_SIZE {

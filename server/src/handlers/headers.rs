@@ -288,6 +288,6 @@ pub fn checksum_headers(resp: &mut HttpResponseBuilder, checksums: &Checksums) {
         resp.insert_header((alg.header_name(), value.as_str()));
     }
     if !checksums.values.is_empty() {
-        resp.insert_header(("x-amz-checksum-type", "FULL_OBJECT"));
+        resp.insert_header(("x-amz-checksum-type", checksums.kind.as_str()));
     }
 }

@@ -23,12 +23,12 @@ const URL_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b' ');
 
 /// Applies `encoding-type=url` to keys and prefixes in the response.
-struct Encoder {
-    url: bool,
+pub(super) struct Encoder {
+    pub url: bool,
 }
 
 impl Encoder {
-    fn from(ctx: &Ctx) -> S3Result<Self> {
+    pub fn from(ctx: &Ctx) -> S3Result<Self> {
         match ctx.query.get("encoding-type") {
             None => Ok(Self { url: false }),
             Some("url") => Ok(Self { url: true }),
@@ -38,7 +38,7 @@ impl Encoder {
         }
     }
 
-    fn encode(&self, s: &str) -> String {
+    pub fn encode(&self, s: &str) -> String {
         if self.url {
             utf8_percent_encode(s, URL_ENCODE)
                 .to_string()
@@ -49,8 +49,10 @@ impl Encoder {
     }
 }
 
-fn max_keys(ctx: &Ctx) -> S3Result<usize> {
-    match ctx.query.get("max-keys") {
+/// A page-size parameter (`max-keys`, `max-parts`, `max-uploads`): 1000 when
+/// absent, at most 1000, `InvalidArgument` unless a non-negative integer.
+pub(super) fn page_size(ctx: &Ctx, name: &str) -> S3Result<usize> {
+    match ctx.query.get(name) {
         None => Ok(DEFAULT_MAX_KEYS),
         Some(v) => v
             .parse::<i64>()
@@ -58,9 +60,11 @@ fn max_keys(ctx: &Ctx) -> S3Result<usize> {
             .filter(|n| *n >= 0)
             .map(|n| (n as usize).min(DEFAULT_MAX_KEYS))
             .ok_or_else(|| {
-                S3Error::invalid_argument(
-                    "Provided max-keys not an integer or within integer range",
-                )
+                S3Error::invalid_argument(format!(
+                    "Provided {name} not an integer or within integer range"
+                ))
+                .with("ArgumentName", name)
+                .with("ArgumentValue", v)
             }),
     }
 }
@@ -119,7 +123,7 @@ fn contents(w: &mut XmlWriter, o: &ObjectVersion, enc: &Encoder, owner: bool) {
         w.elem("ChecksumAlgorithm", alg.as_str());
     }
     if !o.checksums.values.is_empty() {
-        w.elem("ChecksumType", "FULL_OBJECT");
+        w.elem("ChecksumType", o.checksums.kind.as_str());
     }
     w.elem("Size", o.size.to_string());
     if owner {
@@ -134,7 +138,7 @@ fn contents(w: &mut XmlWriter, o: &ObjectVersion, enc: &Encoder, owner: bool) {
 
 pub async fn list_objects_v2(ctx: Ctx) -> S3Result<HttpResponse> {
     let enc = Encoder::from(&ctx)?;
-    let max_keys = max_keys(&ctx)?;
+    let max_keys = page_size(&ctx, "max-keys")?;
     let token = ctx.query.get("continuation-token");
     let start_after = ctx.query.get("start-after").filter(|s| !s.is_empty());
     let after = match token {
@@ -162,7 +166,7 @@ pub async fn list_objects_v2(ctx: Ctx) -> S3Result<HttpResponse> {
 
 pub async fn list_objects_v1(ctx: Ctx) -> S3Result<HttpResponse> {
     let enc = Encoder::from(&ctx)?;
-    let max_keys = max_keys(&ctx)?;
+    let max_keys = page_size(&ctx, "max-keys")?;
     let marker = ctx.query.get("marker").filter(|m| !m.is_empty());
     let page = page(&ctx, marker.map(str::to_owned), max_keys).await?;
     let mut w = XmlWriter::new("ListBucketResult");

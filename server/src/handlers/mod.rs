@@ -6,6 +6,7 @@ mod copy;
 mod delete;
 mod headers;
 mod list;
+mod multipart;
 mod object;
 mod range;
 mod tagging;
@@ -59,11 +60,13 @@ impl Ctx {
 /// Runs the endpoint's handler; not-found errors name what was not found, as AWS's do.
 pub async fn dispatch(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
     let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
+    let upload_id = ctx.query.get("uploadId").unwrap_or_default().to_owned();
     handle(endpoint, ctx, body)
         .await
         .map_err(|err| match err.code {
             S3ErrorCode::NoSuchBucket if !err.has("BucketName") => err.with("BucketName", bucket),
             S3ErrorCode::NoSuchKey if !err.has("Key") => err.with("Key", key),
+            S3ErrorCode::NoSuchUpload if !err.has("UploadId") => err.with("UploadId", upload_id),
             _ => err,
         })
 }
@@ -91,6 +94,13 @@ async fn handle(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Result<Htt
         PutObjectTagging => tagging::put_object(ctx, body).await,
         GetObjectTagging => tagging::get_object(ctx).await,
         DeleteObjectTagging => tagging::delete_object(ctx).await,
+        CreateMultipartUpload => multipart::create(ctx).await,
+        UploadPart => multipart::upload_part(ctx, body).await,
+        UploadPartCopy => multipart::upload_part_copy(ctx).await,
+        CompleteMultipartUpload => multipart::complete(ctx, body).await,
+        AbortMultipartUpload => multipart::abort(ctx).await,
+        ListParts => multipart::list_parts(ctx).await,
+        ListMultipartUploads => multipart::list_uploads(ctx).await,
         NotImplemented(what) => Err(S3Error::not_implemented(what)),
     }
 }

@@ -3,13 +3,15 @@
 use actix_web::body::SizedStream;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, HttpResponseBuilder};
-use silo_storage::ObjectKey;
+use std::ops::Range;
+
+use silo_storage::{MAX_PART_NUMBER, ObjectKey, ObjectVersion};
 
 use super::Ctx;
 use super::conditional::{Conditions, Outcome};
 use super::headers::{self, ChecksumRequest, checksum_headers, object_headers, quoted};
 use super::range::ByteRange;
-use crate::body::{RequestBody, entity_too_large};
+use crate::body::{RequestBody, Staging, entity_too_large};
 use crate::error::{S3Error, S3Result};
 use crate::s3_error;
 
@@ -41,6 +43,7 @@ pub async fn put(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
             ctx.state.engine.clone(),
             checks.algorithms.clone(),
             MAX_PUT_SIZE,
+            Staging::Object,
         )
         .await?;
     if declared.is_some_and(|len| len != staged.size) {
@@ -65,7 +68,7 @@ pub async fn put(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
 
 /// The content length the client announced: `x-amz-decoded-content-length` for
 /// aws-chunked bodies, else `Content-Length`.
-fn declared_length(ctx: &Ctx) -> S3Result<Option<u64>> {
+pub(super) fn declared_length(ctx: &Ctx) -> S3Result<Option<u64>> {
     let header = if ctx.header("x-amz-decoded-content-length").is_some() {
         "x-amz-decoded-content-length"
     } else if ctx
@@ -87,8 +90,25 @@ fn declared_length(ctx: &Ctx) -> S3Result<Option<u64>> {
 
 /// GetObject, or HeadObject when `head`: same checks and headers, no body.
 pub async fn get(ctx: Ctx, head: bool) -> S3Result<HttpResponse> {
-    if ctx.query.has("partNumber") {
-        return Err(S3Error::not_implemented("GetObject with partNumber"));
+    let part_number = match ctx.query.get("partNumber") {
+        None => None,
+        Some(raw) => Some(
+            raw.parse::<u32>()
+                .ok()
+                .filter(|n| (1..=MAX_PART_NUMBER).contains(n))
+                .ok_or_else(|| {
+                    S3Error::invalid_argument(format!(
+                        "Part number must be an integer between 1 and {MAX_PART_NUMBER}, inclusive"
+                    ))
+                    .with("ArgumentName", "partNumber")
+                    .with("ArgumentValue", raw)
+                })?,
+        ),
+    };
+    if part_number.is_some() && ctx.header("range").is_some() {
+        return Err(S3Error::invalid_request(
+            "Cannot specify both Range header and partNumber query parameter",
+        ));
     }
     let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
     let version_id = ctx.query.get("versionId").map(str::to_owned);
@@ -114,9 +134,10 @@ pub async fn get(ctx: Ctx, head: bool) -> S3Result<HttpResponse> {
         }
         Outcome::PreconditionFailed => return Err(precondition_failed()),
     }
-    let range = match ctx.header("range").and_then(ByteRange::parse) {
-        None => None,
-        Some(r) => Some(r.resolve(version.size).map_err(|_| {
+    let range = match (part_number, ctx.header("range").and_then(ByteRange::parse)) {
+        (Some(n), _) => Some(part_range(&version, n)?),
+        (None, None) => None,
+        (None, Some(r)) => Some(r.resolve(version.size).map_err(|_| {
             s3_error!(InvalidRange, "The requested range is not satisfiable")
                 .with("RangeRequested", ctx.header("range").unwrap_or_default())
                 .with("ActualObjectSize", version.size.to_string())
@@ -134,6 +155,9 @@ pub async fn get(ctx: Ctx, head: bool) -> S3Result<HttpResponse> {
         None => HttpResponse::Ok(),
     };
     object_headers(&mut resp, &version);
+    if let (Some(_), Some(count)) = (part_number, version.parts_count()) {
+        resp.insert_header(("x-amz-mp-parts-count", count.to_string()));
+    }
     if range.is_none()
         && ctx
             .header("x-amz-checksum-mode")
@@ -158,6 +182,21 @@ pub async fn get(ctx: Ctx, head: bool) -> S3Result<HttpResponse> {
         .engine(move |e| e.open_object(&bucket, &version, range))
         .await?;
     Ok(resp.body(SizedStream::new(length, crate::body::object_stream(reader))))
+}
+
+/// The bytes of part `number`: any part of a multipart object; only part 1 (the
+/// whole content) of any other.
+fn part_range(version: &ObjectVersion, number: u32) -> S3Result<Range<u64>> {
+    let range = match version.parts_count() {
+        Some(_) => version.part_range(number),
+        None => (number == 1).then_some(0..version.size),
+    };
+    range.ok_or_else(|| {
+        s3_error!(
+            InvalidPartNumber,
+            "The requested partnumber is not satisfiable"
+        )
+    })
 }
 
 pub fn precondition_failed() -> S3Error {

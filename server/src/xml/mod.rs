@@ -3,7 +3,7 @@
 mod parse;
 mod writer;
 
-pub use parse::{CreateBucketConfiguration, Delete, Tagging, parse};
+pub use parse::{CompleteMultipartUpload, CreateBucketConfiguration, Delete, Tagging, parse};
 pub use writer::XmlWriter;
 
 use std::time::SystemTime;

@@ -53,6 +53,31 @@ pub struct TagXml {
     pub value: String,
 }
 
+/// Body of CompleteMultipartUpload.
+#[derive(Debug, Deserialize)]
+pub struct CompleteMultipartUpload {
+    #[serde(default, rename = "Part")]
+    pub parts: Vec<CompletedPartXml>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CompletedPartXml {
+    pub part_number: u32,
+    #[serde(rename = "ETag")]
+    pub etag: String,
+    #[serde(rename = "ChecksumCRC32")]
+    pub checksum_crc32: Option<String>,
+    #[serde(rename = "ChecksumCRC32C")]
+    pub checksum_crc32c: Option<String>,
+    #[serde(rename = "ChecksumSHA1")]
+    pub checksum_sha1: Option<String>,
+    #[serde(rename = "ChecksumSHA256")]
+    pub checksum_sha256: Option<String>,
+    #[serde(rename = "ChecksumCRC64NVME")]
+    pub checksum_crc64nvme: Option<String>,
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -75,6 +100,18 @@ mod tests {
         let t: Tagging = parse(body).unwrap();
         assert_eq!(t.tag_set.tags.len(), 2);
         assert_eq!(t.tag_set.tags[1].value, "");
+    }
+
+    #[test]
+    fn complete_multipart_upload_body_parses() {
+        let body = br#"<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Part><ETag>"a1"</ETag><PartNumber>1</PartNumber><ChecksumCRC32>AAAAAA==</ChecksumCRC32></Part><Part><PartNumber>2</PartNumber><ETag>b2</ETag></Part></CompleteMultipartUpload>"#;
+        let c: CompleteMultipartUpload = parse(body).unwrap();
+        assert_eq!(c.parts.len(), 2);
+        assert_eq!(c.parts[0].etag, "\"a1\"");
+        assert_eq!(c.parts[0].checksum_crc32.as_deref(), Some("AAAAAA=="));
+        assert_eq!(c.parts[1].part_number, 2);
+        let empty: CompleteMultipartUpload = parse(b"<CompleteMultipartUpload/>").unwrap();
+        assert!(empty.parts.is_empty());
     }
 
     #[test]

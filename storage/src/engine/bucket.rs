@@ -68,8 +68,10 @@ pub(super) fn delete(inner: &Inner, name: &str) -> Result<()> {
     let _exclusive = inner.locks.bucket_exclusive(bucket.id);
     let prefix = keys::bucket_prefix(bucket.id).to_vec();
     let upper = keys::bucket_upper_bound(bucket.id);
+    // Uploads in progress count too: deleting them would lose their parts.
     if db.any_in_range(Cf::Versions, prefix.clone(), upper.clone())?
-        || db.any_in_range(Cf::Current, prefix, upper)?
+        || db.any_in_range(Cf::Current, prefix.clone(), upper.clone())?
+        || db.any_in_range(Cf::Uploads, prefix, upper)?
     {
         return Err(Error::BucketNotEmpty);
     }

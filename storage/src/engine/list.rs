@@ -86,13 +86,17 @@ pub(super) fn list(inner: &Inner, bucket: &str, query: &ListQuery) -> Result<Lis
 
 /// The common prefix `key` rolls up into: `key` up to and including the first
 /// `delimiter` after `prefix`, if `key` starts with `prefix` and has one.
-fn common_prefix<'k>(key: &'k [u8], prefix: &[u8], delimiter: &[u8]) -> Option<&'k [u8]> {
+pub(super) fn common_prefix<'k>(
+    key: &'k [u8],
+    prefix: &[u8],
+    delimiter: &[u8],
+) -> Option<&'k [u8]> {
     let rest = key.strip_prefix(prefix)?;
     let at = rest.windows(delimiter.len()).position(|w| w == delimiter)?;
     key.get(..prefix.len() + at + delimiter.len())
 }
 
-fn utf8(raw: &[u8]) -> Result<String> {
+pub(super) fn utf8(raw: &[u8]) -> Result<String> {
     String::from_utf8(raw.to_vec()).map_err(|_| Error::Corrupt("object key is not UTF-8".into()))
 }
 

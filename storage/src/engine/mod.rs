@@ -1,9 +1,11 @@
 //! The engine: the one service type the gateway calls.
 
 mod bucket;
+mod composite;
 mod gc;
 mod list;
 mod locks;
+mod multipart;
 mod object;
 mod stage;
 mod versions;
@@ -11,6 +13,8 @@ mod versions;
 #[cfg(test)]
 mod tests;
 
+use std::collections::VecDeque;
+use std::fs::File;
 use std::io::{self, Cursor, Read};
 use std::ops::Range;
 use std::path::PathBuf;
@@ -21,6 +25,7 @@ use parking_lot::RwLock;
 
 use crate::blob::{BlobStore, ChunkReader};
 use crate::meta::MetaDb;
+use crate::meta::records::PartData;
 use crate::types::*;
 use crate::{Error, Result};
 
@@ -89,6 +94,7 @@ pub struct ObjectReader {
 enum Source {
     Inline(Cursor<Bytes>),
     Chunks(ChunkReader),
+    Parts(PartsReader),
 }
 
 impl Read for ObjectReader {
@@ -96,6 +102,40 @@ impl Read for ObjectReader {
         match &mut self.source {
             Source::Inline(c) => c.read(buf),
             Source::Chunks(r) => r.read(buf),
+            Source::Parts(r) => r.read(buf),
+        }
+    }
+}
+
+/// Reads ranges of several part blobs one after the other.
+struct PartsReader {
+    /// Opened part files still to read, with the range of each to read.
+    pending: VecDeque<(File, PartData, Range<u64>)>,
+    current: Option<ChunkReader>,
+}
+
+impl PartsReader {
+    fn new(pieces: Vec<(File, PartData, Range<u64>)>) -> Self {
+        Self {
+            pending: pieces.into(),
+            current: None,
+        }
+    }
+}
+
+impl Read for PartsReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if let Some(reader) = &mut self.current {
+                let n = reader.read(buf)?;
+                if n > 0 || buf.is_empty() {
+                    return Ok(n);
+                }
+            }
+            let Some((file, part, range)) = self.pending.pop_front() else {
+                return Ok(0);
+            };
+            self.current = Some(ChunkReader::open(file, part.id.to_hex(), part.size, range)?);
         }
     }
 }
@@ -175,7 +215,7 @@ impl Engine {
         body: &mut dyn Read,
         algorithms: &[ChecksumAlgorithm],
     ) -> Result<StagedBlob> {
-        stage::stage(&self.inner, body, algorithms)
+        stage::stage(&self.inner, body, algorithms, true)
     }
 
     /// Makes `blob` the current version of `bucket/key`, storing `blob.checksums`
@@ -237,6 +277,95 @@ impl Engine {
         tags: Vec<Tag>,
     ) -> Result<ObjectVersion> {
         object::set_tags(&self.inner, bucket, key, version_id, tags)
+    }
+
+    // ---- multipart uploads ----
+
+    /// Starts a multipart upload to `key` that will store `opts` with the object.
+    /// With a checksum algorithm, every part gets that checksum and the object a
+    /// checksum of `checksum_type` (the algorithm's default if `None`; the caller
+    /// checks the pair is allowed).
+    pub fn create_upload(
+        &self,
+        bucket: &str,
+        key: &ObjectKey,
+        opts: PutOptions,
+        checksum_algorithm: Option<ChecksumAlgorithm>,
+        checksum_type: Option<ChecksumType>,
+    ) -> Result<MultipartUpload> {
+        multipart::create(
+            &self.inner,
+            bucket,
+            key,
+            opts,
+            checksum_algorithm,
+            checksum_type,
+        )
+    }
+
+    /// The upload in progress; `NoSuchUpload` if unknown, completed or aborted.
+    pub fn upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<MultipartUpload> {
+        multipart::get(&self.inner, bucket, key, upload_id)
+    }
+
+    /// Like [`Engine::stage`], but always into a blob file, as parts need.
+    pub fn stage_part(
+        &self,
+        body: &mut dyn Read,
+        algorithms: &[ChecksumAlgorithm],
+    ) -> Result<StagedBlob> {
+        stage::stage(&self.inner, body, algorithms, false)
+    }
+
+    /// Stores a blob from [`Engine::stage_part`] as part `number` (the caller checks
+    /// 1..=10,000), replacing an earlier part with that number. Durable on return.
+    pub fn put_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        number: u32,
+        blob: StagedBlob,
+    ) -> Result<Part> {
+        multipart::put_part(&self.inner, bucket, key, upload_id, number, blob)
+    }
+
+    /// Up to `max_parts` parts numbered above `after`, in order.
+    pub fn list_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        after: u32,
+        max_parts: usize,
+    ) -> Result<(MultipartUpload, PartsPage)> {
+        multipart::list_parts(&self.inner, bucket, key, upload_id, after, max_parts)
+    }
+
+    /// Makes the listed parts, in order, the current version of `key`, without
+    /// copying data, and frees the parts not listed. Checks S3's rules in AWS's
+    /// order: `InvalidPartOrder`, `InvalidPart` (unknown part, other ETag or
+    /// checksum), `EntityTooSmall`, `EntityTooLarge`; then `precondition`. A retry
+    /// of a completion that succeeded returns the same version while it is current.
+    pub fn complete_upload(
+        &self,
+        bucket: &str,
+        key: &ObjectKey,
+        upload_id: &str,
+        parts: &[CompletedPart],
+        precondition: Option<WritePrecondition>,
+    ) -> Result<ObjectVersion> {
+        multipart::complete(&self.inner, bucket, key, upload_id, parts, precondition)
+    }
+
+    /// Forgets the upload and frees its parts.
+    pub fn abort_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<()> {
+        multipart::abort(&self.inner, bucket, key, upload_id)
+    }
+
+    /// One page of the bucket's uploads in progress, by key, then initiation.
+    pub fn list_uploads(&self, bucket: &str, query: &UploadsQuery) -> Result<UploadsPage> {
+        multipart::list_uploads(&self.inner, bucket, query)
     }
 
     /// One page of the bucket's current objects. With a delimiter, each common

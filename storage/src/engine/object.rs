@@ -16,7 +16,7 @@ use super::versions::{
     find_version, newest_version_except, null_version, read_current, to_object_version,
     version_id_of,
 };
-use super::{Inner, ObjectReader, Source, StagedBlob, bucket, read_error};
+use super::{Inner, ObjectReader, PartsReader, Source, StagedBlob, bucket, read_error};
 use crate::blob::ChunkReader;
 use crate::meta::records::{BlobId, BlobRef, GcRecord, ObjectData, VersionRecord, decode, encode};
 use crate::meta::{Batch, Cf, keys};
@@ -28,13 +28,13 @@ use crate::{Error, Result};
 
 /// A bucket resolved and a key locked for read-modify-write; the bucket cannot
 /// be deleted while this is held.
-struct Locked<'a> {
-    bucket: Bucket,
+pub(super) struct Locked<'a> {
+    pub bucket: Bucket,
     _gate: RwLockReadGuard<'a, ()>,
     _key: MutexGuard<'a, ()>,
 }
 
-fn lock_key<'a>(inner: &'a Inner, bucket_name: &str, key: &[u8]) -> Result<Locked<'a>> {
+pub(super) fn lock_key<'a>(inner: &'a Inner, bucket_name: &str, key: &[u8]) -> Result<Locked<'a>> {
     let first = bucket::get(inner, bucket_name)?;
     let gate = inner.locks.bucket_shared(first.id);
     // Re-read under the gate: the bucket may have been deleted (or re-created with a
@@ -52,12 +52,13 @@ fn lock_key<'a>(inner: &'a Inner, bucket_name: &str, key: &[u8]) -> Result<Locke
 }
 
 /// The fields of a new version besides its key and sequence.
-struct NewVersion {
-    size: u64,
-    etag: String,
-    checksums: Checksums,
-    data: ObjectData,
-    opts: PutOptions,
+pub(super) struct NewVersion {
+    pub size: u64,
+    pub etag: String,
+    pub checksums: Checksums,
+    pub data: ObjectData,
+    pub opts: PutOptions,
+    pub upload_id: Option<String>,
 }
 
 pub(super) fn put(
@@ -95,8 +96,10 @@ pub(super) fn put(
         checksums,
         data,
         opts,
+        upload_id: None,
     };
-    let result = commit_put(inner, bucket, key, new);
+    let result = lock_key(inner, bucket, key.as_str().as_bytes())
+        .and_then(|locked| commit_version(inner, &locked, key, new, inner.shared.db.batch()));
     if result.is_err()
         && let Some(id) = installed
     {
@@ -107,21 +110,24 @@ pub(super) fn put(
 
 /// Removes a blob that never got committed; a failure leaves an orphan that the
 /// start-up sweep removes.
-fn discard_blob(inner: &Inner, id: BlobId) {
+pub(super) fn discard_blob(inner: &Inner, id: BlobId) {
     if let Err(e) = inner.shared.blobs.remove(id) {
         tracing::warn!(blob = %id.to_hex(), "cannot remove uncommitted blob: {e}");
     }
 }
 
-fn commit_put(
+/// Commits `new` as the current version of `key` together with whatever `batch`
+/// already holds, replacing versions as the bucket's versioning state says.
+/// Checks `new.opts.precondition` first. `locked` must hold `key`.
+pub(super) fn commit_version(
     inner: &Inner,
-    bucket: &str,
+    locked: &Locked<'_>,
     key: &ObjectKey,
     new: NewVersion,
+    mut batch: Batch<'_>,
 ) -> Result<ObjectVersion> {
     let db = &inner.shared.db;
     let k = key.as_str().as_bytes();
-    let locked = lock_key(inner, bucket, k)?;
     let bucket = &locked.bucket;
     let current = read_current(db, bucket.id, k)?;
     check_precondition(new.opts.precondition.as_ref(), current.as_ref())?;
@@ -139,10 +145,10 @@ fn commit_put(
         tags: new.opts.tags,
         checksums: new.checksums,
         owner: new.opts.owner,
+        upload_id: new.upload_id,
         data: new.data,
     };
     let encoded = encode(&record)?;
-    let mut batch = db.batch();
     let mut freed = false;
     match bucket.versioning {
         VersioningState::Enabled => {}
@@ -163,14 +169,11 @@ fn commit_put(
         &keys::version_key(bucket.id, k, seq),
         &encoded,
     )?;
-    if let Some(id) = record.blob() {
-        batch.put(
-            Cf::Blobs,
-            &id.0,
-            &encode(&BlobRef {
-                bucket_id: bucket.id,
-            })?,
-        )?;
+    let blob_ref = encode(&BlobRef {
+        bucket_id: bucket.id,
+    })?;
+    for id in record.blobs() {
+        batch.put(Cf::Blobs, &id.0, &blob_ref)?;
     }
     batch.commit()?;
     if freed {
@@ -198,7 +201,7 @@ fn check_precondition(
     }
 }
 
-/// Adds the removal of version `rec` to `batch`: its row, and its blob moves from
+/// Adds the removal of version `rec` to `batch`: its row, and its blobs move from
 /// referenced to garbage. Returns whether a blob was freed.
 fn remove_version(
     batch: &mut Batch<'_>,
@@ -207,15 +210,20 @@ fn remove_version(
     rec: &VersionRecord,
 ) -> Result<bool> {
     batch.delete(Cf::Versions, &keys::version_key(bucket_id, key, rec.seq))?;
-    let Some(id) = rec.blob() else {
-        return Ok(false);
-    };
+    let blobs = rec.blobs();
+    for id in &blobs {
+        free_blob(batch, *id)?;
+    }
+    Ok(!blobs.is_empty())
+}
+
+/// Adds to `batch` that blob `id` is no longer referenced and is to be deleted.
+pub(super) fn free_blob(batch: &mut Batch<'_>, id: BlobId) -> Result<()> {
     let since_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     batch.delete(Cf::Blobs, &id.0)?;
-    batch.put(Cf::Gc, &id.0, &encode(&GcRecord { since_ms })?)?;
-    Ok(true)
+    batch.put(Cf::Gc, &id.0, &encode(&GcRecord { since_ms })?)
 }
 
 pub(super) fn head(
@@ -247,6 +255,7 @@ pub(super) fn open(
             id: *id,
             size: *size,
         },
+        DataLoc::Parts(parts) => ObjectData::Parts(parts.to_vec()),
         DataLoc::Row { bucket_id, seq } => {
             let row = keys::version_key(*bucket_id, version.key.as_bytes(), *seq);
             match db.get(Cf::Versions, &row)? {
@@ -276,24 +285,47 @@ pub(super) fn open(
             Source::Inline(Cursor::new(bytes.slice(r.start as usize..r.end as usize)))
         }
         ObjectData::Blob { id, size } => {
-            let file = match File::open(inner.shared.blobs.path(id)) {
-                Ok(file) => file,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    // Gone with a replaced version, or lost while still referenced.
-                    return Err(if db.get(Cf::Blobs, &id.0)?.is_some() {
-                        Error::Corrupt(format!("blob {} is missing", id.to_hex()))
-                    } else {
-                        Error::NoSuchKey
-                    });
-                }
-                Err(e) => return Err(e.into()),
-            };
+            let file = open_blob(inner, id)?;
             Source::Chunks(
                 ChunkReader::open(file, id.to_hex(), size, clamp(size)).map_err(read_error)?,
             )
         }
+        ObjectData::Parts(parts) => {
+            let total = parts.iter().map(|p| p.size).sum();
+            let range = clamp(total);
+            // Every part the range touches is opened now: a concurrent overwrite
+            // cannot take its files away from this reader later.
+            let mut pieces = Vec::new();
+            let mut offset = 0;
+            for part in parts {
+                let (start, end) = (offset, offset + part.size);
+                offset = end;
+                if end <= range.start || start >= range.end || part.size == 0 {
+                    continue;
+                }
+                let local = range.start.max(start) - start..range.end.min(end) - start;
+                pieces.push((open_blob(inner, part.id)?, part, local));
+            }
+            Source::Parts(PartsReader::new(pieces))
+        }
     };
     Ok(ObjectReader { source })
+}
+
+/// Opens a blob's file: `NoSuchKey` if it went with a replaced version,
+/// `Corrupt` if it is missing while still referenced.
+fn open_blob(inner: &Inner, id: BlobId) -> Result<File> {
+    match File::open(inner.shared.blobs.path(id)) {
+        Ok(file) => Ok(file),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            Err(if inner.shared.db.get(Cf::Blobs, &id.0)?.is_some() {
+                Error::Corrupt(format!("blob {} is missing", id.to_hex()))
+            } else {
+                Error::NoSuchKey
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub(super) fn delete(
@@ -359,6 +391,7 @@ pub(super) fn delete(
                 tags: Vec::new(),
                 checksums: Checksums::default(),
                 owner: b.owner.clone(),
+                upload_id: None,
                 data: ObjectData::None,
             };
             batch.put(

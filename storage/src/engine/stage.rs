@@ -14,7 +14,7 @@ use super::{Inner, StagedBlob};
 use crate::Result;
 use crate::blob::ChunkWriter;
 use crate::blob::format::{DEFAULT_CHUNK_SIZE, Header};
-use crate::types::{ChecksumAlgorithm, Checksums};
+use crate::types::{ChecksumAlgorithm, ChecksumType, Checksums};
 
 /// Read buffer while the body may still fit inline.
 const SMALL_BUFFER: usize = 64 * 1024;
@@ -44,16 +44,29 @@ impl Drop for TmpFile {
     }
 }
 
+/// Stages `body`. Content up to the engine's inline threshold stays in memory
+/// unless `inline` is false (multipart parts, which always get a blob file).
 pub(super) fn stage(
     inner: &Inner,
     body: &mut dyn Read,
     algorithms: &[ChecksumAlgorithm],
+    inline: bool,
 ) -> Result<StagedBlob> {
     let threshold = inner.config.inline_threshold;
     let mut hashes = Hashes::new(algorithms);
-    let mut inline: Vec<u8> = Vec::new();
+    let mut inline_buf: Vec<u8> = Vec::new();
     let mut spilled: Option<(ChunkWriter, TmpFile)> = None;
-    let mut buf = vec![0u8; SMALL_BUFFER];
+    if !inline {
+        spilled = Some(create_tmp(inner)?);
+    }
+    let mut buf = vec![
+        0u8;
+        if spilled.is_some() {
+            LARGE_BUFFER
+        } else {
+            SMALL_BUFFER
+        }
+    ];
     let mut size: u64 = 0;
     loop {
         let n = match body.read(&mut buf) {
@@ -67,19 +80,13 @@ pub(super) fn stage(
         size += n as u64;
         if let Some((writer, _)) = spilled.as_mut() {
             writer.write(data)?;
-        } else if inline.len() + n <= threshold {
-            inline.extend_from_slice(data);
+        } else if inline_buf.len() + n <= threshold {
+            inline_buf.extend_from_slice(data);
         } else {
-            let (file, path) = inner.shared.blobs.create_tmp()?;
-            // From here on the tmp file is removed on any failure (TmpFile's drop).
-            let tmp = TmpFile {
-                path,
-                installed: false,
-            };
-            let mut writer = ChunkWriter::new(file, Header::plain(DEFAULT_CHUNK_SIZE));
-            writer.write(&inline)?;
+            let (mut writer, tmp) = create_tmp(inner)?;
+            writer.write(&inline_buf)?;
             writer.write(data)?;
-            inline = Vec::new();
+            inline_buf = Vec::new();
             spilled = Some((writer, tmp));
             buf = vec![0u8; LARGE_BUFFER];
         }
@@ -90,7 +97,7 @@ pub(super) fn stage(
             writer.finish()?;
             Staged::File(tmp)
         }
-        None => Staged::Inline(Bytes::from(inline)),
+        None => Staged::Inline(Bytes::from(inline_buf)),
     };
     Ok(StagedBlob {
         size,
@@ -98,6 +105,28 @@ pub(super) fn stage(
         checksums,
         content,
     })
+}
+
+/// A new tmp blob file and its writer. From here on the file is removed on any
+/// failure (`TmpFile`'s drop).
+fn create_tmp(inner: &Inner) -> Result<(ChunkWriter, TmpFile)> {
+    let (file, path) = inner.shared.blobs.create_tmp()?;
+    let tmp = TmpFile {
+        path,
+        installed: false,
+    };
+    Ok((
+        ChunkWriter::new(file, Header::plain(DEFAULT_CHUNK_SIZE)),
+        tmp,
+    ))
+}
+
+/// The checksum of `data` as S3 sends it (base64 of the big-endian digest).
+pub(super) fn checksum_of(algorithm: ChecksumAlgorithm, data: &[u8]) -> String {
+    let mut h = Hashes::new(&[algorithm]);
+    h.update(data);
+    let (_, mut sums) = h.finish();
+    sums.values.pop().map(|(_, v)| v).unwrap_or_default()
 }
 
 /// MD5 plus the requested additional checksums, fed in one pass.
@@ -172,7 +201,13 @@ impl Hashes {
                 ),
             })
             .collect();
-        (self.md5.finalize().into(), Checksums { values })
+        (
+            self.md5.finalize().into(),
+            Checksums {
+                values,
+                kind: ChecksumType::FullObject,
+            },
+        )
     }
 }
 

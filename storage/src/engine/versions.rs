@@ -131,6 +131,7 @@ pub(super) fn to_object_version(key: String, rec: VersionRecord) -> ObjectVersio
             id: *id,
             size: *size,
         },
+        ObjectData::Parts(parts) => DataLoc::Parts(parts.as_slice().into()),
     };
     view(key, rec, loc)
 }
@@ -143,7 +144,7 @@ pub(super) fn summary_to_object_version(
 ) -> ObjectVersion {
     let loc = match &rec.data {
         DataSummary::None => DataLoc::Unknown,
-        DataSummary::Inline(_) => DataLoc::Row {
+        DataSummary::Inline(_) | DataSummary::Parts(_) => DataLoc::Row {
             bucket_id,
             seq: rec.seq,
         },

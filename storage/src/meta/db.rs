@@ -24,16 +24,22 @@ pub enum Cf {
     Gc,
     /// counter name -> u64 BE
     Meta,
+    /// bucket id ++ escaped key ++ terminator ++ seq -> `UploadRecord` (in progress)
+    Uploads,
+    /// upload seq ++ part number -> `PartRecord`
+    Parts,
 }
 
 impl Cf {
-    pub const ALL: [Cf; 6] = [
+    pub const ALL: [Cf; 8] = [
         Cf::Buckets,
         Cf::Current,
         Cf::Versions,
         Cf::Blobs,
         Cf::Gc,
         Cf::Meta,
+        Cf::Uploads,
+        Cf::Parts,
     ];
 
     pub fn name(self) -> &'static str {
@@ -43,6 +49,8 @@ impl Cf {
             Cf::Versions => "versions",
             Cf::Blobs => "blobs",
             Cf::Gc => "gc",
+            Cf::Uploads => "uploads",
+            Cf::Parts => "parts",
             Cf::Meta => "meta",
         }
     }

@@ -6,6 +6,8 @@
 //!
 //! - `current`:  bucket id (8) ++ key bytes
 //! - `versions`: bucket id (8) ++ escape(key) ++ `00 01` ++ !sequence (8)
+//! - `uploads`:  bucket id (8) ++ escape(key) ++ `00 01` ++ sequence (8)
+//! - `parts`:    upload sequence (8) ++ part number (4)
 //!
 //! In the version key, each `00` byte of the object key is written as `00 FF` and
 //! the key is closed by the terminator `00 01`. Since `01 < FF` and every other
@@ -39,16 +41,23 @@ pub fn split_current_key(raw: &[u8]) -> Option<(u64, &[u8])> {
     Some((u64::from_be_bytes(*id), key))
 }
 
-/// The prefix shared by all `versions` rows of one key (and of no other key).
-pub fn version_key_prefix(bucket_id: u64, key: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(BUCKET_ID_LEN + key.len() + 2 + 8);
+/// The prefix shared by all `versions` (or `uploads`) rows of the keys that start
+/// with `key_prefix`: escaping maps each byte on its own, so it keeps prefixes.
+pub fn escaped_key_prefix(bucket_id: u64, key_prefix: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(BUCKET_ID_LEN + key_prefix.len() + 2 + 8);
     out.extend_from_slice(&bucket_prefix(bucket_id));
-    for &b in key {
+    for &b in key_prefix {
         out.push(b);
         if b == ESCAPE {
             out.push(ESCAPED_ZERO);
         }
     }
+    out
+}
+
+/// The prefix shared by all `versions` rows of one key (and of no other key).
+pub fn version_key_prefix(bucket_id: u64, key: &[u8]) -> Vec<u8> {
+    let mut out = escaped_key_prefix(bucket_id, key);
     out.extend_from_slice(&TERMINATOR);
     out
 }
@@ -58,6 +67,35 @@ pub fn version_key(bucket_id: u64, key: &[u8], seq: u64) -> Vec<u8> {
     let mut out = version_key_prefix(bucket_id, key);
     out.extend_from_slice(&(!seq).to_be_bytes());
     out
+}
+
+/// `uploads` row key of the upload with sequence `seq` to `key`: uploads of one
+/// key list oldest first, as ListMultipartUploads orders them.
+pub fn upload_key(bucket_id: u64, key: &[u8], seq: u64) -> Vec<u8> {
+    let mut out = version_key_prefix(bucket_id, key);
+    out.extend_from_slice(&seq.to_be_bytes());
+    out
+}
+
+/// Splits an `uploads` row key into bucket id, object key bytes and sequence.
+pub fn split_upload_key(raw: &[u8]) -> Option<(u64, Vec<u8>, u64)> {
+    let (id, key, inv_seq) = split_version_key(raw)?;
+    Some((id, key, !inv_seq))
+}
+
+/// `parts` row key of part `number` of the upload with sequence `upload_seq`.
+pub fn part_key(upload_seq: u64, number: u32) -> [u8; 12] {
+    let mut out = [0u8; 12];
+    out[..8].copy_from_slice(&upload_seq.to_be_bytes());
+    out[8..].copy_from_slice(&number.to_be_bytes());
+    out
+}
+
+/// Splits a `parts` row key into upload sequence and part number.
+pub fn split_part_key(raw: &[u8]) -> Option<(u64, u32)> {
+    let (seq, number) = raw.split_first_chunk::<8>()?;
+    let number: [u8; 4] = number.try_into().ok()?;
+    Some((u64::from_be_bytes(*seq), u32::from_be_bytes(number)))
 }
 
 /// Splits a `versions` row key into bucket id, object key bytes and sequence.

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::types::{Checksums, ContentHeaders, StorageClass, Tag};
+use crate::types::{ChecksumAlgorithm, ChecksumType, Checksums, ContentHeaders, StorageClass, Tag};
 use crate::{Error, Result};
 
 /// The leading byte of every value written by this version of silo.
@@ -97,6 +97,15 @@ pub enum ObjectData {
     Inline(Bytes),
     /// Content in a chunked blob file.
     Blob { id: BlobId, size: u64 },
+    /// A completed multipart upload: its part blobs, in order, never copied.
+    Parts(Vec<PartData>),
+}
+
+/// One part of a multipart object's content.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct PartData {
+    pub id: BlobId,
+    pub size: u64,
 }
 
 /// [`ObjectData`] decoded without copying inline content: for listings.
@@ -105,6 +114,7 @@ pub enum DataSummary {
     None,
     Inline(IgnoredAny),
     Blob { id: BlobId, size: u64 },
+    Parts(IgnoredAny),
 }
 
 /// One version of an object as stored, both in `versions` and (for the version a
@@ -131,15 +141,20 @@ pub struct VersionRecord<D = ObjectData> {
     pub checksums: Checksums,
     #[serde(default)]
     pub owner: String,
+    /// The multipart upload that created this version, if any: lets a retried
+    /// completion find its result.
+    #[serde(default)]
+    pub upload_id: Option<String>,
     pub data: D,
 }
 
 impl VersionRecord {
-    /// The blob this version references, if its content is a blob file.
-    pub fn blob(&self) -> Option<BlobId> {
-        match self.data {
-            ObjectData::Blob { id, .. } => Some(id),
-            _ => None,
+    /// The blobs this version references.
+    pub fn blobs(&self) -> Vec<BlobId> {
+        match &self.data {
+            ObjectData::Blob { id, .. } => vec![*id],
+            ObjectData::Parts(parts) => parts.iter().map(|p| p.id).collect(),
+            ObjectData::None | ObjectData::Inline(_) => Vec::new(),
         }
     }
 }
@@ -148,6 +163,42 @@ impl VersionRecord {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GcRecord {
     pub since_ms: u64,
+}
+
+/// Value of an `uploads` row: a multipart upload in progress. The bucket, key and
+/// sequence are the row key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UploadRecord {
+    pub upload_id: String,
+    pub initiated: SystemTime,
+    #[serde(default)]
+    pub storage_class: StorageClass,
+    #[serde(default)]
+    pub content: ContentHeaders,
+    #[serde(default)]
+    pub user_metadata: Vec<(String, String)>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+    #[serde(default)]
+    pub owner: String,
+    /// `x-amz-checksum-algorithm` of CreateMultipartUpload: every part gets it.
+    #[serde(default)]
+    pub checksum_algorithm: Option<ChecksumAlgorithm>,
+    /// `x-amz-checksum-type`; `None` means the algorithm's default.
+    #[serde(default)]
+    pub checksum_type: Option<ChecksumType>,
+}
+
+/// Value of a `parts` row: one uploaded part (a blob of its own).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PartRecord {
+    pub size: u64,
+    /// Hex MD5 of the part, without quotes.
+    pub etag: String,
+    pub last_modified: SystemTime,
+    #[serde(default)]
+    pub checksums: Checksums,
+    pub blob: BlobId,
 }
 
 /// Value of a `blobs` row: the blob is referenced by a committed version.
@@ -175,6 +226,7 @@ mod tests {
             tags: vec![],
             checksums: Checksums::default(),
             owner: "me".into(),
+            upload_id: None,
             data,
         }
     }

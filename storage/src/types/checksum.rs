@@ -49,10 +49,57 @@ impl ChecksumAlgorithm {
     }
 }
 
+/// How a multipart object's checksum covers its content (`x-amz-checksum-type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum ChecksumType {
+    /// The checksum of the whole content (every single-part object).
+    #[default]
+    FullObject,
+    /// The checksum of the parts' checksums, written `value-N`.
+    Composite,
+}
+
+impl ChecksumType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::FullObject => "FULL_OBJECT",
+            Self::Composite => "COMPOSITE",
+        }
+    }
+
+    /// The type a multipart upload gets when it names only the algorithm.
+    pub fn default_for(algorithm: ChecksumAlgorithm) -> Self {
+        match algorithm {
+            ChecksumAlgorithm::Crc64Nvme => Self::FullObject,
+            _ => Self::Composite,
+        }
+    }
+
+    /// Whether AWS allows this type with `algorithm`: FULL_OBJECT only for the
+    /// CRCs, COMPOSITE for all but CRC64NVME.
+    pub fn allowed_with(self, algorithm: ChecksumAlgorithm) -> bool {
+        match self {
+            Self::FullObject => !matches!(
+                algorithm,
+                ChecksumAlgorithm::Sha1 | ChecksumAlgorithm::Sha256
+            ),
+            Self::Composite => algorithm != ChecksumAlgorithm::Crc64Nvme,
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::FullObject, Self::Composite]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
+}
+
 /// Checksum values of an object's content, base64 encoded as S3 sends them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Checksums {
     pub values: Vec<(ChecksumAlgorithm, String)>,
+    #[serde(default)]
+    pub kind: ChecksumType,
 }
 
 impl Checksums {

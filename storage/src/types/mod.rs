@@ -3,12 +3,17 @@
 mod bucket;
 mod checksum;
 mod list;
+mod multipart;
 mod names;
 mod object;
 
 pub use bucket::{Bucket, VersioningState};
-pub use checksum::{ChecksumAlgorithm, Checksums};
+pub use checksum::{ChecksumAlgorithm, ChecksumType, Checksums};
 pub use list::{ListEntry, ListPage, ListQuery};
+pub use multipart::{
+    CompletedPart, MAX_OBJECT_SIZE, MAX_PART_NUMBER, MIN_PART_SIZE, MultipartUpload, Part,
+    PartsPage, UploadEntry, UploadsPage, UploadsQuery,
+};
 pub use names::{BucketName, ObjectKey};
 pub(crate) use object::DataLoc;
 pub use object::{

@@ -1,9 +1,11 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::Checksums;
-use crate::meta::records::BlobId;
+use crate::meta::records::{BlobId, PartData};
 
 /// A key/value tag of a bucket or object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,6 +99,27 @@ pub struct ObjectVersion {
     pub data: DataRef,
 }
 
+impl ObjectVersion {
+    /// How many parts a multipart object has (`x-amz-mp-parts-count`); `None` for
+    /// other objects, and for versions that come from a listing.
+    pub fn parts_count(&self) -> Option<u32> {
+        match &self.data.0 {
+            DataLoc::Parts(parts) => u32::try_from(parts.len()).ok(),
+            _ => None,
+        }
+    }
+
+    /// The byte range of part `number` (from 1) of a multipart object.
+    pub fn part_range(&self, number: u32) -> Option<Range<u64>> {
+        let DataLoc::Parts(parts) = &self.data.0 else {
+            return None;
+        };
+        let index = usize::try_from(number.checked_sub(1)?).ok()?;
+        let start: u64 = parts.get(..index)?.iter().map(|p| p.size).sum();
+        Some(start..start + parts.get(index)?.size)
+    }
+}
+
 /// An opaque reference from an [`ObjectVersion`] to its content.
 #[derive(Clone, Default)]
 pub struct DataRef(pub(crate) DataLoc);
@@ -110,6 +133,8 @@ pub(crate) enum DataLoc {
     Inline(bytes::Bytes),
     /// A blob file.
     Blob { id: BlobId, size: u64 },
+    /// The part blobs of a multipart object, in order.
+    Parts(Arc<[PartData]>),
     /// The `versions` row with this sequence holds the content.
     Row { bucket_id: u64, seq: u64 },
 }
@@ -120,6 +145,7 @@ impl fmt::Debug for DataRef {
             DataLoc::Unknown => f.write_str("DataRef(unknown)"),
             DataLoc::Inline(b) => write!(f, "DataRef(inline, {} bytes)", b.len()),
             DataLoc::Blob { id, size } => write!(f, "DataRef({id:?}, {size} bytes)"),
+            DataLoc::Parts(parts) => write!(f, "DataRef({} parts)", parts.len()),
             DataLoc::Row { bucket_id, seq } => write!(f, "DataRef(row {bucket_id}/{seq})"),
         }
     }

@@ -1,0 +1,417 @@
+//! Multipart uploads: create, upload part (and copy), complete, abort, list.
+
+use actix_web::HttpResponse;
+use silo_storage::{
+    ChecksumAlgorithm, ChecksumType, CompletedPart, MAX_PART_NUMBER, MultipartUpload, ObjectKey,
+    Part, UploadEntry, UploadsQuery, WritePrecondition,
+};
+
+use super::conditional::Outcome;
+use super::copy::{CopySource, source_conditions};
+use super::headers::{self, ChecksumRequest, quoted};
+use super::list::{Encoder, page_size};
+use super::object::{MAX_PUT_SIZE, declared_length, precondition_failed};
+use super::{Ctx, MAX_XML_BODY, xml_response};
+use crate::body::{RequestBody, Staging, entity_too_large};
+use crate::error::{S3Error, S3Result};
+use crate::s3_error;
+use crate::xml::{self, CompleteMultipartUpload, XmlWriter};
+
+pub async fn create(ctx: Ctx) -> S3Result<HttpResponse> {
+    let key = ObjectKey::parse(&ctx.key)?;
+    let mut opts = headers::put_options(&ctx)?;
+    opts.precondition = None;
+    let algorithm = match ctx.header("x-amz-checksum-algorithm") {
+        None => None,
+        Some(name) => Some(ChecksumAlgorithm::parse(name.trim()).ok_or_else(|| {
+            S3Error::invalid_request(format!("Checksum algorithm {name} is not supported."))
+        })?),
+    };
+    let kind = match ctx.header("x-amz-checksum-type") {
+        None => None,
+        Some(name) => Some(ChecksumType::parse(name.trim()).ok_or_else(|| {
+            S3Error::invalid_request(format!(
+                "Value for x-amz-checksum-type header is invalid: {name}"
+            ))
+        })?),
+    };
+    match (algorithm, kind) {
+        (None, Some(_)) => {
+            return Err(S3Error::invalid_request(
+                "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.",
+            ));
+        }
+        (Some(alg), Some(kind)) if !kind.allowed_with(alg) => {
+            return Err(S3Error::invalid_request(format!(
+                "The {} checksum type cannot be used with the {} checksum algorithm.",
+                kind.as_str(),
+                alg.as_str().to_lowercase()
+            )));
+        }
+        _ => {}
+    }
+    let bucket = ctx.bucket.clone();
+    let upload = ctx
+        .engine(move |e| e.create_upload(&bucket, &key, opts, algorithm, kind))
+        .await?;
+    let mut w = XmlWriter::new("InitiateMultipartUploadResult");
+    w.elem("Bucket", &ctx.bucket)
+        .elem("Key", &upload.key)
+        .elem("UploadId", &upload.upload_id);
+    let mut resp = HttpResponse::Ok();
+    if let (Some(alg), Some(kind)) = (upload.checksum_algorithm, upload.checksum_type) {
+        resp.insert_header(("x-amz-checksum-algorithm", alg.as_str()))
+            .insert_header(("x-amz-checksum-type", kind.as_str()));
+    }
+    Ok(resp
+        .content_type("application/xml")
+        .body(w.finish("InitiateMultipartUploadResult")))
+}
+
+/// `partNumber`: an integer from 1 to 10,000.
+fn part_number(ctx: &Ctx) -> S3Result<u32> {
+    let raw = ctx.query.get("partNumber").unwrap_or_default();
+    raw.parse::<u32>()
+        .ok()
+        .filter(|n| (1..=MAX_PART_NUMBER).contains(n))
+        .ok_or_else(|| {
+            S3Error::invalid_argument(format!(
+                "Part number must be an integer between 1 and {MAX_PART_NUMBER}, inclusive"
+            ))
+            .with("ArgumentName", "partNumber")
+            .with("ArgumentValue", raw)
+        })
+}
+
+fn upload_id(ctx: &Ctx) -> String {
+    ctx.query.get("uploadId").unwrap_or_default().to_owned()
+}
+
+/// Looks the upload up before any part data is read.
+async fn upload_of(ctx: &Ctx) -> S3Result<MultipartUpload> {
+    let (bucket, key, id) = (ctx.bucket.clone(), ctx.key.clone(), upload_id(ctx));
+    ctx.engine(move |e| e.upload(&bucket, &key, &id)).await
+}
+
+pub async fn upload_part(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
+    let number = part_number(&ctx)?;
+    let mut checks = ChecksumRequest::from_request(&ctx)?;
+    let declared = declared_length(&ctx)?;
+    if declared.is_some_and(|len| len > MAX_PUT_SIZE) {
+        return Err(entity_too_large());
+    }
+    let upload = upload_of(&ctx).await?;
+    if let Some(alg) = upload.checksum_algorithm
+        && !checks.algorithms.contains(&alg)
+    {
+        checks.algorithms.push(alg);
+    }
+    let (staged, trailers) = body
+        .stage(
+            ctx.state.engine.clone(),
+            checks.algorithms.clone(),
+            MAX_PUT_SIZE,
+            Staging::Part,
+        )
+        .await?;
+    if declared.is_some_and(|len| len != staged.size) {
+        return Err(s3_error!(
+            IncompleteBody,
+            "You did not provide the number of bytes specified by the Content-Length HTTP header."
+        ));
+    }
+    checks.verify(&staged, &trailers)?;
+    let (bucket, key, id) = (ctx.bucket.clone(), ctx.key.clone(), upload_id(&ctx));
+    let part = ctx
+        .engine(move |e| e.put_part(&bucket, &key, &id, number, staged))
+        .await?;
+    let mut resp = HttpResponse::Ok();
+    resp.insert_header(("etag", quoted(&part.etag)));
+    for (alg, value) in &part.checksums.values {
+        if checks.algorithms.contains(alg) && upload_wants(&upload, &checks, *alg) {
+            resp.insert_header((alg.header_name(), value.as_str()));
+        }
+    }
+    Ok(resp.finish())
+}
+
+/// Whether a part response echoes `alg`: the upload's algorithm, or one the
+/// client sent or announced (not the CRC64NVME computed by default).
+fn upload_wants(
+    upload: &MultipartUpload,
+    checks: &ChecksumRequest,
+    alg: ChecksumAlgorithm,
+) -> bool {
+    upload.checksum_algorithm == Some(alg) || checks.expected.iter().any(|(a, _)| *a == alg)
+}
+
+pub async fn upload_part_copy(ctx: Ctx) -> S3Result<HttpResponse> {
+    let number = part_number(&ctx)?;
+    let source = CopySource::parse(ctx.header("x-amz-copy-source").unwrap_or_default())?;
+    let upload = upload_of(&ctx).await?;
+    let src = source.head(&ctx).await?;
+    if source_conditions(&ctx).evaluate(&src.etag, src.last_modified) != Outcome::Proceed {
+        return Err(precondition_failed());
+    }
+    let range = match ctx.header("x-amz-copy-source-range") {
+        None => 0..src.size,
+        Some(spec) => copy_source_range(spec, src.size)?,
+    };
+    if range.end - range.start > MAX_PUT_SIZE {
+        return Err(entity_too_large());
+    }
+    let algorithms: Vec<_> = upload.checksum_algorithm.into_iter().collect();
+    let (bucket, key, id) = (ctx.bucket.clone(), ctx.key.clone(), upload_id(&ctx));
+    let src_bucket = source.bucket.clone();
+    let part = ctx
+        .engine(move |e| {
+            let mut reader = e.open_object(&src_bucket, &src, Some(range))?;
+            let staged = e.stage_part(&mut reader, &algorithms)?;
+            e.put_part(&bucket, &key, &id, number, staged)
+        })
+        .await?;
+    let mut w = XmlWriter::new("CopyPartResult");
+    w.elem("LastModified", xml::timestamp(part.last_modified))
+        .elem("ETag", quoted(&part.etag));
+    if let Some(alg) = upload.checksum_algorithm {
+        w.opt(
+            &format!("Checksum{}", alg.as_str()),
+            part.checksums.get(alg),
+        );
+    }
+    let mut resp = HttpResponse::Ok();
+    if let Some(v) = &source.version_id {
+        resp.insert_header(("x-amz-copy-source-version-id", v.as_str()));
+    }
+    Ok(resp
+        .content_type("application/xml")
+        .body(w.finish("CopyPartResult")))
+}
+
+/// `x-amz-copy-source-range: bytes=first-last`, both within the source.
+fn copy_source_range(spec: &str, size: u64) -> S3Result<std::ops::Range<u64>> {
+    let parsed = spec
+        .trim()
+        .strip_prefix("bytes=")
+        .and_then(|r| r.split_once('-'))
+        .and_then(|(a, b)| Some((a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?)));
+    match parsed {
+        Some((first, last)) if first <= last && last < size => Ok(first..last + 1),
+        Some(_) => Err(S3Error::invalid_argument(format!(
+            "Range specified is not valid for source object of size: {size}"
+        ))
+        .with("ArgumentName", "x-amz-copy-source-range")
+        .with("ArgumentValue", spec)),
+        None => Err(S3Error::invalid_argument(
+            "The x-amz-copy-source-range value must be of the form bytes=first-last where first \
+             and last are the zero-based offsets of the first and last bytes to copy",
+        )
+        .with("ArgumentName", "x-amz-copy-source-range")
+        .with("ArgumentValue", spec)),
+    }
+}
+
+pub async fn complete(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
+    let key = ObjectKey::parse(&ctx.key)?;
+    let precondition = match (ctx.header("if-none-match"), ctx.header("if-match")) {
+        (Some(v), _) if v.trim() == "*" => Some(WritePrecondition::IfNoneMatchAny),
+        (None, Some(etag)) => Some(WritePrecondition::IfMatch(
+            etag.trim().trim_matches('"').to_owned(),
+        )),
+        _ => None,
+    };
+    let doc: CompleteMultipartUpload = xml::parse(&body.read_all(MAX_XML_BODY).await?)?;
+    if doc.parts.is_empty() {
+        return Err(S3Error::malformed_xml());
+    }
+    let mut parts = Vec::with_capacity(doc.parts.len());
+    for p in doc.parts {
+        if !(1..=MAX_PART_NUMBER).contains(&p.part_number) {
+            return Err(S3Error::invalid_argument(format!(
+                "Part number must be an integer between 1 and {MAX_PART_NUMBER}, inclusive"
+            )));
+        }
+        let checksums = [
+            (ChecksumAlgorithm::Crc32, p.checksum_crc32),
+            (ChecksumAlgorithm::Crc32c, p.checksum_crc32c),
+            (ChecksumAlgorithm::Sha1, p.checksum_sha1),
+            (ChecksumAlgorithm::Sha256, p.checksum_sha256),
+            (ChecksumAlgorithm::Crc64Nvme, p.checksum_crc64nvme),
+        ]
+        .into_iter()
+        .filter_map(|(alg, v)| Some((alg, v?.trim().to_owned())))
+        .collect();
+        parts.push(CompletedPart {
+            number: p.part_number,
+            etag: p.etag.trim().trim_matches('"').to_owned(),
+            checksums,
+        });
+    }
+    let (bucket, id) = (ctx.bucket.clone(), upload_id(&ctx));
+    let version = ctx
+        .engine(move |e| e.complete_upload(&bucket, &key, &id, &parts, precondition))
+        .await?;
+    let location = format!(
+        "http://{}/{}/{}",
+        ctx.req.connection_info().host(),
+        ctx.bucket,
+        version.key
+    );
+    let mut w = XmlWriter::new("CompleteMultipartUploadResult");
+    w.elem("Location", location)
+        .elem("Bucket", &ctx.bucket)
+        .elem("Key", &version.key)
+        .elem("ETag", quoted(&version.etag));
+    for (alg, value) in &version.checksums.values {
+        w.elem(&format!("Checksum{}", alg.as_str()), value);
+    }
+    if !version.checksums.values.is_empty() {
+        w.elem("ChecksumType", version.checksums.kind.as_str());
+    }
+    let mut resp = HttpResponse::Ok();
+    if let Some(v) = &version.version_id {
+        resp.insert_header(("x-amz-version-id", v.as_str()));
+    }
+    Ok(resp
+        .content_type("application/xml")
+        .body(w.finish("CompleteMultipartUploadResult")))
+}
+
+pub async fn abort(ctx: Ctx) -> S3Result<HttpResponse> {
+    let (bucket, key, id) = (ctx.bucket.clone(), ctx.key.clone(), upload_id(&ctx));
+    ctx.engine(move |e| e.abort_upload(&bucket, &key, &id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub async fn list_parts(ctx: Ctx) -> S3Result<HttpResponse> {
+    let max_parts = page_size(&ctx, "max-parts")?;
+    let marker_raw = ctx.query.get("part-number-marker").unwrap_or("0");
+    let after: u32 = marker_raw.parse().map_err(|_| {
+        S3Error::invalid_argument(
+            "Provided part-number-marker not an integer or within integer range",
+        )
+        .with("ArgumentName", "part-number-marker")
+        .with("ArgumentValue", marker_raw)
+    })?;
+    let (bucket, key, id) = (ctx.bucket.clone(), ctx.key.clone(), upload_id(&ctx));
+    let (upload, page) = ctx
+        .engine(move |e| e.list_parts(&bucket, &key, &id, after, max_parts))
+        .await?;
+    let mut w = XmlWriter::new("ListPartsResult");
+    w.elem("Bucket", &ctx.bucket)
+        .elem("Key", &upload.key)
+        .elem("UploadId", &upload.upload_id)
+        .elem("PartNumberMarker", after.to_string())
+        .opt(
+            "NextPartNumberMarker",
+            page.next_marker.map(|n| n.to_string()),
+        )
+        .elem("MaxParts", max_parts.to_string())
+        .elem("IsTruncated", page.is_truncated.to_string());
+    for part in &page.parts {
+        part_element(&mut w, part, upload.checksum_algorithm);
+    }
+    people(&mut w, &upload.owner);
+    w.elem("StorageClass", upload.storage_class.as_str());
+    if let (Some(alg), Some(kind)) = (upload.checksum_algorithm, upload.checksum_type) {
+        w.elem("ChecksumAlgorithm", alg.as_str())
+            .elem("ChecksumType", kind.as_str());
+    }
+    Ok(xml_response(w.finish("ListPartsResult")))
+}
+
+fn part_element(w: &mut XmlWriter, part: &Part, algorithm: Option<ChecksumAlgorithm>) {
+    w.open("Part")
+        .elem("PartNumber", part.number.to_string())
+        .elem("LastModified", xml::timestamp(part.last_modified))
+        .elem("ETag", quoted(&part.etag))
+        .elem("Size", part.size.to_string());
+    if let Some(alg) = algorithm {
+        w.opt(
+            &format!("Checksum{}", alg.as_str()),
+            part.checksums.get(alg),
+        );
+    }
+    w.close("Part");
+}
+
+/// `<Initiator>` and `<Owner>`: silo's uploads are initiated by their owner.
+fn people(w: &mut XmlWriter, owner: &str) {
+    for role in ["Initiator", "Owner"] {
+        w.open(role)
+            .elem("ID", owner)
+            .elem("DisplayName", owner)
+            .close(role);
+    }
+}
+
+pub async fn list_uploads(ctx: Ctx) -> S3Result<HttpResponse> {
+    let enc = Encoder::from(&ctx)?;
+    let max_uploads = page_size(&ctx, "max-uploads")?;
+    let get = |name| {
+        ctx.query
+            .get(name)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let query = UploadsQuery {
+        prefix: get("prefix").unwrap_or_default(),
+        delimiter: get("delimiter"),
+        key_marker: get("key-marker"),
+        // AWS ignores the upload id marker without a key marker.
+        upload_id_marker: get("key-marker").and(get("upload-id-marker")),
+        max_uploads,
+    };
+    let bucket = ctx.bucket.clone();
+    let q = query.clone();
+    let page = ctx.engine(move |e| e.list_uploads(&bucket, &q)).await?;
+    let mut w = XmlWriter::new("ListMultipartUploadsResult");
+    w.elem("Bucket", &ctx.bucket)
+        .elem(
+            "KeyMarker",
+            enc.encode(query.key_marker.as_deref().unwrap_or_default()),
+        )
+        .elem(
+            "UploadIdMarker",
+            query.upload_id_marker.as_deref().unwrap_or_default(),
+        )
+        .opt(
+            "NextKeyMarker",
+            page.next_key_marker.as_deref().map(|k| enc.encode(k)),
+        )
+        .opt("NextUploadIdMarker", page.next_upload_id_marker.as_deref())
+        .opt(
+            "Delimiter",
+            query.delimiter.as_deref().map(|d| enc.encode(d)),
+        )
+        .elem("Prefix", enc.encode(&query.prefix))
+        .elem("MaxUploads", max_uploads.to_string())
+        .elem("IsTruncated", page.is_truncated.to_string());
+    if enc.url {
+        w.elem("EncodingType", "url");
+    }
+    for entry in &page.entries {
+        if let UploadEntry::Upload(u) = entry {
+            w.open("Upload")
+                .elem("Key", enc.encode(&u.key))
+                .elem("UploadId", &u.upload_id);
+            people(&mut w, &u.owner);
+            w.elem("StorageClass", u.storage_class.as_str())
+                .elem("Initiated", xml::timestamp(u.initiated));
+            if let (Some(alg), Some(kind)) = (u.checksum_algorithm, u.checksum_type) {
+                w.elem("ChecksumAlgorithm", alg.as_str())
+                    .elem("ChecksumType", kind.as_str());
+            }
+            w.close("Upload");
+        }
+    }
+    for entry in &page.entries {
+        if let UploadEntry::CommonPrefix(p) = entry {
+            w.open("CommonPrefixes")
+                .elem("Prefix", enc.encode(p))
+                .close("CommonPrefixes");
+        }
+    }
+    Ok(xml_response(w.finish("ListMultipartUploadsResult")))
+}

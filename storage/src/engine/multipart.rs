@@ -1,0 +1,498 @@
+//! Multipart uploads.
+//!
+//! - An upload is an `uploads` row keyed like a version (bucket, key, sequence),
+//!   so ListMultipartUploads is one ordered scan. Its id is the sequence in hex
+//!   followed by 128 random bits: unguessable, yet ordered by initiation.
+//! - Each part is a blob of its own with a `parts` row; re-uploading a part number
+//!   frees the blob it replaces.
+//! - Completion writes a version whose content is the listed part blobs in order:
+//!   no data is copied, so it costs the same for 10 MiB and for 1 GiB. Parts not
+//!   listed are freed, and the upload's rows go, in the same batch.
+//!
+//! Every change runs under the key's stripe lock, so a part that arrives while its
+//! upload completes or aborts either lands first or fails with `NoSuchUpload`.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use md5::{Digest, Md5};
+
+use super::composite::multipart_checksum;
+use super::list::{common_prefix, utf8};
+use super::object::{NewVersion, commit_version, discard_blob, free_blob, lock_key};
+use super::stage::Staged;
+use super::versions::{read_current, to_object_version};
+use super::{Inner, StagedBlob, bucket};
+use crate::meta::records::{
+    BlobId, BlobRef, ObjectData, PartData, PartRecord, UploadRecord, decode, encode,
+};
+use crate::meta::{Cf, MetaDb, keys};
+use crate::types::{
+    ChecksumAlgorithm, ChecksumType, Checksums, CompletedPart, MAX_OBJECT_SIZE, MIN_PART_SIZE,
+    MultipartUpload, ObjectKey, ObjectVersion, Part, PartsPage, PutOptions, UploadEntry,
+    UploadsPage, UploadsQuery, WritePrecondition,
+};
+use crate::{Error, Result};
+
+pub(super) fn create(
+    inner: &Inner,
+    bucket: &str,
+    key: &ObjectKey,
+    opts: PutOptions,
+    checksum_algorithm: Option<ChecksumAlgorithm>,
+    checksum_type: Option<ChecksumType>,
+) -> Result<MultipartUpload> {
+    let db = &inner.shared.db;
+    let k = key.as_str().as_bytes();
+    let locked = lock_key(inner, bucket, k)?;
+    let seq = inner.seq.next(db)?;
+    let record = UploadRecord {
+        upload_id: format!("{seq:016x}{:032x}", rand::random::<u128>()),
+        initiated: SystemTime::now(),
+        storage_class: opts.storage_class,
+        content: opts.content,
+        user_metadata: opts.user_metadata,
+        tags: opts.tags,
+        owner: opts.owner,
+        checksum_algorithm,
+        checksum_type: checksum_algorithm
+            .map(|alg| checksum_type.unwrap_or(ChecksumType::default_for(alg))),
+    };
+    let mut batch = db.batch();
+    batch.put(
+        Cf::Uploads,
+        &keys::upload_key(locked.bucket.id, k, seq),
+        &encode(&record)?,
+    )?;
+    batch.commit()?;
+    Ok(to_upload(key.as_str().to_owned(), record))
+}
+
+/// The upload `upload_id` to `key`: `NoSuchUpload` if it does not exist (or was
+/// completed or aborted).
+pub(super) fn get(
+    inner: &Inner,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+) -> Result<MultipartUpload> {
+    let b = bucket::get(inner, bucket)?;
+    let (_, record) = find(&inner.shared.db, b.id, key.as_bytes(), upload_id)?;
+    Ok(to_upload(key.to_owned(), record))
+}
+
+fn find(db: &MetaDb, bucket_id: u64, key: &[u8], upload_id: &str) -> Result<(u64, UploadRecord)> {
+    let seq = upload_id
+        .get(..16)
+        .and_then(|hex| u64::from_str_radix(hex, 16).ok())
+        .ok_or(Error::NoSuchUpload)?;
+    let raw = db
+        .get(Cf::Uploads, &keys::upload_key(bucket_id, key, seq))?
+        .ok_or(Error::NoSuchUpload)?;
+    let record: UploadRecord = decode(&raw)?;
+    if record.upload_id != upload_id {
+        return Err(Error::NoSuchUpload);
+    }
+    Ok((seq, record))
+}
+
+pub(super) fn put_part(
+    inner: &Inner,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    number: u32,
+    blob: StagedBlob,
+) -> Result<Part> {
+    let shared = &inner.shared;
+    let StagedBlob {
+        size,
+        md5,
+        checksums,
+        content,
+    } = blob;
+    let Staged::File(mut tmp) = content else {
+        return Err(Error::Meta("a part was staged inline".into()));
+    };
+    // Held until the blob's reference commits (or the blob is removed again).
+    let _installing = shared.install_gate.read();
+    let id = BlobId::random();
+    if let Err(e) = shared.blobs.install(&tmp.path, id) {
+        discard_blob(inner, id);
+        return Err(e.into());
+    }
+    tmp.installed = true;
+    let record = PartRecord {
+        size,
+        etag: hex::encode(md5),
+        last_modified: SystemTime::now(),
+        checksums,
+        blob: id,
+    };
+    let result = commit_part(inner, bucket, key, upload_id, number, &record);
+    if result.is_err() {
+        discard_blob(inner, id);
+    }
+    result.map(|()| to_part(number, record))
+}
+
+fn commit_part(
+    inner: &Inner,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    number: u32,
+    record: &PartRecord,
+) -> Result<()> {
+    let db = &inner.shared.db;
+    let locked = lock_key(inner, bucket, key.as_bytes())?;
+    let (seq, _) = find(db, locked.bucket.id, key.as_bytes(), upload_id)?;
+    let row = keys::part_key(seq, number);
+    let replaced = db
+        .get(Cf::Parts, &row)?
+        .map(|raw| decode::<PartRecord>(&raw))
+        .transpose()?;
+    let mut batch = db.batch();
+    batch.put(Cf::Parts, &row, &encode(record)?)?;
+    batch.put(
+        Cf::Blobs,
+        &record.blob.0,
+        &encode(&BlobRef {
+            bucket_id: locked.bucket.id,
+        })?,
+    )?;
+    if let Some(old) = &replaced {
+        free_blob(&mut batch, old.blob)?;
+    }
+    batch.commit()?;
+    if replaced.is_some() {
+        inner.gc.wake();
+    }
+    Ok(())
+}
+
+/// All part rows of the upload with sequence `seq`, by part number.
+fn parts_of(db: &MetaDb, seq: u64) -> Result<BTreeMap<u32, PartRecord>> {
+    let mut out = BTreeMap::new();
+    scan_parts(db, seq, 1, |number, record| {
+        out.insert(number, record);
+        true
+    })?;
+    Ok(out)
+}
+
+/// Calls `visit` on each part of upload `seq` numbered `first` or more, in
+/// order, while it returns true.
+fn scan_parts(
+    db: &MetaDb,
+    seq: u64,
+    first: u32,
+    mut visit: impl FnMut(u32, PartRecord) -> bool,
+) -> Result<()> {
+    let lower = keys::part_key(seq, 0).to_vec();
+    let upper = keys::prefix_successor(&seq.to_be_bytes());
+    let mut it = db.iter(Cf::Parts, Some(lower), upper)?;
+    it.seek(keys::part_key(seq, first));
+    while let Some((raw_key, value)) = it.item() {
+        let Some((_, number)) = keys::split_part_key(raw_key) else {
+            return Err(Error::Corrupt("malformed part row key".into()));
+        };
+        if !visit(number, decode(value)?) {
+            break;
+        }
+        it.next();
+    }
+    it.status()?;
+    Ok(())
+}
+
+pub(super) fn list_parts(
+    inner: &Inner,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    after: u32,
+    max_parts: usize,
+) -> Result<(MultipartUpload, PartsPage)> {
+    let db = &inner.shared.db;
+    let b = bucket::get(inner, bucket)?;
+    let (seq, record) = find(db, b.id, key.as_bytes(), upload_id)?;
+    let mut page = PartsPage::default();
+    if let Some(first) = after.checked_add(1) {
+        scan_parts(db, seq, first, |number, part| {
+            if page.parts.len() == max_parts {
+                page.is_truncated = true;
+                return false;
+            }
+            page.parts.push(to_part(number, part));
+            true
+        })?;
+    }
+    if page.is_truncated {
+        page.next_marker = page.parts.last().map(|p| p.number);
+    }
+    Ok((to_upload(key.to_owned(), record), page))
+}
+
+pub(super) fn abort(inner: &Inner, bucket: &str, key: &str, upload_id: &str) -> Result<()> {
+    let db = &inner.shared.db;
+    let locked = lock_key(inner, bucket, key.as_bytes())?;
+    let bucket_id = locked.bucket.id;
+    let (seq, _) = find(db, bucket_id, key.as_bytes(), upload_id)?;
+    let mut batch = db.batch();
+    for (number, part) in parts_of(db, seq)? {
+        batch.delete(Cf::Parts, &keys::part_key(seq, number))?;
+        free_blob(&mut batch, part.blob)?;
+    }
+    batch.delete(
+        Cf::Uploads,
+        &keys::upload_key(bucket_id, key.as_bytes(), seq),
+    )?;
+    batch.commit()?;
+    inner.gc.wake();
+    Ok(())
+}
+
+pub(super) fn complete(
+    inner: &Inner,
+    bucket: &str,
+    key: &ObjectKey,
+    upload_id: &str,
+    listed: &[CompletedPart],
+    precondition: Option<WritePrecondition>,
+) -> Result<ObjectVersion> {
+    if listed.windows(2).any(|w| w[0].number >= w[1].number) {
+        return Err(Error::InvalidPartOrder);
+    }
+    let etag = multipart_etag(listed)?;
+    let db = &inner.shared.db;
+    let k = key.as_str().as_bytes();
+    let locked = lock_key(inner, bucket, k)?;
+    let bucket_id = locked.bucket.id;
+    let (seq, upload) = match find(db, bucket_id, k, upload_id) {
+        Ok(found) => found,
+        // A retried completion answers as the first one did.
+        Err(Error::NoSuchUpload) => {
+            return match read_current(db, bucket_id, k)? {
+                Some(cur) if cur.upload_id.as_deref() == Some(upload_id) && cur.etag == etag => {
+                    Ok(to_object_version(key.as_str().to_owned(), cur))
+                }
+                _ => Err(Error::NoSuchUpload),
+            };
+        }
+        Err(e) => return Err(e),
+    };
+    let mut stored = parts_of(db, seq)?;
+    let mut data = Vec::with_capacity(listed.len());
+    let mut part_sums = Vec::with_capacity(listed.len());
+    let mut size: u64 = 0;
+    for (i, want) in listed.iter().enumerate() {
+        let part = stored
+            .get(&want.number)
+            .filter(|p| p.etag == want.etag)
+            .ok_or_else(|| {
+                Error::InvalidPart(format!(
+                    "part {} was not uploaded or its ETag is not {:?}",
+                    want.number, want.etag
+                ))
+            })?;
+        for (alg, value) in &want.checksums {
+            if part.checksums.get(*alg) != Some(value.as_str()) {
+                return Err(Error::InvalidPart(format!(
+                    "the {} checksum of part {} does not match",
+                    alg.as_str(),
+                    want.number
+                )));
+            }
+        }
+        if i + 1 < listed.len() && part.size < MIN_PART_SIZE {
+            return Err(Error::EntityTooSmall(want.number));
+        }
+        size = size.saturating_add(part.size);
+        data.push(PartData {
+            id: part.blob,
+            size: part.size,
+        });
+        if let Some(alg) = upload.checksum_algorithm {
+            part_sums.push((part.checksums.get(alg).unwrap_or_default(), part.size));
+        }
+    }
+    if size > MAX_OBJECT_SIZE {
+        return Err(Error::EntityTooLarge);
+    }
+    let checksums = match (upload.checksum_algorithm, upload.checksum_type) {
+        (Some(alg), Some(kind)) => {
+            let value = multipart_checksum(alg, kind, &part_sums).ok_or_else(|| {
+                Error::InvalidPart(format!("a part lacks its {} checksum", alg.as_str()))
+            })?;
+            Checksums {
+                values: vec![(alg, value)],
+                kind,
+            }
+        }
+        _ => Checksums::default(),
+    };
+
+    let mut batch = db.batch();
+    batch.delete(Cf::Uploads, &keys::upload_key(bucket_id, k, seq))?;
+    for want in listed {
+        stored.remove(&want.number);
+        batch.delete(Cf::Parts, &keys::part_key(seq, want.number))?;
+    }
+    for (number, unused) in &stored {
+        batch.delete(Cf::Parts, &keys::part_key(seq, *number))?;
+        free_blob(&mut batch, unused.blob)?;
+    }
+    let new = NewVersion {
+        size,
+        etag,
+        checksums,
+        data: ObjectData::Parts(data),
+        opts: PutOptions {
+            content: upload.content,
+            user_metadata: upload.user_metadata,
+            tags: upload.tags,
+            storage_class: upload.storage_class,
+            owner: upload.owner,
+            precondition,
+        },
+        upload_id: Some(upload_id.to_owned()),
+    };
+    let version = commit_version(inner, &locked, key, new, batch)?;
+    inner.gc.wake();
+    Ok(version)
+}
+
+/// The ETag of a multipart object: the MD5 of the parts' binary MD5s, then `-N`.
+fn multipart_etag(listed: &[CompletedPart]) -> Result<String> {
+    let mut md5 = Md5::new();
+    for part in listed {
+        let mut raw = [0u8; 16];
+        hex::decode_to_slice(&part.etag, &mut raw).map_err(|_| {
+            Error::InvalidPart(format!(
+                "part {} has a malformed ETag {:?}",
+                part.number, part.etag
+            ))
+        })?;
+        md5.update(raw);
+    }
+    Ok(format!("{}-{}", hex::encode(md5.finalize()), listed.len()))
+}
+
+pub(super) fn list_uploads(
+    inner: &Inner,
+    bucket: &str,
+    query: &UploadsQuery,
+) -> Result<UploadsPage> {
+    let b = bucket::get(inner, bucket)?;
+    let mut page = UploadsPage::default();
+    if query.max_uploads == 0 {
+        return Ok(page);
+    }
+    let prefix = query.prefix.as_bytes();
+    let delimiter = query
+        .delimiter
+        .as_deref()
+        .map(str::as_bytes)
+        .filter(|d| !d.is_empty());
+    // Rows strictly after this one; everything from the prefix on otherwise.
+    let mut start = keys::escaped_key_prefix(b.id, prefix);
+    let mut after_row: Option<Vec<u8>> = None;
+    if let Some(marker) = query.key_marker.as_deref().map(str::as_bytes) {
+        let marker_seq = query
+            .upload_id_marker
+            .as_deref()
+            .and_then(|id| id.get(..16))
+            .and_then(|hex| u64::from_str_radix(hex, 16).ok());
+        let resume = match (
+            delimiter.and_then(|d| common_prefix(marker, prefix, d)),
+            marker_seq,
+        ) {
+            (Some(cp), _) => match keys::prefix_successor(cp) {
+                Some(next) => keys::escaped_key_prefix(b.id, &next),
+                None => return Ok(page),
+            },
+            (None, Some(seq)) => {
+                let row = keys::upload_key(b.id, marker, seq);
+                after_row = Some(row.clone());
+                row
+            }
+            (None, None) => match keys::prefix_successor(&keys::version_key_prefix(b.id, marker)) {
+                Some(next) => next,
+                None => return Ok(page),
+            },
+        };
+        start = start.max(resume);
+    }
+    let lower = keys::bucket_prefix(b.id).to_vec();
+    let mut it = inner
+        .shared
+        .db
+        .iter(Cf::Uploads, Some(lower), keys::bucket_upper_bound(b.id))?;
+    it.seek(&start);
+    while let Some((raw_key, value)) = it.item() {
+        if after_row.as_deref() == Some(raw_key) {
+            it.next();
+            continue;
+        }
+        let Some((_, key, _)) = keys::split_upload_key(raw_key) else {
+            return Err(Error::Corrupt("malformed upload row key".into()));
+        };
+        if !key.starts_with(prefix) {
+            break;
+        }
+        if page.entries.len() == query.max_uploads {
+            page.is_truncated = true;
+            break;
+        }
+        if let Some(cp) = delimiter.and_then(|d| common_prefix(&key, prefix, d)) {
+            page.entries.push(UploadEntry::CommonPrefix(utf8(cp)?));
+            match keys::prefix_successor(cp) {
+                Some(next) => it.seek(keys::escaped_key_prefix(b.id, &next)),
+                None => break,
+            }
+            continue;
+        }
+        let record: UploadRecord = decode(value)?;
+        page.entries
+            .push(UploadEntry::Upload(to_upload(utf8(&key)?, record)));
+        it.next();
+    }
+    it.status()?;
+    if page.is_truncated {
+        match page.entries.last() {
+            Some(UploadEntry::Upload(u)) => {
+                page.next_key_marker = Some(u.key.clone());
+                page.next_upload_id_marker = Some(u.upload_id.clone());
+            }
+            Some(UploadEntry::CommonPrefix(p)) => page.next_key_marker = Some(p.clone()),
+            None => {}
+        }
+    }
+    Ok(page)
+}
+
+fn to_upload(key: String, r: UploadRecord) -> MultipartUpload {
+    MultipartUpload {
+        key,
+        upload_id: r.upload_id,
+        initiated: r.initiated,
+        storage_class: r.storage_class,
+        content: r.content,
+        user_metadata: r.user_metadata,
+        tags: r.tags,
+        owner: r.owner,
+        checksum_algorithm: r.checksum_algorithm,
+        checksum_type: r.checksum_type,
+    }
+}
+
+fn to_part(number: u32, r: PartRecord) -> Part {
+    Part {
+        number,
+        size: r.size,
+        etag: r.etag,
+        last_modified: r.last_modified,
+        checksums: r.checksums,
+    }
+}
