@@ -283,10 +283,9 @@ pub(super) fn complete(
         Err(e) => return Err(e),
     };
     let mut stored = parts_of(db, seq)?;
-    let mut data = Vec::with_capacity(listed.len());
-    let mut part_sums = Vec::with_capacity(listed.len());
-    let mut size: u64 = 0;
-    for (i, want) in listed.iter().enumerate() {
+    // Every listed part must exist as listed before sizes are judged.
+    let mut chosen = Vec::with_capacity(listed.len());
+    for want in listed {
         let part = stored
             .get(&want.number)
             .filter(|p| p.etag == want.etag)
@@ -305,18 +304,29 @@ pub(super) fn complete(
                 )));
             }
         }
-        if i + 1 < listed.len() && part.size < MIN_PART_SIZE {
-            return Err(Error::EntityTooSmall(want.number));
-        }
-        size = size.saturating_add(part.size);
-        data.push(PartData {
-            id: part.blob,
-            size: part.size,
-        });
-        if let Some(alg) = upload.checksum_algorithm {
-            part_sums.push((part.checksums.get(alg).unwrap_or_default(), part.size));
-        }
+        chosen.push((want.number, part));
     }
+    let all_but_last = &chosen[..chosen.len().saturating_sub(1)];
+    if let Some((number, _)) = all_but_last.iter().find(|(_, p)| p.size < MIN_PART_SIZE) {
+        return Err(Error::EntityTooSmall(*number));
+    }
+    let size = chosen
+        .iter()
+        .fold(0u64, |acc, (_, p)| acc.saturating_add(p.size));
+    let data: Vec<PartData> = chosen
+        .iter()
+        .map(|(_, p)| PartData {
+            id: p.blob,
+            size: p.size,
+        })
+        .collect();
+    let part_sums: Vec<(&str, u64)> = match upload.checksum_algorithm {
+        Some(alg) => chosen
+            .iter()
+            .map(|(_, p)| (p.checksums.get(alg).unwrap_or_default(), p.size))
+            .collect(),
+        None => Vec::new(),
+    };
     if size > MAX_OBJECT_SIZE {
         return Err(Error::EntityTooLarge);
     }
