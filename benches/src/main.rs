@@ -20,7 +20,9 @@ enum Workload {
     Put,
     /// GetObject of objects written by `--prepare` (or an earlier `put` with the same settings).
     Get,
-    /// ListObjectsV2 pages of 1000 keys over the objects written by `--prepare`.
+    /// ListObjectsV2 pages of up to 1000 keys over the objects written by `--prepare`
+    /// (or `--existing`): each page starts after a random one of them, or at the
+    /// start of the bucket with `--from-start` or `--delimiter`.
     List,
     /// DeleteObject of objects written by `--prepare`.
     Delete,
@@ -57,6 +59,20 @@ struct Args {
     /// Write this many objects first (for get, list and delete).
     #[arg(long, default_value_t = 0)]
     prepare: u64,
+    /// This many objects are already in the bucket, written by an earlier `put`
+    /// with the same --prefixes (for get, list and delete without rewriting them).
+    #[arg(long, default_value_t = 0)]
+    existing: u64,
+    /// list: group keys by this delimiter (CommonPrefixes); pages start at the
+    /// start of the bucket.
+    #[arg(long)]
+    delimiter: Option<String>,
+    /// list: every page starts at the start of the bucket instead of after a random key.
+    #[arg(long)]
+    from_start: bool,
+    /// list: keys (or common prefixes) per page.
+    #[arg(long, default_value_t = 1000)]
+    max_keys: i32,
     /// Print one JSON object on stdout and nothing else.
     #[arg(long)]
     json: bool,
@@ -103,7 +119,16 @@ struct Shared {
     next: AtomicU64,
     done_ops: AtomicU64,
     done_bytes: AtomicU64,
+    /// Keys plus common prefixes returned by list pages.
+    listed: AtomicU64,
     deadline: Option<Instant>,
+}
+
+impl Args {
+    /// How many objects get, list and delete address.
+    fn items(&self) -> u64 {
+        self.prepare.max(self.existing).max(1)
+    }
 }
 
 impl Shared {
@@ -131,7 +156,7 @@ impl Shared {
                 Ok(a.size)
             }
             Workload::Get => {
-                let items = a.prepare.max(1);
+                let items = a.items();
                 let out = self
                     .client
                     .get_object()
@@ -147,15 +172,20 @@ impl Shared {
                 Ok(read)
             }
             Workload::List => {
+                let from_start = a.from_start || a.delimiter.is_some();
                 let out = self
                     .client
                     .list_objects_v2()
                     .bucket(&a.bucket)
-                    .max_keys(1000)
-                    .start_after(key(a.prefixes, n % a.prepare.max(1)))
+                    .max_keys(a.max_keys)
+                    .set_delimiter(a.delimiter.clone())
+                    .set_start_after((!from_start).then(|| key(a.prefixes, n % a.items())))
                     .send()
                     .await?;
-                Ok(out.key_count.unwrap_or(0).max(0) as u64)
+                // KeyCount counts keys and common prefixes, as S3 defines it.
+                let returned = out.key_count.unwrap_or(0).max(0) as u64;
+                self.listed.fetch_add(returned, Ordering::Relaxed);
+                Ok(0)
             }
             Workload::Delete => {
                 self.client
@@ -210,6 +240,7 @@ async fn main() -> anyhow::Result<()> {
         next: AtomicU64::new(0),
         done_ops: AtomicU64::new(0),
         done_bytes: AtomicU64::new(0),
+        listed: AtomicU64::new(0),
         deadline,
         args,
     });
@@ -311,12 +342,14 @@ fn report(shared: &Shared, latencies: &mut [u32], errors: u64, elapsed: f64) {
     let mib = shared.done_bytes.load(Ordering::Relaxed) as f64 / (1 << 20) as f64 / elapsed;
     let a = &shared.args;
     let workload = format!("{:?}", a.workload).to_lowercase();
+    // Average keys + common prefixes per list page (0 for other workloads).
+    let per_page = shared.listed.load(Ordering::Relaxed) as f64 / latencies.len().max(1) as f64;
     eprintln!();
     if a.json {
         println!(
             "{{\"workload\":\"{workload}\",\"size\":{},\"concurrency\":{},\"ops\":{},\"seconds\":{elapsed:.3},\
              \"ops_per_sec\":{ops:.2},\"mib_per_sec\":{mib:.2},\"p50_ms\":{:.3},\"p90_ms\":{:.3},\
-             \"p99_ms\":{:.3},\"max_ms\":{:.3},\"errors\":{errors}}}",
+             \"p99_ms\":{:.3},\"max_ms\":{:.3},\"listed_per_page\":{per_page:.1},\"errors\":{errors}}}",
             a.size,
             a.concurrency,
             latencies.len(),
@@ -328,7 +361,7 @@ fn report(shared: &Shared, latencies: &mut [u32], errors: u64, elapsed: f64) {
     } else {
         println!(
             "{workload} size={} concurrency={}: {} ops in {elapsed:.1}s = {ops:.1} ops/s, {mib:.1} MiB/s; \
-             latency ms p50 {:.2} p90 {:.2} p99 {:.2} max {:.2}; errors {errors}",
+             latency ms p50 {:.2} p90 {:.2} p99 {:.2} max {:.2}; {per_page:.1} listed per page; errors {errors}",
             a.size,
             a.concurrency,
             latencies.len(),

@@ -4,48 +4,148 @@
 //!   temporary data directory and random root credentials, and returns once the
 //!   server answers HTTP. Dropping the [`Silo`] stops the server (SIGTERM, then
 //!   SIGKILL after 10 s) and deletes the data directory.
+//! * [`SiloOptions`] starts it other ways: with a region or `--domain`, with its
+//!   settings in environment variables or a TOML file instead of flags, with extra
+//!   arguments, environment or TOML keys, or without root credentials (so that it
+//!   generates its own).
 //! * [`Silo::client`] is an `aws-sdk-s3` client configured for path-style
-//!   requests against that server.
+//!   requests against that server; [`Silo::vhost_client`] sends
+//!   virtual-host-style requests (`bucket.DOMAIN:PORT`), resolving every name
+//!   under the domain to the loopback address.
 //! * [`Silo::raw`] and [`Silo::signed`] send hand-made HTTP/1.1 requests
 //!   (anonymous, or signed with SigV4 as the root user) for what the SDK would
 //!   not let through or would hide: status codes, raw headers, bodies.
+//! * [`Silo::log`] is what the server wrote to stdout and stderr, [`Silo::stdout`]
+//!   what it wrote to stdout alone.
 //!
 //! The binary is found as described on [`silo_binary`].
 
 #![allow(clippy::unwrap_used)]
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_credential_types::Credentials;
 use aws_sdk_s3::config::{BehaviorVersion, Region};
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::dns::{DnsFuture, ResolveDns, ResolveDnsError};
 use rand::{Rng, RngCore};
 
-/// The region every test server is started with.
+/// The region every test server is started with unless [`SiloOptions::region`] says otherwise.
 pub const REGION: &str = "us-east-1";
 
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A running `silo serve` process with its own data directory and credentials.
-pub struct Silo {
-    child: Option<Child>,
-    data_dir: tempfile::TempDir,
-    log_dir: tempfile::TempDir,
-    port: u16,
-    access_key: String,
-    secret_key: String,
+/// How the harness hands the server its address, data directory, region and domain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settings {
+    /// `--address`, `--data-dir`, `--region`, `--domain` (the default).
+    Flags,
+    /// `SILO_ADDRESS`, `SILO_DATA_DIR`, `SILO_REGION`, `SILO_DOMAIN`.
+    Environment,
+    /// Keys of a TOML file named by `--config`.
+    ConfigFlag,
+    /// Keys of a TOML file named by the `SILO_CONFIG` environment variable.
+    ConfigEnv,
 }
 
-impl Silo {
-    /// Starts a server on a free port with an empty data directory; panics (with
-    /// the server's log) if it does not answer HTTP within 30 s.
-    pub fn start() -> Silo {
+/// How to start a [`Silo`]; `Silo::start()` is `SiloOptions::new().start()`.
+///
+/// The server never sees the test process's own `SILO_*` variables (but
+/// `SILO_LOG`): only what these options give it.
+#[derive(Debug, Clone)]
+pub struct SiloOptions {
+    region: String,
+    domain: Option<String>,
+    settings: Settings,
+    root_credentials: bool,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    config_lines: Vec<String>,
+}
+
+impl Default for SiloOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SiloOptions {
+    /// Flags for everything, region [`REGION`], no domain, random root credentials
+    /// in `SILO_ROOT_ACCESS_KEY` / `SILO_ROOT_SECRET_KEY`.
+    pub fn new() -> Self {
+        Self {
+            region: REGION.to_owned(),
+            domain: None,
+            settings: Settings::Flags,
+            root_credentials: true,
+            args: Vec::new(),
+            env: Vec::new(),
+            config_lines: Vec::new(),
+        }
+    }
+
+    /// The region the server is given (and the harness's clients sign for).
+    pub fn region(mut self, region: &str) -> Self {
+        self.region = region.to_owned();
+        self
+    }
+
+    /// The base domain for virtual-host-style requests.
+    pub fn domain(mut self, domain: &str) -> Self {
+        self.domain = Some(domain.to_owned());
+        self
+    }
+
+    /// Where address, data directory, region and domain go (default: flags).
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Start without `SILO_ROOT_ACCESS_KEY` / `SILO_ROOT_SECRET_KEY`: the server
+    /// uses the pair stored in its data directory, or generates one. The harness
+    /// does not know that pair: give it with [`Silo::set_credentials`].
+    pub fn without_root_credentials(mut self) -> Self {
+        self.root_credentials = false;
+        self
+    }
+
+    /// An extra command-line argument, after the harness's own.
+    pub fn arg(mut self, arg: &str) -> Self {
+        self.args.push(arg.to_owned());
+        self
+    }
+
+    /// An extra environment variable (set after the harness's own, so it wins).
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// An extra line of the TOML configuration file. With any such line (or with
+    /// [`Settings::ConfigFlag`] / [`Settings::ConfigEnv`]) the harness writes a
+    /// file and names it by `SILO_CONFIG` under [`Settings::Environment`] and
+    /// [`Settings::ConfigEnv`], by `--config` otherwise.
+    pub fn config_line(mut self, line: &str) -> Self {
+        self.config_lines.push(line.to_owned());
+        self
+    }
+
+    /// Starts the server; panics (with its log) if it does not answer HTTP within 30 s.
+    pub fn start(self) -> Silo {
+        self.try_start()
+            .unwrap_or_else(|log| panic!("silo did not start:\n{log}"))
+    }
+
+    /// Starts the server, or returns why it did not (its exit status and log).
+    pub fn try_start(self) -> Result<Silo, String> {
         let data_dir = tempfile::Builder::new()
             .prefix("silo-data-")
             .tempdir()
@@ -54,25 +154,61 @@ impl Silo {
             .prefix("silo-log-")
             .tempdir()
             .expect("create temporary log directory");
+        let (access_key, secret_key) = if self.root_credentials {
+            (
+                format!("SILO{}", random_string(16).to_uppercase()),
+                random_string(40),
+            )
+        } else {
+            (String::new(), String::new())
+        };
         let mut silo = Silo {
             child: None,
+            stdout_copier: None,
             data_dir,
             log_dir,
             port: 0,
-            access_key: format!("SILO{}", random_string(16).to_uppercase()),
-            secret_key: random_string(40),
+            access_key,
+            secret_key,
+            options: self,
         };
         // Another process may grab the port between our probe and the server's bind:
         // retry with a new port when that is why the server died.
         for attempt in 1..=5 {
             silo.port = free_port();
             match silo.spawn_and_wait() {
-                Ok(()) => return silo,
+                Ok(()) => return Ok(silo),
                 Err(log) if attempt < 5 && log.contains("in use") => continue,
-                Err(log) => panic!("silo did not start on port {}:\n{log}", silo.port),
+                Err(log) => return Err(format!("on port {}: {log}", silo.port)),
             }
         }
-        unreachable!("the last attempt either returns or panics")
+        unreachable!("the last attempt either returns or fails")
+    }
+}
+
+/// A running `silo serve` process with its own data directory and credentials.
+pub struct Silo {
+    child: Option<Child>,
+    /// Copies the server's stdout into the stdout file and the combined log.
+    stdout_copier: Option<JoinHandle<()>>,
+    data_dir: tempfile::TempDir,
+    log_dir: tempfile::TempDir,
+    port: u16,
+    access_key: String,
+    secret_key: String,
+    options: SiloOptions,
+}
+
+impl Silo {
+    /// Starts a server on a free port with an empty data directory; panics (with
+    /// the server's log) if it does not answer HTTP within 30 s.
+    pub fn start() -> Silo {
+        SiloOptions::new().start()
+    }
+
+    /// How to start a server some other way.
+    pub fn options() -> SiloOptions {
+        SiloOptions::new()
     }
 
     /// Stops the server gracefully (SIGTERM) and starts it again on the same
@@ -89,6 +225,7 @@ impl Silo {
             let _ = child.kill();
             let _ = child.wait();
         }
+        self.join_stdout_copier();
     }
 
     /// Starts a stopped (or killed) server again on the same data directory and port.
@@ -112,15 +249,27 @@ impl Silo {
             .args(["-TERM", &child.id().to_string()])
             .status();
         let deadline = Instant::now() + STOP_TIMEOUT;
+        let mut graceful = false;
         while Instant::now() < deadline {
             if let Ok(Some(_)) = child.try_wait() {
-                return true;
+                graceful = true;
+                break;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        let _ = child.kill();
-        let _ = child.wait();
-        false
+        if !graceful {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        self.join_stdout_copier();
+        graceful
+    }
+
+    /// Once the server has exited, everything it printed is in the files.
+    fn join_stdout_copier(&mut self) {
+        if let Some(copier) = self.stdout_copier.take() {
+            let _ = copier.join();
+        }
     }
 
     /// The process id of the running server (for /proc inspection).
@@ -158,9 +307,46 @@ impl Silo {
         Credentials::new(&self.access_key, &self.secret_key, None, None, "silo-tests")
     }
 
+    /// From now on [`Silo::client`], [`Silo::signed`] and restarts use this pair
+    /// (for a server started [`SiloOptions::without_root_credentials`], the pair
+    /// it generated).
+    pub fn set_credentials(&mut self, access_key: &str, secret_key: &str) {
+        self.access_key = access_key.to_owned();
+        self.secret_key = secret_key.to_owned();
+    }
+
+    /// Options for the next [`Silo::start_again`] or [`Silo::restart`]; the data
+    /// directory, port and (unless the options leave them out) root credentials
+    /// stay.
+    pub fn set_options(&mut self, options: SiloOptions) {
+        self.options = options;
+    }
+
+    /// The region the server was given.
+    pub fn region(&self) -> &str {
+        &self.options.region
+    }
+
+    /// The base domain for virtual-host-style requests, if the server was given one.
+    pub fn domain(&self) -> Option<&str> {
+        self.options.domain.as_deref()
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// Everything the server wrote to stdout and stderr so far (all runs).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// Everything the server wrote to stdout alone (all runs). Complete up to the
+    /// last [`Silo::stop`] or [`Silo::kill9`]; while it runs, lines may still be on
+    /// their way.
+    pub fn stdout(&self) -> String {
+        std::fs::read_to_string(self.stdout_path()).unwrap_or_default()
     }
 
     /// An S3 client using the root credentials, path-style addressing, us-east-1.
@@ -173,10 +359,38 @@ impl Silo {
         let credentials = Credentials::new(access_key, secret_key, None, None, "silo-tests");
         let config = aws_sdk_s3::Config::builder()
             .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(REGION))
+            .region(Region::new(self.options.region.clone()))
             .credentials_provider(credentials)
             .endpoint_url(self.endpoint())
             .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    /// An S3 client using the root credentials and virtual-host-style addressing:
+    /// its endpoint is `http://DOMAIN:PORT`, so it sends bucket requests to
+    /// `http://BUCKET.DOMAIN:PORT/KEY`. Its DNS resolver maps the domain and every
+    /// name under it to 127.0.0.1 (and nothing else). Panics if the server was
+    /// started without a domain.
+    pub fn vhost_client(&self) -> aws_sdk_s3::Client {
+        let domain = self
+            .domain()
+            .expect("vhost_client: start the server with SiloOptions::domain")
+            .to_owned();
+        let http_client = aws_smithy_http_client::Builder::new()
+            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .build_with_resolver(LoopbackResolver {
+                domain: domain.clone(),
+            });
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(self.options.region.clone()))
+            .credentials_provider(self.credentials())
+            .endpoint_url(format!("http://{domain}:{}", self.port))
+            .force_path_style(false)
+            .http_client(http_client)
             .build();
         aws_sdk_s3::Client::from_conf(config)
     }
@@ -204,13 +418,24 @@ impl Silo {
     ) -> RawResponse {
         let credentials = self.credentials();
         let authority = self.authority();
-        let signed = sigv4_headers(
+        // A `Host` among the headers (virtual-host style) is the one sent and signed.
+        let host = headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("host"))
+            .map_or(authority.as_str(), |(_, value)| *value);
+        let others: Vec<(&str, &str)> = headers
+            .iter()
+            .copied()
+            .filter(|(name, _)| !name.eq_ignore_ascii_case("host"))
+            .collect();
+        let signed = sigv4_headers_for_region(
             &credentials,
+            &self.options.region,
             SystemTime::now(),
             method,
-            &authority,
+            host,
             path_and_query,
-            headers,
+            &others,
             body,
         );
         let mut all: Vec<(&str, &str)> = headers.to_vec();
@@ -222,26 +447,111 @@ impl Silo {
         self.log_dir.path().join("silo.log")
     }
 
+    fn stdout_path(&self) -> PathBuf {
+        self.log_dir.path().join("silo.stdout")
+    }
+
+    fn config_path(&self) -> PathBuf {
+        self.log_dir.path().join("silo.toml")
+    }
+
+    /// The command line, environment and configuration file of one run.
+    fn command(&self) -> Command {
+        let o = &self.options;
+        let address = self.authority();
+        let data_dir = self.data_dir.path().display().to_string();
+        let mut command = Command::new(silo_binary());
+        command.arg("serve");
+        for (name, _) in std::env::vars_os() {
+            if let Some(name) = name.to_str()
+                && name.starts_with("SILO_")
+                && name != "SILO_LOG"
+            {
+                command.env_remove(name);
+            }
+        }
+        let mut settings: Vec<(&str, &str, &str)> = vec![
+            ("address", "SILO_ADDRESS", &address),
+            ("data-dir", "SILO_DATA_DIR", &data_dir),
+            ("region", "SILO_REGION", &o.region),
+        ];
+        if let Some(domain) = &o.domain {
+            settings.push(("domain", "SILO_DOMAIN", domain));
+        }
+        let mut config = String::new();
+        for (flag, env, value) in settings {
+            match o.settings {
+                Settings::Flags => {
+                    command.arg(format!("--{flag}")).arg(value);
+                }
+                Settings::Environment => {
+                    command.env(env, value);
+                }
+                Settings::ConfigFlag | Settings::ConfigEnv => {
+                    config.push_str(&format!(
+                        "{} = {}\n",
+                        flag.replace('-', "_"),
+                        toml_string(value)
+                    ));
+                }
+            }
+        }
+        for line in &o.config_lines {
+            config.push_str(line);
+            config.push('\n');
+        }
+        if !config.is_empty() {
+            std::fs::write(self.config_path(), &config).expect("write the configuration file");
+            match o.settings {
+                Settings::Environment | Settings::ConfigEnv => {
+                    command.env("SILO_CONFIG", self.config_path());
+                }
+                Settings::Flags | Settings::ConfigFlag => {
+                    command.arg("--config").arg(self.config_path());
+                }
+            }
+        }
+        command.args(&o.args);
+        if o.root_credentials {
+            command
+                .env("SILO_ROOT_ACCESS_KEY", &self.access_key)
+                .env("SILO_ROOT_SECRET_KEY", &self.secret_key);
+        }
+        for (name, value) in &o.env {
+            command.env(name, value);
+        }
+        command
+    }
+
     /// Spawns the server and waits until it answers HTTP; on failure returns the log.
     fn spawn_and_wait(&mut self) -> Result<(), String> {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.log_path())
-            .expect("open server log file");
-        let log_err = log.try_clone().expect("clone server log handle");
-        let child = Command::new(silo_binary())
-            .arg("serve")
-            .arg("--data-dir")
-            .arg(self.data_dir.path())
-            .args(["--address", &self.authority(), "--region", REGION])
-            .env("SILO_ROOT_ACCESS_KEY", &self.access_key)
-            .env("SILO_ROOT_SECRET_KEY", &self.secret_key)
+        let open_log = |path: PathBuf| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .expect("open server log file")
+        };
+        let log = open_log(self.log_path());
+        let mut child = self
+            .command()
             .stdin(Stdio::null())
-            .stdout(Stdio::from(log))
-            .stderr(Stdio::from(log_err))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
             .spawn()
             .unwrap_or_else(|e| panic!("spawn {}: {e}", silo_binary().display()));
+        // stdout goes both to its own file and (append-only, like stderr) to the log.
+        if let Some(mut out) = child.stdout.take() {
+            let mut files = [open_log(self.stdout_path()), open_log(self.log_path())];
+            self.stdout_copier = Some(std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                while let Ok(n @ 1..) = out.read(&mut buf) {
+                    for file in &mut files {
+                        let _ = file.write_all(&buf[..n]);
+                    }
+                }
+            }));
+        }
         self.child = Some(child);
 
         let deadline = Instant::now() + READY_TIMEOUT;
@@ -250,6 +560,7 @@ impl Silo {
                 && let Ok(Some(status)) = child.try_wait()
             {
                 self.child = None;
+                self.join_stdout_copier();
                 return Err(format!("server exited with {status}; log:\n{}", self.log()));
             }
             if probe_http(&self.authority()) {
@@ -315,9 +626,50 @@ fn probe_http(authority: &str) -> bool {
     head[..read].starts_with(b"HTTP/1.")
 }
 
-fn free_port() -> u16 {
+/// A loopback port nothing listens on right now.
+pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     listener.local_addr().expect("local address").port()
+}
+
+/// `value` as a TOML basic string.
+pub fn toml_string(value: &str) -> String {
+    let mut out = String::from("\"");
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Resolves `domain` and every name under it to 127.0.0.1, and nothing else: a
+/// stand-in for the wildcard DNS record a virtual-host-style deployment has.
+#[derive(Debug, Clone)]
+struct LoopbackResolver {
+    domain: String,
+}
+
+impl ResolveDns for LoopbackResolver {
+    fn resolve_dns<'a>(&'a self, name: &'a str) -> DnsFuture<'a> {
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        let domain = self.domain.to_ascii_lowercase();
+        let ours = name == domain
+            || name
+                .strip_suffix(&domain)
+                .is_some_and(|rest| rest.ends_with('.'));
+        DnsFuture::ready(if ours {
+            Ok(vec![IpAddr::V4(Ipv4Addr::LOCALHOST)])
+        } else {
+            Err(ResolveDnsError::new(format!(
+                "{name} is not under the test domain {domain}"
+            )))
+        })
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -596,6 +948,31 @@ pub fn sigv4_headers(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Vec<(String, String)> {
+    sigv4_headers_for_region(
+        credentials,
+        REGION,
+        time,
+        method,
+        authority,
+        path_and_query,
+        headers,
+        body,
+    )
+}
+
+/// [`sigv4_headers`] for a region other than [`REGION`]. `authority` is the
+/// `Host` header that will be sent (e.g. `bucket.domain:port`).
+#[allow(clippy::too_many_arguments)]
+pub fn sigv4_headers_for_region(
+    credentials: &Credentials,
+    region: &str,
+    time: SystemTime,
+    method: &str,
+    authority: &str,
+    path_and_query: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Vec<(String, String)> {
     use aws_sigv4::http_request::{
         PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
         UriPathNormalizationMode, sign,
@@ -607,7 +984,7 @@ pub fn sigv4_headers(
     settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
     let params = aws_sigv4::sign::v4::SigningParams::builder()
         .identity(&identity)
-        .region(REGION)
+        .region(region)
         .name("s3")
         .time(time)
         .settings(settings)

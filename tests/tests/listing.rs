@@ -502,3 +502,201 @@ async fn v1_marker_pagination() {
     }
     assert_eq!(entries, ["photos-old/", "photos/"]);
 }
+
+/// Every entry (keys and common prefixes, merged in S3's order) of a V2 listing,
+/// page by page, checking each page's KeyCount and size.
+async fn list_all_v2(
+    s3: &Client,
+    bucket: &str,
+    prefix: Option<&str>,
+    delimiter: Option<&str>,
+    max_keys: i32,
+) -> (Vec<String>, usize) {
+    let mut entries = Vec::new();
+    let mut token: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let page = s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .set_prefix(prefix.map(str::to_owned))
+            .set_delimiter(delimiter.map(str::to_owned))
+            .max_keys(max_keys)
+            .set_continuation_token(token.clone())
+            .send()
+            .await
+            .unwrap();
+        pages += 1;
+        let mut batch: Vec<String> = page
+            .contents()
+            .iter()
+            .map(|o| o.key().unwrap().to_owned())
+            .collect();
+        batch.extend(
+            page.common_prefixes()
+                .iter()
+                .map(|p| p.prefix().unwrap().to_owned()),
+        );
+        batch.sort();
+        assert_eq!(page.key_count(), Some(batch.len() as i32));
+        assert!(batch.len() <= max_keys as usize, "page of {}", batch.len());
+        if let (Some(last), Some(first)) = (entries.last(), batch.first()) {
+            assert!(last < first, "page starts at {first:?} after {last:?}");
+        }
+        entries.extend(batch);
+        token = page.next_continuation_token().map(str::to_owned);
+        assert_eq!(page.is_truncated(), Some(token.is_some()));
+        if token.is_none() {
+            return (entries, pages);
+        }
+        assert!(pages < 10_000, "pagination does not end");
+    }
+}
+
+/// 20,000 keys under one prefix (in 100 sub-prefixes of 200): delimiter listings
+/// roll them up into their common prefixes, page after page, each prefix once,
+/// and the page after a huge common prefix continues right behind it. (That a
+/// page seeks past a prefix instead of walking it is DESIGN's contract; see the
+/// million-key figures in benches/README.md. A test cannot time it.)
+#[tokio::test]
+async fn delimiter_listing_over_a_large_prefix() {
+    let (_silo, s3, bucket) = with_bucket().await;
+    let mut big: Vec<String> = (0..20_000)
+        .map(|i| format!("big/sub{:03}/obj{i:05}", i % 100))
+        .collect();
+    big.extend((0..5).map(|i| format!("big/file{i}")));
+    let outside: Vec<String> = ["a", "big-", "bigger/x", "c/1", "c/2", "z"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    let mut all = big.clone();
+    all.extend(outside.iter().cloned());
+    put_keys(&s3, &bucket, &all).await;
+
+    // At the root, 20,005 keys are one common prefix.
+    let root = ["a", "big-", "big/", "bigger/", "c/", "z"];
+    let (entries, pages) = list_all_v2(&s3, &bucket, None, Some("/"), 1000).await;
+    assert_eq!(
+        (
+            entries
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .as_slice(),
+            pages
+        ),
+        (&root[..], 1)
+    );
+    // One entry per page: `big/` is one page, and the next one is `bigger/`.
+    let (entries, pages) = list_all_v2(&s3, &bucket, None, Some("/"), 1).await;
+    assert_eq!(
+        (
+            entries
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .as_slice(),
+            pages
+        ),
+        (&root[..], 6)
+    );
+
+    // Under `big/`: 5 keys and 100 common prefixes of 200 keys each.
+    let mut expected: Vec<String> = (0..5).map(|i| format!("big/file{i}")).collect();
+    expected.extend((0..100).map(|j| format!("big/sub{j:03}/")));
+    for max_keys in [1000, 7, 1] {
+        let (entries, pages) = list_all_v2(&s3, &bucket, Some("big/"), Some("/"), max_keys).await;
+        assert_eq!(entries, expected, "max-keys {max_keys}");
+        assert_eq!(
+            pages,
+            105usize.div_ceil(max_keys as usize),
+            "max-keys {max_keys}"
+        );
+    }
+
+    // One sub-prefix lists its 200 keys; the whole bucket lists every key once.
+    let (entries, _) = list_all_v2(&s3, &bucket, Some("big/sub042/"), Some("/"), 1000).await;
+    let mut sub: Vec<String> = big
+        .iter()
+        .filter(|k| k.starts_with("big/sub042/"))
+        .cloned()
+        .collect();
+    sub.sort();
+    assert_eq!(entries, sub);
+    let (entries, pages) = list_all_v2(&s3, &bucket, None, None, 1000).await;
+    all.sort();
+    assert_eq!(entries.len(), 20_011);
+    assert!(
+        entries == all,
+        "the full listing differs from the keys written"
+    );
+    assert_eq!(pages, 21);
+
+    // V1 with a delimiter: NextMarker after `big/` resumes behind it.
+    let first = s3
+        .list_objects()
+        .bucket(&bucket)
+        .delimiter("/")
+        .max_keys(3)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.next_marker(), Some("big/"));
+    let second = s3
+        .list_objects()
+        .bucket(&bucket)
+        .delimiter("/")
+        .max_keys(3)
+        .marker("big/")
+        .send()
+        .await
+        .unwrap();
+    let prefixes: Vec<_> = second
+        .common_prefixes()
+        .iter()
+        .filter_map(|p| p.prefix())
+        .collect();
+    let keys: Vec<_> = second.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!((prefixes, keys), (vec!["bigger/", "c/"], vec!["z"]));
+
+    // Deleted keys leave no common prefix behind.
+    for chunk in big.chunks(1000) {
+        let objects: Vec<_> = chunk
+            .iter()
+            .map(|k| {
+                aws_sdk_s3::types::ObjectIdentifier::builder()
+                    .key(k)
+                    .build()
+                    .unwrap()
+            })
+            .collect();
+        let deleted = s3
+            .delete_objects()
+            .bucket(&bucket)
+            .delete(
+                aws_sdk_s3::types::Delete::builder()
+                    .set_objects(Some(objects))
+                    .quiet(true)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert!(deleted.errors().is_empty(), "{:?}", deleted.errors());
+    }
+    let (entries, pages) = list_all_v2(&s3, &bucket, None, Some("/"), 1000).await;
+    assert_eq!(
+        (
+            entries
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .as_slice(),
+            pages
+        ),
+        (&["a", "big-", "bigger/", "c/", "z"][..], 1)
+    );
+    let (entries, _) = list_all_v2(&s3, &bucket, Some("big/"), Some("/"), 1000).await;
+    assert!(entries.is_empty(), "{entries:?}");
+}

@@ -68,6 +68,8 @@ pub struct UploadsQuery {
 }
 
 /// One entry of a ListMultipartUploads page.
+// As with `ListEntry`: pages are bounded and entries consumed once.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum UploadEntry {
     Upload(MultipartUpload),
