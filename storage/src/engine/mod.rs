@@ -319,6 +319,8 @@ impl Engine {
 
     /// Stores a blob from [`Engine::stage_part`] as part `number` (the caller checks
     /// 1..=10,000), replacing an earlier part with that number. Durable on return.
+    /// The blob must have been staged with the upload's checksum algorithm, if it
+    /// has one: completion combines the parts' checksums.
     pub fn put_part(
         &self,
         bucket: &str,

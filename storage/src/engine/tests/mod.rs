@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod durability;
+mod multipart;
 mod objects;
 mod versioning;
 
