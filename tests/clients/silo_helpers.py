@@ -434,6 +434,7 @@ class RawS3:
         corrupt_chunk_signature: bool = False,
         extra_headers: dict | None = None,
         http_chunked: bool = False,
+        query=(),
     ) -> RawResponse:
         """PUT an object as an aws-chunked body.
 
@@ -441,7 +442,8 @@ class RawS3:
         STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or STREAMING-UNSIGNED-PAYLOAD-TRAILER.
         With http_chunked, the aws-chunked body is itself sent with Transfer-Encoding:
         chunked and without Content-Length (x-amz-decoded-content-length still says the
-        object's size).
+        object's size). `query` is sent and signed with the request (UploadPart:
+        partNumber and uploadId).
         """
         signed_chunks = mode.startswith("STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
         with_trailer = mode.endswith("-TRAILER")
@@ -464,7 +466,7 @@ class RawS3:
         if not http_chunked:
             headers["Content-Length"] = str(content_length)
         headers, signing = sign_v4(
-            "PUT", path, (), headers, mode, self.access_key, self.secret_key, self.region, self.now()
+            "PUT", path, query, headers, mode, self.access_key, self.secret_key, self.region, self.now()
         )
         body = aws_chunked_body(
             data,
@@ -474,4 +476,4 @@ class RawS3:
             corrupt_chunk_signature=corrupt_chunk_signature,
         )
         assert len(body) == content_length
-        return self.send("PUT", path, (), headers, body, http_chunked=http_chunked)
+        return self.send("PUT", path, query, headers, body, http_chunked=http_chunked)
