@@ -163,6 +163,9 @@ async fn dispatch(
 
 fn error_response(req: &HttpRequest, err: &S3Error, request_id: &str) -> HttpResponse {
     let mut response = HttpResponse::build(err.code.status());
+    for (name, value) in &err.headers {
+        response.insert_header((*name, value.as_str()));
+    }
     if req.method() == actix_web::http::Method::HEAD {
         return response.finish();
     }

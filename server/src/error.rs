@@ -77,6 +77,8 @@ pub struct S3Error {
     pub message: String,
     /// Additional child elements of `<Error>`, e.g. `StringToSign` or `BucketName`.
     pub details: Vec<(&'static str, String)>,
+    /// Response headers some errors carry, e.g. `x-amz-delete-marker`.
+    pub headers: Vec<(&'static str, String)>,
 }
 
 /// Result of every handler and of request authentication.
@@ -88,7 +90,14 @@ impl S3Error {
             code,
             message: message.into(),
             details: Vec::new(),
+            headers: Vec::new(),
         }
+    }
+
+    /// Adds a response header to the error response.
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
     }
 
     /// Adds one child element to the error XML.
@@ -176,6 +185,14 @@ impl From<silo_storage::Error> for S3Error {
                 "The bucket you tried to delete is not empty",
             ),
             E::NoSuchKey => Self::new(S3ErrorCode::NoSuchKey, "The specified key does not exist."),
+            E::DeleteMarker { version_id } => {
+                Self::new(S3ErrorCode::NoSuchKey, "The specified key does not exist.")
+                    .with_header("x-amz-delete-marker", "true")
+                    .with_header(
+                        "x-amz-version-id",
+                        version_id.unwrap_or_else(|| "null".into()),
+                    )
+            }
             E::NoSuchVersion => Self::new(
                 S3ErrorCode::NoSuchVersion,
                 "The specified version does not exist.",
@@ -205,6 +222,10 @@ impl From<silo_storage::Error> for S3Error {
             .with("PartNumber", part.to_string())
             .with("MinSizeAllowed", silo_storage::MIN_PART_SIZE.to_string()),
             E::EntityTooLarge => crate::body::entity_too_large(),
+            E::ChecksumMismatch(alg) => Self::new(
+                S3ErrorCode::BadDigest,
+                format!("The {alg} you specified did not match the calculated checksum."),
+            ),
             other @ (E::Corrupt(_) | E::Io(_) | E::Meta(_)) => Self::internal(other),
         }
     }

@@ -17,6 +17,9 @@ pub enum Error {
     BucketNotEmpty,
     #[error("the specified key does not exist")]
     NoSuchKey,
+    /// The key's newest version is a delete marker (`None`: the null version).
+    #[error("the specified key does not exist (its latest version is a delete marker)")]
+    DeleteMarker { version_id: Option<String> },
     #[error("the specified version does not exist")]
     NoSuchVersion,
     #[error("the specified multipart upload does not exist")]
@@ -27,6 +30,8 @@ pub enum Error {
     InvalidPartOrder,
     #[error("part {0} is smaller than the minimum allowed size")]
     EntityTooSmall(u32),
+    #[error("the {0} checksum stated does not match the computed one")]
+    ChecksumMismatch(&'static str),
     #[error("the object would exceed the maximum allowed size")]
     EntityTooLarge,
     #[error("a write precondition did not hold")]

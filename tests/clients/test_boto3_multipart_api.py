@@ -896,16 +896,14 @@ def test_abort_answers_204_and_the_upload_is_gone(s3, bucket):
         s3.get_object(Bucket=bucket, Key="mp")
 
 
-def test_delete_bucket_with_an_upload_in_progress_is_bucket_not_empty(s3, bucket_factory):
-    # silo keeps a bucket with uploads in progress, as it keeps one with objects: the
-    # uploads' parts are data. (Reports differ on whether AWS instead deletes the bucket
-    # and its uploads; this is silo's documented rule for issue 3.)
+def test_delete_bucket_with_an_upload_in_progress_deletes_the_upload(s3, bucket_factory):
+    # As AWS does: uploads in progress do not keep a bucket alive (objects do).
     bucket = bucket_factory()
     upload_id = create(s3, bucket, "mp")
     upload(s3, bucket, "mp", upload_id, 1, b"in progress")
-    with raises_s3_error("BucketNotEmpty", 409):
-        s3.delete_bucket(Bucket=bucket)
-    s3.head_bucket(Bucket=bucket)
-    s3.abort_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload_id)
     assert status(s3.delete_bucket(Bucket=bucket)) == 204
     assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    s3.create_bucket(Bucket=bucket)
+    assert in_progress(s3, bucket) == []
+    with raises_s3_error("NoSuchUpload", 404):
+        s3.list_parts(Bucket=bucket, Key="mp", UploadId=upload_id)

@@ -418,6 +418,7 @@ async fn reuploading_a_part_replaces_it_and_abort_reclaims_everything() {
     let id = create(&s3, &bucket, "gone").await;
     part(&s3, &bucket, "gone", &id, 1, &first).await;
     part(&s3, &bucket, "gone", &id, 2, &second).await;
+    // The object "k" keeps the bucket; the upload does not.
     assert_s3_error(
         s3.delete_bucket().bucket(&bucket).send().await,
         409,
@@ -463,7 +464,21 @@ async fn reuploading_a_part_replaces_it_and_abort_reclaims_everything() {
         .send()
         .await
         .unwrap();
+    wait_for_blob_files(&silo, blobs_before).await;
+
+    // An upload in progress goes with its bucket, as in AWS, parts and all.
+    let id = create(&s3, &bucket, "left").await;
+    part(&s3, &bucket, "left", &id, 1, &first).await;
     s3.delete_bucket().bucket(&bucket).send().await.unwrap();
+    wait_for_blob_files(&silo, blobs_before).await;
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let uploads = s3
+        .list_multipart_uploads()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    assert!(uploads.uploads().is_empty());
 }
 
 fn blob_files(silo: &Silo) -> usize {

@@ -10,13 +10,22 @@ use crate::xml::{self, XmlWriter};
 /// AWS's limit of keys per DeleteObjects request.
 const MAX_DELETE_KEYS: usize = 1000;
 
-/// 204 whether or not the key existed.
+/// 204 whether or not the key existed; says which version or delete marker it
+/// removed or created.
 pub async fn delete_object(ctx: Ctx) -> S3Result<HttpResponse> {
     let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
     let version_id = ctx.query.get("versionId").map(str::to_owned);
-    ctx.engine(move |e| e.delete_object(&bucket, &key, version_id.as_deref()))
+    let deleted = ctx
+        .engine(move |e| e.delete_object(&bucket, &key, version_id.as_deref()))
         .await?;
-    Ok(HttpResponse::NoContent().finish())
+    let mut resp = HttpResponse::NoContent();
+    if deleted.delete_marker {
+        resp.insert_header(("x-amz-delete-marker", "true"));
+    }
+    if let Some(v) = &deleted.version_id {
+        resp.insert_header(("x-amz-version-id", v.as_str()));
+    }
+    Ok(resp.finish())
 }
 
 pub async fn delete_objects(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
@@ -44,12 +53,18 @@ pub async fn delete_objects(ctx: Ctx, body: RequestBody) -> S3Result<HttpRespons
     let mut w = XmlWriter::new("DeleteResult");
     for (object, outcome) in results {
         match outcome {
-            Ok(()) if request.quiet => {}
-            Ok(()) => {
+            Ok(_) if request.quiet => {}
+            Ok(deleted) => {
                 w.open("Deleted")
                     .elem("Key", &object.key)
-                    .opt("VersionId", object.version_id.as_ref())
-                    .close("Deleted");
+                    .opt("VersionId", object.version_id.as_ref());
+                if deleted.delete_marker {
+                    w.elem("DeleteMarker", "true");
+                    if object.version_id.is_none() {
+                        w.opt("DeleteMarkerVersionId", deleted.version_id.as_ref());
+                    }
+                }
+                w.close("Deleted");
             }
             Err(err) => {
                 w.open("Error")

@@ -160,6 +160,8 @@ pub struct ChecksumRequest {
     pub expected: Vec<(ChecksumAlgorithm, String)>,
     /// `Content-MD5`, decoded.
     pub content_md5: Option<[u8; 16]>,
+    /// The client asked for no checksum: `algorithms` holds only AWS's default.
+    pub defaulted: bool,
 }
 
 impl ChecksumRequest {
@@ -189,7 +191,8 @@ impl ChecksumRequest {
                 algorithms.push(alg);
             }
         }
-        if algorithms.is_empty() {
+        let defaulted = algorithms.is_empty();
+        if defaulted {
             // As AWS does, every object gets a full-object CRC64NVME.
             algorithms.push(ChecksumAlgorithm::Crc64Nvme);
         }
@@ -209,6 +212,7 @@ impl ChecksumRequest {
             algorithms,
             expected,
             content_md5,
+            defaulted,
         })
     }
 

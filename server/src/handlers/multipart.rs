@@ -2,8 +2,8 @@
 
 use actix_web::HttpResponse;
 use silo_storage::{
-    ChecksumAlgorithm, ChecksumType, CompletedPart, MAX_PART_NUMBER, MultipartUpload, ObjectKey,
-    Part, UploadEntry, UploadsQuery, WritePrecondition,
+    ChecksumAlgorithm, ChecksumType, CompletedPart, Completion, MAX_PART_NUMBER, MultipartUpload,
+    ObjectKey, Part, UploadEntry, UploadsQuery, WritePrecondition,
 };
 
 use super::conditional::Outcome;
@@ -127,22 +127,14 @@ pub async fn upload_part(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> 
         .await?;
     let mut resp = HttpResponse::Ok();
     resp.insert_header(("etag", quoted(&part.etag)));
+    // The checksums the client sent or announced, and the upload's; not the
+    // CRC64NVME computed when nothing was asked for.
     for (alg, value) in &part.checksums.values {
-        if checks.algorithms.contains(alg) && upload_wants(&upload, &checks, *alg) {
+        if upload.checksum_algorithm == Some(*alg) || !checks.defaulted {
             resp.insert_header((alg.header_name(), value.as_str()));
         }
     }
     Ok(resp.finish())
-}
-
-/// Whether a part response echoes `alg`: the upload's algorithm, or one the
-/// client sent or announced (not the CRC64NVME computed by default).
-fn upload_wants(
-    upload: &MultipartUpload,
-    checks: &ChecksumRequest,
-    alg: ChecksumAlgorithm,
-) -> bool {
-    upload.checksum_algorithm == Some(alg) || checks.expected.iter().any(|(a, _)| *a == alg)
 }
 
 pub async fn upload_part_copy(ctx: Ctx) -> S3Result<HttpResponse> {
@@ -247,9 +239,17 @@ pub async fn complete(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
             checksums,
         });
     }
+    let completion = Completion {
+        parts,
+        precondition,
+        checksums: ChecksumAlgorithm::ALL
+            .into_iter()
+            .filter_map(|alg| Some((alg, ctx.header(alg.header_name())?.trim().to_owned())))
+            .collect(),
+    };
     let (bucket, id) = (ctx.bucket.clone(), upload_id(&ctx));
     let version = ctx
-        .engine(move |e| e.complete_upload(&bucket, &key, &id, &parts, precondition))
+        .engine(move |e| e.complete_upload(&bucket, &key, &id, completion))
         .await?;
     let location = format!(
         "http://{}/{}/{}",

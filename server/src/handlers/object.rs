@@ -115,6 +115,23 @@ pub async fn get(ctx: Ctx, head: bool) -> S3Result<HttpResponse> {
     let version = ctx
         .engine(move |e| e.head_object(&bucket, &key, version_id.as_deref()))
         .await?;
+    if version.is_delete_marker {
+        return Err(s3_error!(
+            MethodNotAllowed,
+            "The specified method is not allowed against this resource."
+        )
+        .with("Method", if head { "HEAD" } else { "GET" })
+        .with("ResourceType", "DeleteMarker")
+        .with_header("x-amz-delete-marker", "true")
+        .with_header(
+            "x-amz-version-id",
+            version.version_id.as_deref().unwrap_or("null"),
+        )
+        .with_header(
+            "last-modified",
+            httpdate::fmt_http_date(version.last_modified),
+        ));
+    }
     let conditions = Conditions {
         if_match: ctx.header("if-match"),
         if_none_match: ctx.header("if-none-match"),

@@ -2,7 +2,7 @@
 
 use std::time::SystemTime;
 
-use super::Inner;
+use super::{Inner, multipart};
 use crate::meta::db::decode_u64;
 use crate::meta::records::{decode, encode};
 use crate::meta::{Cf, keys};
@@ -68,16 +68,20 @@ pub(super) fn delete(inner: &Inner, name: &str) -> Result<()> {
     let _exclusive = inner.locks.bucket_exclusive(bucket.id);
     let prefix = keys::bucket_prefix(bucket.id).to_vec();
     let upper = keys::bucket_upper_bound(bucket.id);
-    // Uploads in progress count too: deleting them would lose their parts.
     if db.any_in_range(Cf::Versions, prefix.clone(), upper.clone())?
-        || db.any_in_range(Cf::Current, prefix.clone(), upper.clone())?
-        || db.any_in_range(Cf::Uploads, prefix, upper)?
+        || db.any_in_range(Cf::Current, prefix, upper)?
     {
         return Err(Error::BucketNotEmpty);
     }
     let mut batch = db.batch();
+    // As in AWS, uploads in progress do not keep a bucket alive: they go with it.
+    let aborted = multipart::abort_all(inner, bucket.id, &mut batch)?;
     batch.delete(Cf::Buckets, name.as_bytes())?;
-    batch.commit()
+    batch.commit()?;
+    if aborted > 0 {
+        inner.gc.wake();
+    }
+    Ok(())
 }
 
 pub(super) fn update<F>(inner: &Inner, name: &str, change: F) -> Result<Bucket>

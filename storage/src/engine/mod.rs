@@ -4,6 +4,7 @@ mod bucket;
 mod composite;
 mod gc;
 mod list;
+mod list_versions;
 mod locks;
 mod multipart;
 mod object;
@@ -188,8 +189,8 @@ impl Engine {
     }
 
     /// Deletes an empty bucket: `BucketNotEmpty` while it holds any object version
-    /// (delete markers included). No object write to the bucket commits after the
-    /// emptiness check.
+    /// (delete markers included). Multipart uploads in progress are aborted with it,
+    /// as AWS does. No object write to the bucket commits after the emptiness check.
     pub fn delete_bucket(&self, name: &str) -> Result<()> {
         bucket::delete(&self.inner, name)
     }
@@ -237,8 +238,9 @@ impl Engine {
     }
 
     /// The current version of `key`, or the given version (`"null"` names the null
-    /// version). `NoSuchKey` if absent, `NoSuchVersion` if the version id is unknown.
-    /// A version id may name a delete marker (`is_delete_marker`).
+    /// version). `NoSuchKey` if absent (`DeleteMarker` if its newest version is a
+    /// delete marker), `NoSuchVersion` if the version id is unknown. A version id
+    /// may name a delete marker (`is_delete_marker`).
     pub fn head_object(
         &self,
         bucket: &str,
@@ -264,7 +266,12 @@ impl Engine {
     /// Deletes the current (or given) version. Deleting an absent key or version
     /// succeeds. In a versioning-enabled bucket, deleting without a version id
     /// adds a delete marker; in a suspended one, a null delete marker.
-    pub fn delete_object(&self, bucket: &str, key: &str, version_id: Option<&str>) -> Result<()> {
+    pub fn delete_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<Deleted> {
         object::delete(&self.inner, bucket, key, version_id)
     }
 
@@ -277,6 +284,16 @@ impl Engine {
         tags: Vec<Tag>,
     ) -> Result<ObjectVersion> {
         object::set_tags(&self.inner, bucket, key, version_id, tags)
+    }
+
+    /// One page of every version and delete marker in the bucket, by key and
+    /// newest first within a key.
+    pub fn list_object_versions(
+        &self,
+        bucket: &str,
+        query: &VersionsQuery,
+    ) -> Result<VersionsPage> {
+        list_versions::list(&self.inner, bucket, query)
     }
 
     // ---- multipart uploads ----
@@ -347,17 +364,17 @@ impl Engine {
     /// Makes the listed parts, in order, the current version of `key`, without
     /// copying data, and frees the parts not listed. Checks S3's rules in AWS's
     /// order: `InvalidPartOrder`, `InvalidPart` (unknown part, other ETag or
-    /// checksum), `EntityTooSmall`, `EntityTooLarge`; then `precondition`. A retry
-    /// of a completion that succeeded returns the same version while it is current.
+    /// checksum), `EntityTooSmall`, `EntityTooLarge`, `ChecksumMismatch`; then the
+    /// precondition. A retry of a completion that succeeded returns the same
+    /// version while it is current.
     pub fn complete_upload(
         &self,
         bucket: &str,
         key: &ObjectKey,
         upload_id: &str,
-        parts: &[CompletedPart],
-        precondition: Option<WritePrecondition>,
+        completion: Completion,
     ) -> Result<ObjectVersion> {
-        multipart::complete(&self.inner, bucket, key, upload_id, parts, precondition)
+        multipart::complete(&self.inner, bucket, key, upload_id, completion)
     }
 
     /// Forgets the upload and frees its parts.

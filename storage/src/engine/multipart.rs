@@ -26,11 +26,11 @@ use super::{Inner, StagedBlob, bucket};
 use crate::meta::records::{
     BlobId, BlobRef, ObjectData, PartData, PartRecord, UploadRecord, decode, encode,
 };
-use crate::meta::{Cf, MetaDb, keys};
+use crate::meta::{Batch, Cf, MetaDb, keys};
 use crate::types::{
-    ChecksumAlgorithm, ChecksumType, Checksums, CompletedPart, MAX_OBJECT_SIZE, MIN_PART_SIZE,
-    MultipartUpload, ObjectKey, ObjectVersion, Part, PartsPage, PutOptions, UploadEntry,
-    UploadsPage, UploadsQuery, WritePrecondition,
+    ChecksumAlgorithm, ChecksumType, Checksums, CompletedPart, Completion, MAX_OBJECT_SIZE,
+    MIN_PART_SIZE, MultipartUpload, ObjectKey, ObjectVersion, Part, PartsPage, PutOptions,
+    UploadEntry, UploadsPage, UploadsQuery,
 };
 use crate::{Error, Result};
 
@@ -253,14 +253,42 @@ pub(super) fn abort(inner: &Inner, bucket: &str, key: &str, upload_id: &str) -> 
     Ok(())
 }
 
+/// Adds the abortion of every upload in bucket `bucket_id` to `batch` (for
+/// DeleteBucket, which holds the bucket exclusively). Returns how many.
+pub(super) fn abort_all(inner: &Inner, bucket_id: u64, batch: &mut Batch<'_>) -> Result<usize> {
+    let db = &inner.shared.db;
+    let lower = keys::bucket_prefix(bucket_id).to_vec();
+    let mut it = db.iter(
+        Cf::Uploads,
+        Some(lower.clone()),
+        keys::bucket_upper_bound(bucket_id),
+    )?;
+    it.seek(&lower);
+    let mut count = 0;
+    while let Some((raw_key, _)) = it.item() {
+        let Some((_, _, seq)) = keys::split_upload_key(raw_key) else {
+            return Err(Error::Corrupt("malformed upload row key".into()));
+        };
+        for (number, part) in parts_of(db, seq)? {
+            batch.delete(Cf::Parts, &keys::part_key(seq, number))?;
+            free_blob(batch, part.blob)?;
+        }
+        batch.delete(Cf::Uploads, raw_key)?;
+        count += 1;
+        it.next();
+    }
+    it.status()?;
+    Ok(count)
+}
+
 pub(super) fn complete(
     inner: &Inner,
     bucket: &str,
     key: &ObjectKey,
     upload_id: &str,
-    listed: &[CompletedPart],
-    precondition: Option<WritePrecondition>,
+    completion: Completion,
 ) -> Result<ObjectVersion> {
+    let listed = &completion.parts[..];
     if listed.windows(2).any(|w| w[0].number >= w[1].number) {
         return Err(Error::InvalidPartOrder);
     }
@@ -342,6 +370,13 @@ pub(super) fn complete(
         }
         _ => Checksums::default(),
     };
+    for (alg, stated) in &completion.checksums {
+        let computed = checksums.get(*alg).unwrap_or_default();
+        let base = |v: &str| v.split_once('-').map_or(v, |(b, _)| b).to_owned();
+        if base(stated) != base(computed) {
+            return Err(Error::ChecksumMismatch(alg.as_str()));
+        }
+    }
 
     let mut batch = db.batch();
     batch.delete(Cf::Uploads, &keys::upload_key(bucket_id, k, seq))?;
@@ -364,7 +399,7 @@ pub(super) fn complete(
             tags: upload.tags,
             storage_class: upload.storage_class,
             owner: upload.owner,
-            precondition,
+            precondition: completion.precondition,
         },
         upload_id: Some(upload_id.to_owned()),
     };

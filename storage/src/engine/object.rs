@@ -21,8 +21,8 @@ use crate::blob::ChunkReader;
 use crate::meta::records::{BlobId, BlobRef, GcRecord, ObjectData, VersionRecord, decode, encode};
 use crate::meta::{Batch, Cf, keys};
 use crate::types::{
-    Bucket, Checksums, DataLoc, ObjectKey, ObjectVersion, PutOptions, Tag, VersioningState,
-    WritePrecondition,
+    Bucket, Checksums, DataLoc, Deleted, ObjectKey, ObjectVersion, PutOptions, Tag,
+    VersioningState, WritePrecondition,
 };
 use crate::{Error, Result};
 
@@ -236,7 +236,19 @@ pub(super) fn head(
     let b = bucket::get(inner, bucket)?;
     let k = key.as_bytes();
     let rec = match version_id {
-        None => read_current(db, b.id, k)?.ok_or(Error::NoSuchKey)?,
+        None => match read_current(db, b.id, k)? {
+            Some(rec) => rec,
+            None if b.versioning == VersioningState::Unversioned => return Err(Error::NoSuchKey),
+            // The newest version may be a delete marker: S3 says so in the 404.
+            None => {
+                return Err(match newest_version_except(db, b.id, k, u64::MAX)? {
+                    Some(v) if v.is_delete_marker => Error::DeleteMarker {
+                        version_id: v.version_id,
+                    },
+                    _ => Error::NoSuchKey,
+                });
+            }
+        },
         Some(v) => find_version(db, b.id, k, v)?.ok_or(Error::NoSuchVersion)?,
     };
     Ok(to_object_version(key.to_owned(), rec))
@@ -333,7 +345,7 @@ pub(super) fn delete(
     bucket: &str,
     key: &str,
     version_id: Option<&str>,
-) -> Result<()> {
+) -> Result<Deleted> {
     let db = &inner.shared.db;
     let k = key.as_bytes();
     let locked = lock_key(inner, bucket, k)?;
@@ -342,10 +354,18 @@ pub(super) fn delete(
     let current_row = keys::current_key(b.id, k);
     let mut batch = db.batch();
     let mut freed = false;
+    let mut outcome = Deleted::default();
     match (version_id, b.versioning) {
         (Some(vid), _) => {
             let Some(target) = find_version(db, b.id, k, vid)? else {
-                return Ok(());
+                return Ok(Deleted {
+                    version_id: Some(vid.to_owned()),
+                    delete_marker: false,
+                });
+            };
+            outcome = Deleted {
+                version_id: Some(vid.to_owned()),
+                delete_marker: target.is_delete_marker,
             };
             freed |= remove_version(&mut batch, b.id, k, &target)?;
             // Removing the newest version exposes the next one to plain GETs (or
@@ -362,7 +382,7 @@ pub(super) fn delete(
         }
         (None, VersioningState::Unversioned) => {
             let Some(cur) = current else {
-                return Ok(());
+                return Ok(outcome);
             };
             batch.delete(Cf::Current, &current_row)?;
             freed |= remove_version(&mut batch, b.id, k, &cur)?;
@@ -394,6 +414,10 @@ pub(super) fn delete(
                 upload_id: None,
                 data: ObjectData::None,
             };
+            outcome = Deleted {
+                version_id: Some(marker.version_id.clone().unwrap_or_else(|| "null".into())),
+                delete_marker: true,
+            };
             batch.put(
                 Cf::Versions,
                 &keys::version_key(b.id, k, seq),
@@ -406,7 +430,7 @@ pub(super) fn delete(
     if freed {
         inner.gc.wake();
     }
-    Ok(())
+    Ok(outcome)
 }
 
 pub(super) fn set_tags(

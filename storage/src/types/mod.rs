@@ -9,13 +9,14 @@ mod object;
 
 pub use bucket::{Bucket, VersioningState};
 pub use checksum::{ChecksumAlgorithm, ChecksumType, Checksums};
-pub use list::{ListEntry, ListPage, ListQuery};
+pub use list::{ListEntry, ListPage, ListQuery, VersionEntry, VersionsPage, VersionsQuery};
 pub use multipart::{
-    CompletedPart, MAX_OBJECT_SIZE, MAX_PART_NUMBER, MIN_PART_SIZE, MultipartUpload, Part,
-    PartsPage, UploadEntry, UploadsPage, UploadsQuery,
+    CompletedPart, Completion, MAX_OBJECT_SIZE, MAX_PART_NUMBER, MIN_PART_SIZE, MultipartUpload,
+    Part, PartsPage, UploadEntry, UploadsPage, UploadsQuery,
 };
 pub use names::{BucketName, ObjectKey};
 pub(crate) use object::DataLoc;
 pub use object::{
-    ContentHeaders, DataRef, ObjectVersion, PutOptions, StorageClass, Tag, WritePrecondition,
+    ContentHeaders, DataRef, Deleted, ObjectVersion, PutOptions, StorageClass, Tag,
+    WritePrecondition,
 };

@@ -1,6 +1,9 @@
 use std::time::SystemTime;
 
-use super::{ChecksumAlgorithm, ChecksumType, Checksums, ContentHeaders, StorageClass, Tag};
+use super::{
+    ChecksumAlgorithm, ChecksumType, Checksums, ContentHeaders, StorageClass, Tag,
+    WritePrecondition,
+};
 
 /// Part numbers run from 1 to this, inclusive.
 pub const MAX_PART_NUMBER: u32 = 10_000;
@@ -43,6 +46,18 @@ pub struct CompletedPart {
     /// The part's ETag as the client sent it, quotes removed.
     pub etag: String,
     /// Checksums the client states for the part; each must match the stored one.
+    pub checksums: Vec<(ChecksumAlgorithm, String)>,
+}
+
+/// What CompleteMultipartUpload asks for.
+#[derive(Debug, Clone, Default)]
+pub struct Completion {
+    /// The parts to assemble, in order.
+    pub parts: Vec<CompletedPart>,
+    /// Checked atomically with the commit, as for PutObject.
+    pub precondition: Option<WritePrecondition>,
+    /// Object checksums the client states (`x-amz-checksum-*`); each must equal
+    /// the one computed (the `-N` suffix of a composite value is optional).
     pub checksums: Vec<(ChecksumAlgorithm, String)>,
 }
 

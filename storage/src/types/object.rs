@@ -162,6 +162,16 @@ pub struct PutOptions {
     pub precondition: Option<WritePrecondition>,
 }
 
+/// What a DeleteObject did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Deleted {
+    /// The version removed, or the delete marker created (`"null"` for the null
+    /// version); `None` in an unversioned bucket.
+    pub version_id: Option<String>,
+    /// A delete marker was created, or the version removed was one.
+    pub delete_marker: bool,
+}
+
 /// A conditional write, checked atomically with the commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WritePrecondition {

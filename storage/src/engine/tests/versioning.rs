@@ -89,10 +89,11 @@ fn versioning_enabled_keeps_versions() {
     ));
 
     // A delete marker hides the key but keeps every version.
-    e.delete_object("ver", "k", None).unwrap();
+    let marker = e.delete_object("ver", "k", None).unwrap();
+    assert!(marker.delete_marker);
     assert!(matches!(
         e.head_object("ver", "k", None),
-        Err(Error::NoSuchKey)
+        Err(Error::DeleteMarker { version_id }) if version_id == marker.version_id
     ));
     let old = e.head_object("ver", "k", Some(&id1)).unwrap();
     let mut data = Vec::new();
@@ -159,10 +160,11 @@ fn versioning_suspended_replaces_the_null_version() {
     let id1 = v1.version_id.unwrap();
     assert_eq!(e.head_object("sus", "k", Some(&id1)).unwrap().size, 3);
     // A null delete marker replaces the null version; v1 survives beneath it.
-    e.delete_object("sus", "k", None).unwrap();
+    let marker = e.delete_object("sus", "k", None).unwrap();
+    assert_eq!(marker.version_id.as_deref(), Some("null"));
     assert!(matches!(
         e.head_object("sus", "k", None),
-        Err(Error::NoSuchKey)
+        Err(Error::DeleteMarker { version_id: None })
     ));
     assert!(
         e.head_object("sus", "k", Some("null"))
