@@ -89,6 +89,8 @@ pub enum Endpoint {
     DeleteBucket,
     GetBucketLocation,
     GetBucketVersioning,
+    PutBucketVersioning,
+    ListObjectVersions,
     PutBucketTagging,
     GetBucketTagging,
     DeleteBucketTagging,
@@ -134,7 +136,6 @@ const BUCKET_SUBRESOURCES: &[(&str, &str)] = &[
     ("publicAccessBlock", "Public access block"),
     ("replication", "Bucket replication"),
     ("requestPayment", "Requester pays"),
-    ("versions", "ListObjectVersions"),
     ("website", "Bucket website"),
 ];
 
@@ -168,6 +169,8 @@ impl Endpoint {
             match method {
                 "GET" if query.has("versioning") => return Ok(GetBucketVersioning),
                 "GET" if query.has("uploads") => return Ok(ListMultipartUploads),
+                "GET" if query.has("versions") => return Ok(ListObjectVersions),
+                "PUT" if query.has("versioning") => return Ok(PutBucketVersioning),
                 _ => {}
             }
             if let Some(what) = unimplemented(query, BUCKET_SUBRESOURCES) {
@@ -178,7 +181,6 @@ impl Endpoint {
                 "PUT" if tagging => PutBucketTagging,
                 "GET" if tagging => GetBucketTagging,
                 "DELETE" if tagging => DeleteBucketTagging,
-                "PUT" if query.has("versioning") => NotImplemented("PutBucketVersioning"),
                 "PUT" => CreateBucket,
                 "HEAD" => HeadBucket,
                 "DELETE" => DeleteBucket,

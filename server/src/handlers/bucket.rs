@@ -143,3 +143,26 @@ pub async fn versioning(ctx: Ctx) -> S3Result<HttpResponse> {
     }
     Ok(xml_response(w.finish("VersioningConfiguration")))
 }
+
+/// PutBucketVersioning: `Enabled` or `Suspended`; a bucket never returns to
+/// unversioned. MFA delete is not supported.
+pub async fn put_versioning(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
+    let config: xml::VersioningConfiguration = xml::parse(&body.read_all(MAX_XML_BODY).await?)?;
+    let state = match config.status.as_deref() {
+        Some("Enabled") => VersioningState::Enabled,
+        Some("Suspended") => VersioningState::Suspended,
+        _ => return Err(S3Error::malformed_xml()),
+    };
+    if config.mfa_delete.as_deref() == Some("Enabled") {
+        return Err(S3Error::not_implemented("MFA delete"));
+    }
+    let name = ctx.bucket.clone();
+    ctx.engine(move |e| {
+        e.update_bucket(&name, |b| {
+            b.versioning = state;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().finish())
+}

@@ -4,7 +4,7 @@ use actix_web::HttpResponse;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use silo_storage::{ListEntry, ListPage, ListQuery, ObjectVersion};
+use silo_storage::{ListEntry, ListPage, ListQuery, ObjectVersion, VersionEntry, VersionsQuery};
 
 use super::headers::quoted;
 use super::{Ctx, xml_response};
@@ -182,6 +182,103 @@ pub async fn list_objects_v1(ctx: Ctx) -> S3Result<HttpResponse> {
     w.elem("IsTruncated", page.is_truncated.to_string());
     entries(&mut w, &page, &enc, true);
     Ok(xml_response(w.finish("ListBucketResult")))
+}
+
+pub async fn list_object_versions(ctx: Ctx) -> S3Result<HttpResponse> {
+    let enc = Encoder::from(&ctx)?;
+    let max_keys = page_size(&ctx, "max-keys")?;
+    let get = |name| {
+        ctx.query
+            .get(name)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let query = VersionsQuery {
+        prefix: get("prefix").unwrap_or_default(),
+        delimiter: get("delimiter"),
+        key_marker: get("key-marker"),
+        version_id_marker: get("key-marker").and(get("version-id-marker")),
+        max_keys,
+    };
+    if get("version-id-marker").is_some() && query.key_marker.is_none() {
+        return Err(S3Error::invalid_argument(
+            "A version-id marker cannot be specified without a key marker.",
+        ));
+    }
+    let bucket = ctx.bucket.clone();
+    let q = query.clone();
+    let page = ctx
+        .engine(move |e| e.list_object_versions(&bucket, &q))
+        .await?;
+    let mut w = XmlWriter::new("ListVersionsResult");
+    w.elem("Name", &ctx.bucket)
+        .elem("Prefix", enc.encode(&query.prefix))
+        .elem(
+            "KeyMarker",
+            enc.encode(query.key_marker.as_deref().unwrap_or_default()),
+        )
+        .elem(
+            "VersionIdMarker",
+            query.version_id_marker.as_deref().unwrap_or_default(),
+        )
+        .opt(
+            "NextKeyMarker",
+            page.next_key_marker.as_deref().map(|k| enc.encode(k)),
+        )
+        .opt(
+            "NextVersionIdMarker",
+            page.next_version_id_marker.as_deref(),
+        )
+        .elem("MaxKeys", max_keys.to_string())
+        .opt(
+            "Delimiter",
+            query.delimiter.as_deref().map(|d| enc.encode(d)),
+        )
+        .elem("IsTruncated", page.is_truncated.to_string());
+    if enc.url {
+        w.elem("EncodingType", "url");
+    }
+    // Versions and delete markers interleave in key order, as AWS lists them.
+    for entry in &page.entries {
+        let VersionEntry::Version {
+            version: v,
+            is_latest,
+        } = entry
+        else {
+            continue;
+        };
+        let element = if v.is_delete_marker {
+            "DeleteMarker"
+        } else {
+            "Version"
+        };
+        w.open(element)
+            .elem("Key", enc.encode(&v.key))
+            .elem("VersionId", v.version_id.as_deref().unwrap_or("null"))
+            .elem("IsLatest", is_latest.to_string())
+            .elem("LastModified", xml::timestamp(v.last_modified));
+        if !v.is_delete_marker {
+            w.elem("ETag", quoted(&v.etag))
+                .elem("Size", v.size.to_string());
+            for (alg, _) in &v.checksums.values {
+                w.elem("ChecksumAlgorithm", alg.as_str());
+            }
+            w.elem("StorageClass", v.storage_class.as_str());
+        }
+        w.open("Owner")
+            .elem("ID", &v.owner)
+            .elem("DisplayName", &v.owner)
+            .close("Owner")
+            .close(element);
+    }
+    for entry in &page.entries {
+        if let VersionEntry::CommonPrefix(p) = entry {
+            w.open("CommonPrefixes")
+                .elem("Prefix", enc.encode(p))
+                .close("CommonPrefixes");
+        }
+    }
+    Ok(xml_response(w.finish("ListVersionsResult")))
 }
 
 fn decode_token(token: &str) -> S3Result<String> {

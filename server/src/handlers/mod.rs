@@ -80,6 +80,8 @@ async fn handle(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Result<Htt
         DeleteBucket => bucket::delete(ctx).await,
         GetBucketLocation => bucket::location(ctx).await,
         GetBucketVersioning => bucket::versioning(ctx).await,
+        PutBucketVersioning => bucket::put_versioning(ctx, body).await,
+        ListObjectVersions => list::list_object_versions(ctx).await,
         PutBucketTagging => tagging::put_bucket(ctx, body).await,
         GetBucketTagging => tagging::get_bucket(ctx).await,
         DeleteBucketTagging => tagging::delete_bucket(ctx).await,

@@ -3,7 +3,10 @@
 mod parse;
 mod writer;
 
-pub use parse::{CompleteMultipartUpload, CreateBucketConfiguration, Delete, Tagging, parse};
+pub use parse::{
+    CompleteMultipartUpload, CreateBucketConfiguration, Delete, Tagging, VersioningConfiguration,
+    parse,
+};
 pub use writer::XmlWriter;
 
 use std::time::SystemTime;

@@ -53,6 +53,14 @@ pub struct TagXml {
     pub value: String,
 }
 
+/// Body of PutBucketVersioning.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VersioningConfiguration {
+    pub status: Option<String>,
+    pub mfa_delete: Option<String>,
+}
+
 /// Body of CompleteMultipartUpload.
 #[derive(Debug, Deserialize)]
 pub struct CompleteMultipartUpload {

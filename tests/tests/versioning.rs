@@ -1,0 +1,278 @@
+//! Versioning with aws-sdk-s3: versions, delete markers, ListObjectVersions, and
+//! state across a restart.
+#![allow(clippy::unwrap_used)]
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+use silo_tests::{Silo, assert_s3_error, unique_bucket_name};
+
+async fn versioned_bucket(s3: &Client, prefix: &str) -> String {
+    let bucket = unique_bucket_name(prefix);
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    set_versioning(s3, &bucket, BucketVersioningStatus::Enabled).await;
+    bucket
+}
+
+async fn set_versioning(s3: &Client, bucket: &str, status: BucketVersioningStatus) {
+    s3.put_bucket_versioning()
+        .bucket(bucket)
+        .versioning_configuration(VersioningConfiguration::builder().status(status).build())
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn put(s3: &Client, bucket: &str, key: &str, body: &'static [u8]) -> Option<String> {
+    s3.put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(ByteStream::from_static(body))
+        .send()
+        .await
+        .unwrap()
+        .version_id()
+        .map(str::to_owned)
+}
+
+async fn get(s3: &Client, bucket: &str, key: &str, version: Option<&str>) -> Vec<u8> {
+    let out = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .set_version_id(version.map(str::to_owned))
+        .send()
+        .await
+        .unwrap();
+    out.body.collect().await.unwrap().into_bytes().to_vec()
+}
+
+/// `(key, version id, is latest, is delete marker)` of every listed version.
+async fn all_versions(
+    s3: &Client,
+    bucket: &str,
+    page_size: i32,
+) -> Vec<(String, String, bool, bool)> {
+    let mut out = Vec::new();
+    let (mut key_marker, mut version_marker) = (None::<String>, None::<String>);
+    loop {
+        let page = s3
+            .list_object_versions()
+            .bucket(bucket)
+            .max_keys(page_size)
+            .set_key_marker(key_marker.clone())
+            .set_version_id_marker(version_marker.clone())
+            .send()
+            .await
+            .unwrap();
+        let mut entries: Vec<(String, String, bool, bool)> = page
+            .versions()
+            .iter()
+            .map(|v| {
+                (
+                    v.key().unwrap().to_owned(),
+                    v.version_id().unwrap().to_owned(),
+                    v.is_latest().unwrap(),
+                    false,
+                )
+            })
+            .chain(page.delete_markers().iter().map(|m| {
+                (
+                    m.key().unwrap().to_owned(),
+                    m.version_id().unwrap().to_owned(),
+                    m.is_latest().unwrap(),
+                    true,
+                )
+            }))
+            .collect();
+        assert!(entries.len() <= page_size as usize);
+        // Back into key order (stable: versions newest first, then markers).
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        out.extend(entries);
+        if !page.is_truncated().unwrap_or(false) {
+            return out;
+        }
+        key_marker = page.next_key_marker().map(str::to_owned);
+        version_marker = page.next_version_id_marker().map(str::to_owned);
+    }
+}
+
+#[tokio::test]
+async fn versions_and_delete_markers() {
+    let mut silo = Silo::start();
+    let s3 = silo.client();
+    let bucket = versioned_bucket(&s3, "ver").await;
+    let status = s3
+        .get_bucket_versioning()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status.status(), Some(&BucketVersioningStatus::Enabled));
+
+    let v1 = put(&s3, &bucket, "k", b"one").await.unwrap();
+    let v2 = put(&s3, &bucket, "k", b"two").await.unwrap();
+    assert_ne!(v1, v2);
+    assert_eq!(get(&s3, &bucket, "k", None).await, b"two");
+    assert_eq!(get(&s3, &bucket, "k", Some(&v1)).await, b"one");
+
+    // DELETE without a version id adds a delete marker.
+    let deleted = s3
+        .delete_object()
+        .bucket(&bucket)
+        .key("k")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.delete_marker(), Some(true));
+    let marker = deleted.version_id().unwrap().to_owned();
+    let raw = silo.signed("GET", &format!("/{bucket}/k"), &[], b"");
+    assert_eq!(
+        (raw.status, raw.error_code().as_deref()),
+        (404, Some("NoSuchKey"))
+    );
+    assert_eq!(raw.header("x-amz-delete-marker"), Some("true"));
+    assert_eq!(raw.header("x-amz-version-id"), Some(marker.as_str()));
+    let raw = silo.signed("GET", &format!("/{bucket}/k?versionId={marker}"), &[], b"");
+    assert_eq!(
+        (raw.status, raw.error_code().as_deref()),
+        (405, Some("MethodNotAllowed"))
+    );
+    assert_eq!(raw.header("x-amz-delete-marker"), Some("true"));
+    let listed = s3.list_objects_v2().bucket(&bucket).send().await.unwrap();
+    assert!(listed.contents().is_empty(), "a deleted key is not listed");
+
+    // The SDK hands a page's versions and delete markers over separately.
+    assert_eq!(
+        all_versions(&s3, &bucket, 1000).await,
+        [
+            ("k".to_owned(), v2.clone(), false, false),
+            ("k".to_owned(), v1.clone(), false, false),
+            ("k".to_owned(), marker.clone(), true, true),
+        ]
+    );
+
+    // Removing the marker makes v2 current again.
+    let removed = s3
+        .delete_object()
+        .bucket(&bucket)
+        .key("k")
+        .version_id(&marker)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.delete_marker(), Some(true));
+    assert_eq!(get(&s3, &bucket, "k", None).await, b"two");
+    // Deleting a version by id removes it for good.
+    s3.delete_object()
+        .bucket(&bucket)
+        .key("k")
+        .version_id(&v2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get(&s3, &bucket, "k", None).await, b"one");
+    assert_s3_error(
+        s3.get_object()
+            .bucket(&bucket)
+            .key("k")
+            .version_id(&v2)
+            .send()
+            .await,
+        404,
+        Some("NoSuchVersion"),
+    );
+
+    // Everything survives a restart.
+    silo.restart();
+    let s3 = silo.client();
+    assert_eq!(get(&s3, &bucket, "k", Some(&v1)).await, b"one");
+    assert_eq!(all_versions(&s3, &bucket, 1000).await.len(), 1);
+}
+
+#[tokio::test]
+async fn suspended_versioning_replaces_only_the_null_version() {
+    let silo = Silo::start();
+    let s3 = silo.client();
+    let bucket = unique_bucket_name("suspended");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    assert_eq!(put(&s3, &bucket, "k", b"null-1").await, None);
+    set_versioning(&s3, &bucket, BucketVersioningStatus::Enabled).await;
+    let v1 = put(&s3, &bucket, "k", b"v1").await.unwrap();
+    set_versioning(&s3, &bucket, BucketVersioningStatus::Suspended).await;
+    put(&s3, &bucket, "k", b"null-2").await;
+    assert_eq!(get(&s3, &bucket, "k", None).await, b"null-2");
+    assert_eq!(get(&s3, &bucket, "k", Some("null")).await, b"null-2");
+    assert_eq!(get(&s3, &bucket, "k", Some(&v1)).await, b"v1");
+    let ids: Vec<String> = all_versions(&s3, &bucket, 1000)
+        .await
+        .into_iter()
+        .map(|v| v.1)
+        .collect();
+    assert_eq!(
+        ids.len(),
+        2,
+        "the null version was replaced, v1 kept: {ids:?}"
+    );
+    let deleted = s3
+        .delete_object()
+        .bucket(&bucket)
+        .key("k")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.delete_marker(), Some(true));
+    assert_eq!(deleted.version_id(), Some("null"));
+    assert_eq!(get(&s3, &bucket, "k", Some(&v1)).await, b"v1");
+}
+
+#[tokio::test]
+async fn list_object_versions_paginates_every_version_exactly_once() {
+    let silo = Silo::start();
+    let s3 = silo.client();
+    let bucket = versioned_bucket(&s3, "ver-pages").await;
+    let mut expected = Vec::new();
+    for key in ["a", "b/1", "b/2", "c"] {
+        for round in 0..3 {
+            let id = put(&s3, &bucket, key, b"x").await.unwrap();
+            expected.push((key.to_owned(), id, round == 2));
+        }
+    }
+    let marker = s3
+        .delete_object()
+        .bucket(&bucket)
+        .key("c")
+        .send()
+        .await
+        .unwrap();
+    let marker_id = marker.version_id().unwrap().to_owned();
+    for size in [1, 2, 5, 1000] {
+        let listed = all_versions(&s3, &bucket, size).await;
+        assert_eq!(listed.len(), expected.len() + 1, "page size {size}");
+        for (key, id, latest) in &expected {
+            let found = listed.iter().find(|v| &v.1 == id).unwrap();
+            let latest = *latest && key != "c";
+            assert_eq!(
+                (&found.0, found.2, found.3),
+                (key, latest, false),
+                "page size {size}"
+            );
+        }
+        assert!(listed.contains(&("c".to_owned(), marker_id.clone(), true, true)));
+    }
+    let grouped = s3
+        .list_object_versions()
+        .bucket(&bucket)
+        .delimiter("/")
+        .send()
+        .await
+        .unwrap();
+    let prefixes: Vec<&str> = grouped
+        .common_prefixes()
+        .iter()
+        .filter_map(|p| p.prefix())
+        .collect();
+    assert_eq!(prefixes, ["b/"]);
+    assert_eq!(grouped.versions().len(), 6);
+    assert_eq!(grouped.delete_markers().len(), 1);
+}
