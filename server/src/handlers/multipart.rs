@@ -8,13 +8,12 @@ use silo_storage::{
 
 use super::conditional::Outcome;
 use super::copy::{CopySource, source_conditions};
-use super::headers::{self, ChecksumRequest, quoted};
+use super::headers::{self, quoted};
 use super::list::{Encoder, page_size};
-use super::object::{MAX_PUT_SIZE, declared_length, precondition_failed};
+use super::object::{Incoming, MAX_PUT_SIZE, precondition_failed};
 use super::{Ctx, MAX_XML_BODY, xml_response};
 use crate::body::{RequestBody, Staging, entity_too_large};
 use crate::error::{S3Error, S3Result};
-use crate::s3_error;
 use crate::xml::{self, CompleteMultipartUpload, XmlWriter};
 
 pub async fn create(ctx: Ctx) -> S3Result<HttpResponse> {
@@ -95,32 +94,15 @@ async fn upload_of(ctx: &Ctx) -> S3Result<MultipartUpload> {
 
 pub async fn upload_part(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
     let number = part_number(&ctx)?;
-    let mut checks = ChecksumRequest::from_request(&ctx)?;
-    let declared = declared_length(&ctx)?;
-    if declared.is_some_and(|len| len > MAX_PUT_SIZE) {
-        return Err(entity_too_large());
-    }
+    let mut incoming = Incoming::from_request(&ctx)?;
     let upload = upload_of(&ctx).await?;
+    let checks = &mut incoming.checks;
     if let Some(alg) = upload.checksum_algorithm
         && !checks.algorithms.contains(&alg)
     {
         checks.algorithms.push(alg);
     }
-    let (staged, trailers) = body
-        .stage(
-            ctx.state.engine.clone(),
-            checks.algorithms.clone(),
-            MAX_PUT_SIZE,
-            Staging::Part,
-        )
-        .await?;
-    if declared.is_some_and(|len| len != staged.size) {
-        return Err(s3_error!(
-            IncompleteBody,
-            "You did not provide the number of bytes specified by the Content-Length HTTP header."
-        ));
-    }
-    checks.verify(&staged, &trailers)?;
+    let staged = incoming.stage(&ctx, body, Staging::Part).await?;
     let (bucket, key, id) = (ctx.bucket.clone(), ctx.key.clone(), upload_id(&ctx));
     let part = ctx
         .engine(move |e| e.put_part(&bucket, &key, &id, number, staged))
@@ -130,7 +112,7 @@ pub async fn upload_part(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> 
     // The checksums the client sent or announced, and the upload's; not the
     // CRC64NVME computed when nothing was asked for.
     for (alg, value) in &part.checksums.values {
-        if upload.checksum_algorithm == Some(*alg) || !checks.defaulted {
+        if upload.checksum_algorithm == Some(*alg) || !incoming.checks.defaulted {
             resp.insert_header((alg.header_name(), value.as_str()));
         }
     }

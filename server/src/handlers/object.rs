@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, HttpResponseBuilder};
 use std::ops::Range;
 
-use silo_storage::{MAX_PART_NUMBER, ObjectKey, ObjectVersion};
+use silo_storage::{MAX_PART_NUMBER, ObjectKey, ObjectVersion, StagedBlob};
 
 use super::Ctx;
 use super::conditional::{Conditions, Outcome};
@@ -31,28 +31,10 @@ const RESPONSE_OVERRIDES: [(&str, &str); 6] = [
 pub async fn put(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
     let key = ObjectKey::parse(&ctx.key)?;
     let opts = headers::put_options(&ctx)?;
-    let checks = ChecksumRequest::from_request(&ctx)?;
-    let declared = declared_length(&ctx)?;
-    if declared.is_some_and(|len| len > MAX_PUT_SIZE) {
-        return Err(entity_too_large());
-    }
+    let incoming = Incoming::from_request(&ctx)?;
     let bucket = ctx.bucket.clone();
     ctx.engine(move |e| e.bucket(&bucket)).await?;
-    let (staged, trailers) = body
-        .stage(
-            ctx.state.engine.clone(),
-            checks.algorithms.clone(),
-            MAX_PUT_SIZE,
-            Staging::Object,
-        )
-        .await?;
-    if declared.is_some_and(|len| len != staged.size) {
-        return Err(s3_error!(
-            IncompleteBody,
-            "You did not provide the number of bytes specified by the Content-Length HTTP header."
-        ));
-    }
-    checks.verify(&staged, &trailers)?;
+    let staged = incoming.stage(&ctx, body, Staging::Object).await?;
     let bucket = ctx.bucket.clone();
     let version = ctx
         .engine(move |e| e.put_object(&bucket, &key, staged, opts))
@@ -66,9 +48,48 @@ pub async fn put(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
     Ok(resp.finish())
 }
 
+/// The body of a PutObject or UploadPart: its announced length and checksums.
+pub(super) struct Incoming {
+    declared: Option<u64>,
+    pub checks: ChecksumRequest,
+}
+
+impl Incoming {
+    /// Reads the length and checksum headers; over 5 GiB is refused before any
+    /// of the body is read.
+    pub fn from_request(ctx: &Ctx) -> S3Result<Self> {
+        let checks = ChecksumRequest::from_request(ctx)?;
+        let declared = declared_length(ctx)?;
+        if declared.is_some_and(|len| len > MAX_PUT_SIZE) {
+            return Err(entity_too_large());
+        }
+        Ok(Self { declared, checks })
+    }
+
+    /// Stages the body, then checks it against the announced length and checksums.
+    pub async fn stage(&self, ctx: &Ctx, body: RequestBody, kind: Staging) -> S3Result<StagedBlob> {
+        let (staged, trailers) = body
+            .stage(
+                ctx.state.engine.clone(),
+                self.checks.algorithms.clone(),
+                MAX_PUT_SIZE,
+                kind,
+            )
+            .await?;
+        if self.declared.is_some_and(|len| len != staged.size) {
+            return Err(s3_error!(
+                IncompleteBody,
+                "You did not provide the number of bytes specified by the Content-Length HTTP header."
+            ));
+        }
+        self.checks.verify(&staged, &trailers)?;
+        Ok(staged)
+    }
+}
+
 /// The content length the client announced: `x-amz-decoded-content-length` for
 /// aws-chunked bodies, else `Content-Length`.
-pub(super) fn declared_length(ctx: &Ctx) -> S3Result<Option<u64>> {
+fn declared_length(ctx: &Ctx) -> S3Result<Option<u64>> {
     let header = if ctx.header("x-amz-decoded-content-length").is_some() {
         "x-amz-decoded-content-length"
     } else if ctx
