@@ -3,6 +3,7 @@
 mod bucket;
 mod composite;
 mod gc;
+mod keyed_scan;
 mod list;
 mod list_versions;
 mod locks;

@@ -18,7 +18,8 @@ use std::time::SystemTime;
 use md5::{Digest, Md5};
 
 use super::composite::multipart_checksum;
-use super::list::{common_prefix, utf8};
+use super::keyed_scan::{self, Item, Scan};
+use super::list::utf8;
 use super::object::{NewVersion, commit_version, discard_blob, free_blob, lock_key};
 use super::stage::Staged;
 use super::versions::{read_current, to_object_version};
@@ -430,80 +431,32 @@ pub(super) fn list_uploads(
     query: &UploadsQuery,
 ) -> Result<UploadsPage> {
     let b = bucket::get(inner, bucket)?;
+    let key_marker = query.key_marker.as_deref().map(str::as_bytes);
+    let marker_row = key_marker.and_then(|marker| {
+        let seq = query.upload_id_marker.as_deref()?.get(..16)?;
+        Some(keys::upload_key(
+            b.id,
+            marker,
+            u64::from_str_radix(seq, 16).ok()?,
+        ))
+    });
+    let scan = Scan {
+        cf: Cf::Uploads,
+        bucket_id: b.id,
+        prefix: query.prefix.as_bytes(),
+        delimiter: query.delimiter.as_deref().map(str::as_bytes),
+        key_marker,
+        marker_row,
+        max: query.max_uploads,
+    };
     let mut page = UploadsPage::default();
-    if query.max_uploads == 0 {
-        return Ok(page);
-    }
-    let prefix = query.prefix.as_bytes();
-    let delimiter = query
-        .delimiter
-        .as_deref()
-        .map(str::as_bytes)
-        .filter(|d| !d.is_empty());
-    // Rows strictly after this one; everything from the prefix on otherwise.
-    let mut start = keys::escaped_key_prefix(b.id, prefix);
-    let mut after_row: Option<Vec<u8>> = None;
-    if let Some(marker) = query.key_marker.as_deref().map(str::as_bytes) {
-        let marker_seq = query
-            .upload_id_marker
-            .as_deref()
-            .and_then(|id| id.get(..16))
-            .and_then(|hex| u64::from_str_radix(hex, 16).ok());
-        let resume = match (
-            delimiter.and_then(|d| common_prefix(marker, prefix, d)),
-            marker_seq,
-        ) {
-            (Some(cp), _) => match keys::prefix_successor(cp) {
-                Some(next) => keys::escaped_key_prefix(b.id, &next),
-                None => return Ok(page),
-            },
-            (None, Some(seq)) => {
-                let row = keys::upload_key(b.id, marker, seq);
-                after_row = Some(row.clone());
-                row
-            }
-            (None, None) => match keys::prefix_successor(&keys::version_key_prefix(b.id, marker)) {
-                Some(next) => next,
-                None => return Ok(page),
-            },
-        };
-        start = start.max(resume);
-    }
-    let lower = keys::bucket_prefix(b.id).to_vec();
-    let mut it = inner
-        .shared
-        .db
-        .iter(Cf::Uploads, Some(lower), keys::bucket_upper_bound(b.id))?;
-    it.seek(&start);
-    while let Some((raw_key, value)) = it.item() {
-        if after_row.as_deref() == Some(raw_key) {
-            it.next();
-            continue;
-        }
-        let Some((_, key, _)) = keys::split_upload_key(raw_key) else {
-            return Err(Error::Corrupt("malformed upload row key".into()));
-        };
-        if !key.starts_with(prefix) {
-            break;
-        }
-        if page.entries.len() == query.max_uploads {
-            page.is_truncated = true;
-            break;
-        }
-        if let Some(cp) = delimiter.and_then(|d| common_prefix(&key, prefix, d)) {
-            page.entries.push(UploadEntry::CommonPrefix(utf8(cp)?));
-            match keys::prefix_successor(cp) {
-                Some(next) => it.seek(keys::escaped_key_prefix(b.id, &next)),
-                None => break,
-            }
-            continue;
-        }
-        let record: UploadRecord = decode(value)?;
-        page.entries
-            .push(UploadEntry::Upload(to_upload(utf8(&key)?, record)));
-        it.next();
-    }
-    it.status()?;
+    page.is_truncated = keyed_scan::scan(&inner.shared.db, scan, |item| {
+        page.entries.push(match item {
+            Item::Row { key, value } => UploadEntry::Upload(to_upload(utf8(&key)?, decode(value)?)),
+            Item::CommonPrefix(p) => UploadEntry::CommonPrefix(p),
+        });
+        Ok(())
+    })?;
     if page.is_truncated {
         match page.entries.last() {
             Some(UploadEntry::Upload(u)) => {
