@@ -31,18 +31,26 @@ pub struct AppState {
 /// Opens the engine and serves until SIGINT/SIGTERM; in-flight requests finish,
 /// then the engine (RocksDB) closes cleanly.
 pub async fn run(config: Config) -> anyhow::Result<()> {
+    // The port first: a start that cannot serve must not generate credentials it
+    // never shows.
+    let listener = std::net::TcpListener::bind(config.address)
+        .with_context(|| format!("binding {}", config.address))?;
+    let address = listener.local_addr()?;
     let (credentials, origin) = credentials::load_or_generate(
         &config.data_dir,
         config.root_access_key.clone(),
         config.root_secret_key.clone(),
     )?;
+    if let Origin::Generated = origin {
+        show_generated(&config, address, &credentials);
+    }
     let data_dir = config.data_dir.clone();
     let engine = tokio::task::spawn_blocking(move || Engine::open(EngineConfig::new(data_dir)))
         .await?
         .with_context(|| format!("opening data directory {}", config.data_dir.display()))?;
     let state = web::Data::new(AppState {
         engine,
-        credentials: credentials.clone(),
+        credentials,
         region: config.region.clone(),
         domain: config.domain.clone(),
     });
@@ -55,35 +63,36 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         }
     })
     .on_connect(set_nodelay)
-    .bind(config.address)
-    .with_context(|| format!("binding {}", config.address))?;
-    let address = server.addrs().first().copied().unwrap_or(config.address);
-    announce(&config, address, &credentials, origin);
+    .listen(listener)?;
+    tracing::info!(
+        "silo listening on http://{address} (region {}, data in {})",
+        config.region,
+        config.data_dir.display()
+    );
     server.run().await?;
     tracing::info!("stopped; closing the store");
     drop(state);
     Ok(())
 }
 
-fn announce(config: &Config, address: std::net::SocketAddr, creds: &Credentials, origin: Origin) {
-    tracing::info!(
-        "silo listening on http://{address} (region {}, data in {})",
-        config.region,
-        config.data_dir.display()
-    );
-    if let Origin::Generated = origin {
-        println!(
-            "Generated root credentials (stored in {}/root-credentials.toml, shown once):\n  \
-             access key: {}\n  secret key: {}\nTry:\n  AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY='{}' \
-             aws --endpoint-url http://{address} --region {} s3 ls",
-            config.data_dir.display(),
-            creds.access_key,
-            creds.secret_key,
-            creds.access_key,
-            creds.secret_key,
-            config.region,
-        );
+/// Prints a newly generated key pair, once, with a command that uses it.
+fn show_generated(config: &Config, address: std::net::SocketAddr, creds: &Credentials) {
+    // A wildcard listen address is reachable on the loopback.
+    let mut reachable = address;
+    if reachable.ip().is_unspecified() {
+        reachable.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
     }
+    println!(
+        "Generated root credentials (stored in {}/root-credentials.toml, shown once):\n  \
+         access key: {}\n  secret key: {}\nTry:\n  AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY='{}' \
+         aws --endpoint-url http://{reachable} --region {} s3 ls",
+        config.data_dir.display(),
+        creds.access_key,
+        creds.secret_key,
+        creds.access_key,
+        creds.secret_key,
+        config.region,
+    );
 }
 
 /// Small responses must not wait ~40 ms for delayed ACKs.

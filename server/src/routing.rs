@@ -58,8 +58,15 @@ impl Target {
             .decode_utf8()
             .map_err(|_| S3Error::invalid_argument("The request path is not valid UTF-8."))?;
         let path = path.strip_prefix('/').unwrap_or(&path);
-        let host = host.map(|h| h.rsplit_once(':').map_or(h, |(name, _port)| name));
-        let vhost_bucket = match (host, domain) {
+        // Host names compare case-insensitively and may end with a dot; the port
+        // (of the Host or of a `--domain` written with one) plays no part.
+        let name = |h: &str| {
+            let h = h.rsplit_once(':').map_or(h, |(name, _port)| name);
+            h.strip_suffix('.').unwrap_or(h).to_ascii_lowercase()
+        };
+        let host = host.map(name);
+        let domain = domain.map(name);
+        let vhost_bucket = match (host.as_deref(), domain.as_deref()) {
             (Some(host), Some(domain)) => host
                 .strip_suffix(domain)
                 .and_then(|rest| rest.strip_suffix('.'))
@@ -257,6 +264,10 @@ mod tests {
         assert_eq!(t.key.as_deref(), Some("x/y"));
         let t = Target::parse(Some("s3.local"), "/photos/x", Some("s3.local")).unwrap();
         assert_eq!(t.bucket.as_deref(), Some("photos"));
+        for host in ["PHOTOS.S3.Local:9000", "photos.s3.local."] {
+            let t = Target::parse(Some(host), "/x", Some("s3.local:9000")).unwrap();
+            assert_eq!(t.bucket.as_deref(), Some("photos"), "{host}");
+        }
     }
 
     #[test]

@@ -288,7 +288,6 @@ fn only_one_of_the_two_variables_is_refused() {
 /// the most common first-run failure) must not leave the user with credentials
 /// that were stored but never shown: later starts only reuse the stored pair.
 #[test]
-#[ignore = "server bug: root-credentials.toml is written before the bind; a failed first start stores a pair it never prints (server/src/app.rs)"]
 fn a_failed_first_start_never_hides_generated_credentials() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = taken.local_addr().unwrap().to_string();
