@@ -70,6 +70,9 @@ impl MetaDb {
         opts.set_max_background_jobs(2);
         opts.set_bytes_per_sync(1 << 20);
         opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
+        // With eight column families written at different rates, the WAL would
+        // otherwise be kept for the slowest one: flush whatever pins it past 256 MiB.
+        opts.set_max_total_wal_size(256 << 20);
         let descriptors = Cf::ALL.map(|cf| {
             let mut cf_opts = Options::default();
             cf_opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
