@@ -67,9 +67,13 @@ pub async fn create(ctx: Ctx) -> S3Result<HttpResponse> {
         .body(w.finish("InitiateMultipartUploadResult")))
 }
 
-/// `partNumber`: an integer from 1 to 10,000.
+/// The `partNumber` query parameter.
 fn part_number(ctx: &Ctx) -> S3Result<u32> {
-    let raw = ctx.query.get("partNumber").unwrap_or_default();
+    parse_part_number(ctx.query.get("partNumber").unwrap_or_default())
+}
+
+/// A `partNumber`: an integer from 1 to 10,000.
+pub(super) fn parse_part_number(raw: &str) -> S3Result<u32> {
     raw.parse::<u32>()
         .ok()
         .filter(|n| (1..=MAX_PART_NUMBER).contains(n))

@@ -5,11 +5,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, HttpResponseBuilder};
 use std::ops::Range;
 
-use silo_storage::{MAX_PART_NUMBER, ObjectKey, ObjectVersion, StagedBlob};
+use silo_storage::{ObjectKey, ObjectVersion, StagedBlob};
 
 use super::Ctx;
 use super::conditional::{Conditions, Outcome};
 use super::headers::{self, ChecksumRequest, checksum_headers, object_headers, quoted};
+use super::multipart::parse_part_number;
 use super::range::ByteRange;
 use crate::body::{RequestBody, Staging, entity_too_large};
 use crate::error::{S3Error, S3Result};
@@ -111,21 +112,11 @@ fn declared_length(ctx: &Ctx) -> S3Result<Option<u64>> {
 
 /// GetObject, or HeadObject when `head`: same checks and headers, no body.
 pub async fn get(ctx: Ctx, head: bool) -> S3Result<HttpResponse> {
-    let part_number = match ctx.query.get("partNumber") {
-        None => None,
-        Some(raw) => Some(
-            raw.parse::<u32>()
-                .ok()
-                .filter(|n| (1..=MAX_PART_NUMBER).contains(n))
-                .ok_or_else(|| {
-                    S3Error::invalid_argument(format!(
-                        "Part number must be an integer between 1 and {MAX_PART_NUMBER}, inclusive"
-                    ))
-                    .with("ArgumentName", "partNumber")
-                    .with("ArgumentValue", raw)
-                })?,
-        ),
-    };
+    let part_number = ctx
+        .query
+        .get("partNumber")
+        .map(parse_part_number)
+        .transpose()?;
     if part_number.is_some() && ctx.header("range").is_some() {
         return Err(S3Error::invalid_request(
             "Cannot specify both Range header and partNumber query parameter",

@@ -106,7 +106,8 @@ fn run(shared: &Shared, signal: &Signal) {
     }
 }
 
-fn now_ms() -> u64 {
+/// Milliseconds since the epoch: the clock of `gc` rows.
+pub(super) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))

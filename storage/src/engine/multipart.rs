@@ -20,12 +20,12 @@ use md5::{Digest, Md5};
 use super::composite::multipart_checksum;
 use super::keyed_scan::{self, Item, Scan};
 use super::list::utf8;
-use super::object::{NewVersion, commit_version, discard_blob, free_blob, lock_key};
+use super::object::{NewVersion, commit_version, discard_blob, free_blob, install, lock_key};
 use super::stage::Staged;
 use super::versions::{read_current, to_object_version};
 use super::{Inner, StagedBlob, bucket};
 use crate::meta::records::{
-    BlobId, BlobRef, ObjectData, PartData, PartRecord, UploadRecord, decode, encode,
+    BlobRef, ObjectData, PartData, PartRecord, UploadRecord, decode, encode,
 };
 use crate::meta::{Batch, Cf, MetaDb, keys};
 use crate::types::{
@@ -105,7 +105,6 @@ pub(super) fn put_part(
     number: u32,
     blob: StagedBlob,
 ) -> Result<Part> {
-    let shared = &inner.shared;
     let StagedBlob {
         size,
         md5,
@@ -116,13 +115,8 @@ pub(super) fn put_part(
         return Err(Error::Meta("a part was staged inline".into()));
     };
     // Held until the blob's reference commits (or the blob is removed again).
-    let _installing = shared.install_gate.read();
-    let id = BlobId::random();
-    if let Err(e) = shared.blobs.install(&tmp.path, id) {
-        discard_blob(inner, id);
-        return Err(e.into());
-    }
-    tmp.installed = true;
+    let _installing = inner.shared.install_gate.read();
+    let id = install(inner, &mut tmp)?;
     let record = PartRecord {
         size,
         etag: hex::encode(md5),

@@ -7,14 +7,15 @@
 use std::fs::File;
 use std::io::{self, Cursor};
 use std::ops::Range;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use parking_lot::{MutexGuard, RwLockReadGuard};
 
-use super::stage::Staged;
+use super::gc::now_ms;
+use super::stage::{Staged, TmpFile};
 use super::versions::{
-    find_version, newest_version_except, null_version, read_current, to_object_version,
-    version_id_of,
+    find_version, newest_version, newest_version_except, null_version, read_current,
+    to_object_version, version_id_of,
 };
 use super::{Inner, ObjectReader, PartsReader, Source, StagedBlob, bucket, read_error};
 use crate::blob::ChunkReader;
@@ -81,12 +82,7 @@ pub(super) fn put(
     let (data, installed) = match content {
         Staged::Inline(bytes) => (ObjectData::Inline(bytes), None),
         Staged::File(mut tmp) => {
-            let id = BlobId::random();
-            if let Err(e) = shared.blobs.install(&tmp.path, id) {
-                discard_blob(inner, id);
-                return Err(e.into());
-            }
-            tmp.installed = true;
+            let id = install(inner, &mut tmp)?;
             (ObjectData::Blob { id, size }, Some(id))
         }
     };
@@ -106,6 +102,18 @@ pub(super) fn put(
         discard_blob(inner, id);
     }
     result
+}
+
+/// Moves a staged file into the blob store under a new random id. The caller
+/// holds `install_gate` until the blob's reference commits.
+pub(super) fn install(inner: &Inner, tmp: &mut TmpFile) -> Result<BlobId> {
+    let id = BlobId::random();
+    if let Err(e) = inner.shared.blobs.install(&tmp.path, id) {
+        discard_blob(inner, id);
+        return Err(e.into());
+    }
+    tmp.installed = true;
+    Ok(id)
 }
 
 /// Removes a blob that never got committed; a failure leaves an orphan that the
@@ -219,11 +227,8 @@ fn remove_version(
 
 /// Adds to `batch` that blob `id` is no longer referenced and is to be deleted.
 pub(super) fn free_blob(batch: &mut Batch<'_>, id: BlobId) -> Result<()> {
-    let since_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     batch.delete(Cf::Blobs, &id.0)?;
-    batch.put(Cf::Gc, &id.0, &encode(&GcRecord { since_ms })?)
+    batch.put(Cf::Gc, &id.0, &encode(&GcRecord { since_ms: now_ms() })?)
 }
 
 pub(super) fn head(
@@ -241,7 +246,7 @@ pub(super) fn head(
             None if b.versioning == VersioningState::Unversioned => return Err(Error::NoSuchKey),
             // The newest version may be a delete marker: S3 says so in the 404.
             None => {
-                return Err(match newest_version_except(db, b.id, k, u64::MAX)? {
+                return Err(match newest_version(db, b.id, k)? {
                     Some(v) if v.is_delete_marker => Error::DeleteMarker {
                         version_id: v.version_id,
                     },

@@ -77,6 +77,20 @@ pub(super) fn null_version(
     Ok(found)
 }
 
+/// The newest version of `key` (a delete marker can be).
+pub(super) fn newest_version(
+    db: &MetaDb,
+    bucket_id: u64,
+    key: &[u8],
+) -> Result<Option<VersionRecord>> {
+    let mut found = None;
+    scan_versions(db, bucket_id, key, |raw| {
+        found = Some(decode(raw)?);
+        Ok(false)
+    })?;
+    Ok(found)
+}
+
 /// The newest version of `key` other than sequence `skip`.
 pub(super) fn newest_version_except(
     db: &MetaDb,
