@@ -41,6 +41,7 @@ s3_error_codes! {
     InternalError => StatusCode::INTERNAL_SERVER_ERROR,
     InvalidAccessKeyId => StatusCode::FORBIDDEN,
     InvalidArgument => StatusCode::BAD_REQUEST,
+    InvalidBucketState => StatusCode::CONFLICT,
     InvalidBucketName => StatusCode::BAD_REQUEST,
     InvalidDigest => StatusCode::BAD_REQUEST,
     InvalidLocationConstraint => StatusCode::BAD_REQUEST,
@@ -59,11 +60,13 @@ s3_error_codes! {
     MissingSecurityHeader => StatusCode::BAD_REQUEST,
     NoSuchBucket => StatusCode::NOT_FOUND,
     NoSuchKey => StatusCode::NOT_FOUND,
+    NoSuchObjectLockConfiguration => StatusCode::NOT_FOUND,
     NoSuchTagSet => StatusCode::NOT_FOUND,
     NoSuchUpload => StatusCode::NOT_FOUND,
     NoSuchVersion => StatusCode::NOT_FOUND,
     NotImplemented => StatusCode::NOT_IMPLEMENTED,
     NotModified => StatusCode::NOT_MODIFIED,
+    ObjectLockConfigurationNotFoundError => StatusCode::NOT_FOUND,
     PreconditionFailed => StatusCode::PRECONDITION_FAILED,
     RequestTimeTooSkewed => StatusCode::FORBIDDEN,
     SignatureDoesNotMatch => StatusCode::FORBIDDEN,
@@ -197,6 +200,16 @@ impl From<silo_storage::Error> for S3Error {
                 S3ErrorCode::NoSuchVersion,
                 "The specified version does not exist.",
             ),
+            E::ObjectLocked => Self::new(
+                S3ErrorCode::AccessDenied,
+                "Access Denied because object protected by object lock.",
+            ),
+            E::ObjectLockNotEnabled => {
+                Self::invalid_request("Bucket is missing Object Lock Configuration")
+            }
+            E::InvalidBucketState(why) => {
+                Self::new(S3ErrorCode::InvalidBucketState, format!("{why}."))
+            }
             E::PreconditionFailed => Self::new(
                 S3ErrorCode::PreconditionFailed,
                 "At least one of the pre-conditions you specified did not hold",

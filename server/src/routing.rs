@@ -98,6 +98,12 @@ pub enum Endpoint {
     GetBucketVersioning,
     PutBucketVersioning,
     ListObjectVersions,
+    GetObjectLockConfiguration,
+    PutObjectLockConfiguration,
+    GetObjectRetention,
+    PutObjectRetention,
+    GetObjectLegalHold,
+    PutObjectLegalHold,
     PutBucketTagging,
     GetBucketTagging,
     DeleteBucketTagging,
@@ -136,7 +142,6 @@ const BUCKET_SUBRESOURCES: &[(&str, &str)] = &[
     ("logging", "Bucket logging"),
     ("metrics", "Bucket metrics"),
     ("notification", "Bucket notifications"),
-    ("object-lock", "Object lock"),
     ("ownershipControls", "Bucket ownership controls"),
     ("policy", "Bucket policies"),
     ("policyStatus", "Bucket policy status"),
@@ -150,9 +155,7 @@ const BUCKET_SUBRESOURCES: &[(&str, &str)] = &[
 const OBJECT_SUBRESOURCES: &[(&str, &str)] = &[
     ("acl", "Object ACLs"),
     ("attributes", "GetObjectAttributes"),
-    ("legal-hold", "Object legal hold"),
     ("restore", "RestoreObject"),
-    ("retention", "Object retention"),
     ("select", "SelectObjectContent"),
     ("torrent", "GetObjectTorrent"),
 ];
@@ -178,6 +181,8 @@ impl Endpoint {
                 "GET" if query.has("uploads") => return Ok(ListMultipartUploads),
                 "GET" if query.has("versions") => return Ok(ListObjectVersions),
                 "PUT" if query.has("versioning") => return Ok(PutBucketVersioning),
+                "GET" if query.has("object-lock") => return Ok(GetObjectLockConfiguration),
+                "PUT" if query.has("object-lock") => return Ok(PutObjectLockConfiguration),
                 _ => {}
             }
             if let Some(what) = unimplemented(query, BUCKET_SUBRESOURCES) {
@@ -197,6 +202,13 @@ impl Endpoint {
                 "POST" if query.has("delete") => DeleteObjects,
                 _ => return Err(method_not_allowed()),
             });
+        }
+        match method {
+            "GET" if query.has("retention") => return Ok(GetObjectRetention),
+            "PUT" if query.has("retention") => return Ok(PutObjectRetention),
+            "GET" if query.has("legal-hold") => return Ok(GetObjectLegalHold),
+            "PUT" if query.has("legal-hold") => return Ok(PutObjectLegalHold),
+            _ => {}
         }
         if let Some(what) = unimplemented(query, OBJECT_SUBRESOURCES) {
             return Ok(NotImplemented(what));
@@ -304,6 +316,18 @@ mod tests {
         assert_eq!(
             route("GET", "/b", "uploads"),
             Endpoint::ListMultipartUploads
+        );
+        assert_eq!(
+            route("PUT", "/b", "object-lock"),
+            Endpoint::PutObjectLockConfiguration
+        );
+        assert_eq!(
+            route("GET", "/b/k", "retention&versionId=v"),
+            Endpoint::GetObjectRetention
+        );
+        assert_eq!(
+            route("PUT", "/b/k", "legal-hold"),
+            Endpoint::PutObjectLegalHold
         );
     }
 

@@ -34,6 +34,16 @@ pub enum Error {
     ChecksumMismatch(&'static str),
     #[error("the object would exceed the maximum allowed size")]
     EntityTooLarge,
+    /// The version is under a legal hold or an active retention.
+    #[error("the object version is protected by object lock")]
+    ObjectLocked,
+    /// Object lock settings for a bucket without object lock.
+    #[error("the bucket has no object lock configuration")]
+    ObjectLockNotEnabled,
+    /// The change conflicts with the bucket's state (e.g. suspending versioning
+    /// of a bucket with object lock); the text is S3's message.
+    #[error("invalid bucket state: {0}")]
+    InvalidBucketState(&'static str),
     #[error("a write precondition did not hold")]
     PreconditionFailed,
     /// Stored data failed its integrity check: never served as data.

@@ -88,7 +88,8 @@ pub async fn create(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
         .with("LocationConstraint", constraint));
     }
     let owner = ctx.access_key.clone();
-    ctx.engine(move |e| e.create_bucket(&name, &owner, &region))
+    let object_lock = super::lock::object_lock_requested(&ctx);
+    ctx.engine(move |e| e.create_bucket(&name, &owner, &region, object_lock))
         .await
         .map_err(|err| err.with("BucketName", ctx.bucket.clone()))?;
     Ok(HttpResponse::Ok()

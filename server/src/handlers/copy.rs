@@ -7,6 +7,7 @@ use silo_storage::{ObjectKey, ObjectVersion, PutOptions};
 use super::Ctx;
 use super::conditional::{Conditions, Outcome};
 use super::headers::{self, checksum_headers, parse_tagging_header};
+use super::lock::lock_from_headers;
 use super::object::{MAX_PUT_SIZE, precondition_failed};
 use crate::body::entity_too_large;
 use crate::error::{S3Error, S3Result};
@@ -110,6 +111,8 @@ pub async fn copy_object(ctx: Ctx) -> S3Result<HttpResponse> {
         storage_class,
         owner: ctx.access_key.clone(),
         precondition: None,
+        // The source's lock is not copied: the copy gets its own, or the default.
+        lock: lock_from_headers(&ctx)?,
     };
     let algorithms: Vec<_> = src.checksums.values.iter().map(|(a, _)| *a).collect();
     let (bucket, src_bucket) = (ctx.bucket.clone(), source.bucket.clone());

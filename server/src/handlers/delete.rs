@@ -2,6 +2,7 @@
 
 use actix_web::HttpResponse;
 
+use super::lock::bypass_governance;
 use super::{Ctx, MAX_XML_BODY, xml_response};
 use crate::body::RequestBody;
 use crate::error::{S3Error, S3Result};
@@ -15,8 +16,9 @@ const MAX_DELETE_KEYS: usize = 1000;
 pub async fn delete_object(ctx: Ctx) -> S3Result<HttpResponse> {
     let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
     let version_id = ctx.query.get("versionId").map(str::to_owned);
+    let bypass = bypass_governance(&ctx);
     let deleted = ctx
-        .engine(move |e| e.delete_object(&bucket, &key, version_id.as_deref()))
+        .engine(move |e| e.delete_object(&bucket, &key, version_id.as_deref(), bypass))
         .await?;
     let mut resp = HttpResponse::NoContent();
     if deleted.delete_marker {
@@ -36,6 +38,7 @@ pub async fn delete_objects(ctx: Ctx, body: RequestBody) -> S3Result<HttpRespons
     }
     let bucket = ctx.bucket.clone();
     let objects = request.objects;
+    let bypass = bypass_governance(&ctx);
     let results = ctx
         .engine(move |e| {
             e.bucket(&bucket)?;
@@ -43,7 +46,7 @@ pub async fn delete_objects(ctx: Ctx, body: RequestBody) -> S3Result<HttpRespons
                 .into_iter()
                 .map(|o| {
                     let outcome = e
-                        .delete_object(&bucket, &o.key, o.version_id.as_deref())
+                        .delete_object(&bucket, &o.key, o.version_id.as_deref(), bypass)
                         .map_err(S3Error::from);
                     (o, outcome)
                 })

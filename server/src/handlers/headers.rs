@@ -107,6 +107,7 @@ pub fn put_options(ctx: &Ctx) -> S3Result<PutOptions> {
         storage_class: storage_class(ctx)?,
         owner: ctx.access_key.clone(),
         precondition,
+        lock: super::lock::lock_from_headers(ctx)?,
     })
 }
 
@@ -284,6 +285,7 @@ pub fn object_headers(resp: &mut HttpResponseBuilder, v: &ObjectVersion) {
     if let Some(id) = &v.version_id {
         resp.insert_header(("x-amz-version-id", id.as_str()));
     }
+    super::lock::lock_headers(resp, &v.lock);
 }
 
 /// `x-amz-checksum-*` headers of the stored checksums.

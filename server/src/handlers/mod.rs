@@ -6,6 +6,7 @@ mod copy;
 mod delete;
 mod headers;
 mod list;
+mod lock;
 mod multipart;
 mod object;
 mod range;
@@ -82,6 +83,12 @@ async fn handle(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Result<Htt
         GetBucketVersioning => bucket::versioning(ctx).await,
         PutBucketVersioning => bucket::put_versioning(ctx, body).await,
         ListObjectVersions => list::list_object_versions(ctx).await,
+        GetObjectLockConfiguration => lock::get_config(ctx).await,
+        PutObjectLockConfiguration => lock::put_config(ctx, body).await,
+        GetObjectRetention => lock::get_retention(ctx).await,
+        PutObjectRetention => lock::put_retention(ctx, body).await,
+        GetObjectLegalHold => lock::get_legal_hold(ctx).await,
+        PutObjectLegalHold => lock::put_legal_hold(ctx, body).await,
         PutBucketTagging => tagging::put_bucket(ctx, body).await,
         GetBucketTagging => tagging::get_bucket(ctx).await,
         DeleteBucketTagging => tagging::delete_bucket(ctx).await,

@@ -10,6 +10,7 @@ use silo_storage::{ObjectKey, ObjectVersion, StagedBlob};
 use super::Ctx;
 use super::conditional::{Conditions, Outcome};
 use super::headers::{self, ChecksumRequest, checksum_headers, object_headers, quoted};
+use super::lock::check_write_integrity;
 use super::multipart::parse_part_number;
 use super::range::ByteRange;
 use crate::body::{RequestBody, Staging, entity_too_large};
@@ -34,7 +35,8 @@ pub async fn put(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
     let opts = headers::put_options(&ctx)?;
     let incoming = Incoming::from_request(&ctx)?;
     let bucket = ctx.bucket.clone();
-    ctx.engine(move |e| e.bucket(&bucket)).await?;
+    let bucket = ctx.engine(move |e| e.bucket(&bucket)).await?;
+    check_write_integrity(&bucket, &opts.lock, &incoming.checks)?;
     let staged = incoming.stage(&ctx, body, Staging::Object).await?;
     let bucket = ctx.bucket.clone();
     let version = ctx

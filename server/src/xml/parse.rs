@@ -61,6 +61,43 @@ pub struct VersioningConfiguration {
     pub mfa_delete: Option<String>,
 }
 
+/// Body of PutObjectLockConfiguration.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ObjectLockConfiguration {
+    pub object_lock_enabled: Option<String>,
+    pub rule: Option<ObjectLockRule>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ObjectLockRule {
+    pub default_retention: DefaultRetention,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DefaultRetention {
+    pub mode: Option<String>,
+    pub days: Option<i64>,
+    pub years: Option<i64>,
+}
+
+/// Body of PutObjectRetention; both fields absent removes the retention.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Retention {
+    pub mode: Option<String>,
+    pub retain_until_date: Option<String>,
+}
+
+/// Body of PutObjectLegalHold.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LegalHold {
+    pub status: Option<String>,
+}
+
 /// Body of CompleteMultipartUpload.
 #[derive(Debug, Deserialize)]
 pub struct CompleteMultipartUpload {
@@ -120,6 +157,24 @@ mod tests {
         assert_eq!(c.parts[1].part_number, 2);
         let empty: CompleteMultipartUpload = parse(b"<CompleteMultipartUpload/>").unwrap();
         assert!(empty.parts.is_empty());
+    }
+
+    #[test]
+    fn object_lock_bodies_parse() {
+        let body = br#"<ObjectLockConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><ObjectLockEnabled>Enabled</ObjectLockEnabled><Rule><DefaultRetention><Mode>GOVERNANCE</Mode><Days>3</Days></DefaultRetention></Rule></ObjectLockConfiguration>"#;
+        let c: ObjectLockConfiguration = parse(body).unwrap();
+        assert_eq!(c.object_lock_enabled.as_deref(), Some("Enabled"));
+        let d = c.rule.unwrap().default_retention;
+        assert_eq!(
+            (d.mode.as_deref(), d.days, d.years),
+            (Some("GOVERNANCE"), Some(3), None)
+        );
+        let r: Retention = parse(b"<Retention><Mode>COMPLIANCE</Mode><RetainUntilDate>2030-01-01T00:00:00Z</RetainUntilDate></Retention>").unwrap();
+        assert_eq!(r.retain_until_date.as_deref(), Some("2030-01-01T00:00:00Z"));
+        let r: Retention = parse(b"<Retention/>").unwrap();
+        assert!(r.mode.is_none() && r.retain_until_date.is_none());
+        let h: LegalHold = parse(b"<LegalHold><Status>ON</Status></LegalHold>").unwrap();
+        assert_eq!(h.status.as_deref(), Some("ON"));
     }
 
     #[test]

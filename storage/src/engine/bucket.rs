@@ -6,7 +6,7 @@ use super::{Inner, multipart};
 use crate::meta::db::decode_u64;
 use crate::meta::records::{decode, encode};
 use crate::meta::{Cf, keys};
-use crate::types::{Bucket, BucketName, VersioningState};
+use crate::types::{Bucket, BucketName, ObjectLockConfig, VersioningState};
 use crate::{Error, Result};
 
 const NEXT_BUCKET_ID: &[u8] = b"next_bucket_id";
@@ -16,6 +16,7 @@ pub(super) fn create(
     name: &BucketName,
     owner: &str,
     region: &str,
+    object_lock: bool,
 ) -> Result<Bucket> {
     let db = &inner.shared.db;
     let _config = inner.locks.bucket_config();
@@ -32,8 +33,14 @@ pub(super) fn create(
         created: SystemTime::now(),
         region: region.to_owned(),
         owner: owner.to_owned(),
-        versioning: VersioningState::Unversioned,
+        // Object lock needs every version kept: it comes with versioning.
+        versioning: if object_lock {
+            VersioningState::Enabled
+        } else {
+            VersioningState::Unversioned
+        },
         tags: None,
+        object_lock: object_lock.then(ObjectLockConfig::default),
     };
     let mut batch = db.batch();
     batch.put(Cf::Buckets, bucket.name.as_bytes(), &encode(&bucket)?)?;
@@ -92,9 +99,22 @@ where
     let _config = inner.locks.bucket_config();
     let mut bucket = get(inner, name)?;
     let (id, stored_name) = (bucket.id, bucket.name.clone());
+    let had_lock = bucket.object_lock.is_some();
     change(&mut bucket)?;
     bucket.id = id;
     bucket.name = stored_name;
+    if had_lock && bucket.object_lock.is_none() {
+        return Err(Error::InvalidBucketState(
+            "Object Lock cannot be disabled once it is enabled",
+        ));
+    }
+    if bucket.object_lock.is_some() && bucket.versioning != VersioningState::Enabled {
+        return Err(Error::InvalidBucketState(if had_lock {
+            "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed"
+        } else {
+            "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration"
+        }));
+    }
     let mut batch = db.batch();
     batch.put(Cf::Buckets, name.as_bytes(), &encode(&bucket)?)?;
     batch.commit()?;

@@ -175,8 +175,16 @@ impl Engine {
     // ---- buckets ----
 
     /// Creates a bucket. `BucketAlreadyOwnedByYou` if it exists. Durable on return.
-    pub fn create_bucket(&self, name: &BucketName, owner: &str, region: &str) -> Result<Bucket> {
-        bucket::create(&self.inner, name, owner, region)
+    /// With `object_lock`, the bucket has object lock (and so versioning) enabled
+    /// from the start.
+    pub fn create_bucket(
+        &self,
+        name: &BucketName,
+        owner: &str,
+        region: &str,
+        object_lock: bool,
+    ) -> Result<Bucket> {
+        bucket::create(&self.inner, name, owner, region, object_lock)
     }
 
     /// `NoSuchBucket` if absent.
@@ -198,8 +206,10 @@ impl Engine {
 
     /// Atomically changes a bucket's configuration (tags, versioning, ...). `change`
     /// runs under the bucket configuration lock; its error aborts the change. The
-    /// id and name cannot be changed. Callers enforce S3's rules on the values
-    /// (e.g. that versioning never returns to `Unversioned`).
+    /// id and name cannot be changed. The engine keeps object lock's invariants
+    /// (once enabled it stays, with versioning `Enabled`: `InvalidBucketState`
+    /// otherwise); callers enforce S3's other rules on the values (e.g. that
+    /// versioning never returns to `Unversioned`).
     pub fn update_bucket<F>(&self, name: &str, change: F) -> Result<Bucket>
     where
         F: FnOnce(&mut Bucket) -> Result<()>,
@@ -266,14 +276,17 @@ impl Engine {
 
     /// Deletes the current (or given) version. Deleting an absent key or version
     /// succeeds. In a versioning-enabled bucket, deleting without a version id
-    /// adds a delete marker; in a suspended one, a null delete marker.
+    /// adds a delete marker; in a suspended one, a null delete marker. A version
+    /// under object lock is never removed: `ObjectLocked` (see
+    /// [`ObjectLock::allows_removal`]).
     pub fn delete_object(
         &self,
         bucket: &str,
         key: &str,
         version_id: Option<&str>,
+        bypass_governance: bool,
     ) -> Result<Deleted> {
-        object::delete(&self.inner, bucket, key, version_id)
+        object::delete(&self.inner, bucket, key, version_id, bypass_governance)
     }
 
     /// Replaces the tag set of the current (or given) version.
@@ -284,7 +297,55 @@ impl Engine {
         version_id: Option<&str>,
         tags: Vec<Tag>,
     ) -> Result<ObjectVersion> {
-        object::set_tags(&self.inner, bucket, key, version_id, tags)
+        object::update_version(&self.inner, bucket, key, version_id, |_, rec| {
+            rec.tags = tags;
+            Ok(())
+        })
+    }
+
+    /// Sets (or with `None` removes) the retention of the current (or given)
+    /// version, as [`ObjectLock::allows_retention`] permits (`ObjectLocked`
+    /// otherwise). `ObjectLockNotEnabled` for a bucket without object lock.
+    pub fn set_object_retention(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        retention: Option<Retention>,
+        bypass_governance: bool,
+    ) -> Result<ObjectVersion> {
+        object::update_version(&self.inner, bucket, key, version_id, |b, rec| {
+            if b.object_lock.is_none() {
+                return Err(Error::ObjectLockNotEnabled);
+            }
+            let now = std::time::SystemTime::now();
+            if !rec
+                .lock
+                .allows_retention(retention.as_ref(), now, bypass_governance)
+            {
+                return Err(Error::ObjectLocked);
+            }
+            rec.lock.retention = retention;
+            Ok(())
+        })
+    }
+
+    /// Turns the legal hold of the current (or given) version on or off.
+    /// `ObjectLockNotEnabled` for a bucket without object lock.
+    pub fn set_object_legal_hold(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        on: bool,
+    ) -> Result<ObjectVersion> {
+        object::update_version(&self.inner, bucket, key, version_id, |b, rec| {
+            if b.object_lock.is_none() {
+                return Err(Error::ObjectLockNotEnabled);
+            }
+            rec.lock.legal_hold = Some(on);
+            Ok(())
+        })
     }
 
     /// One page of every version and delete marker in the bucket, by key and

@@ -46,6 +46,9 @@ pub(super) fn create(
     let db = &inner.shared.db;
     let k = key.as_str().as_bytes();
     let locked = lock_key(inner, bucket, k)?;
+    if opts.lock.is_set() && locked.bucket.object_lock.is_none() {
+        return Err(Error::ObjectLockNotEnabled);
+    }
     let seq = inner.seq.next(db)?;
     let record = UploadRecord {
         upload_id: format!("{seq:016x}{:032x}", rand::random::<u128>()),
@@ -58,6 +61,7 @@ pub(super) fn create(
         checksum_algorithm,
         checksum_type: checksum_algorithm
             .map(|alg| checksum_type.unwrap_or(ChecksumType::default_for(alg))),
+        lock: opts.lock,
     };
     let mut batch = db.batch();
     batch.put(
@@ -395,6 +399,7 @@ pub(super) fn complete(
             storage_class: upload.storage_class,
             owner: upload.owner,
             precondition: completion.precondition,
+            lock: upload.lock,
         },
         upload_id: Some(upload_id.to_owned()),
     };

@@ -22,8 +22,8 @@ use crate::blob::ChunkReader;
 use crate::meta::records::{BlobId, BlobRef, GcRecord, ObjectData, VersionRecord, decode, encode};
 use crate::meta::{Batch, Cf, keys};
 use crate::types::{
-    Bucket, Checksums, DataLoc, Deleted, ObjectKey, ObjectVersion, PutOptions, Tag,
-    VersioningState, WritePrecondition,
+    Bucket, Checksums, DataLoc, Deleted, ObjectKey, ObjectLock, ObjectVersion, PutOptions,
+    Retention, VersioningState, WritePrecondition,
 };
 use crate::{Error, Result};
 
@@ -139,12 +139,14 @@ pub(super) fn commit_version(
     let bucket = &locked.bucket;
     let current = read_current(db, bucket.id, k)?;
     check_precondition(new.opts.precondition.as_ref(), current.as_ref())?;
+    let now = SystemTime::now();
+    let lock = new_version_lock(bucket, new.opts.lock, now)?;
     let seq = inner.seq.next(db)?;
     let record = VersionRecord {
         seq,
         version_id: (bucket.versioning == VersioningState::Enabled).then(|| version_id_of(seq)),
         is_delete_marker: false,
-        last_modified: SystemTime::now(),
+        last_modified: now,
         size: new.size,
         etag: new.etag,
         storage_class: new.opts.storage_class,
@@ -154,6 +156,7 @@ pub(super) fn commit_version(
         checksums: new.checksums,
         owner: new.opts.owner,
         upload_id: new.upload_id,
+        lock,
         data: new.data,
     };
     let encoded = encode(&record)?;
@@ -162,12 +165,12 @@ pub(super) fn commit_version(
         VersioningState::Enabled => {}
         VersioningState::Unversioned => {
             if let Some(old) = &current {
-                freed |= remove_version(&mut batch, bucket.id, k, old)?;
+                freed |= remove_version(&mut batch, bucket.id, k, old, false)?;
             }
         }
         VersioningState::Suspended => {
             if let Some(old) = null_version(db, bucket.id, k, current.as_ref())? {
-                freed |= remove_version(&mut batch, bucket.id, k, &old)?;
+                freed |= remove_version(&mut batch, bucket.id, k, &old, false)?;
             }
         }
     }
@@ -190,6 +193,27 @@ pub(super) fn commit_version(
     Ok(to_object_version(key.as_str().to_owned(), record))
 }
 
+/// The lock a new version gets: its own settings, with the bucket's default
+/// retention (counted from `now`) if it names none. `ObjectLockNotEnabled` if it
+/// names any in a bucket without object lock.
+fn new_version_lock(bucket: &Bucket, mut lock: ObjectLock, now: SystemTime) -> Result<ObjectLock> {
+    let Some(config) = &bucket.object_lock else {
+        return match lock.is_set() {
+            true => Err(Error::ObjectLockNotEnabled),
+            false => Ok(lock),
+        };
+    };
+    if lock.retention.is_none()
+        && let Some(default) = config.default_retention
+    {
+        lock.retention = Some(Retention::new(
+            default.mode,
+            now + default.period.duration(),
+        ));
+    }
+    Ok(lock)
+}
+
 fn check_precondition(
     pre: Option<&WritePrecondition>,
     current: Option<&VersionRecord>,
@@ -210,13 +234,22 @@ fn check_precondition(
 }
 
 /// Adds the removal of version `rec` to `batch`: its row, and its blobs move from
-/// referenced to garbage. Returns whether a blob was freed.
+/// referenced to garbage. Returns whether a blob was freed. Every removal of a
+/// version comes here, so none escapes object lock: `ObjectLocked` if `rec`'s
+/// lock forbids it.
 fn remove_version(
     batch: &mut Batch<'_>,
     bucket_id: u64,
     key: &[u8],
     rec: &VersionRecord,
+    bypass_governance: bool,
 ) -> Result<bool> {
+    if !rec
+        .lock
+        .allows_removal(SystemTime::now(), bypass_governance)
+    {
+        return Err(Error::ObjectLocked);
+    }
     batch.delete(Cf::Versions, &keys::version_key(bucket_id, key, rec.seq))?;
     let blobs = rec.blobs();
     for id in &blobs {
@@ -350,6 +383,7 @@ pub(super) fn delete(
     bucket: &str,
     key: &str,
     version_id: Option<&str>,
+    bypass_governance: bool,
 ) -> Result<Deleted> {
     let db = &inner.shared.db;
     let k = key.as_bytes();
@@ -372,7 +406,7 @@ pub(super) fn delete(
                 version_id: Some(vid.to_owned()),
                 delete_marker: target.is_delete_marker,
             };
-            freed |= remove_version(&mut batch, b.id, k, &target)?;
+            freed |= remove_version(&mut batch, b.id, k, &target, bypass_governance)?;
             // Removing the newest version exposes the next one to plain GETs (or
             // nothing, if that is a delete marker).
             let next = newest_version_except(db, b.id, k, target.seq)?;
@@ -390,7 +424,7 @@ pub(super) fn delete(
                 return Ok(outcome);
             };
             batch.delete(Cf::Current, &current_row)?;
-            freed |= remove_version(&mut batch, b.id, k, &cur)?;
+            freed |= remove_version(&mut batch, b.id, k, &cur, bypass_governance)?;
         }
         (None, state) => {
             let seq = inner.seq.next(db)?;
@@ -399,7 +433,7 @@ pub(super) fn delete(
             } else {
                 // Suspended: the null delete marker replaces the null version.
                 if let Some(old) = null_version(db, b.id, k, current.as_ref())? {
-                    freed |= remove_version(&mut batch, b.id, k, &old)?;
+                    freed |= remove_version(&mut batch, b.id, k, &old, bypass_governance)?;
                 }
                 None
             };
@@ -417,6 +451,7 @@ pub(super) fn delete(
                 checksums: Checksums::default(),
                 owner: b.owner.clone(),
                 upload_id: None,
+                lock: ObjectLock::default(),
                 data: ObjectData::None,
             };
             outcome = Deleted {
@@ -438,12 +473,14 @@ pub(super) fn delete(
     Ok(outcome)
 }
 
-pub(super) fn set_tags(
+/// Changes the current (or given) version's metadata in place with `change`,
+/// which sees the bucket and may refuse. `NoSuchKey` for a delete marker.
+pub(super) fn update_version(
     inner: &Inner,
     bucket: &str,
     key: &str,
     version_id: Option<&str>,
-    tags: Vec<Tag>,
+    change: impl FnOnce(&Bucket, &mut VersionRecord) -> Result<()>,
 ) -> Result<ObjectVersion> {
     let db = &inner.shared.db;
     let k = key.as_bytes();
@@ -457,7 +494,7 @@ pub(super) fn set_tags(
     if target.is_delete_marker {
         return Err(Error::NoSuchKey);
     }
-    target.tags = tags;
+    change(b, &mut target)?;
     let encoded = encode(&target)?;
     let mut batch = db.batch();
     batch.put(

@@ -184,6 +184,7 @@ fn view<D>(key: String, rec: VersionRecord<D>, loc: DataLoc) -> ObjectVersion {
         tags: rec.tags,
         checksums: rec.checksums,
         owner: rec.owner,
+        lock: rec.lock,
         data: DataRef(loc),
     }
 }

@@ -12,7 +12,9 @@ use bytes::Bytes;
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::types::{ChecksumAlgorithm, ChecksumType, Checksums, ContentHeaders, StorageClass, Tag};
+use crate::types::{
+    ChecksumAlgorithm, ChecksumType, Checksums, ContentHeaders, ObjectLock, StorageClass, Tag,
+};
 use crate::{Error, Result};
 
 /// The leading byte of every value written by this version of silo.
@@ -145,6 +147,8 @@ pub struct VersionRecord<D = ObjectData> {
     /// completion find its result.
     #[serde(default)]
     pub upload_id: Option<String>,
+    #[serde(default)]
+    pub lock: ObjectLock,
     pub data: D,
 }
 
@@ -187,6 +191,9 @@ pub struct UploadRecord {
     /// `x-amz-checksum-type`; `None` means the algorithm's default.
     #[serde(default)]
     pub checksum_type: Option<ChecksumType>,
+    /// Object lock settings of CreateMultipartUpload, applied on completion.
+    #[serde(default)]
+    pub lock: ObjectLock,
 }
 
 /// Value of a `parts` row: one uploaded part (a blob of its own).
@@ -227,6 +234,7 @@ mod tests {
             checksums: Checksums::default(),
             owner: "me".into(),
             upload_id: None,
+            lock: ObjectLock::default(),
             data,
         }
     }

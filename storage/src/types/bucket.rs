@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use std::time::SystemTime;
 
-use super::Tag;
+use super::{ObjectLockConfig, Tag};
 
 /// A bucket's versioning state. A bucket never returns to `Unversioned`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -27,4 +27,8 @@ pub struct Bucket {
     pub versioning: VersioningState,
     #[serde(default)]
     pub tags: Option<Vec<Tag>>,
+    /// Present once object lock is enabled, which it then stays; versioning is
+    /// then always `Enabled`.
+    #[serde(default)]
+    pub object_lock: Option<ObjectLockConfig>,
 }

@@ -3,6 +3,7 @@
 mod bucket;
 mod checksum;
 mod list;
+mod lock;
 mod multipart;
 mod names;
 mod object;
@@ -10,6 +11,9 @@ mod object;
 pub use bucket::{Bucket, VersioningState};
 pub use checksum::{ChecksumAlgorithm, ChecksumType, Checksums};
 pub use list::{ListEntry, ListPage, ListQuery, VersionEntry, VersionsPage, VersionsQuery};
+pub use lock::{
+    DefaultRetention, ObjectLock, ObjectLockConfig, Retention, RetentionMode, RetentionPeriod,
+};
 pub use multipart::{
     CompletedPart, Completion, MAX_OBJECT_SIZE, MAX_PART_NUMBER, MIN_PART_SIZE, MultipartUpload,
     Part, PartsPage, UploadEntry, UploadsPage, UploadsQuery,

@@ -4,7 +4,7 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use super::Checksums;
+use super::{Checksums, ObjectLock};
 use crate::meta::records::{BlobId, PartData};
 
 /// A key/value tag of a bucket or object.
@@ -90,6 +90,7 @@ pub struct ObjectVersion {
     pub checksums: Checksums,
     /// Access key of the owner.
     pub owner: String,
+    pub lock: ObjectLock,
     /// Where the engine finds this version's content, so that
     /// [`Engine::open_object`](crate::Engine::open_object) reads exactly this version
     /// even if the key has been overwritten since. Opaque; not serialized. When
@@ -160,6 +161,9 @@ pub struct PutOptions {
     pub storage_class: StorageClass,
     pub owner: String,
     pub precondition: Option<WritePrecondition>,
+    /// The new version's lock; without a retention, the bucket's default
+    /// retention applies.
+    pub lock: ObjectLock,
 }
 
 /// What a DeleteObject did.

@@ -27,7 +27,7 @@ fn gc_reclaims_replaced_and_deleted_blobs() {
         Err(Error::NoSuchKey)
     ));
     assert_eq!(get(&e, "gcb", "k", None).unwrap(), content(10_000, 2));
-    e.delete_object("gcb", "k", None).unwrap();
+    e.delete_object("gcb", "k", None, false).unwrap();
     eventually("the deleted blob to go", || {
         blob_files(dir.path()).is_empty()
     });

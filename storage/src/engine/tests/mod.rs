@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod durability;
+mod lock;
 mod multipart;
 mod objects;
 mod versioning;
@@ -21,7 +22,12 @@ pub(super) fn open_engine(dir: &Path) -> Engine {
 
 pub(super) fn bucket(engine: &Engine, name: &str) {
     engine
-        .create_bucket(&BucketName::parse(name).unwrap(), "owner", "us-east-1")
+        .create_bucket(
+            &BucketName::parse(name).unwrap(),
+            "owner",
+            "us-east-1",
+            false,
+        )
         .unwrap();
 }
 

@@ -27,12 +27,12 @@ fn put_get_overwrite_delete_inline_and_blob() {
             v.etag
         );
     }
-    e.delete_object("bkt1", "k", None).unwrap();
+    e.delete_object("bkt1", "k", None, false).unwrap();
     assert!(matches!(
         e.head_object("bkt1", "k", None),
         Err(Error::NoSuchKey)
     ));
-    e.delete_object("bkt1", "k", None).unwrap();
+    e.delete_object("bkt1", "k", None, false).unwrap();
     assert!(matches!(
         e.head_object("nope", "k", None),
         Err(Error::NoSuchBucket)
@@ -64,6 +64,7 @@ fn metadata_round_trips() {
         storage_class: StorageClass::StandardIa,
         owner: "alice".into(),
         precondition: None,
+        lock: ObjectLock::default(),
     };
     let blob = e
         .stage(
