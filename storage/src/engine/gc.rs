@@ -24,6 +24,9 @@ const TICK: Duration = Duration::from_secs(1);
 const GRACE: Duration = Duration::from_secs(1);
 /// Rows handled per pass.
 const BATCH: usize = 1024;
+/// Deletes in a column family after which its memtable is flushed, so that
+/// compaction can drop their tombstones (see `MetaDb::flush_tombstones`).
+const TOMBSTONE_FLUSH: u64 = 4096;
 
 #[derive(Default)]
 struct State {
@@ -88,6 +91,9 @@ fn run(shared: &Shared, signal: &Signal) {
         Err(e) => tracing::warn!("orphan sweep failed: {e}"),
     }
     loop {
+        if let Err(e) = shared.db.flush_tombstones(TOMBSTONE_FLUSH) {
+            tracing::warn!("flushing deleted rows failed: {e}");
+        }
         let wait = match collect(shared, signal) {
             Ok(next_due) => next_due.map_or(TICK, |d| d.min(TICK)),
             Err(e) => {

@@ -415,7 +415,9 @@ pub(super) fn delete(
                     Some(v) if !v.is_delete_marker => {
                         batch.put(Cf::Current, &current_row, &encode(&v)?)?
                     }
-                    _ => batch.delete(Cf::Current, &current_row)?,
+                    // No tombstone where there is no row: listings would walk it.
+                    _ if current.is_some() => batch.delete(Cf::Current, &current_row)?,
+                    _ => {}
                 }
             }
         }
@@ -463,7 +465,9 @@ pub(super) fn delete(
                 &keys::version_key(b.id, k, seq),
                 &encode(&marker)?,
             )?;
-            batch.delete(Cf::Current, &current_row)?;
+            if current.is_some() {
+                batch.delete(Cf::Current, &current_row)?;
+            }
         }
     }
     batch.commit()?;

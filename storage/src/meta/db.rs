@@ -1,6 +1,7 @@
 //! The RocksDB wrapper: column families, synced batches, bounded iteration.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rocksdb::{
     BlockBasedOptions, ColumnFamily, ColumnFamilyDescriptor, DB, DBPinnableSlice, DBRawIterator,
@@ -59,6 +60,9 @@ impl Cf {
 /// The metadata store. Shared by all engine threads; every method is thread-safe.
 pub struct MetaDb {
     db: DB,
+    /// Deletes committed per column family since its memtable was last flushed
+    /// for them (see [`MetaDb::flush_tombstones`]).
+    tombstones: [AtomicU64; Cf::ALL.len()],
 }
 
 impl MetaDb {
@@ -82,10 +86,16 @@ impl MetaDb {
             table.set_bloom_filter(10.0, false);
             table.set_cache_index_and_filter_blocks(true);
             cf_opts.set_block_based_table_factory(&table);
+            // Deleted objects leave tombstones that listings step over until a
+            // compaction drops them: an SST file dense with them is compacted soon.
+            cf_opts.add_compact_on_deletion_collector_factory(1024, 256, 0.25);
             ColumnFamilyDescriptor::new(cf.name(), cf_opts)
         });
         let db = DB::open_cf_descriptors(&opts, path, descriptors)?;
-        Ok(Self { db })
+        Ok(Self {
+            db,
+            tombstones: Default::default(),
+        })
     }
 
     fn cf(&self, cf: Cf) -> Result<&ColumnFamily> {
@@ -140,7 +150,24 @@ impl MetaDb {
         Batch {
             db: self,
             wb: WriteBatch::default(),
+            deletes: [0; Cf::ALL.len()],
         }
+    }
+
+    /// Flushes the memtable of each column family that has taken `threshold` or
+    /// more deletes since its last flush. Deleted rows leave tombstones that every
+    /// scan steps over while they sit in the memtable; once flushed, the SST file
+    /// dense with them is marked for compaction, which drops them. So a scan past
+    /// many deleted rows costs O(threshold), not O(deleted rows), soon after.
+    pub fn flush_tombstones(&self, threshold: u64) -> Result<()> {
+        for cf in Cf::ALL {
+            let count = &self.tombstones[cf as usize];
+            if count.load(Ordering::Relaxed) >= threshold {
+                count.store(0, Ordering::Relaxed);
+                self.db.flush_cf(self.cf(cf)?)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -148,6 +175,7 @@ impl MetaDb {
 pub struct Batch<'a> {
     db: &'a MetaDb,
     wb: WriteBatch,
+    deletes: [u64; Cf::ALL.len()],
 }
 
 impl Batch<'_> {
@@ -158,6 +186,7 @@ impl Batch<'_> {
 
     pub fn delete(&mut self, cf: Cf, key: &[u8]) -> Result<()> {
         self.wb.delete_cf(self.db.cf(cf)?, key);
+        self.deletes[cf as usize] += 1;
         Ok(())
     }
 
@@ -167,6 +196,7 @@ impl Batch<'_> {
         let mut wo = WriteOptions::default();
         wo.set_sync(true);
         self.db.db.write_opt(self.wb, &wo)?;
+        self.db.count_tombstones(&self.deletes);
         Ok(())
     }
 
@@ -174,7 +204,18 @@ impl Batch<'_> {
     /// in a crash (e.g. removing gc rows whose files are already gone).
     pub fn commit_unsynced(self) -> Result<()> {
         self.db.db.write(self.wb)?;
+        self.db.count_tombstones(&self.deletes);
         Ok(())
+    }
+}
+
+impl MetaDb {
+    fn count_tombstones(&self, deletes: &[u64; Cf::ALL.len()]) {
+        for (count, n) in self.tombstones.iter().zip(deletes) {
+            if *n > 0 {
+                count.fetch_add(*n, Ordering::Relaxed);
+            }
+        }
     }
 }
 
@@ -184,4 +225,46 @@ pub fn decode_u64(raw: &[u8]) -> Result<u64> {
         .try_into()
         .map_err(|_| Error::Corrupt(format!("counter has {} bytes, expected 8", raw.len())))?;
     Ok(u64::from_be_bytes(bytes))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn memtable_deletes(db: &MetaDb, cf: Cf) -> u64 {
+        db.db
+            .property_int_value_cf(db.cf(cf).unwrap(), "rocksdb.num-deletes-active-mem-table")
+            .unwrap()
+            .unwrap()
+    }
+
+    #[test]
+    fn many_deletes_leave_the_memtable() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = MetaDb::open(dir.path()).unwrap();
+        for round in 0..2u32 {
+            let mut batch = db.batch();
+            for i in 0..600u32 {
+                let key = (round * 1000 + i).to_be_bytes();
+                batch.put(Cf::Current, &key, b"v").unwrap();
+                batch.delete(Cf::Current, &key).unwrap();
+            }
+            batch.commit().unwrap();
+        }
+        db.batch().commit().unwrap();
+        // Below the threshold nothing happens; at it, the deletes are flushed.
+        db.flush_tombstones(2000).unwrap();
+        assert_eq!(memtable_deletes(&db, Cf::Current), 1200);
+        db.flush_tombstones(1000).unwrap();
+        assert_eq!(memtable_deletes(&db, Cf::Current), 0);
+        assert_eq!(
+            db.tombstones[Cf::Current as usize].load(Ordering::Relaxed),
+            0
+        );
+        assert_eq!(
+            db.tombstones[Cf::Versions as usize].load(Ordering::Relaxed),
+            0
+        );
+    }
 }
