@@ -378,9 +378,15 @@ async fn governance_and_compliance_retention() {
     };
     let x_md5 = BASE64.encode(Md5::digest(b"x"));
     let md5 = ("content-md5", x_md5.as_str());
-    let until = ("x-amz-object-lock-retain-until-date", "2099-01-01T00:00:00Z");
+    let until = (
+        "x-amz-object-lock-retain-until-date",
+        "2099-01-01T00:00:00Z",
+    );
     for (headers, code) in [
-        (vec![md5, ("x-amz-object-lock-mode", "GOVERNANCE")], "InvalidArgument"),
+        (
+            vec![md5, ("x-amz-object-lock-mode", "GOVERNANCE")],
+            "InvalidArgument",
+        ),
         (
             vec![md5, ("x-amz-object-lock-mode", "FOREVER"), until],
             "InvalidArgument",
@@ -389,7 +395,10 @@ async fn governance_and_compliance_retention() {
             vec![
                 md5,
                 ("x-amz-object-lock-mode", "GOVERNANCE"),
-                ("x-amz-object-lock-retain-until-date", "2001-01-01T00:00:00Z"),
+                (
+                    "x-amz-object-lock-retain-until-date",
+                    "2001-01-01T00:00:00Z",
+                ),
             ],
             "InvalidArgument",
         ),
@@ -669,7 +678,11 @@ async fn default_retention_applies_to_puts_copies_and_multipart() {
         head.object_lock_legal_hold_status(),
         Some(&ObjectLockLegalHoldStatus::On)
     );
-    for (key, v) in [("sdk", &version), ("copy", &copy_version), ("mp", &mp_version)] {
+    for (key, v) in [
+        ("sdk", &version),
+        ("copy", &copy_version),
+        ("mp", &mp_version),
+    ] {
         assert_eq!(
             delete_version(&s3, &bucket, key, v, true).await,
             Err("AccessDenied".into()),
