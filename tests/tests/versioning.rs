@@ -276,3 +276,115 @@ async fn list_object_versions_paginates_every_version_exactly_once() {
     assert_eq!(grouped.versions().len(), 6);
     assert_eq!(grouped.delete_markers().len(), 1);
 }
+
+#[tokio::test]
+async fn reads_copies_and_tags_address_one_version() {
+    let silo = Silo::start();
+    let s3 = silo.client();
+    let bucket = versioned_bucket(&s3, "byversion").await;
+    let v1 = s3
+        .put_object()
+        .bucket(&bucket)
+        .key("k")
+        .body(ByteStream::from_static(b"first"))
+        .content_type("text/plain")
+        .metadata("n", "1")
+        .send()
+        .await
+        .unwrap()
+        .version_id()
+        .unwrap()
+        .to_owned();
+    put(&s3, &bucket, "k", b"second").await;
+
+    // HEAD by version id: that version's metadata, not the current one's.
+    let head = s3
+        .head_object()
+        .bucket(&bucket)
+        .key("k")
+        .version_id(&v1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.content_type(), Some("text/plain"));
+    assert_eq!(
+        head.metadata().unwrap().get("n").map(String::as_str),
+        Some("1")
+    );
+    assert_eq!(head.version_id(), Some(v1.as_str()));
+
+    // Tagging one version leaves the other untouched.
+    let tagging = aws_sdk_s3::types::Tagging::builder()
+        .tag_set(
+            aws_sdk_s3::types::Tag::builder()
+                .key("era")
+                .value("old")
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    s3.put_object_tagging()
+        .bucket(&bucket)
+        .key("k")
+        .version_id(&v1)
+        .tagging(tagging)
+        .send()
+        .await
+        .unwrap();
+    let tags = |version: Option<String>| {
+        s3.get_object_tagging()
+            .bucket(&bucket)
+            .key("k")
+            .set_version_id(version)
+            .send()
+    };
+    let old = tags(Some(v1.clone())).await.unwrap();
+    assert_eq!(old.tag_set().len(), 1);
+    assert_eq!(old.version_id(), Some(v1.as_str()));
+    assert!(tags(None).await.unwrap().tag_set().is_empty());
+
+    // CopyObject from the old version, named in x-amz-copy-source.
+    let copied = s3
+        .copy_object()
+        .bucket(&bucket)
+        .key("restored")
+        .copy_source(format!("{bucket}/k?versionId={v1}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(copied.copy_source_version_id(), Some(v1.as_str()));
+    assert_eq!(get(&s3, &bucket, "restored", None).await, b"first");
+    let restored = s3
+        .head_object()
+        .bucket(&bucket)
+        .key("restored")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        restored.metadata().unwrap().get("n").map(String::as_str),
+        Some("1")
+    );
+
+    // After the old version is deleted, every by-version read says so.
+    s3.delete_object()
+        .bucket(&bucket)
+        .key("k")
+        .version_id(&v1)
+        .send()
+        .await
+        .unwrap();
+    assert_s3_error(tags(Some(v1.clone())).await, 404, Some("NoSuchVersion"));
+    assert_s3_error(
+        s3.copy_object()
+            .bucket(&bucket)
+            .key("again")
+            .copy_source(format!("{bucket}/k?versionId={v1}"))
+            .send()
+            .await,
+        404,
+        Some("NoSuchVersion"),
+    );
+    assert_eq!(get(&s3, &bucket, "k", None).await, b"second");
+}
