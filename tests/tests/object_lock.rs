@@ -643,6 +643,13 @@ async fn default_retention_applies_to_puts_copies_and_multipart() {
         .send()
         .await
         .unwrap();
+    let unchecked = silo.signed(
+        "PUT",
+        &format!("/{bucket}/mp?partNumber=2&uploadId={upload_id}"),
+        &[],
+        b"part",
+    );
+    assert_eq!(unchecked.error_code().as_deref(), Some("InvalidRequest"));
     let done = s3
         .complete_multipart_upload()
         .bucket(&bucket)

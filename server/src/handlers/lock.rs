@@ -68,8 +68,9 @@ fn future_retention(mode: RetentionMode, until: SystemTime) -> S3Result<Retentio
     Ok(Retention::new(mode, until))
 }
 
-/// AWS refuses a PutObject that carries or inherits object lock settings unless
-/// the client proves the body's integrity with `Content-MD5` or a checksum.
+/// AWS refuses a PutObject or UploadPart whose object carries or inherits object
+/// lock settings unless the client proves the body's integrity with `Content-MD5`
+/// or a checksum.
 pub fn check_write_integrity(
     bucket: &Bucket,
     lock: &ObjectLock,

@@ -10,6 +10,7 @@ use super::conditional::Outcome;
 use super::copy::{CopySource, source_conditions};
 use super::headers::{self, quoted};
 use super::list::{Encoder, page_size};
+use super::lock::check_write_integrity;
 use super::object::{Incoming, MAX_PUT_SIZE, precondition_failed};
 use super::{Ctx, MAX_XML_BODY, xml_response};
 use crate::body::{RequestBody, Staging, entity_too_large};
@@ -100,6 +101,9 @@ pub async fn upload_part(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> 
     let number = part_number(&ctx)?;
     let mut incoming = Incoming::from_request(&ctx)?;
     let upload = upload_of(&ctx).await?;
+    let name = ctx.bucket.clone();
+    let bucket = ctx.engine(move |e| e.bucket(&name)).await?;
+    check_write_integrity(&bucket, &upload.lock, &incoming.checks)?;
     let checks = &mut incoming.checks;
     if let Some(alg) = upload.checksum_algorithm
         && !checks.algorithms.contains(&alg)

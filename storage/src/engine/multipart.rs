@@ -481,6 +481,7 @@ fn to_upload(key: String, r: UploadRecord) -> MultipartUpload {
         owner: r.owner,
         checksum_algorithm: r.checksum_algorithm,
         checksum_type: r.checksum_type,
+        lock: r.lock,
     }
 }
 

@@ -1,7 +1,7 @@
 use std::time::SystemTime;
 
 use super::{
-    ChecksumAlgorithm, ChecksumType, Checksums, ContentHeaders, StorageClass, Tag,
+    ChecksumAlgorithm, ChecksumType, Checksums, ContentHeaders, ObjectLock, StorageClass, Tag,
     WritePrecondition,
 };
 
@@ -26,6 +26,8 @@ pub struct MultipartUpload {
     pub checksum_algorithm: Option<ChecksumAlgorithm>,
     /// The checksum type the completed object gets (set when an algorithm is).
     pub checksum_type: Option<ChecksumType>,
+    /// The object lock settings the completed object gets.
+    pub lock: ObjectLock,
 }
 
 /// A stored part.
