@@ -60,6 +60,19 @@ fn default_retention(mode: ObjectLockRetentionMode, days: i32) -> ObjectLockConf
         .build()
 }
 
+/// A plain PutObject; the new version's id, if the bucket is versioned.
+async fn put(s3: &Client, bucket: &str, key: &str) -> Option<String> {
+    s3.put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(ByteStream::from_static(b"x"))
+        .send()
+        .await
+        .unwrap()
+        .version_id()
+        .map(str::to_owned)
+}
+
 async fn put_governed(s3: &Client, bucket: &str, key: &str, mode: ObjectLockMode) -> String {
     s3.put_object()
         .bucket(bucket)
@@ -217,13 +230,7 @@ async fn lock_configuration_needs_and_pins_versioning() {
         400,
         Some("InvalidRequest"),
     );
-    s3.put_object()
-        .bucket(&plain)
-        .key("k")
-        .body(ByteStream::from_static(b"x"))
-        .send()
-        .await
-        .unwrap();
+    put(&s3, &plain, "k").await;
     assert_s3_error(
         s3.get_object_retention()
             .bucket(&plain)
@@ -468,17 +475,7 @@ async fn legal_hold_blocks_deletion_whatever_the_retention() {
         );
     }
     // DeleteObjects reports the refusal per key and deletes the others.
-    let free = s3
-        .put_object()
-        .bucket(&bucket)
-        .key("free")
-        .body(ByteStream::from_static(b"x"))
-        .send()
-        .await
-        .unwrap()
-        .version_id()
-        .unwrap()
-        .to_owned();
+    let free = put(&s3, &bucket, "free").await.unwrap();
     let id = |key: &str, v: &str| {
         ObjectIdentifier::builder()
             .key(key)
@@ -506,13 +503,7 @@ async fn legal_hold_blocks_deletion_whatever_the_retention() {
     assert_eq!(out.errors()[0].code(), Some("AccessDenied"));
 
     // A version whose legal hold was never set has no legal hold to read.
-    s3.put_object()
-        .bucket(&bucket)
-        .key("other")
-        .body(ByteStream::from_static(b"x"))
-        .send()
-        .await
-        .unwrap();
+    put(&s3, &bucket, "other").await;
     assert_s3_error(
         s3.get_object_legal_hold()
             .bucket(&bucket)
@@ -591,15 +582,7 @@ async fn default_retention_applies_to_puts_copies_and_multipart() {
     assert_eq!(resp.header("x-amz-object-lock-mode"), Some("COMPLIANCE"));
 
     // The lock settings of PutObject, CopyObject and CreateMultipartUpload.
-    let v = s3
-        .put_object()
-        .bucket(&bucket)
-        .key("sdk")
-        .body(ByteStream::from_static(b"data"))
-        .send()
-        .await
-        .unwrap();
-    let version = v.version_id().unwrap().to_owned();
+    let version = put(&s3, &bucket, "sdk").await.unwrap();
     let copy = s3
         .copy_object()
         .bucket(&bucket)

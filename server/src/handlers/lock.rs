@@ -210,11 +210,16 @@ fn default_retention(d: xml::DefaultRetention) -> S3Result<DefaultRetention> {
     })
 }
 
+/// Bucket, key and `versionId` of an object request.
+fn target(ctx: &Ctx) -> (String, String, Option<String>) {
+    let version_id = ctx.query.get("versionId").map(str::to_owned);
+    (ctx.bucket.clone(), ctx.key.clone(), version_id)
+}
+
 /// The version a retention or legal hold request addresses, in a bucket with
 /// object lock: `InvalidRequest` otherwise, 405 for a delete marker.
 async fn locked_version(ctx: &Ctx) -> S3Result<ObjectVersion> {
-    let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
-    let version_id = ctx.query.get("versionId").map(str::to_owned);
+    let (bucket, key, version_id) = target(ctx);
     let version = ctx
         .engine(move |e| {
             if e.bucket(&bucket)?.object_lock.is_none() {
@@ -266,8 +271,7 @@ pub async fn put_retention(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse
         _ => return Err(S3Error::malformed_xml()),
     };
     locked_version(&ctx).await?;
-    let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
-    let version_id = ctx.query.get("versionId").map(str::to_owned);
+    let (bucket, key, version_id) = target(&ctx);
     let bypass = bypass_governance(&ctx);
     ctx.engine(move |e| {
         e.set_object_retention(&bucket, &key, version_id.as_deref(), retention, bypass)
@@ -293,8 +297,7 @@ pub async fn put_legal_hold(ctx: Ctx, body: RequestBody) -> S3Result<HttpRespons
         _ => return Err(S3Error::malformed_xml()),
     };
     locked_version(&ctx).await?;
-    let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
-    let version_id = ctx.query.get("versionId").map(str::to_owned);
+    let (bucket, key, version_id) = target(&ctx);
     ctx.engine(move |e| e.set_object_legal_hold(&bucket, &key, version_id.as_deref(), on))
         .await?;
     Ok(HttpResponse::Ok().finish())
