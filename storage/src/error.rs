@@ -49,6 +49,34 @@ pub enum Error {
     /// Stored data failed its integrity check: never served as data.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The master key given is not the one the store was initialised with.
+    #[error(
+        "the master key does not match the one this data directory was initialised with; \
+         start with the original key (SILO_MASTER_KEY or --master-key-file), or rotate it \
+         with `silo kms rotate-master-key`"
+    )]
+    WrongMasterKey,
+    /// Encryption was asked for but the engine has no master key.
+    #[error("encryption at rest is not configured (no master key)")]
+    NoMasterKey,
+    #[error("KMS key {0:?} does not exist")]
+    KmsKeyNotFound(String),
+    #[error("a KMS key named {0:?} already exists")]
+    KmsKeyExists(String),
+    #[error("invalid KMS key name {0:?}")]
+    KmsInvalidKeyName(String),
+    /// The object is encrypted with a customer key (SSE-C) and none was given.
+    #[error("the object is encrypted with a customer-provided key, which was not given")]
+    SseCustomerKeyRequired,
+    /// The customer key given is not the one the object was encrypted with.
+    #[error("the customer-provided key is not the one the object was encrypted with")]
+    SseCustomerKeyMismatch,
+    /// A customer key was given for data that is not encrypted with one.
+    #[error("the encryption parameters are not applicable to this object")]
+    SseNotApplicable,
+    /// A part's encryption differs from its upload's.
+    #[error("the encryption parameters do not match those of the multipart upload")]
+    EncryptionMismatch,
     #[error("I/O error: {0}")]
     Io(#[from] io::Error),
     #[error("metadata store error: {0}")]

@@ -10,11 +10,13 @@
 //! A crash at any point leaves the old state or the new one, never a mix.
 
 mod blob;
+pub mod crypto;
 mod engine;
 mod error;
 mod meta;
 pub mod types;
 
+pub use crypto::{Key256, MasterKey};
 pub use engine::{Engine, EngineConfig, ObjectReader, StagedBlob};
 pub use error::{Error, Result};
 pub use types::*;

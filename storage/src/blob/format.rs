@@ -12,9 +12,9 @@
 //! trailer has a fixed length per transform, so the file offset of any chunk is
 //! computable from its index: a range read seeks straight to the chunks it needs.
 //! With the `Plain` transform the payload is the plaintext and the trailer is the
-//! CRC32C of the payload (4 bytes, little-endian). A later transform (encryption)
-//! will seal the payload in place and use a longer trailer (e.g. an AEAD tag);
-//! the layout arithmetic is the same.
+//! CRC32C of the payload (4 bytes, little-endian). With `Aes256Gcm` the payload is
+//! the ciphertext and the trailer the 16-byte GCM tag (see `crypto::chunk`); the
+//! layout arithmetic is the same.
 
 /// First bytes of every blob file.
 pub const MAGIC: &[u8; 8] = b"SILOBLB1";
@@ -32,18 +32,22 @@ pub const MAX_CHUNK_SIZE: u32 = 16 * 1024 * 1024;
 pub enum Transform {
     /// Plaintext payload followed by its CRC32C.
     Plain,
+    /// AES-256-GCM ciphertext followed by its tag.
+    Aes256Gcm,
 }
 
 impl Transform {
     fn code(self) -> u8 {
         match self {
             Transform::Plain => 0,
+            Transform::Aes256Gcm => 1,
         }
     }
 
     fn from_code(code: u8) -> Option<Self> {
         match code {
             0 => Some(Transform::Plain),
+            1 => Some(Transform::Aes256Gcm),
             _ => None,
         }
     }
@@ -52,6 +56,7 @@ impl Transform {
     pub fn trailer_len(self) -> u64 {
         match self {
             Transform::Plain => 4,
+            Transform::Aes256Gcm => 16,
         }
     }
 }
@@ -68,6 +73,13 @@ impl Header {
         Self {
             chunk_size,
             transform: Transform::Plain,
+        }
+    }
+
+    pub fn encrypted(chunk_size: u32) -> Self {
+        Self {
+            chunk_size,
+            transform: Transform::Aes256Gcm,
         }
     }
 

@@ -5,7 +5,8 @@ use std::io;
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
 
-use super::format::{HEADER_LEN, Header, Layout, plain_chunk_ok};
+use super::format::{HEADER_LEN, Header, Layout, Transform, plain_chunk_ok};
+use crate::crypto::chunk::ChunkCipher;
 
 /// Chunks read per syscall (1 MiB of payload with the default chunk size).
 const CHUNKS_PER_READ: u64 = 16;
@@ -33,16 +34,43 @@ pub struct ChunkReader {
     buf: Vec<u8>,
     batch_first: u64,
     batch_len: u64,
+    /// Opens the chunks of an encrypted blob (`None` for a plain one).
+    cipher: Option<ChunkCipher>,
 }
 
 impl ChunkReader {
     /// Opens `range` (clamped to `size`) of the `size`-byte blob in `file`. Fails with
     /// `InvalidData` if the header is bad or the file length does not match `size`.
+    #[cfg(test)]
     pub fn open(file: File, name: String, size: u64, range: Range<u64>) -> io::Result<Self> {
+        Self::open_with(file, name, size, range, None)
+    }
+
+    /// Like [`ChunkReader::open`], for a blob encrypted with `cipher` (`None`: a
+    /// plain blob). A blob whose header disagrees with `cipher` is corrupt: an
+    /// encrypted object is never served from a plain file.
+    pub fn open_with(
+        file: File,
+        name: String,
+        size: u64,
+        range: Range<u64>,
+        cipher: Option<ChunkCipher>,
+    ) -> io::Result<Self> {
         let mut raw = [0u8; HEADER_LEN as usize];
         file.read_exact_at(&mut raw, 0)
             .map_err(|e| eof_is_corrupt(e, &name))?;
         let header = Header::decode(&raw).map_err(|e| corrupt(format!("blob {name}: {e}")))?;
+        let expected_transform = if cipher.is_some() {
+            Transform::Aes256Gcm
+        } else {
+            Transform::Plain
+        };
+        if header.transform != expected_transform {
+            return Err(corrupt(format!(
+                "blob {name} is stored as {:?}, expected {expected_transform:?}",
+                header.transform
+            )));
+        }
         let layout = header.layout();
         let actual = file.metadata()?.len();
         let expected = layout.file_len(size);
@@ -62,6 +90,7 @@ impl ChunkReader {
             buf: Vec::new(),
             batch_first: 0,
             batch_len: 0,
+            cipher,
         })
     }
 
@@ -79,13 +108,37 @@ impl ChunkReader {
         self.file
             .read_exact_at(&mut self.buf, start)
             .map_err(|e| eof_is_corrupt(e, &self.name))?;
+        let last_chunk = l.chunk_count(self.size).saturating_sub(1);
         for i in 0..count {
-            let (payload, trailer) = self.chunk(first, i);
-            if !plain_chunk_ok(payload, trailer) {
+            let index = first + i;
+            let ok = match &self.cipher {
+                None => {
+                    let (payload, trailer) = self.chunk(first, i);
+                    plain_chunk_ok(payload, trailer)
+                }
+                Some(cipher) => {
+                    let (payload, trailer) = self.chunk_span(first, i);
+                    match (
+                        payload.end <= trailer.start,
+                        self.buf.get_mut(payload.start..trailer.end),
+                    ) {
+                        (true, Some(stored)) => {
+                            let (p, t) = stored.split_at_mut(payload.end - payload.start);
+                            cipher.open(index, index == last_chunk, p, t)
+                        }
+                        _ => false,
+                    }
+                }
+            };
+            if !ok {
                 return Err(corrupt(format!(
-                    "chunk {} of blob {} failed its CRC32C check",
-                    first + i,
-                    self.name
+                    "chunk {index} of blob {} failed its {} check",
+                    self.name,
+                    if self.cipher.is_some() {
+                        "authentication"
+                    } else {
+                        "CRC32C"
+                    }
                 )));
             }
         }
@@ -98,16 +151,22 @@ impl ChunkReader {
     /// starts at chunk `first`. Out-of-range parts come back empty (and then fail
     /// verification) instead of panicking.
     fn chunk(&self, first: u64, i: u64) -> (&[u8], &[u8]) {
+        let (payload, trailer) = self.chunk_span(first, i);
+        (
+            self.buf.get(payload).unwrap_or_default(),
+            self.buf.get(trailer).unwrap_or_default(),
+        )
+    }
+
+    /// Where the payload and trailer of chunk `first + i` lie in the batch buffer.
+    fn chunk_span(&self, first: u64, i: u64) -> (Range<usize>, Range<usize>) {
         let l = self.layout;
         let at = usize::try_from(i * l.stored_chunk_len()).unwrap_or(usize::MAX);
         let payload = usize::try_from(l.payload_len(first + i, self.size)).unwrap_or(usize::MAX);
         let trailer = l.trailer_len as usize;
         let payload_end = at.saturating_add(payload);
         let trailer_end = payload_end.saturating_add(trailer);
-        (
-            self.buf.get(at..payload_end).unwrap_or_default(),
-            self.buf.get(payload_end..trailer_end).unwrap_or_default(),
-        )
+        (at..payload_end, payload_end..trailer_end)
     }
 }
 

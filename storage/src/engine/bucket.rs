@@ -41,6 +41,7 @@ pub(super) fn create(
         },
         tags: None,
         object_lock: object_lock.then(ObjectLockConfig::default),
+        encryption: None,
     };
     let mut batch = db.batch();
     batch.put(Cf::Buckets, bucket.name.as_bytes(), &encode(&bucket)?)?;

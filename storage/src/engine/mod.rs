@@ -2,6 +2,7 @@
 
 mod bucket;
 mod composite;
+mod encryption;
 mod gc;
 mod keyed_scan;
 mod list;
@@ -15,6 +16,8 @@ mod versions;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use encryption::check_customer_key;
+
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Cursor, Read};
@@ -26,6 +29,8 @@ use bytes::Bytes;
 use parking_lot::RwLock;
 
 use crate::blob::{BlobStore, ChunkReader};
+use crate::crypto::chunk::ChunkCipher;
+use crate::crypto::kms::KeyProvider;
 use crate::meta::MetaDb;
 use crate::meta::records::PartData;
 use crate::types::*;
@@ -38,6 +43,10 @@ pub struct EngineConfig {
     pub data_dir: PathBuf,
     /// Objects up to this many bytes are stored inline in the metadata store.
     pub inline_threshold: usize,
+    /// Seals SSE-S3 data keys and the built-in KMS keys. The store remembers the
+    /// first one it was opened with and refuses any other (`WrongMasterKey`).
+    /// Without one, writes that ask for encryption fail with `NoMasterKey`.
+    pub master_key: Option<crate::crypto::MasterKey>,
 }
 
 impl EngineConfig {
@@ -45,6 +54,7 @@ impl EngineConfig {
         Self {
             data_dir: data_dir.into(),
             inline_threshold: 64 * 1024,
+            master_key: None,
         }
     }
 }
@@ -57,7 +67,7 @@ pub struct Engine {
 
 /// State shared with the background GC thread.
 struct Shared {
-    db: MetaDb,
+    db: Arc<MetaDb>,
     blobs: BlobStore,
     /// Held shared from a blob's installation until its reference commits, and
     /// exclusively by the orphan sweep while it judges files: the sweep never
@@ -70,6 +80,8 @@ struct Inner {
     shared: Arc<Shared>,
     locks: locks::Locks,
     seq: locks::Sequencer,
+    /// The master key and the KMS keys sealed under it, when configured.
+    crypto: Option<encryption::Keys>,
     /// Dropped last of all clones: stops and joins the GC thread.
     gc: gc::Gc,
 }
@@ -84,6 +96,8 @@ pub struct StagedBlob {
     /// The checksums that were asked for in [`Engine::stage`], base64 encoded.
     pub checksums: Checksums,
     content: stage::Staged,
+    /// How the content was encrypted while it was staged, if it was.
+    encryption: Option<crate::types::EncryptionRecord>,
 }
 
 /// Streams (a range of) an object's content, verifying each chunk's integrity
@@ -112,12 +126,12 @@ impl Read for ObjectReader {
 /// Reads ranges of several part blobs one after the other.
 struct PartsReader {
     /// Opened part files still to read, with the range of each to read.
-    pending: VecDeque<(File, PartData, Range<u64>)>,
+    pending: VecDeque<(File, PartData, Range<u64>, Option<ChunkCipher>)>,
     current: Option<ChunkReader>,
 }
 
 impl PartsReader {
-    fn new(pieces: Vec<(File, PartData, Range<u64>)>) -> Self {
+    fn new(pieces: Vec<(File, PartData, Range<u64>, Option<ChunkCipher>)>) -> Self {
         Self {
             pending: pieces.into(),
             current: None,
@@ -134,10 +148,16 @@ impl Read for PartsReader {
                     return Ok(n);
                 }
             }
-            let Some((file, part, range)) = self.pending.pop_front() else {
+            let Some((file, part, range, cipher)) = self.pending.pop_front() else {
                 return Ok(0);
             };
-            self.current = Some(ChunkReader::open(file, part.id.to_hex(), part.size, range)?);
+            self.current = Some(ChunkReader::open_with(
+                file,
+                part.id.to_hex(),
+                part.size,
+                range,
+                cipher,
+            )?);
         }
     }
 }
@@ -151,7 +171,11 @@ impl Engine {
         std::fs::create_dir_all(&config.data_dir)?;
         // The RocksDB lock comes first: a second engine on the same directory must
         // fail before it touches the first one's temporary files.
-        let db = MetaDb::open(&config.data_dir.join("meta"))?;
+        let db = Arc::new(MetaDb::open(&config.data_dir.join("meta"))?);
+        let crypto = match &config.master_key {
+            Some(master) => Some(encryption::Keys::open(&db, master.clone())?),
+            None => None,
+        };
         let blobs = BlobStore::open(&config.data_dir)?;
         blobs.wipe_tmp()?;
         let seq = locks::Sequencer::load(&db)?;
@@ -167,6 +191,7 @@ impl Engine {
                 shared,
                 locks: locks::Locks::new(),
                 seq,
+                crypto,
                 gc,
             }),
         })
@@ -227,7 +252,31 @@ impl Engine {
         body: &mut dyn Read,
         algorithms: &[ChecksumAlgorithm],
     ) -> Result<StagedBlob> {
-        stage::stage(&self.inner, body, algorithms, true)
+        stage::stage(&self.inner, body, algorithms, true, None)
+    }
+
+    /// Like [`Engine::stage`], encrypting the content as `sse` asks (nothing if
+    /// `None`): with a fresh data key and content id, inline content included.
+    /// `KmsKeyNotFound` for an unknown KMS key, `NoMasterKey` without a master key.
+    pub fn stage_sse(
+        &self,
+        body: &mut dyn Read,
+        algorithms: &[ChecksumAlgorithm],
+        sse: Option<&SseRequest>,
+    ) -> Result<StagedBlob> {
+        stage::stage(&self.inner, body, algorithms, true, sse)
+    }
+
+    /// Like [`Engine::stage_part`], encrypting as `sse` asks: it must be the
+    /// upload's encryption (`put_part` checks; for SSE-C check the key first with
+    /// [`MultipartUpload::check_customer_key`]).
+    pub fn stage_part_sse(
+        &self,
+        body: &mut dyn Read,
+        algorithms: &[ChecksumAlgorithm],
+        sse: Option<&SseRequest>,
+    ) -> Result<StagedBlob> {
+        stage::stage(&self.inner, body, algorithms, false, sse)
     }
 
     /// Makes `blob` the current version of `bucket/key`, storing `blob.checksums`
@@ -271,7 +320,48 @@ impl Engine {
         version: &ObjectVersion,
         range: Option<Range<u64>>,
     ) -> Result<ObjectReader> {
-        object::open(&self.inner, bucket, version, range)
+        object::open(&self.inner, bucket, version, range, None)
+    }
+
+    /// Like [`Engine::open_object`], with the customer key of an SSE-C object:
+    /// `SseCustomerKeyRequired` without it, `SseCustomerKeyMismatch` with another,
+    /// `SseNotApplicable` if the object is not encrypted with a customer key.
+    /// Decrypts only the chunks the range touches.
+    pub fn open_object_sse(
+        &self,
+        bucket: &str,
+        version: &ObjectVersion,
+        range: Option<Range<u64>>,
+        customer_key: Option<&CustomerKey>,
+    ) -> Result<ObjectReader> {
+        object::open(&self.inner, bucket, version, range, customer_key)
+    }
+
+    // ---- keys ----
+
+    /// Creates a key in the built-in KMS. `NoMasterKey` without a master key.
+    pub fn kms_create_key(&self, name: &str) -> Result<KmsKeyInfo> {
+        encryption::keys(&self.inner)?.kms.create_key(name)
+    }
+
+    /// The built-in KMS's keys, by name.
+    pub fn kms_list_keys(&self) -> Result<Vec<KmsKeyInfo>> {
+        encryption::keys(&self.inner)?.kms.list_keys()
+    }
+
+    /// The KMS key `key_id` names (`None`: the default key), for validation.
+    pub fn kms_resolve(&self, key_id: Option<&str>) -> Result<String> {
+        encryption::keys(&self.inner)?
+            .kms
+            .resolve(key_id)
+            .map(|k| k.id)
+    }
+
+    /// Re-seals every data key and KMS key sealed under the current master key
+    /// under `new`, in one atomic commit, without touching object data; from then
+    /// on the store opens only with `new`. Returns how many keys were re-sealed.
+    pub fn rotate_master_key(&self, new: &crate::crypto::MasterKey) -> Result<usize> {
+        encryption::rotate_master(&self.inner, new)
     }
 
     /// Deletes the current (or given) version. Deleting an absent key or version
@@ -393,7 +483,7 @@ impl Engine {
         body: &mut dyn Read,
         algorithms: &[ChecksumAlgorithm],
     ) -> Result<StagedBlob> {
-        stage::stage(&self.inner, body, algorithms, false)
+        stage::stage(&self.inner, body, algorithms, false, None)
     }
 
     /// Stores a blob from [`Engine::stage_part`] as part `number` (the caller checks

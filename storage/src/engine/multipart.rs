@@ -18,6 +18,7 @@ use std::time::SystemTime;
 use md5::{Digest, Md5};
 
 use super::composite::multipart_checksum;
+use super::encryption::Sealing;
 use super::keyed_scan::{self, Item, Scan};
 use super::list::utf8;
 use super::object::{NewVersion, commit_version, discard_blob, free_blob, install, lock_key};
@@ -29,9 +30,9 @@ use crate::meta::records::{
 };
 use crate::meta::{Batch, Cf, MetaDb, keys};
 use crate::types::{
-    ChecksumAlgorithm, ChecksumType, Checksums, CompletedPart, Completion, MAX_OBJECT_SIZE,
-    MIN_PART_SIZE, MultipartUpload, ObjectKey, ObjectVersion, Part, PartsPage, PutOptions,
-    UploadEntry, UploadsPage, UploadsQuery,
+    ChecksumAlgorithm, ChecksumType, Checksums, CompletedPart, Completion, EncryptionRecord,
+    MAX_OBJECT_SIZE, MIN_PART_SIZE, MultipartUpload, ObjectKey, ObjectVersion, Part, PartsPage,
+    PutOptions, UploadEntry, UploadsPage, UploadsQuery,
 };
 use crate::{Error, Result};
 
@@ -45,6 +46,10 @@ pub(super) fn create(
 ) -> Result<MultipartUpload> {
     let db = &inner.shared.db;
     let k = key.as_str().as_bytes();
+    let encryption = match &opts.sse {
+        Some(request) => Some(Sealing::resolve(inner, request)?.mode),
+        None => None,
+    };
     let locked = lock_key(inner, bucket, k)?;
     if opts.lock.is_set() && locked.bucket.object_lock.is_none() {
         return Err(Error::ObjectLockNotEnabled);
@@ -62,6 +67,7 @@ pub(super) fn create(
         checksum_type: checksum_algorithm
             .map(|alg| checksum_type.unwrap_or(ChecksumType::default_for(alg))),
         lock: opts.lock,
+        encryption,
     };
     let mut batch = db.batch();
     batch.put(
@@ -114,6 +120,7 @@ pub(super) fn put_part(
         md5,
         checksums,
         content,
+        encryption,
     } = blob;
     let Staged::File(mut tmp) = content else {
         return Err(Error::Meta("a part was staged inline".into()));
@@ -127,6 +134,7 @@ pub(super) fn put_part(
         last_modified: SystemTime::now(),
         checksums,
         blob: id,
+        encryption,
     };
     let result = commit_part(inner, bucket, key, upload_id, number, &record);
     if result.is_err() {
@@ -145,7 +153,15 @@ fn commit_part(
 ) -> Result<()> {
     let db = &inner.shared.db;
     let locked = lock_key(inner, bucket, key.as_bytes())?;
-    let (seq, _) = find(db, locked.bucket.id, key.as_bytes(), upload_id)?;
+    let (seq, upload) = find(db, locked.bucket.id, key.as_bytes(), upload_id)?;
+    let fits = match (&upload.encryption, &record.encryption) {
+        (None, None) => true,
+        (Some(want), Some(got)) => want.compatible(&got.mode),
+        _ => false,
+    };
+    if !fits {
+        return Err(Error::EncryptionMismatch);
+    }
     let row = keys::part_key(seq, number);
     let replaced = db
         .get(Cf::Parts, &row)?
@@ -345,6 +361,7 @@ pub(super) fn complete(
         .map(|(_, p)| PartData {
             id: p.blob,
             size: p.size,
+            key: p.encryption.as_ref().and_then(|e| e.key),
         })
         .collect();
     let part_sums: Vec<(&str, u64)> = match upload.checksum_algorithm {
@@ -400,8 +417,12 @@ pub(super) fn complete(
             owner: upload.owner,
             precondition: completion.precondition,
             lock: upload.lock,
+            sse: None,
         },
         upload_id: Some(upload_id.to_owned()),
+        encryption: upload
+            .encryption
+            .map(|mode| EncryptionRecord { mode, key: None }),
     };
     let version = commit_version(inner, &locked, key, new, batch)?;
     inner.gc.wake();
@@ -482,6 +503,8 @@ fn to_upload(key: String, r: UploadRecord) -> MultipartUpload {
         checksum_algorithm: r.checksum_algorithm,
         checksum_type: r.checksum_type,
         lock: r.lock,
+        encryption: r.encryption.as_ref().map(|m| m.view()),
+        sse_mode: r.encryption,
     }
 }
 

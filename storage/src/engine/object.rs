@@ -11,6 +11,7 @@ use std::time::SystemTime;
 
 use parking_lot::{MutexGuard, RwLockReadGuard};
 
+use super::encryption::{Unsealing, open_inline};
 use super::gc::now_ms;
 use super::stage::{Staged, TmpFile};
 use super::versions::{
@@ -22,8 +23,8 @@ use crate::blob::ChunkReader;
 use crate::meta::records::{BlobId, BlobRef, GcRecord, ObjectData, VersionRecord, decode, encode};
 use crate::meta::{Batch, Cf, keys};
 use crate::types::{
-    Bucket, Checksums, DataLoc, Deleted, ObjectKey, ObjectLock, ObjectVersion, PutOptions,
-    Retention, VersioningState, WritePrecondition,
+    Bucket, Checksums, CustomerKey, DataLoc, Deleted, EncryptionRecord, ObjectKey, ObjectLock,
+    ObjectVersion, PutOptions, Retention, VersioningState, WritePrecondition,
 };
 use crate::{Error, Result};
 
@@ -60,6 +61,7 @@ pub(super) struct NewVersion {
     pub data: ObjectData,
     pub opts: PutOptions,
     pub upload_id: Option<String>,
+    pub encryption: Option<EncryptionRecord>,
 }
 
 pub(super) fn put(
@@ -76,6 +78,7 @@ pub(super) fn put(
         md5,
         checksums,
         content,
+        encryption,
     } = blob;
     // Held until the blob's reference commits (or the blob is removed again).
     let _installing = shared.install_gate.read();
@@ -93,6 +96,7 @@ pub(super) fn put(
         data,
         opts,
         upload_id: None,
+        encryption,
     };
     let result = lock_key(inner, bucket, key.as_str().as_bytes())
         .and_then(|locked| commit_version(inner, &locked, key, new, inner.shared.db.batch()));
@@ -157,6 +161,7 @@ pub(super) fn commit_version(
         owner: new.opts.owner,
         upload_id: new.upload_id,
         lock,
+        encryption: new.encryption,
         data: new.data,
     };
     let encoded = encode(&record)?;
@@ -297,19 +302,26 @@ pub(super) fn open(
     bucket: &str,
     version: &ObjectVersion,
     range: Option<Range<u64>>,
+    customer_key: Option<&CustomerKey>,
 ) -> Result<ObjectReader> {
     let db = &inner.shared.db;
-    let data = match &version.data.0 {
-        DataLoc::Inline(bytes) => ObjectData::Inline(bytes.clone()),
-        DataLoc::Blob { id, size } => ObjectData::Blob {
-            id: *id,
-            size: *size,
-        },
-        DataLoc::Parts(parts) => ObjectData::Parts(parts.to_vec()),
+    let (data, encryption) = match &version.data.0 {
+        DataLoc::Inline(bytes) => (ObjectData::Inline(bytes.clone()), version.sse.clone()),
+        DataLoc::Blob { id, size } => (
+            ObjectData::Blob {
+                id: *id,
+                size: *size,
+            },
+            version.sse.clone(),
+        ),
+        DataLoc::Parts(parts) => (ObjectData::Parts(parts.to_vec()), version.sse.clone()),
         DataLoc::Row { bucket_id, seq } => {
             let row = keys::version_key(*bucket_id, version.key.as_bytes(), *seq);
             match db.get(Cf::Versions, &row)? {
-                Some(raw) => decode::<VersionRecord>(&raw)?.data,
+                Some(raw) => {
+                    let rec = decode::<VersionRecord>(&raw)?;
+                    (rec.data, rec.encryption)
+                }
                 None => return Err(Error::NoSuchKey),
             }
         }
@@ -320,8 +332,18 @@ pub(super) fn open(
                 None => read_current(db, b.id, k)?,
                 Some(v) => find_version(db, b.id, k, v)?,
             };
-            rec.ok_or(Error::NoSuchKey)?.data
+            let rec = rec.ok_or(Error::NoSuchKey)?;
+            (rec.data, rec.encryption)
         }
+    };
+    let unsealing = match &encryption {
+        Some(enc) => Some(Unsealing::resolve(inner, &enc.mode, customer_key)?),
+        None if customer_key.is_some() => return Err(Error::SseNotApplicable),
+        None => None,
+    };
+    let single_cipher = || match (&unsealing, &encryption) {
+        (Some(u), Some(enc)) => u.cipher(enc.key.as_ref()).map(Some),
+        _ => Ok(None),
     };
     let clamp = |size: u64| {
         let r = range.clone().unwrap_or(0..size);
@@ -331,13 +353,18 @@ pub(super) fn open(
     let source = match data {
         ObjectData::None => return Err(Error::NoSuchKey),
         ObjectData::Inline(bytes) => {
+            let bytes = match single_cipher()? {
+                Some(cipher) => bytes::Bytes::from(open_inline(&cipher, &bytes, version.size)?),
+                None => bytes,
+            };
             let r = clamp(bytes.len() as u64);
             Source::Inline(Cursor::new(bytes.slice(r.start as usize..r.end as usize)))
         }
         ObjectData::Blob { id, size } => {
             let file = open_blob(inner, id)?;
             Source::Chunks(
-                ChunkReader::open(file, id.to_hex(), size, clamp(size)).map_err(read_error)?,
+                ChunkReader::open_with(file, id.to_hex(), size, clamp(size), single_cipher()?)
+                    .map_err(read_error)?,
             )
         }
         ObjectData::Parts(parts) => {
@@ -354,7 +381,11 @@ pub(super) fn open(
                     continue;
                 }
                 let local = range.start.max(start) - start..range.end.min(end) - start;
-                pieces.push((open_blob(inner, part.id)?, part, local));
+                let cipher = match &unsealing {
+                    Some(u) => Some(u.cipher(part.key.as_ref())?),
+                    None => None,
+                };
+                pieces.push((open_blob(inner, part.id)?, part, local, cipher));
             }
             Source::Parts(PartsReader::new(pieces))
         }
@@ -454,6 +485,7 @@ pub(super) fn delete(
                 owner: b.owner.clone(),
                 upload_id: None,
                 lock: ObjectLock::default(),
+                encryption: None,
                 data: ObjectData::None,
             };
             outcome = Deleted {

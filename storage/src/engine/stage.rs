@@ -10,11 +10,13 @@ use md5::{Digest, Md5};
 use sha1::Sha1;
 use sha2::Sha256;
 
+use super::encryption::{Sealing, seal_inline};
 use super::{Inner, StagedBlob};
 use crate::Result;
 use crate::blob::ChunkWriter;
 use crate::blob::format::{DEFAULT_CHUNK_SIZE, Header};
-use crate::types::{ChecksumAlgorithm, ChecksumType, Checksums};
+use crate::crypto::chunk::ChunkCipher;
+use crate::types::{ChecksumAlgorithm, ChecksumType, Checksums, SseRequest};
 
 /// Read buffer while the body may still fit inline.
 const SMALL_BUFFER: usize = 64 * 1024;
@@ -46,18 +48,28 @@ impl Drop for TmpFile {
 
 /// Stages `body`. Content up to the engine's inline threshold stays in memory
 /// unless `inline` is false (multipart parts, which always get a blob file).
+/// With `sse`, the content is encrypted under a fresh data key as it is written
+/// (and inline content is sealed before it leaves this function).
 pub(super) fn stage(
     inner: &Inner,
     body: &mut dyn Read,
     algorithms: &[ChecksumAlgorithm],
     inline: bool,
+    sse: Option<&SseRequest>,
 ) -> Result<StagedBlob> {
+    let (encryption, cipher) = match sse {
+        Some(request) => {
+            let (record, cipher) = Sealing::resolve(inner, request)?.new_blob()?;
+            (Some(record), Some(cipher))
+        }
+        None => (None, None),
+    };
     let threshold = inner.config.inline_threshold;
     let mut hashes = Hashes::new(algorithms);
     let mut inline_buf: Vec<u8> = Vec::new();
     let mut spilled: Option<(ChunkWriter, TmpFile)> = None;
     if !inline {
-        spilled = Some(create_tmp(inner)?);
+        spilled = Some(create_tmp(inner, cipher.clone())?);
     }
     let mut buf = vec![
         0u8;
@@ -83,7 +95,7 @@ pub(super) fn stage(
         } else if inline_buf.len() + n <= threshold {
             inline_buf.extend_from_slice(data);
         } else {
-            let (mut writer, tmp) = create_tmp(inner)?;
+            let (mut writer, tmp) = create_tmp(inner, cipher.clone())?;
             writer.write(&inline_buf)?;
             writer.write(data)?;
             inline_buf = Vec::new();
@@ -97,28 +109,33 @@ pub(super) fn stage(
             writer.finish()?;
             Staged::File(tmp)
         }
-        None => Staged::Inline(Bytes::from(inline_buf)),
+        None => Staged::Inline(Bytes::from(match &cipher {
+            Some(cipher) => seal_inline(cipher, inline_buf),
+            None => inline_buf,
+        })),
     };
     Ok(StagedBlob {
         size,
         md5,
         checksums,
         content,
+        encryption,
     })
 }
 
 /// A new tmp blob file and its writer. From here on the file is removed on any
 /// failure (`TmpFile`'s drop).
-fn create_tmp(inner: &Inner) -> Result<(ChunkWriter, TmpFile)> {
+fn create_tmp(inner: &Inner, cipher: Option<ChunkCipher>) -> Result<(ChunkWriter, TmpFile)> {
     let (file, path) = inner.shared.blobs.create_tmp()?;
     let tmp = TmpFile {
         path,
         installed: false,
     };
-    Ok((
-        ChunkWriter::new(file, Header::plain(DEFAULT_CHUNK_SIZE)),
-        tmp,
-    ))
+    let header = match cipher {
+        Some(_) => Header::encrypted(DEFAULT_CHUNK_SIZE),
+        None => Header::plain(DEFAULT_CHUNK_SIZE),
+    };
+    Ok((ChunkWriter::with_cipher(file, header, cipher), tmp))
 }
 
 /// The checksum of `data` as S3 sends it (base64 of the big-endian digest).

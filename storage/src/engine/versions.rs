@@ -185,6 +185,8 @@ fn view<D>(key: String, rec: VersionRecord<D>, loc: DataLoc) -> ObjectVersion {
         checksums: rec.checksums,
         owner: rec.owner,
         lock: rec.lock,
+        encryption: rec.encryption.as_ref().map(|e| e.mode.view()),
+        sse: rec.encryption,
         data: DataRef(loc),
     }
 }

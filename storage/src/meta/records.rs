@@ -12,8 +12,10 @@ use bytes::Bytes;
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::crypto::BlobKey;
 use crate::types::{
-    ChecksumAlgorithm, ChecksumType, Checksums, ContentHeaders, ObjectLock, StorageClass, Tag,
+    ChecksumAlgorithm, ChecksumType, Checksums, ContentHeaders, EncryptionRecord, ObjectLock,
+    SseMode, StorageClass, Tag,
 };
 use crate::{Error, Result};
 
@@ -108,6 +110,9 @@ pub enum ObjectData {
 pub struct PartData {
     pub id: BlobId,
     pub size: u64,
+    /// The part's data key, if the object is encrypted (its mode is the version's).
+    #[serde(default)]
+    pub key: Option<BlobKey>,
 }
 
 /// [`ObjectData`] decoded without copying inline content: for listings.
@@ -149,6 +154,9 @@ pub struct VersionRecord<D = ObjectData> {
     pub upload_id: Option<String>,
     #[serde(default)]
     pub lock: ObjectLock,
+    /// How the content is encrypted at rest; `None`: stored in plain.
+    #[serde(default)]
+    pub encryption: Option<EncryptionRecord>,
     pub data: D,
 }
 
@@ -194,6 +202,9 @@ pub struct UploadRecord {
     /// Object lock settings of CreateMultipartUpload, applied on completion.
     #[serde(default)]
     pub lock: ObjectLock,
+    /// The encryption every part (and so the object) gets.
+    #[serde(default)]
+    pub encryption: Option<SseMode>,
 }
 
 /// Value of a `parts` row: one uploaded part (a blob of its own).
@@ -206,6 +217,9 @@ pub struct PartRecord {
     #[serde(default)]
     pub checksums: Checksums,
     pub blob: BlobId,
+    /// The part's mode and data key, if encrypted.
+    #[serde(default)]
+    pub encryption: Option<EncryptionRecord>,
 }
 
 /// Value of a `blobs` row: the blob is referenced by a committed version.
@@ -235,6 +249,7 @@ mod tests {
             owner: "me".into(),
             upload_id: None,
             lock: ObjectLock::default(),
+            encryption: None,
             data,
         }
     }

@@ -31,4 +31,7 @@ pub struct Bucket {
     /// then always `Enabled`.
     #[serde(default)]
     pub object_lock: Option<ObjectLockConfig>,
+    /// Default encryption of new objects (PutBucketEncryption).
+    #[serde(default)]
+    pub encryption: Option<super::BucketEncryption>,
 }

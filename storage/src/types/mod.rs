@@ -2,6 +2,7 @@
 
 mod bucket;
 mod checksum;
+mod encryption;
 mod list;
 mod lock;
 mod multipart;
@@ -10,6 +11,10 @@ mod object;
 
 pub use bucket::{Bucket, VersioningState};
 pub use checksum::{ChecksumAlgorithm, ChecksumType, Checksums};
+pub use encryption::{
+    BucketEncryption, CustomerKey, EncryptionRecord, KmsKeyInfo, ObjectEncryption, SseAlgorithm,
+    SseMode, SseRequest,
+};
 pub use list::{ListEntry, ListPage, ListQuery, VersionEntry, VersionsPage, VersionsQuery};
 pub use lock::{
     DefaultRetention, ObjectLock, ObjectLockConfig, Retention, RetentionMode, RetentionPeriod,

@@ -1,8 +1,8 @@
 use std::time::SystemTime;
 
 use super::{
-    ChecksumAlgorithm, ChecksumType, Checksums, ContentHeaders, ObjectLock, StorageClass, Tag,
-    WritePrecondition,
+    ChecksumAlgorithm, ChecksumType, Checksums, ContentHeaders, CustomerKey, ObjectEncryption,
+    ObjectLock, SseMode, StorageClass, Tag, WritePrecondition,
 };
 
 /// Part numbers run from 1 to this, inclusive.
@@ -28,6 +28,17 @@ pub struct MultipartUpload {
     pub checksum_type: Option<ChecksumType>,
     /// The object lock settings the completed object gets.
     pub lock: ObjectLock,
+    /// The encryption of every part and of the completed object.
+    pub encryption: Option<ObjectEncryption>,
+    pub(crate) sse_mode: Option<SseMode>,
+}
+
+impl MultipartUpload {
+    /// Whether `key` is the upload's customer key (as for
+    /// [`ObjectVersion::check_customer_key`](crate::ObjectVersion::check_customer_key)).
+    pub fn check_customer_key(&self, key: Option<&CustomerKey>) -> crate::Result<()> {
+        crate::engine::check_customer_key(self.sse_mode.as_ref(), key)
+    }
 }
 
 /// A stored part.

@@ -4,7 +4,7 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use super::{Checksums, ObjectLock};
+use super::{Checksums, CustomerKey, EncryptionRecord, ObjectEncryption, ObjectLock};
 use crate::meta::records::{BlobId, PartData};
 
 /// A key/value tag of a bucket or object.
@@ -91,6 +91,11 @@ pub struct ObjectVersion {
     /// Access key of the owner.
     pub owner: String,
     pub lock: ObjectLock,
+    /// How the content is encrypted at rest (`x-amz-server-side-encryption*`).
+    pub encryption: Option<ObjectEncryption>,
+    /// The stored form of `encryption`, with the sealed data key.
+    #[serde(skip)]
+    pub(crate) sse: Option<EncryptionRecord>,
     /// Where the engine finds this version's content, so that
     /// [`Engine::open_object`](crate::Engine::open_object) reads exactly this version
     /// even if the key has been overwritten since. Opaque; not serialized. When
@@ -101,6 +106,13 @@ pub struct ObjectVersion {
 }
 
 impl ObjectVersion {
+    /// Whether `key` may read this version: `SseCustomerKeyRequired` if it is
+    /// encrypted with a customer key and none is given, `SseCustomerKeyMismatch`
+    /// for another key, `SseNotApplicable` for a key and a version without SSE-C.
+    pub fn check_customer_key(&self, key: Option<&CustomerKey>) -> crate::Result<()> {
+        crate::engine::check_customer_key(self.sse.as_ref().map(|e| &e.mode), key)
+    }
+
     /// How many parts a multipart object has (`x-amz-mp-parts-count`); `None` for
     /// other objects, and for versions that come from a listing.
     pub fn parts_count(&self) -> Option<u32> {
@@ -164,6 +176,13 @@ pub struct PutOptions {
     /// The new version's lock; without a retention, the bucket's default
     /// retention applies.
     pub lock: ObjectLock,
+    /// The encryption of a multipart upload's parts ([`Engine::create_upload`]
+    /// resolves it). A single PUT is encrypted as it is staged
+    /// ([`Engine::stage_sse`]); this field plays no part there.
+    ///
+    /// [`Engine::create_upload`]: crate::Engine::create_upload
+    /// [`Engine::stage_sse`]: crate::Engine::stage_sse
+    pub sse: Option<super::SseRequest>,
 }
 
 /// What a DeleteObject did.

@@ -3,6 +3,7 @@
 
 mod durability;
 mod lock;
+mod encryption;
 mod multipart;
 mod objects;
 mod versioning;

@@ -65,6 +65,7 @@ fn metadata_round_trips() {
         owner: "alice".into(),
         precondition: None,
         lock: ObjectLock::default(),
+        sse: None,
     };
     let blob = e
         .stage(
