@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::credentials::{self, Credentials, Origin};
 use crate::error::S3Error;
 use crate::handlers::{self, Ctx};
+use crate::master_key::{self, KeyOrigin};
 use crate::routing::{Endpoint, Query, Target};
 use crate::xml::XmlWriter;
 
@@ -26,6 +27,8 @@ pub struct AppState {
     pub credentials: Credentials,
     pub region: String,
     pub domain: Option<String>,
+    /// Accept SSE-C keys over plain HTTP (AWS refuses them).
+    pub allow_insecure_sse_c: bool,
 }
 
 /// Opens the engine and serves until SIGINT/SIGTERM; in-flight requests finish,
@@ -36,6 +39,17 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let listener = std::net::TcpListener::bind(config.address)
         .with_context(|| format!("binding {}", config.address))?;
     let address = listener.local_addr()?;
+    let tls_listener = match config.tls.as_ref().and_then(|t| t.address) {
+        Some(tls_address) => Some(
+            std::net::TcpListener::bind(tls_address)
+                .with_context(|| format!("binding {tls_address}"))?,
+        ),
+        None => None,
+    };
+    let tls_config = match &config.tls {
+        Some(t) => Some(crate::tls::server_config(&t.cert, &t.key)?),
+        None => None,
+    };
     let (credentials, origin) = credentials::load_or_generate(
         &config.data_dir,
         config.root_access_key.clone(),
@@ -44,15 +58,38 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     if let Origin::Generated = origin {
         show_generated(&config, address, &credentials);
     }
-    let data_dir = config.data_dir.clone();
-    let engine = tokio::task::spawn_blocking(move || Engine::open(EngineConfig::new(data_dir)))
-        .await?
-        .with_context(|| format!("opening data directory {}", config.data_dir.display()))?;
+    let (master, key_origin) = master_key::load_or_generate(
+        &config.data_dir,
+        config.master_key_hex.as_deref(),
+        config.master_key_file.as_deref(),
+    )?;
+    let mut engine_config = EngineConfig::new(config.data_dir.clone());
+    engine_config.master_key = Some(master);
+    let opened = tokio::task::spawn_blocking(move || Engine::open(engine_config)).await?;
+    if let (Err(_), KeyOrigin::Generated(path)) = (&opened, &key_origin) {
+        // The store belongs to another key: the one just made is of no use.
+        let _ = std::fs::remove_file(path);
+    }
+    let engine =
+        opened.with_context(|| format!("opening data directory {}", config.data_dir.display()))?;
+    if let KeyOrigin::Generated(path) = &key_origin {
+        println!(
+            "Generated a master key for encryption at rest and stored it in {} (mode 0600). \
+             Keep it safe: encrypted objects cannot be read without it. For production, \
+             supply your own with SILO_MASTER_KEY or --master-key-file.",
+            path.display()
+        );
+        tracing::warn!(
+            path = %path.display(),
+            "using a generated master key; supply your own in production"
+        );
+    }
     let state = web::Data::new(AppState {
         engine,
         credentials,
         region: config.region.clone(),
         domain: config.domain.clone(),
+        allow_insecure_sse_c: config.allow_insecure_sse_c,
     });
     let server = HttpServer::new({
         let state = state.clone();
@@ -62,10 +99,25 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 .default_service(web::to(handle))
         }
     })
-    .on_connect(set_nodelay)
-    .listen(listener)?;
+    .on_connect(set_nodelay);
+    let (server, urls) = match (tls_config, tls_listener) {
+        (None, _) => (server.listen(listener)?, format!("http://{address}")),
+        (Some(tls), None) => (
+            server.listen_rustls_0_23(listener, tls)?,
+            format!("https://{address}"),
+        ),
+        (Some(tls), Some(tls_listener)) => {
+            let tls_address = tls_listener.local_addr()?;
+            (
+                server
+                    .listen(listener)?
+                    .listen_rustls_0_23(tls_listener, tls)?,
+                format!("http://{address} and https://{tls_address}"),
+            )
+        }
+    };
     tracing::info!(
-        "silo listening on http://{address} (region {}, data in {})",
+        "silo listening on {urls} (region {}, data in {})",
         config.region,
         config.data_dir.display()
     );
@@ -82,10 +134,15 @@ fn show_generated(config: &Config, address: std::net::SocketAddr, creds: &Creden
     if reachable.ip().is_unspecified() {
         reachable.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
     }
+    // HTTPS alone on --address when TLS has no address of its own.
+    let scheme = match &config.tls {
+        Some(t) if t.address.is_none() => "https",
+        _ => "http",
+    };
     println!(
         "Generated root credentials (stored in {}/root-credentials.toml, shown once):\n  \
          access key: {}\n  secret key: {}\nTry:\n  AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY='{}' \
-         aws --endpoint-url http://{reachable} --region {} s3 ls",
+         aws --endpoint-url {scheme}://{reachable} --region {} s3 ls",
         config.data_dir.display(),
         creds.access_key,
         creds.secret_key,

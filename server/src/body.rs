@@ -7,7 +7,7 @@ use std::io::{self, Read};
 use actix_web::web;
 use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
-use silo_storage::{ChecksumAlgorithm, Engine, ObjectReader, StagedBlob};
+use silo_storage::{ChecksumAlgorithm, Engine, ObjectReader, SseRequest, StagedBlob};
 use tokio::sync::mpsc;
 
 use crate::auth::BodyDecoder;
@@ -57,7 +57,8 @@ impl RequestBody {
         Ok(out.freeze())
     }
 
-    /// Streams the body into the engine's staging area, computing `algorithms`.
+    /// Streams the body into the engine's staging area, computing `algorithms`
+    /// and encrypting as `sse` asks.
     /// Nothing is staged unless the whole body arrived and verified; more than
     /// `max_size` decoded bytes fails with `EntityTooLarge`.
     pub async fn stage(
@@ -66,13 +67,14 @@ impl RequestBody {
         algorithms: Vec<ChecksumAlgorithm>,
         max_size: u64,
         kind: Staging,
+        sse: Option<SseRequest>,
     ) -> S3Result<(StagedBlob, Trailers)> {
         let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(CHANNEL_DEPTH);
         let staging = tokio::task::spawn_blocking(move || {
             let mut body = ChannelReader::new(rx);
             match kind {
-                Staging::Object => engine.stage(&mut body, &algorithms),
-                Staging::Part => engine.stage_part(&mut body, &algorithms),
+                Staging::Object => engine.stage_sse(&mut body, &algorithms, sse.as_ref()),
+                Staging::Part => engine.stage_part_sse(&mut body, &algorithms, sse.as_ref()),
             }
         });
         let mut buf = BytesMut::new();

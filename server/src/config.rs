@@ -24,7 +24,37 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start the S3 server (the default when no command is given).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
+    /// Manage the built-in KMS keys and the master key (with the server stopped).
+    Kms(KmsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KmsArgs {
+    #[command(subcommand)]
+    pub command: KmsCommand,
+    /// Data directory of the store [default: ./data]
+    #[arg(long, env = "SILO_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// File holding the current master key as 64 hex digits (or set SILO_MASTER_KEY)
+    /// [default: the key generated beside the data directory]
+    #[arg(long, env = "SILO_MASTER_KEY_FILE", global = true)]
+    pub master_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KmsCommand {
+    /// Create a KMS key usable as x-amz-server-side-encryption-aws-kms-key-id.
+    CreateKey { name: String },
+    /// List the KMS keys.
+    ListKeys,
+    /// Re-seal every data key and KMS key under a new master key (object data is
+    /// not rewritten); from then on the server must be started with the new key.
+    RotateMasterKey {
+        /// File holding the new master key as 64 hex digits
+        #[arg(long)]
+        new_key_file: PathBuf,
+    },
 }
 
 #[derive(Debug, Args, Default)]
@@ -41,7 +71,8 @@ pub struct ServeArgs {
     /// Base domain for virtual-host-style requests (`bucket.DOMAIN`); path style always works
     #[arg(long, env = "SILO_DOMAIN")]
     pub domain: Option<String>,
-    /// Optional TOML file with any of: data_dir, address, region, domain
+    /// Optional TOML file with any of: data_dir, address, region, domain, master_key_file,
+    /// tls_cert, tls_key, tls_address, allow_insecure_sse_c
     #[arg(long, env = "SILO_CONFIG")]
     pub config: Option<PathBuf>,
     /// Root access key id; generated and stored in the data directory when unset
@@ -50,6 +81,22 @@ pub struct ServeArgs {
     /// Root secret access key; generated and stored in the data directory when unset
     #[arg(long, env = "SILO_ROOT_SECRET_KEY", hide_env_values = true)]
     pub root_secret_key: Option<String>,
+    /// File holding the 256-bit master key as 64 hex digits (or set SILO_MASTER_KEY to
+    /// the digits) [default: generated once into <data dir>.master-key, beside it]
+    #[arg(long, env = "SILO_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
+    /// PEM certificate chain to serve HTTPS with (with --tls-key)
+    #[arg(long, env = "SILO_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert
+    #[arg(long, env = "SILO_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve HTTPS on this address, beside HTTP on --address [default: HTTPS on --address, no HTTP]
+    #[arg(long, env = "SILO_TLS_ADDRESS")]
+    pub tls_address: Option<SocketAddr>,
+    /// Accept SSE-C keys over plain HTTP (AWS refuses them; for tests behind a TLS proxy)
+    #[arg(long, env = "SILO_ALLOW_INSECURE_SSE_C")]
+    pub allow_insecure_sse_c: bool,
 }
 
 /// The TOML file's keys: the same names as the flags, with underscores.
@@ -60,6 +107,11 @@ struct FileConfig {
     address: Option<SocketAddr>,
     region: Option<String>,
     domain: Option<String>,
+    master_key_file: Option<PathBuf>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    tls_address: Option<SocketAddr>,
+    allow_insecure_sse_c: Option<bool>,
 }
 
 /// The resolved configuration of a running server.
@@ -71,6 +123,20 @@ pub struct Config {
     pub domain: Option<String>,
     pub root_access_key: Option<String>,
     pub root_secret_key: Option<String>,
+    /// `SILO_MASTER_KEY`: the master key's hex digits.
+    pub master_key_hex: Option<String>,
+    pub master_key_file: Option<PathBuf>,
+    pub tls: Option<TlsConfig>,
+    pub allow_insecure_sse_c: bool,
+}
+
+/// HTTPS settings.
+#[derive(Debug, Clone)]
+pub struct TlsConfig {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// HTTPS here, beside HTTP on `Config::address`; `None`: HTTPS on that address.
+    pub address: Option<SocketAddr>,
 }
 
 impl ServeArgs {
@@ -78,6 +144,23 @@ impl ServeArgs {
         let file = match &self.config {
             Some(path) => read_file_config(path)?,
             None => FileConfig::default(),
+        };
+        let tls = match (
+            self.tls_cert.or(file.tls_cert),
+            self.tls_key.or(file.tls_key),
+        ) {
+            (Some(cert), Some(key)) => Some(TlsConfig {
+                cert,
+                key,
+                address: self.tls_address.or(file.tls_address),
+            }),
+            (None, None) => {
+                if self.tls_address.or(file.tls_address).is_some() {
+                    anyhow::bail!("--tls-address needs --tls-cert and --tls-key");
+                }
+                None
+            }
+            _ => anyhow::bail!("give both --tls-cert and --tls-key (SILO_TLS_CERT, SILO_TLS_KEY)"),
         };
         Ok(Config {
             data_dir: self
@@ -95,6 +178,13 @@ impl ServeArgs {
             domain: self.domain.or(file.domain),
             root_access_key: self.root_access_key,
             root_secret_key: self.root_secret_key,
+            master_key_hex: std::env::var("SILO_MASTER_KEY")
+                .ok()
+                .filter(|v| !v.trim().is_empty()),
+            master_key_file: self.master_key_file.or(file.master_key_file),
+            tls,
+            allow_insecure_sse_c: self.allow_insecure_sse_c
+                || file.allow_insecure_sse_c.unwrap_or(false),
         })
     }
 }

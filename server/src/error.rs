@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 
 /// An S3 error code together with the HTTP status AWS answers it with.
 macro_rules! s3_error_codes {
-    ($($name:ident => $status:expr),* $(,)?) => {
+    ($($name:ident $(as $code:literal)? => $status:expr),* $(,)?) => {
         /// The S3 error codes silo answers, named exactly as AWS names them.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub enum S3ErrorCode { $($name),* }
@@ -15,7 +15,7 @@ macro_rules! s3_error_codes {
         impl S3ErrorCode {
             /// The `<Code>` element of the error XML.
             pub fn as_str(self) -> &'static str {
-                match self { $(Self::$name => stringify!($name)),* }
+                match self { $(Self::$name => code_str!($name $(, $code)?)),* }
             }
 
             /// The HTTP status AWS sends with this code.
@@ -23,6 +23,17 @@ macro_rules! s3_error_codes {
                 match self { $(Self::$name => $status),* }
             }
         }
+    };
+}
+
+/// The `<Code>` of a variant: its name, or the literal given for codes that are
+/// not Rust identifiers (`KMS.NotFoundException`).
+macro_rules! code_str {
+    ($name:ident) => {
+        stringify!($name)
+    };
+    ($name:ident, $code:literal) => {
+        $code
     };
 }
 
@@ -44,6 +55,7 @@ s3_error_codes! {
     InvalidBucketState => StatusCode::CONFLICT,
     InvalidBucketName => StatusCode::BAD_REQUEST,
     InvalidDigest => StatusCode::BAD_REQUEST,
+    InvalidEncryptionAlgorithmError => StatusCode::BAD_REQUEST,
     InvalidLocationConstraint => StatusCode::BAD_REQUEST,
     InvalidPart => StatusCode::BAD_REQUEST,
     InvalidPartNumber => StatusCode::RANGE_NOT_SATISFIABLE,
@@ -53,6 +65,7 @@ s3_error_codes! {
     InvalidStorageClass => StatusCode::BAD_REQUEST,
     InvalidTag => StatusCode::BAD_REQUEST,
     KeyTooLongError => StatusCode::BAD_REQUEST,
+    KmsNotFoundException as "KMS.NotFoundException" => StatusCode::BAD_REQUEST,
     MalformedXML => StatusCode::BAD_REQUEST,
     MetadataTooLarge => StatusCode::BAD_REQUEST,
     MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -69,6 +82,7 @@ s3_error_codes! {
     ObjectLockConfigurationNotFoundError => StatusCode::NOT_FOUND,
     PreconditionFailed => StatusCode::PRECONDITION_FAILED,
     RequestTimeTooSkewed => StatusCode::FORBIDDEN,
+    ServerSideEncryptionConfigurationNotFoundError => StatusCode::NOT_FOUND,
     SignatureDoesNotMatch => StatusCode::FORBIDDEN,
     XAmzContentSHA256Mismatch => StatusCode::BAD_REQUEST,
 }
@@ -239,7 +253,27 @@ impl From<silo_storage::Error> for S3Error {
                 S3ErrorCode::BadDigest,
                 format!("The {alg} you specified did not match the calculated checksum."),
             ),
-            other @ (E::Corrupt(_) | E::Io(_) | E::Meta(_)) => Self::internal(other),
+            E::KmsKeyNotFound(id) => Self::new(
+                S3ErrorCode::KmsNotFoundException,
+                format!("Invalid keyId '{id}'"),
+            ),
+            e @ (E::KmsKeyExists(_) | E::KmsInvalidKeyName(_)) => {
+                Self::invalid_argument(e.to_string())
+            }
+            E::SseCustomerKeyRequired => Self::invalid_request(
+                "The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.",
+            ),
+            E::SseCustomerKeyMismatch => Self::access_denied(),
+            E::SseNotApplicable => Self::invalid_request(
+                "The encryption parameters are not applicable to this object.",
+            ),
+            E::EncryptionMismatch => Self::invalid_request(
+                "The provided encryption parameters did not match the ones used originally.",
+            ),
+            other
+            @ (E::Corrupt(_) | E::Io(_) | E::Meta(_) | E::WrongMasterKey | E::NoMasterKey) => {
+                Self::internal(other)
+            }
         }
     }
 }

@@ -7,5 +7,7 @@ pub mod config;
 mod credentials;
 pub mod error;
 mod handlers;
+pub mod master_key;
 pub mod routing;
+pub mod tls;
 mod xml;

@@ -1,5 +1,8 @@
+use anyhow::Context;
 use clap::Parser;
-use silo_server::config::{Cli, Command, ServeArgs};
+use silo_server::config::{Cli, Command, KmsArgs, KmsCommand, ServeArgs};
+use silo_server::master_key;
+use silo_storage::{Engine, EngineConfig};
 
 /// `silo` with no command serves with defaults (and the `SILO_*` environment).
 #[derive(Parser)]
@@ -17,9 +20,81 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = match Cli::parse().command {
-        Some(Command::Serve(args)) => args,
+        Some(Command::Serve(args)) => *args,
+        Some(Command::Kms(args)) => return kms(args),
         None => DefaultServe::parse_from(["silo"]).args,
     };
     let config = args.resolve()?;
     actix_web::rt::System::new().block_on(silo_server::app::run(config))
+}
+
+/// `silo kms ...`: works on the store directly, so the server must be stopped.
+fn kms(args: KmsArgs) -> anyhow::Result<()> {
+    let data_dir = args
+        .data_dir
+        .unwrap_or_else(|| std::path::PathBuf::from("data"));
+    let default_path = master_key::default_path(&data_dir);
+    let env_key = std::env::var("SILO_MASTER_KEY")
+        .ok()
+        .filter(|v| !v.trim().is_empty());
+    let (master, from_default_file) = match (&env_key, &args.master_key_file) {
+        (Some(hex), _) => (
+            silo_storage::MasterKey::from_hex(hex)
+                .context("SILO_MASTER_KEY must be 64 hex digits")?,
+            false,
+        ),
+        (None, Some(path)) => (master_key::read_key_file(path)?, false),
+        (None, None) => (
+            master_key::read_key_file(&default_path).context(
+                "no master key: set SILO_MASTER_KEY or --master-key-file, \
+                 or keep the generated key beside the data directory",
+            )?,
+            true,
+        ),
+    };
+    if !data_dir.join("meta").exists() {
+        anyhow::bail!("{} holds no silo store", data_dir.display());
+    }
+    let mut config = EngineConfig::new(&data_dir);
+    config.master_key = Some(master);
+    let engine = Engine::open(config).with_context(|| {
+        format!(
+            "opening {} (is the server still running?)",
+            data_dir.display()
+        )
+    })?;
+    match args.command {
+        KmsCommand::CreateKey { name } => {
+            let key = engine.kms_create_key(&name)?;
+            println!("{}\t{}", key.id, key.name);
+        }
+        KmsCommand::ListKeys => {
+            for key in engine.kms_list_keys()? {
+                println!("{}\t{}", key.id, key.name);
+            }
+        }
+        KmsCommand::RotateMasterKey { new_key_file } => {
+            let new = master_key::read_key_file(&new_key_file)?;
+            let count = engine.rotate_master_key(&new)?;
+            drop(engine);
+            if from_default_file {
+                // Keep `silo` without flags working: the default file gets the new key.
+                let tmp = default_path.with_extension("new");
+                let _ = std::fs::remove_file(&tmp);
+                master_key::write_key_file(&tmp, &new)?;
+                std::fs::rename(&tmp, &default_path)
+                    .with_context(|| format!("replacing {}", default_path.display()))?;
+                println!(
+                    "re-sealed {count} keys; {} now holds the new master key",
+                    default_path.display()
+                );
+            } else {
+                println!(
+                    "re-sealed {count} keys; start silo with the master key in {} from now on",
+                    new_key_file.display()
+                );
+            }
+        }
+    }
+    Ok(())
 }

@@ -107,6 +107,9 @@ pub enum Endpoint {
     PutBucketTagging,
     GetBucketTagging,
     DeleteBucketTagging,
+    PutBucketEncryption,
+    GetBucketEncryption,
+    DeleteBucketEncryption,
     ListObjects,
     ListObjectsV2,
     DeleteObjects,
@@ -135,7 +138,6 @@ const BUCKET_SUBRESOURCES: &[(&str, &str)] = &[
     ("acl", "Bucket ACLs"),
     ("analytics", "Bucket analytics"),
     ("cors", "Bucket CORS"),
-    ("encryption", "Bucket encryption"),
     ("intelligent-tiering", "Intelligent-Tiering configuration"),
     ("inventory", "Bucket inventory"),
     ("lifecycle", "Bucket lifecycle"),
@@ -183,6 +185,9 @@ impl Endpoint {
                 "PUT" if query.has("versioning") => return Ok(PutBucketVersioning),
                 "GET" if query.has("object-lock") => return Ok(GetObjectLockConfiguration),
                 "PUT" if query.has("object-lock") => return Ok(PutObjectLockConfiguration),
+                "PUT" if query.has("encryption") => return Ok(PutBucketEncryption),
+                "GET" if query.has("encryption") => return Ok(GetBucketEncryption),
+                "DELETE" if query.has("encryption") => return Ok(DeleteBucketEncryption),
                 _ => {}
             }
             if let Some(what) = unimplemented(query, BUCKET_SUBRESOURCES) {
@@ -290,6 +295,14 @@ mod tests {
             Endpoint::ListObjectsV2
         );
         assert_eq!(route("GET", "/b", "location"), Endpoint::GetBucketLocation);
+        assert_eq!(
+            route("PUT", "/b", "encryption"),
+            Endpoint::PutBucketEncryption
+        );
+        assert_eq!(
+            route("DELETE", "/b", "encryption"),
+            Endpoint::DeleteBucketEncryption
+        );
         assert_eq!(route("POST", "/b", "delete"), Endpoint::DeleteObjects);
         assert_eq!(route("PUT", "/b/k", "tagging"), Endpoint::PutObjectTagging);
         assert!(matches!(

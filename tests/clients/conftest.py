@@ -174,6 +174,8 @@ class SiloServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SILO_") or k == "SILO_LOG"}
         env["SILO_ROOT_ACCESS_KEY"] = self.access_key
         env["SILO_ROOT_SECRET_KEY"] = self.secret_key
+        # The master key goes in the environment, so none is generated beside the data dir.
+        env["SILO_MASTER_KEY"] = secrets.token_hex(32)
         env.setdefault("RUST_BACKTRACE", "1")
         env.setdefault("NO_COLOR", "1")  # the log is attached to failure reports as plain text
         last_error = ""

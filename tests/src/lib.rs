@@ -65,6 +65,7 @@ pub struct SiloOptions {
     domain: Option<String>,
     settings: Settings,
     root_credentials: bool,
+    master_key: bool,
     args: Vec<String>,
     env: Vec<(String, String)>,
     config_lines: Vec<String>,
@@ -85,6 +86,7 @@ impl SiloOptions {
             domain: None,
             settings: Settings::Flags,
             root_credentials: true,
+            master_key: true,
             args: Vec::new(),
             env: Vec::new(),
             config_lines: Vec::new(),
@@ -114,6 +116,14 @@ impl SiloOptions {
     /// does not know that pair: give it with [`Silo::set_credentials`].
     pub fn without_root_credentials(mut self) -> Self {
         self.root_credentials = false;
+        self
+    }
+
+    /// Start without `SILO_MASTER_KEY` (which the harness otherwise sets to a random
+    /// key kept across restarts): the server uses `--master-key-file` if given, else
+    /// the key stored beside its data directory, else generates one there.
+    pub fn without_master_key(mut self) -> Self {
+        self.master_key = false;
         self
     }
 
@@ -163,6 +173,7 @@ impl SiloOptions {
             (String::new(), String::new())
         };
         let mut silo = Silo {
+            master_key: hex::encode(rand::random::<[u8; 32]>()),
             child: None,
             stdout_copier: None,
             data_dir,
@@ -196,6 +207,8 @@ pub struct Silo {
     port: u16,
     access_key: String,
     secret_key: String,
+    /// `SILO_MASTER_KEY` (64 hex digits), unless the options leave it out.
+    master_key: String,
     options: SiloOptions,
 }
 
@@ -300,6 +313,16 @@ impl Silo {
     /// The root user's secret key.
     pub fn secret_key(&self) -> &str {
         &self.secret_key
+    }
+
+    /// The master key the harness gives the server (`SILO_MASTER_KEY`).
+    pub fn master_key(&self) -> &str {
+        &self.master_key
+    }
+
+    /// From now on (re)starts give the server this master key.
+    pub fn set_master_key(&mut self, hex: &str) {
+        self.master_key = hex.to_owned();
     }
 
     /// The root user's credentials.
@@ -516,6 +539,9 @@ impl Silo {
             command
                 .env("SILO_ROOT_ACCESS_KEY", &self.access_key)
                 .env("SILO_ROOT_SECRET_KEY", &self.secret_key);
+        }
+        if o.master_key {
+            command.env("SILO_MASTER_KEY", &self.master_key);
         }
         for (name, value) in &o.env {
             command.env(name, value);

@@ -6,6 +6,7 @@ use silo_storage::{ObjectKey, ObjectVersion, PutOptions};
 
 use super::Ctx;
 use super::conditional::{Conditions, Outcome};
+use super::encryption;
 use super::headers::{self, checksum_headers, parse_tagging_header};
 use super::lock::lock_from_headers;
 use super::object::{MAX_PUT_SIZE, precondition_failed};
@@ -76,8 +77,22 @@ pub async fn copy_object(ctx: Ctx) -> S3Result<HttpResponse> {
     let replace_metadata = directive(&ctx, "x-amz-metadata-directive")?;
     let replace_tags = directive(&ctx, "x-amz-tagging-directive")?;
     let storage_class = headers::storage_class(&ctx)?;
+    let dest_bucket = {
+        let name = ctx.bucket.clone();
+        ctx.engine(move |e| e.bucket(&name)).await?
+    };
+    let dest_sse = encryption::write_request(&ctx, &dest_bucket)?;
+    let source_key = encryption::copy_source_key(&ctx)?;
     let to_itself = source.bucket == ctx.bucket && source.key == ctx.key;
-    if to_itself && !replace_metadata && ctx.header("x-amz-storage-class").is_none() {
+    let changes_encryption = ctx.header("x-amz-server-side-encryption").is_some()
+        || ctx
+            .header("x-amz-server-side-encryption-customer-algorithm")
+            .is_some();
+    if to_itself
+        && !replace_metadata
+        && ctx.header("x-amz-storage-class").is_none()
+        && !changes_encryption
+    {
         return Err(S3Error::invalid_request(
             "This copy request is illegal because it is trying to copy an object to itself \
              without changing the object's metadata, storage class, website redirect location \
@@ -85,6 +100,7 @@ pub async fn copy_object(ctx: Ctx) -> S3Result<HttpResponse> {
         ));
     }
     let src = source.head(&ctx).await?;
+    src.check_customer_key(source_key.as_ref())?;
     if source_conditions(&ctx).evaluate(&src.etag, src.last_modified) != Outcome::Proceed {
         return Err(precondition_failed());
     }
@@ -113,14 +129,15 @@ pub async fn copy_object(ctx: Ctx) -> S3Result<HttpResponse> {
         precondition: None,
         // The source's lock is not copied: the copy gets its own, or the default.
         lock: lock_from_headers(&ctx)?,
+        sse: None,
     };
     let algorithms: Vec<_> = src.checksums.values.iter().map(|(a, _)| *a).collect();
     let (bucket, src_bucket) = (ctx.bucket.clone(), source.bucket.clone());
     let copied = ctx
         .engine(move |e| {
             e.bucket(&bucket)?;
-            let mut reader = e.open_object(&src_bucket, &src, None)?;
-            let staged = e.stage(&mut reader, &algorithms)?;
+            let mut reader = e.open_object_sse(&src_bucket, &src, None, source_key.as_ref())?;
+            let staged = e.stage_sse(&mut reader, &algorithms, dest_sse.as_ref())?;
             e.put_object(&bucket, &key, staged, opts)
         })
         .await?;
@@ -132,6 +149,7 @@ pub async fn copy_object(ctx: Ctx) -> S3Result<HttpResponse> {
     }
     let mut resp = HttpResponse::Ok();
     checksum_headers(&mut resp, &copied.checksums);
+    encryption::response_headers(&ctx, &mut resp, copied.encryption.as_ref());
     if let Some(v) = &source.version_id {
         resp.insert_header(("x-amz-copy-source-version-id", v.as_str()));
     }

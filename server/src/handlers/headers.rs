@@ -108,6 +108,7 @@ pub fn put_options(ctx: &Ctx) -> S3Result<PutOptions> {
         owner: ctx.access_key.clone(),
         precondition,
         lock: super::lock::lock_from_headers(ctx)?,
+        sse: None,
     })
 }
 

@@ -4,6 +4,7 @@ mod bucket;
 mod conditional;
 mod copy;
 mod delete;
+mod encryption;
 mod headers;
 mod list;
 mod lock;
@@ -92,6 +93,9 @@ async fn handle(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Result<Htt
         PutBucketTagging => tagging::put_bucket(ctx, body).await,
         GetBucketTagging => tagging::get_bucket(ctx).await,
         DeleteBucketTagging => tagging::delete_bucket(ctx).await,
+        PutBucketEncryption => encryption::put_bucket(ctx, body).await,
+        GetBucketEncryption => encryption::get_bucket(ctx).await,
+        DeleteBucketEncryption => encryption::delete_bucket(ctx).await,
         ListObjects => list::list_objects_v1(ctx).await,
         ListObjectsV2 => list::list_objects_v2(ctx).await,
         DeleteObjects => delete::delete_objects(ctx, body).await,

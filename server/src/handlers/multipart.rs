@@ -8,6 +8,7 @@ use silo_storage::{
 
 use super::conditional::Outcome;
 use super::copy::{CopySource, source_conditions};
+use super::encryption;
 use super::headers::{self, quoted};
 use super::list::{Encoder, page_size};
 use super::lock::check_write_integrity;
@@ -50,6 +51,11 @@ pub async fn create(ctx: Ctx) -> S3Result<HttpResponse> {
         }
         _ => {}
     }
+    let found = {
+        let name = ctx.bucket.clone();
+        ctx.engine(move |e| e.bucket(&name)).await?
+    };
+    opts.sse = encryption::write_request(&ctx, &found)?;
     let bucket = ctx.bucket.clone();
     let upload = ctx
         .engine(move |e| e.create_upload(&bucket, &key, opts, algorithm, kind))
@@ -63,6 +69,7 @@ pub async fn create(ctx: Ctx) -> S3Result<HttpResponse> {
         resp.insert_header(("x-amz-checksum-algorithm", alg.as_str()))
             .insert_header(("x-amz-checksum-type", kind.as_str()));
     }
+    encryption::response_headers(&ctx, &mut resp, upload.encryption.as_ref());
     Ok(resp
         .content_type("application/xml")
         .body(w.finish("InitiateMultipartUploadResult")))
@@ -104,6 +111,7 @@ pub async fn upload_part(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> 
     let name = ctx.bucket.clone();
     let bucket = ctx.engine(move |e| e.bucket(&name)).await?;
     check_write_integrity(&bucket, &upload.lock, &incoming.checks)?;
+    incoming.sse = encryption::part_request(&ctx, &upload)?;
     let checks = &mut incoming.checks;
     if let Some(alg) = upload.checksum_algorithm
         && !checks.algorithms.contains(&alg)
@@ -117,6 +125,7 @@ pub async fn upload_part(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> 
         .await?;
     let mut resp = HttpResponse::Ok();
     resp.insert_header(("etag", quoted(&part.etag)));
+    encryption::response_headers(&ctx, &mut resp, upload.encryption.as_ref());
     // The checksums the client sent or announced, and the upload's; not the
     // CRC64NVME computed when nothing was asked for.
     for (alg, value) in &part.checksums.values {
@@ -131,7 +140,10 @@ pub async fn upload_part_copy(ctx: Ctx) -> S3Result<HttpResponse> {
     let number = part_number(&ctx)?;
     let source = CopySource::parse(ctx.header("x-amz-copy-source").unwrap_or_default())?;
     let upload = upload_of(&ctx).await?;
+    let part_sse = encryption::part_request(&ctx, &upload)?;
+    let source_key = encryption::copy_source_key(&ctx)?;
     let src = source.head(&ctx).await?;
+    src.check_customer_key(source_key.as_ref())?;
     if source_conditions(&ctx).evaluate(&src.etag, src.last_modified) != Outcome::Proceed {
         return Err(precondition_failed());
     }
@@ -147,8 +159,9 @@ pub async fn upload_part_copy(ctx: Ctx) -> S3Result<HttpResponse> {
     let src_bucket = source.bucket.clone();
     let part = ctx
         .engine(move |e| {
-            let mut reader = e.open_object(&src_bucket, &src, Some(range))?;
-            let staged = e.stage_part(&mut reader, &algorithms)?;
+            let mut reader =
+                e.open_object_sse(&src_bucket, &src, Some(range), source_key.as_ref())?;
+            let staged = e.stage_part_sse(&mut reader, &algorithms, part_sse.as_ref())?;
             e.put_part(&bucket, &key, &id, number, staged)
         })
         .await?;
@@ -165,6 +178,7 @@ pub async fn upload_part_copy(ctx: Ctx) -> S3Result<HttpResponse> {
     if let Some(v) = &source.version_id {
         resp.insert_header(("x-amz-copy-source-version-id", v.as_str()));
     }
+    encryption::response_headers(&ctx, &mut resp, upload.encryption.as_ref());
     Ok(resp
         .content_type("application/xml")
         .body(w.finish("CopyPartResult")))
@@ -202,6 +216,10 @@ pub async fn complete(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
         )),
         _ => None,
     };
+    // SSE-C headers are optional here; when given they must be the upload's key.
+    if let Some(key) = encryption::customer_key_of(&ctx)? {
+        upload_of(&ctx).await?.check_customer_key(Some(&key))?;
+    }
     let doc: CompleteMultipartUpload = xml::parse(&body.read_all(MAX_XML_BODY).await?)?;
     if doc.parts.is_empty() {
         return Err(S3Error::malformed_xml());
@@ -262,6 +280,7 @@ pub async fn complete(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
     if let Some(v) = &version.version_id {
         resp.insert_header(("x-amz-version-id", v.as_str()));
     }
+    encryption::response_headers(&ctx, &mut resp, version.encryption.as_ref());
     Ok(resp
         .content_type("application/xml")
         .body(w.finish("CompleteMultipartUploadResult")))

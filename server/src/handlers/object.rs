@@ -5,10 +5,11 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, HttpResponseBuilder};
 use std::ops::Range;
 
-use silo_storage::{ObjectKey, ObjectVersion, StagedBlob};
+use silo_storage::{ObjectKey, ObjectVersion, SseRequest, StagedBlob};
 
 use super::Ctx;
 use super::conditional::{Conditions, Outcome};
+use super::encryption;
 use super::headers::{self, ChecksumRequest, checksum_headers, object_headers, quoted};
 use super::lock::check_write_integrity;
 use super::multipart::parse_part_number;
@@ -33,10 +34,11 @@ const RESPONSE_OVERRIDES: [(&str, &str); 6] = [
 pub async fn put(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
     let key = ObjectKey::parse(&ctx.key)?;
     let opts = headers::put_options(&ctx)?;
-    let incoming = Incoming::from_request(&ctx)?;
+    let mut incoming = Incoming::from_request(&ctx)?;
     let bucket = ctx.bucket.clone();
     let bucket = ctx.engine(move |e| e.bucket(&bucket)).await?;
     check_write_integrity(&bucket, &opts.lock, &incoming.checks)?;
+    incoming.sse = encryption::write_request(&ctx, &bucket)?;
     let staged = incoming.stage(&ctx, body, Staging::Object).await?;
     let bucket = ctx.bucket.clone();
     let version = ctx
@@ -45,6 +47,7 @@ pub async fn put(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
     let mut resp = HttpResponse::Ok();
     resp.insert_header(("etag", quoted(&version.etag)));
     checksum_headers(&mut resp, &version.checksums);
+    encryption::response_headers(&ctx, &mut resp, version.encryption.as_ref());
     if let Some(id) = &version.version_id {
         resp.insert_header(("x-amz-version-id", id.as_str()));
     }
@@ -55,6 +58,8 @@ pub async fn put(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
 pub(super) struct Incoming {
     declared: Option<u64>,
     pub checks: ChecksumRequest,
+    /// How the body is to be encrypted at rest.
+    pub sse: Option<SseRequest>,
 }
 
 impl Incoming {
@@ -66,7 +71,11 @@ impl Incoming {
         if declared.is_some_and(|len| len > MAX_PUT_SIZE) {
             return Err(entity_too_large());
         }
-        Ok(Self { declared, checks })
+        Ok(Self {
+            declared,
+            checks,
+            sse: None,
+        })
     }
 
     /// Stages the body, then checks it against the announced length and checksums.
@@ -77,6 +86,7 @@ impl Incoming {
                 self.checks.algorithms.clone(),
                 MAX_PUT_SIZE,
                 kind,
+                self.sse.clone(),
             )
             .await?;
         if self.declared.is_some_and(|len| len != staged.size) {
@@ -146,6 +156,8 @@ pub async fn get(ctx: Ctx, head: bool) -> S3Result<HttpResponse> {
             httpdate::fmt_http_date(version.last_modified),
         ));
     }
+    let customer_key = encryption::customer_key_of(&ctx)?;
+    version.check_customer_key(customer_key.as_ref())?;
     let conditions = Conditions {
         if_match: ctx.header("if-match"),
         if_none_match: ctx.header("if-none-match"),
@@ -186,6 +198,7 @@ pub async fn get(ctx: Ctx, head: bool) -> S3Result<HttpResponse> {
         None => HttpResponse::Ok(),
     };
     object_headers(&mut resp, &version);
+    encryption::response_headers(&ctx, &mut resp, version.encryption.as_ref());
     if let (Some(_), Some(count)) = (part_number, version.parts_count()) {
         resp.insert_header(("x-amz-mp-parts-count", count.to_string()));
     }
@@ -210,7 +223,7 @@ pub async fn get(ctx: Ctx, head: bool) -> S3Result<HttpResponse> {
     }
     let bucket = ctx.bucket.clone();
     let reader = ctx
-        .engine(move |e| e.open_object(&bucket, &version, range))
+        .engine(move |e| e.open_object_sse(&bucket, &version, range, customer_key.as_ref()))
         .await?;
     Ok(resp.body(SizedStream::new(length, crate::body::object_stream(reader))))
 }
