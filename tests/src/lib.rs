@@ -66,6 +66,7 @@ pub struct SiloOptions {
     settings: Settings,
     root_credentials: bool,
     master_key: bool,
+    tls: bool,
     args: Vec<String>,
     env: Vec<(String, String)>,
     config_lines: Vec<String>,
@@ -87,6 +88,7 @@ impl SiloOptions {
             settings: Settings::Flags,
             root_credentials: true,
             master_key: true,
+            tls: false,
             args: Vec::new(),
             env: Vec::new(),
             config_lines: Vec::new(),
@@ -124,6 +126,13 @@ impl SiloOptions {
     /// the key stored beside its data directory, else generates one there.
     pub fn without_master_key(mut self) -> Self {
         self.master_key = false;
+        self
+    }
+
+    /// Also serve HTTPS on a second free port, with a self-signed certificate for
+    /// 127.0.0.1 made by the harness (`openssl`): see [`Silo::https_client`].
+    pub fn tls(mut self) -> Self {
+        self.tls = true;
         self
     }
 
@@ -172,7 +181,10 @@ impl SiloOptions {
         } else {
             (String::new(), String::new())
         };
+        let tls_cert = self.tls.then(|| make_certificate(log_dir.path()));
         let mut silo = Silo {
+            tls_port: 0,
+            tls_cert,
             master_key: hex::encode(rand::random::<[u8; 32]>()),
             child: None,
             stdout_copier: None,
@@ -187,6 +199,7 @@ impl SiloOptions {
         // retry with a new port when that is why the server died.
         for attempt in 1..=5 {
             silo.port = free_port();
+            silo.tls_port = free_port();
             match silo.spawn_and_wait() {
                 Ok(()) => return Ok(silo),
                 Err(log) if attempt < 5 && log.contains("in use") => continue,
@@ -209,6 +222,9 @@ pub struct Silo {
     secret_key: String,
     /// `SILO_MASTER_KEY` (64 hex digits), unless the options leave it out.
     master_key: String,
+    /// With [`SiloOptions::tls`]: the HTTPS port and the certificate (PEM).
+    tls_port: u16,
+    tls_cert: Option<Vec<u8>>,
     options: SiloOptions,
 }
 
@@ -250,6 +266,12 @@ impl Silo {
         if let Err(log) = self.spawn_and_wait() {
             panic!("silo did not restart on port {}:\n{log}", self.port);
         }
+    }
+
+    /// Like [`Silo::start_again`], but returns the log if the server does not come up.
+    pub fn try_start_again(&mut self) -> Result<(), String> {
+        assert!(self.child.is_none(), "the server is still running");
+        self.spawn_and_wait()
     }
 
     /// Stops the server: SIGTERM, then SIGKILL if it has not exited after 10 s.
@@ -313,6 +335,44 @@ impl Silo {
     /// The root user's secret key.
     pub fn secret_key(&self) -> &str {
         &self.secret_key
+    }
+
+    /// `https://127.0.0.1:TLS_PORT` (servers started with [`SiloOptions::tls`]).
+    pub fn https_endpoint(&self) -> String {
+        format!("https://127.0.0.1:{}", self.tls_port)
+    }
+
+    /// The PEM certificate the HTTPS listener presents (self-signed).
+    pub fn tls_certificate(&self) -> &[u8] {
+        self.tls_cert
+            .as_deref()
+            .expect("start the server with SiloOptions::tls")
+    }
+
+    /// An S3 client over HTTPS that trusts the server's self-signed certificate
+    /// (and nothing else), path-style, root credentials.
+    pub fn https_client(&self) -> aws_sdk_s3::Client {
+        let trust = aws_smithy_http_client::tls::TrustStore::empty()
+            .with_pem_certificate(self.tls_certificate().to_vec());
+        let context = aws_smithy_http_client::tls::TlsContext::builder()
+            .with_trust_store(trust)
+            .build()
+            .expect("TLS context");
+        let http_client = aws_smithy_http_client::Builder::new()
+            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .tls_context(context)
+            .build_https();
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(self.options.region.clone()))
+            .credentials_provider(self.credentials())
+            .endpoint_url(self.https_endpoint())
+            .force_path_style(true)
+            .http_client(http_client)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
     }
 
     /// The master key the harness gives the server (`SILO_MASTER_KEY`).
@@ -535,6 +595,16 @@ impl Silo {
             }
         }
         command.args(&o.args);
+        if o.tls {
+            let dir = self.log_dir.path();
+            command
+                .arg("--tls-cert")
+                .arg(dir.join("tls-cert.pem"))
+                .arg("--tls-key")
+                .arg(dir.join("tls-key.pem"))
+                .arg("--tls-address")
+                .arg(format!("127.0.0.1:{}", self.tls_port));
+        }
         if o.root_credentials {
             command
                 .env("SILO_ROOT_ACCESS_KEY", &self.access_key)
@@ -650,6 +720,46 @@ fn probe_http(authority: &str) -> bool {
         }
     }
     head[..read].starts_with(b"HTTP/1.")
+}
+
+/// Makes a self-signed certificate for `127.0.0.1` and `localhost` in `dir`
+/// (`tls-cert.pem`, `tls-key.pem`) with the `openssl` CLI; returns the certificate.
+pub fn make_certificate(dir: &Path) -> Vec<u8> {
+    let config = dir.join("tls-openssl.cnf");
+    std::fs::write(
+        &config,
+        "[req]\ndistinguished_name = dn\nx509_extensions = ext\nprompt = no\n\
+         [dn]\nCN = localhost\n\
+         [ext]\nbasicConstraints = critical, CA:FALSE\n\
+         subjectAltName = IP:127.0.0.1, DNS:localhost\n\
+         keyUsage = critical, digitalSignature, keyEncipherment\n\
+         extendedKeyUsage = serverAuth\n",
+    )
+    .unwrap();
+    let status = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-config",
+        ])
+        .arg(&config)
+        .arg("-keyout")
+        .arg(dir.join("tls-key.pem"))
+        .arg("-out")
+        .arg(dir.join("tls-cert.pem"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("run openssl");
+    assert!(status.success(), "openssl could not make a certificate");
+    std::fs::read(dir.join("tls-cert.pem")).unwrap()
 }
 
 /// A loopback port nothing listens on right now.
