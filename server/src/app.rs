@@ -154,9 +154,15 @@ fn show_generated(config: &Config, address: std::net::SocketAddr, creds: &Creden
 
 /// Small responses must not wait ~40 ms for delayed ACKs.
 fn set_nodelay(conn: &dyn Any, _: &mut Extensions) {
-    if let Some(sock) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
-        let _ = sock.set_nodelay(true);
-    }
+    type TlsStream = actix_tls::accept::rustls_0_23::TlsStream<actix_web::rt::net::TcpStream>;
+    let sock = match conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+        Some(sock) => sock,
+        None => match conn.downcast_ref::<TlsStream>() {
+            Some(tls) => tls.get_ref().0,
+            None => return,
+        },
+    };
+    let _ = sock.set_nodelay(true);
 }
 
 async fn handle(

@@ -118,6 +118,49 @@ mod tests {
         }
     }
 
+    fn cipher() -> crate::crypto::chunk::ChunkCipher {
+        crate::crypto::chunk::ChunkCipher::new(&crate::crypto::Key256::from_bytes([9; 32]), [4; 16])
+    }
+
+    #[test]
+    fn encrypted_blob_round_trips_any_range_and_refuses_a_plain_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = content(95);
+        let path = dir.path().join("enc");
+        let mut w = ChunkWriter::with_cipher(
+            File::create(&path).unwrap(),
+            Header::encrypted(10),
+            Some(cipher()),
+        );
+        for part in data.chunks(7) {
+            w.write(part).unwrap();
+        }
+        w.finish().unwrap();
+        let raw = std::fs::read(&path).unwrap();
+        assert_eq!(raw.len() as u64, HEADER_LEN + 95 + 10 * 16);
+        assert!(!raw.windows(10).any(|w| w == &data[20..30]));
+        let read = |path: &std::path::Path, c, s: u64, e: u64| {
+            let mut r = ChunkReader::open_with(File::open(path).unwrap(), "t".into(), 95, s..e, c)?;
+            let mut out = Vec::new();
+            r.read_to_end(&mut out).map(|_| out)
+        };
+        for (s, e) in [(0, 95), (9, 11), (90, 95), (0, 1)] {
+            assert_eq!(
+                read(&path, Some(cipher()), s, e).unwrap(),
+                &data[s as usize..e as usize]
+            );
+        }
+        // Without the cipher, and a plain file where an encrypted one is expected.
+        assert!(read(&path, None, 0, 95).is_err());
+        let plain = write_blob(dir.path(), &data, 10, 95);
+        let err = read(&plain, Some(cipher()), 0, 95).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
+        // Truncated by its last chunk: the file length no longer matches.
+        let f = OpenOptions::new().write(true).open(&path).unwrap();
+        f.set_len(HEADER_LEN + 90 + 9 * 16).unwrap();
+        assert!(read(&path, Some(cipher()), 0, 90).is_err());
+    }
+
     #[test]
     fn truncated_or_wrong_size_blob_is_corrupt() {
         let dir = tempfile::tempdir().unwrap();
