@@ -120,6 +120,7 @@ mod tests {
 
     fn cipher() -> crate::crypto::chunk::ChunkCipher {
         crate::crypto::chunk::ChunkCipher::new(&crate::crypto::Key256::from_bytes([9; 32]), [4; 16])
+            .unwrap()
     }
 
     #[test]

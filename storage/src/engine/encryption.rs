@@ -83,7 +83,7 @@ impl Sealing {
                 mode: self.mode.clone(),
                 key: Some(key),
             },
-            ChunkCipher::new(&data_key, key.content_id),
+            ChunkCipher::new(&data_key, key.content_id)?,
         ))
     }
 }
@@ -136,7 +136,7 @@ impl Unsealing {
         let data_key = key
             .open(&self.kek, &self.mode.key_context())
             .ok_or_else(|| Error::Corrupt("a data key failed authentication".into()))?;
-        Ok(ChunkCipher::new(&data_key, key.content_id))
+        ChunkCipher::new(&data_key, key.content_id)
     }
 }
 
