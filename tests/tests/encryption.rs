@@ -677,3 +677,116 @@ async fn flipped_byte_in_a_blob_fails_the_get_never_serves_altered_bytes() {
         .unwrap();
     assert_eq!(body_of(tail).await, &data[400_000..401_000]);
 }
+
+#[tokio::test]
+async fn rotated_master_key_keeps_objects_readable() {
+    let mut silo = Silo::start();
+    let s3 = silo.client();
+    let b = bucket(&s3, "rotate").await;
+    let data = random_bytes(300_000);
+    for (key, sse) in [
+        ("s3", ServerSideEncryption::Aes256),
+        ("kms", ServerSideEncryption::AwsKms),
+    ] {
+        s3.put_object()
+            .bucket(&b)
+            .key(key)
+            .server_side_encryption(sse)
+            .body(ByteStream::from(data.clone()))
+            .send()
+            .await
+            .unwrap();
+    }
+    silo.stop();
+    let new_key = hex::encode(random_bytes(32));
+    let key_file = silo.data_dir().with_extension("new-key");
+    std::fs::write(&key_file, &new_key).unwrap();
+    let out = kms_cli(
+        &silo,
+        &[
+            "rotate-master-key",
+            "--new-key-file",
+            key_file.to_str().unwrap(),
+        ],
+    );
+    std::fs::remove_file(&key_file).unwrap();
+    assert!(out.contains("re-sealed"), "{out}");
+    // The old key is refused from now on; the new one reads everything.
+    assert!(silo.try_start_again().is_err());
+    silo.set_master_key(&new_key);
+    silo.start_again();
+    let s3 = silo.client();
+    for key in ["s3", "kms"] {
+        let got = s3.get_object().bucket(&b).key(key).send().await.unwrap();
+        assert_eq!(body_of(got).await, data, "{key}");
+    }
+}
+
+#[tokio::test]
+async fn generated_master_key_lives_beside_the_data_dir_with_mode_0600() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut silo = Silo::options().without_master_key().start();
+    let mut key_file = silo.data_dir().as_os_str().to_owned();
+    key_file.push(".master-key");
+    let key_file = PathBuf::from(key_file);
+    let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(
+        silo.stdout().contains(key_file.to_str().unwrap())
+            || silo.log().contains(key_file.to_str().unwrap())
+    );
+    let s3 = silo.client();
+    let b = bucket(&s3, "genkey").await;
+    s3.put_object()
+        .bucket(&b)
+        .key("k")
+        .server_side_encryption(ServerSideEncryption::Aes256)
+        .body(ByteStream::from_static(b"secret"))
+        .send()
+        .await
+        .unwrap();
+    // The next start finds the key again.
+    silo.restart();
+    let got = silo
+        .client()
+        .get_object()
+        .bucket(&b)
+        .key("k")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(body_of(got).await, b"secret");
+    silo.stop();
+    std::fs::remove_file(&key_file).unwrap();
+}
+
+#[tokio::test]
+async fn insecure_sse_c_can_be_allowed_in_the_config_file() {
+    let silo = Silo::options()
+        .config_line("allow_insecure_sse_c = true")
+        .start();
+    let s3 = silo.client();
+    let b = bucket(&s3, "insecure").await;
+    let (key, md5) = customer_key(9);
+    s3.put_object()
+        .bucket(&b)
+        .key("k")
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(&key)
+        .sse_customer_key_md5(&md5)
+        .body(ByteStream::from_static(b"over http"))
+        .send()
+        .await
+        .unwrap();
+    let got = s3
+        .get_object()
+        .bucket(&b)
+        .key("k")
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(&key)
+        .sse_customer_key_md5(&md5)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(body_of(got).await, b"over http");
+}
