@@ -2,8 +2,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod durability;
-mod lock;
 mod encryption;
+mod lock;
 mod multipart;
 mod objects;
 mod versioning;
