@@ -790,3 +790,46 @@ async fn insecure_sse_c_can_be_allowed_in_the_config_file() {
         .unwrap();
     assert_eq!(body_of(got).await, b"over http");
 }
+
+/// Bytes the process has read with read(2) and friends (`rchar` of /proc/PID/io).
+fn bytes_read(pid: u32) -> u64 {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap();
+    io.lines()
+        .find_map(|l| l.strip_prefix("rchar: "))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_range_of_an_encrypted_object_reads_about_that_much_from_disk() {
+    let silo = Silo::start();
+    let s3 = silo.client();
+    let b = bucket(&s3, "range-io").await;
+    let size = 96 * 1024 * 1024;
+    let data = random_bytes(size);
+    s3.put_object()
+        .bucket(&b)
+        .key("big")
+        .server_side_encryption(ServerSideEncryption::Aes256)
+        .body(ByteStream::from(data.clone()))
+        .send()
+        .await
+        .unwrap();
+    let (start, len) = (size / 2 + 12_345, 1024 * 1024);
+    let before = bytes_read(silo.pid());
+    let got = s3
+        .get_object()
+        .bucket(&b)
+        .key("big")
+        .range(format!("bytes={start}-{}", start + len - 1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(body_of(got).await, &data[start..start + len]);
+    let read = bytes_read(silo.pid()) - before;
+    // The chunks the range touches (plus their tags), the request and a few
+    // metadata reads: not the 96 MiB object.
+    assert!(read < 3 * 1024 * 1024, "a 1 MiB range read {read} bytes");
+}
