@@ -1,5 +1,7 @@
-//! The master-key check: a value sealed under the master key on first start, so
-//! that a later start with another key is refused instead of serving garbage.
+//! The master-key check: a value sealed under the master key when the key is
+//! first used to seal anything (a data key or a KMS key), so that a later start
+//! with another key is refused instead of serving garbage. A store that never
+//! used its master key accepts any.
 
 use super::{Key256, SealedKey, open_key, seal_key};
 use crate::meta::{Batch, Cf, MetaDb};
@@ -10,9 +12,9 @@ const CHECK_AAD: &[u8] = b"silo/master-key-check/v1";
 /// Sealed under the master key; any fixed value would do.
 const CHECK_VALUE: [u8; 32] = *b"silo master key check value v1..";
 
-/// Accepts `master` if the store was initialised with it; initialises a store that
-/// has no check yet. `WrongMasterKey` otherwise.
-pub(crate) fn verify_or_init(db: &MetaDb, master: &Key256) -> Result<()> {
+/// `Ok(true)` if the store's check was made with `master`, `Ok(false)` if the
+/// store has no check yet, `WrongMasterKey` if it was made with another key.
+pub(crate) fn verify(db: &MetaDb, master: &Key256) -> Result<bool> {
     match db.get(Cf::Meta, CHECK_ROW)? {
         Some(raw) => {
             let sealed = SealedKey(
@@ -21,15 +23,11 @@ pub(crate) fn verify_or_init(db: &MetaDb, master: &Key256) -> Result<()> {
                     .map_err(|_| Error::Corrupt("malformed master key check".into()))?,
             );
             match open_key(master, &sealed, CHECK_AAD) {
-                Some(value) if value.0 == CHECK_VALUE => Ok(()),
+                Some(value) if value.0 == CHECK_VALUE => Ok(true),
                 _ => Err(Error::WrongMasterKey),
             }
         }
-        None => {
-            let mut batch = db.batch();
-            put_check(&mut batch, master)?;
-            batch.commit()
-        }
+        None => Ok(false),
     }
 }
 
@@ -45,21 +43,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn first_key_sticks_and_others_are_refused() {
+    fn checked_key_sticks_and_others_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let db = MetaDb::open(dir.path()).unwrap();
         let key = Key256::random();
-        verify_or_init(&db, &key).unwrap();
-        verify_or_init(&db, &key).unwrap();
+        assert!(!verify(&db, &key).unwrap());
+        let put = |k: &Key256| {
+            let mut batch = db.batch();
+            put_check(&mut batch, k).unwrap();
+            batch.commit().unwrap();
+        };
+        put(&key);
+        assert!(verify(&db, &key).unwrap());
         assert!(matches!(
-            verify_or_init(&db, &Key256::random()),
+            verify(&db, &Key256::random()),
             Err(Error::WrongMasterKey)
         ));
         let new = Key256::random();
-        let mut batch = db.batch();
-        put_check(&mut batch, &new).unwrap();
-        batch.commit().unwrap();
-        verify_or_init(&db, &new).unwrap();
-        assert!(verify_or_init(&db, &key).is_err());
+        put(&new);
+        assert!(verify(&db, &new).unwrap());
+        assert!(verify(&db, &key).is_err());
     }
 }

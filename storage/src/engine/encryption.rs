@@ -1,6 +1,10 @@
 //! The engine's side of encryption at rest: which key-encryption key a mode
 //! uses, data keys for new blobs, ciphers for reads, and master-key rotation.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use parking_lot::Mutex;
 use subtle::ConstantTimeEq;
 
 use super::Inner;
@@ -16,21 +20,52 @@ use crate::{Error, Result};
 pub(super) struct Keys {
     pub master: MasterKey,
     pub kms: BuiltinKms,
+    db: Arc<MetaDb>,
+    /// The store holds the check of `master` (it has sealed something with it).
+    checked: AtomicBool,
+    first_use: Mutex<()>,
 }
 
 impl Keys {
-    /// Checks `master` against the store (initialising the check on first use).
-    pub fn open(db: &std::sync::Arc<MetaDb>, master: MasterKey) -> Result<Self> {
-        master::verify_or_init(db, &master)?;
+    /// Checks `master` against the store: `WrongMasterKey` if the store has
+    /// sealed keys under another one.
+    pub fn open(db: &Arc<MetaDb>, master: MasterKey) -> Result<Self> {
+        let checked = master::verify(db, &master)?;
         Ok(Self {
-            kms: BuiltinKms::new(std::sync::Arc::clone(db), master.clone()),
+            kms: BuiltinKms::new(Arc::clone(db), master.clone()),
             master,
+            db: Arc::clone(db),
+            checked: AtomicBool::new(checked),
+            first_use: Mutex::new(()),
         })
+    }
+
+    /// Records the master key's check before its first use to seal anything, so
+    /// that from then on the store opens only with this key.
+    pub fn before_sealing(&self) -> Result<()> {
+        if self.checked.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let _first = self.first_use.lock();
+        if !master::verify(&self.db, &self.master)? {
+            let mut batch = self.db.batch();
+            master::put_check(&mut batch, &self.master)?;
+            batch.commit()?;
+        }
+        self.checked.store(true, Ordering::Release);
+        Ok(())
     }
 }
 
 pub(super) fn keys(inner: &Inner) -> Result<&Keys> {
     inner.crypto.as_ref().ok_or(Error::NoMasterKey)
+}
+
+/// The keys, with the master key's check recorded: for anything that seals.
+pub(super) fn sealing_keys(inner: &Inner) -> Result<&Keys> {
+    let keys = keys(inner)?;
+    keys.before_sealing()?;
+    Ok(keys)
 }
 
 /// A mode resolved for writing: what to store, and the key that seals data keys.
@@ -44,14 +79,14 @@ impl Sealing {
         Ok(match request {
             SseRequest::S3 => Self {
                 mode: SseMode::S3,
-                kek: keys(inner)?.master.clone(),
+                kek: sealing_keys(inner)?.master.clone(),
             },
             SseRequest::Kms {
                 key_id,
                 context,
                 bucket_key,
             } => {
-                let key = keys(inner)?.kms.resolve(key_id.as_deref())?;
+                let key = sealing_keys(inner)?.kms.resolve(key_id.as_deref())?;
                 Self {
                     mode: SseMode::Kms {
                         key_id: key.id,

@@ -43,8 +43,8 @@ pub struct EngineConfig {
     pub data_dir: PathBuf,
     /// Objects up to this many bytes are stored inline in the metadata store.
     pub inline_threshold: usize,
-    /// Seals SSE-S3 data keys and the built-in KMS keys. The store remembers the
-    /// first one it was opened with and refuses any other (`WrongMasterKey`).
+    /// Seals SSE-S3 data keys and the built-in KMS keys. Once it has sealed
+    /// anything, the store refuses any other key (`WrongMasterKey`).
     /// Without one, writes that ask for encryption fail with `NoMasterKey`.
     pub master_key: Option<crate::crypto::MasterKey>,
 }
@@ -341,7 +341,7 @@ impl Engine {
 
     /// Creates a key in the built-in KMS. `NoMasterKey` without a master key.
     pub fn kms_create_key(&self, name: &str) -> Result<KmsKeyInfo> {
-        encryption::keys(&self.inner)?.kms.create_key(name)
+        encryption::sealing_keys(&self.inner)?.kms.create_key(name)
     }
 
     /// The built-in KMS's keys, by name.
@@ -351,7 +351,7 @@ impl Engine {
 
     /// The KMS key `key_id` names (`None`: the default key), for validation.
     pub fn kms_resolve(&self, key_id: Option<&str>) -> Result<String> {
-        encryption::keys(&self.inner)?
+        encryption::sealing_keys(&self.inner)?
             .kms
             .resolve(key_id)
             .map(|k| k.id)

@@ -271,3 +271,28 @@ fn multipart_parts_are_encrypted_with_the_upload_mode() {
         Err(Error::SseCustomerKeyRequired)
     ));
 }
+
+#[test]
+fn a_store_that_never_used_its_master_key_accepts_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = open_encrypted(dir.path(), &Key256::random()).unwrap();
+    bucket(&e, "bkt");
+    put(&e, "bkt", "plain", b"plain").unwrap();
+    // SSE-C seals under the customer's key, not the master key.
+    put_sse(&e, "c", b"customer", &SseRequest::Customer(customer(1)));
+    drop(e);
+    let second = Key256::random();
+    let e = open_encrypted(dir.path(), &second).unwrap();
+    put_sse(&e, "s3", b"now it counts", &SseRequest::S3);
+    drop(e);
+    assert!(matches!(
+        open_encrypted(dir.path(), &Key256::random()),
+        Err(Error::WrongMasterKey)
+    ));
+    let e = open_encrypted(dir.path(), &second).unwrap();
+    assert_eq!(read(&e, "s3", None, None).unwrap(), b"now it counts");
+    assert_eq!(
+        read(&e, "c", None, Some(&customer(1))).unwrap(),
+        b"customer"
+    );
+}
