@@ -1,4 +1,4 @@
-"""Encryption at rest with boto3 over HTTPS (a self-signed certificate made here with
+"""Encryption at rest with boto3 (and the AWS CLI) over HTTPS (a self-signed certificate made here with
 openssl, trusted through `verify=`): SSE-S3, SSE-KMS, SSE-C with its errors, bucket
 default encryption, multipart with SSE-C and copies between modes.
 
@@ -13,13 +13,14 @@ import os
 import secrets
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import REGION, _free_port, _random_access_key, _random_secret_key, unique_bucket_name
+from conftest import REGION, AwsCli, _free_port, _random_access_key, _random_secret_key, unique_bucket_name
 from test_startup import own_server
 
 OPENSSL_CONFIG = """[req]
@@ -81,12 +82,19 @@ def https_s3(tmp_path_factory):
             region_name=REGION,
             config=Config(s3={"addressing_style": "path"}),
         )
-        yield client, plain
+        server = SimpleNamespace(
+            endpoint=f"https://127.0.0.1:{tls_port}",
+            access_key=access_key,
+            secret_key=secret_key,
+            region=REGION,
+            ca_bundle=str(workdir / "cert.pem"),
+        )
+        yield client, plain, server
 
 
 @pytest.fixture
 def bucket(https_s3):
-    s3, _ = https_s3
+    s3, _, _ = https_s3
     name = unique_bucket_name("enc")
     s3.create_bucket(Bucket=name)
     return name
@@ -104,7 +112,7 @@ SSE_C = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": KEY}
 
 
 def test_sse_s3_and_kms_are_echoed(https_s3, bucket):
-    s3, _ = https_s3
+    s3, _, _ = https_s3
     data = os.urandom(300_000)
     put = s3.put_object(Bucket=bucket, Key="s3", Body=data, ServerSideEncryption="AES256")
     assert put["ServerSideEncryption"] == "AES256"
@@ -127,7 +135,7 @@ def test_sse_s3_and_kms_are_echoed(https_s3, bucket):
 
 
 def test_sse_c_round_trip_and_errors(https_s3, bucket):
-    s3, plain = https_s3
+    s3, plain, _ = https_s3
     data = os.urandom(200_000)
     put = s3.put_object(Bucket=bucket, Key="c", Body=data, **SSE_C)
     assert put["SSECustomerAlgorithm"] == "AES256"
@@ -152,7 +160,7 @@ def test_sse_c_round_trip_and_errors(https_s3, bucket):
 
 
 def test_bucket_default_encryption(https_s3, bucket):
-    s3, _ = https_s3
+    s3, _, _ = https_s3
     assert error_of(s3.get_bucket_encryption, Bucket=bucket) == (404, "ServerSideEncryptionConfigurationNotFoundError")
     s3.put_bucket_encryption(
         Bucket=bucket,
@@ -168,7 +176,7 @@ def test_bucket_default_encryption(https_s3, bucket):
 
 
 def test_multipart_with_sse_c_and_copies_between_modes(https_s3, bucket):
-    s3, _ = https_s3
+    s3, _, _ = https_s3
     upload = s3.create_multipart_upload(Bucket=bucket, Key="mp", **SSE_C)
     parts = [os.urandom(5 * 1024 * 1024), os.urandom(1000)]
     done = []
@@ -201,3 +209,22 @@ def test_multipart_with_sse_c_and_copies_between_modes(https_s3, bucket):
     )
     got = s3.get_object(Bucket=bucket, Key="c2", SSECustomerAlgorithm="AES256", SSECustomerKey=OTHER_KEY)
     assert got["Body"].read() == whole
+
+
+def test_aws_cli_cp_with_sse_and_sse_c_over_https(https_s3, bucket, tmp_path):
+    s3, _, server = https_s3
+    aws = AwsCli(server, tmp_path)
+    source = tmp_path / "file.bin"
+    data = os.urandom(9 * 1024 * 1024)  # multipart in the CLI
+    source.write_bytes(data)
+    key_file = tmp_path / "sse-c.key"
+    key_file.write_bytes(KEY)
+    ca = ["--ca-bundle", server.ca_bundle]
+    aws("s3", "cp", source, f"s3://{bucket}/sse-s3.bin", "--sse", "AES256", *ca)
+    assert s3.head_object(Bucket=bucket, Key="sse-s3.bin")["ServerSideEncryption"] == "AES256"
+    aws("s3", "cp", source, f"s3://{bucket}/sse-c.bin", "--sse-c", "AES256", "--sse-c-key", f"fileb://{key_file}", *ca)
+    back = tmp_path / "back.bin"
+    aws("s3", "cp", f"s3://{bucket}/sse-c.bin", back, "--sse-c", "AES256", "--sse-c-key", f"fileb://{key_file}", *ca)
+    assert back.read_bytes() == data
+    failed = aws("s3", "cp", f"s3://{bucket}/sse-c.bin", tmp_path / "nokey.bin", *ca, check=False)
+    assert failed.returncode != 0

@@ -833,3 +833,93 @@ async fn a_range_of_an_encrypted_object_reads_about_that_much_from_disk() {
     // metadata reads: not the 96 MiB object.
     assert!(read < 3 * 1024 * 1024, "a 1 MiB range read {read} bytes");
 }
+
+#[tokio::test]
+async fn upload_part_copy_from_an_sse_c_source_into_an_sse_s3_upload() {
+    let silo = tls_silo();
+    let s3 = silo.https_client();
+    let b = bucket(&s3, "part-copy-enc").await;
+    let (key, md5) = customer_key(5);
+    let data = random_bytes(6 * 1024 * 1024);
+    s3.put_object()
+        .bucket(&b)
+        .key("src")
+        .sse_customer_algorithm("AES256")
+        .sse_customer_key(&key)
+        .sse_customer_key_md5(&md5)
+        .body(ByteStream::from(data.clone()))
+        .send()
+        .await
+        .unwrap();
+    let upload = s3
+        .create_multipart_upload()
+        .bucket(&b)
+        .key("dst")
+        .server_side_encryption(ServerSideEncryption::Aes256)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        upload.server_side_encryption(),
+        Some(&ServerSideEncryption::Aes256)
+    );
+    let id = upload.upload_id().unwrap();
+    assert_s3_error(
+        s3.upload_part_copy()
+            .bucket(&b)
+            .key("dst")
+            .upload_id(id)
+            .part_number(1)
+            .copy_source(format!("{b}/src"))
+            .send()
+            .await,
+        400,
+        Some("InvalidRequest"),
+    );
+    let mut parts = Vec::new();
+    for (n, range) in [(1, "bytes=0-5242879"), (2, "bytes=5242880-6291455")] {
+        let part = s3
+            .upload_part_copy()
+            .bucket(&b)
+            .key("dst")
+            .upload_id(id)
+            .part_number(n)
+            .copy_source(format!("{b}/src"))
+            .copy_source_range(range)
+            .copy_source_sse_customer_algorithm("AES256")
+            .copy_source_sse_customer_key(&key)
+            .copy_source_sse_customer_key_md5(&md5)
+            .send()
+            .await
+            .unwrap();
+        parts.push(
+            CompletedPart::builder()
+                .part_number(n)
+                .e_tag(part.copy_part_result().unwrap().e_tag().unwrap())
+                .build(),
+        );
+    }
+    let done = s3
+        .complete_multipart_upload()
+        .bucket(&b)
+        .key("dst")
+        .upload_id(id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(parts))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        done.server_side_encryption(),
+        Some(&ServerSideEncryption::Aes256)
+    );
+    let got = s3.get_object().bucket(&b).key("dst").send().await.unwrap();
+    assert_eq!(
+        got.server_side_encryption(),
+        Some(&ServerSideEncryption::Aes256)
+    );
+    assert_eq!(body_of(got).await, data);
+}
