@@ -352,27 +352,12 @@ impl Silo {
     /// An S3 client over HTTPS that trusts the server's self-signed certificate
     /// (and nothing else), path-style, root credentials.
     pub fn https_client(&self) -> aws_sdk_s3::Client {
-        let trust = aws_smithy_http_client::tls::TrustStore::empty()
-            .with_pem_certificate(self.tls_certificate().to_vec());
-        let context = aws_smithy_http_client::tls::TlsContext::builder()
-            .with_trust_store(trust)
-            .build()
-            .expect("TLS context");
-        let http_client = aws_smithy_http_client::Builder::new()
-            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-                aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
-            ))
-            .tls_context(context)
-            .build_https();
-        let config = aws_sdk_s3::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(self.options.region.clone()))
-            .credentials_provider(self.credentials())
-            .endpoint_url(self.https_endpoint())
-            .force_path_style(true)
-            .http_client(http_client)
-            .build();
-        aws_sdk_s3::Client::from_conf(config)
+        https_s3_client(
+            &self.https_endpoint(),
+            self.tls_certificate(),
+            self.credentials(),
+            &self.options.region,
+        )
     }
 
     /// The master key the harness gives the server (`SILO_MASTER_KEY`).
@@ -720,6 +705,37 @@ fn probe_http(authority: &str) -> bool {
         }
     }
     head[..read].starts_with(b"HTTP/1.")
+}
+
+/// An S3 client for `endpoint` (https) that trusts only the PEM certificate
+/// `ca_pem`, path-style.
+pub fn https_s3_client(
+    endpoint: &str,
+    ca_pem: &[u8],
+    credentials: Credentials,
+    region: &str,
+) -> aws_sdk_s3::Client {
+    let trust =
+        aws_smithy_http_client::tls::TrustStore::empty().with_pem_certificate(ca_pem.to_vec());
+    let context = aws_smithy_http_client::tls::TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .expect("TLS context");
+    let http_client = aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::AwsLc,
+        ))
+        .tls_context(context)
+        .build_https();
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .credentials_provider(credentials)
+        .endpoint_url(endpoint)
+        .force_path_style(true)
+        .http_client(http_client)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
 }
 
 /// Makes a self-signed certificate for `127.0.0.1` and `localhost` in `dir`

@@ -923,3 +923,66 @@ async fn upload_part_copy_from_an_sse_c_source_into_an_sse_s3_upload() {
     );
     assert_eq!(body_of(got).await, data);
 }
+
+#[tokio::test]
+async fn https_alone_on_the_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = silo_tests::make_certificate(dir.path());
+    let port = silo_tests::free_port();
+    let mut child = std::process::Command::new(silo_binary())
+        .args([
+            "serve",
+            "--address",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(dir.path().join("data"))
+        .arg("--tls-cert")
+        .arg(dir.path().join("tls-cert.pem"))
+        .arg("--tls-key")
+        .arg(dir.path().join("tls-key.pem"))
+        .env_clear()
+        .env("SILO_ROOT_ACCESS_KEY", "SILOHTTPSONLY")
+        .env("SILO_ROOT_SECRET_KEY", "secret-of-the-https-only-test")
+        .env("SILO_MASTER_KEY", "cd".repeat(32))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let credentials = aws_credential_types::Credentials::new(
+        "SILOHTTPSONLY",
+        "secret-of-the-https-only-test",
+        None,
+        None,
+        "test",
+    );
+    let s3 = silo_tests::https_s3_client(
+        &format!("https://127.0.0.1:{port}"),
+        &cert,
+        credentials,
+        "us-east-1",
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let listed = loop {
+        match s3.list_buckets().send().await {
+            Ok(out) => break Ok(out),
+            Err(e) if std::time::Instant::now() > deadline => break Err(e),
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    };
+    // Plain HTTP on the same port gets no HTTP answer.
+    let plain = {
+        use std::io::{Read, Write};
+        let mut answer = Vec::new();
+        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+            let _ = stream.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            let _ = stream.read_to_end(&mut answer);
+        }
+        answer
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(listed.is_ok(), "{listed:?}");
+    assert!(!plain.starts_with(b"HTTP/"), "plain HTTP was answered");
+}
