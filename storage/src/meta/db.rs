@@ -4,8 +4,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rocksdb::{
-    BlockBasedOptions, ColumnFamily, ColumnFamilyDescriptor, DB, DBPinnableSlice, DBRawIterator,
-    Options, ReadOptions, WriteBatch, WriteOptions,
+    BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DB, DBPinnableSlice,
+    DBRawIterator, Options, ReadOptions, WriteBatch, WriteOptions,
 };
 
 use crate::{Error, Result};
@@ -65,6 +65,11 @@ pub struct MetaDb {
     tombstones: [AtomicU64; Cf::ALL.len()],
 }
 
+/// All memtables together (see [`MetaDb::open`]).
+const MEMTABLE_BUDGET: usize = 64 << 20;
+/// The block cache shared by every column family.
+const BLOCK_CACHE: usize = 32 << 20;
+
 impl MetaDb {
     /// Opens or creates the store and all column families under `path`.
     pub fn open(path: &Path) -> Result<Self> {
@@ -77,14 +82,21 @@ impl MetaDb {
         // With eight column families written at different rates, the WAL would
         // otherwise be kept for the slowest one: flush whatever pins it past 256 MiB.
         opts.set_max_total_wal_size(256 << 20);
+        // Memory stays bounded whatever the write load: memtables of all column
+        // families together flush at MEMTABLE_BUDGET, and one block cache serves them
+        // all (by default each would get its own, and 64 MiB memtables each).
+        opts.set_db_write_buffer_size(MEMTABLE_BUDGET);
+        let cache = Cache::new_lru_cache(BLOCK_CACHE);
         let descriptors = Cf::ALL.map(|cf| {
             let mut cf_opts = Options::default();
             cf_opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
+            cf_opts.set_write_buffer_size(MEMTABLE_BUDGET / 4);
             // Point lookups (GET, HEAD, preconditions) dominate: bloom filters make a
             // miss cost no disk read.
             let mut table = BlockBasedOptions::default();
             table.set_bloom_filter(10.0, false);
             table.set_cache_index_and_filter_blocks(true);
+            table.set_block_cache(&cache);
             cf_opts.set_block_based_table_factory(&table);
             // Deleted objects leave tombstones that listings step over until a
             // compaction drops them: an SST file dense with them is compacted soon.
