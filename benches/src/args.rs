@@ -64,6 +64,11 @@ pub struct Args {
     /// with the same --prefixes (for get, mixed, list and delete without rewriting them).
     #[arg(long, default_value_t = 0)]
     pub existing: u64,
+    /// put and multipart: operation n writes object n % KEYS, overwriting earlier
+    /// ones, so that a long run takes bounded disk space (get then uses
+    /// `--existing KEYS`).
+    #[arg(long)]
+    pub keys: Option<u64>,
     /// mixed: relative weights of the operations, e.g. `get=60,put=30,delete=10`.
     #[arg(long, default_value = "get=60,put=30,delete=10", value_parser = parse_mix)]
     pub mix: Mix,
@@ -93,6 +98,11 @@ impl Args {
     /// How many objects get, list and delete address.
     pub fn items(&self) -> u64 {
         self.prepare.max(self.existing).max(1)
+    }
+
+    /// The object operation `n` of a put or multipart run writes.
+    pub fn write_target(&self, n: u64) -> u64 {
+        self.keys.map_or(n, |keys| n % keys.max(1))
     }
 
     /// How long a timed run lasts.

@@ -15,6 +15,7 @@ use std::time::Duration;
 use anyhow::Context;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::retry::RetryConfig;
+use aws_sdk_s3::error::DisplayErrorContext;
 use clap::Parser;
 
 use args::{Args, Workload};
@@ -44,10 +45,15 @@ async fn main() -> anyhow::Result<()> {
     let client = Client::from_conf(config);
     match client.create_bucket().bucket(&args.bucket).send().await {
         Ok(_) => {}
+        // Some servers (s3s-fs) answer BucketAlreadyExists for the caller's own bucket.
         Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_bucket_already_owned_by_you()) => {}
-        Err(e) => return Err(e).context("creating the bench bucket"),
+            if e.as_service_error().is_some_and(|s| {
+                s.is_bucket_already_owned_by_you() || s.is_bucket_already_exists()
+            }) => {}
+        Err(e) => {
+            return Err(anyhow::anyhow!("{}", DisplayErrorContext(e)))
+                .context("creating the bench bucket");
+        }
     }
     workload::run(client, args).await
 }

@@ -190,11 +190,14 @@ async fn worker(shared: Arc<Shared>, index: usize) -> Recorder {
         let start = Instant::now();
         let (op, result) = match (&mut mixed, a.workload) {
             (Some(m), _) => m.operation(&shared).await,
-            (None, Workload::Put) => (Op::Put, object::put(&shared, n).await),
+            (None, Workload::Put) => (Op::Put, object::put(&shared, a.write_target(n)).await),
             (None, Workload::Get) => (Op::Get, object::get(&shared, n % a.items()).await),
             (None, Workload::Delete) => (Op::Delete, object::delete(&shared, n).await),
             (None, Workload::List) => (Op::List, object::list(&shared, n).await),
-            (None, Workload::Multipart) => (Op::Multipart, multipart::upload(&shared, n).await),
+            (None, Workload::Multipart) => (
+                Op::Multipart,
+                multipart::upload(&shared, a.write_target(n)).await,
+            ),
             (None, Workload::Mixed | Workload::Limits) => break,
         };
         match result {

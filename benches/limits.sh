@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The limits of the machine this runs on, for quoting silo's figures as ratios:
+#
+#   disk_write_fdatasync  sequential 1 MiB buffered writes of a 1 GiB file, then
+#                         fdatasync, the sync counted (what a large PUT does)
+#   disk_read_direct      sequential 1 MiB O_DIRECT reads of that file
+#   fsync_4k              4 KiB appends, each followed by fsync, one writer
+#   loopback_tcp          one TCP stream over 127.0.0.1 (iperf3)
+#   md5 / crc32c / aes256gcm_seal_*  single-core throughput with the crates silo
+#                         uses (`silo-bench limits`)
+#
+#   benches/limits.sh [DIR]     # DIR: where the disk tests write (default $TMPDIR or /tmp)
+#
+# Prints `name value unit` lines on stdout (progress on stderr).
+# Environment: LIMITS_SECONDS (time per timed test, default 5), LIMITS_FILE_MIB
+# (size of the sequential test file, default 1024), SILO_BENCH (the silo-bench
+# binary; default: ${CARGO_TARGET_DIR:-target}/release/silo-bench).
+# Installs fio and iperf3 with apt-get when missing (sudo -n unless root).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+dir=${1:-${TMPDIR:-/tmp}}
+seconds=${LIMITS_SECONDS:-5}
+file_mib=${LIMITS_FILE_MIB:-1024}
+bench=${SILO_BENCH:-${CARGO_TARGET_DIR:-$here/../target}/release/silo-bench}
+
+need() {
+    command -v "$1" >/dev/null && return
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
+    echo "limits: installing $1" >&2
+    $sudo apt-get install -y "$1" >/dev/null 2>&1 ||
+        { $sudo apt-get update >/dev/null 2>&1 && $sudo apt-get install -y "$1" >/dev/null 2>&1; } ||
+        { echo "limits: cannot install $1" >&2; exit 1; }
+}
+need fio
+need iperf3
+[ -x "$bench" ] || { echo "limits: no silo-bench at $bench (cargo build --release -p silo-server -p silo-bench)" >&2; exit 1; }
+
+work=$(mktemp -d "$dir/silo-limits.XXXXXX")
+iperf_pid=""
+cleanup() {
+    [ -n "$iperf_pid" ] && kill "$iperf_pid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# fio's JSON, reduced to one figure by a Python expression over `job`.
+fio_figure() {
+    local expr=$1
+    shift
+    fio --output-format=json "$@" | python3 -c "import json,sys; job=json.load(sys.stdin)['jobs'][0]; print(format($expr, '.1f'))"
+}
+
+echo "limits: sequential write + fdatasync (${file_mib} MiB)" >&2
+# fio's bandwidth with end_fsync counts the final sync (runtime includes it).
+value=$(fio_figure "job['write']['bw_bytes'] / 2**20" --name=seqwrite --filename="$work/seq" \
+    --rw=write --bs=1M --size="${file_mib}M" --ioengine=psync --end_fsync=1)
+echo "disk_write_fdatasync $value MiB/s"
+
+echo "limits: sequential direct read" >&2
+value=$(fio_figure "job['read']['bw_bytes'] / 2**20" --name=seqread --filename="$work/seq" \
+    --rw=read --bs=1M --size="${file_mib}M" --ioengine=psync --direct=1)
+echo "disk_read_direct $value MiB/s"
+rm -f "$work/seq"
+
+echo "limits: 4 KiB write + fsync, one writer (${seconds}s)" >&2
+value=$(fio_figure "job['write']['iops']" --name=fsync4k --filename="$work/small" \
+    --rw=write --bs=4k --size=256M --ioengine=sync --fsync=1 --time_based --runtime="$seconds")
+echo "fsync_4k $value ops/s"
+rm -f "$work/small"
+
+echo "limits: loopback TCP, one stream (${seconds}s)" >&2
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+iperf3 -s -1 -B 127.0.0.1 -p "$port" >/dev/null 2>&1 &
+iperf_pid=$!
+for _ in $(seq 50); do
+    iperf3 -c 127.0.0.1 -p "$port" -t "$seconds" -J >"$work/iperf.json" 2>/dev/null && break
+    sleep 0.1
+done
+value=$(python3 -c "import json; j=json.load(open('$work/iperf.json')); print(f\"{j['end']['sum_received']['bits_per_second'] / 8 / 2**20:.1f}\")")
+echo "loopback_tcp $value MiB/s"
+wait "$iperf_pid" 2>/dev/null || true
+iperf_pid=""
+
+echo "limits: single-core MD5, CRC32C, AES-256-GCM" >&2
+"$bench" limits --duration "$((seconds > 2 ? 2 : seconds))s"
