@@ -107,6 +107,7 @@ results=$work/results.jsonl
 : >"$results"
 tck=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 hwm_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 # bench SERVER PID ENDPOINT FIGURE silo-bench-args...: runs one workload, records
@@ -142,6 +143,24 @@ print(ops)"
 workloads() {
     local server=$1 pid=$2 endpoint=$3
     local common=(--duration "${seconds}s")
+    # First, on the fresh server: peak RSS during one large upload, single PUT then
+    # multipart (8 MiB parts, 4 at once), each from a reset high-water mark.
+    local figure before
+    for figure in "put" "multipart"; do
+        # Writing 5 to clear_refs resets the peak RSS (VmHWM) to the current RSS.
+        echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || log "cannot reset $server's VmHWM"
+        before=$(rss_kib "$pid")
+        if [ "$figure" = put ]; then
+            bench "$server" "$pid" "$endpoint" "rss put ${rss_mib}MiB" put --bucket rss \
+                --size "${rss_mib}MiB" --count 1 --concurrency 1 --keys 1
+        else
+            bench "$server" "$pid" "$endpoint" "rss multipart ${rss_mib}MiB" multipart --bucket rss \
+                --size "${rss_mib}MiB" --part-size 8MiB --part-concurrency 4 --count 1 --concurrency 1 --keys 1
+        fi
+        printf '{"server":"%s","figure":"rss %s %sMiB kib","value":%s,"before":%s}\n' "$server" \
+            "$figure" "$rss_mib" "$(hwm_kib "$pid")" "$before" >>"$results"
+    done
+
     # SIZE:CONCURRENCY:KEYS. PUTs overwrite KEYS keys round-robin, so a run takes
     # at most ~1 GiB of disk whatever the duration; GETs read those keys.
     for spec in 4KiB:32:1000000 1MiB:8:1000 64MiB:2:16; do
@@ -166,28 +185,14 @@ workloads() {
     for keys in "$list_keys" 1000; do
         bench "$server" "$pid" "$endpoint" "load $keys keys" put --bucket "list-$keys" --size 0 \
             --prefixes 100 --count "$keys" --concurrency 32
+        # The first page of each bucket: 1000 keys from both (a page after a random
+        # key of the 1,000-key bucket would hold fewer).
         bench "$server" "$pid" "$endpoint" "list $keys keys" list --bucket "list-$keys" --size 0 \
-            --prefixes 100 --existing "$keys" --concurrency 1 "${common[@]}"
+            --prefixes 100 --existing "$keys" --from-start --concurrency 1 "${common[@]}"
         bench "$server" "$pid" "$endpoint" "list $keys keys delimiter" list --bucket "list-$keys" \
             --size 0 --prefixes 100 --existing "$keys" --delimiter / --concurrency 1 "${common[@]}"
     done
 
-    # Peak RSS during one large upload: single PUT, then multipart (8 MiB parts,
-    # 4 at once), each from a reset high-water mark.
-    local figure
-    for figure in "put" "multipart"; do
-        # Writing 5 to clear_refs resets the peak RSS (VmHWM) to the current RSS.
-        echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || log "cannot reset $server's VmHWM"
-        if [ "$figure" = put ]; then
-            bench "$server" "$pid" "$endpoint" "rss put ${rss_mib}MiB" put --bucket rss \
-                --size "${rss_mib}MiB" --count 1 --concurrency 1 --keys 1
-        else
-            bench "$server" "$pid" "$endpoint" "rss multipart ${rss_mib}MiB" multipart --bucket rss \
-                --size "${rss_mib}MiB" --part-size 8MiB --part-concurrency 4 --count 1 --concurrency 1 --keys 1
-        fi
-        printf '{"server":"%s","figure":"rss %s %sMiB kib","value":%s}\n' "$server" "$figure" \
-            "$rss_mib" "$(hwm_kib "$pid")" >>"$results"
-    done
 }
 
 access_key=bench$(python3 -c 'import secrets; print(secrets.token_hex(6))')

@@ -96,8 +96,11 @@ def main():
     rss = [k[1] for k in runs if k[1].startswith("rss ") and k[1].endswith(" kib")]
     for figure in sorted(set(rss), reverse=True):
         kind, size = figure.split()[1:3]
+        mib = int(size.removesuffix("MiB"))
+        size = f"{mib // 1024} GiB" if mib % 1024 == 0 else f"{mib} MiB"
         label = "single PUT" if kind == "put" else "multipart, 8 MiB parts, 4 at once"
-        rows.append((f"peak server RSS, {size} upload, {label} (MiB)", figure, None, "rss_target", "< 150 MiB", True))
+        before = runs[("silo", figure)].get("before", 0) / 1024 if ("silo", figure) in runs else 0
+        rows.append((f"peak server RSS, fresh server, {size} upload, {label} (MiB; silo's RSS before: {before:.0f})", figure, None, "rss_target", "< 150 MiB", True))
         rows.append((f"{size} upload, {label} (MiB/s)", figure[: -len(" kib")], "mib_per_sec", "disk_write_fdatasync", "", False))
     limits["rss_target"] = 150.0
 

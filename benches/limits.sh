@@ -12,7 +12,8 @@
 #   benches/limits.sh [DIR]     # DIR: where the disk tests write (default $TMPDIR or /tmp)
 #
 # Prints `name value unit` lines on stdout (progress on stderr).
-# Environment: LIMITS_SECONDS (time per timed test, default 5), LIMITS_FILE_MIB
+# Environment: LIMITS_SECONDS (time per timed test, default 5), LIMITS_REPEAT
+# (runs of the write, fsync and loopback tests, the median printed; default 3), LIMITS_FILE_MIB
 # (size of the sequential test file, default 1024), SILO_BENCH (the silo-bench
 # binary; default: ${CARGO_TARGET_DIR:-target}/release/silo-bench).
 # Installs fio and iperf3 with apt-get when missing (sudo -n unless root).
@@ -22,6 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 dir=${1:-${TMPDIR:-/tmp}}
 seconds=${LIMITS_SECONDS:-5}
 file_mib=${LIMITS_FILE_MIB:-1024}
+repeat=${LIMITS_REPEAT:-3}
 bench=${SILO_BENCH:-${CARGO_TARGET_DIR:-$here/../target}/release/silo-bench}
 
 need() {
@@ -52,11 +54,21 @@ fio_figure() {
     fio --output-format=json "$@" | python3 -c "import json,sys; job=json.load(sys.stdin)['jobs'][0]; print(format($expr, '.1f'))"
 }
 
-echo "limits: sequential write + fdatasync (${file_mib} MiB)" >&2
-# fio's bandwidth with end_fsync counts the final sync (runtime includes it).
-value=$(fio_figure "job['write']['bw_bytes'] / 2**20" --name=seqwrite --filename="$work/seq" \
-    --rw=write --bs=1M --size="${file_mib}M" --ioengine=psync --end_fsync=1)
-echo "disk_write_fdatasync $value MiB/s"
+# The median of the figures printed by REPEAT runs of a command: this VM's disk
+# varies several-fold from one minute to the next.
+median_of() {
+    for _ in $(seq "$repeat"); do
+        "$@"
+    done | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
+}
+
+seq_write() {
+    # fio's bandwidth with end_fsync counts the final sync (runtime includes it).
+    fio_figure "job['write']['bw_bytes'] / 2**20" --name=seqwrite --filename="$work/seq" \
+        --rw=write --bs=1M --size="${file_mib}M" --ioengine=psync --end_fsync=1
+}
+echo "limits: sequential write + fdatasync (${file_mib} MiB, median of $repeat)" >&2
+echo "disk_write_fdatasync $(median_of seq_write) MiB/s"
 
 echo "limits: sequential direct read" >&2
 value=$(fio_figure "job['read']['bw_bytes'] / 2**20" --name=seqread --filename="$work/seq" \
@@ -64,24 +76,29 @@ value=$(fio_figure "job['read']['bw_bytes'] / 2**20" --name=seqread --filename="
 echo "disk_read_direct $value MiB/s"
 rm -f "$work/seq"
 
-echo "limits: 4 KiB write + fsync, one writer (${seconds}s)" >&2
-value=$(fio_figure "job['write']['iops']" --name=fsync4k --filename="$work/small" \
-    --rw=write --bs=4k --size=256M --ioengine=sync --fsync=1 --time_based --runtime="$seconds")
-echo "fsync_4k $value ops/s"
-rm -f "$work/small"
+fsync_4k() {
+    fio_figure "job['write']['iops']" --name=fsync4k --filename="$work/small" \
+        --rw=write --bs=4k --size=256M --ioengine=sync --fsync=1 --time_based --runtime="$seconds"
+    rm -f "$work/small"
+}
+echo "limits: 4 KiB write + fsync, one writer (${seconds}s, median of $repeat)" >&2
+echo "fsync_4k $(median_of fsync_4k) ops/s"
 
-echo "limits: loopback TCP, one stream (${seconds}s)" >&2
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-iperf3 -s -1 -B 127.0.0.1 -p "$port" >/dev/null 2>&1 &
-iperf_pid=$!
-for _ in $(seq 50); do
-    iperf3 -c 127.0.0.1 -p "$port" -t "$seconds" -J >"$work/iperf.json" 2>/dev/null && break
-    sleep 0.1
-done
-value=$(python3 -c "import json; j=json.load(open('$work/iperf.json')); print(f\"{j['end']['sum_received']['bits_per_second'] / 8 / 2**20:.1f}\")")
-echo "loopback_tcp $value MiB/s"
-wait "$iperf_pid" 2>/dev/null || true
-iperf_pid=""
+loopback() {
+    local port
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    iperf3 -s -1 -B 127.0.0.1 -p "$port" >/dev/null 2>&1 &
+    iperf_pid=$!
+    for _ in $(seq 50); do
+        iperf3 -c 127.0.0.1 -p "$port" -t "$seconds" -J >"$work/iperf.json" 2>/dev/null && break
+        sleep 0.1
+    done
+    python3 -c "import json; j=json.load(open('$work/iperf.json')); print(format(j['end']['sum_received']['bits_per_second'] / 8 / 2**20, '.1f'))"
+    wait "$iperf_pid" 2>/dev/null || true
+    iperf_pid=""
+}
+echo "limits: loopback TCP, one stream (${seconds}s, median of $repeat)" >&2
+echo "loopback_tcp $(median_of loopback) MiB/s"
 
 echo "limits: single-core MD5, CRC32C, AES-256-GCM" >&2
 "$bench" limits --duration "$((seconds > 2 ? 2 : seconds))s"
