@@ -40,9 +40,7 @@ need iperf3
 [ -x "$bench" ] || { echo "limits: no silo-bench at $bench (cargo build --release -p silo-server -p silo-bench)" >&2; exit 1; }
 
 work=$(mktemp -d "$dir/silo-limits.XXXXXX")
-iperf_pid=""
 cleanup() {
-    [ -n "$iperf_pid" ] && kill "$iperf_pid" 2>/dev/null
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -85,17 +83,24 @@ echo "limits: 4 KiB write + fsync, one writer (${seconds}s, median of $repeat)" 
 echo "fsync_4k $(median_of fsync_4k) ops/s"
 
 loopback() {
-    local port
+    local port server ok=""
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    iperf3 -s -1 -B 127.0.0.1 -p "$port" >/dev/null 2>&1 &
-    iperf_pid=$!
+    iperf3 -s -B 127.0.0.1 -p "$port" >/dev/null 2>&1 &
+    server=$!
     for _ in $(seq 50); do
-        iperf3 -c 127.0.0.1 -p "$port" -t "$seconds" -J >"$work/iperf.json" 2>/dev/null && break
-        sleep 0.1
+        sleep 0.2
+        if iperf3 -c 127.0.0.1 -p "$port" -t "$seconds" --connect-timeout 2000 -J \
+            >"$work/iperf.json" 2>/dev/null; then
+            ok=1
+            break
+        fi
     done
+    # Stopped by its id, never waited for unkilled: a server that saw no test
+    # would keep the probe waiting forever.
+    kill "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+    [ -n "$ok" ] || { echo "limits: iperf3 failed" >&2; return 0; }
     python3 -c "import json; j=json.load(open('$work/iperf.json')); print(format(j['end']['sum_received']['bits_per_second'] / 8 / 2**20, '.1f'))"
-    wait "$iperf_pid" 2>/dev/null || true
-    iperf_pid=""
 }
 echo "limits: loopback TCP, one stream (${seconds}s, median of $repeat)" >&2
 echo "loopback_tcp $(median_of loopback) MiB/s"
