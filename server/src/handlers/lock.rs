@@ -77,9 +77,10 @@ pub fn check_write_integrity(
     checks: &ChecksumRequest,
 ) -> S3Result<()> {
     let Some(config) = &bucket.object_lock else {
-        return match lock.is_set() {
-            true => Err(silo_storage::Error::ObjectLockNotEnabled.into()),
-            false => Ok(()),
+        return if lock.is_set() {
+            Err(silo_storage::Error::ObjectLockNotEnabled.into())
+        } else {
+            Ok(())
         };
     };
     let locking = lock.is_set() || config.default_retention.is_some();

@@ -203,9 +203,10 @@ pub(super) fn commit_version(
 /// names any in a bucket without object lock.
 fn new_version_lock(bucket: &Bucket, mut lock: ObjectLock, now: SystemTime) -> Result<ObjectLock> {
     let Some(config) = &bucket.object_lock else {
-        return match lock.is_set() {
-            true => Err(Error::ObjectLockNotEnabled),
-            false => Ok(lock),
+        return if lock.is_set() {
+            Err(Error::ObjectLockNotEnabled)
+        } else {
+            Ok(lock)
         };
     };
     if lock.retention.is_none()
