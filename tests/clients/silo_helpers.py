@@ -19,6 +19,7 @@ import http.client
 import re
 import urllib.parse
 import xml.etree.ElementTree as ET
+from pathlib import Path
 import zlib
 from dataclasses import dataclass, field
 
@@ -477,3 +478,16 @@ class RawS3:
         )
         assert len(body) == content_length
         return self.send("PUT", path, query, headers, body, http_chunked=http_chunked)
+
+
+def read_tree(root: Path) -> dict[str, bytes]:
+    """Every file under `root`, by its relative POSIX path."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def remote_keys(s3, bucket: str) -> list[str]:
+    """Every key in the bucket, in order."""
+    keys = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        keys += [o["Key"] for o in page.get("Contents", [])]
+    return sorted(keys)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import delete_bucket_best_effort, unique_bucket_name
-from silo_helpers import md5_hex
+from silo_helpers import md5_hex, read_tree, remote_keys
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -33,17 +33,6 @@ def make_tree(root: Path, count: int = 30) -> dict[str, bytes]:
         os.utime(path, (time.time() - 3600, time.time() - 3600))
         files[name] = data
     return files
-
-
-def read_tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
-
-
-def remote_keys(s3, bucket: str) -> list[str]:
-    keys = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        keys += [o["Key"] for o in page.get("Contents", [])]
-    return keys
 
 
 def test_aws_s3_mb_ls_rb_manage_a_bucket(aws, s3, request):

@@ -12,7 +12,6 @@ import base64
 import os
 import secrets
 import subprocess
-from pathlib import Path
 from types import SimpleNamespace
 
 import boto3

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import delete_bucket_best_effort, unique_bucket_name
+from silo_helpers import read_tree, remote_keys
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -32,17 +33,6 @@ def make_tree(root: Path) -> dict[str, bytes]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
     return files
-
-
-def read_tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
-
-
-def remote_keys(s3, bucket: str) -> list[str]:
-    keys = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        keys += [o["Key"] for o in page.get("Contents", [])]
-    return sorted(keys)
 
 
 def test_rclone_mkdir_lsd_rmdir_manage_a_bucket(rclone, s3, request):
