@@ -167,6 +167,12 @@ pub struct ChecksumRequest {
 }
 
 impl ChecksumRequest {
+    /// Whether the client stated `Content-MD5` or a checksum of the body, as AWS
+    /// requires of some writes (object lock, lock configuration).
+    pub fn proves_integrity(&self) -> bool {
+        self.content_md5.is_some() || !self.defaulted
+    }
+
     pub fn from_request(ctx: &Ctx) -> S3Result<Self> {
         let mut algorithms = Vec::new();
         let mut expected = Vec::new();

@@ -84,7 +84,7 @@ pub fn check_write_integrity(
         };
     };
     let locking = lock.is_set() || config.default_retention.is_some();
-    if locking && checks.content_md5.is_none() && checks.defaulted {
+    if locking && !checks.proves_integrity() {
         return Err(S3Error::invalid_request(
             "Content-MD5 OR x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters",
         ));
@@ -120,7 +120,7 @@ pub fn bypass_governance(ctx: &Ctx) -> bool {
 /// a checksum, and checks them.
 async fn read_verified(ctx: &Ctx, body: RequestBody) -> S3Result<bytes::Bytes> {
     let checks = ChecksumRequest::from_request(ctx)?;
-    if checks.content_md5.is_none() && checks.defaulted {
+    if !checks.proves_integrity() {
         return Err(S3Error::invalid_request(
             "Missing required header for this request: Content-MD5",
         ));

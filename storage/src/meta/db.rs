@@ -166,6 +166,14 @@ impl MetaDb {
         }
     }
 
+    fn count_tombstones(&self, deletes: &[u64; Cf::ALL.len()]) {
+        for (count, n) in self.tombstones.iter().zip(deletes) {
+            if *n > 0 {
+                count.fetch_add(*n, Ordering::Relaxed);
+            }
+        }
+    }
+
     /// Flushes the memtable of each column family that has taken `threshold` or
     /// more deletes since its last flush. Deleted rows leave tombstones that every
     /// scan steps over while they sit in the memtable; once flushed, the SST file
@@ -218,16 +226,6 @@ impl Batch<'_> {
         self.db.db.write(self.wb)?;
         self.db.count_tombstones(&self.deletes);
         Ok(())
-    }
-}
-
-impl MetaDb {
-    fn count_tombstones(&self, deletes: &[u64; Cf::ALL.len()]) {
-        for (count, n) in self.tombstones.iter().zip(deletes) {
-            if *n > 0 {
-                count.fetch_add(*n, Ordering::Relaxed);
-            }
-        }
     }
 }
 
