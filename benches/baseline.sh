@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# silo's performance baseline, in one run: the machine's limits (limits.sh), then
-# the same S3 workloads against silo and, when it is installable, a peer server;
+# horreo's performance baseline, in one run: the machine's limits (limits.sh), then
+# the same S3 workloads against horreo and, when it is installable, a peer server;
 # prints a markdown table of every figure with its ratio to the relevant limit
 # and to the peer.
 #
@@ -10,7 +10,7 @@
 #   BASE_SECONDS=15      duration of each timed workload
 #   BASE_LIST_KEYS=100000  keys in the listing bucket (a 1,000-key bucket is listed too)
 #   BASE_RSS_MIB=1024    size of the upload whose peak server RSS is measured
-#   BASE_PEER=s3s-fs     s3s-fs (cargo install, cached in ~/.cache/silo-peers), moto
+#   BASE_PEER=s3s-fs     s3s-fs (cargo install, cached in ~/.cache/horreo-peers), moto
 #                        (pip, same cache), or none
 #   BASE_DIR=$TMPDIR     where data directories and the disk tests go
 #   BASE_NO_BUILD=1      use the binaries already built under $CARGO_TARGET_DIR/release
@@ -26,19 +26,19 @@ rss_mib=${BASE_RSS_MIB:-1024}
 peer=${BASE_PEER:-s3s-fs}
 base_dir=${BASE_DIR:-${TMPDIR:-/tmp}}
 target=${CARGO_TARGET_DIR:-$root/target}
-peers=$HOME/.cache/silo-peers
-silo=$target/release/silo
-bench=$target/release/silo-bench
-export SILO_BENCH=$bench
+peers=$HOME/.cache/horreo-peers
+horreo=$target/release/horreo
+bench=$target/release/horreo-bench
+export HORREO_BENCH=$bench
 
 log() { echo "baseline: $*" >&2; }
 
 if [ -z "${BASE_NO_BUILD:-}" ]; then
     log "building release binaries"
-    (cd "$root" && cargo build --release -p silo-server -p silo-bench >&2)
+    (cd "$root" && cargo build --release -p horreo-server -p horreo-bench >&2)
 fi
 
-work=$(mktemp -d "$base_dir/silo-baseline.XXXXXX")
+work=$(mktemp -d "$base_dir/horreo-baseline.XXXXXX")
 pids=()
 cleanup() {
     if [ -n "${BASE_OUT:-}" ]; then
@@ -110,7 +110,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 hwm_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-# bench SERVER PID ENDPOINT FIGURE silo-bench-args...: runs one workload, records
+# bench SERVER PID ENDPOINT FIGURE horreo-bench-args...: runs one workload, records
 # its JSON result with the server's CPU seconds over it.
 bench() {
     local server=$1 pid=$2 endpoint=$3 figure=$4
@@ -199,18 +199,18 @@ access_key=bench$(python3 -c 'import secrets; print(secrets.token_hex(6))')
 secret_key=$(python3 -c 'import secrets; print(secrets.token_hex(20))')
 export AWS_ACCESS_KEY_ID=$access_key AWS_SECRET_ACCESS_KEY=$secret_key AWS_DEFAULT_REGION=us-east-1
 
-# ---- silo ----
+# ---- horreo ----
 port=$(free_port)
-mkdir -p "$work/silo"
-SILO_ROOT_ACCESS_KEY=$access_key SILO_ROOT_SECRET_KEY=$secret_key \
-    "$silo" serve --data-dir "$work/silo" --address "127.0.0.1:$port" >"$work/silo.log" 2>&1 &
-silo_pid=$!
-pids+=("$silo_pid")
+mkdir -p "$work/horreo"
+HORREO_ROOT_ACCESS_KEY=$access_key HORREO_ROOT_SECRET_KEY=$secret_key \
+    "$horreo" serve --data-dir "$work/horreo" --address "127.0.0.1:$port" >"$work/horreo.log" 2>&1 &
+horreo_pid=$!
+pids+=("$horreo_pid")
 wait_http "http://127.0.0.1:$port/"
-workloads silo "$silo_pid" "http://127.0.0.1:$port"
-kill "$silo_pid"
-wait "$silo_pid" 2>/dev/null || true
-rm -rf "$work/silo"
+workloads horreo "$horreo_pid" "http://127.0.0.1:$port"
+kill "$horreo_pid"
+wait "$horreo_pid" 2>/dev/null || true
+rm -rf "$work/horreo"
 
 # ---- the peer ----
 if [ "$peer" != none ]; then

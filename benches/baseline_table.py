@@ -99,8 +99,8 @@ def main():
         mib = int(size.removesuffix("MiB"))
         size = f"{mib // 1024} GiB" if mib % 1024 == 0 else f"{mib} MiB"
         label = "single PUT" if kind == "put" else "multipart, 8 MiB parts, 4 at once"
-        before = runs[("silo", figure)].get("before", 0) / 1024 if ("silo", figure) in runs else 0
-        rows.append((f"peak server RSS, fresh server, {size} upload, {label} (MiB; silo's RSS before: {before:.0f})", figure, None, "rss_target", "< 150 MiB", True))
+        before = runs[("horreo", figure)].get("before", 0) / 1024 if ("horreo", figure) in runs else 0
+        rows.append((f"peak server RSS, fresh server, {size} upload, {label} (MiB; horreo's RSS before: {before:.0f})", figure, None, "rss_target", "< 150 MiB", True))
         rows.append((f"{size} upload, {label} (MiB/s)", figure[: -len(" kib")], "mib_per_sec", "disk_write_fdatasync", "", False))
     limits["rss_target"] = 150.0
 
@@ -117,17 +117,17 @@ def main():
     print("Machine limits (limits.sh, same run): " + ", ".join(
         f"{name} {fmt(v)}" for name, v in limits.items() if name != "rss_target"))
     print()
-    head = "| figure | silo | limit | silo ÷ limit | target |"
+    head = "| figure | horreo | limit | horreo ÷ limit | target |"
     sep = "|---|---|---|---|---|"
     if has_peer:
-        head += f" {peer} | silo ÷ {peer} |"
+        head += f" {peer} | horreo ÷ {peer} |"
         sep += "---|---|"
-    head += " server CPU ms/op silo" + (f" / {peer}" if has_peer else "") + " |"
+    head += " server CPU ms/op horreo" + (f" / {peer}" if has_peer else "") + " |"
     sep += "---|"
     print(head)
     print(sep)
     for label, figure, field, limit, target, _lower in rows:
-        s = value("silo", figure, field)
+        s = value("horreo", figure, field)
         lim = limits.get(limit) if limit else None
         line = f"| {label} | {fmt(s)} | "
         line += f"{fmt(lim)} ({limit_names.get(limit, limit)})" if lim else ""
@@ -135,15 +135,15 @@ def main():
         if has_peer:
             p = value(peer, figure, field)
             line += f" {fmt(p)} | {fmt(ratio(s, p), 2)} |"
-        cpu = [cpu_ms_per_op("silo", figure)] + ([cpu_ms_per_op(peer, figure)] if has_peer else [])
+        cpu = [cpu_ms_per_op("horreo", figure)] + ([cpu_ms_per_op(peer, figure)] if has_peer else [])
         line += " " + " / ".join(fmt(c, 2) for c in cpu) + " |" if field else " |"
         print(line)
     ratio_rows = [("plain", f"list {keys} keys", "list 1000 keys"),
                   ("delimiter", f"list {keys} keys delimiter", "list 1000 keys delimiter")]
     print()
     for name, big, small in ratio_rows:
-        r = ratio(value("silo", big, "p50_ms"), value("silo", small, "p50_ms"))
-        print(f"- silo: {name} page over {int(keys):,} keys ÷ over 1,000 keys (p50): {fmt(r, 2)} (target ≤ 1.5 at 1,000,000 keys)")
+        r = ratio(value("horreo", big, "p50_ms"), value("horreo", small, "p50_ms"))
+        print(f"- horreo: {name} page over {int(keys):,} keys ÷ over 1,000 keys (p50): {fmt(r, 2)} (target ≤ 1.5 at 1,000,000 keys)")
     errors = [(k, r["result"].get("errors")) for k, r in runs.items()
               if "result" in r and r["result"].get("errors")]
     if errors:

@@ -10,19 +10,19 @@
 # Env: ROUNDS (3), SIZE (64MiB), COUNT (objects per PUT run, 24), GET_SECONDS (10).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/silo-target}"
-VENV="${SILO_VENV:-$HOME/.cache/silo-venv}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/horreo-target}"
+VENV="${HORREO_VENV:-$HOME/.cache/horreo-venv}"
 ROUNDS="${ROUNDS:-3}" SIZE="${SIZE:-64MiB}" COUNT="${COUNT:-24}" GET_SECONDS="${GET_SECONDS:-10}"
 
 cargo build --release --workspace --bins >&2
-SILO="$CARGO_TARGET_DIR/release/silo"
-BENCH="$CARGO_TARGET_DIR/release/silo-bench"
+HORREO="$CARGO_TARGET_DIR/release/horreo"
+BENCH="$CARGO_TARGET_DIR/release/horreo-bench"
 work="$(mktemp -d)"
 port="$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 export AWS_ACCESS_KEY_ID="bench$RANDOM" AWS_SECRET_ACCESS_KEY="secret$RANDOM$RANDOM" AWS_DEFAULT_REGION=us-east-1
-SILO_MASTER_KEY="$(openssl rand -hex 32)" "$SILO" serve --data-dir "$work/data" \
+HORREO_MASTER_KEY="$(openssl rand -hex 32)" "$HORREO" serve --data-dir "$work/data" \
     --address "127.0.0.1:$port" --root-access-key "$AWS_ACCESS_KEY_ID" \
-    --root-secret-key "$AWS_SECRET_ACCESS_KEY" >"$work/silo.log" 2>&1 &
+    --root-secret-key "$AWS_SECRET_ACCESS_KEY" >"$work/horreo.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
 endpoint="http://127.0.0.1:$port"

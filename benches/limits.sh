@@ -1,21 +1,21 @@
 #!/usr/bin/env bash
-# The limits of the machine this runs on, for quoting silo's figures as ratios:
+# The limits of the machine this runs on, for quoting horreo's figures as ratios:
 #
 #   disk_write_fdatasync  sequential 1 MiB buffered writes of a 1 GiB file, then
 #                         fdatasync, the sync counted (what a large PUT does)
 #   disk_read_direct      sequential 1 MiB O_DIRECT reads of that file
 #   fsync_4k              4 KiB appends, each followed by fsync, one writer
 #   loopback_tcp          one TCP stream over 127.0.0.1 (iperf3)
-#   md5 / crc32c / aes256gcm_seal_*  single-core throughput with the crates silo
-#                         uses (`silo-bench limits`)
+#   md5 / crc32c / aes256gcm_seal_*  single-core throughput with the crates horreo
+#                         uses (`horreo-bench limits`)
 #
 #   benches/limits.sh [DIR]     # DIR: where the disk tests write (default $TMPDIR or /tmp)
 #
 # Prints `name value unit` lines on stdout (progress on stderr).
 # Environment: LIMITS_SECONDS (time per timed test, default 5), LIMITS_REPEAT
 # (runs of the write, fsync and loopback tests, the median printed; default 3), LIMITS_FILE_MIB
-# (size of the sequential test file, default 1024), SILO_BENCH (the silo-bench
-# binary; default: ${CARGO_TARGET_DIR:-target}/release/silo-bench).
+# (size of the sequential test file, default 1024), HORREO_BENCH (the horreo-bench
+# binary; default: ${CARGO_TARGET_DIR:-target}/release/horreo-bench).
 # Installs fio and iperf3 with apt-get when missing (sudo -n unless root).
 set -euo pipefail
 
@@ -24,7 +24,7 @@ dir=${1:-${TMPDIR:-/tmp}}
 seconds=${LIMITS_SECONDS:-5}
 file_mib=${LIMITS_FILE_MIB:-1024}
 repeat=${LIMITS_REPEAT:-3}
-bench=${SILO_BENCH:-${CARGO_TARGET_DIR:-$here/../target}/release/silo-bench}
+bench=${HORREO_BENCH:-${CARGO_TARGET_DIR:-$here/../target}/release/horreo-bench}
 
 need() {
     command -v "$1" >/dev/null && return
@@ -37,9 +37,9 @@ need() {
 }
 need fio
 need iperf3
-[ -x "$bench" ] || { echo "limits: no silo-bench at $bench (cargo build --release -p silo-server -p silo-bench)" >&2; exit 1; }
+[ -x "$bench" ] || { echo "limits: no horreo-bench at $bench (cargo build --release -p horreo-server -p horreo-bench)" >&2; exit 1; }
 
-work=$(mktemp -d "$dir/silo-limits.XXXXXX")
+work=$(mktemp -d "$dir/horreo-limits.XXXXXX")
 cleanup() {
     rm -rf "$work"
 }

@@ -2,12 +2,12 @@
 """Latency of ListObjectsV2 pages as raw HTTP: no SDK parses the XML, so the figure
 is the server's (plus one loopback connection and a SigV4 signature per request).
 
-    ~/.cache/silo-venv/bin/python benches/list_latency.py --endpoint http://127.0.0.1:9000 --bucket bench \
+    ~/.cache/horreo-venv/bin/python benches/list_latency.py --endpoint http://127.0.0.1:9000 --bucket bench \
         [--delimiter /] [--max-keys 1000] [--count 300] [--start-after KEY]
 
 Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY. Prints one JSON object:
 p50_ms, p99_ms, max_ms, entries_per_page (Contents + CommonPrefixes of the last page).
-Uses the signing helper of the client test suite (tests/clients/silo_helpers.py), so run
+Uses the signing helper of the client test suite (tests/clients/horreo_helpers.py), so run
 it with that suite's virtualenv (tests/run-all.sh creates it).
 """
 
@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "clients"))
 
-from silo_helpers import RawS3  # noqa: E402
+from horreo_helpers import RawS3  # noqa: E402
 
 
 def main() -> None:

@@ -1,23 +1,23 @@
 #!/usr/bin/env bash
-# Peak resident memory of silo while the AWS CLI uploads and downloads one large
+# Peak resident memory of horreo while the AWS CLI uploads and downloads one large
 # file (multipart, the CLI's defaults: 8 MiB parts, 10 concurrent requests).
 #
-#   benches/rss.sh [SIZE_MIB] [SILO_BIN]     # defaults: 2048, target/release/silo
+#   benches/rss.sh [SIZE_MIB] [HORREO_BIN]     # defaults: 2048, target/release/horreo
 #
 # Prints the server's VmHWM (peak RSS) after the upload and after the download.
-# Needs the AWS CLI (the test virtualenv has it: ~/.cache/silo-venv/bin/aws).
+# Needs the AWS CLI (the test virtualenv has it: ~/.cache/horreo-venv/bin/aws).
 set -euo pipefail
 
 size_mib=${1:-2048}
-bin=${2:-${CARGO_TARGET_DIR:-target}/release/silo}
-aws=${AWS_CLI:-$(command -v aws || echo "$HOME/.cache/silo-venv/bin/aws")}
-[ -x "$bin" ] || { echo "no silo binary at $bin" >&2; exit 1; }
+bin=${2:-${CARGO_TARGET_DIR:-target}/release/horreo}
+aws=${AWS_CLI:-$(command -v aws || echo "$HOME/.cache/horreo-venv/bin/aws")}
+[ -x "$bin" ] || { echo "no horreo binary at $bin" >&2; exit 1; }
 
 work=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export SILO_ROOT_ACCESS_KEY=rssbench SILO_ROOT_SECRET_KEY=rssbenchsecret0123456789
-export AWS_ACCESS_KEY_ID=$SILO_ROOT_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$SILO_ROOT_SECRET_KEY
+export HORREO_ROOT_ACCESS_KEY=rssbench HORREO_ROOT_SECRET_KEY=rssbenchsecret0123456789
+export AWS_ACCESS_KEY_ID=$HORREO_ROOT_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$HORREO_ROOT_SECRET_KEY
 export AWS_DEFAULT_REGION=us-east-1
 "$bin" serve --data-dir "$work/data" --address "127.0.0.1:$port" >"$work/log" 2>&1 &
 pid=$!

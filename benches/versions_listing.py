@@ -2,7 +2,7 @@
 """Do many versions and delete markers slow down listings? Times the same pages in
 two versioned buckets side by side, one plain and one laden with history.
 
-    ~/.cache/silo-venv/bin/python benches/versions_listing.py --endpoint http://127.0.0.1:9000 \
+    ~/.cache/horreo-venv/bin/python benches/versions_listing.py --endpoint http://127.0.0.1:9000 \
         [--versions 10000] [--markers 100000] [--count 200]
 
 - `plain`: 1,000 keys `k0000`..`k0999`, one version each.
@@ -33,7 +33,7 @@ from botocore.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "clients"))
 
-from silo_helpers import RawS3  # noqa: E402
+from horreo_helpers import RawS3  # noqa: E402
 
 KEYS = [f"k{i:04d}" for i in range(1000)]
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run every test of silo: formatting and lints, the Rust unit and end-to-end tests
+# Run every test of horreo: formatting and lints, the Rust unit and end-to-end tests
 # (aws-sdk-s3), then the real-client suite in tests/clients (boto3, AWS CLI, rclone)
 # against the built binary.
 #
@@ -8,8 +8,8 @@
 #
 # Works on a fresh Debian 12 machine that has the Rust toolchain, gcc and python3 with
 # pip: missing Debian packages are installed with apt-get (through sudo unless root), the
-# Python clients go into a virtualenv at ${SILO_VENV:-$HOME/.cache/silo-venv}, and cargo
-# builds into ${CARGO_TARGET_DIR:-$HOME/.cache/silo-target}. Exits non-zero if any step
+# Python clients go into a virtualenv at ${HORREO_VENV:-$HOME/.cache/horreo-venv}, and cargo
+# builds into ${CARGO_TARGET_DIR:-$HOME/.cache/horreo-target}. Exits non-zero if any step
 # fails; lints and the build stop the run at once, the two test suites both run.
 set -euo pipefail
 
@@ -18,8 +18,8 @@ export HOME
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO_ROOT"
 
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/silo-target}"
-VENV="${SILO_VENV:-$HOME/.cache/silo-venv}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/horreo-target}"
+VENV="${HORREO_VENV:-$HOME/.cache/horreo-venv}"
 PYTHON="${PYTHON:-python3}"
 PYTEST_TIMEOUT="${PYTEST_TIMEOUT:-300}"
 export PIP_NO_INPUT=1 PIP_DISABLE_PIP_VERSION_CHECK=1 DEBIAN_FRONTEND=noninteractive
@@ -67,7 +67,7 @@ fi
 section "Python clients (virtualenv $VENV)"
 if [[ -e "$VENV" ]] && ! "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
     # A venv whose interpreter is gone (Python upgraded or removed): rebuild it, but only
-    # if it is one (never delete an arbitrary directory someone pointed SILO_VENV at).
+    # if it is one (never delete an arbitrary directory someone pointed HORREO_VENV at).
     [[ -f "$VENV/pyvenv.cfg" ]] || die "$VENV exists but is not a Python virtualenv"
     echo "recreating broken virtualenv"
     rm -rf "$VENV"
@@ -101,10 +101,10 @@ cargo clippy --workspace --all-targets -- -D warnings
 # each time, so RocksDB's C++ (many minutes on 2 cores) is compiled once, not per step.
 section "cargo build --workspace --all-targets"
 cargo build --workspace --all-targets
-# Both test suites drive this one binary (the Rust harness honours SILO_BIN too). The dev
+# Both test suites drive this one binary (the Rust harness honours HORREO_BIN too). The dev
 # profile builds dependencies (hashing, RocksDB) optimised, so it moves data quickly.
-export SILO_BIN="$CARGO_TARGET_DIR/debug/silo"
-[[ -x "$SILO_BIN" ]] || die "the build did not produce $SILO_BIN"
+export HORREO_BIN="$CARGO_TARGET_DIR/debug/horreo"
+[[ -x "$HORREO_BIN" ]] || die "the build did not produce $HORREO_BIN"
 
 # --------------------------------------------------------------------------------------
 failed=()
@@ -114,7 +114,7 @@ if ! cargo test --workspace; then
     failed+=("cargo test --workspace")
 fi
 
-section "pytest tests/clients (boto3, aws-cli, rclone against $SILO_BIN)"
+section "pytest tests/clients (boto3, aws-cli, rclone against $HORREO_BIN)"
 if ! "$VENV/bin/python" -m pytest tests/clients -q --timeout="$PYTEST_TIMEOUT" "$@"; then
     failed+=("pytest tests/clients")
 fi

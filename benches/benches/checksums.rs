@@ -1,5 +1,5 @@
 //! The per-byte work of a PUT: the ETag's MD5 and the checksums S3 clients ask
-//! for, each over 1 MiB, with the crates silo's engine uses.
+//! for, each over 1 MiB, with the crates horreo's engine uses.
 
 use std::hint::black_box;
 

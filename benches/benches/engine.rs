@@ -1,4 +1,4 @@
-//! The storage engine's metadata paths, through `silo_storage::Engine` on a
+//! The storage engine's metadata paths, through `horreo_storage::Engine` on a
 //! temporary directory: a durable commit of a small (inline) object, alone and
 //! from several threads at once (whose synced writes may share a WAL fsync), and
 //! one ListObjectsV2 page.
@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use silo_storage::{BucketName, Engine, EngineConfig, ListQuery, ObjectKey, PutOptions};
+use horreo_storage::{BucketName, Engine, EngineConfig, ListQuery, ObjectKey, PutOptions};
 
 const BUCKET: &str = "bench";
 const BODY: &[u8] = &[42u8; 4096];

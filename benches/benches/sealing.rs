@@ -1,4 +1,4 @@
-//! AES-256-GCM sealing and opening of one blob chunk: silo's own
+//! AES-256-GCM sealing and opening of one blob chunk: horreo's own
 //! `ChunkCipher` (AWS-LC; nonce and associated data bind the chunk index and the
 //! final flag), beside the pure-Rust aes-gcm crate that seals the data keys, at
 //! the default chunk size (64 KiB) and at 1 MiB.
@@ -8,8 +8,8 @@ use std::hint::black_box;
 use aes_gcm::Aes256Gcm;
 use aes_gcm::aead::{AeadInOut, KeyInit, Nonce};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use silo_storage::Key256;
-use silo_storage::crypto::chunk::ChunkCipher;
+use horreo_storage::Key256;
+use horreo_storage::crypto::chunk::ChunkCipher;
 
 fn sealing(c: &mut Criterion) {
     let chunk = match ChunkCipher::new(&Key256::from_bytes([7u8; 32]), [9u8; 16]) {
@@ -25,7 +25,7 @@ fn sealing(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(len as u64));
         let mut buf = plain.clone();
         let mut index = 0u64;
-        group.bench_with_input(BenchmarkId::new("silo_seal", len), &len, |b, _| {
+        group.bench_with_input(BenchmarkId::new("horreo_seal", len), &len, |b, _| {
             b.iter(|| {
                 index += 1;
                 chunk.seal(index, false, black_box(&mut buf))
@@ -36,7 +36,7 @@ fn sealing(c: &mut Criterion) {
         let mut sealed = plain.clone();
         let tag = chunk.seal(1, true, &mut sealed);
         let mut work = sealed.clone();
-        group.bench_with_input(BenchmarkId::new("silo_open", len), &len, |b, _| {
+        group.bench_with_input(BenchmarkId::new("horreo_open", len), &len, |b, _| {
             b.iter(|| {
                 work.copy_from_slice(&sealed);
                 assert!(chunk.open(1, true, &mut work, black_box(&tag)));

@@ -1,5 +1,5 @@
-//! `silo-bench limits`: single-core throughput of the per-byte work of a PUT, with
-//! the crates silo uses, so that the baseline can quote a PUT's MiB/s against it.
+//! `horreo-bench limits`: single-core throughput of the per-byte work of a PUT, with
+//! the crates horreo uses, so that the baseline can quote a PUT's MiB/s against it.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -46,7 +46,7 @@ pub fn run(per_algorithm: Duration, json: bool) -> anyhow::Result<()> {
                 .is_err();
         }),
     ));
-    // What silo seals chunks with (storage/src/crypto/chunk.rs).
+    // What horreo seals chunks with (storage/src/crypto/chunk.rs).
     let lc_key = UnboundKey::new(&AES_256_GCM, &[7u8; 32])
         .map_err(|_| anyhow::anyhow!("AWS-LC rejected a 32-byte key"))?;
     let lc_key = LessSafeKey::new(lc_key);

@@ -1,4 +1,4 @@
-//! `silo-bench`: a load generator for any S3 endpoint.
+//! `horreo-bench`: a load generator for any S3 endpoint.
 //!
 //! Workers share one aws-sdk-s3 client (one connection pool) and one payload
 //! buffer; each records its latencies locally, merged at the end, so the
@@ -32,7 +32,7 @@ async fn main() -> anyhow::Result<()> {
         );
     };
     let creds =
-        aws_credential_types::Credentials::new(access_key, secret_key, None, None, "silo-bench");
+        aws_credential_types::Credentials::new(access_key, secret_key, None, None, "horreo-bench");
     let config = aws_sdk_s3::Config::builder()
         .behavior_version_latest()
         .endpoint_url(&args.endpoint)

@@ -8,8 +8,8 @@ use actix_web::dev::Extensions;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use anyhow::Context;
+use horreo_storage::{Engine, EngineConfig};
 use rand::Rng;
-use silo_storage::{Engine, EngineConfig};
 
 use crate::auth::{self, BodyDecoder, RequestParts};
 use crate::body::RequestBody;
@@ -76,7 +76,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         println!(
             "Generated a master key for encryption at rest and stored it in {} (mode 0600). \
              Keep it safe: encrypted objects cannot be read without it. For production, \
-             supply your own with SILO_MASTER_KEY or --master-key-file.",
+             supply your own with HORREO_MASTER_KEY or --master-key-file.",
             path.display()
         );
         tracing::warn!(
@@ -117,7 +117,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         }
     };
     tracing::info!(
-        "silo listening on {urls} (region {}, data in {})",
+        "horreo listening on {urls} (region {}, data in {})",
         config.region,
         config.data_dir.display()
     );
@@ -179,7 +179,7 @@ async fn handle(
     for (name, value) in [
         ("x-amz-request-id", request_id.clone()),
         ("x-amz-id-2", host_id(&request_id)),
-        ("server", "silo".to_owned()),
+        ("server", "horreo".to_owned()),
     ] {
         if let Ok(value) = HeaderValue::from_str(&value) {
             headers.insert(HeaderName::from_static(name), value);
@@ -261,5 +261,5 @@ fn new_request_id() -> String {
 
 fn host_id(request_id: &str) -> String {
     use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(format!("silo/{request_id}"))
+    base64::engine::general_purpose::STANDARD.encode(format!("horreo/{request_id}"))
 }

@@ -7,7 +7,7 @@ use std::io::{self, Read};
 use actix_web::web;
 use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
-use silo_storage::{ChecksumAlgorithm, Engine, ObjectReader, SseRequest, StagedBlob};
+use horreo_storage::{ChecksumAlgorithm, Engine, ObjectReader, SseRequest, StagedBlob};
 use tokio::sync::mpsc;
 
 use crate::auth::BodyDecoder;

@@ -1,4 +1,4 @@
-//! Command line, environment and TOML configuration of `silo serve`.
+//! Command line, environment and TOML configuration of `horreo serve`.
 //!
 //! Precedence: command-line flag, then environment variable, then the TOML file
 //! named by `--config`, then the built-in default.
@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 #[derive(Debug, Parser)]
 #[command(
-    name = "silo",
+    name = "horreo",
     version,
     about = "An S3-compatible object store on local disk"
 )]
@@ -34,11 +34,11 @@ pub struct KmsArgs {
     #[command(subcommand)]
     pub command: KmsCommand,
     /// Data directory of the store [default: ./data]
-    #[arg(long, env = "SILO_DATA_DIR", global = true)]
+    #[arg(long, env = "HORREO_DATA_DIR", global = true)]
     pub data_dir: Option<PathBuf>,
-    /// File holding the current master key as 64 hex digits (or set SILO_MASTER_KEY)
+    /// File holding the current master key as 64 hex digits (or set HORREO_MASTER_KEY)
     /// [default: the key generated beside the data directory]
-    #[arg(long, env = "SILO_MASTER_KEY_FILE", global = true)]
+    #[arg(long, env = "HORREO_MASTER_KEY_FILE", global = true)]
     pub master_key_file: Option<PathBuf>,
 }
 
@@ -60,42 +60,42 @@ pub enum KmsCommand {
 #[derive(Debug, Args, Default)]
 pub struct ServeArgs {
     /// Directory holding all data: metadata, object blobs and generated credentials [default: ./data]
-    #[arg(long, env = "SILO_DATA_DIR")]
+    #[arg(long, env = "HORREO_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:9000]
-    #[arg(long, env = "SILO_ADDRESS")]
+    #[arg(long, env = "HORREO_ADDRESS")]
     pub address: Option<SocketAddr>,
     /// Region reported to clients and required in request signatures [default: us-east-1]
-    #[arg(long, env = "SILO_REGION")]
+    #[arg(long, env = "HORREO_REGION")]
     pub region: Option<String>,
     /// Base domain for virtual-host-style requests (`bucket.DOMAIN`); path style always works
-    #[arg(long, env = "SILO_DOMAIN")]
+    #[arg(long, env = "HORREO_DOMAIN")]
     pub domain: Option<String>,
     /// Optional TOML file with any of: data_dir, address, region, domain, master_key_file,
     /// tls_cert, tls_key, tls_address, allow_insecure_sse_c
-    #[arg(long, env = "SILO_CONFIG")]
+    #[arg(long, env = "HORREO_CONFIG")]
     pub config: Option<PathBuf>,
     /// Root access key id; generated and stored in the data directory when unset
-    #[arg(long, env = "SILO_ROOT_ACCESS_KEY", hide_env_values = true)]
+    #[arg(long, env = "HORREO_ROOT_ACCESS_KEY", hide_env_values = true)]
     pub root_access_key: Option<String>,
     /// Root secret access key; generated and stored in the data directory when unset
-    #[arg(long, env = "SILO_ROOT_SECRET_KEY", hide_env_values = true)]
+    #[arg(long, env = "HORREO_ROOT_SECRET_KEY", hide_env_values = true)]
     pub root_secret_key: Option<String>,
-    /// File holding the 256-bit master key as 64 hex digits (or set SILO_MASTER_KEY to
+    /// File holding the 256-bit master key as 64 hex digits (or set HORREO_MASTER_KEY to
     /// the digits) [default: generated once into <data dir>.master-key, beside it]
-    #[arg(long, env = "SILO_MASTER_KEY_FILE")]
+    #[arg(long, env = "HORREO_MASTER_KEY_FILE")]
     pub master_key_file: Option<PathBuf>,
     /// PEM certificate chain to serve HTTPS with (with --tls-key)
-    #[arg(long, env = "SILO_TLS_CERT")]
+    #[arg(long, env = "HORREO_TLS_CERT")]
     pub tls_cert: Option<PathBuf>,
     /// PEM private key of --tls-cert
-    #[arg(long, env = "SILO_TLS_KEY")]
+    #[arg(long, env = "HORREO_TLS_KEY")]
     pub tls_key: Option<PathBuf>,
     /// Serve HTTPS on this address, beside HTTP on --address [default: HTTPS on --address, no HTTP]
-    #[arg(long, env = "SILO_TLS_ADDRESS")]
+    #[arg(long, env = "HORREO_TLS_ADDRESS")]
     pub tls_address: Option<SocketAddr>,
     /// Accept SSE-C keys over plain HTTP (AWS refuses them; for tests behind a TLS proxy)
-    #[arg(long, env = "SILO_ALLOW_INSECURE_SSE_C")]
+    #[arg(long, env = "HORREO_ALLOW_INSECURE_SSE_C")]
     pub allow_insecure_sse_c: bool,
 }
 
@@ -123,7 +123,7 @@ pub struct Config {
     pub domain: Option<String>,
     pub root_access_key: Option<String>,
     pub root_secret_key: Option<String>,
-    /// `SILO_MASTER_KEY`: the master key's hex digits.
+    /// `HORREO_MASTER_KEY`: the master key's hex digits.
     pub master_key_hex: Option<String>,
     pub master_key_file: Option<PathBuf>,
     pub tls: Option<TlsConfig>,
@@ -160,7 +160,9 @@ impl ServeArgs {
                 }
                 None
             }
-            _ => anyhow::bail!("give both --tls-cert and --tls-key (SILO_TLS_CERT, SILO_TLS_KEY)"),
+            _ => anyhow::bail!(
+                "give both --tls-cert and --tls-key (HORREO_TLS_CERT, HORREO_TLS_KEY)"
+            ),
         };
         Ok(Config {
             data_dir: self
@@ -178,7 +180,7 @@ impl ServeArgs {
             domain: self.domain.or(file.domain),
             root_access_key: self.root_access_key,
             root_secret_key: self.root_secret_key,
-            master_key_hex: std::env::var("SILO_MASTER_KEY")
+            master_key_hex: std::env::var("HORREO_MASTER_KEY")
                 .ok()
                 .filter(|v| !v.trim().is_empty()),
             master_key_file: self.master_key_file.or(file.master_key_file),

@@ -13,7 +13,7 @@ use crate::auth::SecretStore;
 
 const FILE_NAME: &str = "root-credentials.toml";
 
-/// The key pairs silo accepts.
+/// The key pairs horreo accepts.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Credentials {
     pub access_key: String,
@@ -50,7 +50,9 @@ pub fn load_or_generate(
             ));
         }
         (None, None) => {}
-        _ => anyhow::bail!("set both SILO_ROOT_ACCESS_KEY and SILO_ROOT_SECRET_KEY, or neither"),
+        _ => {
+            anyhow::bail!("set both HORREO_ROOT_ACCESS_KEY and HORREO_ROOT_SECRET_KEY, or neither")
+        }
     }
     let path = data_dir.join(FILE_NAME);
     if path.exists() {
@@ -84,7 +86,7 @@ fn generate() -> Credentials {
             .collect()
     };
     Credentials {
-        access_key: format!("SILO{}", pick(UPPER, 16)),
+        access_key: format!("HORREO{}", pick(UPPER, 14)),
         secret_key: pick(SECRET, 40),
     }
 }

@@ -1,14 +1,14 @@
 //! The one place where failures become S3 error responses.
 //!
 //! Every handler returns [`S3Error`]; storage errors convert into it through
-//! [`From<silo_storage::Error>`], so no handler invents its own error XML.
+//! [`From<horreo_storage::Error>`], so no handler invents its own error XML.
 
 use actix_web::http::StatusCode;
 
 /// An S3 error code together with the HTTP status AWS answers it with.
 macro_rules! s3_error_codes {
     ($($name:ident $(as $code:literal)? => $status:expr),* $(,)?) => {
-        /// The S3 error codes silo answers, named exactly as AWS names them.
+        /// The S3 error codes horreo answers, named exactly as AWS names them.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub enum S3ErrorCode { $($name),* }
 
@@ -139,7 +139,7 @@ impl S3Error {
     pub fn not_implemented(what: &str) -> Self {
         Self::new(
             S3ErrorCode::NotImplemented,
-            format!("{what} is not implemented by silo yet."),
+            format!("{what} is not implemented by horreo yet."),
         )
     }
 
@@ -179,9 +179,9 @@ impl std::fmt::Display for S3Error {
 
 impl std::error::Error for S3Error {}
 
-impl From<silo_storage::Error> for S3Error {
-    fn from(err: silo_storage::Error) -> Self {
-        use silo_storage::Error as E;
+impl From<horreo_storage::Error> for S3Error {
+    fn from(err: horreo_storage::Error) -> Self {
+        use horreo_storage::Error as E;
         match err {
             E::InvalidBucketName(why) => Self::new(
                 S3ErrorCode::InvalidBucketName,
@@ -247,7 +247,7 @@ impl From<silo_storage::Error> for S3Error {
                 "Your proposed upload is smaller than the minimum allowed object size.",
             )
             .with("PartNumber", part.to_string())
-            .with("MinSizeAllowed", silo_storage::MIN_PART_SIZE.to_string()),
+            .with("MinSizeAllowed", horreo_storage::MIN_PART_SIZE.to_string()),
             E::EntityTooLarge => crate::body::entity_too_large(),
             E::ChecksumMismatch(alg) => Self::new(
                 S3ErrorCode::BadDigest,

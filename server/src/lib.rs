@@ -1,4 +1,4 @@
-//! silo's S3 gateway: routing, SigV4 authentication, handlers and S3 XML.
+//! horreo's S3 gateway: routing, SigV4 authentication, handlers and S3 XML.
 
 pub mod app;
 pub mod auth;

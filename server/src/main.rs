@@ -1,10 +1,10 @@
 use anyhow::Context;
 use clap::Parser;
-use silo_server::config::{Cli, Command, KmsArgs, KmsCommand, ServeArgs};
-use silo_server::master_key;
-use silo_storage::{Engine, EngineConfig};
+use horreo_server::config::{Cli, Command, KmsArgs, KmsCommand, ServeArgs};
+use horreo_server::master_key;
+use horreo_storage::{Engine, EngineConfig};
 
-/// `silo` with no command serves with defaults (and the `SILO_*` environment).
+/// `horreo` with no command serves with defaults (and the `HORREO_*` environment).
 #[derive(Parser)]
 struct DefaultServe {
     #[command(flatten)]
@@ -14,7 +14,7 @@ struct DefaultServe {
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SILO_LOG")
+            tracing_subscriber::EnvFilter::try_from_env("HORREO_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
@@ -22,38 +22,38 @@ fn main() -> anyhow::Result<()> {
     let args = match Cli::parse().command {
         Some(Command::Serve(args)) => *args,
         Some(Command::Kms(args)) => return kms(args),
-        None => DefaultServe::parse_from(["silo"]).args,
+        None => DefaultServe::parse_from(["horreo"]).args,
     };
     let config = args.resolve()?;
-    actix_web::rt::System::new().block_on(silo_server::app::run(config))
+    actix_web::rt::System::new().block_on(horreo_server::app::run(config))
 }
 
-/// `silo kms ...`: works on the store directly, so the server must be stopped.
+/// `horreo kms ...`: works on the store directly, so the server must be stopped.
 fn kms(args: KmsArgs) -> anyhow::Result<()> {
     let data_dir = args
         .data_dir
         .unwrap_or_else(|| std::path::PathBuf::from("data"));
     let default_path = master_key::default_path(&data_dir);
-    let env_key = std::env::var("SILO_MASTER_KEY")
+    let env_key = std::env::var("HORREO_MASTER_KEY")
         .ok()
         .filter(|v| !v.trim().is_empty());
     let (master, from_default_file) = match (&env_key, &args.master_key_file) {
         (Some(hex), _) => (
-            silo_storage::MasterKey::from_hex(hex)
-                .context("SILO_MASTER_KEY must be 64 hex digits")?,
+            horreo_storage::MasterKey::from_hex(hex)
+                .context("HORREO_MASTER_KEY must be 64 hex digits")?,
             false,
         ),
         (None, Some(path)) => (master_key::read_key_file(path)?, false),
         (None, None) => (
             master_key::read_key_file(&default_path).context(
-                "no master key: set SILO_MASTER_KEY or --master-key-file, \
+                "no master key: set HORREO_MASTER_KEY or --master-key-file, \
                  or keep the generated key beside the data directory",
             )?,
             true,
         ),
     };
     if !data_dir.join("meta").exists() {
-        anyhow::bail!("{} holds no silo store", data_dir.display());
+        anyhow::bail!("{} holds no horreo store", data_dir.display());
     }
     let mut config = EngineConfig::new(&data_dir);
     config.master_key = Some(master);
@@ -78,7 +78,7 @@ fn kms(args: KmsArgs) -> anyhow::Result<()> {
             let count = engine.rotate_master_key(&new)?;
             drop(engine);
             if from_default_file {
-                // Keep `silo` without flags working: the default file gets the new key.
+                // Keep `horreo` without flags working: the default file gets the new key.
                 let tmp = default_path.with_extension("new");
                 let _ = std::fs::remove_file(&tmp);
                 master_key::write_key_file(&tmp, &new)?;
@@ -90,7 +90,7 @@ fn kms(args: KmsArgs) -> anyhow::Result<()> {
                 );
             } else {
                 println!(
-                    "re-sealed {count} keys; start silo with the master key in {} from now on",
+                    "re-sealed {count} keys; start horreo with the master key in {} from now on",
                     new_key_file.display()
                 );
             }

@@ -1,4 +1,4 @@
-//! The master key: from `SILO_MASTER_KEY`, from `--master-key-file`, or generated
+//! The master key: from `HORREO_MASTER_KEY`, from `--master-key-file`, or generated
 //! on a first start and kept with 0600 permissions beside (never inside) the data
 //! directory, so that a copied data directory alone reveals nothing.
 
@@ -7,7 +7,7 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use silo_storage::MasterKey;
+use horreo_storage::MasterKey;
 
 /// Where the master key came from.
 pub enum KeyOrigin {
@@ -30,7 +30,7 @@ pub fn read_key_file(path: &Path) -> anyhow::Result<MasterKey> {
 }
 
 /// Where a generated key for `data_dir` lives: `<data dir>.master-key` beside it,
-/// or `$XDG_CONFIG_HOME/silo/master-key` (`~/.config/silo/master-key`) when the
+/// or `$XDG_CONFIG_HOME/horreo/master-key` (`~/.config/horreo/master-key`) when the
 /// data directory has no parent.
 pub fn default_path(data_dir: &Path) -> PathBuf {
     let absolute = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
@@ -45,7 +45,7 @@ pub fn default_path(data_dir: &Path) -> PathBuf {
                 .map(PathBuf::from)
                 .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
                 .unwrap_or_else(|| PathBuf::from("."));
-            config.join("silo").join("master-key")
+            config.join("horreo").join("master-key")
         }
     }
 }
@@ -58,8 +58,8 @@ pub fn load_or_generate(
     file: Option<&Path>,
 ) -> anyhow::Result<(MasterKey, KeyOrigin)> {
     if let Some(hex) = from_env {
-        let key =
-            MasterKey::from_hex(hex).context("SILO_MASTER_KEY must be 64 hex digits (256 bits)")?;
+        let key = MasterKey::from_hex(hex)
+            .context("HORREO_MASTER_KEY must be 64 hex digits (256 bits)")?;
         return Ok((key, KeyOrigin::Environment));
     }
     if let Some(path) = file {

@@ -87,7 +87,7 @@ impl Target {
     }
 }
 
-/// Every S3 operation silo routes, one variant each.
+/// Every S3 operation horreo routes, one variant each.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
     ListBuckets,
@@ -128,11 +128,11 @@ pub enum Endpoint {
     AbortMultipartUpload,
     ListParts,
     ListMultipartUploads,
-    /// A real S3 operation silo does not implement yet: 501 NotImplemented.
+    /// A real S3 operation horreo does not implement yet: 501 NotImplemented.
     NotImplemented(&'static str),
 }
 
-/// Bucket sub-resources S3 has and silo does not implement yet.
+/// Bucket sub-resources S3 has and horreo does not implement yet.
 const BUCKET_SUBRESOURCES: &[(&str, &str)] = &[
     ("accelerate", "Bucket accelerate configuration"),
     ("acl", "Bucket ACLs"),
@@ -153,7 +153,7 @@ const BUCKET_SUBRESOURCES: &[(&str, &str)] = &[
     ("website", "Bucket website"),
 ];
 
-/// Object sub-resources S3 has and silo does not implement yet.
+/// Object sub-resources S3 has and horreo does not implement yet.
 const OBJECT_SUBRESOURCES: &[(&str, &str)] = &[
     ("acl", "Object ACLs"),
     ("attributes", "GetObjectAttributes"),

@@ -52,8 +52,8 @@ pub enum Error {
     /// The master key given is not the one the store was initialised with.
     #[error(
         "the master key does not match the one this data directory was initialised with; \
-         start with the original key (SILO_MASTER_KEY or --master-key-file), or rotate it \
-         with `silo kms rotate-master-key`"
+         start with the original key (HORREO_MASTER_KEY or --master-key-file), or rotate it \
+         with `horreo kms rotate-master-key`"
     )]
     WrongMasterKey,
     /// Encryption was asked for but the engine has no master key.

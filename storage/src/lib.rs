@@ -1,4 +1,4 @@
-//! silo's storage engine: buckets, object versions and their data on local disk.
+//! horreo's storage engine: buckets, object versions and their data on local disk.
 //!
 //! The engine is synchronous and blocking (RocksDB, file I/O, fsync): callers in an
 //! async runtime run it on a blocking thread pool. It knows nothing of HTTP or XML;

@@ -1,6 +1,6 @@
-"""Fixtures: the real `silo` binary, and real S3 clients pointed at it.
+"""Fixtures: the real `horreo` binary, and real S3 clients pointed at it.
 
-The server under test is the binary named by $SILO_BIN (tests/run-all.sh sets it to the
+The server under test is the binary named by $HORREO_BIN (tests/run-all.sh sets it to the
 release build). One server runs for the whole session, on a free loopback port, with a
 fresh temporary data directory and random root credentials. Each test gets its own bucket.
 
@@ -35,14 +35,14 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from silo_helpers import RawS3
+from horreo_helpers import RawS3
 
 REGION = "us-east-1"
 STARTUP_TIMEOUT_S = 30
 STOP_TIMEOUT_S = 10
 LOG_ATTACH_CHARS = 20_000
 
-_SERVER: "SiloServer | None" = None
+_SERVER: "HorreoServer | None" = None
 _LOG_OFFSET = pytest.StashKey[int]()
 _HERMETIC_DIR: tempfile.TemporaryDirectory | None = None
 
@@ -57,7 +57,7 @@ def pytest_configure(config):
     for name in list(os.environ):
         if name.startswith("AWS_") or name.startswith("RCLONE_"):
             del os.environ[name]
-    _HERMETIC_DIR = tempfile.TemporaryDirectory(prefix="silo-clients-env-")
+    _HERMETIC_DIR = tempfile.TemporaryDirectory(prefix="horreo-clients-env-")
     empty = Path(_HERMETIC_DIR.name) / "empty-aws-config"
     empty.write_text("")
     os.environ["AWS_CONFIG_FILE"] = str(empty)
@@ -88,7 +88,7 @@ def pytest_report_header(config):
             versions.append("rclone not runnable")
     else:
         versions.append("rclone not installed")
-    return [f"silo under test: SILO_BIN={os.environ.get('SILO_BIN', '(unset)')}", "clients: " + ", ".join(versions)]
+    return [f"horreo under test: HORREO_BIN={os.environ.get('HORREO_BIN', '(unset)')}", "clients: " + ", ".join(versions)]
 
 
 def pytest_unconfigure(config):
@@ -107,7 +107,7 @@ def _free_port() -> int:
 
 
 def _random_access_key() -> str:
-    return "SILO" + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16))
+    return "HORREO" + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16))
 
 
 def _random_secret_key() -> str:
@@ -126,8 +126,8 @@ def _die_with_parent():
 
 
 @dataclass
-class SiloServer:
-    """A running `silo serve` and what a client needs to reach it."""
+class HorreoServer:
+    """A running `horreo serve` and what a client needs to reach it."""
 
     binary: str
     data_dir: str
@@ -166,16 +166,16 @@ class SiloServer:
     def start(self) -> None:
         """Start the binary and wait until it answers HTTP; pytest.fail with its log if not."""
         if not Path(self.binary).is_file() or not os.access(self.binary, os.X_OK):
-            pytest.fail(f"SILO_BIN={self.binary} is not an executable file", pytrace=False)
+            pytest.fail(f"HORREO_BIN={self.binary} is not an executable file", pytrace=False)
         self.access_key = _random_access_key()
         self.secret_key = _random_secret_key()
-        # The developer's own SILO_* settings (config file, data dir, ...) stay out; SILO_LOG
+        # The developer's own HORREO_* settings (config file, data dir, ...) stay out; HORREO_LOG
         # (log filter) is kept so that a failing run can be made verbose.
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SILO_") or k == "SILO_LOG"}
-        env["SILO_ROOT_ACCESS_KEY"] = self.access_key
-        env["SILO_ROOT_SECRET_KEY"] = self.secret_key
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HORREO_") or k == "HORREO_LOG"}
+        env["HORREO_ROOT_ACCESS_KEY"] = self.access_key
+        env["HORREO_ROOT_SECRET_KEY"] = self.secret_key
         # The master key goes in the environment, so none is generated beside the data dir.
-        env["SILO_MASTER_KEY"] = secrets.token_hex(32)
+        env["HORREO_MASTER_KEY"] = secrets.token_hex(32)
         env.setdefault("RUST_BACKTRACE", "1")
         env.setdefault("NO_COLOR", "1")  # the log is attached to failure reports as plain text
         last_error = ""
@@ -212,7 +212,7 @@ class SiloServer:
                 continue
             break
         pytest.fail(
-            f"silo server did not become ready: {last_error}\n"
+            f"horreo server did not become ready: {last_error}\n"
             f"command: {self.binary} serve --data-dir {self.data_dir} "
             f"--address {self.host}:{self.port} --region {self.region}\n"
             f"--- server output ---\n{self.log_since(0)}",
@@ -252,24 +252,24 @@ class SiloServer:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-            return f"silo did not exit within {STOP_TIMEOUT_S} s of SIGTERM and was killed"
+            return f"horreo did not exit within {STOP_TIMEOUT_S} s of SIGTERM and was killed"
 
 
 @pytest.fixture(scope="session")
-def silo_server():
-    """The real silo binary ($SILO_BIN), serving on a free loopback port for the session."""
+def horreo_server():
+    """The real horreo binary ($HORREO_BIN), serving on a free loopback port for the session."""
     global _SERVER
-    binary = os.environ.get("SILO_BIN")
+    binary = os.environ.get("HORREO_BIN")
     if not binary:
         pytest.fail(
-            "SILO_BIN is not set: it must name the silo binary to test "
-            "(tests/run-all.sh builds it and sets SILO_BIN=$CARGO_TARGET_DIR/release/silo)",
+            "HORREO_BIN is not set: it must name the horreo binary to test "
+            "(tests/run-all.sh builds it and sets HORREO_BIN=$CARGO_TARGET_DIR/release/horreo)",
             pytrace=False,
         )
-    with tempfile.TemporaryDirectory(prefix="silo-pytest-") as workdir:
+    with tempfile.TemporaryDirectory(prefix="horreo-pytest-") as workdir:
         data_dir = os.path.join(workdir, "data")
         os.mkdir(data_dir)
-        server = SiloServer(binary=binary, data_dir=data_dir, log_path=Path(workdir) / "silo.log")
+        server = HorreoServer(binary=binary, data_dir=data_dir, log_path=Path(workdir) / "horreo.log")
         _SERVER = server
         try:
             server.start()
@@ -295,14 +295,14 @@ def pytest_runtest_makereport(item, call):
     if report.failed and _SERVER is not None:
         text = _SERVER.log_since(item.stash.get(_LOG_OFFSET, 0))
         if text.strip():
-            report.sections.append(("silo server log", text))
+            report.sections.append(("horreo server log", text))
 
 
 # ---------------------------------------------------------------------------------------
 # boto3
 
 
-def make_client(server: SiloServer, access_key: str | None = None, secret_key: str | None = None, config=None):
+def make_client(server: HorreoServer, access_key: str | None = None, secret_key: str | None = None, config=None):
     """A boto3 S3 client for the server; default configuration unless `config` is given."""
     return boto3.session.Session().client(
         "s3",
@@ -315,15 +315,15 @@ def make_client(server: SiloServer, access_key: str | None = None, secret_key: s
 
 
 @pytest.fixture(scope="session")
-def s3(silo_server):
+def s3(horreo_server):
     """boto3 S3 client, default configuration (flexible checksums, CRC32 by default)."""
-    return make_client(silo_server)
+    return make_client(horreo_server)
 
 
 @pytest.fixture
-def raw(silo_server) -> RawS3:
-    """Hand-built, hand-signed HTTP requests (see silo_helpers.RawS3)."""
-    return silo_server.raw()
+def raw(horreo_server) -> RawS3:
+    """Hand-built, hand-signed HTTP requests (see horreo_helpers.RawS3)."""
+    return horreo_server.raw()
 
 
 def unique_bucket_name(hint: str) -> str:
@@ -405,7 +405,7 @@ def _client_env(extra: dict) -> dict:
 class AwsCli:
     """Runs the `aws` command of this virtualenv against the server."""
 
-    def __init__(self, server: SiloServer, workdir: Path):
+    def __init__(self, server: HorreoServer, workdir: Path):
         venv_aws = Path(sys.executable).parent / "aws"
         found = str(venv_aws) if venv_aws.exists() else shutil.which("aws")
         if not found:
@@ -456,8 +456,8 @@ class AwsCli:
 
 
 @pytest.fixture
-def aws(silo_server, tmp_path) -> AwsCli:
-    return AwsCli(silo_server, tmp_path)
+def aws(horreo_server, tmp_path) -> AwsCli:
+    return AwsCli(horreo_server, tmp_path)
 
 
 # ---------------------------------------------------------------------------------------
@@ -465,11 +465,11 @@ def aws(silo_server, tmp_path) -> AwsCli:
 
 
 class Rclone:
-    """Runs rclone with a config file holding one S3 remote, `silo:`, for the server."""
+    """Runs rclone with a config file holding one S3 remote, `horreo:`, for the server."""
 
-    remote = "silo"
+    remote = "horreo"
 
-    def __init__(self, server: SiloServer, workdir: Path):
+    def __init__(self, server: HorreoServer, workdir: Path):
         found = shutil.which("rclone")
         if not found:
             pytest.fail("rclone is not installed (tests/run-all.sh installs it with apt-get)", pytrace=False)
@@ -520,7 +520,7 @@ class Rclone:
 
 
 @pytest.fixture
-def rclone(silo_server, tmp_path) -> Rclone:
+def rclone(horreo_server, tmp_path) -> Rclone:
     workdir = tmp_path / "rclone-config"
     workdir.mkdir()
-    return Rclone(silo_server, workdir)
+    return Rclone(horreo_server, workdir)

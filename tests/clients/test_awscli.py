@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import delete_bucket_best_effort, unique_bucket_name
-from silo_helpers import md5_hex, read_tree, remote_keys
+from horreo_helpers import md5_hex, read_tree, remote_keys
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -115,7 +115,7 @@ def test_aws_s3_rm_recursive_empties_a_prefix(aws, s3, bucket):
 
 
 def test_aws_s3api_json_output_describes_objects(aws, bucket, tmp_path):
-    data = b'{"hello": "silo"}\n' * 100
+    data = b'{"hello": "horreo"}\n' * 100
     body = tmp_path / "body.json"
     body.write_bytes(data)
 

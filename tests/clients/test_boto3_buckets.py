@@ -9,7 +9,7 @@ from botocore.config import Config
 from botocore.exceptions import ParamValidationError
 
 from conftest import delete_bucket_best_effort, make_client, unique_bucket_name
-from silo_helpers import raises_s3_error, response_headers, xml_text
+from horreo_helpers import raises_s3_error, response_headers, xml_text
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -103,14 +103,14 @@ def create_bucket_by_hand(raw, name: str):
 
 
 @pytest.mark.parametrize("name", list(INVALID_BUCKET_NAMES.values()), ids=list(INVALID_BUCKET_NAMES))
-def test_create_bucket_with_invalid_name_is_invalid_bucket_name(silo_server, s3, raw, name):
+def test_create_bucket_with_invalid_name_is_invalid_bucket_name(horreo_server, s3, raw, name):
     if name.endswith("--x-s3"):
         # botocore's endpoint rules treat this suffix as an S3 Express directory bucket and
         # would send CreateSession instead: send the CreateBucket request by hand.
         create_bucket_by_hand(raw, name)
     else:
         # Client-side validation off: the server, not botocore, must reject the name.
-        client = make_client(silo_server, config=Config(parameter_validation=False))
+        client = make_client(horreo_server, config=Config(parameter_validation=False))
         try:
             with raises_s3_error("InvalidBucketName", 400):
                 client.create_bucket(Bucket=name)
@@ -211,7 +211,7 @@ def test_bucket_tagging_with_duplicate_keys_is_invalid_tag(s3, bucket):
         s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tags})
 
 
-def test_bucket_listing_signed_with_wrong_secret_is_signature_does_not_match(silo_server, bucket):
-    wrong = make_client(silo_server, secret_key="x" * 40)
+def test_bucket_listing_signed_with_wrong_secret_is_signature_does_not_match(horreo_server, bucket):
+    wrong = make_client(horreo_server, secret_key="x" * 40)
     with raises_s3_error("SignatureDoesNotMatch", 403):
         wrong.list_objects_v2(Bucket=bucket)

@@ -2,7 +2,7 @@
 openssl, trusted through `verify=`): SSE-S3, SSE-KMS, SSE-C with its errors, bucket
 default encryption, multipart with SSE-C and copies between modes.
 
-The session server speaks plain HTTP, so these tests start a silo of their own with
+The session server speaks plain HTTP, so these tests start a horreo of their own with
 `--tls-cert/--tls-key/--tls-address` beside its HTTP listener.
 """
 
@@ -38,7 +38,7 @@ extendedKeyUsage = serverAuth
 
 @pytest.fixture(scope="module")
 def https_s3(tmp_path_factory):
-    """A boto3 client talking HTTPS to a silo of this module's own."""
+    """A boto3 client talking HTTPS to a horreo of this module's own."""
     workdir = tmp_path_factory.mktemp("tls")
     (workdir / "openssl.cnf").write_text(OPENSSL_CONFIG)
     subprocess.run(
@@ -53,9 +53,9 @@ def https_s3(tmp_path_factory):
     tls_port = _free_port()
     access_key, secret_key = _random_access_key(), _random_secret_key()
     env = {
-        "SILO_ROOT_ACCESS_KEY": access_key,
-        "SILO_ROOT_SECRET_KEY": secret_key,
-        "SILO_MASTER_KEY": secrets.token_hex(32),
+        "HORREO_ROOT_ACCESS_KEY": access_key,
+        "HORREO_ROOT_SECRET_KEY": secret_key,
+        "HORREO_MASTER_KEY": secrets.token_hex(32),
     }
     args = [
         "--tls-cert", str(workdir / "cert.pem"),

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from silo_helpers import raises_s3_error
+from horreo_helpers import raises_s3_error
 
 pytestmark = pytest.mark.timeout(180)
 

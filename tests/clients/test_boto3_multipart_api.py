@@ -18,7 +18,7 @@ import pytest
 from boto3.s3.transfer import S3UploadFailedError, TransferConfig
 from botocore.exceptions import ClientError
 
-from silo_helpers import (
+from horreo_helpers import (
     checksum_b64,
     md5_b64,
     quoted_etag,
@@ -572,7 +572,7 @@ def test_create_multipart_upload_settings_are_on_the_completed_object(s3, bucket
         CacheControl="max-age=600",
         ContentDisposition='attachment; filename="report.pdf"',
         ContentLanguage="de-CH",
-        Metadata={"project": "silo", "owner-name": "Ada"},
+        Metadata={"project": "horreo", "owner-name": "Ada"},
         StorageClass="STANDARD_IA",
         Tagging="team=storage&stage=test%20run",
     )
@@ -588,7 +588,7 @@ def test_create_multipart_upload_settings_are_on_the_completed_object(s3, bucket
     assert head["CacheControl"] == "max-age=600"
     assert head["ContentDisposition"] == 'attachment; filename="report.pdf"'
     assert head["ContentLanguage"] == "de-CH"
-    assert head["Metadata"] == {"project": "silo", "owner-name": "Ada"}
+    assert head["Metadata"] == {"project": "horreo", "owner-name": "Ada"}
     assert head["StorageClass"] == "STANDARD_IA"
     assert head["ContentLength"] == MIN_PART + KiB
     assert head["ETag"] == multipart_etag(data)

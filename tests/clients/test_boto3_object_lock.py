@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from conftest import delete_bucket_best_effort, unique_bucket_name
-from silo_helpers import raises_s3_error, response_headers
+from horreo_helpers import raises_s3_error, response_headers
 
 
 @pytest.fixture

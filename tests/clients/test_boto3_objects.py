@@ -16,7 +16,7 @@ import pytest
 from botocore.config import Config
 
 from conftest import make_client
-from silo_helpers import (
+from horreo_helpers import (
     RawResponse,
     checksum_b64,
     md5_b64,
@@ -391,14 +391,14 @@ def test_response_header_overrides_apply_to_get(s3, bucket):
     got = s3.get_object(
         Bucket=bucket,
         Key="k",
-        ResponseContentType="application/x-silo-test",
+        ResponseContentType="application/x-horreo-test",
         ResponseContentDisposition='attachment; filename="x.bin"',
         ResponseCacheControl="no-cache",
         ResponseContentLanguage="fr",
         ResponseContentEncoding="identity",
         ResponseExpires=expires,
     )
-    assert got["ContentType"] == "application/x-silo-test"
+    assert got["ContentType"] == "application/x-horreo-test"
     assert got["ContentDisposition"] == 'attachment; filename="x.bin"'
     assert got["CacheControl"] == "no-cache"
     assert got["ContentLanguage"] == "fr"
@@ -723,7 +723,7 @@ def test_list_objects_v1_with_delimiter_returns_next_marker(s3, bucket):
 def test_object_tagging_put_get_delete(s3, bucket):
     s3.put_object(Bucket=bucket, Key="k", Body=b"x")
     assert s3.get_object_tagging(Bucket=bucket, Key="k")["TagSet"] == []
-    tags = [{"Key": "project", "Value": "silo"}, {"Key": "tier", "Value": "hot"}]
+    tags = [{"Key": "project", "Value": "horreo"}, {"Key": "tier", "Value": "hot"}]
     s3.put_object_tagging(Bucket=bucket, Key="k", Tagging={"TagSet": tags})
     got = s3.get_object_tagging(Bucket=bucket, Key="k")["TagSet"]
     assert sorted(got, key=lambda t: t["Key"]) == tags
@@ -783,10 +783,10 @@ PRESIGNERS = {
 
 
 @pytest.mark.parametrize("config", list(PRESIGNERS.values()), ids=list(PRESIGNERS))
-def test_presigned_get_url_downloads_object_without_credentials(silo_server, s3, bucket, config):
+def test_presigned_get_url_downloads_object_without_credentials(horreo_server, s3, bucket, config):
     data = os.urandom(4 * KiB)
     s3.put_object(Bucket=bucket, Key="dir/file name.bin", Body=data)
-    presigner = make_client(silo_server, config=config)
+    presigner = make_client(horreo_server, config=config)
     url = presigner.generate_presigned_url(
         "get_object", Params={"Bucket": bucket, "Key": "dir/file name.bin"}, ExpiresIn=300
     )
@@ -797,8 +797,8 @@ def test_presigned_get_url_downloads_object_without_credentials(silo_server, s3,
 
 
 @pytest.mark.parametrize("config", list(PRESIGNERS.values()), ids=list(PRESIGNERS))
-def test_presigned_put_url_uploads_object(silo_server, s3, bucket, config):
-    presigner = make_client(silo_server, config=config)
+def test_presigned_put_url_uploads_object(horreo_server, s3, bucket, config):
+    presigner = make_client(horreo_server, config=config)
     url = presigner.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "up"}, ExpiresIn=300)
     status, _, body = http_put(url, b"uploaded via presigned url")
     assert status == 200, body
@@ -806,9 +806,9 @@ def test_presigned_put_url_uploads_object(silo_server, s3, bucket, config):
 
 
 @pytest.mark.parametrize("config", list(PRESIGNERS.values()), ids=list(PRESIGNERS))
-def test_expired_presigned_url_is_access_denied(silo_server, s3, bucket, config):
+def test_expired_presigned_url_is_access_denied(horreo_server, s3, bucket, config):
     s3.put_object(Bucket=bucket, Key="k", Body=b"secret")
-    presigner = make_client(silo_server, config=config)
+    presigner = make_client(horreo_server, config=config)
     url = presigner.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=1)
     time.sleep(2.5)
     status, _, body = http_get(url)
@@ -816,9 +816,9 @@ def test_expired_presigned_url_is_access_denied(silo_server, s3, bucket, config)
     assert error_code_of(body) == "AccessDenied", body
 
 
-def test_presigned_url_with_tampered_signature_is_signature_does_not_match(silo_server, s3, bucket):
+def test_presigned_url_with_tampered_signature_is_signature_does_not_match(horreo_server, s3, bucket):
     s3.put_object(Bucket=bucket, Key="k", Body=b"secret")
-    presigner = make_client(silo_server, config=Config(signature_version="s3v4"))
+    presigner = make_client(horreo_server, config=Config(signature_version="s3v4"))
     url = presigner.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=300)
     # Same signature, other object.
     tampered = url.replace(f"/{bucket}/k?", f"/{bucket}/other?")
@@ -831,8 +831,8 @@ def test_presigned_url_with_tampered_signature_is_signature_does_not_match(silo_
 # Authentication
 
 
-def test_wrong_secret_key_is_signature_does_not_match(silo_server, bucket):
-    client = make_client(silo_server, secret_key="W" * 40)
+def test_wrong_secret_key_is_signature_does_not_match(horreo_server, bucket):
+    client = make_client(horreo_server, secret_key="W" * 40)
     with raises_s3_error("SignatureDoesNotMatch", 403):
         client.get_object(Bucket=bucket, Key="k")
     with raises_s3_error("SignatureDoesNotMatch", 403):
@@ -841,20 +841,20 @@ def test_wrong_secret_key_is_signature_does_not_match(silo_server, bucket):
         client.list_buckets()
 
 
-def test_unknown_access_key_is_invalid_access_key_id(silo_server, bucket):
-    client = make_client(silo_server, access_key="AKIANOTAREALKEY00000", secret_key="W" * 40)
+def test_unknown_access_key_is_invalid_access_key_id(horreo_server, bucket):
+    client = make_client(horreo_server, access_key="AKIANOTAREALKEY00000", secret_key="W" * 40)
     with raises_s3_error("InvalidAccessKeyId", 403):
         client.get_object(Bucket=bucket, Key="k")
     with raises_s3_error("InvalidAccessKeyId", 403):
         client.list_buckets()
 
 
-def test_anonymous_requests_are_access_denied_with_xml_error(silo_server, s3, bucket):
+def test_anonymous_requests_are_access_denied_with_xml_error(horreo_server, s3, bucket):
     s3.put_object(Bucket=bucket, Key="k", Body=b"private")
     for method, url in [
-        ("GET", f"{silo_server.endpoint}/{bucket}/k"),
-        ("GET", f"{silo_server.endpoint}/{bucket}"),
-        ("PUT", f"{silo_server.endpoint}/{bucket}/new"),
+        ("GET", f"{horreo_server.endpoint}/{bucket}/k"),
+        ("GET", f"{horreo_server.endpoint}/{bucket}"),
+        ("PUT", f"{horreo_server.endpoint}/{bucket}/new"),
     ]:
         if method == "GET":
             status, headers, body = http_get(url)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from silo_helpers import raises_s3_error
+from horreo_helpers import raises_s3_error
 
 
 def enable(s3, bucket: str, status: str = "Enabled") -> None:

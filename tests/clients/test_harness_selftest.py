@@ -1,12 +1,12 @@
 """The harness's own hand-written pieces, checked against published reference values.
 
 These need no server: if they fail, the failures of test_raw_sigv4.py say nothing about
-silo.
+horreo.
 """
 
 from __future__ import annotations
 
-from silo_helpers import EMPTY_SHA256, aws_chunked_body, checksum_b64, crc32c, crc64nvme, sign_v4
+from horreo_helpers import EMPTY_SHA256, aws_chunked_body, checksum_b64, crc32c, crc64nvme, sign_v4
 
 ACCESS = "AKIAIOSFODNN7EXAMPLE"
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"

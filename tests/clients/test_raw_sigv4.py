@@ -16,7 +16,7 @@ import os
 
 import pytest
 
-from silo_helpers import checksum_b64, quoted_etag, raises_s3_error, sign_v4, object_path
+from horreo_helpers import checksum_b64, quoted_etag, raises_s3_error, sign_v4, object_path
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import delete_bucket_best_effort, unique_bucket_name
-from silo_helpers import read_tree, remote_keys
+from horreo_helpers import read_tree, remote_keys
 
 pytestmark = pytest.mark.timeout(300)
 

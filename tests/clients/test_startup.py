@@ -1,6 +1,6 @@
-"""Starting silo as a user would, with servers of their own (not the session's):
+"""Starting horreo as a user would, with servers of their own (not the session's):
 
-- the first start without SILO_ROOT_* prints a ready-to-paste `aws ... s3 ls` line: pasted
+- the first start without HORREO_ROOT_* prints a ready-to-paste `aws ... s3 ls` line: pasted
   into bash, with the AWS CLI of this virtualenv on PATH, it lists the buckets;
 - with `--domain`, boto3 with `addressing_style: virtual` (and a resolver that maps the
   domain's names to 127.0.0.1, standing in for wildcard DNS) works in virtual-host style.
@@ -25,17 +25,17 @@ from botocore.config import Config
 
 from conftest import REGION, _die_with_parent, _free_port, _random_access_key, _random_secret_key, unique_bucket_name
 
-DOMAIN = "s3.silo.test"
+DOMAIN = "s3.horreo.test"
 
 
 @contextlib.contextmanager
 def own_server(extra_args=(), env_extra=None):
-    """A silo of this test's own; yields (port, stdout_path). SILO_* of the caller stay out."""
-    binary = os.environ.get("SILO_BIN")
+    """A horreo of this test's own; yields (port, stdout_path). HORREO_* of the caller stay out."""
+    binary = os.environ.get("HORREO_BIN")
     if not binary:
-        pytest.fail("SILO_BIN is not set", pytrace=False)
-    with tempfile.TemporaryDirectory(prefix="silo-startup-") as workdir:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SILO_") or k == "SILO_LOG"}
+        pytest.fail("HORREO_BIN is not set", pytrace=False)
+    with tempfile.TemporaryDirectory(prefix="horreo-startup-") as workdir:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HORREO_") or k == "HORREO_LOG"}
         env.setdefault("NO_COLOR", "1")
         env.update(env_extra or {})
         stdout_path = Path(workdir) / "stdout"
@@ -60,7 +60,7 @@ def own_server(extra_args=(), env_extra=None):
             while True:
                 if process.poll() is not None:
                     pytest.fail(
-                        f"silo exited with {process.returncode}: {(Path(workdir) / 'stderr').read_text()}",
+                        f"horreo exited with {process.returncode}: {(Path(workdir) / 'stderr').read_text()}",
                         pytrace=False,
                     )
                 try:
@@ -71,7 +71,7 @@ def own_server(extra_args=(), env_extra=None):
                     break
                 except (OSError, http.client.HTTPException):
                     if time.monotonic() > deadline:
-                        pytest.fail("silo did not answer HTTP within 30 s", pytrace=False)
+                        pytest.fail("horreo did not answer HTTP within 30 s", pytrace=False)
                     time.sleep(0.1)
             yield port, stdout_path
         finally:
@@ -137,7 +137,7 @@ def test_boto3_virtual_host_style(monkeypatch):
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     access_key, secret_key = _random_access_key(), _random_secret_key()
-    creds = {"SILO_ROOT_ACCESS_KEY": access_key, "SILO_ROOT_SECRET_KEY": secret_key}
+    creds = {"HORREO_ROOT_ACCESS_KEY": access_key, "HORREO_ROOT_SECRET_KEY": secret_key}
     with own_server(["--domain", DOMAIN], creds) as (port, _):
         s3 = boto3.session.Session().client(
             "s3",

@@ -1,24 +1,24 @@
-//! End-to-end test harness: starts the real `silo` binary and hands out clients.
+//! End-to-end test harness: starts the real `horreo` binary and hands out clients.
 //!
-//! * [`Silo::start`] runs `silo serve` on a free loopback port with a fresh
+//! * [`Horreo::start`] runs `horreo serve` on a free loopback port with a fresh
 //!   temporary data directory and random root credentials, and returns once the
-//!   server answers HTTP. Dropping the [`Silo`] stops the server (SIGTERM, then
+//!   server answers HTTP. Dropping the [`Horreo`] stops the server (SIGTERM, then
 //!   SIGKILL after 10 s) and deletes the data directory.
-//! * [`SiloOptions`] starts it other ways: with a region or `--domain`, with its
+//! * [`HorreoOptions`] starts it other ways: with a region or `--domain`, with its
 //!   settings in environment variables or a TOML file instead of flags, with extra
 //!   arguments, environment or TOML keys, or without root credentials (so that it
 //!   generates its own).
-//! * [`Silo::client`] is an `aws-sdk-s3` client configured for path-style
-//!   requests against that server; [`Silo::vhost_client`] sends
+//! * [`Horreo::client`] is an `aws-sdk-s3` client configured for path-style
+//!   requests against that server; [`Horreo::vhost_client`] sends
 //!   virtual-host-style requests (`bucket.DOMAIN:PORT`), resolving every name
 //!   under the domain to the loopback address.
-//! * [`Silo::raw`] and [`Silo::signed`] send hand-made HTTP/1.1 requests
+//! * [`Horreo::raw`] and [`Horreo::signed`] send hand-made HTTP/1.1 requests
 //!   (anonymous, or signed with SigV4 as the root user) for what the SDK would
 //!   not let through or would hide: status codes, raw headers, bodies.
-//! * [`Silo::log`] is what the server wrote to stdout and stderr, [`Silo::stdout`]
+//! * [`Horreo::log`] is what the server wrote to stdout and stderr, [`Horreo::stdout`]
 //!   what it wrote to stdout alone.
 //!
-//! The binary is found as described on [`silo_binary`].
+//! The binary is found as described on [`horreo_binary`].
 
 #![allow(clippy::unwrap_used)]
 
@@ -36,7 +36,7 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::dns::{DnsFuture, ResolveDns, ResolveDnsError};
 use rand::{Rng, RngCore};
 
-/// The region every test server is started with unless [`SiloOptions::region`] says otherwise.
+/// The region every test server is started with unless [`HorreoOptions::region`] says otherwise.
 pub const REGION: &str = "us-east-1";
 
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -47,20 +47,20 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 pub enum Settings {
     /// `--address`, `--data-dir`, `--region`, `--domain` (the default).
     Flags,
-    /// `SILO_ADDRESS`, `SILO_DATA_DIR`, `SILO_REGION`, `SILO_DOMAIN`.
+    /// `HORREO_ADDRESS`, `HORREO_DATA_DIR`, `HORREO_REGION`, `HORREO_DOMAIN`.
     Environment,
     /// Keys of a TOML file named by `--config`.
     ConfigFlag,
-    /// Keys of a TOML file named by the `SILO_CONFIG` environment variable.
+    /// Keys of a TOML file named by the `HORREO_CONFIG` environment variable.
     ConfigEnv,
 }
 
-/// How to start a [`Silo`]; `Silo::start()` is `SiloOptions::new().start()`.
+/// How to start a [`Horreo`]; `Horreo::start()` is `HorreoOptions::new().start()`.
 ///
-/// The server never sees the test process's own `SILO_*` variables (but
-/// `SILO_LOG`): only what these options give it.
+/// The server never sees the test process's own `HORREO_*` variables (but
+/// `HORREO_LOG`): only what these options give it.
 #[derive(Debug, Clone)]
-pub struct SiloOptions {
+pub struct HorreoOptions {
     region: String,
     domain: Option<String>,
     settings: Settings,
@@ -72,15 +72,15 @@ pub struct SiloOptions {
     config_lines: Vec<String>,
 }
 
-impl Default for SiloOptions {
+impl Default for HorreoOptions {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl SiloOptions {
+impl HorreoOptions {
     /// Flags for everything, region [`REGION`], no domain, random root credentials
-    /// in `SILO_ROOT_ACCESS_KEY` / `SILO_ROOT_SECRET_KEY`.
+    /// in `HORREO_ROOT_ACCESS_KEY` / `HORREO_ROOT_SECRET_KEY`.
     pub fn new() -> Self {
         Self {
             region: REGION.to_owned(),
@@ -113,15 +113,15 @@ impl SiloOptions {
         self
     }
 
-    /// Start without `SILO_ROOT_ACCESS_KEY` / `SILO_ROOT_SECRET_KEY`: the server
+    /// Start without `HORREO_ROOT_ACCESS_KEY` / `HORREO_ROOT_SECRET_KEY`: the server
     /// uses the pair stored in its data directory, or generates one. The harness
-    /// does not know that pair: give it with [`Silo::set_credentials`].
+    /// does not know that pair: give it with [`Horreo::set_credentials`].
     pub fn without_root_credentials(mut self) -> Self {
         self.root_credentials = false;
         self
     }
 
-    /// Start without `SILO_MASTER_KEY` (which the harness otherwise sets to a random
+    /// Start without `HORREO_MASTER_KEY` (which the harness otherwise sets to a random
     /// key kept across restarts): the server uses `--master-key-file` if given, else
     /// the key stored beside its data directory, else generates one there.
     pub fn without_master_key(mut self) -> Self {
@@ -130,7 +130,7 @@ impl SiloOptions {
     }
 
     /// Also serve HTTPS on a second free port, with a self-signed certificate for
-    /// 127.0.0.1 made by the harness (`openssl`): see [`Silo::https_client`].
+    /// 127.0.0.1 made by the harness (`openssl`): see [`Horreo::https_client`].
     pub fn tls(mut self) -> Self {
         self.tls = true;
         self
@@ -150,7 +150,7 @@ impl SiloOptions {
 
     /// An extra line of the TOML configuration file. With any such line (or with
     /// [`Settings::ConfigFlag`] / [`Settings::ConfigEnv`]) the harness writes a
-    /// file and names it by `SILO_CONFIG` under [`Settings::Environment`] and
+    /// file and names it by `HORREO_CONFIG` under [`Settings::Environment`] and
     /// [`Settings::ConfigEnv`], by `--config` otherwise.
     pub fn config_line(mut self, line: &str) -> Self {
         self.config_lines.push(line.to_owned());
@@ -158,31 +158,31 @@ impl SiloOptions {
     }
 
     /// Starts the server; panics (with its log) if it does not answer HTTP within 30 s.
-    pub fn start(self) -> Silo {
+    pub fn start(self) -> Horreo {
         self.try_start()
-            .unwrap_or_else(|log| panic!("silo did not start:\n{log}"))
+            .unwrap_or_else(|log| panic!("horreo did not start:\n{log}"))
     }
 
     /// Starts the server, or returns why it did not (its exit status and log).
-    pub fn try_start(self) -> Result<Silo, String> {
+    pub fn try_start(self) -> Result<Horreo, String> {
         let data_dir = tempfile::Builder::new()
-            .prefix("silo-data-")
+            .prefix("horreo-data-")
             .tempdir()
             .expect("create temporary data directory");
         let log_dir = tempfile::Builder::new()
-            .prefix("silo-log-")
+            .prefix("horreo-log-")
             .tempdir()
             .expect("create temporary log directory");
         let (access_key, secret_key) = if self.root_credentials {
             (
-                format!("SILO{}", random_string(16).to_uppercase()),
+                format!("HORREO{}", random_string(16).to_uppercase()),
                 random_string(40),
             )
         } else {
             (String::new(), String::new())
         };
         let tls_cert = self.tls.then(|| make_certificate(log_dir.path()));
-        let mut silo = Silo {
+        let mut horreo = Horreo {
             tls_port: 0,
             tls_cert,
             master_key: hex::encode(rand::random::<[u8; 32]>()),
@@ -198,20 +198,20 @@ impl SiloOptions {
         // Another process may grab the port between our probe and the server's bind:
         // retry with a new port when that is why the server died.
         for attempt in 1..=5 {
-            silo.port = free_port();
-            silo.tls_port = free_port();
-            match silo.spawn_and_wait() {
-                Ok(()) => return Ok(silo),
+            horreo.port = free_port();
+            horreo.tls_port = free_port();
+            match horreo.spawn_and_wait() {
+                Ok(()) => return Ok(horreo),
                 Err(log) if attempt < 5 && log.contains("in use") => continue,
-                Err(log) => return Err(format!("on port {}: {log}", silo.port)),
+                Err(log) => return Err(format!("on port {}: {log}", horreo.port)),
             }
         }
         unreachable!("the last attempt either returns or fails")
     }
 }
 
-/// A running `silo serve` process with its own data directory and credentials.
-pub struct Silo {
+/// A running `horreo serve` process with its own data directory and credentials.
+pub struct Horreo {
     child: Option<Child>,
     /// Copies the server's stdout into the stdout file and the combined log.
     stdout_copier: Option<JoinHandle<()>>,
@@ -220,24 +220,24 @@ pub struct Silo {
     port: u16,
     access_key: String,
     secret_key: String,
-    /// `SILO_MASTER_KEY` (64 hex digits), unless the options leave it out.
+    /// `HORREO_MASTER_KEY` (64 hex digits), unless the options leave it out.
     master_key: String,
-    /// With [`SiloOptions::tls`]: the HTTPS port and the certificate (PEM).
+    /// With [`HorreoOptions::tls`]: the HTTPS port and the certificate (PEM).
     tls_port: u16,
     tls_cert: Option<Vec<u8>>,
-    options: SiloOptions,
+    options: HorreoOptions,
 }
 
-impl Silo {
+impl Horreo {
     /// Starts a server on a free port with an empty data directory; panics (with
     /// the server's log) if it does not answer HTTP within 30 s.
-    pub fn start() -> Silo {
-        SiloOptions::new().start()
+    pub fn start() -> Horreo {
+        HorreoOptions::new().start()
     }
 
     /// How to start a server some other way.
-    pub fn options() -> SiloOptions {
-        SiloOptions::new()
+    pub fn options() -> HorreoOptions {
+        HorreoOptions::new()
     }
 
     /// Stops the server gracefully (SIGTERM) and starts it again on the same
@@ -248,7 +248,7 @@ impl Silo {
     }
 
     /// Kills the server with SIGKILL, as a crash would, and waits for it to die.
-    /// Call [`Silo::start_again`] (or [`Silo::restart`]) to bring it back.
+    /// Call [`Horreo::start_again`] (or [`Horreo::restart`]) to bring it back.
     pub fn kill9(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
@@ -264,11 +264,11 @@ impl Silo {
             "start_again: the server is still running"
         );
         if let Err(log) = self.spawn_and_wait() {
-            panic!("silo did not restart on port {}:\n{log}", self.port);
+            panic!("horreo did not restart on port {}:\n{log}", self.port);
         }
     }
 
-    /// Like [`Silo::start_again`], but returns the log if the server does not come up.
+    /// Like [`Horreo::start_again`], but returns the log if the server does not come up.
     pub fn try_start_again(&mut self) -> Result<(), String> {
         assert!(self.child.is_none(), "the server is still running");
         self.spawn_and_wait()
@@ -337,7 +337,7 @@ impl Silo {
         &self.secret_key
     }
 
-    /// `https://127.0.0.1:TLS_PORT` (servers started with [`SiloOptions::tls`]).
+    /// `https://127.0.0.1:TLS_PORT` (servers started with [`HorreoOptions::tls`]).
     pub fn https_endpoint(&self) -> String {
         format!("https://127.0.0.1:{}", self.tls_port)
     }
@@ -346,7 +346,7 @@ impl Silo {
     pub fn tls_certificate(&self) -> &[u8] {
         self.tls_cert
             .as_deref()
-            .expect("start the server with SiloOptions::tls")
+            .expect("start the server with HorreoOptions::tls")
     }
 
     /// An S3 client over HTTPS that trusts the server's self-signed certificate
@@ -360,7 +360,7 @@ impl Silo {
         )
     }
 
-    /// The master key the harness gives the server (`SILO_MASTER_KEY`).
+    /// The master key the harness gives the server (`HORREO_MASTER_KEY`).
     pub fn master_key(&self) -> &str {
         &self.master_key
     }
@@ -372,21 +372,27 @@ impl Silo {
 
     /// The root user's credentials.
     pub fn credentials(&self) -> Credentials {
-        Credentials::new(&self.access_key, &self.secret_key, None, None, "silo-tests")
+        Credentials::new(
+            &self.access_key,
+            &self.secret_key,
+            None,
+            None,
+            "horreo-tests",
+        )
     }
 
-    /// From now on [`Silo::client`], [`Silo::signed`] and restarts use this pair
-    /// (for a server started [`SiloOptions::without_root_credentials`], the pair
+    /// From now on [`Horreo::client`], [`Horreo::signed`] and restarts use this pair
+    /// (for a server started [`HorreoOptions::without_root_credentials`], the pair
     /// it generated).
     pub fn set_credentials(&mut self, access_key: &str, secret_key: &str) {
         self.access_key = access_key.to_owned();
         self.secret_key = secret_key.to_owned();
     }
 
-    /// Options for the next [`Silo::start_again`] or [`Silo::restart`]; the data
+    /// Options for the next [`Horreo::start_again`] or [`Horreo::restart`]; the data
     /// directory, port and (unless the options leave them out) root credentials
     /// stay.
-    pub fn set_options(&mut self, options: SiloOptions) {
+    pub fn set_options(&mut self, options: HorreoOptions) {
         self.options = options;
     }
 
@@ -411,7 +417,7 @@ impl Silo {
     }
 
     /// Everything the server wrote to stdout alone (all runs). Complete up to the
-    /// last [`Silo::stop`] or [`Silo::kill9`]; while it runs, lines may still be on
+    /// last [`Horreo::stop`] or [`Horreo::kill9`]; while it runs, lines may still be on
     /// their way.
     pub fn stdout(&self) -> String {
         std::fs::read_to_string(self.stdout_path()).unwrap_or_default()
@@ -424,7 +430,7 @@ impl Silo {
 
     /// An S3 client for this server with arbitrary credentials.
     pub fn client_with(&self, access_key: &str, secret_key: &str) -> aws_sdk_s3::Client {
-        let credentials = Credentials::new(access_key, secret_key, None, None, "silo-tests");
+        let credentials = Credentials::new(access_key, secret_key, None, None, "horreo-tests");
         let config = aws_sdk_s3::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(self.options.region.clone()))
@@ -443,7 +449,7 @@ impl Silo {
     pub fn vhost_client(&self) -> aws_sdk_s3::Client {
         let domain = self
             .domain()
-            .expect("vhost_client: start the server with SiloOptions::domain")
+            .expect("vhost_client: start the server with HorreoOptions::domain")
             .to_owned();
         let http_client = aws_smithy_http_client::Builder::new()
             .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
@@ -512,15 +518,15 @@ impl Silo {
     }
 
     fn log_path(&self) -> PathBuf {
-        self.log_dir.path().join("silo.log")
+        self.log_dir.path().join("horreo.log")
     }
 
     fn stdout_path(&self) -> PathBuf {
-        self.log_dir.path().join("silo.stdout")
+        self.log_dir.path().join("horreo.stdout")
     }
 
     fn config_path(&self) -> PathBuf {
-        self.log_dir.path().join("silo.toml")
+        self.log_dir.path().join("horreo.toml")
     }
 
     /// The command line, environment and configuration file of one run.
@@ -528,23 +534,23 @@ impl Silo {
         let o = &self.options;
         let address = self.authority();
         let data_dir = self.data_dir.path().display().to_string();
-        let mut command = Command::new(silo_binary());
+        let mut command = Command::new(horreo_binary());
         command.arg("serve");
         for (name, _) in std::env::vars_os() {
             if let Some(name) = name.to_str()
-                && name.starts_with("SILO_")
-                && name != "SILO_LOG"
+                && name.starts_with("HORREO_")
+                && name != "HORREO_LOG"
             {
                 command.env_remove(name);
             }
         }
         let mut settings: Vec<(&str, &str, &str)> = vec![
-            ("address", "SILO_ADDRESS", &address),
-            ("data-dir", "SILO_DATA_DIR", &data_dir),
-            ("region", "SILO_REGION", &o.region),
+            ("address", "HORREO_ADDRESS", &address),
+            ("data-dir", "HORREO_DATA_DIR", &data_dir),
+            ("region", "HORREO_REGION", &o.region),
         ];
         if let Some(domain) = &o.domain {
-            settings.push(("domain", "SILO_DOMAIN", domain));
+            settings.push(("domain", "HORREO_DOMAIN", domain));
         }
         let mut config = String::new();
         for (flag, env, value) in settings {
@@ -572,7 +578,7 @@ impl Silo {
             std::fs::write(self.config_path(), &config).expect("write the configuration file");
             match o.settings {
                 Settings::Environment | Settings::ConfigEnv => {
-                    command.env("SILO_CONFIG", self.config_path());
+                    command.env("HORREO_CONFIG", self.config_path());
                 }
                 Settings::Flags | Settings::ConfigFlag => {
                     command.arg("--config").arg(self.config_path());
@@ -592,11 +598,11 @@ impl Silo {
         }
         if o.root_credentials {
             command
-                .env("SILO_ROOT_ACCESS_KEY", &self.access_key)
-                .env("SILO_ROOT_SECRET_KEY", &self.secret_key);
+                .env("HORREO_ROOT_ACCESS_KEY", &self.access_key)
+                .env("HORREO_ROOT_SECRET_KEY", &self.secret_key);
         }
         if o.master_key {
-            command.env("SILO_MASTER_KEY", &self.master_key);
+            command.env("HORREO_MASTER_KEY", &self.master_key);
         }
         for (name, value) in &o.env {
             command.env(name, value);
@@ -620,7 +626,7 @@ impl Silo {
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
             .spawn()
-            .unwrap_or_else(|e| panic!("spawn {}: {e}", silo_binary().display()));
+            .unwrap_or_else(|e| panic!("spawn {}: {e}", horreo_binary().display()));
         // stdout goes both to its own file and (append-only, like stderr) to the log.
         if let Some(mut out) = child.stdout.take() {
             let mut files = [open_log(self.stdout_path()), open_log(self.log_path())];
@@ -659,14 +665,14 @@ impl Silo {
     }
 }
 
-impl Drop for Silo {
+impl Drop for Horreo {
     fn drop(&mut self) {
         let graceful = self.stop();
         if std::thread::panicking() || !graceful {
             let log = self.log();
             let tail: String = tail_lines(&log, 60);
             eprintln!(
-                "---- silo log (last 60 lines{}) ----\n{tail}\n---- end of silo log ----",
+                "---- horreo log (last 60 lines{}) ----\n{tail}\n---- end of horreo log ----",
                 if graceful {
                     ""
                 } else {
@@ -828,28 +834,32 @@ impl ResolveDns for LoopbackResolver {
 // Finding (or building) the binary
 // ---------------------------------------------------------------------------
 
-/// The `silo` binary the tests run:
+/// The `horreo` binary the tests run:
 ///
-/// 1. `$SILO_BIN` if set;
+/// 1. `$HORREO_BIN` if set;
 /// 2. otherwise, in the target directory (`$CARGO_TARGET_DIR`, or the one this
 ///    test executable lives in: `target/<profile>/deps/..`), the newer of
-///    `release/silo` and `debug/silo`;
+///    `release/horreo` and `debug/horreo`;
 /// 3. if the chosen one is older than the newest source file of `server/`,
 ///    `storage/` or `Cargo.lock`, it is rebuilt in its profile first; if neither
-///    exists, `cargo build -p silo-server --release` builds one. This happens at
+///    exists, `cargo build -p horreo-server --release` builds one. This happens at
 ///    most once per test process, and cargo's own lock serialises concurrent
 ///    test processes.
 ///
 /// Panics with a clear message if no binary can be found or built.
-pub fn silo_binary() -> &'static Path {
+pub fn horreo_binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(find_or_build_binary)
 }
 
 fn find_or_build_binary() -> PathBuf {
-    if let Ok(path) = std::env::var("SILO_BIN") {
+    if let Ok(path) = std::env::var("HORREO_BIN") {
         let path = PathBuf::from(path);
-        assert!(path.is_file(), "SILO_BIN={} is not a file", path.display());
+        assert!(
+            path.is_file(),
+            "HORREO_BIN={} is not a file",
+            path.display()
+        );
         return path;
     }
     let target_dir = target_dir();
@@ -857,7 +867,7 @@ fn find_or_build_binary() -> PathBuf {
     let newest_binary = ["release", "debug"]
         .into_iter()
         .filter_map(|profile| {
-            let path = target_dir.join(profile).join("silo");
+            let path = target_dir.join(profile).join("horreo");
             Some((mtime(&path)?, profile, path))
         })
         .max_by_key(|(built, _, _)| *built);
@@ -870,12 +880,12 @@ fn find_or_build_binary() -> PathBuf {
 
     let workspace = workspace_root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let mut args = vec!["build", "-p", "silo-server", "--bin", "silo"];
+    let mut args = vec!["build", "-p", "horreo-server", "--bin", "horreo"];
     if profile == "release" {
         args.push("--release");
     }
     eprintln!(
-        "silo-tests: building silo (cargo {}) into {}",
+        "horreo-tests: building horreo (cargo {}) into {}",
         args.join(" "),
         target_dir.display()
     );
@@ -885,10 +895,10 @@ fn find_or_build_binary() -> PathBuf {
         .env("CARGO_TARGET_DIR", &target_dir)
         .status()
         .unwrap_or_else(|e| panic!("could not run `{cargo} {}`: {e}", args.join(" ")));
-    let built = target_dir.join(profile).join("silo");
+    let built = target_dir.join(profile).join("horreo");
     assert!(
         status.success() && built.is_file(),
-        "`cargo {}` failed ({status}); set SILO_BIN to a silo binary or fix the build",
+        "`cargo {}` failed ({status}); set HORREO_BIN to a horreo binary or fix the build",
         args.join(" ")
     );
     built

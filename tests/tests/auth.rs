@@ -8,13 +8,13 @@ use aws_credential_types::Credentials;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::presigning::{PresignedRequest, PresigningConfig};
 use aws_sdk_s3::primitives::ByteStream;
-use silo_tests::{
-    RawResponse, Silo, assert_s3_error, http_request, random_bytes, unique_bucket_name,
+use horreo_tests::{
+    Horreo, RawResponse, assert_s3_error, http_request, random_bytes, unique_bucket_name,
 };
 
-async fn with_object(key: &str, data: &[u8]) -> (Silo, Client, String) {
-    let silo = Silo::start();
-    let s3 = silo.client();
+async fn with_object(key: &str, data: &[u8]) -> (Horreo, Client, String) {
+    let horreo = Horreo::start();
+    let s3 = horreo.client();
     let bucket = unique_bucket_name("auth");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
     s3.put_object()
@@ -24,19 +24,19 @@ async fn with_object(key: &str, data: &[u8]) -> (Silo, Client, String) {
         .send()
         .await
         .unwrap();
-    (silo, s3, bucket)
+    (horreo, s3, bucket)
 }
 
 /// Sends a presigned request as a browser or curl would: the URL as given plus
 /// the headers the presigner says must accompany it.
-fn send_presigned(silo: &Silo, request: &PresignedRequest, body: &[u8]) -> RawResponse {
+fn send_presigned(horreo: &Horreo, request: &PresignedRequest, body: &[u8]) -> RawResponse {
     let uri = request.uri();
     let path_and_query = uri
-        .strip_prefix(&silo.endpoint())
-        .unwrap_or_else(|| panic!("presigned URL {uri} is not on {}", silo.endpoint()));
+        .strip_prefix(&horreo.endpoint())
+        .unwrap_or_else(|| panic!("presigned URL {uri} is not on {}", horreo.endpoint()));
     let headers: Vec<(&str, &str)> = request.headers().collect();
     http_request(
-        &silo.authority(),
+        &horreo.authority(),
         request.method(),
         path_and_query,
         &headers,
@@ -59,7 +59,7 @@ fn assert_request_ids(response: &RawResponse, what: &str) {
 #[tokio::test]
 async fn presigned_get() {
     let data = random_bytes(70_000);
-    let (silo, s3, bucket) = with_object("dir/file name+1.bin", &data).await;
+    let (horreo, s3, bucket) = with_object("dir/file name+1.bin", &data).await;
     let request = s3
         .get_object()
         .bucket(&bucket)
@@ -67,7 +67,7 @@ async fn presigned_get() {
         .presigned(PresigningConfig::expires_in(Duration::from_secs(300)).unwrap())
         .await
         .unwrap();
-    let response = send_presigned(&silo, &request, b"");
+    let response = send_presigned(&horreo, &request, b"");
     assert_eq!(
         response.status,
         200,
@@ -81,7 +81,7 @@ async fn presigned_get() {
 
 #[tokio::test]
 async fn presigned_put() {
-    let (silo, s3, bucket) = with_object("unused", b"").await;
+    let (horreo, s3, bucket) = with_object("unused", b"").await;
     let request = s3
         .put_object()
         .bucket(&bucket)
@@ -91,7 +91,7 @@ async fn presigned_put() {
         .await
         .unwrap();
     let body = b"uploaded through a presigned URL";
-    let response = send_presigned(&silo, &request, body);
+    let response = send_presigned(&horreo, &request, body);
     assert_eq!(
         response.status,
         200,
@@ -101,7 +101,7 @@ async fn presigned_put() {
     );
     assert_eq!(
         response.header("etag"),
-        Some(silo_tests::etag_of(body).as_str())
+        Some(horreo_tests::etag_of(body).as_str())
     );
 
     let got = s3
@@ -117,7 +117,7 @@ async fn presigned_put() {
 
 #[tokio::test]
 async fn expired_presigned_url_is_access_denied() {
-    let (silo, s3, bucket) = with_object("k", b"secret").await;
+    let (horreo, s3, bucket) = with_object("k", b"secret").await;
     let config = PresigningConfig::builder()
         .start_time(SystemTime::now() - Duration::from_secs(3600))
         .expires_in(Duration::from_secs(60))
@@ -130,7 +130,7 @@ async fn expired_presigned_url_is_access_denied() {
         .presigned(config)
         .await
         .unwrap();
-    let response = send_presigned(&silo, &request, b"");
+    let response = send_presigned(&horreo, &request, b"");
     assert_eq!(response.status, 403, "{}", response.text());
     assert_eq!(
         response.error_code().as_deref(),
@@ -144,8 +144,9 @@ async fn expired_presigned_url_is_access_denied() {
 
 #[tokio::test]
 async fn tampered_presigned_url_is_rejected() {
-    let (silo, s3, bucket) = with_object("k", b"secret").await;
-    silo.client()
+    let (horreo, s3, bucket) = with_object("k", b"secret").await;
+    horreo
+        .client()
         .put_object()
         .bucket(&bucket)
         .key("other")
@@ -160,10 +161,10 @@ async fn tampered_presigned_url_is_rejected() {
         .presigned(PresigningConfig::expires_in(Duration::from_secs(300)).unwrap())
         .await
         .unwrap();
-    let path_and_query = request.uri().strip_prefix(&silo.endpoint()).unwrap();
+    let path_and_query = request.uri().strip_prefix(&horreo.endpoint()).unwrap();
     // Same signature, different object.
     let moved = path_and_query.replacen("/k?", "/other?", 1);
-    let response = http_request(&silo.authority(), "GET", &moved, &[], b"");
+    let response = http_request(&horreo.authority(), "GET", &moved, &[], b"");
     assert_eq!(response.status, 403, "{}", response.text());
     assert_eq!(
         response.error_code().as_deref(),
@@ -174,9 +175,9 @@ async fn tampered_presigned_url_is_rejected() {
 
 #[tokio::test]
 async fn wrong_secret_is_signature_does_not_match() {
-    let (silo, _s3, bucket) = with_object("k", b"x").await;
-    let bad = silo.client_with(
-        silo.access_key(),
+    let (horreo, _s3, bucket) = with_object("k", b"x").await;
+    let bad = horreo.client_with(
+        horreo.access_key(),
         "definitely-not-the-secret-key-000000000000",
     );
     assert_s3_error(
@@ -201,7 +202,8 @@ async fn wrong_secret_is_signature_does_not_match() {
         Some("SignatureDoesNotMatch"),
     );
     assert_s3_error(
-        silo.client()
+        horreo
+            .client()
             .head_object()
             .bucket(&bucket)
             .key("intruder")
@@ -214,8 +216,8 @@ async fn wrong_secret_is_signature_does_not_match() {
 
 #[tokio::test]
 async fn unknown_access_key_is_invalid_access_key_id() {
-    let (silo, _s3, bucket) = with_object("k", b"x").await;
-    let stranger = silo.client_with(
+    let (horreo, _s3, bucket) = with_object("k", b"x").await;
+    let stranger = horreo.client_with(
         "AKIAIOSFODNN7EXAMPLE",
         "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
     );
@@ -233,7 +235,7 @@ async fn unknown_access_key_is_invalid_access_key_id() {
 
 #[tokio::test]
 async fn anonymous_requests_are_access_denied() {
-    let (silo, _s3, bucket) = with_object("k", b"private").await;
+    let (horreo, _s3, bucket) = with_object("k", b"private").await;
     for (method, path) in [
         ("GET", "/".to_owned()),
         ("GET", format!("/{bucket}")),
@@ -242,7 +244,7 @@ async fn anonymous_requests_are_access_denied() {
         ("DELETE", format!("/{bucket}/k")),
         ("PUT", "/anonymous-bucket".to_owned()),
     ] {
-        let response = silo.raw(method, &path, &[], b"");
+        let response = horreo.raw(method, &path, &[], b"");
         assert_eq!(
             response.status,
             403,
@@ -265,7 +267,7 @@ async fn anonymous_requests_are_access_denied() {
         assert_request_ids(&response, &format!("anonymous {method} {path}"));
     }
     // Nothing changed.
-    let got = silo
+    let got = horreo
         .client()
         .get_object()
         .bucket(&bucket)
@@ -281,7 +283,7 @@ async fn anonymous_requests_are_access_denied() {
 
 #[tokio::test]
 async fn clock_skew_beyond_15_minutes_is_refused() {
-    let (silo, _s3, bucket) = with_object("k", b"x").await;
+    let (horreo, _s3, bucket) = with_object("k", b"x").await;
     let path = format!("/{bucket}/k");
     for skew in [-1, 1] {
         let when = if skew < 0 {
@@ -289,11 +291,11 @@ async fn clock_skew_beyond_15_minutes_is_refused() {
         } else {
             SystemTime::now() + Duration::from_secs(20 * 60)
         };
-        let headers = silo_tests::sigv4_headers(
-            &silo.credentials(),
+        let headers = horreo_tests::sigv4_headers(
+            &horreo.credentials(),
             when,
             "GET",
-            &silo.authority(),
+            &horreo.authority(),
             &path,
             &[],
             b"",
@@ -302,7 +304,7 @@ async fn clock_skew_beyond_15_minutes_is_refused() {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let response = http_request(&silo.authority(), "GET", &path, &headers, b"");
+        let response = http_request(&horreo.authority(), "GET", &path, &headers, b"");
         assert_eq!(response.status, 403, "{}", response.text());
         assert_eq!(
             response.error_code().as_deref(),
@@ -315,14 +317,14 @@ async fn clock_skew_beyond_15_minutes_is_refused() {
 
 #[tokio::test]
 async fn payload_hash_mismatch_is_refused() {
-    let (silo, s3, bucket) = with_object("k", b"x").await;
+    let (horreo, s3, bucket) = with_object("k", b"x").await;
     let path = format!("/{bucket}/swapped");
     // Sign one body, send another of the same length.
-    let headers = silo_tests::sigv4_headers(
-        &silo.credentials(),
+    let headers = horreo_tests::sigv4_headers(
+        &horreo.credentials(),
         SystemTime::now(),
         "PUT",
-        &silo.authority(),
+        &horreo.authority(),
         &path,
         &[],
         b"signed body",
@@ -331,7 +333,7 @@ async fn payload_hash_mismatch_is_refused() {
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let response = http_request(&silo.authority(), "PUT", &path, &headers, b"other  body");
+    let response = http_request(&horreo.authority(), "PUT", &path, &headers, b"other  body");
     assert_eq!(response.status, 400, "{}", response.text());
     assert_eq!(
         response.error_code().as_deref(),
@@ -348,8 +350,8 @@ async fn payload_hash_mismatch_is_refused() {
 
 #[tokio::test]
 async fn every_response_carries_request_ids() {
-    let (silo, _s3, bucket) = with_object("k", b"x").await;
-    let etag = silo_tests::etag_of(b"x");
+    let (horreo, _s3, bucket) = with_object("k", b"x").await;
+    let etag = horreo_tests::etag_of(b"x");
     // (method, path, extra headers, expected status)
     type Case<'a> = (&'a str, String, Vec<(&'a str, &'a str)>, u16);
     let cases: Vec<Case> = vec![
@@ -376,7 +378,7 @@ async fn every_response_carries_request_ids() {
         ("DELETE", format!("/{bucket}/p"), vec![], 204),
     ];
     for (method, path, headers, status) in cases {
-        let response = silo.signed(method, &path, &headers, b"");
+        let response = horreo.signed(method, &path, &headers, b"");
         assert_eq!(
             response.status,
             status,
@@ -387,7 +389,7 @@ async fn every_response_carries_request_ids() {
         if status >= 400 && method != "HEAD" {
             let body = response.text();
             assert!(
-                silo_tests::xml_element(&body, "RequestId")
+                horreo_tests::xml_element(&body, "RequestId")
                     .is_some_and(|id| Some(id.as_str()) == response.header("x-amz-request-id")),
                 "{method} {path}: error XML RequestId matches x-amz-request-id: {body}"
             );
@@ -397,17 +399,17 @@ async fn every_response_carries_request_ids() {
 
 #[tokio::test]
 async fn root_credentials_work() {
-    let silo = Silo::start();
-    let same = Credentials::new(silo.access_key(), silo.secret_key(), None, None, "test");
+    let horreo = Horreo::start();
+    let same = Credentials::new(horreo.access_key(), horreo.secret_key(), None, None, "test");
     let response = http_request(
-        &silo.authority(),
+        &horreo.authority(),
         "GET",
         "/",
-        &silo_tests::sigv4_headers(
+        &horreo_tests::sigv4_headers(
             &same,
             SystemTime::now(),
             "GET",
-            &silo.authority(),
+            &horreo.authority(),
             "/",
             &[],
             b"",

@@ -4,12 +4,12 @@
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Tag, Tagging};
-use silo_tests::{Silo, assert_s3_error, err_status, unique_bucket_name, url_encode_path};
+use horreo_tests::{Horreo, assert_s3_error, err_status, unique_bucket_name, url_encode_path};
 
 #[tokio::test]
 async fn create_head_list_delete() {
-    let silo = Silo::start();
-    let s3 = silo.client();
+    let horreo = Horreo::start();
+    let s3 = horreo.client();
     let bucket = unique_bucket_name("lifecycle");
 
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
@@ -36,18 +36,18 @@ async fn create_head_list_delete() {
 
 #[tokio::test]
 async fn delete_bucket_answers_204() {
-    let silo = Silo::start();
+    let horreo = Horreo::start();
     let bucket = unique_bucket_name("raw");
-    let put = silo.signed("PUT", &format!("/{bucket}"), &[], b"");
+    let put = horreo.signed("PUT", &format!("/{bucket}"), &[], b"");
     assert_eq!(put.status, 200, "{}", put.text());
-    let delete = silo.signed("DELETE", &format!("/{bucket}"), &[], b"");
+    let delete = horreo.signed("DELETE", &format!("/{bucket}"), &[], b"");
     assert_eq!(delete.status, 204, "{}", delete.text());
 }
 
 #[tokio::test]
 async fn create_existing_bucket_you_own() {
-    let silo = Silo::start();
-    let s3 = silo.client();
+    let horreo = Horreo::start();
+    let s3 = horreo.client();
     let bucket = unique_bucket_name("twice");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
     s3.put_object()
@@ -86,8 +86,8 @@ async fn create_existing_bucket_you_own() {
 
 #[tokio::test]
 async fn delete_non_empty_bucket_is_refused() {
-    let silo = Silo::start();
-    let s3 = silo.client();
+    let horreo = Horreo::start();
+    let s3 = horreo.client();
     let bucket = unique_bucket_name("full");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
     s3.put_object()
@@ -116,8 +116,8 @@ async fn delete_non_empty_bucket_is_refused() {
 
 #[tokio::test]
 async fn missing_bucket() {
-    let silo = Silo::start();
-    let s3 = silo.client();
+    let horreo = Horreo::start();
+    let s3 = horreo.client();
     let bucket = unique_bucket_name("missing");
 
     assert_s3_error(s3.head_bucket().bucket(&bucket).send().await, 404, None);
@@ -148,11 +148,11 @@ async fn missing_bucket() {
     );
 
     // The error XML names the bucket, as AWS does.
-    let raw = silo.signed("GET", &format!("/{bucket}?list-type=2"), &[], b"");
+    let raw = horreo.signed("GET", &format!("/{bucket}?list-type=2"), &[], b"");
     assert_eq!(raw.status, 404);
     assert_eq!(raw.error_code().as_deref(), Some("NoSuchBucket"));
     assert_eq!(
-        silo_tests::xml_element(&raw.text(), "BucketName").as_deref(),
+        horreo_tests::xml_element(&raw.text(), "BucketName").as_deref(),
         Some(bucket.as_str()),
         "{}",
         raw.text()
@@ -163,7 +163,7 @@ async fn missing_bucket() {
 /// sent as signed raw requests so that no client-side check can hide the server's.
 #[tokio::test]
 async fn invalid_bucket_names_are_rejected() {
-    let silo = Silo::start();
+    let horreo = Horreo::start();
     let too_long = "a".repeat(64);
     let cases: &[(&str, &str)] = &[
         ("ab", "shorter than 3 characters"),
@@ -187,7 +187,7 @@ async fn invalid_bucket_names_are_rejected() {
     ];
     let mut failures = Vec::new();
     for (name, rule) in cases {
-        let response = silo.signed("PUT", &format!("/{}", url_encode_path(name)), &[], b"");
+        let response = horreo.signed("PUT", &format!("/{}", url_encode_path(name)), &[], b"");
         let code = response.error_code();
         if response.status != 400 || code.as_deref() != Some("InvalidBucketName") {
             failures.push(format!(
@@ -201,7 +201,7 @@ async fn invalid_bucket_names_are_rejected() {
         "names AWS rejects with 400 InvalidBucketName were not:\n{}",
         failures.join("\n")
     );
-    let listed = silo.client().list_buckets().send().await.unwrap();
+    let listed = horreo.client().list_buckets().send().await.unwrap();
     assert!(
         listed.buckets().is_empty(),
         "invalid names created buckets: {:?}",
@@ -211,8 +211,8 @@ async fn invalid_bucket_names_are_rejected() {
 
 #[tokio::test]
 async fn valid_edge_case_bucket_names_are_accepted() {
-    let silo = Silo::start();
-    let s3 = silo.client();
+    let horreo = Horreo::start();
+    let s3 = horreo.client();
     let longest = format!("a{}", "b".repeat(62));
     for name in [
         "abc",
@@ -234,8 +234,8 @@ async fn valid_edge_case_bucket_names_are_accepted() {
 
 #[tokio::test]
 async fn bucket_location() {
-    let silo = Silo::start();
-    let s3 = silo.client();
+    let horreo = Horreo::start();
+    let s3 = horreo.client();
     let bucket = unique_bucket_name("where");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
     let location = s3
@@ -263,13 +263,13 @@ async fn bucket_location() {
 
 #[tokio::test]
 async fn list_buckets_pagination_and_prefix() {
-    let silo = Silo::start();
-    let s3 = silo.client();
+    let horreo = Horreo::start();
+    let s3 = horreo.client();
     let mut alpha: Vec<String> = (0..5)
-        .map(|i| format!("alpha-{i}-{}", silo_tests::random_string(6)))
+        .map(|i| format!("alpha-{i}-{}", horreo_tests::random_string(6)))
         .collect();
     let beta: Vec<String> = (0..3)
-        .map(|i| format!("beta-{i}-{}", silo_tests::random_string(6)))
+        .map(|i| format!("beta-{i}-{}", horreo_tests::random_string(6)))
         .collect();
     for name in alpha.iter().chain(&beta) {
         s3.create_bucket().bucket(name).send().await.unwrap();
@@ -308,8 +308,8 @@ async fn list_buckets_pagination_and_prefix() {
 
 #[tokio::test]
 async fn bucket_tagging_round_trip() {
-    let silo = Silo::start();
-    let s3 = silo.client();
+    let horreo = Horreo::start();
+    let s3 = horreo.client();
     let bucket = unique_bucket_name("tags");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
 

@@ -1,8 +1,8 @@
-//! Configuration as a user sees it: `silo serve` takes its address, data
-//! directory, region and domain from flags, `SILO_*` environment variables or a
-//! TOML file named by `--config` / `SILO_CONFIG`; a flag wins over the
+//! Configuration as a user sees it: `horreo serve` takes its address, data
+//! directory, region and domain from flags, `HORREO_*` environment variables or a
+//! TOML file named by `--config` / `HORREO_CONFIG`; a flag wins over the
 //! environment, which wins over the file (server/src/config.rs, README). Root
-//! credentials come from `SILO_ROOT_ACCESS_KEY` / `SILO_ROOT_SECRET_KEY` (or the
+//! credentials come from `HORREO_ROOT_ACCESS_KEY` / `HORREO_ROOT_SECRET_KEY` (or the
 //! flags); the TOML file has no keys for them.
 #![allow(clippy::unwrap_used)]
 
@@ -11,8 +11,8 @@ use std::process::Command;
 use std::time::SystemTime;
 
 use aws_sdk_s3::primitives::ByteStream;
-use silo_tests::{
-    Settings, Silo, assert_s3_error, free_port, http_request, sigv4_headers, silo_binary,
+use horreo_tests::{
+    Horreo, Settings, assert_s3_error, free_port, horreo_binary, http_request, sigv4_headers,
     toml_string, unique_bucket_name, xml_element,
 };
 
@@ -24,8 +24,8 @@ fn has_files(dir: &Path) -> bool {
 /// The server works in `region` and nowhere else: the bucket it creates reports
 /// the region (HeadBucket, GetBucketLocation), and a request signed for
 /// us-east-1 is refused with the region named in the error.
-async fn assert_serves_region(silo: &Silo, region: &str) {
-    let s3 = silo.client();
+async fn assert_serves_region(horreo: &Horreo, region: &str) {
+    let s3 = horreo.client();
     let bucket = unique_bucket_name("region");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
     let head = s3.head_bucket().bucket(&bucket).send().await.unwrap();
@@ -50,10 +50,10 @@ async fn assert_serves_region(silo: &Silo, region: &str) {
 
     let path = format!("/{bucket}/k");
     let signed_for_us_east_1 = sigv4_headers(
-        &silo.credentials(),
+        &horreo.credentials(),
         SystemTime::now(),
         "GET",
-        &silo.authority(),
+        &horreo.authority(),
         &path,
         &[],
         b"",
@@ -62,7 +62,7 @@ async fn assert_serves_region(silo: &Silo, region: &str) {
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let refused = http_request(&silo.authority(), "GET", &path, &headers, b"");
+    let refused = http_request(&horreo.authority(), "GET", &path, &headers, b"");
     assert_eq!(refused.status, 400, "{}", refused.text());
     assert_eq!(
         refused.error_code().as_deref(),
@@ -75,21 +75,23 @@ async fn assert_serves_region(silo: &Silo, region: &str) {
 }
 
 /// The configured root credentials work; a wrong secret or another key does not.
-async fn assert_root_credentials(silo: &Silo) {
-    silo.client().list_buckets().send().await.unwrap();
+async fn assert_root_credentials(horreo: &Horreo) {
+    horreo.client().list_buckets().send().await.unwrap();
     assert_s3_error(
-        silo.client_with(
-            silo.access_key(),
-            "not-the-secret-key-000000000000000000000",
-        )
-        .list_buckets()
-        .send()
-        .await,
+        horreo
+            .client_with(
+                horreo.access_key(),
+                "not-the-secret-key-000000000000000000000",
+            )
+            .list_buckets()
+            .send()
+            .await,
         403,
         Some("SignatureDoesNotMatch"),
     );
     assert_s3_error(
-        silo.client_with("SILONOSUCHKEY0000000", silo.secret_key())
+        horreo
+            .client_with("HORREONOSUCHKEY0000000", horreo.secret_key())
             .list_buckets()
             .send()
             .await,
@@ -102,57 +104,57 @@ async fn assert_root_credentials(silo: &Silo) {
 async fn config_file_named_by_flag_sets_address_region_and_data_dir() {
     // The harness writes address, data_dir and region into a TOML file and passes
     // only `--config FILE` (and the root credentials in the environment).
-    let silo = Silo::options()
+    let horreo = Horreo::options()
         .settings(Settings::ConfigFlag)
         .region("eu-west-3")
         .start();
-    assert_serves_region(&silo, "eu-west-3").await;
-    assert_root_credentials(&silo).await;
+    assert_serves_region(&horreo, "eu-west-3").await;
+    assert_root_credentials(&horreo).await;
     assert!(
-        has_files(silo.data_dir()),
+        has_files(horreo.data_dir()),
         "nothing in the data directory named by the file"
     );
 }
 
 #[tokio::test]
 async fn config_file_named_by_environment_sets_address_region_and_data_dir() {
-    let silo = Silo::options()
+    let horreo = Horreo::options()
         .settings(Settings::ConfigEnv)
         .region("ap-northeast-1")
         .start();
-    assert_serves_region(&silo, "ap-northeast-1").await;
-    assert_root_credentials(&silo).await;
-    assert!(has_files(silo.data_dir()));
+    assert_serves_region(&horreo, "ap-northeast-1").await;
+    assert_root_credentials(&horreo).await;
+    assert!(has_files(horreo.data_dir()));
 }
 
 #[tokio::test]
 async fn environment_sets_address_region_and_data_dir() {
-    let silo = Silo::options()
+    let horreo = Horreo::options()
         .settings(Settings::Environment)
         .region("sa-east-1")
         .start();
-    assert_serves_region(&silo, "sa-east-1").await;
-    assert_root_credentials(&silo).await;
-    assert!(has_files(silo.data_dir()));
+    assert_serves_region(&horreo, "sa-east-1").await;
+    assert_root_credentials(&horreo).await;
+    assert!(has_files(horreo.data_dir()));
 }
 
 #[tokio::test]
 async fn root_credentials_from_flags() {
-    let access_key = "SILOFLAGKEY000000001";
+    let access_key = "HORREOFLAGKEY000000001";
     let secret_key = "flag/secret+key/0000000000000000000000000";
-    let mut silo = Silo::options()
+    let mut horreo = Horreo::options()
         .without_root_credentials()
         .arg("--root-access-key")
         .arg(access_key)
         .arg("--root-secret-key")
         .arg(secret_key)
         .start();
-    silo.set_credentials(access_key, secret_key);
-    assert_root_credentials(&silo).await;
+    horreo.set_credentials(access_key, secret_key);
+    assert_root_credentials(&horreo).await;
     // Configured credentials are neither printed nor stored.
-    silo.stop();
-    assert!(!silo.log().contains(secret_key), "{}", silo.log());
-    assert!(!silo.data_dir().join("root-credentials.toml").exists());
+    horreo.stop();
+    assert!(!horreo.log().contains(secret_key), "{}", horreo.log());
+    assert!(!horreo.data_dir().join("root-credentials.toml").exists());
 }
 
 /// Lower-precedence values that, if they won, would move the server elsewhere.
@@ -182,50 +184,54 @@ impl Losers {
 
     /// (That the server listens on the winning address is shown by its having
     /// started: the harness waits for it there.)
-    fn assert_lost(&self, silo: &Silo) {
+    fn assert_lost(&self, horreo: &Horreo) {
         assert!(
             !self.data_dir.exists(),
             "the losing data directory {} was created",
             self.data_dir.display()
         );
-        assert_ne!(silo.region(), self.region);
+        assert_ne!(horreo.region(), self.region);
         // A Host under the losing domain names no bucket: this is path style
         // `PUT /`, which is not an operation.
         let bucket = unique_bucket_name("loser");
-        let host = format!("{bucket}.{}:{}", self.domain, silo.port());
-        let put = silo.signed("PUT", "/", &[("host", &host)], b"");
+        let host = format!("{bucket}.{}:{}", self.domain, horreo.port());
+        let put = horreo.signed("PUT", "/", &[("host", &host)], b"");
         assert_eq!(put.status, 405, "{}", put.text());
         assert_eq!(
-            silo.signed("HEAD", &format!("/{bucket}"), &[], b"").status,
+            horreo
+                .signed("HEAD", &format!("/{bucket}"), &[], b"")
+                .status,
             404
         );
     }
 }
 
 /// A bucket created through the winning domain's virtual host exists.
-fn assert_domain(silo: &Silo, domain: &str) {
+fn assert_domain(horreo: &Horreo, domain: &str) {
     let bucket = unique_bucket_name("winner");
-    let host = format!("{bucket}.{domain}:{}", silo.port());
-    let put = silo.signed("PUT", "/", &[("host", &host)], b"");
+    let host = format!("{bucket}.{domain}:{}", horreo.port());
+    let put = horreo.signed("PUT", "/", &[("host", &host)], b"");
     assert_eq!(put.status, 200, "{}", put.text());
     assert_eq!(
-        silo.signed("HEAD", &format!("/{bucket}"), &[], b"").status,
+        horreo
+            .signed("HEAD", &format!("/{bucket}"), &[], b"")
+            .status,
         200
     );
 }
 
 #[tokio::test]
 async fn flags_win_over_environment_and_file() {
-    let env = Losers::new("env", "ap-south-1", "env.silo.test");
-    let file = Losers::new("file", "eu-west-1", "file.silo.test");
-    let silo = Silo::options()
+    let env = Losers::new("env", "ap-south-1", "env.horreo.test");
+    let file = Losers::new("file", "eu-west-1", "file.horreo.test");
+    let horreo = Horreo::options()
         .settings(Settings::Flags)
         .region("us-west-2")
-        .domain("flag.silo.test")
-        .env("SILO_ADDRESS", &env.address())
-        .env("SILO_DATA_DIR", env.data_dir.to_str().unwrap())
-        .env("SILO_REGION", env.region)
-        .env("SILO_DOMAIN", env.domain)
+        .domain("flag.horreo.test")
+        .env("HORREO_ADDRESS", &env.address())
+        .env("HORREO_DATA_DIR", env.data_dir.to_str().unwrap())
+        .env("HORREO_REGION", env.region)
+        .env("HORREO_DOMAIN", env.domain)
         .config_line(&format!("address = {}", toml_string(&file.address())))
         .config_line(&format!(
             "data_dir = {}",
@@ -234,20 +240,20 @@ async fn flags_win_over_environment_and_file() {
         .config_line(&format!("region = {}", toml_string(file.region)))
         .config_line(&format!("domain = {}", toml_string(file.domain)))
         .start();
-    assert_serves_region(&silo, "us-west-2").await;
-    assert_domain(&silo, "flag.silo.test");
-    assert!(has_files(silo.data_dir()));
-    env.assert_lost(&silo);
-    file.assert_lost(&silo);
+    assert_serves_region(&horreo, "us-west-2").await;
+    assert_domain(&horreo, "flag.horreo.test");
+    assert!(has_files(horreo.data_dir()));
+    env.assert_lost(&horreo);
+    file.assert_lost(&horreo);
 }
 
 #[tokio::test]
 async fn environment_wins_over_file() {
-    let file = Losers::new("file", "eu-west-1", "file.silo.test");
-    let silo = Silo::options()
+    let file = Losers::new("file", "eu-west-1", "file.horreo.test");
+    let horreo = Horreo::options()
         .settings(Settings::Environment)
         .region("ca-central-1")
-        .domain("env.silo.test")
+        .domain("env.horreo.test")
         .config_line(&format!("address = {}", toml_string(&file.address())))
         .config_line(&format!(
             "data_dir = {}",
@@ -256,10 +262,10 @@ async fn environment_wins_over_file() {
         .config_line(&format!("region = {}", toml_string(file.region)))
         .config_line(&format!("domain = {}", toml_string(file.domain)))
         .start();
-    assert_serves_region(&silo, "ca-central-1").await;
-    assert_domain(&silo, "env.silo.test");
-    assert!(has_files(silo.data_dir()));
-    file.assert_lost(&silo);
+    assert_serves_region(&horreo, "ca-central-1").await;
+    assert_domain(&horreo, "env.horreo.test");
+    assert!(has_files(horreo.data_dir()));
+    file.assert_lost(&horreo);
 }
 
 #[tokio::test]
@@ -267,13 +273,13 @@ async fn file_fills_in_what_flags_and_environment_leave_out() {
     // Address, data directory and region as flags (then as environment
     // variables); the domain only in the file: each comes from where it is given.
     for settings in [Settings::Flags, Settings::Environment] {
-        let silo = Silo::options()
+        let horreo = Horreo::options()
             .settings(settings)
             .region("eu-north-1")
-            .config_line("domain = \"file-only.silo.test\"")
+            .config_line("domain = \"file-only.horreo.test\"")
             .start();
-        assert_serves_region(&silo, "eu-north-1").await;
-        assert_domain(&silo, "file-only.silo.test");
+        assert_serves_region(&horreo, "eu-north-1").await;
+        assert_domain(&horreo, "file-only.horreo.test");
     }
 }
 
@@ -281,11 +287,11 @@ async fn file_fills_in_what_flags_and_environment_leave_out() {
 fn unknown_key_in_config_file_is_refused() {
     // A misspelt key must not be silently ignored (here the server would
     // otherwise start on the harness's address with defaults for the rest).
-    let err = match Silo::options()
+    let err = match Horreo::options()
         .config_line("adress = \"127.0.0.1:1\"")
         .try_start()
     {
-        Ok(_) => panic!("silo started with an unknown key in its configuration file"),
+        Ok(_) => panic!("horreo started with an unknown key in its configuration file"),
         Err(log) => log,
     };
     assert!(
@@ -293,25 +299,25 @@ fn unknown_key_in_config_file_is_refused() {
         "the error does not name the key:\n{err}"
     );
     assert!(
-        err.contains("silo.toml"),
+        err.contains("horreo.toml"),
         "the error does not name the file:\n{err}"
     );
 }
 
 #[test]
 fn malformed_or_missing_config_file_is_refused() {
-    let err = match Silo::options()
+    let err = match Horreo::options()
         .config_line("region = eu-west-1")
         .try_start()
     {
-        Ok(_) => panic!("silo started with a malformed configuration file"),
+        Ok(_) => panic!("horreo started with a malformed configuration file"),
         Err(log) => log,
     };
-    assert!(err.contains("silo.toml"), "{err}");
+    assert!(err.contains("horreo.toml"), "{err}");
 
-    let missing = "/nonexistent/silo-config.toml";
-    let err = match Silo::options().arg("--config").arg(missing).try_start() {
-        Ok(_) => panic!("silo started with a missing configuration file"),
+    let missing = "/nonexistent/horreo-config.toml";
+    let err = match Horreo::options().arg("--config").arg(missing).try_start() {
+        Ok(_) => panic!("horreo started with a missing configuration file"),
         Err(log) => log,
     };
     assert!(err.contains(missing), "{err}");
@@ -321,24 +327,24 @@ fn malformed_or_missing_config_file_is_refused() {
 fn root_credentials_are_not_configuration_file_keys() {
     // config.rs and README: the file holds data_dir, address, region, domain only.
     for key in ["root_access_key", "root_secret_key"] {
-        let result = Silo::options()
-            .config_line(&format!("{key} = \"SILOFROMFILE00000000\""))
+        let result = Horreo::options()
+            .config_line(&format!("{key} = \"HORREOFROMFILE00000000\""))
             .try_start();
         assert!(result.is_err(), "{key} accepted in the configuration file");
     }
 }
 
 fn help(args: &[&str], env: &[(&str, &str)]) -> String {
-    let mut command = Command::new(silo_binary());
+    let mut command = Command::new(horreo_binary());
     command.args(args);
     for (name, _) in std::env::vars() {
-        if name.starts_with("SILO_") {
+        if name.starts_with("HORREO_") {
             command.env_remove(name);
         }
     }
     command.envs(env.iter().copied());
     let out = command.output().unwrap();
-    assert!(out.status.success(), "silo {args:?}: {out:?}");
+    assert!(out.status.success(), "horreo {args:?}: {out:?}");
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -374,16 +380,16 @@ fn serve_help_mentions_every_option() {
     for (flag, env, toml_key) in readme_options() {
         assert!(
             help.contains(&flag),
-            "`silo serve --help` lacks {flag}:\n{help}"
+            "`horreo serve --help` lacks {flag}:\n{help}"
         );
         assert!(
             help.contains(&env),
-            "`silo serve --help` lacks {env}:\n{help}"
+            "`horreo serve --help` lacks {env}:\n{help}"
         );
         if let Some(key) = toml_key {
             assert!(
                 help.contains(&key),
-                "`silo serve --help` lacks the TOML key {key}:\n{help}"
+                "`horreo serve --help` lacks the TOML key {key}:\n{help}"
             );
         }
     }
@@ -392,7 +398,7 @@ fn serve_help_mentions_every_option() {
         assert!(help.contains(default), "no default {default}:\n{help}");
     }
     let top = help_of_top();
-    assert!(top.contains("serve"), "`silo --help` lacks serve:\n{top}");
+    assert!(top.contains("serve"), "`horreo --help` lacks serve:\n{top}");
 }
 
 fn help_of_top() -> String {
@@ -404,14 +410,14 @@ fn help_does_not_show_secret_values_from_the_environment() {
     let help = help(
         &["serve", "--help"],
         &[
-            ("SILO_ROOT_ACCESS_KEY", "SILOHELPKEY000000000"),
+            ("HORREO_ROOT_ACCESS_KEY", "HORREOHELPKEY000000000"),
             (
-                "SILO_ROOT_SECRET_KEY",
+                "HORREO_ROOT_SECRET_KEY",
                 "help-secret-value-0000000000000000000000",
             ),
         ],
     );
-    assert!(help.contains("SILO_ROOT_SECRET_KEY"), "{help}");
+    assert!(help.contains("HORREO_ROOT_SECRET_KEY"), "{help}");
     assert!(!help.contains("help-secret-value"), "{help}");
-    assert!(!help.contains("SILOHELPKEY"), "{help}");
+    assert!(!help.contains("HORREOHELPKEY"), "{help}");
 }

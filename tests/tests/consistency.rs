@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use aws_sdk_s3::primitives::ByteStream;
-use silo_tests::{Silo, md5_hex, random_bytes, unique_bucket_name};
+use horreo_tests::{Horreo, md5_hex, random_bytes, unique_bucket_name};
 
 const WRITERS: usize = 4;
 const PUTS_PER_WRITER: usize = 5;
@@ -14,8 +14,8 @@ const READS: usize = 30;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_overwrites_are_atomic() {
-    let silo = Silo::start();
-    let s3 = silo.client();
+    let horreo = Horreo::start();
+    let s3 = horreo.client();
     let bucket = unique_bucket_name("race");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
 

@@ -1,5 +1,5 @@
 //! Root credentials a user never configured: the first start without
-//! `SILO_ROOT_ACCESS_KEY` / `SILO_ROOT_SECRET_KEY` generates a pair, stores it in
+//! `HORREO_ROOT_ACCESS_KEY` / `HORREO_ROOT_SECRET_KEY` generates a pair, stores it in
 //! `DATA_DIR/root-credentials.toml` with mode 0600, and prints it once on stdout
 //! with a ready-to-paste `aws --endpoint-url ... s3 ls` line; later starts reuse
 //! the stored pair and print no secret.
@@ -10,7 +10,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
 use aws_sdk_s3::primitives::ByteStream;
-use silo_tests::{Silo, assert_s3_error, silo_binary, unique_bucket_name};
+use horreo_tests::{Horreo, assert_s3_error, horreo_binary, unique_bucket_name};
 
 const STORED: &str = "root-credentials.toml";
 
@@ -80,10 +80,10 @@ fn shell_words(line: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn first_start_generates_stores_and_prints_credentials_once() {
-    let mut silo = Silo::options().without_root_credentials().start();
+    let mut horreo = Horreo::options().without_root_credentials().start();
     // Stopping makes sure all of stdout has been read.
-    silo.stop();
-    let first_stdout = silo.stdout();
+    horreo.stop();
+    let first_stdout = horreo.stdout();
     let printed = parse_printed(&first_stdout);
 
     // A fresh, random-looking pair: not a fixed default.
@@ -129,22 +129,22 @@ async fn first_start_generates_stores_and_prints_credentials_once() {
             .and_then(|i| args.get(i + 1))
             .map(String::as_str)
     };
-    assert_eq!(option("--endpoint-url"), Some(silo.endpoint().as_str()));
+    assert_eq!(option("--endpoint-url"), Some(horreo.endpoint().as_str()));
     // Without a region in the line, the AWS CLI would need one configured.
-    assert_eq!(option("--region"), Some(silo.region()));
+    assert_eq!(option("--region"), Some(horreo.region()));
     assert_eq!(&args[args.len() - 2..], ["s3", "ls"], "{words:?}");
 
     // Stored with mode 0600, holding the printed pair.
-    let stored = silo.data_dir().join(STORED);
+    let stored = horreo.data_dir().join(STORED);
     let mode = std::fs::metadata(&stored).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "{} has mode {mode:o}", stored.display());
     let text = std::fs::read_to_string(&stored).unwrap();
     assert!(text.contains(&printed.access_key) && text.contains(&printed.secret_key));
 
     // The printed pair works with aws-sdk-s3 after a restart (which reuses it).
-    silo.set_credentials(&printed.access_key, &printed.secret_key);
-    silo.start_again();
-    let s3 = silo.client();
+    horreo.set_credentials(&printed.access_key, &printed.secret_key);
+    horreo.start_again();
+    let s3 = horreo.client();
     let bucket = unique_bucket_name("generated");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
     s3.put_object()
@@ -157,18 +157,20 @@ async fn first_start_generates_stores_and_prints_credentials_once() {
     let listed = s3.list_buckets().send().await.unwrap();
     assert_eq!(listed.buckets().len(), 1);
     assert_s3_error(
-        silo.client_with(
-            &printed.access_key,
-            "wrong-secret-0000000000000000000000000000",
-        )
-        .list_buckets()
-        .send()
-        .await,
+        horreo
+            .client_with(
+                &printed.access_key,
+                "wrong-secret-0000000000000000000000000000",
+            )
+            .list_buckets()
+            .send()
+            .await,
         403,
         Some("SignatureDoesNotMatch"),
     );
     assert_s3_error(
-        silo.client_with("SILOSOMEOTHERKEY0000", &printed.secret_key)
+        horreo
+            .client_with("HORREOSOMEOTHERKEY0000", &printed.secret_key)
             .list_buckets()
             .send()
             .await,
@@ -177,7 +179,7 @@ async fn first_start_generates_stores_and_prints_credentials_once() {
     );
 
     // Restarts print no secret, and the file keeps its mode and content.
-    silo.restart();
+    horreo.restart();
     let again = s3
         .get_object()
         .bucket(&bucket)
@@ -189,15 +191,15 @@ async fn first_start_generates_stores_and_prints_credentials_once() {
         again.body.collect().await.unwrap().into_bytes().as_ref(),
         b"generated credentials work"
     );
-    silo.stop();
-    let later_stdout = &silo.stdout()[first_stdout.len()..];
+    horreo.stop();
+    let later_stdout = &horreo.stdout()[first_stdout.len()..];
     assert!(
         !later_stdout.contains(&printed.secret_key),
         "a restart printed the secret again:\n{later_stdout}"
     );
     // Nothing but the first start's announcement (stdout) ever showed the secret:
     // not the log on stderr, not the restarts.
-    let log = silo.log();
+    let log = horreo.log();
     assert_eq!(
         log.matches(&printed.secret_key).count(),
         first_stdout.matches(&printed.secret_key).count(),
@@ -210,8 +212,8 @@ async fn first_start_generates_stores_and_prints_credentials_once() {
 
 #[test]
 fn each_data_directory_gets_its_own_pair() {
-    let mut one = Silo::options().without_root_credentials().start();
-    let mut two = Silo::options().without_root_credentials().start();
+    let mut one = Horreo::options().without_root_credentials().start();
+    let mut two = Horreo::options().without_root_credentials().start();
     one.stop();
     two.stop();
     let (one, two) = (parse_printed(&one.stdout()), parse_printed(&two.stdout()));
@@ -221,64 +223,65 @@ fn each_data_directory_gets_its_own_pair() {
 
 #[tokio::test]
 async fn configured_credentials_override_the_stored_pair() {
-    let mut silo = Silo::options().without_root_credentials().start();
-    silo.stop();
-    let generated = parse_printed(&silo.stdout());
-    let printed_before = silo.stdout().len();
+    let mut horreo = Horreo::options().without_root_credentials().start();
+    horreo.stop();
+    let generated = parse_printed(&horreo.stdout());
+    let printed_before = horreo.stdout().len();
 
     // The same data directory, now with credentials in the environment.
     let (access_key, secret_key) = (
-        "SILOCONFIGURED000001",
+        "HORREOCONFIGURED000001",
         "configured/secret/key/000000000000000000",
     );
-    silo.set_options(Silo::options());
-    silo.set_credentials(access_key, secret_key);
-    silo.start_again();
-    silo.client().list_buckets().send().await.unwrap();
+    horreo.set_options(Horreo::options());
+    horreo.set_credentials(access_key, secret_key);
+    horreo.start_again();
+    horreo.client().list_buckets().send().await.unwrap();
     assert_s3_error(
-        silo.client_with(&generated.access_key, &generated.secret_key)
+        horreo
+            .client_with(&generated.access_key, &generated.secret_key)
             .list_buckets()
             .send()
             .await,
         403,
         Some("InvalidAccessKeyId"),
     );
-    silo.stop();
+    horreo.stop();
 
     // Without them again, the stored pair is back, and nothing is printed.
-    silo.set_options(Silo::options().without_root_credentials());
-    silo.set_credentials(&generated.access_key, &generated.secret_key);
-    silo.start_again();
-    silo.client().list_buckets().send().await.unwrap();
-    silo.stop();
-    assert_eq!(silo.stdout().len(), printed_before, "{}", silo.stdout());
-    let stored = std::fs::read_to_string(silo.data_dir().join(STORED)).unwrap();
+    horreo.set_options(Horreo::options().without_root_credentials());
+    horreo.set_credentials(&generated.access_key, &generated.secret_key);
+    horreo.start_again();
+    horreo.client().list_buckets().send().await.unwrap();
+    horreo.stop();
+    assert_eq!(horreo.stdout().len(), printed_before, "{}", horreo.stdout());
+    let stored = std::fs::read_to_string(horreo.data_dir().join(STORED)).unwrap();
     assert!(stored.contains(&generated.secret_key) && !stored.contains(secret_key));
 }
 
 #[test]
 fn only_one_of_the_two_variables_is_refused() {
     for (name, value) in [
-        ("SILO_ROOT_ACCESS_KEY", "SILOONLYACCESSKEY000"),
+        ("HORREO_ROOT_ACCESS_KEY", "HORREOONLYACCESSKEY000"),
         (
-            "SILO_ROOT_SECRET_KEY",
+            "HORREO_ROOT_SECRET_KEY",
             "only-the-secret-000000000000000000000000",
         ),
     ] {
-        let result = Silo::options()
+        let result = Horreo::options()
             .without_root_credentials()
             .env(name, value)
             .try_start();
         let log = match result {
-            Ok(_) => panic!("silo started with only {name}"),
+            Ok(_) => panic!("horreo started with only {name}"),
             Err(log) => log,
         };
         assert!(
-            log.contains("SILO_ROOT_ACCESS_KEY") && log.contains("SILO_ROOT_SECRET_KEY"),
+            log.contains("HORREO_ROOT_ACCESS_KEY") && log.contains("HORREO_ROOT_SECRET_KEY"),
             "the error does not say what to set:\n{log}"
         );
         assert!(
-            !log.contains(value) || name == "SILO_ROOT_ACCESS_KEY",
+            !log.contains(value) || name == "HORREO_ROOT_ACCESS_KEY",
             "the error shows the secret:\n{log}"
         );
     }
@@ -293,19 +296,19 @@ fn a_failed_first_start_never_hides_generated_credentials() {
     let address = taken.local_addr().unwrap().to_string();
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
-    let mut command = Command::new(silo_binary());
+    let mut command = Command::new(horreo_binary());
     command
         .args(["serve", "--address", &address, "--data-dir"])
         .arg(&data_dir);
     for (name, _) in std::env::vars() {
-        if name.starts_with("SILO_") && name != "SILO_LOG" {
+        if name.starts_with("HORREO_") && name != "HORREO_LOG" {
             command.env_remove(name);
         }
     }
     let out = command.output().unwrap();
     assert!(
         !out.status.success(),
-        "silo started on a taken port: {out:?}"
+        "horreo started on a taken port: {out:?}"
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     if let Ok(stored) = std::fs::read_to_string(data_dir.join(STORED)) {

@@ -13,8 +13,10 @@ use aws_sdk_s3::types::{
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use horreo_tests::{
+    Horreo, assert_s3_error, horreo_binary, md5_hex, random_bytes, unique_bucket_name,
+};
 use md5::{Digest, Md5};
-use silo_tests::{Silo, assert_s3_error, md5_hex, random_bytes, silo_binary, unique_bucket_name};
 
 /// An SSE-C key: (base64 key, base64 MD5 of the key).
 fn customer_key(byte: u8) -> (String, String) {
@@ -32,14 +34,14 @@ async fn body_of(out: aws_sdk_s3::operation::get_object::GetObjectOutput) -> Vec
     out.body.collect().await.unwrap().into_bytes().to_vec()
 }
 
-fn tls_silo() -> Silo {
-    Silo::options().tls().start()
+fn tls_horreo() -> Horreo {
+    Horreo::options().tls().start()
 }
 
 #[tokio::test]
 async fn sse_s3_is_echoed_and_reads_back_whole_and_in_ranges_over_https() {
-    let silo = tls_silo();
-    let s3 = silo.https_client();
+    let horreo = tls_horreo();
+    let s3 = horreo.https_client();
     let b = bucket(&s3, "sse-s3").await;
     for len in [0usize, 10, 64 * 1024, 64 * 1024 + 1, 1_000_000] {
         let data = random_bytes(len);
@@ -89,8 +91,8 @@ async fn sse_s3_is_echoed_and_reads_back_whole_and_in_ranges_over_https() {
 
 #[tokio::test]
 async fn bucket_default_encryption_applies_to_new_objects() {
-    let silo = Silo::start();
-    let s3 = silo.client();
+    let horreo = Horreo::start();
+    let s3 = horreo.client();
     let b = bucket(&s3, "default-enc").await;
     assert_s3_error(
         s3.get_bucket_encryption().bucket(&b).send().await,
@@ -181,19 +183,19 @@ async fn bucket_default_encryption_applies_to_new_objects() {
     );
 }
 
-/// Runs `silo kms ARGS` on the (stopped) server's data directory.
-fn kms_cli(silo: &Silo, args: &[&str]) -> String {
-    let out = std::process::Command::new(silo_binary())
+/// Runs `horreo kms ARGS` on the (stopped) server's data directory.
+fn kms_cli(horreo: &Horreo, args: &[&str]) -> String {
+    let out = std::process::Command::new(horreo_binary())
         .arg("kms")
         .args(args)
         .arg("--data-dir")
-        .arg(silo.data_dir())
-        .env("SILO_MASTER_KEY", silo.master_key())
+        .arg(horreo.data_dir())
+        .env("HORREO_MASTER_KEY", horreo.master_key())
         .output()
         .unwrap();
     assert!(
         out.status.success(),
-        "silo kms {args:?}: {}",
+        "horreo kms {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
@@ -201,13 +203,13 @@ fn kms_cli(silo: &Silo, args: &[&str]) -> String {
 
 #[tokio::test]
 async fn sse_kms_keys_context_bucket_key_and_unknown_key() {
-    let mut silo = Silo::start();
-    silo.stop();
-    let created = kms_cli(&silo, &["create-key", "app"]);
+    let mut horreo = Horreo::start();
+    horreo.stop();
+    let created = kms_cli(&horreo, &["create-key", "app"]);
     let id = created.split('\t').next().unwrap().to_owned();
-    assert!(kms_cli(&silo, &["list-keys"]).contains("\tapp"));
-    silo.start_again();
-    let s3 = silo.client();
+    assert!(kms_cli(&horreo, &["list-keys"]).contains("\tapp"));
+    horreo.start_again();
+    let s3 = horreo.client();
     let b = bucket(&s3, "sse-kms").await;
     let context = STANDARD.encode(r#"{"team":"storage"}"#);
     let data = random_bytes(200_000);
@@ -275,8 +277,8 @@ async fn sse_kms_keys_context_bucket_key_and_unknown_key() {
 
 #[tokio::test]
 async fn sse_c_headers_and_errors() {
-    let silo = tls_silo();
-    let s3 = silo.https_client();
+    let horreo = tls_horreo();
+    let s3 = horreo.https_client();
     let b = bucket(&s3, "sse-c").await;
     let (key, md5) = customer_key(1);
     let (other, other_md5) = customer_key(2);
@@ -374,7 +376,8 @@ async fn sse_c_headers_and_errors() {
     );
     // Over plain HTTP, SSE-C is refused as AWS refuses it.
     assert_s3_error(
-        silo.client()
+        horreo
+            .client()
             .put_object()
             .bucket(&b)
             .key("h")
@@ -391,8 +394,8 @@ async fn sse_c_headers_and_errors() {
 
 #[tokio::test]
 async fn multipart_with_sse_c() {
-    let silo = tls_silo();
-    let s3 = silo.https_client();
+    let horreo = tls_horreo();
+    let s3 = horreo.https_client();
     let b = bucket(&s3, "mp-sse-c").await;
     let (key, md5) = customer_key(7);
     let create = s3
@@ -489,8 +492,8 @@ async fn multipart_with_sse_c() {
 
 #[tokio::test]
 async fn copy_between_encryption_modes() {
-    let silo = tls_silo();
-    let s3 = silo.https_client();
+    let horreo = tls_horreo();
+    let s3 = horreo.https_client();
     let b = bucket(&s3, "copy-enc").await;
     let (key, md5) = customer_key(3);
     let data = random_bytes(100_000);
@@ -599,8 +602,8 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 
 #[tokio::test]
 async fn restart_with_the_same_key_reads_and_a_wrong_key_refuses_to_start() {
-    let mut silo = Silo::start();
-    let s3 = silo.client();
+    let mut horreo = Horreo::start();
+    let s3 = horreo.client();
     let b = bucket(&s3, "restart-enc").await;
     let pattern = b"RECOGNISABLE-PLAINTEXT-PATTERN-0123456789/";
     let big: Vec<u8> = pattern.iter().copied().cycle().take(2_000_000).collect();
@@ -614,15 +617,15 @@ async fn restart_with_the_same_key_reads_and_a_wrong_key_refuses_to_start() {
             .await
             .unwrap();
     }
-    silo.restart();
-    let s3 = silo.client();
+    horreo.restart();
+    let s3 = horreo.client();
     for (key, data) in [("small", &big[..500]), ("big", &big[..])] {
         let got = s3.get_object().bucket(&b).key(key).send().await.unwrap();
         assert_eq!(body_of(got).await, data);
     }
-    silo.stop();
+    horreo.stop();
     // Nothing under the data directory holds the plaintext.
-    for path in files_under(silo.data_dir()) {
+    for path in files_under(horreo.data_dir()) {
         let bytes = std::fs::read(&path).unwrap();
         assert!(
             !bytes.windows(pattern.len()).any(|w| w == pattern),
@@ -630,20 +633,20 @@ async fn restart_with_the_same_key_reads_and_a_wrong_key_refuses_to_start() {
             path.display()
         );
     }
-    let right = silo.master_key().to_owned();
-    silo.set_master_key(&"ab".repeat(32));
-    let log = silo
+    let right = horreo.master_key().to_owned();
+    horreo.set_master_key(&"ab".repeat(32));
+    let log = horreo
         .try_start_again()
         .expect_err("started with a wrong master key");
     assert!(log.contains("master key"), "{log}");
-    silo.set_master_key(&right);
-    silo.start_again();
+    horreo.set_master_key(&right);
+    horreo.start_again();
 }
 
 #[tokio::test]
 async fn flipped_byte_in_a_blob_fails_the_get_never_serves_altered_bytes() {
-    let silo = Silo::start();
-    let s3 = silo.client();
+    let horreo = Horreo::start();
+    let s3 = horreo.client();
     let b = bucket(&s3, "flip").await;
     let data = random_bytes(500_000);
     s3.put_object()
@@ -654,7 +657,7 @@ async fn flipped_byte_in_a_blob_fails_the_get_never_serves_altered_bytes() {
         .send()
         .await
         .unwrap();
-    let blobs = files_under(&silo.data_dir().join("blobs"));
+    let blobs = files_under(&horreo.data_dir().join("blobs"));
     assert_eq!(blobs.len(), 1, "{blobs:?}");
     let mut raw = std::fs::read(&blobs[0]).unwrap();
     raw[1000] ^= 0x01;
@@ -680,8 +683,8 @@ async fn flipped_byte_in_a_blob_fails_the_get_never_serves_altered_bytes() {
 
 #[tokio::test]
 async fn rotated_master_key_keeps_objects_readable() {
-    let mut silo = Silo::start();
-    let s3 = silo.client();
+    let mut horreo = Horreo::start();
+    let s3 = horreo.client();
     let b = bucket(&s3, "rotate").await;
     let data = random_bytes(300_000);
     for (key, sse) in [
@@ -697,12 +700,12 @@ async fn rotated_master_key_keeps_objects_readable() {
             .await
             .unwrap();
     }
-    silo.stop();
+    horreo.stop();
     let new_key = hex::encode(random_bytes(32));
-    let key_file = silo.data_dir().with_extension("new-key");
+    let key_file = horreo.data_dir().with_extension("new-key");
     std::fs::write(&key_file, &new_key).unwrap();
     let out = kms_cli(
-        &silo,
+        &horreo,
         &[
             "rotate-master-key",
             "--new-key-file",
@@ -712,10 +715,10 @@ async fn rotated_master_key_keeps_objects_readable() {
     std::fs::remove_file(&key_file).unwrap();
     assert!(out.contains("re-sealed"), "{out}");
     // The old key is refused from now on; the new one reads everything.
-    assert!(silo.try_start_again().is_err());
-    silo.set_master_key(&new_key);
-    silo.start_again();
-    let s3 = silo.client();
+    assert!(horreo.try_start_again().is_err());
+    horreo.set_master_key(&new_key);
+    horreo.start_again();
+    let s3 = horreo.client();
     for key in ["s3", "kms"] {
         let got = s3.get_object().bucket(&b).key(key).send().await.unwrap();
         assert_eq!(body_of(got).await, data, "{key}");
@@ -725,17 +728,17 @@ async fn rotated_master_key_keeps_objects_readable() {
 #[tokio::test]
 async fn generated_master_key_lives_beside_the_data_dir_with_mode_0600() {
     use std::os::unix::fs::PermissionsExt;
-    let mut silo = Silo::options().without_master_key().start();
-    let mut key_file = silo.data_dir().as_os_str().to_owned();
+    let mut horreo = Horreo::options().without_master_key().start();
+    let mut key_file = horreo.data_dir().as_os_str().to_owned();
     key_file.push(".master-key");
     let key_file = PathBuf::from(key_file);
     let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
     assert!(
-        silo.stdout().contains(key_file.to_str().unwrap())
-            || silo.log().contains(key_file.to_str().unwrap())
+        horreo.stdout().contains(key_file.to_str().unwrap())
+            || horreo.log().contains(key_file.to_str().unwrap())
     );
-    let s3 = silo.client();
+    let s3 = horreo.client();
     let b = bucket(&s3, "genkey").await;
     s3.put_object()
         .bucket(&b)
@@ -746,8 +749,8 @@ async fn generated_master_key_lives_beside_the_data_dir_with_mode_0600() {
         .await
         .unwrap();
     // The next start finds the key again.
-    silo.restart();
-    let got = silo
+    horreo.restart();
+    let got = horreo
         .client()
         .get_object()
         .bucket(&b)
@@ -756,16 +759,16 @@ async fn generated_master_key_lives_beside_the_data_dir_with_mode_0600() {
         .await
         .unwrap();
     assert_eq!(body_of(got).await, b"secret");
-    silo.stop();
+    horreo.stop();
     std::fs::remove_file(&key_file).unwrap();
 }
 
 #[tokio::test]
 async fn insecure_sse_c_can_be_allowed_in_the_config_file() {
-    let silo = Silo::options()
+    let horreo = Horreo::options()
         .config_line("allow_insecure_sse_c = true")
         .start();
-    let s3 = silo.client();
+    let s3 = horreo.client();
     let b = bucket(&s3, "insecure").await;
     let (key, md5) = customer_key(9);
     s3.put_object()
@@ -804,8 +807,8 @@ fn bytes_read(pid: u32) -> u64 {
 
 #[tokio::test]
 async fn a_range_of_an_encrypted_object_reads_about_that_much_from_disk() {
-    let silo = Silo::start();
-    let s3 = silo.client();
+    let horreo = Horreo::start();
+    let s3 = horreo.client();
     let b = bucket(&s3, "range-io").await;
     let size = 96 * 1024 * 1024;
     let data = random_bytes(size);
@@ -818,7 +821,7 @@ async fn a_range_of_an_encrypted_object_reads_about_that_much_from_disk() {
         .await
         .unwrap();
     let (start, len) = (size / 2 + 12_345, 1024 * 1024);
-    let before = bytes_read(silo.pid());
+    let before = bytes_read(horreo.pid());
     let got = s3
         .get_object()
         .bucket(&b)
@@ -828,7 +831,7 @@ async fn a_range_of_an_encrypted_object_reads_about_that_much_from_disk() {
         .await
         .unwrap();
     assert_eq!(body_of(got).await, &data[start..start + len]);
-    let read = bytes_read(silo.pid()) - before;
+    let read = bytes_read(horreo.pid()) - before;
     // The chunks the range touches (plus their tags), the request and a few
     // metadata reads: not the 96 MiB object.
     assert!(read < 3 * 1024 * 1024, "a 1 MiB range read {read} bytes");
@@ -836,8 +839,8 @@ async fn a_range_of_an_encrypted_object_reads_about_that_much_from_disk() {
 
 #[tokio::test]
 async fn upload_part_copy_from_an_sse_c_source_into_an_sse_s3_upload() {
-    let silo = tls_silo();
-    let s3 = silo.https_client();
+    let horreo = tls_horreo();
+    let s3 = horreo.https_client();
     let b = bucket(&s3, "part-copy-enc").await;
     let (key, md5) = customer_key(5);
     let data = random_bytes(6 * 1024 * 1024);
@@ -927,9 +930,9 @@ async fn upload_part_copy_from_an_sse_c_source_into_an_sse_s3_upload() {
 #[tokio::test]
 async fn https_alone_on_the_address() {
     let dir = tempfile::tempdir().unwrap();
-    let cert = silo_tests::make_certificate(dir.path());
-    let port = silo_tests::free_port();
-    let mut child = std::process::Command::new(silo_binary())
+    let cert = horreo_tests::make_certificate(dir.path());
+    let port = horreo_tests::free_port();
+    let mut child = std::process::Command::new(horreo_binary())
         .args([
             "serve",
             "--address",
@@ -942,21 +945,21 @@ async fn https_alone_on_the_address() {
         .arg("--tls-key")
         .arg(dir.path().join("tls-key.pem"))
         .env_clear()
-        .env("SILO_ROOT_ACCESS_KEY", "SILOHTTPSONLY")
-        .env("SILO_ROOT_SECRET_KEY", "secret-of-the-https-only-test")
-        .env("SILO_MASTER_KEY", "cd".repeat(32))
+        .env("HORREO_ROOT_ACCESS_KEY", "HORREOHTTPSONLY")
+        .env("HORREO_ROOT_SECRET_KEY", "secret-of-the-https-only-test")
+        .env("HORREO_MASTER_KEY", "cd".repeat(32))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
     let credentials = aws_credential_types::Credentials::new(
-        "SILOHTTPSONLY",
+        "HORREOHTTPSONLY",
         "secret-of-the-https-only-test",
         None,
         None,
         "test",
     );
-    let s3 = silo_tests::https_s3_client(
+    let s3 = horreo_tests::https_s3_client(
         &format!("https://127.0.0.1:{port}"),
         &cert,
         credentials,

@@ -9,14 +9,14 @@ use std::sync::Arc;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::EncodingType;
-use silo_tests::{Silo, unique_bucket_name, url_decode};
+use horreo_tests::{Horreo, unique_bucket_name, url_decode};
 
-async fn with_bucket() -> (Silo, Client, String) {
-    let silo = Silo::start();
-    let s3 = silo.client();
+async fn with_bucket() -> (Horreo, Client, String) {
+    let horreo = Horreo::start();
+    let s3 = horreo.client();
     let bucket = unique_bucket_name("listing");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
-    (silo, s3, bucket)
+    (horreo, s3, bucket)
 }
 
 /// Uploads every key (body = the key's bytes), 16 at a time.
@@ -87,7 +87,7 @@ fn tricky_keys() -> Vec<String> {
 
 #[tokio::test]
 async fn empty_bucket() {
-    let (_silo, s3, bucket) = with_bucket().await;
+    let (_horreo, s3, bucket) = with_bucket().await;
     let page = s3.list_objects_v2().bucket(&bucket).send().await.unwrap();
     assert!(page.contents().is_empty());
     assert_eq!(page.key_count(), Some(0));
@@ -97,7 +97,7 @@ async fn empty_bucket() {
 
 #[tokio::test]
 async fn v2_pagination_returns_every_key_once_in_byte_order() {
-    let (_silo, s3, bucket) = with_bucket().await;
+    let (_horreo, s3, bucket) = with_bucket().await;
     let mut keys = tricky_keys();
     keys.extend((0..1100).map(|i| format!("bulk/{i:05}")));
     keys.extend((0..20).map(|i| format!("bulk-{i:02}")));
@@ -166,7 +166,7 @@ async fn v2_pagination_returns_every_key_once_in_byte_order() {
     assert_eq!(object.size(), Some("bulk/00001".len() as i64));
     assert_eq!(
         object.e_tag(),
-        Some(silo_tests::etag_of(b"bulk/00001").as_str())
+        Some(horreo_tests::etag_of(b"bulk/00001").as_str())
     );
     assert!(object.last_modified().is_some());
     assert!(object.storage_class().is_some());
@@ -190,7 +190,7 @@ fn tree_keys() -> Vec<String> {
 
 #[tokio::test]
 async fn prefix_and_delimiter() {
-    let (_silo, s3, bucket) = with_bucket().await;
+    let (_horreo, s3, bucket) = with_bucket().await;
     put_keys(&s3, &bucket, &tree_keys()).await;
 
     let list = |prefix: Option<&str>, delimiter: Option<&str>| {
@@ -261,7 +261,7 @@ async fn prefix_and_delimiter() {
 
 #[tokio::test]
 async fn delimiter_pagination_counts_prefixes_once() {
-    let (_silo, s3, bucket) = with_bucket().await;
+    let (_horreo, s3, bucket) = with_bucket().await;
     let mut keys = tree_keys();
     // Many keys under one prefix must not leak into later pages.
     keys.extend((0..50).map(|i| format!("photos/2024/bulk-{i:03}")));
@@ -301,7 +301,7 @@ async fn delimiter_pagination_counts_prefixes_once() {
 
 #[tokio::test]
 async fn start_after() {
-    let (_silo, s3, bucket) = with_bucket().await;
+    let (_horreo, s3, bucket) = with_bucket().await;
     let mut keys = tricky_keys();
     put_keys(&s3, &bucket, &keys).await;
     keys.sort();
@@ -349,7 +349,7 @@ async fn start_after() {
 
 #[tokio::test]
 async fn encoding_type_url() {
-    let (_silo, s3, bucket) = with_bucket().await;
+    let (_horreo, s3, bucket) = with_bucket().await;
     let keys: Vec<String> = ["enc/ü.txt", "enc/日本/x", "enc/a&b<c>\"d'", "enc/plain"]
         .iter()
         .map(|s| (*s).to_owned())
@@ -400,7 +400,7 @@ async fn encoding_type_url() {
 
 #[tokio::test]
 async fn fetch_owner() {
-    let (_silo, s3, bucket) = with_bucket().await;
+    let (_horreo, s3, bucket) = with_bucket().await;
     put_keys(&s3, &bucket, &["owned".to_owned()]).await;
 
     let without = s3.list_objects_v2().bucket(&bucket).send().await.unwrap();
@@ -428,7 +428,7 @@ async fn fetch_owner() {
 
 #[tokio::test]
 async fn v1_marker_pagination() {
-    let (_silo, s3, bucket) = with_bucket().await;
+    let (_horreo, s3, bucket) = with_bucket().await;
     let mut keys: Vec<String> = (0..25).map(|i| format!("v1/{i:02}")).collect();
     keys.extend(tricky_keys());
     put_keys(&s3, &bucket, &keys).await;
@@ -560,7 +560,7 @@ async fn list_all_v2(
 /// million-key figures in benches/README.md. A test cannot time it.)
 #[tokio::test]
 async fn delimiter_listing_over_a_large_prefix() {
-    let (_silo, s3, bucket) = with_bucket().await;
+    let (_horreo, s3, bucket) = with_bucket().await;
     let mut big: Vec<String> = (0..20_000)
         .map(|i| format!("big/sub{:03}/obj{i:05}", i % 100))
         .collect();

@@ -6,8 +6,8 @@
 use std::io::Write;
 
 use aws_sdk_s3::primitives::ByteStream;
+use horreo_tests::{Horreo, random_bytes, unique_bucket_name};
 use md5::Digest;
-use silo_tests::{Silo, random_bytes, unique_bucket_name};
 
 const MIB: usize = 1024 * 1024;
 const OBJECT_SIZE: usize = 256 * MIB;
@@ -25,8 +25,8 @@ fn peak_rss_kib(pid: u32) -> u64 {
 
 #[tokio::test]
 async fn large_object_streams_in_and_out_with_bounded_server_memory() {
-    let silo = Silo::start();
-    let s3 = silo.client();
+    let horreo = Horreo::start();
+    let s3 = horreo.client();
     let bucket = unique_bucket_name("stream");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
 
@@ -106,7 +106,7 @@ async fn large_object_streams_in_and_out_with_bounded_server_memory() {
     };
     assert_eq!(&tail[..], &expected[..]);
 
-    let peak = peak_rss_kib(silo.pid());
+    let peak = peak_rss_kib(horreo.pid());
     eprintln!("server peak RSS (VmHWM): {} MiB", peak / 1024);
     assert!(
         peak < SERVER_PEAK_LIMIT_KIB,

@@ -7,16 +7,16 @@ use std::time::{Duration, Instant};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, StorageClass};
-use silo_tests::{Silo, assert_s3_error, md5_hex, random_bytes, unique_bucket_name};
+use horreo_tests::{Horreo, assert_s3_error, md5_hex, random_bytes, unique_bucket_name};
 
 const MIB: usize = 1024 * 1024;
 
-async fn with_bucket(prefix: &str) -> (Silo, Client, String) {
-    let silo = Silo::start();
-    let s3 = silo.client();
+async fn with_bucket(prefix: &str) -> (Horreo, Client, String) {
+    let horreo = Horreo::start();
+    let s3 = horreo.client();
     let bucket = unique_bucket_name(prefix);
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
-    (silo, s3, bucket)
+    (horreo, s3, bucket)
 }
 
 async fn create(s3: &Client, bucket: &str, key: &str) -> String {
@@ -85,7 +85,7 @@ async fn get(s3: &Client, bucket: &str, key: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn parts_uploaded_concurrently_complete_into_one_object() {
-    let (_silo, s3, bucket) = with_bucket("mp-cycle").await;
+    let (_horreo, s3, bucket) = with_bucket("mp-cycle").await;
     let created = s3
         .create_multipart_upload()
         .bucket(&bucket)
@@ -93,7 +93,7 @@ async fn parts_uploaded_concurrently_complete_into_one_object() {
         .content_type("application/x-test")
         .metadata("color", "blue")
         .storage_class(StorageClass::StandardIa)
-        .tagging("project=silo")
+        .tagging("project=horreo")
         .send()
         .await
         .unwrap();
@@ -253,7 +253,7 @@ async fn parts_uploaded_concurrently_complete_into_one_object() {
 
 #[tokio::test]
 async fn completion_rules_and_errors() {
-    let (silo, s3, bucket) = with_bucket("mp-rules").await;
+    let (horreo, s3, bucket) = with_bucket("mp-rules").await;
     let id = create(&s3, &bucket, "k").await;
     let small = random_bytes(1024);
     let big = random_bytes(5 * MIB);
@@ -318,7 +318,7 @@ async fn completion_rules_and_errors() {
         Some("InvalidArgument"),
     );
     // A part over 5 GiB is refused before any of it is read.
-    let huge = silo.signed(
+    let huge = horreo.signed(
         "PUT",
         &format!("/{bucket}/k?partNumber=3&uploadId={id}"),
         &[("content-length", "5368709121")],
@@ -386,8 +386,8 @@ async fn completion_rules_and_errors() {
 
 #[tokio::test]
 async fn reuploading_a_part_replaces_it_and_abort_reclaims_everything() {
-    let (silo, s3, bucket) = with_bucket("mp-reclaim").await;
-    let blobs_before = blob_files(&silo);
+    let (horreo, s3, bucket) = with_bucket("mp-reclaim").await;
+    let blobs_before = blob_files(&horreo);
     let id = create(&s3, &bucket, "k").await;
     let first = random_bytes(300 * 1024);
     let second = random_bytes(200 * 1024);
@@ -413,7 +413,7 @@ async fn reuploading_a_part_replaces_it_and_abort_reclaims_everything() {
         .await
         .unwrap();
     assert!(get(&s3, &bucket, "k").await == second);
-    wait_for_blob_files(&silo, blobs_before + 1).await;
+    wait_for_blob_files(&horreo, blobs_before + 1).await;
 
     let id = create(&s3, &bucket, "gone").await;
     part(&s3, &bucket, "gone", &id, 1, &first).await;
@@ -447,7 +447,7 @@ async fn reuploading_a_part_replaces_it_and_abort_reclaims_everything() {
         404,
         None,
     );
-    wait_for_blob_files(&silo, blobs_before + 1).await;
+    wait_for_blob_files(&horreo, blobs_before + 1).await;
 
     // Overwriting the multipart object frees all of its parts.
     s3.put_object()
@@ -457,20 +457,20 @@ async fn reuploading_a_part_replaces_it_and_abort_reclaims_everything() {
         .send()
         .await
         .unwrap();
-    wait_for_blob_files(&silo, blobs_before).await;
+    wait_for_blob_files(&horreo, blobs_before).await;
     s3.delete_object()
         .bucket(&bucket)
         .key("k")
         .send()
         .await
         .unwrap();
-    wait_for_blob_files(&silo, blobs_before).await;
+    wait_for_blob_files(&horreo, blobs_before).await;
 
     // An upload in progress goes with its bucket, as in AWS, parts and all.
     let id = create(&s3, &bucket, "left").await;
     part(&s3, &bucket, "left", &id, 1, &first).await;
     s3.delete_bucket().bucket(&bucket).send().await.unwrap();
-    wait_for_blob_files(&silo, blobs_before).await;
+    wait_for_blob_files(&horreo, blobs_before).await;
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
     let uploads = s3
         .list_multipart_uploads()
@@ -481,7 +481,7 @@ async fn reuploading_a_part_replaces_it_and_abort_reclaims_everything() {
     assert!(uploads.uploads().is_empty());
 }
 
-fn blob_files(silo: &Silo) -> usize {
+fn blob_files(horreo: &Horreo) -> usize {
     fn count(dir: &std::path::Path) -> usize {
         std::fs::read_dir(dir).map_or(0, |entries| {
             entries
@@ -493,17 +493,17 @@ fn blob_files(silo: &Silo) -> usize {
                 .sum()
         })
     }
-    count(&silo.data_dir().join("blobs"))
+    count(&horreo.data_dir().join("blobs"))
 }
 
 /// Waits (up to 20 s) for the background reclaimer to bring the blob files to `n`.
-async fn wait_for_blob_files(silo: &Silo, n: usize) {
+async fn wait_for_blob_files(horreo: &Horreo, n: usize) {
     let deadline = Instant::now() + Duration::from_secs(20);
-    while blob_files(silo) != n {
+    while blob_files(horreo) != n {
         assert!(
             Instant::now() < deadline,
             "expected {n} blob files, found {}",
-            blob_files(silo)
+            blob_files(horreo)
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -511,7 +511,7 @@ async fn wait_for_blob_files(silo: &Silo, n: usize) {
 
 #[tokio::test]
 async fn uploads_to_one_key_are_independent_and_the_last_completion_wins() {
-    let (_silo, s3, bucket) = with_bucket("mp-race").await;
+    let (_horreo, s3, bucket) = with_bucket("mp-race").await;
     let a = create(&s3, &bucket, "k").await;
     let b = create(&s3, &bucket, "k").await;
     assert_ne!(a, b);
@@ -553,7 +553,7 @@ async fn uploads_to_one_key_are_independent_and_the_last_completion_wins() {
 
 #[tokio::test]
 async fn upload_part_copy_takes_ranges_of_another_object() {
-    let (_silo, s3, bucket) = with_bucket("mp-copy").await;
+    let (_horreo, s3, bucket) = with_bucket("mp-copy").await;
     let source = random_bytes(6 * MIB + 100);
     s3.put_object()
         .bucket(&bucket)
@@ -631,7 +631,7 @@ async fn upload_part_copy_takes_ranges_of_another_object() {
 
 #[tokio::test]
 async fn list_uploads_and_parts_paginate() {
-    let (_silo, s3, bucket) = with_bucket("mp-pages").await;
+    let (_horreo, s3, bucket) = with_bucket("mp-pages").await;
     let mut expected = Vec::new();
     for key in ["a/1", "a/2", "b", "b", "c/x/y"] {
         expected.push((key.to_owned(), create(&s3, &bucket, key).await));
@@ -714,7 +714,7 @@ async fn list_uploads_and_parts_paginate() {
 
 #[tokio::test]
 async fn a_crash_while_uploading_parts_keeps_the_acknowledged_ones() {
-    let (mut silo, s3, bucket) = with_bucket("mp-crash-parts").await;
+    let (mut horreo, s3, bucket) = with_bucket("mp-crash-parts").await;
     let id = create(&s3, &bucket, "k").await;
     let first = random_bytes(5 * MIB);
     let e1 = part(&s3, &bucket, "k", &id, 1, &first).await;
@@ -733,10 +733,10 @@ async fn a_crash_while_uploading_parts_keeps_the_acknowledged_ones() {
         })
     };
     tokio::time::sleep(Duration::from_millis(100)).await;
-    silo.kill9();
+    horreo.kill9();
     let _ = inflight.await.unwrap();
-    silo.start_again();
-    let s3 = silo.client();
+    horreo.start_again();
+    let s3 = horreo.client();
 
     let listed = s3
         .list_parts()
@@ -775,7 +775,7 @@ async fn a_crash_while_uploading_parts_keeps_the_acknowledged_ones() {
 
 #[tokio::test]
 async fn a_crash_while_completing_leaves_the_upload_or_the_whole_object() {
-    let (mut silo, s3, bucket) = with_bucket("mp-crash-complete").await;
+    let (mut horreo, s3, bucket) = with_bucket("mp-crash-complete").await;
     let mut data = Vec::new();
     let mut etags = Vec::new();
     let id = create(&s3, &bucket, "k").await;
@@ -801,10 +801,10 @@ async fn a_crash_while_completing_leaves_the_upload_or_the_whole_object() {
                 .await
         })
     };
-    silo.kill9();
+    horreo.kill9();
     let acknowledged = completing.await.unwrap().is_ok();
-    silo.start_again();
-    let s3 = silo.client();
+    horreo.start_again();
+    let s3 = horreo.client();
     let whole = data.concat();
     match s3.head_object().bucket(&bucket).key("k").send().await {
         Ok(_) => {

@@ -14,8 +14,8 @@ use aws_sdk_s3::types::{
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use horreo_tests::{Horreo, assert_s3_error, unique_bucket_name, xml_element};
 use md5::{Digest, Md5};
-use silo_tests::{Silo, assert_s3_error, unique_bucket_name, xml_element};
 
 const DAY: Duration = Duration::from_secs(24 * 3600);
 
@@ -111,8 +111,8 @@ async fn delete_version(
 
 #[tokio::test]
 async fn lock_configuration_needs_and_pins_versioning() {
-    let silo = Silo::start();
-    let s3 = silo.client();
+    let horreo = Horreo::start();
+    let s3 = horreo.client();
     let bucket = locked_bucket(&s3, "lockcfg").await;
     let versioning = s3
         .get_bucket_versioning()
@@ -256,8 +256,8 @@ async fn lock_configuration_needs_and_pins_versioning() {
 
 #[tokio::test]
 async fn governance_and_compliance_retention() {
-    let silo = Silo::start();
-    let s3 = silo.client();
+    let horreo = Horreo::start();
+    let s3 = horreo.client();
     let bucket = locked_bucket(&s3, "retention").await;
     let gov = put_governed(&s3, &bucket, "gov", ObjectLockMode::Governance).await;
     let comp = put_governed(&s3, &bucket, "comp", ObjectLockMode::Compliance).await;
@@ -380,7 +380,8 @@ async fn governance_and_compliance_retention() {
 
     // Bad lock headers on a write.
     let raw = |headers: &[(&str, &str)]| {
-        silo.signed("PUT", &format!("/{bucket}/bad"), headers, b"x")
+        horreo
+            .signed("PUT", &format!("/{bucket}/bad"), headers, b"x")
             .error_code()
     };
     let x_md5 = BASE64.encode(Md5::digest(b"x"));
@@ -421,7 +422,7 @@ async fn governance_and_compliance_retention() {
     ] {
         assert_eq!(raw(&headers).as_deref(), Some(code), "{headers:?}");
     }
-    let ok = silo.signed(
+    let ok = horreo.signed(
         "PUT",
         &format!("/{bucket}/good"),
         &[md5, ("x-amz-object-lock-mode", "GOVERNANCE"), until],
@@ -432,8 +433,8 @@ async fn governance_and_compliance_retention() {
 
 #[tokio::test]
 async fn legal_hold_blocks_deletion_whatever_the_retention() {
-    let silo = Silo::start();
-    let s3 = silo.client();
+    let horreo = Horreo::start();
+    let s3 = horreo.client();
     let bucket = locked_bucket(&s3, "hold").await;
     let held = s3
         .put_object()
@@ -546,7 +547,7 @@ async fn legal_hold_blocks_deletion_whatever_the_retention() {
         .send()
         .await
         .unwrap();
-    let resp = silo.signed(
+    let resp = horreo.signed(
         "GET",
         &format!(
             "/{bucket}/other?legal-hold&versionId={}",
@@ -560,8 +561,8 @@ async fn legal_hold_blocks_deletion_whatever_the_retention() {
 
 #[tokio::test]
 async fn default_retention_applies_to_puts_copies_and_multipart() {
-    let mut silo = Silo::start();
-    let s3 = silo.client();
+    let mut horreo = Horreo::start();
+    let s3 = horreo.client();
     let bucket = locked_bucket(&s3, "defaults").await;
     s3.put_object_lock_configuration()
         .bucket(&bucket)
@@ -572,13 +573,13 @@ async fn default_retention_applies_to_puts_copies_and_multipart() {
 
     // AWS requires Content-MD5 or a checksum when a default retention applies.
     let path = format!("/{bucket}/raw");
-    let resp = silo.signed("PUT", &path, &[], b"hello");
+    let resp = horreo.signed("PUT", &path, &[], b"hello");
     assert_eq!(resp.status, 400);
     assert_eq!(resp.error_code().as_deref(), Some("InvalidRequest"));
     let md5 = BASE64.encode(Md5::digest(b"hello"));
-    let resp = silo.signed("PUT", &path, &[("content-md5", md5.as_str())], b"hello");
+    let resp = horreo.signed("PUT", &path, &[("content-md5", md5.as_str())], b"hello");
     assert_eq!(resp.status, 200, "{}", resp.text());
-    let resp = silo.signed("HEAD", &path, &[], b"");
+    let resp = horreo.signed("HEAD", &path, &[], b"");
     assert_eq!(resp.header("x-amz-object-lock-mode"), Some("COMPLIANCE"));
 
     // The lock settings of PutObject, CopyObject and CreateMultipartUpload.
@@ -626,7 +627,7 @@ async fn default_retention_applies_to_puts_copies_and_multipart() {
         .send()
         .await
         .unwrap();
-    let unchecked = silo.signed(
+    let unchecked = horreo.signed(
         "PUT",
         &format!("/{bucket}/mp?partNumber=2&uploadId={upload_id}"),
         &[],
@@ -654,8 +655,8 @@ async fn default_retention_applies_to_puts_copies_and_multipart() {
     let mp_version = done.version_id().unwrap().to_owned();
 
     // All of it survives a restart and still protects the versions.
-    silo.restart();
-    let s3 = silo.client();
+    horreo.restart();
+    let s3 = horreo.client();
     let head = s3
         .head_object()
         .bucket(&bucket)
@@ -690,7 +691,7 @@ async fn default_retention_applies_to_puts_copies_and_multipart() {
 
     // Lock configuration bodies need Content-MD5 or a checksum too.
     let body = b"<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled></ObjectLockConfiguration>";
-    let resp = silo.signed("PUT", &format!("/{bucket}?object-lock"), &[], body);
+    let resp = horreo.signed("PUT", &format!("/{bucket}?object-lock"), &[], body);
     assert_eq!(resp.status, 400);
     assert_eq!(
         xml_element(&resp.text(), "Code").as_deref(),

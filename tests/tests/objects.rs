@@ -12,17 +12,17 @@ use aws_sdk_s3::types::{
     Tag, Tagging,
 };
 use base64::Engine;
-use sha2::Digest;
-use silo_tests::{
-    Silo, assert_s3_error, etag_of, random_bytes, unique_bucket_name, url_encode_path,
+use horreo_tests::{
+    Horreo, assert_s3_error, etag_of, random_bytes, unique_bucket_name, url_encode_path,
 };
+use sha2::Digest;
 
-async fn with_bucket() -> (Silo, Client, String) {
-    let silo = Silo::start();
-    let s3 = silo.client();
+async fn with_bucket() -> (Horreo, Client, String) {
+    let horreo = Horreo::start();
+    let s3 = horreo.client();
     let bucket = unique_bucket_name("objects");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
-    (silo, s3, bucket)
+    (horreo, s3, bucket)
 }
 
 async fn put(s3: &Client, bucket: &str, key: &str, data: &[u8]) -> String {
@@ -54,7 +54,7 @@ fn b64(bytes: &[u8]) -> String {
 
 #[tokio::test]
 async fn put_get_head_round_trips() {
-    let (_silo, s3, bucket) = with_bucket().await;
+    let (_horreo, s3, bucket) = with_bucket().await;
     // 64 KiB + 1 is past any inline threshold and the first chunk boundary.
     for size in [0usize, 1, 64 * 1024 + 1, 5 * 1024 * 1024] {
         let key = format!("size-{size}");
@@ -90,7 +90,7 @@ async fn put_get_head_round_trips() {
 
 #[tokio::test]
 async fn missing_key() {
-    let (_silo, s3, bucket) = with_bucket().await;
+    let (_horreo, s3, bucket) = with_bucket().await;
     assert_s3_error(
         s3.get_object().bucket(&bucket).key("nope").send().await,
         404,
@@ -102,19 +102,19 @@ async fn missing_key() {
         None,
     );
 
-    let raw = silo_signed_get(&_silo, &bucket, "nope");
+    let raw = horreo_signed_get(&_horreo, &bucket, "nope");
     assert_eq!(raw.status, 404);
     assert_eq!(raw.error_code().as_deref(), Some("NoSuchKey"));
     assert_eq!(
-        silo_tests::xml_element(&raw.text(), "Key").as_deref(),
+        horreo_tests::xml_element(&raw.text(), "Key").as_deref(),
         Some("nope"),
         "NoSuchKey error names the key: {}",
         raw.text()
     );
 }
 
-fn silo_signed_get(silo: &Silo, bucket: &str, key: &str) -> silo_tests::RawResponse {
-    silo.signed(
+fn horreo_signed_get(horreo: &Horreo, bucket: &str, key: &str) -> horreo_tests::RawResponse {
+    horreo.signed(
         "GET",
         &format!("/{bucket}/{}", url_encode_path(key)),
         &[],
@@ -124,7 +124,7 @@ fn silo_signed_get(silo: &Silo, bucket: &str, key: &str) -> silo_tests::RawRespo
 
 #[tokio::test]
 async fn content_headers_and_user_metadata_round_trip() {
-    let (_silo, s3, bucket) = with_bucket().await;
+    let (_horreo, s3, bucket) = with_bucket().await;
     let expires = DateTime::from_secs(2_114_380_800); // 2037-01-01T00:00:00Z
     s3.put_object()
         .bucket(&bucket)
@@ -194,11 +194,11 @@ async fn content_headers_and_user_metadata_round_trip() {
 
 #[tokio::test]
 async fn default_content_type_is_binary_octet_stream() {
-    let (silo, _s3, bucket) = with_bucket().await;
+    let (horreo, _s3, bucket) = with_bucket().await;
     // The SDK always sends a Content-Type; a raw PUT without one shows the default.
-    let put = silo.signed("PUT", &format!("/{bucket}/plain"), &[], b"data");
+    let put = horreo.signed("PUT", &format!("/{bucket}/plain"), &[], b"data");
     assert_eq!(put.status, 200, "{}", put.text());
-    let head = silo.signed("HEAD", &format!("/{bucket}/plain"), &[], b"");
+    let head = horreo.signed("HEAD", &format!("/{bucket}/plain"), &[], b"");
     assert_eq!(head.status, 200);
     assert_eq!(head.header("content-type"), Some("binary/octet-stream"));
     assert_eq!(head.header("content-length"), Some("4"));
@@ -208,7 +208,7 @@ async fn default_content_type_is_binary_octet_stream() {
 
 #[tokio::test]
 async fn storage_class_round_trip() {
-    let (_silo, s3, bucket) = with_bucket().await;
+    let (_horreo, s3, bucket) = with_bucket().await;
     let classes = [
         StorageClass::Standard,
         StorageClass::ReducedRedundancy,
@@ -258,7 +258,7 @@ async fn storage_class_round_trip() {
 
 #[tokio::test]
 async fn invalid_storage_class() {
-    let (_silo, s3, bucket) = with_bucket().await;
+    let (_horreo, s3, bucket) = with_bucket().await;
     assert_s3_error(
         s3.put_object()
             .bucket(&bucket)
@@ -302,7 +302,7 @@ macro_rules! checksum_of {
 
 #[tokio::test]
 async fn checksums_round_trip() {
-    let (_silo, s3, bucket) = with_bucket().await;
+    let (_horreo, s3, bucket) = with_bucket().await;
     let data = random_bytes(200 * 1024 + 17);
     for algorithm in [
         ChecksumAlgorithm::Crc32,
@@ -362,7 +362,7 @@ async fn checksums_round_trip() {
 
 #[tokio::test]
 async fn wrong_checksum_value_is_bad_digest() {
-    let (_silo, s3, bucket) = with_bucket().await;
+    let (_horreo, s3, bucket) = with_bucket().await;
     let wrong = b64(&crc32fast::hash(b"something else").to_be_bytes());
     assert_s3_error(
         s3.put_object()
@@ -384,7 +384,7 @@ async fn wrong_checksum_value_is_bad_digest() {
 
 #[tokio::test]
 async fn content_md5_is_checked() {
-    let (_silo, s3, bucket) = with_bucket().await;
+    let (_horreo, s3, bucket) = with_bucket().await;
     let body = b"the real body";
     let right = b64(&md5::Md5::digest(body));
     s3.put_object()
@@ -428,7 +428,7 @@ async fn content_md5_is_checked() {
 
 #[tokio::test]
 async fn conditional_put() {
-    let (_silo, s3, bucket) = with_bucket().await;
+    let (_horreo, s3, bucket) = with_bucket().await;
     let etag = put(&s3, &bucket, "exists", b"v1").await;
 
     assert_s3_error(
@@ -478,7 +478,7 @@ async fn conditional_put() {
 
 #[tokio::test]
 async fn byte_ranges() {
-    let (silo, s3, bucket) = with_bucket().await;
+    let (horreo, s3, bucket) = with_bucket().await;
     let size = 300 * 1024;
     let data = random_bytes(size);
     put(&s3, &bucket, "ranged", &data).await;
@@ -520,7 +520,7 @@ async fn byte_ranges() {
         assert!(body[..] == data[first..=last], "{range}: body differs");
     }
 
-    let raw = silo.signed(
+    let raw = horreo.signed(
         "GET",
         &format!("/{bucket}/ranged"),
         &[("range", "bytes=10-19")],
@@ -562,7 +562,7 @@ async fn byte_ranges() {
 
 #[tokio::test]
 async fn conditional_get_and_head() {
-    let (_silo, s3, bucket) = with_bucket().await;
+    let (_horreo, s3, bucket) = with_bucket().await;
     let etag = put(&s3, &bucket, "c", b"conditional").await;
     let head = s3
         .head_object()
@@ -622,7 +622,7 @@ async fn conditional_get_and_head() {
 
 #[tokio::test]
 async fn response_header_overrides() {
-    let (_silo, s3, bucket) = with_bucket().await;
+    let (_horreo, s3, bucket) = with_bucket().await;
     s3.put_object()
         .bucket(&bucket)
         .key("o")
@@ -675,23 +675,23 @@ async fn response_header_overrides() {
 
 #[tokio::test]
 async fn delete_object_is_idempotent() {
-    let (silo, s3, bucket) = with_bucket().await;
+    let (horreo, s3, bucket) = with_bucket().await;
     put(&s3, &bucket, "gone", b"x").await;
-    let first = silo.signed("DELETE", &format!("/{bucket}/gone"), &[], b"");
+    let first = horreo.signed("DELETE", &format!("/{bucket}/gone"), &[], b"");
     assert_eq!(first.status, 204, "{}", first.text());
     assert_s3_error(
         s3.head_object().bucket(&bucket).key("gone").send().await,
         404,
         None,
     );
-    let again = silo.signed("DELETE", &format!("/{bucket}/gone"), &[], b"");
+    let again = horreo.signed("DELETE", &format!("/{bucket}/gone"), &[], b"");
     assert_eq!(
         again.status,
         204,
         "deleting an absent key: {}",
         again.text()
     );
-    let never = silo.signed("DELETE", &format!("/{bucket}/never-existed"), &[], b"");
+    let never = horreo.signed("DELETE", &format!("/{bucket}/never-existed"), &[], b"");
     assert_eq!(never.status, 204, "{}", never.text());
     s3.delete_object()
         .bucket(&bucket)
@@ -711,7 +711,7 @@ fn delete_request(keys: &[&str], quiet: bool) -> Delete {
 
 #[tokio::test]
 async fn delete_objects_verbose_and_quiet() {
-    let (_silo, s3, bucket) = with_bucket().await;
+    let (_horreo, s3, bucket) = with_bucket().await;
     for key in ["a", "b", "c", "d"] {
         put(&s3, &bucket, key, key.as_bytes()).await;
     }
@@ -750,7 +750,7 @@ async fn delete_objects_verbose_and_quiet() {
 
 #[tokio::test]
 async fn copy_object_metadata_directives() {
-    let (_silo, s3, bucket) = with_bucket().await;
+    let (_horreo, s3, bucket) = with_bucket().await;
     let data = random_bytes(100 * 1024);
     let src_etag = s3
         .put_object()
@@ -827,7 +827,7 @@ async fn copy_object_metadata_directives() {
 
 #[tokio::test]
 async fn copy_onto_itself() {
-    let (_silo, s3, bucket) = with_bucket().await;
+    let (_horreo, s3, bucket) = with_bucket().await;
     put(&s3, &bucket, "self", b"same").await;
     assert_s3_error(
         s3.copy_object()
@@ -884,7 +884,7 @@ async fn copy_onto_itself() {
 
 #[tokio::test]
 async fn copy_between_buckets_with_special_character_keys() {
-    let (_silo, s3, bucket) = with_bucket().await;
+    let (_horreo, s3, bucket) = with_bucket().await;
     let other = unique_bucket_name("dest");
     s3.create_bucket().bucket(&other).send().await.unwrap();
     let key = "dir/spaced name+plus%percent&amp=eq?q#hash ü😀.txt";
@@ -922,12 +922,12 @@ fn tagging(pairs: &[(&str, &str)]) -> Tagging {
 
 #[tokio::test]
 async fn object_tagging() {
-    let (_silo, s3, bucket) = with_bucket().await;
+    let (_horreo, s3, bucket) = with_bucket().await;
     s3.put_object()
         .bucket(&bucket)
         .key("t")
         .body(ByteStream::from_static(b"tagged"))
-        .tagging("project=silo&stage=test")
+        .tagging("project=horreo&stage=test")
         .send()
         .await
         .unwrap();
@@ -944,7 +944,7 @@ async fn object_tagging() {
         .map(|t| (t.key(), t.value()))
         .collect();
     pairs.sort();
-    assert_eq!(pairs, [("project", "silo"), ("stage", "test")]);
+    assert_eq!(pairs, [("project", "horreo"), ("stage", "test")]);
     let got = s3
         .get_object()
         .bucket(&bucket)
@@ -1056,7 +1056,7 @@ async fn object_tagging() {
 
 #[tokio::test]
 async fn user_metadata_limit() {
-    let (_silo, s3, bucket) = with_bucket().await;
+    let (_horreo, s3, bucket) = with_bucket().await;
     // 2 KB of user metadata (keys + values, UTF-8 bytes) is the documented limit.
     s3.put_object()
         .bucket(&bucket)
@@ -1081,7 +1081,7 @@ async fn user_metadata_limit() {
 
 #[tokio::test]
 async fn key_length_limit() {
-    let (_silo, s3, bucket) = with_bucket().await;
+    let (_horreo, s3, bucket) = with_bucket().await;
     let longest = "k".repeat(1024);
     put(&s3, &bucket, &longest, b"ok").await;
     assert_eq!(get_bytes(&s3, &bucket, &longest).await, b"ok");

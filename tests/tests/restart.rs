@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
-use silo_tests::{Silo, md5_hex, random_bytes, unique_bucket_name};
+use horreo_tests::{Horreo, md5_hex, random_bytes, unique_bucket_name};
 
 async fn put(s3: &Client, bucket: &str, key: &str, data: &[u8]) {
     s3.put_object()
@@ -74,8 +74,8 @@ async fn assert_all_readable(s3: &Client, bucket: &str, objects: &[(String, Vec<
 
 #[tokio::test]
 async fn graceful_restart_keeps_everything() {
-    let mut silo = Silo::start();
-    let s3 = silo.client();
+    let mut horreo = Horreo::start();
+    let s3 = horreo.client();
     let bucket = unique_bucket_name("restart");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
     let objects = objects();
@@ -93,8 +93,8 @@ async fn graceful_restart_keeps_everything() {
         .filter(|(k, _)| k != "obj/100")
         .collect();
 
-    silo.restart();
-    let s3 = silo.client();
+    horreo.restart();
+    let s3 = horreo.client();
     s3.head_bucket().bucket(&bucket).send().await.unwrap();
     assert_all_readable(&s3, &bucket, &objects).await;
     assert!(
@@ -110,8 +110,8 @@ async fn graceful_restart_keeps_everything() {
 
 #[tokio::test]
 async fn acknowledged_puts_survive_kill_9() {
-    let mut silo = Silo::start();
-    let s3 = silo.client();
+    let mut horreo = Horreo::start();
+    let s3 = horreo.client();
     let bucket = unique_bucket_name("crash");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
     let objects = objects();
@@ -119,22 +119,23 @@ async fn acknowledged_puts_survive_kill_9() {
         put(&s3, &bucket, key, data).await;
     }
     // No pause: the last 200 OK must already be durable.
-    silo.kill9();
-    silo.start_again();
+    horreo.kill9();
+    horreo.start_again();
 
-    let s3 = silo.client();
+    let s3 = horreo.client();
     assert_all_readable(&s3, &bucket, &objects).await;
 }
 
 #[tokio::test]
 async fn acknowledged_bucket_creation_survives_kill_9() {
-    let mut silo = Silo::start();
-    let s3 = silo.client();
+    let mut horreo = Horreo::start();
+    let s3 = horreo.client();
     let bucket = unique_bucket_name("crash-bucket");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
-    silo.kill9();
-    silo.start_again();
-    silo.client()
+    horreo.kill9();
+    horreo.start_again();
+    horreo
+        .client()
         .head_bucket()
         .bucket(&bucket)
         .send()
@@ -144,8 +145,8 @@ async fn acknowledged_bucket_creation_survives_kill_9() {
 
 #[tokio::test]
 async fn overwrites_keep_only_the_last_version() {
-    let mut silo = Silo::start();
-    let s3 = silo.client();
+    let mut horreo = Horreo::start();
+    let s3 = horreo.client();
     let bucket = unique_bucket_name("overwrite");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
 
@@ -167,11 +168,11 @@ async fn overwrites_keep_only_the_last_version() {
         .await
         .unwrap();
     assert_eq!(head.content_length(), Some(last.len() as i64));
-    assert_eq!(head.e_tag(), Some(silo_tests::etag_of(&last).as_str()));
+    assert_eq!(head.e_tag(), Some(horreo_tests::etag_of(&last).as_str()));
 
-    silo.kill9();
-    silo.start_again();
-    let s3 = silo.client();
+    horreo.kill9();
+    horreo.start_again();
+    let s3 = horreo.client();
     assert!(get(&s3, &bucket, "hot").await == last, "after kill -9");
     let listed = s3.list_objects_v2().bucket(&bucket).send().await.unwrap();
     assert_eq!(
@@ -184,8 +185,8 @@ async fn overwrites_keep_only_the_last_version() {
 
 #[tokio::test]
 async fn crash_mid_upload_leaves_old_or_new_never_partial() {
-    let mut silo = Silo::start();
-    let s3 = silo.client();
+    let mut horreo = Horreo::start();
+    let s3 = horreo.client();
     let bucket = unique_bucket_name("torn");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
     let old = random_bytes(200 * 1024);
@@ -206,7 +207,7 @@ async fn crash_mid_upload_leaves_old_or_new_never_partial() {
         })
     };
     tokio::time::sleep(Duration::from_millis(150)).await;
-    silo.kill9();
+    horreo.kill9();
     let upload_result = upload.await.unwrap();
     eprintln!(
         "the 64 MiB overwrite was {} by the kill",
@@ -216,9 +217,9 @@ async fn crash_mid_upload_leaves_old_or_new_never_partial() {
             "interrupted"
         }
     );
-    silo.start_again();
+    horreo.start_again();
 
-    let s3 = silo.client();
+    let s3 = horreo.client();
     let got = get(&s3, &bucket, "k").await;
     let got_md5 = md5_hex(&got);
     if upload_result.is_ok() {
@@ -246,16 +247,17 @@ async fn crash_mid_upload_leaves_old_or_new_never_partial() {
 
 #[tokio::test]
 async fn many_restarts() {
-    let mut silo = Silo::start();
+    let mut horreo = Horreo::start();
     let bucket = unique_bucket_name("cycles");
-    silo.client()
+    horreo
+        .client()
         .create_bucket()
         .bucket(&bucket)
         .send()
         .await
         .unwrap();
     for round in 0..5 {
-        let s3 = silo.client();
+        let s3 = horreo.client();
         put(
             &s3,
             &bucket,
@@ -264,13 +266,13 @@ async fn many_restarts() {
         )
         .await;
         if round % 2 == 0 {
-            silo.restart();
+            horreo.restart();
         } else {
-            silo.kill9();
-            silo.start_again();
+            horreo.kill9();
+            horreo.start_again();
         }
     }
-    let s3 = silo.client();
+    let s3 = horreo.client();
     for round in 0..5 {
         assert_eq!(
             get(&s3, &bucket, &format!("round-{round}")).await,

@@ -5,7 +5,7 @@
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
-use silo_tests::{Silo, assert_s3_error, unique_bucket_name};
+use horreo_tests::{Horreo, assert_s3_error, unique_bucket_name};
 
 async fn versioned_bucket(s3: &Client, prefix: &str) -> String {
     let bucket = unique_bucket_name(prefix);
@@ -99,8 +99,8 @@ async fn all_versions(
 
 #[tokio::test]
 async fn versions_and_delete_markers() {
-    let mut silo = Silo::start();
-    let s3 = silo.client();
+    let mut horreo = Horreo::start();
+    let s3 = horreo.client();
     let bucket = versioned_bucket(&s3, "ver").await;
     let status = s3
         .get_bucket_versioning()
@@ -126,14 +126,14 @@ async fn versions_and_delete_markers() {
         .unwrap();
     assert_eq!(deleted.delete_marker(), Some(true));
     let marker = deleted.version_id().unwrap().to_owned();
-    let raw = silo.signed("GET", &format!("/{bucket}/k"), &[], b"");
+    let raw = horreo.signed("GET", &format!("/{bucket}/k"), &[], b"");
     assert_eq!(
         (raw.status, raw.error_code().as_deref()),
         (404, Some("NoSuchKey"))
     );
     assert_eq!(raw.header("x-amz-delete-marker"), Some("true"));
     assert_eq!(raw.header("x-amz-version-id"), Some(marker.as_str()));
-    let raw = silo.signed("GET", &format!("/{bucket}/k?versionId={marker}"), &[], b"");
+    let raw = horreo.signed("GET", &format!("/{bucket}/k?versionId={marker}"), &[], b"");
     assert_eq!(
         (raw.status, raw.error_code().as_deref()),
         (405, Some("MethodNotAllowed"))
@@ -184,16 +184,16 @@ async fn versions_and_delete_markers() {
     );
 
     // Everything survives a restart.
-    silo.restart();
-    let s3 = silo.client();
+    horreo.restart();
+    let s3 = horreo.client();
     assert_eq!(get(&s3, &bucket, "k", Some(&v1)).await, b"one");
     assert_eq!(all_versions(&s3, &bucket, 1000).await.len(), 1);
 }
 
 #[tokio::test]
 async fn suspended_versioning_replaces_only_the_null_version() {
-    let silo = Silo::start();
-    let s3 = silo.client();
+    let horreo = Horreo::start();
+    let s3 = horreo.client();
     let bucket = unique_bucket_name("suspended");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
     assert_eq!(put(&s3, &bucket, "k", b"null-1").await, None);
@@ -228,8 +228,8 @@ async fn suspended_versioning_replaces_only_the_null_version() {
 
 #[tokio::test]
 async fn list_object_versions_paginates_every_version_exactly_once() {
-    let silo = Silo::start();
-    let s3 = silo.client();
+    let horreo = Horreo::start();
+    let s3 = horreo.client();
     let bucket = versioned_bucket(&s3, "ver-pages").await;
     let mut expected = Vec::new();
     for key in ["a", "b/1", "b/2", "c"] {
@@ -279,8 +279,8 @@ async fn list_object_versions_paginates_every_version_exactly_once() {
 
 #[tokio::test]
 async fn reads_copies_and_tags_address_one_version() {
-    let silo = Silo::start();
-    let s3 = silo.client();
+    let horreo = Horreo::start();
+    let s3 = horreo.client();
     let bucket = versioned_bucket(&s3, "byversion").await;
     let v1 = s3
         .put_object()

@@ -11,14 +11,14 @@ use aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_s3::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_s3::error::BoxError;
 use aws_sdk_s3::primitives::ByteStream;
-use silo_tests::{
-    Settings, Silo, assert_s3_error, etag_of, unique_bucket_name, url_encode_path, xml_element,
+use horreo_tests::{
+    Horreo, Settings, assert_s3_error, etag_of, unique_bucket_name, url_encode_path, xml_element,
 };
 
-const DOMAIN: &str = "s3.silo.test";
+const DOMAIN: &str = "s3.horreo.test";
 
-fn start() -> Silo {
-    Silo::options().domain(DOMAIN).start()
+fn start() -> Horreo {
+    Horreo::options().domain(DOMAIN).start()
 }
 
 /// Records the URL of every request a client sends.
@@ -51,9 +51,9 @@ impl SentUrls {
 }
 
 /// The server's vhost client, recording what it sends.
-fn recording_vhost_client(silo: &Silo) -> (Client, SentUrls) {
+fn recording_vhost_client(horreo: &Horreo) -> (Client, SentUrls) {
     let urls = SentUrls::default();
-    let config = silo
+    let config = horreo
         .vhost_client()
         .config()
         .to_builder()
@@ -79,10 +79,10 @@ async fn body_of(s3: &Client, bucket: &str, key: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn sdk_round_trip_in_virtual_host_style() {
-    let silo = start();
-    let (s3, sent) = recording_vhost_client(&silo);
+    let horreo = start();
+    let (s3, sent) = recording_vhost_client(&horreo);
     let bucket = unique_bucket_name("vhost");
-    let port = silo.port();
+    let port = horreo.port();
     let bucket_url = format!("http://{bucket}.{DOMAIN}:{port}");
 
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
@@ -225,9 +225,9 @@ async fn sdk_round_trip_in_virtual_host_style() {
 
 #[tokio::test]
 async fn path_style_and_virtual_host_style_share_one_server() {
-    let silo = start();
-    let vhost = silo.vhost_client();
-    let path = silo.client();
+    let horreo = start();
+    let vhost = horreo.vhost_client();
+    let path = horreo.client();
     let made_by_vhost = unique_bucket_name("by-vhost");
     let made_by_path = unique_bucket_name("by-path");
 
@@ -318,86 +318,92 @@ async fn path_style_and_virtual_host_style_share_one_server() {
 
 #[test]
 fn signed_http_with_bucket_in_host_header() {
-    let silo = start();
+    let horreo = start();
     let bucket = unique_bucket_name("raw-vhost");
-    let vhost = format!("{bucket}.{DOMAIN}:{}", silo.port());
+    let vhost = format!("{bucket}.{DOMAIN}:{}", horreo.port());
     let host = [("host", vhost.as_str())];
 
-    let created = silo.signed("PUT", "/", &host, b"");
+    let created = horreo.signed("PUT", "/", &host, b"");
     assert_eq!(created.status, 200, "{}", created.text());
-    let head = silo.signed("HEAD", "/", &host, b"");
+    let head = horreo.signed("HEAD", "/", &host, b"");
     assert_eq!(head.status, 200);
     assert_eq!(head.header("x-amz-bucket-region"), Some("us-east-1"));
 
     let key = "docs/read me.txt";
     let path = format!("/{}", url_encode_path(key));
-    let put = silo.signed("PUT", &path, &host, b"raw vhost body");
+    let put = horreo.signed("PUT", &path, &host, b"raw vhost body");
     assert_eq!(put.status, 200, "{}", put.text());
     assert_eq!(
         put.header("etag"),
         Some(etag_of(b"raw vhost body").as_str())
     );
 
-    let get = silo.signed("GET", &path, &host, b"");
+    let get = horreo.signed("GET", &path, &host, b"");
     assert_eq!(get.status, 200, "{}", get.text());
     assert_eq!(get.body, b"raw vhost body");
     assert!(get.header("x-amz-request-id").is_some());
 
     // The same object, path style, through the IP address and through the bare domain.
     let path_style = format!("/{bucket}{path}");
-    let by_ip = silo.signed("GET", &path_style, &[], b"");
+    let by_ip = horreo.signed("GET", &path_style, &[], b"");
     assert_eq!(
         (by_ip.status, by_ip.body.as_slice()),
         (200, &b"raw vhost body"[..])
     );
-    let domain_host = format!("{DOMAIN}:{}", silo.port());
-    let by_domain = silo.signed("GET", &path_style, &[("host", &domain_host)], b"");
+    let domain_host = format!("{DOMAIN}:{}", horreo.port());
+    let by_domain = horreo.signed("GET", &path_style, &[("host", &domain_host)], b"");
     assert_eq!(
         (by_domain.status, by_domain.body.as_slice()),
         (200, &b"raw vhost body"[..])
     );
 
-    let list = silo.signed("GET", "/?list-type=2&prefix=docs%2F", &host, b"");
+    let list = horreo.signed("GET", "/?list-type=2&prefix=docs%2F", &host, b"");
     assert_eq!(list.status, 200, "{}", list.text());
     let xml = list.text();
     assert_eq!(xml_element(&xml, "Name"), Some(bucket.clone()));
     assert_eq!(xml_element(&xml, "Key").as_deref(), Some(key));
     assert_eq!(xml_element(&xml, "KeyCount").as_deref(), Some("1"));
 
-    let location = silo.signed("GET", "/?location", &host, b"");
+    let location = horreo.signed("GET", "/?location", &host, b"");
     assert_eq!(location.status, 200);
     assert!(location.text().contains("LocationConstraint"));
 
     // Errors name the bucket from the Host header.
-    let missing = silo.signed("GET", "/no-such-key", &host, b"");
+    let missing = horreo.signed("GET", "/no-such-key", &host, b"");
     assert_eq!(missing.status, 404);
     assert_eq!(missing.error_code().as_deref(), Some("NoSuchKey"));
-    let other = format!("{}.{DOMAIN}:{}", unique_bucket_name("absent"), silo.port());
-    let no_bucket = silo.signed("GET", "/?list-type=2", &[("host", &other)], b"");
+    let other = format!(
+        "{}.{DOMAIN}:{}",
+        unique_bucket_name("absent"),
+        horreo.port()
+    );
+    let no_bucket = horreo.signed("GET", "/?list-type=2", &[("host", &other)], b"");
     assert_eq!(no_bucket.status, 404);
     assert_eq!(no_bucket.error_code().as_deref(), Some("NoSuchBucket"));
 
     // Anonymous vhost requests are refused like path-style ones.
-    let anonymous = silo.raw("GET", &path, &host, b"");
+    let anonymous = horreo.raw("GET", &path, &host, b"");
     assert_eq!(anonymous.status, 403);
     assert_eq!(anonymous.error_code().as_deref(), Some("AccessDenied"));
 
-    assert_eq!(silo.signed("DELETE", &path, &host, b"").status, 204);
-    assert_eq!(silo.signed("DELETE", "/", &host, b"").status, 204);
-    assert_eq!(silo.signed("HEAD", "/", &host, b"").status, 404);
+    assert_eq!(horreo.signed("DELETE", &path, &host, b"").status, 204);
+    assert_eq!(horreo.signed("DELETE", "/", &host, b"").status, 204);
+    assert_eq!(horreo.signed("HEAD", "/", &host, b"").status, 404);
 }
 
 #[test]
 fn domain_from_environment_and_config_file() {
     for settings in [Settings::Environment, Settings::ConfigFlag] {
-        let silo = Silo::options().domain(DOMAIN).settings(settings).start();
+        let horreo = Horreo::options().domain(DOMAIN).settings(settings).start();
         let bucket = unique_bucket_name("vhost-settings");
-        let host = format!("{bucket}.{DOMAIN}:{}", silo.port());
-        let created = silo.signed("PUT", "/", &[("host", &host)], b"");
+        let host = format!("{bucket}.{DOMAIN}:{}", horreo.port());
+        let created = horreo.signed("PUT", "/", &[("host", &host)], b"");
         assert_eq!(created.status, 200, "{settings:?}: {}", created.text());
         // It is the bucket named by the Host header that exists now.
         assert_eq!(
-            silo.signed("HEAD", &format!("/{bucket}"), &[], b"").status,
+            horreo
+                .signed("HEAD", &format!("/{bucket}"), &[], b"")
+                .status,
             200,
             "{settings:?}"
         );
@@ -406,15 +412,15 @@ fn domain_from_environment_and_config_file() {
 
 #[test]
 fn without_a_domain_the_host_header_names_no_bucket() {
-    let silo = Silo::start();
+    let horreo = Horreo::start();
     let bucket = unique_bucket_name("no-domain");
     assert_eq!(
-        silo.signed("PUT", &format!("/{bucket}"), &[], b"").status,
+        horreo.signed("PUT", &format!("/{bucket}"), &[], b"").status,
         200
     );
-    let host = format!("{bucket}.{DOMAIN}:{}", silo.port());
+    let host = format!("{bucket}.{DOMAIN}:{}", horreo.port());
     // Path style only: `GET /` is ListBuckets whatever the Host says.
-    let listed = silo.signed("GET", "/", &[("host", &host)], b"");
+    let listed = horreo.signed("GET", "/", &[("host", &host)], b"");
     assert_eq!(listed.status, 200, "{}", listed.text());
     assert!(listed.text().contains("<ListAllMyBucketsResult"));
     assert!(listed.text().contains(&format!("<Name>{bucket}</Name>")));
@@ -422,8 +428,8 @@ fn without_a_domain_the_host_header_names_no_bucket() {
 
 #[tokio::test]
 async fn vhost_delimiter_listing_paginates() {
-    let silo = start();
-    let s3 = silo.vhost_client();
+    let horreo = start();
+    let s3 = horreo.vhost_client();
     let bucket = unique_bucket_name("vhost-pages");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
     for i in 0..12 {
@@ -466,8 +472,8 @@ async fn vhost_delimiter_listing_paginates() {
 #[tokio::test]
 async fn presigned_urls_in_virtual_host_style() {
     use aws_sdk_s3::presigning::PresigningConfig;
-    let silo = start();
-    let s3 = silo.vhost_client();
+    let horreo = start();
+    let s3 = horreo.vhost_client();
     let bucket = unique_bucket_name("vhost-presign");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
     let config = PresigningConfig::expires_in(std::time::Duration::from_secs(300)).unwrap();
@@ -489,15 +495,15 @@ async fn presigned_urls_in_virtual_host_style() {
         .unwrap();
     let send = |request: &aws_sdk_s3::presigning::PresignedRequest, body: &[u8]| {
         let url = request.uri();
-        let prefix = format!("http://{bucket}.{DOMAIN}:{}", silo.port());
+        let prefix = format!("http://{bucket}.{DOMAIN}:{}", horreo.port());
         let path_and_query = url
             .strip_prefix(&prefix)
             .unwrap_or_else(|| panic!("presigned URL {url} is not on {prefix}"));
         let host = prefix.trim_start_matches("http://").to_owned();
         let mut headers: Vec<(&str, &str)> = request.headers().collect();
         headers.push(("host", &host));
-        silo_tests::http_request(
-            &silo.authority(),
+        horreo_tests::http_request(
+            &horreo.authority(),
             request.method(),
             path_and_query,
             &headers,

@@ -79,7 +79,7 @@ mod tests {
     #[test]
     fn workers_own_disjoint_keys() {
         let args = Args::parse_from([
-            "silo-bench",
+            "horreo-bench",
             "mixed",
             "--concurrency",
             "3",

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
 
-/// The only algorithm silo accepts.
+/// The only algorithm horreo accepts.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// The last component of every credential scope.
 pub const TERMINATOR: &str = "aws4_request";

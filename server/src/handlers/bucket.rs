@@ -3,7 +3,7 @@
 use actix_web::HttpResponse;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use silo_storage::{BucketName, VersioningState};
+use horreo_storage::{BucketName, VersioningState};
 
 use super::{Ctx, MAX_XML_BODY, xml_response};
 use crate::body::RequestBody;

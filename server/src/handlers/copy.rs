@@ -1,8 +1,8 @@
 //! CopyObject.
 
 use actix_web::HttpResponse;
+use horreo_storage::{ObjectKey, ObjectVersion, PutOptions};
 use percent_encoding::percent_decode_str;
-use silo_storage::{ObjectKey, ObjectVersion, PutOptions};
 
 use super::Ctx;
 use super::conditional::{Conditions, Outcome};

@@ -4,12 +4,12 @@
 use actix_web::{HttpResponse, HttpResponseBuilder};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use md5::{Digest, Md5};
-use serde::Deserialize;
-use silo_storage::{
+use horreo_storage::{
     Bucket, BucketEncryption, CustomerKey, MultipartUpload, ObjectEncryption, SseAlgorithm,
     SseRequest,
 };
+use md5::{Digest, Md5};
+use serde::Deserialize;
 
 use super::{Ctx, MAX_XML_BODY, xml_response};
 use crate::body::RequestBody;
@@ -197,7 +197,7 @@ pub fn part_request(ctx: &Ctx, upload: &MultipartUpload) -> S3Result<Option<SseR
         }),
         (Some(ObjectEncryption::Customer { .. }), Some(key)) => Some(SseRequest::Customer(key)),
         (Some(ObjectEncryption::Customer { .. }), None) => {
-            return Err(S3Error::from(silo_storage::Error::SseCustomerKeyRequired));
+            return Err(S3Error::from(horreo_storage::Error::SseCustomerKeyRequired));
         }
     })
 }

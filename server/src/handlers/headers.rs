@@ -3,7 +3,7 @@
 use actix_web::HttpResponseBuilder;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use silo_storage::{
+use horreo_storage::{
     ChecksumAlgorithm, Checksums, ContentHeaders, ObjectVersion, PutOptions, StagedBlob,
     StorageClass, Tag, WritePrecondition,
 };

@@ -3,8 +3,8 @@
 use actix_web::HttpResponse;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use horreo_storage::{ListEntry, ListPage, ListQuery, ObjectVersion, VersionEntry, VersionsQuery};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use silo_storage::{ListEntry, ListPage, ListQuery, ObjectVersion, VersionEntry, VersionsQuery};
 
 use super::headers::quoted;
 use super::{Ctx, xml_response};

@@ -4,7 +4,7 @@
 use std::time::SystemTime;
 
 use actix_web::{HttpResponse, HttpResponseBuilder};
-use silo_storage::{
+use horreo_storage::{
     Bucket, DefaultRetention, ObjectLock, ObjectLockConfig, ObjectVersion, Retention,
     RetentionMode, RetentionPeriod,
 };
@@ -78,7 +78,7 @@ pub fn check_write_integrity(
 ) -> S3Result<()> {
     let Some(config) = &bucket.object_lock else {
         return if lock.is_set() {
-            Err(silo_storage::Error::ObjectLockNotEnabled.into())
+            Err(horreo_storage::Error::ObjectLockNotEnabled.into())
         } else {
             Ok(())
         };
@@ -224,7 +224,7 @@ async fn locked_version(ctx: &Ctx) -> S3Result<ObjectVersion> {
     let version = ctx
         .engine(move |e| {
             if e.bucket(&bucket)?.object_lock.is_none() {
-                return Err(silo_storage::Error::ObjectLockNotEnabled);
+                return Err(horreo_storage::Error::ObjectLockNotEnabled);
             }
             e.head_object(&bucket, &key, version_id.as_deref())
         })

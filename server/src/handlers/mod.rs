@@ -16,14 +16,14 @@ mod tagging;
 use std::sync::Arc;
 
 use actix_web::{HttpRequest, HttpResponse};
-use silo_storage::Engine;
+use horreo_storage::Engine;
 
 use crate::app::AppState;
 use crate::body::RequestBody;
 use crate::error::{S3Error, S3ErrorCode, S3Result};
 use crate::routing::{Endpoint, Query};
 
-/// Largest XML request body silo reads (DeleteObjects with 1000 long keys fits).
+/// Largest XML request body horreo reads (DeleteObjects with 1000 long keys fits).
 const MAX_XML_BODY: usize = 2 * 1024 * 1024;
 
 /// An authenticated request, ready for its handler.
@@ -49,7 +49,7 @@ impl Ctx {
     pub async fn engine<T, F>(&self, work: F) -> S3Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Engine) -> silo_storage::Result<T> + Send + 'static,
+        F: FnOnce(&Engine) -> horreo_storage::Result<T> + Send + 'static,
     {
         let engine = self.state.engine.clone();
         tokio::task::spawn_blocking(move || work(&engine))

@@ -1,7 +1,7 @@
 //! Multipart uploads: create, upload part (and copy), complete, abort, list.
 
 use actix_web::HttpResponse;
-use silo_storage::{
+use horreo_storage::{
     ChecksumAlgorithm, ChecksumType, CompletedPart, Completion, MAX_PART_NUMBER, MultipartUpload,
     ObjectKey, Part, UploadEntry, UploadsQuery, WritePrecondition,
 };
@@ -348,7 +348,7 @@ fn part_element(w: &mut XmlWriter, part: &Part, algorithm: Option<ChecksumAlgori
     w.close("Part");
 }
 
-/// `<Initiator>` and `<Owner>`: silo's uploads are initiated by their owner.
+/// `<Initiator>` and `<Owner>`: horreo's uploads are initiated by their owner.
 fn people(w: &mut XmlWriter, owner: &str) {
     for role in ["Initiator", "Owner"] {
         w.open(role)

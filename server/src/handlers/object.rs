@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, HttpResponseBuilder};
 use std::ops::Range;
 
-use silo_storage::{ObjectKey, ObjectVersion, SseRequest, StagedBlob};
+use horreo_storage::{ObjectKey, ObjectVersion, SseRequest, StagedBlob};
 
 use super::Ctx;
 use super::conditional::{Conditions, Outcome};

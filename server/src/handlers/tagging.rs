@@ -1,7 +1,7 @@
 //! Object and bucket tagging.
 
 use actix_web::HttpResponse;
-use silo_storage::Tag;
+use horreo_storage::Tag;
 
 use super::headers::{MAX_OBJECT_TAGS, validate_tags};
 use super::{Ctx, MAX_XML_BODY, xml_response};

@@ -1,7 +1,7 @@
 use quick_xml::escape::escape;
 
 /// Builds an S3 response document. Text is always escaped; element names are
-/// static strings chosen by silo.
+/// static strings chosen by horreo.
 pub struct XmlWriter {
     buf: String,
 }

@@ -1,7 +1,7 @@
 //! The on-disk layout of a blob file.
 //!
 //! ```text
-//! header (16 bytes): magic "SILOBLB1" | format version u8 | transform u8 | 0u16 | chunk size u32 LE
+//! header (16 bytes): magic "HORREOB1" | format version u8 | transform u8 | 0u16 | chunk size u32 LE
 //! chunk 0:           payload (chunk size bytes) | trailer
 //! chunk 1:           payload (chunk size bytes) | trailer
 //! ...
@@ -17,7 +17,7 @@
 //! layout arithmetic is the same.
 
 /// First bytes of every blob file.
-pub const MAGIC: &[u8; 8] = b"SILOBLB1";
+pub const MAGIC: &[u8; 8] = b"HORREOB1";
 /// The format version this code writes and reads.
 pub const FORMAT_VERSION: u8 = 1;
 /// Length of the header.
@@ -180,7 +180,7 @@ mod tests {
     fn header_round_trip_and_rejects() {
         let h = Header::plain(DEFAULT_CHUNK_SIZE);
         let raw = h.encode();
-        assert_eq!(&raw[..8], b"SILOBLB1");
+        assert_eq!(&raw[..8], b"HORREOB1");
         assert_eq!(Header::decode(&raw), Ok(h));
         let mut bad = raw;
         bad[0] = b'X';

@@ -65,7 +65,7 @@ mod tests {
         let data = content(25);
         let path = write_blob(dir.path(), &data, 10, 7);
         let raw = std::fs::read(&path).unwrap();
-        assert_eq!(&raw[..8], b"SILOBLB1");
+        assert_eq!(&raw[..8], b"HORREOB1");
         assert_eq!(raw.len() as u64, HEADER_LEN + 25 + 3 * 4);
         let chunk1 = &raw[16 + 14..16 + 24];
         assert_eq!(chunk1, &data[10..20]);

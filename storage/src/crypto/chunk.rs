@@ -42,7 +42,7 @@ impl ChunkCipher {
         nonce[..8].copy_from_slice(&index.to_be_bytes());
         nonce[11] = u8::from(last);
         let mut aad = [0u8; 42];
-        aad[..17].copy_from_slice(b"silo/chunk/v1\0\0\0\0");
+        aad[..17].copy_from_slice(b"horreo/chunk/v1\0\0");
         aad[17..33].copy_from_slice(&self.content_id);
         aad[33..41].copy_from_slice(&index.to_be_bytes());
         aad[41] = u8::from(last);

@@ -54,7 +54,7 @@ struct KeyRecord {
 
 const ID_PREFIX: &str = "kms/id/";
 const NAME_PREFIX: &str = "kms/name/";
-const KEY_AAD: &[u8] = b"silo/kms-key/v1";
+const KEY_AAD: &[u8] = b"horreo/kms-key/v1";
 
 fn aad(id: &str) -> Vec<u8> {
     let mut a = KEY_AAD.to_vec();

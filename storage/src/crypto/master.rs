@@ -8,9 +8,9 @@ use crate::meta::{Batch, Cf, MetaDb};
 use crate::{Error, Result};
 
 const CHECK_ROW: &[u8] = b"master_key_check";
-const CHECK_AAD: &[u8] = b"silo/master-key-check/v1";
+const CHECK_AAD: &[u8] = b"horreo/master-key-check/v1";
 /// Sealed under the master key; any fixed value would do.
-const CHECK_VALUE: [u8; 32] = *b"silo master key check value v1..";
+const CHECK_VALUE: [u8; 32] = *b"horreo master key check value v1";
 
 /// `Ok(true)` if the store's check was made with `master`, `Ok(false)` if the
 /// store has no check yet, `WrongMasterKey` if it was made with another key.

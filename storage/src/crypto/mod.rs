@@ -23,7 +23,7 @@ use zeroize::Zeroize;
 
 use crate::{Error, Result};
 
-/// Bytes of every key silo uses.
+/// Bytes of every key horreo uses.
 pub const KEY_LEN: usize = 32;
 /// Bytes of an AES-GCM nonce.
 pub const NONCE_LEN: usize = 12;
@@ -154,7 +154,7 @@ impl BlobKey {
 
 fn key_aad(content_id: &[u8; 16], context: &[u8]) -> Vec<u8> {
     let mut aad = Vec::with_capacity(32 + context.len());
-    aad.extend_from_slice(b"silo/data-key/v1\0");
+    aad.extend_from_slice(b"horreo/data-key/v1\0");
     aad.extend_from_slice(content_id);
     aad.extend_from_slice(context);
     aad
@@ -164,7 +164,7 @@ fn key_aad(content_id: &[u8; 16], context: &[u8]) -> Vec<u8> {
 pub(crate) fn customer_key_digest(key: &Key256, salt: &[u8; 16]) -> Result<[u8; 32]> {
     let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&key.0)
         .map_err(|_| Error::Meta("HMAC refused a 256-bit key".into()))?;
-    mac.update(b"silo/sse-c/v1\0");
+    mac.update(b"horreo/sse-c/v1\0");
     mac.update(salt);
     Ok(mac.finalize().into_bytes().into())
 }

@@ -57,7 +57,7 @@ impl Gc {
         let signal = Arc::new(Signal::default());
         let thread_signal = Arc::clone(&signal);
         let thread = std::thread::Builder::new()
-            .name("silo-gc".into())
+            .name("horreo-gc".into())
             .spawn(move || run(&shared, &thread_signal))?;
         Ok(Self {
             signal,

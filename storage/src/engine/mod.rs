@@ -39,7 +39,7 @@ use crate::{Error, Result};
 /// Where and how the engine keeps its data.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
-    /// Root of everything silo stores: `meta/` (RocksDB), `blobs/`, `tmp/`.
+    /// Root of everything horreo stores: `meta/` (RocksDB), `blobs/`, `tmp/`.
     pub data_dir: PathBuf,
     /// Objects up to this many bytes are stored inline in the metadata store.
     pub inline_threshold: usize,

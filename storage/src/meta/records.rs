@@ -19,7 +19,7 @@ use crate::types::{
 };
 use crate::{Error, Result};
 
-/// The leading byte of every value written by this version of silo.
+/// The leading byte of every value written by this version of horreo.
 pub const FORMAT_V1: u8 = 1;
 
 /// Encodes `value` as a versioned record.

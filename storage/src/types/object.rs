@@ -14,7 +14,7 @@ pub struct Tag {
     pub value: String,
 }
 
-/// Every storage class AWS names. silo keeps all data on the same disk; the class
+/// Every storage class AWS names. horreo keeps all data on the same disk; the class
 /// is stored and reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum StorageClass {
