@@ -18,7 +18,8 @@ use crate::credentials::{self, Credentials, Origin};
 use crate::error::S3Error;
 use crate::handlers::{self, Ctx};
 use crate::master_key::{self, KeyOrigin};
-use crate::routing::{Endpoint, Query, Target};
+use crate::ops::request_log::{LoggedBody, RequestRecord};
+use crate::routing::{self, Query, Target};
 use crate::xml::XmlWriter;
 
 /// What every request handler shares.
@@ -55,9 +56,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         config.root_access_key.clone(),
         config.root_secret_key.clone(),
     )?;
-    if let Origin::Generated = origin {
-        show_generated(&config, address, &credentials);
-    }
+    announce_credentials(&config, address, &credentials, &origin);
     let (master, key_origin) = master_key::load_or_generate(
         &config.data_dir,
         config.master_key_hex.as_deref(),
@@ -72,18 +71,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     let engine =
         opened.with_context(|| format!("opening data directory {}", config.data_dir.display()))?;
-    if let KeyOrigin::Generated(path) = &key_origin {
-        println!(
-            "Generated a master key for encryption at rest and stored it in {} (mode 0600). \
-             Keep it safe: encrypted objects cannot be read without it. For production, \
-             supply your own with HORREO_MASTER_KEY or --master-key-file.",
-            path.display()
-        );
-        tracing::warn!(
-            path = %path.display(),
-            "using a generated master key; supply your own in production"
-        );
-    }
+    announce_master_key(&key_origin);
     let state = web::Data::new(AppState {
         engine,
         credentials,
@@ -127,8 +115,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Prints a newly generated key pair, once, with a command that uses it.
-fn show_generated(config: &Config, address: std::net::SocketAddr, creds: &Credentials) {
+/// Tells the user, at every start, which root credentials to use and how: a
+/// generated pair is shown once, in full; afterwards only where it is stored.
+fn announce_credentials(
+    config: &Config,
+    address: std::net::SocketAddr,
+    creds: &Credentials,
+    origin: &Origin,
+) {
     // A wildcard listen address is reachable on the loopback.
     let mut reachable = address;
     if reachable.ip().is_unspecified() {
@@ -139,17 +133,55 @@ fn show_generated(config: &Config, address: std::net::SocketAddr, creds: &Creden
         Some(t) if t.address.is_none() => "https",
         _ => "http",
     };
-    println!(
-        "Generated root credentials (stored in {}/root-credentials.toml, shown once):\n  \
-         access key: {}\n  secret key: {}\nTry:\n  AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY='{}' \
-         aws --endpoint-url {scheme}://{reachable} --region {} s3 ls",
-        config.data_dir.display(),
-        creds.access_key,
-        creds.secret_key,
-        creds.access_key,
-        creds.secret_key,
-        config.region,
+    let aws = format!(
+        "aws --endpoint-url {scheme}://{reachable} --region {} s3 ls",
+        config.region
     );
+    let stored = credentials::path(&config.data_dir);
+    let access_key = &creds.access_key;
+    match origin {
+        Origin::Generated => println!(
+            "Generated root credentials (stored in {}, shown once):\n  \
+             access key: {access_key}\n  secret key: {}\nTry:\n  \
+             AWS_ACCESS_KEY_ID={access_key} AWS_SECRET_ACCESS_KEY='{}' {aws}",
+            stored.display(),
+            creds.secret_key,
+            creds.secret_key,
+        ),
+        Origin::Stored => println!(
+            "Root credentials: access key {access_key}; the secret key is in {} \
+             (not shown again).\nTry:\n  AWS_ACCESS_KEY_ID={access_key} \
+             AWS_SECRET_ACCESS_KEY=\"$(sed -n 's/^secret_key = \"\\(.*\\)\"$/\\1/p' '{}')\" {aws}",
+            stored.display(),
+            stored.display(),
+        ),
+        Origin::Configured => println!(
+            "Root credentials: access key {access_key}, from the configuration \
+             (HORREO_ROOT_ACCESS_KEY / --root-access-key).\nTry:\n  \
+             AWS_ACCESS_KEY_ID={access_key} AWS_SECRET_ACCESS_KEY=\"$HORREO_ROOT_SECRET_KEY\" {aws}"
+        ),
+    }
+}
+
+/// Says at every start where the master key comes from; warns about a generated one.
+fn announce_master_key(origin: &KeyOrigin) {
+    match origin {
+        KeyOrigin::Environment => println!("Master key: from HORREO_MASTER_KEY."),
+        KeyOrigin::File(path) => println!("Master key: {}", path.display()),
+        KeyOrigin::Generated(path) => {
+            println!(
+                "Generated a master key for encryption at rest and stored it in {} (mode 0600). \
+                 Keep it safe and out of version control: encrypted objects cannot be read \
+                 without it. For production, supply your own with HORREO_MASTER_KEY or \
+                 --master-key-file.",
+                path.display()
+            );
+            tracing::warn!(
+                path = %path.display(),
+                "using a generated master key; supply your own in production"
+            );
+        }
+    }
 }
 
 /// Small responses must not wait ~40 ms for delayed ACKs.
@@ -169,32 +201,53 @@ async fn handle(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
-) -> HttpResponse {
-    let request_id = new_request_id();
-    let mut response = match dispatch(&req, payload, state).await {
+) -> HttpResponse<LoggedBody> {
+    let mut record = RequestRecord::new(new_request_id());
+    let mut response = match dispatch(&req, payload, state, &mut record).await {
         Ok(response) => response,
-        Err(err) => error_response(&req, &err, &request_id),
+        Err(err) => error_response(&req, &err, &record.request_id),
     };
     let headers = response.headers_mut();
     for (name, value) in [
-        ("x-amz-request-id", request_id.clone()),
-        ("x-amz-id-2", host_id(&request_id)),
+        ("x-amz-request-id", record.request_id.clone()),
+        ("x-amz-id-2", host_id(&record.request_id)),
         ("server", "horreo".to_owned()),
     ] {
         if let Ok(value) = HeaderValue::from_str(&value) {
             headers.insert(HeaderName::from_static(name), value);
         }
     }
-    response
+    record.status = response.status().as_u16();
+    response.map_body(|_, body| LoggedBody::new(body, record))
 }
 
+/// Routes, authenticates and runs one request, noting in `record` what the
+/// request log reports.
 async fn dispatch(
     req: &HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
+    record: &mut RequestRecord,
 ) -> Result<HttpResponse, S3Error> {
     let raw_path = req.uri().path();
     let raw_query = req.uri().query().unwrap_or("");
+    // Routed first so that the log names the operation of a refused request too;
+    // a bad signature still wins over a routing error.
+    let host = req.headers().get("host").and_then(|h| h.to_str().ok());
+    let has_header = |name: &str| req.headers().contains_key(name);
+    let routed = Target::parse(host, raw_path, state.domain.as_deref()).and_then(|target| {
+        routing::route(
+            req.method().as_str(),
+            target,
+            &Query::parse(raw_query)?,
+            &has_header,
+        )
+    });
+    if let Ok(endpoint) = &routed {
+        record.operation = Some(endpoint.operation());
+        record.bucket = endpoint.bucket().map(str::to_owned);
+        record.key = endpoint.key().map(str::to_owned);
+    }
     let headers: Vec<(String, String)> = req
         .headers()
         .iter()
@@ -212,22 +265,18 @@ async fn dispatch(
         headers: &headers,
     };
     let verified = auth::verify(&parts, SystemTime::now(), &state.region, &state.credentials)?;
-    let host = req.headers().get("host").and_then(|h| h.to_str().ok());
-    let target = Target::parse(host, raw_path, state.domain.as_deref())?;
-    let query = Query::parse(raw_query)?;
-    let endpoint = Endpoint::route(
-        req.method().as_str(),
-        &target,
-        &query,
-        req.headers().contains_key("x-amz-copy-source"),
-    )?;
-    let body = RequestBody::new(payload, BodyDecoder::new(&verified));
+    record.principal = Some(verified.access_key.clone()).filter(|k| !k.is_empty());
+    let endpoint = routed?;
+    let body = RequestBody::new(
+        payload,
+        BodyDecoder::new(&verified),
+        record.bytes_in.clone(),
+    );
     let ctx = Ctx {
         state: state.into_inner(),
         req: req.clone(),
-        bucket: target.bucket.unwrap_or_default(),
-        key: target.key.unwrap_or_default(),
-        query,
+        bucket: endpoint.bucket().unwrap_or_default().to_owned(),
+        key: endpoint.key().unwrap_or_default().to_owned(),
         access_key: verified.access_key,
     };
     handlers::dispatch(endpoint, ctx, body).await

@@ -3,6 +3,8 @@
 //! few buffered chunks, whatever the object size.
 
 use std::io::{self, Read};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix_web::web;
 use bytes::{Bytes, BytesMut};
@@ -33,18 +35,35 @@ pub enum Staging {
 pub struct RequestBody {
     payload: web::Payload,
     decoder: BodyDecoder,
+    /// Bytes received from the client so far, as sent (before decoding).
+    received: Arc<AtomicU64>,
 }
 
 impl RequestBody {
-    pub fn new(payload: web::Payload, decoder: BodyDecoder) -> Self {
-        Self { payload, decoder }
+    /// `received` counts the body's bytes as they arrive, for the request log.
+    pub fn new(payload: web::Payload, decoder: BodyDecoder, received: Arc<AtomicU64>) -> Self {
+        Self {
+            payload,
+            decoder,
+            received,
+        }
+    }
+
+    /// The next chunk as sent, counted.
+    async fn next_chunk(&mut self) -> Option<S3Result<Bytes>> {
+        let chunk = self.payload.next().await?.map_err(incomplete);
+        if let Ok(chunk) = &chunk {
+            self.received
+                .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+        }
+        Some(chunk)
     }
 
     /// Reads a small body (XML) completely; more than `limit` bytes is an error.
     pub async fn read_all(mut self, limit: usize) -> S3Result<Bytes> {
         let mut out = BytesMut::new();
-        while let Some(chunk) = self.payload.next().await {
-            let chunk = chunk.map_err(incomplete)?;
+        while let Some(chunk) = self.next_chunk().await {
+            let chunk = chunk?;
             self.decoder.push(&chunk, &mut out)?;
             if out.len() > limit {
                 return Err(s3_error!(
@@ -80,8 +99,8 @@ impl RequestBody {
         let mut buf = BytesMut::new();
         let mut received = 0u64;
         let streamed: S3Result<Trailers> = async {
-            while let Some(chunk) = self.payload.next().await {
-                let chunk = chunk.map_err(incomplete)?;
+            while let Some(chunk) = self.next_chunk().await {
+                let chunk = chunk?;
                 self.decoder.push(&chunk, &mut buf)?;
                 received += buf.len() as u64;
                 if received > max_size {

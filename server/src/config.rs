@@ -97,6 +97,17 @@ pub struct ServeArgs {
     /// Accept SSE-C keys over plain HTTP (AWS refuses them; for tests behind a TLS proxy)
     #[arg(long, env = "HORREO_ALLOW_INSECURE_SSE_C")]
     pub allow_insecure_sse_c: bool,
+    /// Log format on stderr: `text` for people, `json` (one object per line) for machines
+    #[arg(long, env = "HORREO_LOG_FORMAT", value_enum, default_value_t)]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 /// The TOML file's keys: the same names as the flags, with underscores.

@@ -54,7 +54,7 @@ pub fn load_or_generate(
             anyhow::bail!("set both HORREO_ROOT_ACCESS_KEY and HORREO_ROOT_SECRET_KEY, or neither")
         }
     }
-    let path = data_dir.join(FILE_NAME);
+    let path = path(data_dir);
     if path.exists() {
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
@@ -74,6 +74,11 @@ pub fn load_or_generate(
     file.write_all(toml::to_string(&creds)?.as_bytes())?;
     file.sync_all()?;
     Ok((creds, Origin::Generated))
+}
+
+/// Where generated root credentials are kept.
+pub fn path(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join(FILE_NAME)
 }
 
 fn generate() -> Credentials {

@@ -8,6 +8,7 @@ mod credentials;
 pub mod error;
 mod handlers;
 pub mod master_key;
+pub mod ops;
 pub mod routing;
 pub mod tls;
 mod xml;

@@ -1,6 +1,8 @@
+use std::io::IsTerminal;
+
 use anyhow::Context;
 use clap::Parser;
-use horreo_server::config::{Cli, Command, KmsArgs, KmsCommand, ServeArgs};
+use horreo_server::config::{Cli, Command, KmsArgs, KmsCommand, LogFormat, ServeArgs};
 use horreo_server::master_key;
 use horreo_storage::{Engine, EngineConfig};
 
@@ -12,20 +14,32 @@ struct DefaultServe {
 }
 
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("HORREO_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let args = match Cli::parse().command {
         Some(Command::Serve(args)) => *args,
-        Some(Command::Kms(args)) => return kms(args),
+        Some(Command::Kms(args)) => {
+            init_logging(LogFormat::Text);
+            return kms(args);
+        }
         None => DefaultServe::parse_from(["horreo"]).args,
     };
+    init_logging(args.log_format);
     let config = args.resolve()?;
     actix_web::rt::System::new().block_on(horreo_server::app::run(config))
+}
+
+/// Logs to stderr at the level `HORREO_LOG` sets (info by default).
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HORREO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colours only for a person at a terminal, never into a file or a journal.
+    let logger = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logger.init(),
+        LogFormat::Json => logger.json().flatten_event(true).init(),
+    }
 }
 
 /// `horreo kms ...`: works on the store directly, so the server must be stopped.

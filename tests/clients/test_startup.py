@@ -167,3 +167,14 @@ def test_boto3_virtual_host_style(monkeypatch):
         for url in hosts:
             assert url.startswith((f"http://{bucket}.{DOMAIN}:{port}/", f"http://{DOMAIN}:{port}/")), url
             assert f":{port}/{bucket}" not in url, f"path-style request: {url}"
+
+
+def test_the_default_data_dir_and_its_generated_master_key_are_git_ignored():
+    """`cargo run --release` in a checkout writes ./data and ./data.master-key: a
+    `git add -A` must never pick up the encryption master key."""
+    repo = Path(__file__).resolve().parents[2]
+    for path in ("data/meta/CURRENT", "data.master-key", "other.master-key"):
+        checked = subprocess.run(
+            ["git", "-C", str(repo), "check-ignore", "--no-index", "-q", path], check=False
+        )
+        assert checked.returncode == 0, f"{path} is not ignored by git"

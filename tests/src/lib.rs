@@ -880,10 +880,21 @@ fn find_or_build_binary() -> PathBuf {
 
     let workspace = workspace_root();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let mut args = vec!["build", "-p", "horreo-server", "--bin", "horreo"];
-    if profile == "release" {
-        args.push("--release");
-    }
+    // A debug build selects what tests/run-all.sh selects, so that dependencies
+    // resolve to the features already built (another selection recompiles
+    // RocksDB's C++ for many minutes).
+    let args = if profile == "release" {
+        vec![
+            "build",
+            "-p",
+            "horreo-server",
+            "--bin",
+            "horreo",
+            "--release",
+        ]
+    } else {
+        vec!["build", "--workspace", "--all-targets"]
+    };
     eprintln!(
         "horreo-tests: building horreo (cargo {}) into {}",
         args.join(" "),

@@ -2,7 +2,8 @@
 //! `HORREO_ROOT_ACCESS_KEY` / `HORREO_ROOT_SECRET_KEY` generates a pair, stores it in
 //! `DATA_DIR/root-credentials.toml` with mode 0600, and prints it once on stdout
 //! with a ready-to-paste `aws --endpoint-url ... s3 ls` line; later starts reuse
-//! the stored pair and print no secret.
+//! the stored pair and print where it is and a line that reads the secret from
+//! there, never the secret itself.
 #![allow(clippy::unwrap_used)]
 
 use std::os::unix::fs::PermissionsExt;
@@ -248,14 +249,39 @@ async fn configured_credentials_override_the_stored_pair() {
     );
     horreo.stop();
 
-    // Without them again, the stored pair is back, and nothing is printed.
+    // Without them again, the stored pair is back: the start says where it is
+    // and how to use it, without showing the secret.
     horreo.set_options(Horreo::options().without_root_credentials());
     horreo.set_credentials(&generated.access_key, &generated.secret_key);
     horreo.start_again();
     horreo.client().list_buckets().send().await.unwrap();
     horreo.stop();
-    assert_eq!(horreo.stdout().len(), printed_before, "{}", horreo.stdout());
-    let stored = std::fs::read_to_string(horreo.data_dir().join(STORED)).unwrap();
+    let later = horreo.stdout()[printed_before..].to_owned();
+    let stored_path = horreo.data_dir().join(STORED);
+    assert!(
+        later.contains(&generated.access_key) && later.contains(&stored_path.display().to_string()),
+        "{later}"
+    );
+    assert!(!later.contains(&generated.secret_key), "{later}");
+    // The printed line reads the secret from the file: run its assignment in a shell.
+    let line = later
+        .lines()
+        .rfind(|l| l.contains("AWS_SECRET_ACCESS_KEY="))
+        .unwrap_or_else(|| panic!("no aws line in:\n{later}"));
+    let (assignments, _aws) = line.trim().split_once(" aws ").unwrap();
+    let shell = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "{assignments} sh -c 'printf %s \"$AWS_ACCESS_KEY_ID $AWS_SECRET_ACCESS_KEY\"'"
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&shell.stdout),
+        format!("{} {}", generated.access_key, generated.secret_key),
+        "{line}"
+    );
+    let stored = std::fs::read_to_string(stored_path).unwrap();
     assert!(stored.contains(&generated.secret_key) && !stored.contains(secret_key));
 }
 

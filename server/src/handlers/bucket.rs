@@ -11,23 +11,13 @@ use crate::error::{S3Error, S3Result};
 use crate::s3_error;
 use crate::xml::{self, XmlWriter};
 
-const MAX_BUCKETS_PAGE: usize = 10_000;
-
-pub async fn list_buckets(ctx: Ctx) -> S3Result<HttpResponse> {
-    let prefix = ctx.query.get("prefix").unwrap_or_default().to_owned();
-    let max = match ctx.query.get("max-buckets") {
-        None => MAX_BUCKETS_PAGE,
-        Some(v) => v
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=MAX_BUCKETS_PAGE).contains(n))
-            .ok_or_else(|| {
-                S3Error::invalid_argument(
-                    "Argument max-buckets must be an integer between 1 and 10000",
-                )
-            })?,
-    };
-    let after = match ctx.query.get("continuation-token") {
+pub async fn list_buckets(
+    ctx: Ctx,
+    prefix: Option<String>,
+    max: usize,
+    continuation_token: Option<String>,
+) -> S3Result<HttpResponse> {
+    let after = match continuation_token {
         None => None,
         Some(t) => Some(
             URL_SAFE_NO_PAD
@@ -42,7 +32,7 @@ pub async fn list_buckets(ctx: Ctx) -> S3Result<HttpResponse> {
     let buckets = ctx.engine(|e| e.list_buckets()).await?;
     let mut selected = buckets
         .iter()
-        .filter(|b| b.name.starts_with(&prefix))
+        .filter(|b| b.name.starts_with(prefix.as_deref().unwrap_or_default()))
         .filter(|b| after.as_ref().is_none_or(|a| b.name.as_str() > a.as_str()));
     let mut w = XmlWriter::new("ListAllMyBucketsResult");
     w.open("Owner")
@@ -63,9 +53,7 @@ pub async fn list_buckets(ctx: Ctx) -> S3Result<HttpResponse> {
     if let (Some(last), true) = (last, selected.next().is_some()) {
         w.elem("ContinuationToken", URL_SAFE_NO_PAD.encode(last));
     }
-    if ctx.query.has("prefix") {
-        w.elem("Prefix", &prefix);
-    }
+    w.opt("Prefix", prefix.as_ref());
     Ok(xml_response(w.finish("ListAllMyBucketsResult")))
 }
 

@@ -13,9 +13,8 @@ const MAX_DELETE_KEYS: usize = 1000;
 
 /// 204 whether or not the key existed; says which version or delete marker it
 /// removed or created.
-pub async fn delete_object(ctx: Ctx) -> S3Result<HttpResponse> {
+pub async fn delete_object(ctx: Ctx, version_id: Option<String>) -> S3Result<HttpResponse> {
     let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
-    let version_id = ctx.query.get("versionId").map(str::to_owned);
     let bypass = bypass_governance(&ctx);
     let deleted = ctx
         .engine(move |e| e.delete_object(&bucket, &key, version_id.as_deref(), bypass))

@@ -9,9 +9,8 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use super::headers::quoted;
 use super::{Ctx, xml_response};
 use crate::error::{S3Error, S3Result};
+use crate::routing::Listing;
 use crate::xml::{self, XmlWriter};
-
-const DEFAULT_MAX_KEYS: usize = 1000;
 
 /// What `encoding-type=url` leaves as is; space becomes `+` as AWS writes it.
 const URL_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
@@ -28,13 +27,9 @@ pub(super) struct Encoder {
 }
 
 impl Encoder {
-    pub fn from(ctx: &Ctx) -> S3Result<Self> {
-        match ctx.query.get("encoding-type") {
-            None => Ok(Self { url: false }),
-            Some("url") => Ok(Self { url: true }),
-            Some(_) => Err(S3Error::invalid_argument(
-                "Invalid Encoding Method specified in Request",
-            )),
+    pub fn new(listing: &Listing) -> Self {
+        Self {
+            url: listing.url_encoded,
         }
     }
 
@@ -49,34 +44,15 @@ impl Encoder {
     }
 }
 
-/// A page-size parameter (`max-keys`, `max-parts`, `max-uploads`): 1000 when
-/// absent, at most 1000, `InvalidArgument` unless a non-negative integer.
-pub(super) fn page_size(ctx: &Ctx, name: &str) -> S3Result<usize> {
-    match ctx.query.get(name) {
-        None => Ok(DEFAULT_MAX_KEYS),
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n >= 0)
-            .map(|n| (n as usize).min(DEFAULT_MAX_KEYS))
-            .ok_or_else(|| {
-                S3Error::invalid_argument(format!(
-                    "Provided {name} not an integer or within integer range"
-                ))
-                .with("ArgumentName", name)
-                .with("ArgumentValue", v)
-            }),
-    }
-}
-
-async fn page(ctx: &Ctx, after: Option<String>, max_keys: usize) -> S3Result<ListPage> {
+async fn page(
+    ctx: &Ctx,
+    listing: &Listing,
+    after: Option<String>,
+    max_keys: usize,
+) -> S3Result<ListPage> {
     let query = ListQuery {
-        prefix: ctx.query.get("prefix").unwrap_or_default().to_owned(),
-        delimiter: ctx
-            .query
-            .get("delimiter")
-            .filter(|d| !d.is_empty())
-            .map(str::to_owned),
+        prefix: listing.prefix.clone(),
+        delimiter: listing.delimiter.clone(),
         after,
         max_keys,
     };
@@ -84,14 +60,12 @@ async fn page(ctx: &Ctx, after: Option<String>, max_keys: usize) -> S3Result<Lis
     ctx.engine(move |e| e.list_objects(&bucket, &query)).await
 }
 
-fn header_elements(ctx: &Ctx, w: &mut XmlWriter, enc: &Encoder, max_keys: usize) {
+fn header_elements(ctx: &Ctx, w: &mut XmlWriter, listing: &Listing, max_keys: usize) {
+    let enc = Encoder::new(listing);
     w.elem("Name", &ctx.bucket)
-        .elem(
-            "Prefix",
-            enc.encode(ctx.query.get("prefix").unwrap_or_default()),
-        )
+        .elem("Prefix", enc.encode(&listing.prefix))
         .elem("MaxKeys", max_keys.to_string());
-    if let Some(d) = ctx.query.get("delimiter").filter(|d| !d.is_empty()) {
+    if let Some(d) = &listing.delimiter {
         w.elem("Delimiter", enc.encode(d));
     }
     if enc.url {
@@ -136,18 +110,33 @@ fn contents(w: &mut XmlWriter, o: &ObjectVersion, enc: &Encoder, owner: bool) {
         .close("Contents");
 }
 
-pub async fn list_objects_v2(ctx: Ctx) -> S3Result<HttpResponse> {
-    let enc = Encoder::from(&ctx)?;
-    let max_keys = page_size(&ctx, "max-keys")?;
-    let token = ctx.query.get("continuation-token");
-    let start_after = ctx.query.get("start-after").filter(|s| !s.is_empty());
-    let after = match token {
+/// ListObjectsV2's own parameters besides the [`Listing`].
+pub struct V2Params {
+    pub continuation_token: Option<String>,
+    pub start_after: Option<String>,
+    pub max_keys: usize,
+    pub fetch_owner: bool,
+}
+
+pub async fn list_objects_v2(
+    ctx: Ctx,
+    listing: Listing,
+    params: V2Params,
+) -> S3Result<HttpResponse> {
+    let enc = Encoder::new(&listing);
+    let V2Params {
+        continuation_token: token,
+        start_after,
+        max_keys,
+        fetch_owner,
+    } = params;
+    let after = match &token {
         Some(t) => Some(decode_token(t)?),
-        None => start_after.map(str::to_owned),
+        None => start_after.clone(),
     };
-    let page = page(&ctx, after, max_keys).await?;
+    let page = page(&ctx, &listing, after, max_keys).await?;
     let mut w = XmlWriter::new("ListBucketResult");
-    header_elements(&ctx, &mut w, &enc, max_keys);
+    header_elements(&ctx, &mut w, &listing, max_keys);
     w.elem("KeyCount", page.entries.len().to_string())
         .elem("IsTruncated", page.is_truncated.to_string());
     if let Some(t) = token {
@@ -157,23 +146,25 @@ pub async fn list_objects_v2(ctx: Ctx) -> S3Result<HttpResponse> {
         w.elem("NextContinuationToken", URL_SAFE_NO_PAD.encode(next));
     }
     if let Some(s) = start_after {
-        w.elem("StartAfter", enc.encode(s));
+        w.elem("StartAfter", enc.encode(&s));
     }
-    let fetch_owner = ctx.query.get("fetch-owner") == Some("true");
     entries(&mut w, &page, &enc, fetch_owner);
     Ok(xml_response(w.finish("ListBucketResult")))
 }
 
-pub async fn list_objects_v1(ctx: Ctx) -> S3Result<HttpResponse> {
-    let enc = Encoder::from(&ctx)?;
-    let max_keys = page_size(&ctx, "max-keys")?;
-    let marker = ctx.query.get("marker").filter(|m| !m.is_empty());
-    let page = page(&ctx, marker.map(str::to_owned), max_keys).await?;
+pub async fn list_objects_v1(
+    ctx: Ctx,
+    listing: Listing,
+    marker: Option<String>,
+    max_keys: usize,
+) -> S3Result<HttpResponse> {
+    let enc = Encoder::new(&listing);
+    let page = page(&ctx, &listing, marker.clone(), max_keys).await?;
     let mut w = XmlWriter::new("ListBucketResult");
-    header_elements(&ctx, &mut w, &enc, max_keys);
-    w.elem("Marker", enc.encode(marker.unwrap_or_default()));
+    header_elements(&ctx, &mut w, &listing, max_keys);
+    w.elem("Marker", enc.encode(marker.as_deref().unwrap_or_default()));
     // AWS sends NextMarker only with a delimiter; without one, clients use the last key.
-    if page.is_truncated && ctx.query.get("delimiter").is_some_and(|d| !d.is_empty()) {
+    if page.is_truncated && listing.delimiter.is_some() {
         w.opt(
             "NextMarker",
             page.next_after.as_deref().map(|n| enc.encode(n)),
@@ -184,27 +175,26 @@ pub async fn list_objects_v1(ctx: Ctx) -> S3Result<HttpResponse> {
     Ok(xml_response(w.finish("ListBucketResult")))
 }
 
-pub async fn list_object_versions(ctx: Ctx) -> S3Result<HttpResponse> {
-    let enc = Encoder::from(&ctx)?;
-    let max_keys = page_size(&ctx, "max-keys")?;
-    let get = |name| {
-        ctx.query
-            .get(name)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
-    let query = VersionsQuery {
-        prefix: get("prefix").unwrap_or_default(),
-        delimiter: get("delimiter"),
-        key_marker: get("key-marker"),
-        version_id_marker: get("key-marker").and(get("version-id-marker")),
-        max_keys,
-    };
-    if get("version-id-marker").is_some() && query.key_marker.is_none() {
+pub async fn list_object_versions(
+    ctx: Ctx,
+    listing: Listing,
+    key_marker: Option<String>,
+    version_id_marker: Option<String>,
+    max_keys: usize,
+) -> S3Result<HttpResponse> {
+    let enc = Encoder::new(&listing);
+    if version_id_marker.is_some() && key_marker.is_none() {
         return Err(S3Error::invalid_argument(
             "A version-id marker cannot be specified without a key marker.",
         ));
     }
+    let query = VersionsQuery {
+        prefix: listing.prefix.clone(),
+        delimiter: listing.delimiter.clone(),
+        key_marker,
+        version_id_marker,
+        max_keys,
+    };
     let bucket = ctx.bucket.clone();
     let q = query.clone();
     let page = ctx

@@ -211,16 +211,10 @@ fn default_retention(d: xml::DefaultRetention) -> S3Result<DefaultRetention> {
     })
 }
 
-/// Bucket, key and `versionId` of an object request.
-fn target(ctx: &Ctx) -> (String, String, Option<String>) {
-    let version_id = ctx.query.get("versionId").map(str::to_owned);
-    (ctx.bucket.clone(), ctx.key.clone(), version_id)
-}
-
 /// The version a retention or legal hold request addresses, in a bucket with
 /// object lock: `InvalidRequest` otherwise, 405 for a delete marker.
-async fn locked_version(ctx: &Ctx) -> S3Result<ObjectVersion> {
-    let (bucket, key, version_id) = target(ctx);
+async fn locked_version(ctx: &Ctx, version_id: Option<String>) -> S3Result<ObjectVersion> {
+    let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
     let version = ctx
         .engine(move |e| {
             if e.bucket(&bucket)?.object_lock.is_none() {
@@ -246,8 +240,8 @@ fn no_lock_configuration() -> S3Error {
     )
 }
 
-pub async fn get_retention(ctx: Ctx) -> S3Result<HttpResponse> {
-    let version = locked_version(&ctx).await?;
+pub async fn get_retention(ctx: Ctx, version_id: Option<String>) -> S3Result<HttpResponse> {
+    let version = locked_version(&ctx, version_id).await?;
     let r = version.lock.retention.ok_or_else(no_lock_configuration)?;
     let mut w = XmlWriter::new("Retention");
     w.elem("Mode", r.mode.as_str())
@@ -257,7 +251,11 @@ pub async fn get_retention(ctx: Ctx) -> S3Result<HttpResponse> {
 
 /// PutObjectRetention: a GOVERNANCE retention changes or goes only with
 /// `x-amz-bypass-governance-retention`; a COMPLIANCE one is only ever extended.
-pub async fn put_retention(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
+pub async fn put_retention(
+    ctx: Ctx,
+    version_id: Option<String>,
+    body: RequestBody,
+) -> S3Result<HttpResponse> {
     let body = read_verified(&ctx, body).await?;
     let request: xml::Retention = xml::parse(&body)?;
     let retention = match (
@@ -271,8 +269,8 @@ pub async fn put_retention(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse
         )?),
         _ => return Err(S3Error::malformed_xml()),
     };
-    locked_version(&ctx).await?;
-    let (bucket, key, version_id) = target(&ctx);
+    locked_version(&ctx, version_id.clone()).await?;
+    let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
     let bypass = bypass_governance(&ctx);
     ctx.engine(move |e| {
         e.set_object_retention(&bucket, &key, version_id.as_deref(), retention, bypass)
@@ -281,15 +279,19 @@ pub async fn put_retention(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse
     Ok(HttpResponse::Ok().finish())
 }
 
-pub async fn get_legal_hold(ctx: Ctx) -> S3Result<HttpResponse> {
-    let version = locked_version(&ctx).await?;
+pub async fn get_legal_hold(ctx: Ctx, version_id: Option<String>) -> S3Result<HttpResponse> {
+    let version = locked_version(&ctx, version_id).await?;
     let on = version.lock.legal_hold.ok_or_else(no_lock_configuration)?;
     let mut w = XmlWriter::new("LegalHold");
     w.elem("Status", on_off(on));
     Ok(xml_response(w.finish("LegalHold")))
 }
 
-pub async fn put_legal_hold(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
+pub async fn put_legal_hold(
+    ctx: Ctx,
+    version_id: Option<String>,
+    body: RequestBody,
+) -> S3Result<HttpResponse> {
     let body = read_verified(&ctx, body).await?;
     let request: xml::LegalHold = xml::parse(&body)?;
     let on = match request.status.as_deref() {
@@ -297,8 +299,8 @@ pub async fn put_legal_hold(ctx: Ctx, body: RequestBody) -> S3Result<HttpRespons
         Some("OFF") => false,
         _ => return Err(S3Error::malformed_xml()),
     };
-    locked_version(&ctx).await?;
-    let (bucket, key, version_id) = target(&ctx);
+    locked_version(&ctx, version_id.clone()).await?;
+    let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
     ctx.engine(move |e| e.set_object_legal_hold(&bucket, &key, version_id.as_deref(), on))
         .await?;
     Ok(HttpResponse::Ok().finish())

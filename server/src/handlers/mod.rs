@@ -21,7 +21,7 @@ use horreo_storage::Engine;
 use crate::app::AppState;
 use crate::body::RequestBody;
 use crate::error::{S3Error, S3ErrorCode, S3Result};
-use crate::routing::{Endpoint, Query};
+use crate::routing::Endpoint;
 
 /// Largest XML request body horreo reads (DeleteObjects with 1000 long keys fits).
 const MAX_XML_BODY: usize = 2 * 1024 * 1024;
@@ -34,7 +34,6 @@ pub struct Ctx {
     pub bucket: String,
     /// Empty for bucket-level requests.
     pub key: String,
-    pub query: Query,
     /// Who signed the request.
     pub access_key: String,
 }
@@ -62,7 +61,7 @@ impl Ctx {
 /// Runs the endpoint's handler; not-found errors name what was not found, as AWS's do.
 pub async fn dispatch(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
     let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
-    let upload_id = ctx.query.get("uploadId").unwrap_or_default().to_owned();
+    let upload_id = endpoint.upload_id().unwrap_or_default().to_owned();
     handle(endpoint, ctx, body)
         .await
         .map_err(|err| match err.code {
@@ -76,45 +75,122 @@ pub async fn dispatch(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Resu
 async fn handle(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
     use Endpoint::*;
     match endpoint {
-        ListBuckets => bucket::list_buckets(ctx).await,
-        CreateBucket => bucket::create(ctx, body).await,
-        HeadBucket => bucket::head(ctx).await,
-        DeleteBucket => bucket::delete(ctx).await,
-        GetBucketLocation => bucket::location(ctx).await,
-        GetBucketVersioning => bucket::versioning(ctx).await,
-        PutBucketVersioning => bucket::put_versioning(ctx, body).await,
-        ListObjectVersions => list::list_object_versions(ctx).await,
-        GetObjectLockConfiguration => lock::get_config(ctx).await,
-        PutObjectLockConfiguration => lock::put_config(ctx, body).await,
-        GetObjectRetention => lock::get_retention(ctx).await,
-        PutObjectRetention => lock::put_retention(ctx, body).await,
-        GetObjectLegalHold => lock::get_legal_hold(ctx).await,
-        PutObjectLegalHold => lock::put_legal_hold(ctx, body).await,
-        PutBucketTagging => tagging::put_bucket(ctx, body).await,
-        GetBucketTagging => tagging::get_bucket(ctx).await,
-        DeleteBucketTagging => tagging::delete_bucket(ctx).await,
-        PutBucketEncryption => encryption::put_bucket(ctx, body).await,
-        GetBucketEncryption => encryption::get_bucket(ctx).await,
-        DeleteBucketEncryption => encryption::delete_bucket(ctx).await,
-        ListObjects => list::list_objects_v1(ctx).await,
-        ListObjectsV2 => list::list_objects_v2(ctx).await,
-        DeleteObjects => delete::delete_objects(ctx, body).await,
-        PutObject => object::put(ctx, body).await,
-        CopyObject => copy::copy_object(ctx).await,
-        GetObject => object::get(ctx, false).await,
-        HeadObject => object::get(ctx, true).await,
-        DeleteObject => delete::delete_object(ctx).await,
-        PutObjectTagging => tagging::put_object(ctx, body).await,
-        GetObjectTagging => tagging::get_object(ctx).await,
-        DeleteObjectTagging => tagging::delete_object(ctx).await,
-        CreateMultipartUpload => multipart::create(ctx).await,
-        UploadPart => multipart::upload_part(ctx, body).await,
-        UploadPartCopy => multipart::upload_part_copy(ctx).await,
-        CompleteMultipartUpload => multipart::complete(ctx, body).await,
-        AbortMultipartUpload => multipart::abort(ctx).await,
-        ListParts => multipart::list_parts(ctx).await,
-        ListMultipartUploads => multipart::list_uploads(ctx).await,
-        NotImplemented(what) => Err(S3Error::not_implemented(what)),
+        ListBuckets {
+            prefix,
+            max_buckets,
+            continuation_token,
+        } => bucket::list_buckets(ctx, prefix, max_buckets, continuation_token).await,
+        CreateBucket { .. } => bucket::create(ctx, body).await,
+        HeadBucket { .. } => bucket::head(ctx).await,
+        DeleteBucket { .. } => bucket::delete(ctx).await,
+        GetBucketLocation { .. } => bucket::location(ctx).await,
+        GetBucketVersioning { .. } => bucket::versioning(ctx).await,
+        PutBucketVersioning { .. } => bucket::put_versioning(ctx, body).await,
+        ListObjectVersions {
+            listing,
+            key_marker,
+            version_id_marker,
+            max_keys,
+            ..
+        } => {
+            list::list_object_versions(ctx, listing, key_marker, version_id_marker, max_keys).await
+        }
+        GetObjectLockConfiguration { .. } => lock::get_config(ctx).await,
+        PutObjectLockConfiguration { .. } => lock::put_config(ctx, body).await,
+        GetObjectRetention { version_id, .. } => lock::get_retention(ctx, version_id).await,
+        PutObjectRetention { version_id, .. } => lock::put_retention(ctx, version_id, body).await,
+        GetObjectLegalHold { version_id, .. } => lock::get_legal_hold(ctx, version_id).await,
+        PutObjectLegalHold { version_id, .. } => lock::put_legal_hold(ctx, version_id, body).await,
+        PutBucketTagging { .. } => tagging::put_bucket(ctx, body).await,
+        GetBucketTagging { .. } => tagging::get_bucket(ctx).await,
+        DeleteBucketTagging { .. } => tagging::delete_bucket(ctx).await,
+        PutBucketEncryption { .. } => encryption::put_bucket(ctx, body).await,
+        GetBucketEncryption { .. } => encryption::get_bucket(ctx).await,
+        DeleteBucketEncryption { .. } => encryption::delete_bucket(ctx).await,
+        ListObjects {
+            listing,
+            marker,
+            max_keys,
+            ..
+        } => list::list_objects_v1(ctx, listing, marker, max_keys).await,
+        ListObjectsV2 {
+            listing,
+            continuation_token,
+            start_after,
+            max_keys,
+            fetch_owner,
+            ..
+        } => {
+            let params = list::V2Params {
+                continuation_token,
+                start_after,
+                max_keys,
+                fetch_owner,
+            };
+            list::list_objects_v2(ctx, listing, params).await
+        }
+        DeleteObjects { .. } => delete::delete_objects(ctx, body).await,
+        PutObject { .. } => object::put(ctx, body).await,
+        CopyObject { .. } => copy::copy_object(ctx).await,
+        GetObject {
+            version_id,
+            part_number,
+            response_overrides,
+            ..
+        } => {
+            let params = object::GetParams {
+                version_id,
+                part_number,
+                response_overrides,
+            };
+            object::get(ctx, params, false).await
+        }
+        HeadObject {
+            version_id,
+            part_number,
+            response_overrides,
+            ..
+        } => {
+            let params = object::GetParams {
+                version_id,
+                part_number,
+                response_overrides,
+            };
+            object::get(ctx, params, true).await
+        }
+        DeleteObject { version_id, .. } => delete::delete_object(ctx, version_id).await,
+        PutObjectTagging { version_id, .. } => tagging::put_object(ctx, version_id, body).await,
+        GetObjectTagging { version_id, .. } => tagging::get_object(ctx, version_id).await,
+        DeleteObjectTagging { version_id, .. } => tagging::delete_object(ctx, version_id).await,
+        CreateMultipartUpload { .. } => multipart::create(ctx).await,
+        UploadPart {
+            upload_id,
+            part_number,
+            ..
+        } => multipart::upload_part(ctx, upload_id, part_number, body).await,
+        UploadPartCopy {
+            upload_id,
+            part_number,
+            ..
+        } => multipart::upload_part_copy(ctx, upload_id, part_number).await,
+        CompleteMultipartUpload { upload_id, .. } => {
+            multipart::complete(ctx, upload_id, body).await
+        }
+        AbortMultipartUpload { upload_id, .. } => multipart::abort(ctx, upload_id).await,
+        ListParts {
+            upload_id,
+            max_parts,
+            part_number_marker,
+            ..
+        } => multipart::list_parts(ctx, upload_id, max_parts, part_number_marker).await,
+        ListMultipartUploads {
+            listing,
+            key_marker,
+            upload_id_marker,
+            max_uploads,
+            ..
+        } => multipart::list_uploads(ctx, listing, key_marker, upload_id_marker, max_uploads).await,
+        NotImplemented { operation, .. } => Err(S3Error::not_implemented(operation.name())),
     }
 }
 

@@ -10,12 +10,13 @@ use super::conditional::Outcome;
 use super::copy::{CopySource, source_conditions};
 use super::encryption;
 use super::headers::{self, quoted};
-use super::list::{Encoder, page_size};
+use super::list::Encoder;
 use super::lock::check_write_integrity;
 use super::object::{Incoming, MAX_PUT_SIZE, precondition_failed};
 use super::{Ctx, MAX_XML_BODY, xml_response};
 use crate::body::{RequestBody, Staging, entity_too_large};
 use crate::error::{S3Error, S3Result};
+use crate::routing::Listing;
 use crate::xml::{self, CompleteMultipartUpload, XmlWriter};
 
 pub async fn create(ctx: Ctx) -> S3Result<HttpResponse> {
@@ -75,39 +76,20 @@ pub async fn create(ctx: Ctx) -> S3Result<HttpResponse> {
         .body(w.finish("InitiateMultipartUploadResult")))
 }
 
-/// The `partNumber` query parameter.
-fn part_number(ctx: &Ctx) -> S3Result<u32> {
-    parse_part_number(ctx.query.get("partNumber").unwrap_or_default())
-}
-
-/// A `partNumber`: an integer from 1 to 10,000.
-pub(super) fn parse_part_number(raw: &str) -> S3Result<u32> {
-    raw.parse::<u32>()
-        .ok()
-        .filter(|n| (1..=MAX_PART_NUMBER).contains(n))
-        .ok_or_else(|| {
-            S3Error::invalid_argument(format!(
-                "Part number must be an integer between 1 and {MAX_PART_NUMBER}, inclusive"
-            ))
-            .with("ArgumentName", "partNumber")
-            .with("ArgumentValue", raw)
-        })
-}
-
-fn upload_id(ctx: &Ctx) -> String {
-    ctx.query.get("uploadId").unwrap_or_default().to_owned()
-}
-
 /// Looks the upload up before any part data is read.
-async fn upload_of(ctx: &Ctx) -> S3Result<MultipartUpload> {
-    let (bucket, key, id) = (ctx.bucket.clone(), ctx.key.clone(), upload_id(ctx));
+async fn upload_of(ctx: &Ctx, upload_id: &str) -> S3Result<MultipartUpload> {
+    let (bucket, key, id) = (ctx.bucket.clone(), ctx.key.clone(), upload_id.to_owned());
     ctx.engine(move |e| e.upload(&bucket, &key, &id)).await
 }
 
-pub async fn upload_part(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
-    let number = part_number(&ctx)?;
+pub async fn upload_part(
+    ctx: Ctx,
+    upload_id: String,
+    number: u32,
+    body: RequestBody,
+) -> S3Result<HttpResponse> {
     let mut incoming = Incoming::from_request(&ctx)?;
-    let upload = upload_of(&ctx).await?;
+    let upload = upload_of(&ctx, &upload_id).await?;
     // Only a part without Content-MD5 or a checksum needs the bucket's lock rules.
     if !incoming.checks.proves_integrity() {
         let name = ctx.bucket.clone();
@@ -122,7 +104,7 @@ pub async fn upload_part(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> 
         checks.algorithms.push(alg);
     }
     let staged = incoming.stage(&ctx, body, Staging::Part).await?;
-    let (bucket, key, id) = (ctx.bucket.clone(), ctx.key.clone(), upload_id(&ctx));
+    let (bucket, key, id) = (ctx.bucket.clone(), ctx.key.clone(), upload_id);
     let part = ctx
         .engine(move |e| e.put_part(&bucket, &key, &id, number, staged))
         .await?;
@@ -139,10 +121,9 @@ pub async fn upload_part(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> 
     Ok(resp.finish())
 }
 
-pub async fn upload_part_copy(ctx: Ctx) -> S3Result<HttpResponse> {
-    let number = part_number(&ctx)?;
+pub async fn upload_part_copy(ctx: Ctx, upload_id: String, number: u32) -> S3Result<HttpResponse> {
     let source = CopySource::parse(ctx.header("x-amz-copy-source").unwrap_or_default())?;
-    let upload = upload_of(&ctx).await?;
+    let upload = upload_of(&ctx, &upload_id).await?;
     let part_sse = encryption::part_request(&ctx, &upload)?;
     let source_key = encryption::copy_source_key(&ctx)?;
     let src = source.head(&ctx).await?;
@@ -158,7 +139,7 @@ pub async fn upload_part_copy(ctx: Ctx) -> S3Result<HttpResponse> {
         return Err(entity_too_large());
     }
     let algorithms: Vec<_> = upload.checksum_algorithm.into_iter().collect();
-    let (bucket, key, id) = (ctx.bucket.clone(), ctx.key.clone(), upload_id(&ctx));
+    let (bucket, key, id) = (ctx.bucket.clone(), ctx.key.clone(), upload_id);
     let src_bucket = source.bucket.clone();
     let part = ctx
         .engine(move |e| {
@@ -210,7 +191,7 @@ fn copy_source_range(spec: &str, size: u64) -> S3Result<std::ops::Range<u64>> {
     }
 }
 
-pub async fn complete(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
+pub async fn complete(ctx: Ctx, upload_id: String, body: RequestBody) -> S3Result<HttpResponse> {
     let key = ObjectKey::parse(&ctx.key)?;
     let precondition = match (ctx.header("if-none-match"), ctx.header("if-match")) {
         (Some(v), _) if v.trim() == "*" => Some(WritePrecondition::IfNoneMatchAny),
@@ -221,7 +202,9 @@ pub async fn complete(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
     };
     // SSE-C headers are optional here; when given they must be the upload's key.
     if let Some(key) = encryption::customer_key_of(&ctx)? {
-        upload_of(&ctx).await?.check_customer_key(Some(&key))?;
+        upload_of(&ctx, &upload_id)
+            .await?
+            .check_customer_key(Some(&key))?;
     }
     let doc: CompleteMultipartUpload = xml::parse(&body.read_all(MAX_XML_BODY).await?)?;
     if doc.parts.is_empty() {
@@ -258,7 +241,7 @@ pub async fn complete(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
             .filter_map(|alg| Some((alg, ctx.header(alg.header_name())?.trim().to_owned())))
             .collect(),
     };
-    let (bucket, id) = (ctx.bucket.clone(), upload_id(&ctx));
+    let (bucket, id) = (ctx.bucket.clone(), upload_id);
     let version = ctx
         .engine(move |e| e.complete_upload(&bucket, &key, &id, completion))
         .await?;
@@ -289,24 +272,20 @@ pub async fn complete(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
         .body(w.finish("CompleteMultipartUploadResult")))
 }
 
-pub async fn abort(ctx: Ctx) -> S3Result<HttpResponse> {
-    let (bucket, key, id) = (ctx.bucket.clone(), ctx.key.clone(), upload_id(&ctx));
+pub async fn abort(ctx: Ctx, upload_id: String) -> S3Result<HttpResponse> {
+    let (bucket, key, id) = (ctx.bucket.clone(), ctx.key.clone(), upload_id);
     ctx.engine(move |e| e.abort_upload(&bucket, &key, &id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-pub async fn list_parts(ctx: Ctx) -> S3Result<HttpResponse> {
-    let max_parts = page_size(&ctx, "max-parts")?;
-    let marker_raw = ctx.query.get("part-number-marker").unwrap_or("0");
-    let after: u32 = marker_raw.parse().map_err(|_| {
-        S3Error::invalid_argument(
-            "Provided part-number-marker not an integer or within integer range",
-        )
-        .with("ArgumentName", "part-number-marker")
-        .with("ArgumentValue", marker_raw)
-    })?;
-    let (bucket, key, id) = (ctx.bucket.clone(), ctx.key.clone(), upload_id(&ctx));
+pub async fn list_parts(
+    ctx: Ctx,
+    upload_id: String,
+    max_parts: usize,
+    after: u32,
+) -> S3Result<HttpResponse> {
+    let (bucket, key, id) = (ctx.bucket.clone(), ctx.key.clone(), upload_id);
     let (upload, page) = ctx
         .engine(move |e| e.list_parts(&bucket, &key, &id, after, max_parts))
         .await?;
@@ -358,21 +337,20 @@ fn people(w: &mut XmlWriter, owner: &str) {
     }
 }
 
-pub async fn list_uploads(ctx: Ctx) -> S3Result<HttpResponse> {
-    let enc = Encoder::from(&ctx)?;
-    let max_uploads = page_size(&ctx, "max-uploads")?;
-    let get = |name| {
-        ctx.query
-            .get(name)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
+pub async fn list_uploads(
+    ctx: Ctx,
+    listing: Listing,
+    key_marker: Option<String>,
+    upload_id_marker: Option<String>,
+    max_uploads: usize,
+) -> S3Result<HttpResponse> {
+    let enc = Encoder::new(&listing);
     let query = UploadsQuery {
-        prefix: get("prefix").unwrap_or_default(),
-        delimiter: get("delimiter"),
-        key_marker: get("key-marker"),
+        prefix: listing.prefix,
+        delimiter: listing.delimiter,
         // AWS ignores the upload id marker without a key marker.
-        upload_id_marker: get("key-marker").and(get("upload-id-marker")),
+        upload_id_marker: key_marker.as_ref().and(upload_id_marker),
+        key_marker,
         max_uploads,
     };
     let bucket = ctx.bucket.clone();

@@ -12,7 +12,6 @@ use super::conditional::{Conditions, Outcome};
 use super::encryption;
 use super::headers::{self, ChecksumRequest, checksum_headers, object_headers, quoted};
 use super::lock::check_write_integrity;
-use super::multipart::parse_part_number;
 use super::range::ByteRange;
 use crate::body::{RequestBody, Staging, entity_too_large};
 use crate::error::{S3Error, S3Result};
@@ -20,16 +19,6 @@ use crate::s3_error;
 
 /// AWS's limit for a single PUT.
 pub const MAX_PUT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
-
-/// Query parameters that override response headers on GET/HEAD.
-const RESPONSE_OVERRIDES: [(&str, &str); 6] = [
-    ("response-content-type", "content-type"),
-    ("response-content-language", "content-language"),
-    ("response-expires", "expires"),
-    ("response-cache-control", "cache-control"),
-    ("response-content-disposition", "content-disposition"),
-    ("response-content-encoding", "content-encoding"),
-];
 
 pub async fn put(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
     let key = ObjectKey::parse(&ctx.key)?;
@@ -122,20 +111,27 @@ fn declared_length(ctx: &Ctx) -> S3Result<Option<u64>> {
         .transpose()
 }
 
+/// What GetObject and HeadObject take from the query.
+pub struct GetParams {
+    pub version_id: Option<String>,
+    pub part_number: Option<u32>,
+    /// `response-*` overrides, as (header, value).
+    pub response_overrides: Vec<(&'static str, String)>,
+}
+
 /// GetObject, or HeadObject when `head`: same checks and headers, no body.
-pub async fn get(ctx: Ctx, head: bool) -> S3Result<HttpResponse> {
-    let part_number = ctx
-        .query
-        .get("partNumber")
-        .map(parse_part_number)
-        .transpose()?;
+pub async fn get(ctx: Ctx, params: GetParams, head: bool) -> S3Result<HttpResponse> {
+    let GetParams {
+        version_id,
+        part_number,
+        response_overrides,
+    } = params;
     if part_number.is_some() && ctx.header("range").is_some() {
         return Err(S3Error::invalid_request(
             "Cannot specify both Range header and partNumber query parameter",
         ));
     }
     let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
-    let version_id = ctx.query.get("versionId").map(str::to_owned);
     let version = ctx
         .engine(move |e| e.head_object(&bucket, &key, version_id.as_deref()))
         .await?;
@@ -209,10 +205,8 @@ pub async fn get(ctx: Ctx, head: bool) -> S3Result<HttpResponse> {
     {
         checksum_headers(&mut resp, &version.checksums);
     }
-    for (param, header) in RESPONSE_OVERRIDES {
-        if let Some(value) = ctx.query.get(param) {
-            resp.insert_header((header, value));
-        }
+    for (header, value) in response_overrides {
+        resp.insert_header((header, value));
     }
     let length = range.as_ref().map_or(version.size, |r| r.end - r.start);
     if head {

@@ -47,19 +47,26 @@ fn version_header(resp: &mut actix_web::HttpResponseBuilder, version_id: Option<
     }
 }
 
-pub async fn put_object(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
+pub async fn put_object(
+    ctx: Ctx,
+    version_id: Option<String>,
+    body: RequestBody,
+) -> S3Result<HttpResponse> {
     let tags = read_tags(body, MAX_OBJECT_TAGS).await?;
-    set_object_tags(ctx, tags).await
+    set_object_tags(ctx, version_id, tags).await
 }
 
-pub async fn delete_object(ctx: Ctx) -> S3Result<HttpResponse> {
-    set_object_tags(ctx, Vec::new()).await
+pub async fn delete_object(ctx: Ctx, version_id: Option<String>) -> S3Result<HttpResponse> {
+    set_object_tags(ctx, version_id, Vec::new()).await
 }
 
-async fn set_object_tags(ctx: Ctx, tags: Vec<Tag>) -> S3Result<HttpResponse> {
+async fn set_object_tags(
+    ctx: Ctx,
+    version_id: Option<String>,
+    tags: Vec<Tag>,
+) -> S3Result<HttpResponse> {
     let delete = tags.is_empty();
     let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
-    let version_id = ctx.query.get("versionId").map(str::to_owned);
     let version = ctx
         .engine(move |e| e.set_object_tags(&bucket, &key, version_id.as_deref(), tags))
         .await?;
@@ -72,9 +79,8 @@ async fn set_object_tags(ctx: Ctx, tags: Vec<Tag>) -> S3Result<HttpResponse> {
     Ok(resp.finish())
 }
 
-pub async fn get_object(ctx: Ctx) -> S3Result<HttpResponse> {
+pub async fn get_object(ctx: Ctx, version_id: Option<String>) -> S3Result<HttpResponse> {
     let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
-    let version_id = ctx.query.get("versionId").map(str::to_owned);
     let version = ctx
         .engine(move |e| e.head_object(&bucket, &key, version_id.as_deref()))
         .await?;
