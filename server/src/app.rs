@@ -205,14 +205,19 @@ async fn dispatch(
             )
         })
         .collect();
+    let host = req.headers().get("host").and_then(|h| h.to_str().ok());
+    let virtual_host_bucket = state.domain.as_deref().and_then(|domain| {
+        // Routing `/` leaves exactly the bucket the Host names, if it names one.
+        Target::parse(host, "/", Some(domain)).ok()?.bucket
+    });
     let parts = RequestParts {
         method: req.method().as_str(),
         raw_path,
         raw_query,
         headers: &headers,
+        virtual_host_bucket: virtual_host_bucket.as_deref(),
     };
     let verified = auth::verify(&parts, SystemTime::now(), &state.region, &state.credentials)?;
-    let host = req.headers().get("host").and_then(|h| h.to_str().ok());
     let target = Target::parse(host, raw_path, state.domain.as_deref())?;
     let query = Query::parse(raw_query)?;
     let endpoint = Endpoint::route(
