@@ -1,8 +1,12 @@
 """Signing variants a boto3 user can end up with: Signature Version 2
-(`signature_version='s3'`, as older setups still configure it), and SigV4 dated
-by a `Date` header instead of `x-amz-date`."""
+(`signature_version='s3'`, as older setups still configure it), SigV4 dated by a
+`Date` header instead of `x-amz-date`, and uploads that wait for
+`100 Continue` (botocore sends `Expect: 100-continue` with file-like bodies)."""
 
 from __future__ import annotations
+
+import io
+import os
 
 import pytest
 from botocore.config import Config
@@ -12,6 +16,7 @@ from horreo_helpers import raises_s3_error
 
 pytestmark = pytest.mark.timeout(120)
 
+MiB = 1024 * 1024
 SIGV2 = Config(signature_version="s3", s3={"addressing_style": "path"})
 
 
@@ -94,3 +99,40 @@ def test_sigv4_dated_by_date_header(s3_dated, bucket):
         assert request.headers["Date"].endswith(" -0000"), request.headers["Date"]
         assert "X-Amz-Date" not in request.headers
 
+
+# ---------------------------------------------------------------------------------------
+# Expect: 100-continue
+
+
+def record_expect(client) -> list[str]:
+    """The Expect header of every PutObject the client sends."""
+    sent = []
+
+    def record(request, **_):
+        value = request.headers.get("Expect")
+        sent.append(value.decode() if isinstance(value, bytes) else value)
+
+    client.meta.events.register("before-send.s3.PutObject", record)
+    return sent
+
+
+def test_upload_waiting_for_continue_is_stored(horreo_server, s3, bucket):
+    client = make_client(horreo_server)
+    sent = record_expect(client)
+    data = os.urandom(3 * MiB)
+    client.put_object(Bucket=bucket, Key="k", Body=io.BytesIO(data))
+    assert sent == ["100-continue"]
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == data
+
+
+def test_refused_upload_waiting_for_continue_stores_nothing(horreo_server, s3, bucket):
+    wrong_secret = make_client(horreo_server, secret_key="W" * 40)
+    stranger = make_client(
+        horreo_server, access_key="AKIAIOSFODNN7EXAMPLE", secret_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    )
+    for client, code in [(wrong_secret, "SignatureDoesNotMatch"), (stranger, "InvalidAccessKeyId")]:
+        sent = record_expect(client)
+        with raises_s3_error(code, 403):
+            client.put_object(Bucket=bucket, Key="k", Body=io.BytesIO(os.urandom(3 * MiB)))
+        assert sent == ["100-continue"], code
+    assert s3.list_objects_v2(Bucket=bucket).get("Contents", []) == []

@@ -2,6 +2,8 @@
 //! requests, clock skew, and the request-id headers on every response.
 #![allow(clippy::unwrap_used)]
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
@@ -425,6 +427,172 @@ async fn root_credentials_work() {
         "{}",
         response.text()
     );
+}
+
+// ---------------------------------------------------------------------------
+// Expect: 100-continue
+// ---------------------------------------------------------------------------
+
+/// A client that sends `Expect: 100-continue`: the request head goes out on
+/// its own, and the first response decides whether the body follows.
+struct ExpectingClient {
+    stream: TcpStream,
+}
+
+impl ExpectingClient {
+    /// Sends the head of `PUT path` announcing `body_len` bytes.
+    fn put_head(
+        horreo: &Horreo,
+        path: &str,
+        headers: &[(String, String)],
+        body_len: usize,
+    ) -> Self {
+        let mut stream = TcpStream::connect(horreo.authority()).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(120)))
+            .unwrap();
+        let mut head = format!(
+            "PUT {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: {body_len}\r\nExpect: 100-continue\r\n",
+            horreo.authority()
+        );
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).unwrap();
+        Self { stream }
+    }
+
+    fn send_body(&mut self, body: &[u8]) {
+        self.stream.write_all(body).unwrap();
+    }
+
+    /// Reads one response: its head, then `Content-Length` bytes of body (none
+    /// for `100 Continue`).
+    fn read_response(&mut self) -> RawResponse {
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            let n = self.stream.read(&mut byte).unwrap();
+            assert_eq!(
+                n,
+                1,
+                "connection closed after {:?}",
+                String::from_utf8_lossy(&head)
+            );
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8(head).unwrap();
+        let mut lines = head.split("\r\n");
+        let status: u16 = lines
+            .next()
+            .and_then(|line| line.split(' ').nth(1))
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("bad status line in {head:?}"));
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|line| line.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        let length = headers
+            .iter()
+            .find(|(k, _)| k == "content-length")
+            .map_or(0, |(_, v)| v.parse::<usize>().unwrap());
+        let mut body = vec![0u8; length];
+        self.stream.read_exact(&mut body).unwrap();
+        RawResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+/// SigV4 headers for `PUT path` with `body`, signed with `credentials`.
+fn signed_put_headers(
+    horreo: &Horreo,
+    credentials: &Credentials,
+    path: &str,
+    body: &[u8],
+) -> Vec<(String, String)> {
+    horreo_tests::sigv4_headers(
+        credentials,
+        SystemTime::now(),
+        "PUT",
+        &horreo.authority(),
+        path,
+        &[],
+        body,
+    )
+}
+
+/// A refused upload that waits for `100 Continue` gets its error as the first
+/// (and final) response: the client never sends the body, nothing is stored.
+#[tokio::test]
+async fn expect_continue_refused_before_the_body() {
+    let (horreo, s3, bucket) = with_object("k", b"x").await;
+    let body = random_bytes(1 << 20);
+    let path = format!("/{bucket}/refused");
+    let wrong_secret = Credentials::new(horreo.access_key(), "not-the-secret", None, None, "t");
+    let stranger = Credentials::new(
+        "AKIAIOSFODNN7EXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        None,
+        None,
+        "t",
+    );
+    for (what, headers, code) in [
+        (
+            "wrong secret",
+            signed_put_headers(&horreo, &wrong_secret, &path, &body),
+            "SignatureDoesNotMatch",
+        ),
+        (
+            "unknown access key",
+            signed_put_headers(&horreo, &stranger, &path, &body),
+            "InvalidAccessKeyId",
+        ),
+        ("no credentials", Vec::new(), "AccessDenied"),
+    ] {
+        let mut client = ExpectingClient::put_head(&horreo, &path, &headers, body.len());
+        let response = client.read_response();
+        assert_eq!(response.status, 403, "{what}: {}", response.text());
+        assert_eq!(response.error_code().as_deref(), Some(code), "{what}");
+        assert_request_ids(&response, what);
+    }
+    assert_s3_error(
+        s3.head_object().bucket(&bucket).key("refused").send().await,
+        404,
+        None,
+    );
+}
+
+/// A good upload that waits for `100 Continue` gets it, sends its body, and is
+/// stored.
+#[tokio::test]
+async fn expect_continue_accepted_then_stored() {
+    let (horreo, s3, bucket) = with_object("k", b"x").await;
+    let body = random_bytes(1 << 20);
+    let path = format!("/{bucket}/accepted");
+    let headers = signed_put_headers(&horreo, &horreo.credentials(), &path, &body);
+    let mut client = ExpectingClient::put_head(&horreo, &path, &headers, body.len());
+    let interim = client.read_response();
+    assert_eq!(interim.status, 100, "{}", interim.text());
+    client.send_body(&body);
+    let response = client.read_response();
+    assert_eq!(response.status, 200, "{}", response.text());
+    let stored = s3
+        .get_object()
+        .bucket(&bucket)
+        .key("accepted")
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    assert!(stored == body, "the stored object differs from the upload");
 }
 
 // ---------------------------------------------------------------------------
