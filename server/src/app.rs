@@ -1,22 +1,23 @@
 //! The HTTP server: one catch-all service that identifies, authenticates,
 //! routes and dispatches every request, and renders every error the same way.
 
-use std::any::Any;
 use std::time::SystemTime;
 
-use actix_web::dev::Extensions;
+use actix_http::Request;
+use actix_web::dev::RequestHead;
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use anyhow::Context;
 use horreo_storage::{Engine, EngineConfig};
 use rand::Rng;
 
-use crate::auth::{self, BodyDecoder, RequestParts};
+use crate::auth::{self, BodyDecoder, RequestParts, Verified};
 use crate::body::RequestBody;
 use crate::config::Config;
 use crate::credentials::{self, Credentials, Origin};
 use crate::error::S3Error;
 use crate::handlers::{self, Ctx};
+use crate::listen::{self, Listener};
 use crate::master_key::{self, KeyOrigin};
 use crate::ops::request_log::{LoggedBody, RequestRecord};
 use crate::routing::{self, Query, Target};
@@ -79,37 +80,27 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         domain: config.domain.clone(),
         allow_insecure_sse_c: config.allow_insecure_sse_c,
     });
-    let server = HttpServer::new({
-        let state = state.clone();
-        move || {
-            App::new()
-                .app_data(state.clone())
-                .default_service(web::to(handle))
-        }
-    })
-    .on_connect(set_nodelay);
-    let (server, urls) = match (tls_config, tls_listener) {
-        (None, _) => (server.listen(listener)?, format!("http://{address}")),
+    let (listeners, urls) = match (tls_config, tls_listener) {
+        (None, _) => (vec![Listener::http(listener)], format!("http://{address}")),
         (Some(tls), None) => (
-            server.listen_rustls_0_23(listener, tls)?,
+            vec![Listener::https(listener, tls)],
             format!("https://{address}"),
         ),
         (Some(tls), Some(tls_listener)) => {
             let tls_address = tls_listener.local_addr()?;
             (
-                server
-                    .listen(listener)?
-                    .listen_rustls_0_23(tls_listener, tls)?,
+                vec![Listener::http(listener), Listener::https(tls_listener, tls)],
                 format!("http://{address} and https://{tls_address}"),
             )
         }
     };
+    let server = listen::server(state.clone(), listeners)?;
     tracing::info!(
         "horreo listening on {urls} (region {}, data in {})",
         config.region,
         config.data_dir.display()
     );
-    server.run().await?;
+    server.await?;
     tracing::info!("stopped; closing the store");
     drop(state);
     Ok(())
@@ -184,29 +175,72 @@ fn announce_master_key(origin: &KeyOrigin) {
     }
 }
 
-/// Small responses must not wait ~40 ms for delayed ACKs.
-fn set_nodelay(conn: &dyn Any, _: &mut Extensions) {
-    type TlsStream = actix_tls::accept::rustls_0_23::TlsStream<actix_web::rt::net::TcpStream>;
-    let sock = match conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
-        Some(sock) => sock,
-        None => match conn.downcast_ref::<TlsStream>() {
-            Some(tls) => tls.get_ref().0,
-            None => return,
-        },
-    };
-    let _ = sock.set_nodelay(true);
-}
-
-async fn handle(
+/// Serves every request: authenticates, routes, dispatches, and renders errors.
+pub(crate) async fn handle(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse<LoggedBody> {
     let mut record = RequestRecord::new(new_request_id());
-    let mut response = match dispatch(&req, payload, state, &mut record).await {
+    let response = match dispatch(&req, payload, state, &mut record).await {
         Ok(response) => response,
-        Err(err) => error_response(&req, &err, &record.request_id),
+        Err(err) => error_response(req.head(), &err, &record.request_id),
     };
+    finish(response, record)
+}
+
+/// Authenticates a request waiting for `100 Continue`, from its head alone,
+/// and returns the response refusing it, if it is refused. Otherwise the
+/// result rides in the request's extensions to [`dispatch`], which then does
+/// not authenticate again.
+pub(crate) fn refusal_before_continue(
+    req: &Request,
+    state: &AppState,
+) -> Option<HttpResponse<LoggedBody>> {
+    match authenticate(req.head(), state) {
+        Ok(verified) => {
+            req.extensions_mut().insert(verified);
+            None
+        }
+        Err(err) => {
+            let record = RequestRecord::new(new_request_id());
+            let response = error_response(req.head(), &err, &record.request_id);
+            Some(finish(response, record))
+        }
+    }
+}
+
+/// Verifies the request's signature (header or presigned URL) with what its
+/// head carries: method, path, query and headers.
+fn authenticate(head: &RequestHead, state: &AppState) -> Result<Verified, S3Error> {
+    let headers: Vec<(String, String)> = head
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let host = head.headers().get("host").and_then(|h| h.to_str().ok());
+    let virtual_host_bucket = state.domain.as_deref().and_then(|domain| {
+        // Routing `/` leaves exactly the bucket the Host names, if it names one.
+        Target::parse(host, "/", Some(domain)).ok()?.bucket
+    });
+    let parts = RequestParts {
+        method: head.method.as_str(),
+        raw_path: head.uri.path(),
+        raw_query: head.uri.query().unwrap_or(""),
+        headers: &headers,
+        virtual_host_bucket: virtual_host_bucket.as_deref(),
+    };
+    auth::verify(&parts, SystemTime::now(), &state.region, &state.credentials)
+}
+
+/// Adds the request id headers to a response and logs the request once the
+/// response body is done.
+fn finish(mut response: HttpResponse, mut record: RequestRecord) -> HttpResponse<LoggedBody> {
     let headers = response.headers_mut();
     for (name, value) in [
         ("x-amz-request-id", record.request_id.clone()),
@@ -230,7 +264,6 @@ async fn dispatch(
     record: &mut RequestRecord,
 ) -> Result<HttpResponse, S3Error> {
     let raw_path = req.uri().path();
-    let raw_query = req.uri().query().unwrap_or("");
     // Routed first so that the log names the operation of a refused request too;
     // a bad signature still wins over a routing error.
     let host = req.headers().get("host").and_then(|h| h.to_str().ok());
@@ -239,7 +272,7 @@ async fn dispatch(
         routing::route(
             req.method().as_str(),
             target,
-            &Query::parse(raw_query)?,
+            &Query::parse(req.uri().query().unwrap_or(""))?,
             &has_header,
         )
     });
@@ -248,23 +281,12 @@ async fn dispatch(
         record.bucket = endpoint.bucket().map(str::to_owned);
         record.key = endpoint.key().map(str::to_owned);
     }
-    let headers: Vec<(String, String)> = req
-        .headers()
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    let parts = RequestParts {
-        method: req.method().as_str(),
-        raw_path,
-        raw_query,
-        headers: &headers,
+    // Authenticated already if the request waited for `100 Continue`.
+    let stashed = req.extensions_mut().remove::<Verified>();
+    let verified = match stashed {
+        Some(verified) => verified,
+        None => authenticate(req.head(), &state)?,
     };
-    let verified = auth::verify(&parts, SystemTime::now(), &state.region, &state.credentials)?;
     record.principal = Some(verified.access_key.clone()).filter(|k| !k.is_empty());
     let endpoint = routed?;
     let body = RequestBody::new(
@@ -282,12 +304,12 @@ async fn dispatch(
     handlers::dispatch(endpoint, ctx, body).await
 }
 
-fn error_response(req: &HttpRequest, err: &S3Error, request_id: &str) -> HttpResponse {
+fn error_response(head: &RequestHead, err: &S3Error, request_id: &str) -> HttpResponse {
     let mut response = HttpResponse::build(err.code.status());
     for (name, value) in &err.headers {
         response.insert_header((*name, value.as_str()));
     }
-    if req.method() == actix_web::http::Method::HEAD {
+    if head.method == actix_web::http::Method::HEAD {
         return response.finish();
     }
     let mut xml = XmlWriter::bare("Error");
@@ -296,7 +318,7 @@ fn error_response(req: &HttpRequest, err: &S3Error, request_id: &str) -> HttpRes
     for (name, value) in &err.details {
         xml.elem(name, value);
     }
-    xml.elem("Resource", req.uri().path())
+    xml.elem("Resource", head.uri.path())
         .elem("RequestId", request_id)
         .elem("HostId", host_id(request_id));
     response

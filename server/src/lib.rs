@@ -7,6 +7,7 @@ pub mod config;
 mod credentials;
 pub mod error;
 mod handlers;
+mod listen;
 pub mod master_key;
 pub mod ops;
 pub mod routing;

@@ -2,6 +2,8 @@
 //! requests, clock skew, and the request-id headers on every response.
 #![allow(clippy::unwrap_used)]
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
@@ -425,4 +427,289 @@ async fn root_credentials_work() {
         "{}",
         response.text()
     );
+}
+
+// ---------------------------------------------------------------------------
+// Expect: 100-continue
+// ---------------------------------------------------------------------------
+
+/// A client that sends `Expect: 100-continue`: the request head goes out on
+/// its own, and the first response decides whether the body follows.
+struct ExpectingClient {
+    stream: TcpStream,
+}
+
+impl ExpectingClient {
+    /// Sends the head of `PUT path` announcing `body_len` bytes.
+    fn put_head(
+        horreo: &Horreo,
+        path: &str,
+        headers: &[(String, String)],
+        body_len: usize,
+    ) -> Self {
+        let mut stream = TcpStream::connect(horreo.authority()).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(120)))
+            .unwrap();
+        let mut head = format!(
+            "PUT {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: {body_len}\r\nExpect: 100-continue\r\n",
+            horreo.authority()
+        );
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).unwrap();
+        Self { stream }
+    }
+
+    fn send_body(&mut self, body: &[u8]) {
+        self.stream.write_all(body).unwrap();
+    }
+
+    /// Reads one response: its head, then `Content-Length` bytes of body (none
+    /// for `100 Continue`).
+    fn read_response(&mut self) -> RawResponse {
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            let n = self.stream.read(&mut byte).unwrap();
+            assert_eq!(
+                n,
+                1,
+                "connection closed after {:?}",
+                String::from_utf8_lossy(&head)
+            );
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8(head).unwrap();
+        let mut lines = head.split("\r\n");
+        let status: u16 = lines
+            .next()
+            .and_then(|line| line.split(' ').nth(1))
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("bad status line in {head:?}"));
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|line| line.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        let length = headers
+            .iter()
+            .find(|(k, _)| k == "content-length")
+            .map_or(0, |(_, v)| v.parse::<usize>().unwrap());
+        let mut body = vec![0u8; length];
+        self.stream.read_exact(&mut body).unwrap();
+        RawResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+/// SigV4 headers for `PUT path` with `body`, signed with `credentials`.
+fn signed_put_headers(
+    horreo: &Horreo,
+    credentials: &Credentials,
+    path: &str,
+    body: &[u8],
+) -> Vec<(String, String)> {
+    horreo_tests::sigv4_headers(
+        credentials,
+        SystemTime::now(),
+        "PUT",
+        &horreo.authority(),
+        path,
+        &[],
+        body,
+    )
+}
+
+/// A refused upload that waits for `100 Continue` gets its error as the first
+/// (and final) response: the client never sends the body, nothing is stored.
+#[tokio::test]
+async fn expect_continue_refused_before_the_body() {
+    let (horreo, s3, bucket) = with_object("k", b"x").await;
+    let body = random_bytes(1 << 20);
+    let path = format!("/{bucket}/refused");
+    let wrong_secret = Credentials::new(horreo.access_key(), "not-the-secret", None, None, "t");
+    let stranger = Credentials::new(
+        "AKIAIOSFODNN7EXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        None,
+        None,
+        "t",
+    );
+    for (what, headers, code) in [
+        (
+            "wrong secret",
+            signed_put_headers(&horreo, &wrong_secret, &path, &body),
+            "SignatureDoesNotMatch",
+        ),
+        (
+            "unknown access key",
+            signed_put_headers(&horreo, &stranger, &path, &body),
+            "InvalidAccessKeyId",
+        ),
+        ("no credentials", Vec::new(), "AccessDenied"),
+    ] {
+        let mut client = ExpectingClient::put_head(&horreo, &path, &headers, body.len());
+        let response = client.read_response();
+        assert_eq!(response.status, 403, "{what}: {}", response.text());
+        assert_eq!(response.error_code().as_deref(), Some(code), "{what}");
+        assert_request_ids(&response, what);
+    }
+    assert_s3_error(
+        s3.head_object().bucket(&bucket).key("refused").send().await,
+        404,
+        None,
+    );
+}
+
+/// A good upload that waits for `100 Continue` gets it, sends its body, and is
+/// stored.
+#[tokio::test]
+async fn expect_continue_accepted_then_stored() {
+    let (horreo, s3, bucket) = with_object("k", b"x").await;
+    let body = random_bytes(1 << 20);
+    let path = format!("/{bucket}/accepted");
+    let headers = signed_put_headers(&horreo, &horreo.credentials(), &path, &body);
+    let mut client = ExpectingClient::put_head(&horreo, &path, &headers, body.len());
+    let interim = client.read_response();
+    assert_eq!(interim.status, 100, "{}", interim.text());
+    client.send_body(&body);
+    let response = client.read_response();
+    assert_eq!(response.status, 200, "{}", response.text());
+    let stored = s3
+        .get_object()
+        .bucket(&bucket)
+        .key("accepted")
+        .send()
+        .await
+        .unwrap()
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    assert!(stored == body, "the stored object differs from the upload");
+}
+
+// ---------------------------------------------------------------------------
+// Signature Version 2
+// ---------------------------------------------------------------------------
+
+/// `Date` and `Authorization: AWS key:signature` for a SigV2 request whose
+/// resource is `resource`, computed the way botocore does.
+fn sigv2_headers(horreo: &Horreo, method: &str, resource: &str) -> Vec<(String, String)> {
+    use base64::Engine as _;
+    use hmac::{Hmac, KeyInit, Mac};
+    let date = httpdate::fmt_http_date(SystemTime::now());
+    let to_sign = format!("{method}\n\n\n{date}\n{resource}");
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(horreo.secret_key().as_bytes()).unwrap();
+    mac.update(to_sign.as_bytes());
+    let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    vec![
+        ("Date".to_owned(), date),
+        (
+            "Authorization".to_owned(),
+            format!("AWS {}:{signature}", horreo.access_key()),
+        ),
+    ]
+}
+
+/// SigV2 signs the bucket as part of the resource, `/bucket/` for a
+/// bucket-level request, whether the bucket is in the path or in the Host.
+#[tokio::test]
+async fn sigv2_signs_the_bucket_in_path_and_virtual_host_style() {
+    let horreo = Horreo::options().domain("s3.horreo.test").start();
+    let bucket = unique_bucket_name("sigv2");
+    let vhost = format!("{bucket}.s3.horreo.test:{}", horreo.port());
+    let path = |p: &str| format!("/{bucket}{p}");
+    let steps = [
+        ("create, path style", "PUT", None, path(""), path("/"), 200),
+        (
+            "put object, virtual host",
+            "PUT",
+            Some(&vhost),
+            "/k".to_owned(),
+            path("/k"),
+            200,
+        ),
+        (
+            "list, virtual host",
+            "GET",
+            Some(&vhost),
+            "/?prefix=k".to_owned(),
+            path("/"),
+            200,
+        ),
+        (
+            "list, path style",
+            "GET",
+            None,
+            path("?prefix=k"),
+            path("/"),
+            200,
+        ),
+        (
+            "list buckets",
+            "GET",
+            None,
+            "/".to_owned(),
+            "/".to_owned(),
+            200,
+        ),
+        (
+            "get object, path style",
+            "GET",
+            None,
+            path("/k"),
+            path("/k"),
+            200,
+        ),
+        (
+            "delete object, virtual host",
+            "DELETE",
+            Some(&vhost),
+            "/k".to_owned(),
+            path("/k"),
+            204,
+        ),
+        (
+            "delete bucket, path style",
+            "DELETE",
+            None,
+            path(""),
+            path("/"),
+            204,
+        ),
+    ];
+    for (what, method, host, target, resource, status) in steps {
+        let mut headers = sigv2_headers(&horreo, method, &resource);
+        if let Some(host) = host {
+            headers.push(("Host".to_owned(), host.clone()));
+        }
+        let headers: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let body: &[u8] = if what.starts_with("put") {
+            b"data"
+        } else {
+            b""
+        };
+        let response = http_request(&horreo.authority(), method, &target, &headers, body);
+        assert_eq!(response.status, status, "{what}: {}", response.text());
+        if what.starts_with("list,") {
+            assert!(
+                response.text().contains("<Key>k</Key>"),
+                "{what}: {}",
+                response.text()
+            );
+        }
+        if what.starts_with("get object") {
+            assert_eq!(response.body, b"data");
+        }
+    }
 }

@@ -10,6 +10,7 @@
 mod canonical;
 mod chunked;
 mod header;
+mod http_date;
 mod payload;
 mod presigned;
 mod signing;
@@ -38,6 +39,9 @@ pub struct RequestParts<'a> {
     pub raw_query: &'a str,
     /// All headers; names lower-case; a header that appears more than once appears more than once here.
     pub headers: &'a [(String, String)],
+    /// The bucket the Host header names (virtual-host style); `None` for
+    /// path-style requests. SigV2 signs it as part of the resource.
+    pub virtual_host_bucket: Option<&'a str>,
 }
 
 impl<'a> RequestParts<'a> {

@@ -73,13 +73,6 @@ impl AmzDate {
         })
     }
 
-    /// Parses an HTTP `Date` header (RFC 1123 and the two obsolete forms).
-    pub fn parse_http_date(s: &str) -> Option<Self> {
-        httpdate::parse_http_date(s.trim())
-            .ok()
-            .map(Self::from_system_time)
-    }
-
     /// Truncates `t` to whole seconds; times before 1970 become 1970.
     pub fn from_system_time(t: SystemTime) -> Self {
         let unix = t
@@ -300,15 +293,6 @@ mod tests {
         ] {
             assert_eq!(AmzDate::parse(bad), None, "{bad}");
         }
-    }
-
-    #[test]
-    fn http_date_parses() {
-        assert_eq!(
-            AmzDate::parse_http_date("Fri, 24 May 2013 00:00:00 GMT"),
-            AmzDate::parse("20130524T000000Z")
-        );
-        assert_eq!(AmzDate::parse_http_date("yesterday"), None);
     }
 
     #[test]

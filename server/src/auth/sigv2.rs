@@ -3,7 +3,8 @@
 //! which boto3 still generates by default for us-east-1 presigned URLs.
 //!
 //! The signature is base64(HMAC-SHA1(secret, string to sign)); the payload is
-//! not signed. Path-style resources only.
+//! not signed. The signed resource names the bucket in path-style and
+//! virtual-host-style requests alike.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -14,24 +15,32 @@ use sha1::Sha1;
 use subtle::ConstantTimeEq;
 
 use super::canonical::query_params;
+use super::http_date::parse_http_date;
 use super::payload::PayloadMode;
+use super::signing::AmzDate;
+use super::verify::MAX_SKEW_SECS;
 use super::{RequestParts, SecretStore, Verified};
 use crate::error::{S3Error, S3ErrorCode, S3Result};
 
-/// Largest accepted difference between a header-signed request's date and now.
-const MAX_SKEW_SECS: u64 = 15 * 60;
-
-/// Query parameters that are part of the signed resource, in sorted order.
+/// Query parameters that are part of the signed resource: those botocore signs,
+/// in byte order (the order they appear in the string to sign).
 const SUB_RESOURCES: &[&str] = &[
+    "accelerate",
     "acl",
+    "analytics",
     "cors",
+    "defaultObjectAcl",
     "delete",
+    "inventory",
     "lifecycle",
     "location",
     "logging",
+    "metrics",
     "notification",
+    "object-lock",
     "partNumber",
     "policy",
+    "replication",
     "requestPayment",
     "response-cache-control",
     "response-content-disposition",
@@ -40,6 +49,9 @@ const SUB_RESOURCES: &[&str] = &[
     "response-content-type",
     "response-expires",
     "restore",
+    "select",
+    "select-type",
+    "storageClass",
     "tagging",
     "torrent",
     "uploadId",
@@ -102,29 +114,33 @@ pub fn verify_header(
             )
         })?;
     let amz_date = req.header("x-amz-date");
-    let date = amz_date
-        .clone()
-        .or_else(|| req.header("date"))
-        .ok_or_else(|| {
-            S3Error::new(
-                S3ErrorCode::AccessDenied,
-                "AWS authentication requires a valid Date or x-amz-date header",
-            )
-        })?;
-    let sent = httpdate::parse_http_date(date.trim()).map_err(|_| {
+    let undated = || {
         S3Error::new(
             S3ErrorCode::AccessDenied,
             "AWS authentication requires a valid Date or x-amz-date header",
         )
-    })?;
-    if unix(now).abs_diff(unix(sent)) > MAX_SKEW_SECS {
+    };
+    let date = amz_date
+        .clone()
+        .or_else(|| req.header("date"))
+        .ok_or_else(undated)?;
+    let sent = parse_http_date(&date).ok_or_else(undated)?;
+    let server_time = AmzDate::from_system_time(now);
+    if (server_time.unix() - sent.unix()).abs() > MAX_SKEW_SECS {
         return Err(S3Error::new(
             S3ErrorCode::RequestTimeTooSkewed,
             "The difference between the request time and the current time is too large.",
+        )
+        .with("RequestTime", date.trim())
+        .with("ServerTime", server_time.iso8601())
+        .with(
+            "MaxAllowedSkewMilliseconds",
+            (MAX_SKEW_SECS * 1000).to_string(),
         ));
     }
     let secret = secret_of(secrets, access_key)?;
-    // With x-amz-date present, the Date line of the string to sign is empty.
+    // With x-amz-date present, the Date line of the string to sign is empty
+    // and x-amz-date is signed among the x-amz-* headers (AWS SDK for Java).
     let date_line = if amz_date.is_some() {
         String::new()
     } else {
@@ -137,6 +153,8 @@ pub fn verify_header(
     })
 }
 
+/// Checks `provided` against the string to sign of each form of the resource
+/// (see [`resources`]); the error reports the first form, the one AWS documents.
 fn check(
     req: &RequestParts<'_>,
     secret: &str,
@@ -144,11 +162,14 @@ fn check(
     provided: &str,
     date_or_expires: &str,
 ) -> S3Result<()> {
-    let to_sign = string_to_sign(req, date_or_expires);
-    let expected = sign(secret, &to_sign);
-    if bool::from(expected.as_bytes().ct_eq(provided.trim().as_bytes())) {
-        return Ok(());
+    let (resource, alternative) = resources(req);
+    for resource in std::iter::once(&resource).chain(&alternative) {
+        let expected = sign(secret, &string_to_sign(req, date_or_expires, resource));
+        if bool::from(expected.as_bytes().ct_eq(provided.trim().as_bytes())) {
+            return Ok(());
+        }
     }
+    let to_sign = string_to_sign(req, date_or_expires, &resource);
     Err(S3Error::new(
         S3ErrorCode::SignatureDoesNotMatch,
         "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
@@ -157,6 +178,30 @@ fn check(
     .with("StringToSign", to_sign.clone())
     .with("SignatureProvided", provided)
     .with("StringToSignBytes", super::signing::spaced_hex(&to_sign)))
+}
+
+/// The path part of the canonical resource: the bucket the Host names
+/// (virtual-host style), then the path as sent. A path naming a bucket alone
+/// gets a trailing `/`: botocore signs `/bucket/` for `PUT /bucket`, and AWS
+/// accepts it. The path as sent is the alternative, for clients that sign it
+/// verbatim, as the AWS documentation describes.
+fn resources(req: &RequestParts<'_>) -> (String, Option<String>) {
+    let path = if req.raw_path.is_empty() {
+        "/"
+    } else {
+        req.raw_path
+    };
+    if let Some(bucket) = req.virtual_host_bucket {
+        return (format!("/{bucket}{path}"), None);
+    }
+    let names_bucket_only = path
+        .strip_prefix('/')
+        .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'));
+    if names_bucket_only {
+        (format!("{path}/"), Some(path.to_owned()))
+    } else {
+        (path.to_owned(), None)
+    }
 }
 
 fn secret_of(secrets: &dyn SecretStore, access_key: &str) -> S3Result<String> {
@@ -183,8 +228,9 @@ pub fn sign(secret: &str, string_to_sign: &str) -> String {
     BASE64.encode(mac.finalize().into_bytes())
 }
 
-/// `VERB\nContent-MD5\nContent-Type\nDate-or-Expires\n` + x-amz headers + resource.
-fn string_to_sign(req: &RequestParts<'_>, date_or_expires: &str) -> String {
+/// `VERB\nContent-MD5\nContent-Type\nDate-or-Expires\n` + x-amz headers +
+/// `resource` + the signed sub-resources of the query.
+fn string_to_sign(req: &RequestParts<'_>, date_or_expires: &str, resource: &str) -> String {
     let header = |name| {
         req.header(name)
             .map(|v| v.trim().to_owned())
@@ -199,7 +245,7 @@ fn string_to_sign(req: &RequestParts<'_>, date_or_expires: &str) -> String {
     );
     let mut amz: Vec<(String, String)> = Vec::new();
     for (name, value) in req.headers {
-        if name.starts_with("x-amz-") && name != "x-amz-date" {
+        if name.starts_with("x-amz-") {
             match amz.iter_mut().find(|(n, _)| n == name) {
                 Some((_, v)) => {
                     v.push(',');
@@ -216,7 +262,7 @@ fn string_to_sign(req: &RequestParts<'_>, date_or_expires: &str) -> String {
         out.push_str(&value);
         out.push('\n');
     }
-    out.push_str(req.raw_path);
+    out.push_str(resource);
     let params = query_params(req.raw_query);
     let mut first = true;
     for sub in SUB_RESOURCES {
@@ -249,6 +295,11 @@ mod tests {
     }
 
     #[test]
+    fn sub_resources_are_in_byte_order() {
+        assert!(SUB_RESOURCES.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
     fn string_to_sign_has_amz_headers_and_subresources() {
         let headers = vec![
             ("x-amz-meta-b".to_owned(), "2".to_owned()),
@@ -260,9 +311,10 @@ mod tests {
             raw_path: "/bucket/key",
             raw_query: "tagging&prefix=x",
             headers: &headers,
+            virtual_host_bucket: None,
         };
         assert_eq!(
-            string_to_sign(&req, "123"),
+            string_to_sign(&req, "123", req.raw_path),
             "PUT\n\ntext/plain\n123\nx-amz-meta-a:1\nx-amz-meta-b:2\n/bucket/key?tagging"
         );
     }

@@ -35,6 +35,7 @@ pub struct TestRequest {
     pub path: String,
     pub query: String,
     pub headers: Vec<(String, String)>,
+    pub virtual_host_bucket: Option<String>,
 }
 
 impl TestRequest {
@@ -44,11 +45,18 @@ impl TestRequest {
             path: path.to_owned(),
             query: query.to_owned(),
             headers: Vec::new(),
+            virtual_host_bucket: None,
         }
     }
 
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Addressed virtual-host style: the Host names `bucket`.
+    pub fn virtual_host(mut self, bucket: &str) -> Self {
+        self.virtual_host_bucket = Some(bucket.to_owned());
         self
     }
 
@@ -58,6 +66,7 @@ impl TestRequest {
             raw_path: &self.path,
             raw_query: &self.query,
             headers: &self.headers,
+            virtual_host_bucket: self.virtual_host_bucket.as_deref(),
         }
     }
 }

@@ -6,6 +6,7 @@ use std::time::SystemTime;
 
 use super::canonical::{canonical_query, canonical_request, canonical_uri};
 use super::header::{self, CREDENTIAL_SHAPE, malformed, parse_signed_headers};
+use super::http_date::parse_http_date;
 use super::payload::{ChunkSigning, ContentSha256, PayloadMode, UNSIGNED_PAYLOAD};
 use super::presigned::{self, QueryAuth, query_error};
 use super::signing::{
@@ -184,13 +185,14 @@ pub fn anonymous_payload(req: &RequestParts<'_>) -> S3Result<PayloadMode> {
     }
 }
 
-/// The request time: `x-amz-date`, else `Date`.
+/// The request time: `x-amz-date` (ISO 8601 basic), else `Date` (an HTTP
+/// date, which the string to sign then carries in ISO 8601, as botocore signs it).
 fn request_date(req: &RequestParts<'_>) -> S3Result<(AmzDate, String)> {
     let parsed = match req.header("x-amz-date") {
         Some(v) => AmzDate::parse(v.trim()).map(|d| (d, v.trim().to_owned())),
         None => req
             .header("date")
-            .and_then(|v| AmzDate::parse_http_date(&v).map(|d| (d, v.trim().to_owned()))),
+            .and_then(|v| parse_http_date(&v).map(|d| (d, v.trim().to_owned()))),
     };
     parsed.ok_or_else(|| {
         S3Error::new(

@@ -7,6 +7,7 @@
 mod bodies;
 mod doc_examples;
 mod requests;
+mod sigv2;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -93,6 +93,36 @@ fn date_header_without_x_amz_date_verifies() {
     assert!(check(&req).is_ok());
 }
 
+/// Every HTTP-date form dates a SigV4 request; the string to sign carries the
+/// instant in ISO 8601 (UTC), as botocore computes it, so the credential scope
+/// is the UTC day even when the `Date` names another zone.
+#[test]
+fn date_header_in_every_http_date_form_verifies() {
+    let instant = AmzDate::parse("20130524T000500Z").unwrap();
+    for date in [
+        // What botocore writes: email.utils.formatdate().
+        "Fri, 24 May 2013 00:05:00 -0000",
+        "Fri, 24 May 2013 00:05:00 +0000",
+        "Fri, 24 May 2013 02:05:00 +0200",
+        "Thu, 23 May 2013 19:05:00 -0500",
+        "Friday, 24-May-13 00:05:00 GMT",
+        "Fri May 24 00:05:00 2013",
+        // A wrong weekday name: the date decides.
+        "Mon, 24 May 2013 00:05:00 GMT",
+    ] {
+        let mut req = TestRequest::new("PUT", "/b/k", "")
+            .header("host", "h")
+            .header("date", date)
+            .header("x-amz-content-sha256", EMPTY_SHA);
+        sign_header(&mut req, ACCESS_KEY, SECRET_KEY, REGION, instant);
+        assert_eq!(
+            check(&req).map(|v| v.access_key).ok(),
+            Some(ACCESS_KEY.to_owned()),
+            "{date}"
+        );
+    }
+}
+
 #[test]
 fn repeated_headers_and_messy_spacing_verify() {
     let mut req = TestRequest::new("PUT", "/b/k", "tagging&versionId=a%2Bb")
