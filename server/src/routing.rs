@@ -118,6 +118,7 @@ pub enum Endpoint {
     GetObject,
     HeadObject,
     DeleteObject,
+    GetObjectAttributes,
     PutObjectTagging,
     GetObjectTagging,
     DeleteObjectTagging,
@@ -213,6 +214,7 @@ impl Endpoint {
             "PUT" if query.has("retention") => return Ok(PutObjectRetention),
             "GET" if query.has("legal-hold") => return Ok(GetObjectLegalHold),
             "PUT" if query.has("legal-hold") => return Ok(PutObjectLegalHold),
+            "GET" if query.has("attributes") => return Ok(GetObjectAttributes),
             _ => {}
         }
         if let Some(what) = unimplemented(query, OBJECT_SUBRESOURCES) {

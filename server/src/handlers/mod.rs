@@ -1,5 +1,6 @@
 //! One module per S3 resource family; [`dispatch`] is the one `match`.
 
+mod attributes;
 mod bucket;
 mod conditional;
 mod copy;
@@ -104,6 +105,7 @@ async fn handle(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Result<Htt
         GetObject => object::get(ctx, false).await,
         HeadObject => object::get(ctx, true).await,
         DeleteObject => delete::delete_object(ctx).await,
+        GetObjectAttributes => attributes::get_object_attributes(ctx).await,
         PutObjectTagging => tagging::put_object(ctx, body).await,
         GetObjectTagging => tagging::get_object(ctx).await,
         DeleteObjectTagging => tagging::delete_object(ctx).await,
