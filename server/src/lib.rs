@@ -5,6 +5,7 @@ pub mod auth;
 mod body;
 pub mod config;
 mod credentials;
+mod dates;
 pub mod error;
 mod handlers;
 mod listen;

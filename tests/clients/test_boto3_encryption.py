@@ -9,6 +9,7 @@ The session server speaks plain HTTP, so these tests start a horreo of their own
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import secrets
 import subprocess
@@ -142,6 +143,18 @@ def test_sse_c_round_trip_and_errors(https_s3, bucket):
     assert got["Body"].read() == data
     assert s3.head_object(Bucket=bucket, Key="c", **SSE_C)["ContentLength"] == len(data)
     assert error_of(s3.get_object, Bucket=bucket, Key="c") == (400, "InvalidRequest")
+    # GetObjectAttributes needs the key too (which botocore sends only as given: base64, with its MD5).
+    encoded_key = {
+        "SSECustomerAlgorithm": "AES256",
+        "SSECustomerKey": base64.b64encode(KEY).decode(),
+        "SSECustomerKeyMD5": base64.b64encode(hashlib.md5(KEY).digest()).decode(),
+    }
+    attributes = s3.get_object_attributes(Bucket=bucket, Key="c", ObjectAttributes=["ObjectSize"], **encoded_key)
+    assert attributes["ObjectSize"] == len(data)
+    assert error_of(s3.get_object_attributes, Bucket=bucket, Key="c", ObjectAttributes=["ObjectSize"]) == (
+        400,
+        "InvalidRequest",
+    )
     assert error_of(
         s3.get_object, Bucket=bucket, Key="c", SSECustomerAlgorithm="AES256", SSECustomerKey=OTHER_KEY
     ) == (403, "AccessDenied")

@@ -127,6 +127,39 @@ def test_compliance_is_only_ever_extended(s3, locked_bucket):
         )
 
 
+def test_governance_becomes_compliance_only_with_the_bypass(s3, locked_bucket):
+    version = s3.put_object(
+        Bucket=locked_bucket,
+        Key="k",
+        Body=b"draft",
+        ObjectLockMode="GOVERNANCE",
+        ObjectLockRetainUntilDate=in_days(1),
+    )["VersionId"]
+
+    def retention():
+        return s3.get_object_retention(Bucket=locked_bucket, Key="k", VersionId=version)["Retention"]
+
+    # Extending a GOVERNANCE date needs no bypass; changing its mode does.
+    extended = {"Mode": "GOVERNANCE", "RetainUntilDate": in_days(2)}
+    s3.put_object_retention(Bucket=locked_bucket, Key="k", VersionId=version, Retention=extended)
+    stricter = {"Mode": "COMPLIANCE", "RetainUntilDate": in_days(3)}
+    with raises_s3_error("AccessDenied", 403):
+        s3.put_object_retention(Bucket=locked_bucket, Key="k", VersionId=version, Retention=stricter)
+    assert retention() == extended
+    s3.put_object_retention(
+        Bucket=locked_bucket,
+        Key="k",
+        VersionId=version,
+        Retention=stricter,
+        BypassGovernanceRetention=True,
+    )
+    assert retention() == stricter
+    with raises_s3_error("AccessDenied", 403):
+        s3.delete_object(
+            Bucket=locked_bucket, Key="k", VersionId=version, BypassGovernanceRetention=True
+        )
+
+
 def test_legal_hold(s3, locked_bucket):
     version = s3.put_object(
         Bucket=locked_bucket, Key="k", Body=b"exhibit", ObjectLockLegalHoldStatus="ON"

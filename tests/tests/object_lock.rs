@@ -698,3 +698,189 @@ async fn default_retention_applies_to_puts_copies_and_multipart() {
         Some("InvalidRequest")
     );
 }
+
+/// `Content-MD5` of `body`, base64.
+fn content_md5(body: &[u8]) -> String {
+    BASE64.encode(Md5::digest(body))
+}
+
+#[tokio::test]
+async fn retain_until_dates_s3_cannot_represent_are_refused_and_nothing_is_stored() {
+    let horreo = Horreo::start();
+    let s3 = horreo.client();
+    let bucket = locked_bucket(&s3, "baddate").await;
+    let md5 = content_md5(b"x");
+    // Year 10000 in UTC, though written with a four-digit year; then plain garbage.
+    for date in [
+        "9999-12-31T23:59:59-23:59",
+        "2030-13-01T00:00:00Z",
+        "tomorrow",
+    ] {
+        let lock = [
+            ("x-amz-object-lock-mode", "COMPLIANCE"),
+            ("x-amz-object-lock-retain-until-date", date),
+        ];
+        let mut put = vec![("content-md5", md5.as_str())];
+        put.extend(lock);
+        let copy_source = format!("/{bucket}/absent-source");
+        let mut copy = vec![("x-amz-copy-source", copy_source.as_str())];
+        copy.extend(lock);
+        for (method, path, headers) in [
+            ("PUT", format!("/{bucket}/put"), put),
+            ("PUT", format!("/{bucket}/copy"), copy),
+            ("POST", format!("/{bucket}/mpu?uploads"), lock.to_vec()),
+        ] {
+            let resp = horreo.signed(method, &path, &headers, b"x");
+            let body = resp.text();
+            assert_eq!(resp.status, 400, "{method} {path} {date}: {body}");
+            assert_eq!(
+                xml_element(&body, "Code").as_deref(),
+                Some("InvalidArgument")
+            );
+            assert_eq!(
+                xml_element(&body, "ArgumentName").as_deref(),
+                Some("x-amz-object-lock-retain-until-date")
+            );
+        }
+    }
+    let versions = s3
+        .list_object_versions()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    assert!(versions.versions().is_empty(), "{versions:?}");
+    let uploads = s3
+        .list_multipart_uploads()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    assert!(uploads.uploads().is_empty(), "{uploads:?}");
+
+    // PutObjectRetention: the same date in the XML body is malformed; the version
+    // keeps the retention it had.
+    let version = put_governed(&s3, &bucket, "k", ObjectLockMode::Governance).await;
+    let before = s3
+        .get_object_retention()
+        .bucket(&bucket)
+        .key("k")
+        .send()
+        .await
+        .unwrap();
+    let body = b"<Retention><Mode>COMPLIANCE</Mode><RetainUntilDate>9999-12-31T23:59:59-23:59</RetainUntilDate></Retention>";
+    let md5 = content_md5(body);
+    let resp = horreo.signed(
+        "PUT",
+        &format!("/{bucket}/k?retention&versionId={version}"),
+        &[
+            ("content-md5", md5.as_str()),
+            ("x-amz-bypass-governance-retention", "true"),
+        ],
+        body,
+    );
+    assert_eq!(resp.status, 400, "{}", resp.text());
+    assert_eq!(resp.error_code().as_deref(), Some("MalformedXML"));
+    let after = s3
+        .get_object_retention()
+        .bucket(&bucket)
+        .key("k")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.retention(), before.retention());
+    // The version is still readable, and still removable with the bypass.
+    s3.head_object()
+        .bucket(&bucket)
+        .key("k")
+        .send()
+        .await
+        .unwrap();
+    delete_version(&s3, &bucket, "k", &version, true)
+        .await
+        .unwrap();
+
+    // The last date S3 can write is accepted and reads back as sent.
+    let last = [
+        ("content-md5", content_md5(b"x")),
+        ("x-amz-object-lock-mode", "GOVERNANCE".to_owned()),
+        (
+            "x-amz-object-lock-retain-until-date",
+            "9999-12-31T23:59:59Z".to_owned(),
+        ),
+    ];
+    let headers: Vec<(&str, &str)> = last.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    let resp = horreo.signed("PUT", &format!("/{bucket}/last"), &headers, b"x");
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let resp = horreo.signed("HEAD", &format!("/{bucket}/last"), &[], b"");
+    assert_eq!(resp.status, 200);
+    assert_eq!(
+        resp.header("x-amz-object-lock-retain-until-date"),
+        Some("9999-12-31T23:59:59.000Z")
+    );
+}
+
+#[tokio::test]
+async fn governance_becomes_compliance_only_with_the_bypass() {
+    let horreo = Horreo::start();
+    let s3 = horreo.client();
+    let bucket = locked_bucket(&s3, "govcomp").await;
+    let version = put_governed(&s3, &bucket, "k", ObjectLockMode::Governance).await;
+    let put_retention = |r: ObjectLockRetention, bypass: bool| {
+        s3.put_object_retention()
+            .bucket(&bucket)
+            .key("k")
+            .version_id(&version)
+            .retention(r)
+            .bypass_governance_retention(bypass)
+            .send()
+    };
+    let mode = || async {
+        let got = s3
+            .get_object_retention()
+            .bucket(&bucket)
+            .key("k")
+            .send()
+            .await
+            .unwrap();
+        got.retention().unwrap().mode().cloned()
+    };
+
+    // Extending a GOVERNANCE date needs no bypass; changing its mode does.
+    let later = in_future(2 * DAY);
+    put_retention(retention(ObjectLockRetentionMode::Governance, later), false)
+        .await
+        .unwrap();
+    assert_s3_error(
+        put_retention(
+            retention(ObjectLockRetentionMode::Compliance, in_future(3 * DAY)),
+            false,
+        )
+        .await,
+        403,
+        Some("AccessDenied"),
+    );
+    assert_eq!(mode().await, Some(ObjectLockRetentionMode::Governance));
+    put_retention(
+        retention(ObjectLockRetentionMode::Compliance, in_future(3 * DAY)),
+        true,
+    )
+    .await
+    .unwrap();
+    assert_eq!(mode().await, Some(ObjectLockRetentionMode::Compliance));
+
+    // And COMPLIANCE never goes back, bypass or not.
+    assert_s3_error(
+        put_retention(
+            retention(ObjectLockRetentionMode::Governance, in_future(4 * DAY)),
+            true,
+        )
+        .await,
+        403,
+        Some("AccessDenied"),
+    );
+    assert_eq!(
+        delete_version(&s3, &bucket, "k", &version, true).await,
+        Err("AccessDenied".into())
+    );
+}

@@ -1,7 +1,12 @@
-//! Conditional requests (`If-Match`, `If-None-Match`, `If-Modified-Since`,
-//! `If-Unmodified-Since`) with AWS's precedence.
+//! Conditional requests: the four of a read (`If-Match`, `If-None-Match`,
+//! `If-Modified-Since`, `If-Unmodified-Since`) with AWS's precedence, and those
+//! of a delete.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
+
+use horreo_storage::DeletePrecondition;
+
+use crate::dates::{parse_http_date as http_date, whole_seconds};
 
 /// What a set of conditions decides for a read.
 #[derive(Debug, PartialEq, Eq)]
@@ -27,7 +32,7 @@ impl Conditions<'_> {
     /// `If-None-Match` (a match) decides 304 whatever `If-Modified-Since` says,
     /// and a present `If-None-Match` makes `If-Modified-Since` irrelevant.
     pub fn evaluate(&self, etag: &str, last_modified: SystemTime) -> Outcome {
-        let modified = truncate_to_seconds(last_modified);
+        let modified = whole_seconds(last_modified);
         match self.if_match {
             Some(list) if !etag_matches(list, etag) => return Outcome::PreconditionFailed,
             Some(_) => {}
@@ -62,18 +67,53 @@ pub fn etag_matches(list: &str, etag: &str) -> bool {
     })
 }
 
-fn http_date(value: &str) -> Option<SystemTime> {
-    httpdate::parse_http_date(value.trim()).ok()
+/// The conditions of a conditional delete as a client states them: an ETag (or
+/// `*`), a last-modified time (an HTTP date or ISO 8601) and a size in bytes;
+/// the fields of `DeleteObject`'s headers and of each `DeleteObjects` entry.
+#[derive(Debug, Default)]
+pub struct DeleteConditions<'a> {
+    pub if_match: Option<&'a str>,
+    pub last_modified: Option<&'a str>,
+    pub size: Option<&'a str>,
 }
 
-fn truncate_to_seconds(t: SystemTime) -> SystemTime {
-    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    UNIX_EPOCH + Duration::from_secs(secs)
+/// Which condition of a [`DeleteConditions`] is malformed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum BadCondition {
+    LastModified,
+    Size,
+}
+
+impl DeleteConditions<'_> {
+    /// The precondition the engine checks; an ETag loses its quotes and weak prefix.
+    pub fn parse(&self) -> Result<DeletePrecondition, BadCondition> {
+        let last_modified = self
+            .last_modified
+            .map(|t| crate::dates::parse_any(t).ok_or(BadCondition::LastModified))
+            .transpose()?;
+        let size = self
+            .size
+            .map(|n| n.trim().parse::<u64>().map_err(|_| BadCondition::Size))
+            .transpose()?;
+        let if_match = self.if_match.map(|tag| {
+            let tag = tag.trim();
+            tag.strip_prefix("W/")
+                .unwrap_or(tag)
+                .trim_matches('"')
+                .to_owned()
+        });
+        Ok(DeletePrecondition {
+            if_match,
+            last_modified,
+            size,
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
 
     const ETAG: &str = "abc";
 
@@ -82,7 +122,7 @@ mod tests {
     }
 
     fn date(secs: u64) -> String {
-        httpdate::fmt_http_date(at(secs))
+        crate::dates::http_date(at(secs))
     }
 
     #[test]
@@ -131,6 +171,39 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(c.evaluate(ETAG, at(200)), Outcome::NotModified);
+    }
+
+    #[test]
+    fn delete_conditions_parse_as_clients_send_them() {
+        let c = DeleteConditions {
+            if_match: Some(" \"abc\" "),
+            last_modified: Some("Thu, 01 Jan 1970 00:01:40 GMT"),
+            size: Some("12"),
+        };
+        let p = c.parse().unwrap_or_default();
+        assert_eq!(p.if_match.as_deref(), Some("abc"));
+        assert_eq!(p.last_modified, Some(at(100)));
+        assert_eq!(p.size, Some(12));
+        let iso = DeleteConditions {
+            last_modified: Some("1970-01-01T00:01:40.000Z"),
+            ..Default::default()
+        };
+        assert_eq!(iso.parse().map(|p| p.last_modified), Ok(Some(at(100))));
+        let bad = |last_modified, size| DeleteConditions {
+            last_modified,
+            size,
+            ..Default::default()
+        };
+        assert_eq!(
+            bad(Some("yesterday"), None).parse(),
+            Err(BadCondition::LastModified)
+        );
+        assert_eq!(bad(None, Some("-1")).parse(), Err(BadCondition::Size));
+        assert!(
+            DeleteConditions::default()
+                .parse()
+                .is_ok_and(|p| p.is_empty())
+        );
     }
 
     #[test]

@@ -77,6 +77,8 @@ pub async fn copy_object(ctx: Ctx) -> S3Result<HttpResponse> {
     let replace_metadata = directive(&ctx, "x-amz-metadata-directive")?;
     let replace_tags = directive(&ctx, "x-amz-tagging-directive")?;
     let storage_class = headers::storage_class(&ctx)?;
+    // The copy gets its own lock, or the default: the source's is not copied.
+    let lock = lock_from_headers(&ctx)?;
     let dest_bucket = {
         let name = ctx.bucket.clone();
         ctx.engine(move |e| e.bucket(&name)).await?
@@ -127,8 +129,7 @@ pub async fn copy_object(ctx: Ctx) -> S3Result<HttpResponse> {
         storage_class,
         owner: ctx.access_key.clone(),
         precondition: None,
-        // The source's lock is not copied: the copy gets its own, or the default.
-        lock: lock_from_headers(&ctx)?,
+        lock,
         sse: None,
     };
     let algorithms: Vec<_> = src.checksums.values.iter().map(|(a, _)| *a).collect();

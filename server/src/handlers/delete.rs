@@ -1,7 +1,9 @@
-//! DeleteObject and DeleteObjects.
+//! DeleteObject and DeleteObjects, both optionally conditional.
 
 use actix_web::HttpResponse;
+use horreo_storage::DeletePrecondition;
 
+use super::conditional::{BadCondition, DeleteConditions};
 use super::lock::bypass_governance;
 use super::{Ctx, MAX_XML_BODY, xml_response};
 use crate::body::RequestBody;
@@ -12,12 +14,17 @@ use crate::xml::{self, XmlWriter};
 const MAX_DELETE_KEYS: usize = 1000;
 
 /// 204 whether or not the key existed; says which version or delete marker it
-/// removed or created.
+/// removed or created. With `If-Match`, `x-amz-if-match-last-modified-time` or
+/// `x-amz-if-match-size`, only if the current version matches them all (412
+/// otherwise, 404 if the key has no version), checked atomically with the removal.
 pub async fn delete_object(ctx: Ctx, version_id: Option<String>) -> S3Result<HttpResponse> {
+    let precondition = header_precondition(&ctx)?;
     let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
     let bypass = bypass_governance(&ctx);
     let deleted = ctx
-        .engine(move |e| e.delete_object(&bucket, &key, version_id.as_deref(), bypass))
+        .engine(move |e| {
+            e.delete_object_if(&bucket, &key, version_id.as_deref(), bypass, &precondition)
+        })
         .await?;
     let mut resp = HttpResponse::NoContent();
     if deleted.delete_marker {
@@ -29,23 +36,63 @@ pub async fn delete_object(ctx: Ctx, version_id: Option<String>) -> S3Result<Htt
     Ok(resp.finish())
 }
 
+/// The conditions of DeleteObject's headers; a malformed one is `InvalidArgument`.
+fn header_precondition(ctx: &Ctx) -> S3Result<DeletePrecondition> {
+    const LAST_MODIFIED: &str = "x-amz-if-match-last-modified-time";
+    const SIZE: &str = "x-amz-if-match-size";
+    let conditions = DeleteConditions {
+        if_match: ctx.header("if-match"),
+        last_modified: ctx.header(LAST_MODIFIED),
+        size: ctx.header(SIZE),
+    };
+    conditions.parse().map_err(|bad| {
+        let (name, message) = match bad {
+            BadCondition::LastModified => (LAST_MODIFIED, "is not a valid HTTP date"),
+            BadCondition::Size => (SIZE, "is not a valid size in bytes"),
+        };
+        S3Error::invalid_argument(format!("The value of {name} {message}."))
+            .with("ArgumentName", name)
+            .with("ArgumentValue", ctx.header(name).unwrap_or_default())
+    })
+}
+
+/// Each entry is deleted (or refused) on its own, with its own conditions
+/// (`ETag`, `LastModifiedTime`, `Size`); a refused one is an `<Error>` entry.
 pub async fn delete_objects(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
     let body = body.read_all(MAX_XML_BODY).await?;
     let request: xml::Delete = xml::parse(&body)?;
     if request.objects.is_empty() || request.objects.len() > MAX_DELETE_KEYS {
         return Err(S3Error::malformed_xml());
     }
+    let entries = request
+        .objects
+        .into_iter()
+        .map(|o| {
+            let conditions = DeleteConditions {
+                if_match: o.etag.as_deref(),
+                last_modified: o.last_modified_time.as_deref(),
+                size: o.size.as_deref(),
+            };
+            let precondition = conditions.parse().map_err(|_| S3Error::malformed_xml())?;
+            Ok((o, precondition))
+        })
+        .collect::<S3Result<Vec<_>>>()?;
     let bucket = ctx.bucket.clone();
-    let objects = request.objects;
     let bypass = bypass_governance(&ctx);
     let results = ctx
         .engine(move |e| {
             e.bucket(&bucket)?;
-            Ok(objects
+            Ok(entries
                 .into_iter()
-                .map(|o| {
+                .map(|(o, precondition)| {
                     let outcome = e
-                        .delete_object(&bucket, &o.key, o.version_id.as_deref(), bypass)
+                        .delete_object_if(
+                            &bucket,
+                            &o.key,
+                            o.version_id.as_deref(),
+                            bypass,
+                            &precondition,
+                        )
                         .map_err(S3Error::from);
                     (o, outcome)
                 })

@@ -261,7 +261,7 @@ pub fn quoted(etag: &str) -> String {
 /// Headers of GET/HEAD (and 304): stored content headers, metadata, ETag, ...
 pub fn object_headers(resp: &mut HttpResponseBuilder, v: &ObjectVersion) {
     resp.insert_header(("etag", quoted(&v.etag)))
-        .insert_header(("last-modified", httpdate::fmt_http_date(v.last_modified)))
+        .insert_header(("last-modified", crate::dates::http_date(v.last_modified)))
         .insert_header(("accept-ranges", "bytes"));
     let c = &v.content;
     let content = [

@@ -20,22 +20,32 @@ use crate::xml::{self, XmlWriter};
 const MAX_DEFAULT_DAYS: i64 = 36_500;
 const MAX_DEFAULT_YEARS: i64 = 100;
 
+/// The header naming a write's retain-until date.
+const RETAIN_UNTIL_HEADER: &str = "x-amz-object-lock-retain-until-date";
+const NOT_ISO_8601: &str = "The retain until date must be provided in ISO 8601 format";
+const NOT_IN_FUTURE: &str = "The retain until date must be in the future!";
+
 /// The `x-amz-object-lock-*` headers of PutObject, CopyObject and
-/// CreateMultipartUpload.
+/// CreateMultipartUpload. A retain-until date that is malformed or that S3 cannot
+/// represent (after year 9999 UTC) is `InvalidArgument`, as one in the past is.
 pub fn lock_from_headers(ctx: &Ctx) -> S3Result<ObjectLock> {
     let mode = ctx.header("x-amz-object-lock-mode");
-    let until = ctx.header("x-amz-object-lock-retain-until-date");
+    let until = ctx.header(RETAIN_UNTIL_HEADER);
     let retention = match (mode, until) {
         (None, None) => None,
-        (Some(mode), Some(until)) => {
+        (Some(mode), Some(raw)) => {
             let mode = RetentionMode::parse(mode)
                 .ok_or_else(|| S3Error::invalid_argument("Unknown wormMode directive."))?;
-            let until = xml::parse_timestamp(until).ok_or_else(|| {
-                S3Error::invalid_argument(
-                    "The retain until date must be provided in ISO 8601 format",
-                )
-            })?;
-            Some(future_retention(mode, until)?)
+            let bad_date = |message: &str| {
+                S3Error::invalid_argument(message)
+                    .with("ArgumentName", RETAIN_UNTIL_HEADER)
+                    .with("ArgumentValue", raw)
+            };
+            let until = xml::parse_timestamp(raw).ok_or_else(|| bad_date(NOT_ISO_8601))?;
+            if !in_future(until) {
+                return Err(bad_date(NOT_IN_FUTURE));
+            }
+            Some(Retention::new(mode, until))
         }
         _ => {
             return Err(S3Error::invalid_argument(
@@ -59,13 +69,8 @@ pub fn lock_from_headers(ctx: &Ctx) -> S3Result<ObjectLock> {
     })
 }
 
-fn future_retention(mode: RetentionMode, until: SystemTime) -> S3Result<Retention> {
-    if until <= SystemTime::now() {
-        return Err(S3Error::invalid_argument(
-            "The retain until date must be in the future!",
-        ));
-    }
-    Ok(Retention::new(mode, until))
+fn in_future(until: SystemTime) -> bool {
+    until > SystemTime::now()
 }
 
 /// AWS refuses a PutObject or UploadPart whose object carries or inherits object
@@ -263,10 +268,15 @@ pub async fn put_retention(
         request.retain_until_date.as_deref(),
     ) {
         (None, None) => None,
-        (Some(mode), Some(until)) => Some(future_retention(
-            RetentionMode::parse(mode).ok_or_else(S3Error::malformed_xml)?,
-            xml::parse_timestamp(until).ok_or_else(S3Error::malformed_xml)?,
-        )?),
+        (Some(mode), Some(until)) => {
+            let mode = RetentionMode::parse(mode).ok_or_else(S3Error::malformed_xml)?;
+            // A date S3 cannot represent is as malformed as one it cannot parse.
+            let until = xml::parse_timestamp(until).ok_or_else(S3Error::malformed_xml)?;
+            if !in_future(until) {
+                return Err(S3Error::invalid_argument(NOT_IN_FUTURE));
+            }
+            Some(Retention::new(mode, until))
+        }
         _ => return Err(S3Error::malformed_xml()),
     };
     locked_version(&ctx, version_id.clone()).await?;

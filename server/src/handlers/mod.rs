@@ -1,5 +1,6 @@
 //! One module per S3 resource family; [`dispatch`] is the one `match`.
 
+mod attributes;
 mod bucket;
 mod conditional;
 mod copy;
@@ -159,6 +160,9 @@ async fn handle(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Result<Htt
             object::get(ctx, params, true).await
         }
         DeleteObject { version_id, .. } => delete::delete_object(ctx, version_id).await,
+        GetObjectAttributes { version_id, .. } => {
+            attributes::get_object_attributes(ctx, version_id).await
+        }
         PutObjectTagging { version_id, .. } => tagging::put_object(ctx, version_id, body).await,
         GetObjectTagging { version_id, .. } => tagging::get_object(ctx, version_id).await,
         DeleteObjectTagging { version_id, .. } => tagging::delete_object(ctx, version_id).await,

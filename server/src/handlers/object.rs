@@ -136,20 +136,9 @@ pub async fn get(ctx: Ctx, params: GetParams, head: bool) -> S3Result<HttpRespon
         .engine(move |e| e.head_object(&bucket, &key, version_id.as_deref()))
         .await?;
     if version.is_delete_marker {
-        return Err(s3_error!(
-            MethodNotAllowed,
-            "The specified method is not allowed against this resource."
-        )
-        .with("Method", if head { "HEAD" } else { "GET" })
-        .with("ResourceType", "DeleteMarker")
-        .with_header("x-amz-delete-marker", "true")
-        .with_header(
-            "x-amz-version-id",
-            version.version_id.as_deref().unwrap_or("null"),
-        )
-        .with_header(
-            "last-modified",
-            httpdate::fmt_http_date(version.last_modified),
+        return Err(delete_marker_addressed(
+            &version,
+            if head { "HEAD" } else { "GET" },
         ));
     }
     let customer_key = encryption::customer_key_of(&ctx)?;
@@ -167,7 +156,7 @@ pub async fn get(ctx: Ctx, params: GetParams, head: bool) -> S3Result<HttpRespon
             resp.insert_header(("etag", quoted(&version.etag)))
                 .insert_header((
                     "last-modified",
-                    httpdate::fmt_http_date(version.last_modified),
+                    crate::dates::http_date(version.last_modified),
                 ));
             return Ok(resp.finish());
         }
@@ -220,6 +209,26 @@ pub async fn get(ctx: Ctx, params: GetParams, head: bool) -> S3Result<HttpRespon
         .engine(move |e| e.open_object_sse(&bucket, &version, range, customer_key.as_ref()))
         .await?;
     Ok(resp.body(SizedStream::new(length, crate::body::object_stream(reader))))
+}
+
+/// The 405 of a read that names a delete marker by its version id, as AWS
+/// answers it: with the marker's version id and date in headers.
+pub(super) fn delete_marker_addressed(marker: &ObjectVersion, method: &str) -> S3Error {
+    s3_error!(
+        MethodNotAllowed,
+        "The specified method is not allowed against this resource."
+    )
+    .with("Method", method)
+    .with("ResourceType", "DeleteMarker")
+    .with_header("x-amz-delete-marker", "true")
+    .with_header(
+        "x-amz-version-id",
+        marker.version_id.as_deref().unwrap_or("null"),
+    )
+    .with_header(
+        "last-modified",
+        crate::dates::http_date(marker.last_modified),
+    )
 }
 
 /// The bytes of part `number`: any part of a multipart object; only part 1 (the

@@ -127,6 +127,7 @@ endpoints! {
             response_overrides: Vec<(&'static str, String)>,
         },
         DeleteObject { version_id: Option<String> },
+        GetObjectAttributes { version_id: Option<String> },
         GetObjectTagging { version_id: Option<String> },
         PutObjectTagging { version_id: Option<String> },
         DeleteObjectTagging { version_id: Option<String> },
@@ -254,6 +255,11 @@ impl Endpoint {
                 key,
                 version_id: version_id(),
             },
+            Operation::GetObjectAttributes => Self::GetObjectAttributes {
+                bucket,
+                key,
+                version_id: version_id(),
+            },
             Operation::PutObjectTagging => Self::PutObjectTagging {
                 bucket,
                 key,
@@ -329,6 +335,7 @@ impl Endpoint {
             Self::GetObject { version_id, .. }
             | Self::HeadObject { version_id, .. }
             | Self::DeleteObject { version_id, .. }
+            | Self::GetObjectAttributes { version_id, .. }
             | Self::GetObjectTagging { version_id, .. }
             | Self::PutObjectTagging { version_id, .. }
             | Self::DeleteObjectTagging { version_id, .. }

@@ -442,6 +442,7 @@ const IMPLEMENTED: &[Operation] = &[
     GetBucketTagging,
     GetBucketVersioning,
     GetObject,
+    GetObjectAttributes,
     GetObjectLegalHold,
     GetObjectLockConfiguration,
     GetObjectRetention,
@@ -734,6 +735,11 @@ const ACTIONS: &[(Operation, &str, &str)] = &[
         "s3:GetBucketVersioning",
     ),
     (GetObject, "s3:GetObject", "s3:GetObjectVersion"),
+    (
+        GetObjectAttributes,
+        "s3:GetObjectAttributes",
+        "s3:GetObjectVersionAttributes",
+    ),
     (
         GetObjectLegalHold,
         "s3:GetObjectLegalHold",

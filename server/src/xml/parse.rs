@@ -26,11 +26,16 @@ pub struct Delete {
     pub objects: Vec<DeleteObject>,
 }
 
+/// One entry of DeleteObjects, with the conditions of a conditional delete.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DeleteObject {
     pub key: String,
     pub version_id: Option<String>,
+    #[serde(rename = "ETag")]
+    pub etag: Option<String>,
+    pub last_modified_time: Option<String>,
+    pub size: Option<String>,
 }
 
 /// Body of PutObjectTagging and PutBucketTagging.

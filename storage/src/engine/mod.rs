@@ -376,7 +376,31 @@ impl Engine {
         version_id: Option<&str>,
         bypass_governance: bool,
     ) -> Result<Deleted> {
-        object::delete(&self.inner, bucket, key, version_id, bypass_governance)
+        let unconditional = DeletePrecondition::default();
+        self.delete_object_if(bucket, key, version_id, bypass_governance, &unconditional)
+    }
+
+    /// Like [`Engine::delete_object`], only if the key's current version
+    /// satisfies `precondition`, checked under the same key lock as the removal:
+    /// `PreconditionFailed` if it does not or if the newest version is a delete
+    /// marker, `NoSuchKey` if the key has no version at all. Nothing is removed
+    /// or added then.
+    pub fn delete_object_if(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        bypass_governance: bool,
+        precondition: &DeletePrecondition,
+    ) -> Result<Deleted> {
+        object::delete(
+            &self.inner,
+            bucket,
+            key,
+            version_id,
+            bypass_governance,
+            precondition,
+        )
     }
 
     /// Replaces the tag set of the current (or given) version.

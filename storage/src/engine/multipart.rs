@@ -362,6 +362,10 @@ pub(super) fn complete(
             id: p.blob,
             size: p.size,
             key: p.encryption.as_ref().and_then(|e| e.key),
+            checksum: upload
+                .checksum_algorithm
+                .and_then(|alg| p.checksums.get(alg))
+                .map(str::to_owned),
         })
         .collect();
     let part_sums: Vec<(&str, u64)> = match upload.checksum_algorithm {

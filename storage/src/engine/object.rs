@@ -23,8 +23,9 @@ use crate::blob::ChunkReader;
 use crate::meta::records::{BlobId, BlobRef, GcRecord, ObjectData, VersionRecord, decode, encode};
 use crate::meta::{Batch, Cf, keys};
 use crate::types::{
-    Bucket, Checksums, CustomerKey, DataLoc, Deleted, EncryptionRecord, ObjectKey, ObjectLock,
-    ObjectVersion, PutOptions, Retention, VersioningState, WritePrecondition,
+    Bucket, Checksums, CustomerKey, DataLoc, DeletePrecondition, Deleted, EncryptionRecord,
+    ObjectKey, ObjectLock, ObjectVersion, PutOptions, Retention, VersioningState,
+    WritePrecondition,
 };
 use crate::{Error, Result};
 
@@ -416,12 +417,16 @@ pub(super) fn delete(
     key: &str,
     version_id: Option<&str>,
     bypass_governance: bool,
+    precondition: &DeletePrecondition,
 ) -> Result<Deleted> {
     let db = &inner.shared.db;
     let k = key.as_bytes();
     let locked = lock_key(inner, bucket, k)?;
     let b = &locked.bucket;
     let current = read_current(db, b.id, k)?;
+    if !precondition.is_empty() {
+        check_delete_precondition(inner, b.id, k, precondition, current.as_ref())?;
+    }
     let current_row = keys::current_key(b.id, k);
     let mut batch = db.batch();
     let mut freed = false;
@@ -508,6 +513,26 @@ pub(super) fn delete(
         inner.gc.wake();
     }
     Ok(outcome)
+}
+
+/// A conditional delete needs a current version that satisfies `precondition`:
+/// `PreconditionFailed` if it does not, or if the newest version is a delete
+/// marker; `NoSuchKey` if the key has no version at all.
+fn check_delete_precondition(
+    inner: &Inner,
+    bucket_id: u64,
+    key: &[u8],
+    precondition: &DeletePrecondition,
+    current: Option<&VersionRecord>,
+) -> Result<()> {
+    match current {
+        Some(cur) if precondition.holds(&cur.etag, cur.last_modified, cur.size) => Ok(()),
+        Some(_) => Err(Error::PreconditionFailed),
+        None if newest_version(&inner.shared.db, bucket_id, key)?.is_some() => {
+            Err(Error::PreconditionFailed)
+        }
+        None => Err(Error::NoSuchKey),
+    }
 }
 
 /// Changes the current (or given) version's metadata in place with `change`,

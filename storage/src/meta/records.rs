@@ -106,13 +106,17 @@ pub enum ObjectData {
 }
 
 /// One part of a multipart object's content.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PartData {
     pub id: BlobId,
     pub size: u64,
     /// The part's data key, if the object is encrypted (its mode is the version's).
     #[serde(default)]
     pub key: Option<BlobKey>,
+    /// The part's checksum in the upload's algorithm (the object's), if it had
+    /// one; absent in objects completed before horreo kept it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<String>,
 }
 
 /// [`ObjectData`] decoded without copying inline content: for listings.

@@ -87,9 +87,11 @@ impl ObjectLock {
     }
 
     /// Whether the retention may change from what it is to `new` at `now`.
-    /// COMPLIANCE may only be kept or extended; GOVERNANCE may also become
-    /// COMPLIANCE or be extended, and anything else needs `bypass_governance`.
-    /// An expired retention may change freely.
+    /// An active retention may always be kept or extended in the same mode.
+    /// Any other change of an active GOVERNANCE retention (shortening, removal,
+    /// or a change of mode, to COMPLIANCE too) needs `bypass_governance`; an
+    /// active COMPLIANCE retention allows no other change at all. An expired
+    /// retention may change freely.
     pub fn allows_retention(
         &self,
         new: Option<&Retention>,
@@ -99,10 +101,8 @@ impl ObjectLock {
         let Some(old) = self.retention.filter(|r| r.is_active(now)) else {
             return true;
         };
-        let kept_or_extended = new.is_some_and(|n| {
-            n.retain_until >= old.retain_until
-                && (n.mode == RetentionMode::Compliance || old.mode == RetentionMode::Governance)
-        });
+        let kept_or_extended =
+            new.is_some_and(|n| n.mode == old.mode && n.retain_until >= old.retain_until);
         kept_or_extended || (old.mode == RetentionMode::Governance && bypass_governance)
     }
 }
@@ -188,7 +188,9 @@ mod tests {
         assert!(!compliance.allows_retention(None, now, true));
         let governance = with(retention(Governance, soon));
         assert!(governance.allows_retention(retention(Governance, later).as_ref(), now, false));
-        assert!(governance.allows_retention(retention(Compliance, later).as_ref(), now, false));
+        assert!(!governance.allows_retention(retention(Compliance, later).as_ref(), now, false));
+        assert!(!governance.allows_retention(retention(Compliance, soon).as_ref(), now, false));
+        assert!(governance.allows_retention(retention(Compliance, later).as_ref(), now, true));
         assert!(!governance.allows_retention(retention(Governance, now).as_ref(), now, false));
         assert!(governance.allows_retention(retention(Governance, now).as_ref(), now, true));
         assert!(!governance.allows_retention(None, now, false));

@@ -26,6 +26,6 @@ pub use multipart::{
 pub use names::{BucketName, ObjectKey};
 pub(crate) use object::DataLoc;
 pub use object::{
-    ContentHeaders, DataRef, Deleted, ObjectVersion, PutOptions, StorageClass, Tag,
-    WritePrecondition,
+    ContentHeaders, DataRef, DeletePrecondition, Deleted, ObjectPart, ObjectVersion, PutOptions,
+    StorageClass, Tag, WritePrecondition,
 };

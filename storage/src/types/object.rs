@@ -122,6 +122,25 @@ impl ObjectVersion {
         }
     }
 
+    /// The parts of a multipart object, numbered from 1 in the object's order;
+    /// `None` for other objects, and for versions that come from a listing.
+    pub fn parts(&self) -> Option<Vec<ObjectPart>> {
+        let DataLoc::Parts(parts) = &self.data.0 else {
+            return None;
+        };
+        Some(
+            parts
+                .iter()
+                .zip(1..)
+                .map(|(p, number)| ObjectPart {
+                    number,
+                    size: p.size,
+                    checksum: p.checksum.clone(),
+                })
+                .collect(),
+        )
+    }
+
     /// The byte range of part `number` (from 1) of a multipart object.
     pub fn part_range(&self, number: u32) -> Option<Range<u64>> {
         let DataLoc::Parts(parts) = &self.data.0 else {
@@ -131,6 +150,17 @@ impl ObjectVersion {
         let start: u64 = parts.get(..index)?.iter().map(|p| p.size).sum();
         Some(start..start + parts.get(index)?.size)
     }
+}
+
+/// One part of a completed multipart object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectPart {
+    /// From 1, in the object's order (the number `partNumber` reads it by).
+    pub number: u32,
+    pub size: u64,
+    /// Base64 checksum of the part in the object's checksum algorithm, when the
+    /// upload had one.
+    pub checksum: Option<String>,
 }
 
 /// An opaque reference from an [`ObjectVersion`] to its content.
@@ -193,6 +223,42 @@ pub struct Deleted {
     pub version_id: Option<String>,
     /// A delete marker was created, or the version removed was one.
     pub delete_marker: bool,
+}
+
+/// The conditions of a conditional delete (`If-Match`,
+/// `x-amz-if-match-last-modified-time`, `x-amz-if-match-size`), checked
+/// atomically with the removal against the key's current version, whatever
+/// version the request removes. Empty: an unconditional delete.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeletePrecondition {
+    /// The ETag without quotes, or `*` for any object.
+    pub if_match: Option<String>,
+    /// Compared in whole seconds, the precision of an HTTP date.
+    pub last_modified: Option<SystemTime>,
+    pub size: Option<u64>,
+}
+
+impl DeletePrecondition {
+    /// Whether no condition is given.
+    pub fn is_empty(&self) -> bool {
+        self.if_match.is_none() && self.last_modified.is_none() && self.size.is_none()
+    }
+
+    /// Whether an object with this ETag, modification time and size satisfies
+    /// every condition given.
+    pub fn holds(&self, etag: &str, last_modified: SystemTime, size: u64) -> bool {
+        let whole_seconds = |t: SystemTime| {
+            t.duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+        };
+        self.if_match
+            .as_deref()
+            .is_none_or(|m| m == "*" || m == etag)
+            && self
+                .last_modified
+                .is_none_or(|t| whole_seconds(t) == whole_seconds(last_modified))
+            && self.size.is_none_or(|s| s == size)
+    }
 }
 
 /// A conditional write, checked atomically with the commit.

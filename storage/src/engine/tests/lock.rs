@@ -195,6 +195,11 @@ fn retention_changes_follow_the_mode() {
         e.set_object_retention("worm", "k", None, None, false),
         Err(Error::ObjectLocked)
     ));
+    // A change of mode, even to the stricter one, is a change that needs the bypass.
+    assert!(matches!(
+        e.set_object_retention("worm", "k", None, r(Compliance, now + 3 * DAY), false),
+        Err(Error::ObjectLocked)
+    ));
     e.set_object_retention("worm", "k", None, None, true)
         .unwrap();
     assert_eq!(

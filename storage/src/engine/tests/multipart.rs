@@ -62,6 +62,25 @@ fn any_range_of_a_multipart_object_reads_the_right_bytes() {
         Some(parts[0].len() as u64..(parts[0].len() + parts[1].len()) as u64)
     );
     assert_eq!(version.part_range(4), None);
+    // Each part keeps its size and its checksum in the upload's algorithm.
+    let stored = engine
+        .head_object("bkt", "mp", None)
+        .unwrap()
+        .parts()
+        .unwrap();
+    let expected: Vec<ObjectPart> = parts
+        .iter()
+        .zip(1..)
+        .map(|(data, number)| ObjectPart {
+            number,
+            size: data.len() as u64,
+            checksum: Some(base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                crc32c::crc32c(data).to_be_bytes(),
+            )),
+        })
+        .collect();
+    assert_eq!(stored, expected);
     // The full-object CRC32C is combined from the parts' CRCs without reading data.
     let crc = base64::Engine::encode(
         &base64::engine::general_purpose::STANDARD,

@@ -216,3 +216,99 @@ fn concurrent_if_none_match_has_one_winner() {
     });
     assert_eq!(winners, 1);
 }
+
+#[test]
+fn conditional_delete_checks_the_current_version_under_the_key_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = open_engine(dir.path());
+    bucket(&e, "cond");
+    let v = put(&e, "cond", "k", b"hello").unwrap();
+    let pre = |if_match: Option<&str>, last_modified, size| DeletePrecondition {
+        if_match: if_match.map(str::to_owned),
+        last_modified,
+        size,
+    };
+    let delete = |p: &DeletePrecondition| e.delete_object_if("cond", "k", None, false, p);
+
+    // Any condition that does not hold refuses, and keeps the object.
+    let later = v.last_modified + Duration::from_secs(2);
+    for failing in [
+        pre(Some("0123"), None, None),
+        pre(None, Some(later), None),
+        pre(None, None, Some(4)),
+        pre(Some(&v.etag), None, Some(6)),
+    ] {
+        assert!(
+            matches!(delete(&failing), Err(Error::PreconditionFailed)),
+            "{failing:?}"
+        );
+        assert_eq!(get(&e, "cond", "k", None).unwrap(), b"hello");
+    }
+    // All that hold delete; the time counts in whole seconds.
+    delete(&pre(Some(&v.etag), Some(v.last_modified), Some(5))).unwrap();
+    assert!(matches!(
+        e.head_object("cond", "k", None),
+        Err(Error::NoSuchKey)
+    ));
+    // No object at all: NoSuchKey, whatever the condition.
+    for absent in [pre(Some("*"), None, None), pre(None, None, Some(5))] {
+        assert!(matches!(delete(&absent), Err(Error::NoSuchKey)));
+    }
+    put(&e, "cond", "k", b"again").unwrap();
+    delete(&pre(Some("*"), None, None)).unwrap();
+}
+
+#[test]
+fn conditional_delete_in_a_versioned_bucket() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = open_engine(dir.path());
+    bucket(&e, "condv");
+    e.update_bucket("condv", |b| {
+        b.versioning = VersioningState::Enabled;
+        Ok(())
+    })
+    .unwrap();
+    let v1 = put(&e, "condv", "k", b"one").unwrap();
+    let v2 = put(&e, "condv", "k", b"two").unwrap();
+    let matching = |v: &ObjectVersion| DeletePrecondition {
+        if_match: Some(v.etag.clone()),
+        ..Default::default()
+    };
+    // A version id names what goes; the conditions are the current version's.
+    let old = v1.version_id.as_deref();
+    assert!(matches!(
+        e.delete_object_if("condv", "k", old, false, &matching(&v1)),
+        Err(Error::PreconditionFailed)
+    ));
+    assert!(e.head_object("condv", "k", old).is_ok());
+    e.delete_object_if("condv", "k", old, false, &matching(&v2))
+        .unwrap();
+    assert!(matches!(
+        e.head_object("condv", "k", old),
+        Err(Error::NoSuchVersion)
+    ));
+    // A matching delete without a version id adds a delete marker...
+    let marker = e
+        .delete_object_if("condv", "k", None, false, &matching(&v2))
+        .unwrap();
+    assert!(marker.delete_marker);
+    // ...after which no object exists: `*` fails, and adds no second marker.
+    let any = DeletePrecondition {
+        if_match: Some("*".into()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        e.delete_object_if("condv", "k", None, false, &any),
+        Err(Error::PreconditionFailed)
+    ));
+    let versions = e
+        .list_object_versions(
+            "condv",
+            &VersionsQuery {
+                max_keys: 10,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(versions.entries.len(), 2);
+}
