@@ -235,8 +235,11 @@ async fn dispatch(
 
 fn error_response(req: &HttpRequest, err: &S3Error, request_id: &str) -> HttpResponse {
     let mut response = HttpResponse::build(err.code.status());
+    // A value no header can carry is left out: the error itself must get through.
     for (name, value) in &err.headers {
-        response.insert_header((*name, value.as_str()));
+        if let Ok(value) = HeaderValue::from_str(value) {
+            response.insert_header((*name, value));
+        }
     }
     if req.method() == actix_web::http::Method::HEAD {
         return response.finish();

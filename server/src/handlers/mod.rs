@@ -1,10 +1,12 @@
 //! One module per S3 resource family; [`dispatch`] is the one `match`.
 
+mod acl;
 mod bucket;
 mod conditional;
 mod copy;
 mod delete;
 mod encryption;
+mod header_value;
 mod headers;
 mod list;
 mod lock;

@@ -7,13 +7,12 @@ use std::ops::Range;
 
 use horreo_storage::{ObjectKey, ObjectVersion, SseRequest, StagedBlob};
 
-use super::Ctx;
 use super::conditional::{Conditions, Outcome};
-use super::encryption;
 use super::headers::{self, ChecksumRequest, checksum_headers, object_headers, quoted};
 use super::lock::check_write_integrity;
 use super::multipart::parse_part_number;
 use super::range::ByteRange;
+use super::{Ctx, acl, encryption, header_value};
 use crate::body::{RequestBody, Staging, entity_too_large};
 use crate::error::{S3Error, S3Result};
 use crate::s3_error;
@@ -21,22 +20,14 @@ use crate::s3_error;
 /// AWS's limit for a single PUT.
 pub const MAX_PUT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
 
-/// Query parameters that override response headers on GET/HEAD.
-const RESPONSE_OVERRIDES: [(&str, &str); 6] = [
-    ("response-content-type", "content-type"),
-    ("response-content-language", "content-language"),
-    ("response-expires", "expires"),
-    ("response-cache-control", "cache-control"),
-    ("response-content-disposition", "content-disposition"),
-    ("response-content-encoding", "content-encoding"),
-];
-
 pub async fn put(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
     let key = ObjectKey::parse(&ctx.key)?;
-    let opts = headers::put_options(&ctx)?;
+    let mut opts = headers::put_options(&ctx)?;
+    opts.precondition = headers::write_precondition(&ctx)?;
     let mut incoming = Incoming::from_request(&ctx)?;
     let bucket = ctx.bucket.clone();
     let bucket = ctx.engine(move |e| e.bucket(&bucket)).await?;
+    acl::check_object_acl(&ctx)?;
     check_write_integrity(&bucket, &opts.lock, &incoming.checks)?;
     incoming.sse = encryption::write_request(&ctx, &bucket)?;
     let staged = incoming.stage(&ctx, body, Staging::Object).await?;
@@ -124,6 +115,8 @@ fn declared_length(ctx: &Ctx) -> S3Result<Option<u64>> {
 
 /// GetObject, or HeadObject when `head`: same checks and headers, no body.
 pub async fn get(ctx: Ctx, head: bool) -> S3Result<HttpResponse> {
+    encryption::refuse_on_read(&ctx)?;
+    let overrides = header_value::response_overrides(|name| ctx.query.get(name))?;
     let part_number = ctx
         .query
         .get("partNumber")
@@ -209,10 +202,8 @@ pub async fn get(ctx: Ctx, head: bool) -> S3Result<HttpResponse> {
     {
         checksum_headers(&mut resp, &version.checksums);
     }
-    for (param, header) in RESPONSE_OVERRIDES {
-        if let Some(value) = ctx.query.get(param) {
-            resp.insert_header((header, value));
-        }
+    for header in overrides {
+        resp.insert_header(header);
     }
     let length = range.as_ref().map_or(version.size, |r| r.end - r.start);
     if head {
