@@ -306,8 +306,11 @@ async fn dispatch(
 
 fn error_response(head: &RequestHead, err: &S3Error, request_id: &str) -> HttpResponse {
     let mut response = HttpResponse::build(err.code.status());
+    // A value no header can carry is left out: the error itself must get through.
     for (name, value) in &err.headers {
-        response.insert_header((*name, value.as_str()));
+        if let Ok(value) = HeaderValue::from_str(value) {
+            response.insert_header((*name, value));
+        }
     }
     if head.method == actix_web::http::Method::HEAD {
         return response.finish();

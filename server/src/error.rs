@@ -38,6 +38,7 @@ macro_rules! code_str {
 }
 
 s3_error_codes! {
+    AccessControlListNotSupported => StatusCode::BAD_REQUEST,
     AccessDenied => StatusCode::FORBIDDEN,
     AuthorizationHeaderMalformed => StatusCode::BAD_REQUEST,
     AuthorizationQueryParametersError => StatusCode::BAD_REQUEST,
@@ -52,6 +53,7 @@ s3_error_codes! {
     InternalError => StatusCode::INTERNAL_SERVER_ERROR,
     InvalidAccessKeyId => StatusCode::FORBIDDEN,
     InvalidArgument => StatusCode::BAD_REQUEST,
+    InvalidBucketAclWithObjectOwnership => StatusCode::BAD_REQUEST,
     InvalidBucketState => StatusCode::CONFLICT,
     InvalidBucketName => StatusCode::BAD_REQUEST,
     InvalidDigest => StatusCode::BAD_REQUEST,

@@ -157,3 +157,23 @@ def test_aws_s3api_json_output_describes_objects(aws, bucket, tmp_path):
 def test_aws_s3api_list_buckets_json_includes_bucket(aws, bucket):
     listed = aws.json("s3api", "list-buckets")
     assert bucket in [b["Name"] for b in listed["Buckets"]], json.dumps(listed)
+
+
+def test_aws_s3_cp_with_a_public_acl_fails_and_uploads_nothing(aws, s3, bucket, tmp_path):
+    # ACLs are disabled, as on AWS by default: the CLI must not report a public
+    # object that is not public.
+    small = tmp_path / "small.txt"
+    small.write_bytes(b"hello")
+    large = tmp_path / "large.bin"
+    large.write_bytes(os.urandom(9 * MiB))  # over the CLI's 8 MiB multipart threshold
+    for source in (small, large):
+        refused = aws("s3", "cp", "--acl", "public-read", str(source), f"s3://{bucket}/{source.name}", check=False)
+        assert refused.returncode != 0, refused.stdout
+        assert "AccessControlListNotSupported" in refused.stderr, refused.stderr
+    assert remote_keys(s3, bucket) == []
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+    for source in (small, large):
+        aws("s3", "cp", "--acl", "bucket-owner-full-control", str(source), f"s3://{bucket}/{source.name}")
+    assert remote_keys(s3, bucket) == ["large.bin", "small.txt"]
+    assert s3.get_object(Bucket=bucket, Key="small.txt")["Body"].read() == b"hello"

@@ -52,11 +52,52 @@ def test_list_buckets_shows_every_created_bucket_in_name_order(s3, bucket_factor
     assert response["Owner"]["ID"]
 
 
-def test_recreating_own_bucket_is_bucket_already_owned_by_you(s3, bucket):
-    with raises_s3_error("BucketAlreadyOwnedByYou", 409):
-        s3.create_bucket(Bucket=bucket)
-    # The existing bucket and its contents are untouched.
-    s3.head_bucket(Bucket=bucket)
+def test_recreating_own_bucket_in_us_east_1_succeeds_and_changes_nothing(s3, bucket):
+    # AWS's legacy us-east-1 behaviour; every other region answers 409
+    # BucketAlreadyOwnedByYou (tests/tests/buckets.rs covers both).
+    assert s3.meta.region_name == "us-east-1"
+    s3.put_object(Bucket=bucket, Key="keep", Body=b"kept")
+    again = s3.create_bucket(Bucket=bucket)
+    assert again["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert s3.get_object(Bucket=bucket, Key="keep")["Body"].read() == b"kept"
+
+
+ALL_USERS = 'uri="http://acs.amazonaws.com/groups/global/AllUsers"'
+
+
+@pytest.mark.parametrize(
+    "acl",
+    [
+        {"ACL": "public-read"},
+        {"ACL": "public-read-write"},
+        {"ACL": "authenticated-read"},
+        {"GrantRead": ALL_USERS},
+        {"GrantFullControl": 'id="another-account"'},
+        {"ACL": "private", "GrantWrite": ALL_USERS},
+    ],
+    ids=lambda acl: "+".join(f"{k}={v}" for k, v in acl.items()),
+)
+def test_create_bucket_with_an_acl_is_refused_as_acls_are_disabled(s3, request, acl):
+    # Every bucket is Object Ownership BucketOwnerEnforced, AWS's default: an ACL
+    # that grants anything beyond the owner's full control would be a lie.
+    name = unique_bucket_name(request.node.name)
+    try:
+        with raises_s3_error("InvalidBucketAclWithObjectOwnership", 400) as info:
+            s3.create_bucket(Bucket=name, **acl)
+        assert "BucketOwnerEnforced" in info.value.response["Error"]["Message"]
+        assert name not in bucket_names(s3)
+    finally:
+        delete_bucket_best_effort(s3, name)
+
+
+@pytest.mark.parametrize("canned", ["private", "bucket-owner-full-control"])
+def test_create_bucket_with_an_acl_without_effect_succeeds(s3, request, canned):
+    name = unique_bucket_name(request.node.name)
+    try:
+        s3.create_bucket(Bucket=name, ACL=canned)
+        s3.head_bucket(Bucket=name)
+    finally:
+        delete_bucket_best_effort(s3, name)
 
 
 def test_deleted_bucket_name_can_be_created_again_empty(s3, request):

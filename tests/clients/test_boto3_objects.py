@@ -22,6 +22,7 @@ from horreo_helpers import (
     md5_b64,
     quoted_etag,
     raises_s3_error,
+    remote_keys,
     response_headers,
 )
 
@@ -922,3 +923,64 @@ def test_key_with_special_characters_round_trips(s3, bucket, key):
     assert [o["Key"] for o in s3.list_objects(Bucket=bucket).get("Contents", [])] == [key]
     s3.delete_object(Bucket=bucket, Key=key)
     assert list_all_keys(s3, bucket) == []
+
+
+ALL_USERS = 'uri="http://acs.amazonaws.com/groups/global/AllUsers"'
+
+
+@pytest.mark.parametrize(
+    "acl",
+    [
+        {"ACL": "public-read"},
+        {"ACL": "public-read-write"},
+        {"ACL": "authenticated-read"},
+        {"ACL": "bucket-owner-read"},
+        {"GrantRead": ALL_USERS},
+        {"GrantFullControl": 'id="another-account"'},
+        {"ACL": "bucket-owner-full-control", "GrantReadACP": ALL_USERS},
+    ],
+    ids=lambda acl: "+".join(f"{k}={v}" for k, v in acl.items()),
+)
+def test_object_writes_with_an_acl_are_refused_and_write_nothing(s3, bucket, acl):
+    # ACLs are disabled (Object Ownership BucketOwnerEnforced): an ACL would not be
+    # enforced, so a write asking for one fails instead of pretending.
+    s3.put_object(Bucket=bucket, Key="source", Body=b"source")
+    writes = {
+        "PutObject": lambda: s3.put_object(Bucket=bucket, Key="new", Body=b"x", **acl),
+        "CopyObject": lambda: s3.copy_object(
+            Bucket=bucket, Key="new", CopySource={"Bucket": bucket, "Key": "source"}, **acl
+        ),
+        "CreateMultipartUpload": lambda: s3.create_multipart_upload(Bucket=bucket, Key="new", **acl),
+    }
+    for operation, write in writes.items():
+        with raises_s3_error("AccessControlListNotSupported", 400) as info:
+            write()
+        assert info.value.response["Error"]["Message"] == "The bucket does not allow ACLs", operation
+    assert remote_keys(s3, bucket) == ["source"]
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+
+@pytest.mark.parametrize("canned", ["private", "bucket-owner-full-control"])
+def test_object_writes_with_the_owner_full_control_acl_succeed(s3, bucket, canned):
+    s3.put_object(Bucket=bucket, Key="put", Body=b"put", ACL=canned)
+    s3.copy_object(Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "put"}, ACL=canned)
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="mp", ACL=canned)
+    s3.abort_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload["UploadId"])
+    assert s3.get_object(Bucket=bucket, Key="copy")["Body"].read() == b"put"
+
+
+def test_content_encoding_list_is_returned_byte_for_byte(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", ContentEncoding="deflate, gzip")
+    assert s3.head_object(Bucket=bucket, Key="k")["ContentEncoding"] == "deflate, gzip"
+    assert s3.get_object(Bucket=bucket, Key="k")["ContentEncoding"] == "deflate, gzip"
+
+
+def test_response_overrides_are_iso_8859_1_headers_and_control_characters_are_refused(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    latin1 = 'attachment; filename="café.txt"'
+    got = s3.get_object(Bucket=bucket, Key="k", ResponseContentDisposition=latin1)
+    assert got["ContentDisposition"] == latin1
+    with raises_s3_error("InvalidArgument", 400):
+        s3.get_object(Bucket=bucket, Key="k", ResponseContentDisposition='attachment; filename="€.txt"')
+    with raises_s3_error("InvalidArgument", 400):
+        s3.get_object(Bucket=bucket, Key="k", ResponseContentType="text/html\r\nX-Injected: yes")

@@ -989,3 +989,44 @@ async fn https_alone_on_the_address() {
     assert!(listed.is_ok(), "{listed:?}");
     assert!(!plain.starts_with(b"HTTP/"), "plain HTTP was answered");
 }
+
+#[tokio::test]
+async fn get_and_head_refuse_sse_s3_and_kms_request_headers() {
+    let horreo = Horreo::start();
+    let s3 = horreo.client();
+    let bucket = bucket(&s3, "sse-read").await;
+    s3.put_object()
+        .bucket(&bucket)
+        .key("k")
+        .server_side_encryption(ServerSideEncryption::Aes256)
+        .body(ByteStream::from_static(b"secret"))
+        .send()
+        .await
+        .unwrap();
+    let path = format!("/{bucket}/k");
+    // The context is base64 of `{"a":"b"}`.
+    for (name, value) in [
+        ("x-amz-server-side-encryption", "AES256"),
+        ("x-amz-server-side-encryption", "aws:kms"),
+        ("x-amz-server-side-encryption-aws-kms-key-id", "some-key"),
+        ("x-amz-server-side-encryption-context", "eyJhIjoiYiJ9"),
+    ] {
+        let get = horreo.signed("GET", &path, &[(name, value)], b"");
+        assert_eq!(
+            (get.status, get.error_code().as_deref()),
+            (400, Some("InvalidArgument")),
+            "GET with {name}: {}",
+            get.text()
+        );
+        assert_eq!(
+            horreo_tests::xml_element(&get.text(), "ArgumentName").as_deref(),
+            Some(name)
+        );
+        let head = horreo.signed("HEAD", &path, &[(name, value)], b"");
+        assert_eq!(head.status, 400, "HEAD with {name}");
+    }
+    // Without them the object reads as stored.
+    let get = horreo.signed("GET", &path, &[], b"");
+    assert_eq!((get.status, &get.body[..]), (200, &b"secret"[..]));
+    assert_eq!(get.header("x-amz-server-side-encryption"), Some("AES256"));
+}

@@ -838,3 +838,73 @@ async fn a_crash_while_completing_leaves_the_upload_or_the_whole_object() {
         }
     }
 }
+
+#[tokio::test]
+async fn completion_write_conditions_are_those_of_put_object() {
+    let (_horreo, s3, bucket) = with_bucket("mpu-cond").await;
+    let existing = s3
+        .put_object()
+        .bucket(&bucket)
+        .key("k")
+        .body(ByteStream::from_static(b"existing"))
+        .send()
+        .await
+        .unwrap()
+        .e_tag()
+        .unwrap()
+        .to_owned();
+    let id = create(&s3, &bucket, "k").await;
+    let etag = part(&s3, &bucket, "k", &id, 1, b"only part").await;
+    let complete = || {
+        s3.complete_multipart_upload()
+            .bucket(&bucket)
+            .key("k")
+            .upload_id(&id)
+            .multipart_upload(completed(&[(1, &etag)]))
+    };
+    // As on PutObject: only `If-None-Match: *` and `If-Match: <etag>` are supported.
+    assert_s3_error(
+        complete().if_none_match(&existing).send().await,
+        501,
+        Some("NotImplemented"),
+    );
+    assert_s3_error(
+        complete().if_match("*").send().await,
+        501,
+        Some("NotImplemented"),
+    );
+    assert_s3_error(
+        complete()
+            .if_match(&existing)
+            .if_none_match("*")
+            .send()
+            .await,
+        501,
+        Some("NotImplemented"),
+    );
+    assert_eq!(get(&s3, &bucket, "k").await, b"existing");
+    // The upload survives the refusals.
+    complete().if_match(&existing).send().await.unwrap();
+    assert_eq!(get(&s3, &bucket, "k").await, b"only part");
+}
+
+#[tokio::test]
+async fn completing_an_unknown_upload_is_no_such_upload_whatever_the_parts_listed() {
+    let (_horreo, s3, bucket) = with_bucket("mpu-unknown").await;
+    for listed in [
+        completed(&[(1, "\"not-an-etag\"")]),
+        completed(&[(2, "\"0123456789abcdef0123456789abcdef\""), (1, "\"zz\"")]),
+    ] {
+        assert_s3_error(
+            s3.complete_multipart_upload()
+                .bucket(&bucket)
+                .key("k")
+                .upload_id("no-such-upload")
+                .multipart_upload(listed)
+                .send()
+                .await,
+            404,
+            Some("NoSuchUpload"),
+        );
+    }
+}

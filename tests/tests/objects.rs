@@ -1110,3 +1110,95 @@ async fn key_length_limit() {
         Some("KeyTooLongError"),
     );
 }
+
+#[tokio::test]
+async fn control_characters_in_response_overrides_are_invalid_argument() {
+    let (horreo, s3, bucket) = with_bucket().await;
+    put(&s3, &bucket, "o", b"data").await;
+    for query in [
+        "response-content-type=%0A",
+        "response-content-disposition=attachment%0D%0ASet-Cookie%3A%20a%3Db",
+        "response-cache-control=%00",
+        "response-content-language=en%09GB",
+        "response-content-encoding=gzip%01",
+        "response-expires=%7F",
+        // Not a control character, but no header can carry it in ISO-8859-1.
+        "response-content-disposition=attachment%3B%20filename%3D%E2%82%AC.txt",
+    ] {
+        let path = format!("/{bucket}/o?{query}");
+        let get = horreo.signed("GET", &path, &[], b"");
+        assert_eq!(
+            (get.status, get.error_code().as_deref()),
+            (400, Some("InvalidArgument")),
+            "GET ?{query}: {}",
+            get.text()
+        );
+        assert_eq!(get.header("content-type"), Some("application/xml"));
+        let head = horreo.signed("HEAD", &path, &[], b"");
+        assert_eq!(head.status, 400, "HEAD ?{query}");
+    }
+    // Printable values still override.
+    let get = horreo.signed(
+        "GET",
+        &format!("/{bucket}/o?response-content-type=text%2Fx-fine"),
+        &[],
+        b"",
+    );
+    assert_eq!(get.status, 200, "{}", get.text());
+    assert_eq!(get.header("content-type"), Some("text/x-fine"));
+}
+
+#[tokio::test]
+async fn content_encoding_is_returned_as_stored_without_aws_chunked() {
+    let (horreo, _s3, bucket) = with_bucket().await;
+    for (i, (sent, returned)) in [
+        ("deflate, gzip", Some("deflate, gzip")),
+        ("gzip,deflate", Some("gzip,deflate")),
+        ("aws-chunked,gzip", Some("gzip")),
+        ("aws-chunked, gzip", Some("gzip")),
+        ("gzip, aws-chunked", Some("gzip")),
+        ("deflate, aws-chunked, gzip", Some("deflate, gzip")),
+        ("aws-chunked", None),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let path = format!("/{bucket}/encoded-{i}");
+        let put = horreo.signed("PUT", &path, &[("content-encoding", sent)], b"body");
+        assert_eq!(put.status, 200, "PUT {sent:?}: {}", put.text());
+        let get = horreo.signed("GET", &path, &[], b"");
+        assert_eq!(get.status, 200, "{}", get.text());
+        assert_eq!(get.header("content-encoding"), returned, "sent {sent:?}");
+        assert_eq!(get.body, b"body");
+    }
+}
+
+#[tokio::test]
+async fn write_conditions_other_than_if_none_match_star_or_if_match_etag_are_not_implemented() {
+    let (horreo, s3, bucket) = with_bucket().await;
+    let etag = put(&s3, &bucket, "k", b"v1").await;
+    let cases: [(&[(&str, &str)], &str); 3] = [
+        (&[("if-none-match", etag.as_str())], "If-None-Match"),
+        (&[("if-match", "*")], "If-Match"),
+        (
+            &[("if-match", etag.as_str()), ("if-none-match", "*")],
+            "If-Match,If-None-Match",
+        ),
+    ];
+    for (headers, named) in cases {
+        let raw = horreo.signed("PUT", &format!("/{bucket}/k"), headers, b"v2");
+        assert_eq!(
+            (raw.status, raw.error_code().as_deref()),
+            (501, Some("NotImplemented")),
+            "{headers:?}: {}",
+            raw.text()
+        );
+        assert_eq!(
+            horreo_tests::xml_element(&raw.text(), "Header").as_deref(),
+            Some(named),
+            "{}",
+            raw.text()
+        );
+    }
+    assert_eq!(get_bytes(&s3, &bucket, "k").await, b"v1");
+}

@@ -7,9 +7,12 @@ use horreo_storage::{BucketName, VersioningState};
 
 use super::{Ctx, MAX_XML_BODY, xml_response};
 use crate::body::RequestBody;
-use crate::error::{S3Error, S3Result};
+use crate::error::{S3Error, S3ErrorCode, S3Result};
 use crate::s3_error;
 use crate::xml::{self, XmlWriter};
+
+/// The region where CreateBucket of a bucket you already own answers 200.
+const LEGACY_REGION: &str = "us-east-1";
 
 pub async fn list_buckets(
     ctx: Ctx,
@@ -75,11 +78,21 @@ pub async fn create(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
         )
         .with("LocationConstraint", constraint));
     }
+    super::acl::check_bucket_acl(&ctx)?;
     let owner = ctx.access_key.clone();
     let object_lock = super::lock::object_lock_requested(&ctx);
-    ctx.engine(move |e| e.create_bucket(&name, &owner, &region, object_lock))
-        .await
-        .map_err(|err| err.with("BucketName", ctx.bucket.clone()))?;
+    let created = ctx
+        .engine(move |e| e.create_bucket(&name, &owner, &region, object_lock))
+        .await;
+    match created {
+        Ok(_) => {}
+        // AWS's legacy behaviour, in us-east-1 only: re-creating a bucket you
+        // own succeeds and changes nothing.
+        Err(err)
+            if err.code == S3ErrorCode::BucketAlreadyOwnedByYou
+                && ctx.state.region == LEGACY_REGION => {}
+        Err(err) => return Err(err.with("BucketName", ctx.bucket.clone())),
+    }
     Ok(HttpResponse::Ok()
         .insert_header(("location", format!("/{}", ctx.bucket)))
         .finish())

@@ -1,12 +1,14 @@
 //! Conditional requests: the four of a read (`If-Match`, `If-None-Match`,
 //! `If-Modified-Since`, `If-Unmodified-Since`) with AWS's precedence, and those
-//! of a delete.
+//! of a write and of a delete.
 
 use std::time::SystemTime;
 
-use horreo_storage::DeletePrecondition;
+use horreo_storage::{DeletePrecondition, WritePrecondition};
 
 use crate::dates::{parse_http_date as http_date, whole_seconds};
+use crate::error::{S3Error, S3Result};
+use crate::s3_error;
 
 /// What a set of conditions decides for a read.
 #[derive(Debug, PartialEq, Eq)]
@@ -53,6 +55,44 @@ impl Conditions<'_> {
             },
         }
     }
+}
+
+/// The condition of a write (PutObject, CompleteMultipartUpload), from its
+/// `If-Match` and `If-None-Match` headers. AWS supports `If-None-Match: *` and
+/// `If-Match: <etag>`, one at a time; anything else is 501 `NotImplemented`
+/// naming the header, as AWS answers.
+pub fn write_precondition(
+    if_match: Option<&str>,
+    if_none_match: Option<&str>,
+) -> S3Result<Option<WritePrecondition>> {
+    match (if_match.map(str::trim), if_none_match.map(str::trim)) {
+        (None, None) => Ok(None),
+        (None, Some("*")) => Ok(Some(WritePrecondition::IfNoneMatchAny)),
+        (Some(etag), None) if etag != "*" => Ok(Some(WritePrecondition::IfMatch(
+            etag.trim_matches('"').to_owned(),
+        ))),
+        (Some(_), Some(_)) => Err(unsupported_condition(
+            "If-Match,If-None-Match",
+            "Multiple conditional request headers present in the request",
+        )),
+        (None, Some(_)) => Err(unsupported_condition(
+            "If-None-Match",
+            "We don't accept the provided value of If-None-Match header for this API",
+        )),
+        (Some(_), None) => Err(unsupported_condition(
+            "If-Match",
+            "We don't accept the provided value of If-Match header for this API",
+        )),
+    }
+}
+
+fn unsupported_condition(header: &'static str, detail: &'static str) -> S3Error {
+    s3_error!(
+        NotImplemented,
+        "A header you provided implies functionality that is not implemented"
+    )
+    .with("Header", header)
+    .with("additionalMessage", detail)
 }
 
 /// Whether an `If-Match`-style list (`"a", "b"`, `*`, weak tags) names `etag`.
@@ -204,6 +244,33 @@ mod tests {
                 .parse()
                 .is_ok_and(|p| p.is_empty())
         );
+    }
+
+    #[test]
+    fn writes_take_if_none_match_star_or_if_match_etag_alone() {
+        assert_eq!(write_precondition(None, None).ok(), Some(None));
+        assert_eq!(
+            write_precondition(None, Some("*")).ok(),
+            Some(Some(WritePrecondition::IfNoneMatchAny))
+        );
+        assert_eq!(
+            write_precondition(Some("\"abc\""), None).ok(),
+            Some(Some(WritePrecondition::IfMatch("abc".into())))
+        );
+        for (if_match, if_none_match, header) in [
+            (None, Some("\"abc\""), "If-None-Match"),
+            (Some("*"), None, "If-Match"),
+            (Some("\"abc\""), Some("*"), "If-Match,If-None-Match"),
+        ] {
+            let err = write_precondition(if_match, if_none_match).err();
+            let err = err
+                .as_ref()
+                .map(|e| (e.code.as_str(), e.details.first().cloned()));
+            assert_eq!(
+                err,
+                Some(("NotImplemented", Some(("Header", header.to_owned()))))
+            );
+        }
     }
 
     #[test]

@@ -4,12 +4,11 @@ use actix_web::HttpResponse;
 use horreo_storage::{ObjectKey, ObjectVersion, PutOptions};
 use percent_encoding::percent_decode_str;
 
-use super::Ctx;
 use super::conditional::{Conditions, Outcome};
-use super::encryption;
 use super::headers::{self, checksum_headers, parse_tagging_header};
 use super::lock::lock_from_headers;
 use super::object::{MAX_PUT_SIZE, precondition_failed};
+use super::{Ctx, acl, encryption};
 use crate::body::entity_too_large;
 use crate::error::{S3Error, S3Result};
 use crate::xml::{self, XmlWriter};
@@ -83,6 +82,7 @@ pub async fn copy_object(ctx: Ctx) -> S3Result<HttpResponse> {
         let name = ctx.bucket.clone();
         ctx.engine(move |e| e.bucket(&name)).await?
     };
+    acl::check_object_acl(&ctx)?;
     let dest_sse = encryption::write_request(&ctx, &dest_bucket)?;
     let source_key = encryption::copy_source_key(&ctx)?;
     let to_itself = source.bucket == ctx.bucket && source.key == ctx.key;
@@ -111,7 +111,7 @@ pub async fn copy_object(ctx: Ctx) -> S3Result<HttpResponse> {
     }
     let (content, user_metadata) = if replace_metadata {
         (
-            headers::content_headers(&ctx),
+            headers::content_headers(&ctx)?,
             headers::user_metadata(&ctx)?,
         )
     } else {

@@ -111,6 +111,22 @@ pub fn write_request(ctx: &Ctx, bucket: &Bucket) -> S3Result<Option<SseRequest>>
     }
 }
 
+/// GetObject and HeadObject: the SSE-S3 and SSE-KMS request headers choose how a
+/// write encrypts, so a read carrying one is `InvalidArgument`, as on AWS. The
+/// SSE-C headers are the key to read with and are not concerned.
+pub fn refuse_on_read(ctx: &Ctx) -> S3Result<()> {
+    for name in [SSE, KMS_KEY_ID, CONTEXT] {
+        if let Some(value) = ctx.req.headers().get(name) {
+            return Err(S3Error::invalid_argument(format!(
+                "{name} header is not supported for this operation."
+            ))
+            .with("ArgumentName", name)
+            .with("ArgumentValue", String::from_utf8_lossy(value.as_bytes())));
+        }
+    }
+    Ok(())
+}
+
 /// The customer key of `x-amz-server-side-encryption-customer-*` (SSE-C), checked
 /// against its MD5; refused over plain HTTP unless the server allows it.
 pub fn customer_key_of(ctx: &Ctx) -> S3Result<Option<CustomerKey>> {
@@ -219,10 +235,11 @@ pub fn response_headers(ctx: &Ctx, resp: &mut HttpResponseBuilder, enc: Option<&
             context,
             bucket_key,
         }) => {
-            resp.insert_header((SSE, "aws:kms"))
-                .insert_header((KMS_KEY_ID, kms_arn(ctx, key_id)));
+            resp.insert_header((SSE, "aws:kms"));
+            // The key id may come from a bucket's encryption configuration (XML).
+            super::header_value::insert_stored(resp, KMS_KEY_ID, &kms_arn(ctx, key_id));
             if let Some(c) = context {
-                resp.insert_header((CONTEXT, c.as_str()));
+                super::header_value::insert_stored(resp, CONTEXT, c);
             }
             if *bucket_key {
                 resp.insert_header((BUCKET_KEY, "true"));

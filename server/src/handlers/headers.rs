@@ -9,6 +9,7 @@ use horreo_storage::{
 };
 
 use super::Ctx;
+use super::header_value::{append_stored, check_storable, insert_stored};
 use crate::body::Trailers;
 use crate::error::{S3Error, S3Result};
 use crate::s3_error;
@@ -27,34 +28,47 @@ const CONTENT_HEADERS: [&str; 6] = [
     "expires",
 ];
 
-/// The standard content headers of a request.
-pub fn content_headers(ctx: &Ctx) -> ContentHeaders {
-    let get = |name| ctx.header(name).map(str::to_owned);
-    ContentHeaders {
-        content_type: get("content-type"),
-        cache_control: get("cache-control"),
-        content_disposition: get("content-disposition"),
-        // `aws-chunked` is transfer framing, not the object's encoding.
-        content_encoding: ctx.header("content-encoding").and_then(|v| {
-            let rest: Vec<&str> = v
-                .split(',')
-                .map(str::trim)
-                .filter(|e| !e.eq_ignore_ascii_case("aws-chunked") && !e.is_empty())
-                .collect();
-            (!rest.is_empty()).then(|| rest.join(","))
-        }),
-        content_language: get("content-language"),
-        expires: get("expires"),
-    }
+/// The standard content headers of a request, kept byte for byte but for an
+/// `aws-chunked` coding; a control character in one is `InvalidArgument`.
+pub fn content_headers(ctx: &Ctx) -> S3Result<ContentHeaders> {
+    let get = |name: &str| -> S3Result<Option<String>> {
+        ctx.header(name)
+            .map(|v| check_storable(name, v).map(|()| v.to_owned()))
+            .transpose()
+    };
+    Ok(ContentHeaders {
+        content_type: get("content-type")?,
+        cache_control: get("cache-control")?,
+        content_disposition: get("content-disposition")?,
+        content_encoding: get("content-encoding")?.and_then(|v| without_aws_chunked(&v)),
+        content_language: get("content-language")?,
+        expires: get("expires")?,
+    })
 }
 
-/// `x-amz-meta-*` headers, names without the prefix; over 2 KB is `MetadataTooLarge`.
+/// A `Content-Encoding` without its `aws-chunked` coding, which is transfer
+/// framing, not the object's encoding; the other codings and their separators
+/// are kept as sent. `None` if nothing else is left.
+fn without_aws_chunked(value: &str) -> Option<String> {
+    let is_framing = |coding: &str| coding.trim().eq_ignore_ascii_case("aws-chunked");
+    if !value.split(',').any(is_framing) {
+        return Some(value.to_owned());
+    }
+    let kept: Vec<&str> = value.split(',').filter(|c| !is_framing(c)).collect();
+    let kept = kept.join(",");
+    let kept = kept.trim_start();
+    (!kept.trim().is_empty()).then(|| kept.to_owned())
+}
+
+/// `x-amz-meta-*` headers, names without the prefix; over 2 KB is
+/// `MetadataTooLarge`, a control character in a value `InvalidArgument`.
 pub fn user_metadata(ctx: &Ctx) -> S3Result<Vec<(String, String)>> {
     let mut meta = Vec::new();
     let mut size = 0;
     for (name, value) in ctx.req.headers() {
         if let Some(key) = name.as_str().strip_prefix("x-amz-meta-") {
             let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            check_storable(name.as_str(), &value)?;
             size += key.len() + value.len();
             meta.push((key.to_owned(), value));
         }
@@ -81,35 +95,29 @@ pub fn storage_class(ctx: &Ctx) -> S3Result<StorageClass> {
     }
 }
 
-/// Everything PutObject stores besides the data.
+/// Everything PutObject and CreateMultipartUpload store besides the data; no
+/// write condition (see [`write_precondition`]).
 pub fn put_options(ctx: &Ctx) -> S3Result<PutOptions> {
-    let precondition = match (ctx.header("if-none-match"), ctx.header("if-match")) {
-        (Some(v), _) if v.trim() == "*" => Some(WritePrecondition::IfNoneMatchAny),
-        (Some(_), _) => {
-            return Err(s3_error!(
-                NotImplemented,
-                "If-None-Match on a write only supports '*'."
-            ));
-        }
-        (None, Some(etag)) => Some(WritePrecondition::IfMatch(
-            etag.trim().trim_matches('"').to_owned(),
-        )),
-        (None, None) => None,
-    };
     let tags = match ctx.header("x-amz-tagging") {
         Some(v) => parse_tagging_header(v)?,
         None => Vec::new(),
     };
     Ok(PutOptions {
-        content: content_headers(ctx),
+        content: content_headers(ctx)?,
         user_metadata: user_metadata(ctx)?,
         tags,
         storage_class: storage_class(ctx)?,
         owner: ctx.access_key.clone(),
-        precondition,
+        precondition: None,
         lock: super::lock::lock_from_headers(ctx)?,
         sse: None,
     })
+}
+
+/// The `If-Match` / `If-None-Match` condition of PutObject and
+/// CompleteMultipartUpload: one rule for both.
+pub fn write_precondition(ctx: &Ctx) -> S3Result<Option<WritePrecondition>> {
+    super::conditional::write_precondition(ctx.header("if-match"), ctx.header("if-none-match"))
 }
 
 /// `x-amz-tagging: a=1&b=2` (URL query encoding).
@@ -272,16 +280,17 @@ pub fn object_headers(resp: &mut HttpResponseBuilder, v: &ObjectVersion) {
         &c.content_language,
         &c.expires,
     ];
+    // Stored client text: a value no header can carry is left out, never a 500.
     for (name, value) in CONTENT_HEADERS.iter().zip(content) {
         if let Some(value) = value {
-            resp.insert_header((*name, value.as_str()));
+            insert_stored(resp, name, value);
         }
     }
     if c.content_type.is_none() {
         resp.insert_header(("content-type", "binary/octet-stream"));
     }
     for (key, value) in &v.user_metadata {
-        resp.append_header((format!("x-amz-meta-{key}"), value.as_str()));
+        append_stored(resp, &format!("x-amz-meta-{key}"), value);
     }
     if v.storage_class != StorageClass::Standard {
         resp.insert_header(("x-amz-storage-class", v.storage_class.as_str()));
@@ -302,5 +311,26 @@ pub fn checksum_headers(resp: &mut HttpResponseBuilder, checksums: &Checksums) {
     }
     if !checksums.values.is_empty() {
         resp.insert_header(("x-amz-checksum-type", checksums.kind.as_str()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_chunked_leaves_content_encoding_otherwise_as_sent() {
+        for (sent, stored) in [
+            ("deflate, gzip", Some("deflate, gzip")),
+            ("gzip,deflate", Some("gzip,deflate")),
+            ("aws-chunked", None),
+            ("AWS-Chunked", None),
+            ("aws-chunked,gzip", Some("gzip")),
+            ("aws-chunked, gzip", Some("gzip")),
+            ("gzip, aws-chunked", Some("gzip")),
+            ("deflate, aws-chunked, gzip", Some("deflate, gzip")),
+        ] {
+            assert_eq!(without_aws_chunked(sent).as_deref(), stored, "{sent:?}");
+        }
     }
 }

@@ -1,11 +1,13 @@
 //! One module per S3 resource family; [`dispatch`] is the one `match`.
 
+mod acl;
 mod attributes;
 mod bucket;
 mod conditional;
 mod copy;
 mod delete;
 mod encryption;
+mod header_value;
 mod headers;
 mod list;
 mod lock;

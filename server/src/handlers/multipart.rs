@@ -3,7 +3,7 @@
 use actix_web::HttpResponse;
 use horreo_storage::{
     ChecksumAlgorithm, ChecksumType, CompletedPart, Completion, MAX_PART_NUMBER, MultipartUpload,
-    ObjectKey, Part, UploadEntry, UploadsQuery, WritePrecondition,
+    ObjectKey, Part, UploadEntry, UploadsQuery,
 };
 
 use super::conditional::Outcome;
@@ -13,7 +13,7 @@ use super::headers::{self, quoted};
 use super::list::Encoder;
 use super::lock::check_write_integrity;
 use super::object::{Incoming, MAX_PUT_SIZE, precondition_failed};
-use super::{Ctx, MAX_XML_BODY, xml_response};
+use super::{Ctx, MAX_XML_BODY, acl, xml_response};
 use crate::body::{RequestBody, Staging, entity_too_large};
 use crate::error::{S3Error, S3Result};
 use crate::routing::Listing;
@@ -21,8 +21,8 @@ use crate::xml::{self, CompleteMultipartUpload, XmlWriter};
 
 pub async fn create(ctx: Ctx) -> S3Result<HttpResponse> {
     let key = ObjectKey::parse(&ctx.key)?;
+    // CreateMultipartUpload takes no write condition: CompleteMultipartUpload does.
     let mut opts = headers::put_options(&ctx)?;
-    opts.precondition = None;
     let algorithm = match ctx.header("x-amz-checksum-algorithm") {
         None => None,
         Some(name) => Some(ChecksumAlgorithm::parse(name.trim()).ok_or_else(|| {
@@ -56,6 +56,7 @@ pub async fn create(ctx: Ctx) -> S3Result<HttpResponse> {
         let name = ctx.bucket.clone();
         ctx.engine(move |e| e.bucket(&name)).await?
     };
+    acl::check_object_acl(&ctx)?;
     opts.sse = encryption::write_request(&ctx, &found)?;
     let bucket = ctx.bucket.clone();
     let upload = ctx
@@ -193,13 +194,7 @@ fn copy_source_range(spec: &str, size: u64) -> S3Result<std::ops::Range<u64>> {
 
 pub async fn complete(ctx: Ctx, upload_id: String, body: RequestBody) -> S3Result<HttpResponse> {
     let key = ObjectKey::parse(&ctx.key)?;
-    let precondition = match (ctx.header("if-none-match"), ctx.header("if-match")) {
-        (Some(v), _) if v.trim() == "*" => Some(WritePrecondition::IfNoneMatchAny),
-        (None, Some(etag)) => Some(WritePrecondition::IfMatch(
-            etag.trim().trim_matches('"').to_owned(),
-        )),
-        _ => None,
-    };
+    let precondition = headers::write_precondition(&ctx)?;
     // SSE-C headers are optional here; when given they must be the upload's key.
     if let Some(key) = encryption::customer_key_of(&ctx)? {
         upload_of(&ctx, &upload_id)

@@ -7,12 +7,11 @@ use std::ops::Range;
 
 use horreo_storage::{ObjectKey, ObjectVersion, SseRequest, StagedBlob};
 
-use super::Ctx;
 use super::conditional::{Conditions, Outcome};
-use super::encryption;
 use super::headers::{self, ChecksumRequest, checksum_headers, object_headers, quoted};
 use super::lock::check_write_integrity;
 use super::range::ByteRange;
+use super::{Ctx, acl, encryption, header_value};
 use crate::body::{RequestBody, Staging, entity_too_large};
 use crate::error::{S3Error, S3Result};
 use crate::s3_error;
@@ -22,10 +21,12 @@ pub const MAX_PUT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
 
 pub async fn put(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
     let key = ObjectKey::parse(&ctx.key)?;
-    let opts = headers::put_options(&ctx)?;
+    let mut opts = headers::put_options(&ctx)?;
+    opts.precondition = headers::write_precondition(&ctx)?;
     let mut incoming = Incoming::from_request(&ctx)?;
     let bucket = ctx.bucket.clone();
     let bucket = ctx.engine(move |e| e.bucket(&bucket)).await?;
+    acl::check_object_acl(&ctx)?;
     check_write_integrity(&bucket, &opts.lock, &incoming.checks)?;
     incoming.sse = encryption::write_request(&ctx, &bucket)?;
     let staged = incoming.stage(&ctx, body, Staging::Object).await?;
@@ -126,6 +127,8 @@ pub async fn get(ctx: Ctx, params: GetParams, head: bool) -> S3Result<HttpRespon
         part_number,
         response_overrides,
     } = params;
+    encryption::refuse_on_read(&ctx)?;
+    let response_overrides = header_value::response_overrides(response_overrides)?;
     if part_number.is_some() && ctx.header("range").is_some() {
         return Err(S3Error::invalid_request(
             "Cannot specify both Range header and partNumber query parameter",

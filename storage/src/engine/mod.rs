@@ -539,7 +539,8 @@ impl Engine {
 
     /// Makes the listed parts, in order, the current version of `key`, without
     /// copying data, and frees the parts not listed. Checks S3's rules in AWS's
-    /// order: `InvalidPartOrder`, `InvalidPart` (unknown part, other ETag or
+    /// order: `NoSuchUpload` (whatever the parts listed), `InvalidPartOrder`,
+    /// `InvalidPart` (malformed ETag, unknown part, other ETag or
     /// checksum), `EntityTooSmall`, `EntityTooLarge`, `ChecksumMismatch`; then the
     /// precondition. A retry of a completion that succeeded returns the same
     /// version while it is current.

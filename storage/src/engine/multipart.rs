@@ -304,20 +304,22 @@ pub(super) fn complete(
     completion: Completion,
 ) -> Result<ObjectVersion> {
     let listed = &completion.parts[..];
-    if listed.windows(2).any(|w| w[0].number >= w[1].number) {
-        return Err(Error::InvalidPartOrder);
-    }
-    let etag = multipart_etag(listed)?;
     let db = &inner.shared.db;
     let k = key.as_str().as_bytes();
     let locked = lock_key(inner, bucket, k)?;
     let bucket_id = locked.bucket.id;
+    // The upload must exist before the parts listed are judged: a missing upload
+    // is `NoSuchUpload` whatever the list says.
     let (seq, upload) = match find(db, bucket_id, k, upload_id) {
         Ok(found) => found,
         // A retried completion answers as the first one did.
         Err(Error::NoSuchUpload) => {
+            let retried = multipart_etag(listed).ok();
             return match read_current(db, bucket_id, k)? {
-                Some(cur) if cur.upload_id.as_deref() == Some(upload_id) && cur.etag == etag => {
+                Some(cur)
+                    if cur.upload_id.as_deref() == Some(upload_id)
+                        && retried.as_ref() == Some(&cur.etag) =>
+                {
                     Ok(to_object_version(key.as_str().to_owned(), cur))
                 }
                 _ => Err(Error::NoSuchUpload),
@@ -325,6 +327,10 @@ pub(super) fn complete(
         }
         Err(e) => return Err(e),
     };
+    if listed.windows(2).any(|w| w[0].number >= w[1].number) {
+        return Err(Error::InvalidPartOrder);
+    }
+    let etag = multipart_etag(listed)?;
     let mut stored = parts_of(db, seq)?;
     // Every listed part must exist as listed before sizes are judged.
     let mut chosen = Vec::with_capacity(listed.len());
