@@ -14,6 +14,7 @@ struct DefaultServe {
 }
 
 fn main() -> anyhow::Result<()> {
+    horreo_server::ops::memory::limit_arenas();
     let args = match Cli::parse().command {
         Some(Command::Serve(args)) => *args,
         Some(Command::Kms(args)) => {
@@ -23,6 +24,7 @@ fn main() -> anyhow::Result<()> {
         None => DefaultServe::parse_from(["horreo"]).args,
     };
     init_logging(args.log_format);
+    horreo_server::ops::memory::start_idle_trim();
     let config = args.resolve()?;
     actix_web::rt::System::new().block_on(horreo_server::app::run(config))
 }

@@ -47,6 +47,7 @@ impl RequestRecord {
     }
 
     fn emit(&self, bytes_out: u64) {
+        super::memory::note_request();
         tracing::info!(
             target: TARGET,
             request_id = %self.request_id,
