@@ -17,6 +17,7 @@ mod versions;
 mod tests;
 
 pub(crate) use encryption::check_customer_key;
+pub use stage::Stager;
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -265,6 +266,18 @@ impl Engine {
         sse: Option<&SseRequest>,
     ) -> Result<StagedBlob> {
         stage::stage(&self.inner, body, algorithms, true, sse)
+    }
+
+    /// Starts staging a body that arrives piece by piece: the incremental form
+    /// of [`Engine::stage_sse`] (`part`: of [`Engine::stage_part_sse`]). Each
+    /// [`Stager`] call blocks only for the disk and CPU work of its piece.
+    pub fn begin_stage(
+        &self,
+        algorithms: &[ChecksumAlgorithm],
+        part: bool,
+        sse: Option<&SseRequest>,
+    ) -> Result<Stager> {
+        Stager::begin(&self.inner, algorithms, !part, sse)
     }
 
     /// Like [`Engine::stage_part`], encrypting as `sse` asks: it must be the
