@@ -81,10 +81,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         region: config.region.clone(),
         domain: config.domain.clone(),
         allow_insecure_sse_c: config.allow_insecure_sse_c,
-        body_limits: BodyLimits::new(
-            config.limits.body_timeout,
-            config.limits.max_buffer_bytes,
-        ),
+        body_limits: BodyLimits::new(config.limits.body_timeout, config.limits.max_buffer_bytes),
     });
     let (listeners, urls) = match (tls_config, tls_listener) {
         (None, _) => (vec![Listener::http(listener)], format!("http://{address}")),

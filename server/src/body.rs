@@ -1,9 +1,11 @@
 //! Request and response bodies, streamed between the network and the blocking
 //! storage engine without holding a thread while waiting on the network: the
 //! async side collects up to [`BATCH`] bytes, then one blocking step writes
-//! them; a download reads [`READ_SIZE`] bytes per blocking step. Memory per
-//! request is bounded by two batches (uploads) or one read (downloads),
-//! whatever the object size, and all upload batches together by a budget.
+//! them; a download reads up to [`READ_SIZE`] bytes per blocking step. Memory
+//! per request is bounded by two batches (uploads) or one read (downloads),
+//! whatever the object size; all large buffers together by a budget beyond
+//! which uploads write what they receive at once and downloads read small
+//! steps (nothing ever waits for the budget).
 
 use std::io::{self, Read};
 use std::sync::Arc;
@@ -25,6 +27,12 @@ use crate::s3_error;
 const BATCH: usize = 1024 * 1024;
 /// Bytes per blocking read step when streaming an object out.
 const READ_SIZE: usize = 256 * 1024;
+/// Bytes per read step at first, and when the memory budget is spent (one
+/// stored chunk).
+const SMALL_READ_SIZE: usize = 64 * 1024;
+/// A download reads small steps until it has sent this much: what the
+/// kernel's socket buffers take from a client that never reads.
+const SMALL_STEPS_UNTIL: u64 = 4 * 1024 * 1024;
 
 /// Trailing headers of an aws-chunked body (`x-amz-checksum-*`), names lower-case.
 pub type Trailers = Vec<(String, String)>;
@@ -42,7 +50,7 @@ pub enum Staging {
 pub struct BodyLimits {
     /// A body that sends nothing for this long fails with `RequestTimeout`.
     pub idle_timeout: Duration,
-    /// Bytes of upload data buffered in memory, across all requests.
+    /// Bytes of body data in large buffers, across all requests.
     budget: Arc<Semaphore>,
 }
 
@@ -60,16 +68,6 @@ impl BodyLimits {
     fn try_reserve(&self, len: usize) -> Option<OwnedSemaphorePermit> {
         let len = u32::try_from(len).ok()?;
         self.budget.clone().try_acquire_many_owned(len).ok()
-    }
-
-    /// A share of the budget for `len` bytes; waits while the budget is spent.
-    async fn reserve(&self, len: usize) -> S3Result<OwnedSemaphorePermit> {
-        let len = u32::try_from(len).map_err(S3Error::internal)?;
-        self.budget
-            .clone()
-            .acquire_many_owned(len)
-            .await
-            .map_err(S3Error::internal)
     }
 }
 
@@ -185,21 +183,16 @@ impl RequestBody {
         let streamed: S3Result<Trailers> = async {
             while let Some(chunk) = self.source.next_chunk().await {
                 let chunk = chunk?;
-                // Decoding never makes a chunk longer. A body waiting for the
-                // budget first writes what it holds, so that waiting bodies
-                // never hold the budget among themselves.
-                let permit = match self.source.limits.try_reserve(chunk.len()) {
-                    Some(permit) => permit,
-                    None => {
-                        pipeline
-                            .write(batch.split().freeze(), reserved.take())
-                            .await?;
-                        self.source.limits.reserve(chunk.len()).await?
+                // Decoding never makes a chunk longer. Bytes the budget has no
+                // room for are written at once instead of collected: no body
+                // ever waits for the budget.
+                let permit = self.source.limits.try_reserve(chunk.len());
+                let budgeted = permit.is_some();
+                if let Some(permit) = permit {
+                    match reserved.as_mut() {
+                        Some(reserved) => reserved.merge(permit),
+                        None => reserved = Some(permit),
                     }
-                };
-                match reserved.as_mut() {
-                    Some(reserved) => reserved.merge(permit),
-                    None => reserved = Some(permit),
                 }
                 let before = batch.len();
                 self.decoder.push(&chunk, &mut batch)?;
@@ -207,14 +200,16 @@ impl RequestBody {
                 if decoded > max_size {
                     return Err(entity_too_large());
                 }
-                if batch.len() >= BATCH {
+                if batch.len() >= BATCH || !budgeted {
                     pipeline
                         .write(batch.split().freeze(), reserved.take())
                         .await?;
                 }
             }
             let trailers = self.decoder.finish()?;
-            pipeline.write(batch.split().freeze(), reserved.take()).await?;
+            pipeline
+                .write(batch.split().freeze(), reserved.take())
+                .await?;
             Ok(trailers)
         }
         .await;
@@ -294,7 +289,9 @@ impl Pipeline {
 }
 
 /// Runs one bounded piece of blocking work off the async workers.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> S3Result<T> + Send + 'static) -> S3Result<T> {
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> S3Result<T> + Send + 'static,
+) -> S3Result<T> {
     tokio::task::spawn_blocking(work)
         .await
         .map_err(S3Error::internal)?
@@ -322,18 +319,41 @@ fn incomplete(err: impl std::fmt::Display) -> S3Error {
     )
 }
 
-/// Streams an object's content, one blocking read of [`READ_SIZE`] bytes per
-/// step, the next step only once the response took the previous one: a client
-/// that stops reading holds no thread and at most one step's bytes. A read
-/// error (such as a chunk failing its integrity check) ends the stream with an
-/// error, so the client sees a broken transfer, never altered bytes.
-pub fn object_stream(reader: ObjectReader) -> impl Stream<Item = io::Result<Bytes>> {
-    futures::stream::try_unfold(Some(reader), |reader| async move {
-        let Some(mut reader) = reader else {
+/// Streams an object's content, one blocking read per step, the next step
+/// only once the response has taken the previous one (actix-http polls the
+/// body again only when it has sent nearly all it holds). A step reads
+/// [`SMALL_READ_SIZE`] bytes, or [`READ_SIZE`] once the client has taken
+/// [`SMALL_STEPS_UNTIL`] bytes and while the memory budget has room: a client
+/// that stops reading holds no thread and, beyond the budget, one small
+/// step's bytes. A read error (such as a
+/// chunk failing its integrity check) ends the stream with an error, so the
+/// client sees a broken transfer, never altered bytes.
+pub fn object_stream(
+    reader: ObjectReader,
+    limits: &BodyLimits,
+) -> impl Stream<Item = io::Result<Bytes>> + use<> {
+    let state = Download {
+        reader: Some(reader),
+        permit: None,
+        limits: limits.clone(),
+        sent: 0,
+    };
+    futures::stream::try_unfold(state, |mut state| async move {
+        // What the previous step read has left this process (but for a little).
+        state.permit = None;
+        let Some(mut reader) = state.reader.take() else {
             return Ok(None);
         };
+        if state.sent >= SMALL_STEPS_UNTIL {
+            state.permit = state.limits.try_reserve(READ_SIZE);
+        }
+        let size = if state.permit.is_some() {
+            READ_SIZE
+        } else {
+            SMALL_READ_SIZE
+        };
         let (reader, read) = tokio::task::spawn_blocking(move || {
-            let mut buf = BytesMut::zeroed(READ_SIZE);
+            let mut buf = BytesMut::zeroed(size);
             let read = read_full(&mut reader, &mut buf).map(|n| {
                 buf.truncate(n);
                 buf.freeze()
@@ -344,13 +364,27 @@ pub fn object_stream(reader: ObjectReader) -> impl Stream<Item = io::Result<Byte
         .map_err(io::Error::other)?;
         match read {
             Ok(bytes) if bytes.is_empty() => Ok(None),
-            Ok(bytes) => Ok(Some((bytes, Some(reader)))),
+            Ok(bytes) => {
+                state.sent += bytes.len() as u64;
+                state.reader = Some(reader);
+                Ok(Some((bytes, state)))
+            }
             Err(err) => {
                 tracing::error!("reading object data: {err}");
                 Err(err)
             }
         }
     })
+}
+
+/// The state of [`object_stream`] between steps.
+struct Download {
+    reader: Option<ObjectReader>,
+    /// The budget share of the bytes last handed to the response.
+    permit: Option<OwnedSemaphorePermit>,
+    limits: BodyLimits,
+    /// Bytes handed to the response so far.
+    sent: u64,
 }
 
 fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {

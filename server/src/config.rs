@@ -110,7 +110,8 @@ pub struct ServeArgs {
     /// Open connections served at once; more wait in the listen backlog [default: 4096]
     #[arg(long, env = "HORREO_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
-    /// MiB of upload data all requests together may buffer in memory [default: 256]
+    /// MiB of upload and download data all requests together may hold in large
+    /// buffers; beyond it they use small ones [default: 128]
     #[arg(long, env = "HORREO_MAX_BUFFER_MIB")]
     pub max_buffer_mib: Option<usize>,
     /// Seconds a graceful shutdown (SIGTERM/SIGINT) waits for requests in flight
@@ -176,7 +177,7 @@ pub struct ConnectionLimits {
     pub send_timeout: Duration,
     /// Connections served at once.
     pub max_connections: usize,
-    /// Bytes of upload data buffered in memory across all requests.
+    /// Bytes of body data buffered in memory across all requests.
     pub max_buffer_bytes: usize,
     /// How long a graceful shutdown waits for requests in flight.
     pub shutdown_timeout: Duration,
@@ -243,16 +244,20 @@ impl ServeArgs {
                 body_timeout: seconds(self.body_timeout.or(file.body_timeout), 20, "body-timeout")?,
                 send_timeout: seconds(self.send_timeout.or(file.send_timeout), 20, "send-timeout")?,
                 max_connections: positive(
-                    self.max_connections.or(file.max_connections).unwrap_or(4096),
+                    self.max_connections
+                        .or(file.max_connections)
+                        .unwrap_or(4096),
                     "max-connections",
                 )?,
                 max_buffer_bytes: positive(
-                    self.max_buffer_mib.or(file.max_buffer_mib).unwrap_or(256),
+                    self.max_buffer_mib.or(file.max_buffer_mib).unwrap_or(128),
                     "max-buffer-mib",
                 )?
                 .saturating_mul(1024 * 1024),
                 shutdown_timeout: Duration::from_secs(
-                    self.shutdown_timeout.or(file.shutdown_timeout).unwrap_or(60),
+                    self.shutdown_timeout
+                        .or(file.shutdown_timeout)
+                        .unwrap_or(60),
                 ),
             },
         })

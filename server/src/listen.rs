@@ -22,11 +22,11 @@ use actix_server::{GracefulShutdownSignal, Server, ServerBuilder};
 use actix_service::boxed::{self, BoxServiceFactory};
 use actix_service::{ServiceFactoryExt, fn_service, map_config};
 use actix_tls::accept::rustls_0_23::{Acceptor, TlsStream};
+use actix_web::dev::{AppConfig, Service, ServiceFactory, ServiceResponse, always_ready};
+use actix_web::{App, HttpResponse, web};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::Sleep;
-use actix_web::dev::{AppConfig, Service, ServiceFactory, ServiceResponse, always_ready};
-use actix_web::{App, HttpResponse, web};
 
 use crate::app::{self, AppState};
 use crate::config::ConnectionLimits;
@@ -138,7 +138,11 @@ impl<T> TimedIo<T> {
         }
     }
 
-    fn progress<R>(&mut self, cx: &mut Context<'_>, poll: Poll<io::Result<R>>) -> Poll<io::Result<R>> {
+    fn progress<R>(
+        &mut self,
+        cx: &mut Context<'_>,
+        poll: Poll<io::Result<R>>,
+    ) -> Poll<io::Result<R>> {
         match poll {
             Poll::Ready(result) => {
                 self.stalled = None;
@@ -160,7 +164,11 @@ impl<T: AsyncRead + Unpin> AsyncRead for TimedIo<T> {
 }
 
 impl<T: AsyncWrite + Unpin> AsyncWrite for TimedIo<T> {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let poll = Pin::new(&mut this.io).poll_write(cx, buf);
         this.progress(cx, poll)
