@@ -214,10 +214,7 @@ impl RequestBody {
         }
         .await;
         let result = match streamed {
-            Ok(trailers) => match pipeline.finish().await {
-                Ok(staged) => Ok((staged, trailers)),
-                Err(err) => Err(err),
-            },
+            Ok(trailers) => pipeline.finish().await.map(|staged| (staged, trailers)),
             Err(err) => {
                 // A storage failure that came first is the real cause.
                 let stored = pipeline.wait().await;
