@@ -27,9 +27,11 @@ use crate::s3_error;
 const BATCH: usize = 1024 * 1024;
 /// Bytes per blocking read step when streaming an object out.
 const READ_SIZE: usize = 256 * 1024;
-/// Bytes per read step at first, and when the memory budget is spent (one
-/// stored chunk).
-const SMALL_READ_SIZE: usize = 64 * 1024;
+/// Download read steps running at once, across all requests.
+const READ_STEPS: usize = 32;
+/// Bytes per read step at first, and when the memory budget is spent: with
+/// `h1_write_buffer_size` (8 KiB) about what a stalled download strands.
+const SMALL_READ_SIZE: usize = 32 * 1024;
 /// A download reads small steps until it has sent this much: what the
 /// kernel's socket buffers take from a client that never reads.
 const SMALL_STEPS_UNTIL: u64 = 4 * 1024 * 1024;
@@ -52,6 +54,9 @@ pub struct BodyLimits {
     pub idle_timeout: Duration,
     /// Bytes of body data in large buffers, across all requests.
     budget: Arc<Semaphore>,
+    /// Download read steps running at once: they are short CPU and disk
+    /// work, and more at once would only add threads and transient buffers.
+    read_steps: Arc<Semaphore>,
 }
 
 impl BodyLimits {
@@ -61,6 +66,7 @@ impl BodyLimits {
             budget: Arc::new(Semaphore::new(
                 buffer_memory.clamp(BATCH, Semaphore::MAX_PERMITS),
             )),
+            read_steps: Arc::new(Semaphore::new(READ_STEPS)),
         }
     }
 
@@ -349,12 +355,26 @@ pub fn object_stream(
         } else {
             SMALL_READ_SIZE
         };
+        // Allocated here, not on the blocking thread: buffers then come from
+        // the few workers' malloc arenas instead of one per blocking thread.
+        let step = state
+            .limits
+            .read_steps
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(io::Error::other)?;
+        let mut buf = BytesMut::zeroed(size);
         let (reader, read) = tokio::task::spawn_blocking(move || {
-            let mut buf = BytesMut::zeroed(size);
+            let _step = step;
             let read = read_full(&mut reader, &mut buf).map(|n| {
                 buf.truncate(n);
                 buf.freeze()
             });
+            if size == SMALL_READ_SIZE {
+                // Small steps are for clients that may stall: hold no chunk.
+                reader.release_buffers();
+            }
             (reader, read)
         })
         .await

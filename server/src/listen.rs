@@ -212,6 +212,9 @@ fn http_service<T>(
         .local_addr(addr)
         // A small GET must not wait ~40 ms for delayed ACKs.
         .tcp_nodelay(true)
+        // The body is asked for more only below this much unsent: what a
+        // client that stops reading strands in memory besides one body step.
+        .h1_write_buffer_size(8 * 1024)
         .graceful_shutdown_signal(move || {
             let shutdown = shutdown.clone();
             async move { shutdown.notified().await }

@@ -15,6 +15,15 @@ use horreo_tests::{Horreo, random_bytes, unique_bucket_name};
 const MIB: usize = 1024 * 1024;
 const STALLED_UPLOADS: usize = 2000;
 const STALLED_DOWNLOADS: usize = 2000;
+
+/// The number of stalled connections of a kind: `default`, or the
+/// environment's `name` (to measure each kind's cost alone).
+fn count(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
 /// What "answered" means here: far beyond any normal latency, short of a hang.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 const RSS_LIMIT_KIB: u64 = 300 * 1024;
@@ -187,12 +196,14 @@ async fn thousands_of_stalled_connections_do_not_stop_the_server() {
     let get_target = presigned_get(&s3, &bucket, "big").await;
     let pid = horreo.pid();
     let fds_before = open_fds(pid);
-    let mut stalled = Vec::with_capacity(STALLED_UPLOADS + STALLED_DOWNLOADS);
-    for i in 0..STALLED_UPLOADS.max(STALLED_DOWNLOADS) {
-        if i < STALLED_UPLOADS {
+    let uploads = count("HORREO_TEST_STALLED_UPLOADS", STALLED_UPLOADS);
+    let downloads = count("HORREO_TEST_STALLED_DOWNLOADS", STALLED_DOWNLOADS);
+    let mut stalled = Vec::with_capacity(uploads + downloads);
+    for i in 0..uploads.max(downloads) {
+        if i < uploads {
             stalled.push(stalled_upload(&horreo, &put_target, MIB, 10));
         }
-        if i < STALLED_DOWNLOADS {
+        if i < downloads {
             stalled.push(stalled_download(&horreo, &get_target));
         }
     }
@@ -203,6 +214,8 @@ async fn thousands_of_stalled_connections_do_not_stop_the_server() {
     }
     wait_until_quiet(pid, Duration::from_secs(120)).await;
     let fds = open_fds(pid);
+    // A new client, as someone arriving while the server is under siege.
+    let s3 = horreo.client();
 
     let started = Instant::now();
     let got = tokio::time::timeout(
@@ -240,7 +253,7 @@ async fn thousands_of_stalled_connections_do_not_stop_the_server() {
     let rss = status_field(pid, "VmRSS");
     let threads = status_field(pid, "Threads");
     println!(
-        "with {STALLED_UPLOADS} stalled uploads and {STALLED_DOWNLOADS} stalled downloads \
+        "with {uploads} stalled uploads and {downloads} stalled downloads \
          ({fds} fds open): GET {get_latency:?}, PUT 1 MiB {put_latency:?}, \
          ListBuckets {list_latency:?}; server RSS {} MiB, {threads} threads",
         rss / 1024

@@ -95,6 +95,12 @@ impl ChunkReader {
         })
     }
 
+    /// Frees the batch buffer; the next read reads its chunk again.
+    pub fn release(&mut self) {
+        self.buf = Vec::new();
+        self.batch_len = 0;
+    }
+
     /// Reads and verifies the chunks from `first` on that hold the next `want`
     /// bytes of the range (at most [`CHUNKS_PER_READ`]).
     fn fill(&mut self, first: u64, want: usize) -> io::Result<()> {

@@ -114,6 +114,23 @@ enum Source {
     Parts(PartsReader),
 }
 
+impl ObjectReader {
+    /// Frees the verified chunks held for the next read; a chunk read only in
+    /// part is read (and verified) again. For a caller that may wait long
+    /// between reads, such as a download whose client stopped reading.
+    pub fn release_buffers(&mut self) {
+        match &mut self.source {
+            Source::Inline(_) => {}
+            Source::Chunks(r) => r.release(),
+            Source::Parts(p) => {
+                if let Some(r) = p.current.as_mut() {
+                    r.release();
+                }
+            }
+        }
+    }
+}
+
 impl Read for ObjectReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match &mut self.source {
