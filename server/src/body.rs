@@ -367,14 +367,19 @@ pub fn object_stream(
         let mut buf = BytesMut::zeroed(size);
         let (reader, read) = tokio::task::spawn_blocking(move || {
             let _step = step;
-            let read = read_full(&mut reader, &mut buf).map(|n| {
+            let read = if size == SMALL_READ_SIZE {
+                // Small steps are for clients that may stall: one read, which
+                // ends at a chunk's end at the latest, and then no chunk held.
+                let read = read_once(&mut reader, &mut buf);
+                reader.release_buffers();
+                read
+            } else {
+                read_full(&mut reader, &mut buf)
+            };
+            let read = read.map(|n| {
                 buf.truncate(n);
                 buf.freeze()
             });
-            if size == SMALL_READ_SIZE {
-                // Small steps are for clients that may stall: hold no chunk.
-                reader.release_buffers();
-            }
             (reader, read)
         })
         .await
@@ -402,6 +407,15 @@ struct Download {
     limits: BodyLimits,
     /// Bytes handed to the response so far.
     sent: u64,
+}
+
+fn read_once(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match reader.read(buf) {
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            result => return result,
+        }
+    }
 }
 
 fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {

@@ -101,12 +101,15 @@ impl ChunkReader {
         self.batch_len = 0;
     }
 
-    /// Reads and verifies the chunks from `first` on that hold the next `want`
-    /// bytes of the range (at most [`CHUNKS_PER_READ`]).
+    /// Reads and verifies chunk `first` (the one at `pos`) and as many whole
+    /// chunks after it as the next `want` bytes of the range fill (at most
+    /// [`CHUNKS_PER_READ`] in all): a chunk only partly wanted is left for
+    /// the next fill.
     fn fill(&mut self, first: u64, want: usize) -> io::Result<()> {
         let l = self.layout;
-        let want_end = self.pos.saturating_add(want as u64).min(self.end);
-        let last_needed = l.chunk_of(want_end.max(self.pos + 1) - 1);
+        let rest_of_first = ((first + 1) * l.chunk_size).saturating_sub(self.pos);
+        let extra = (want as u64).saturating_sub(rest_of_first) / l.chunk_size;
+        let last_needed = (first + extra).min(l.chunk_of(self.end - 1));
         let count = (last_needed - first + 1).min(CHUNKS_PER_READ);
         let last = first + count - 1;
         let start = l.chunk_offset(first);
