@@ -66,6 +66,9 @@ pub fn server(
         // Per worker: the cap is on the whole server.
         .max_concurrent_connections(limits.max_connections.div_ceil(workers).max(1))
         .backlog(1024)
+        // Blocking work is bounded disk and CPU steps, never a wait on the
+        // network: a few dozen threads per worker keep the disk busy.
+        .worker_max_blocking_threads(64)
         .shutdown_timeout(limits.shutdown_timeout.as_secs());
     let shutdown = builder.graceful_shutdown_signal();
     let send_timeout = limits.send_timeout;
