@@ -12,7 +12,7 @@ use horreo_storage::{Engine, EngineConfig};
 use rand::Rng;
 
 use crate::auth::{self, BodyDecoder, RequestParts, Verified};
-use crate::body::RequestBody;
+use crate::body::{BodyLimits, RequestBody};
 use crate::config::Config;
 use crate::credentials::{self, Credentials, Origin};
 use crate::error::S3Error;
@@ -31,6 +31,8 @@ pub struct AppState {
     pub domain: Option<String>,
     /// Accept SSE-C keys over plain HTTP (AWS refuses them).
     pub allow_insecure_sse_c: bool,
+    /// The idle timeout and memory budget of request bodies.
+    pub body_limits: BodyLimits,
 }
 
 /// Opens the engine and serves until SIGINT/SIGTERM; in-flight requests finish,
@@ -79,6 +81,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         region: config.region.clone(),
         domain: config.domain.clone(),
         allow_insecure_sse_c: config.allow_insecure_sse_c,
+        body_limits: BodyLimits::new(config.limits.body_timeout, config.limits.max_buffer_bytes),
     });
     let (listeners, urls) = match (tls_config, tls_listener) {
         (None, _) => (vec![Listener::http(listener)], format!("http://{address}")),
@@ -94,7 +97,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             )
         }
     };
-    let server = listen::server(state.clone(), listeners)?;
+    let server = listen::server(state.clone(), listeners, &config.limits)?;
     tracing::info!(
         "horreo listening on {urls} (region {}, data in {})",
         config.region,
@@ -293,6 +296,7 @@ async fn dispatch(
         payload,
         BodyDecoder::new(&verified),
         record.bytes_in.clone(),
+        state.body_limits.clone(),
     );
     let ctx = Ctx {
         state: state.into_inner(),

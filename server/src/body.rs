@@ -1,25 +1,40 @@
-//! Request and response bodies, streamed with backpressure between the async
-//! workers and the blocking storage engine. Memory per request is bounded by a
-//! few buffered chunks, whatever the object size.
+//! Request and response bodies, streamed between the network and the blocking
+//! storage engine without holding a thread while waiting on the network: the
+//! async side collects up to [`BATCH`] bytes, then one blocking step writes
+//! them; a download reads up to [`READ_SIZE`] bytes per blocking step. Memory
+//! per request is bounded by two batches (uploads) or one read (downloads),
+//! whatever the object size; all large buffers together by a budget beyond
+//! which uploads write what they receive at once and downloads read small
+//! steps (nothing ever waits for the budget).
 
 use std::io::{self, Read};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use actix_web::web;
 use bytes::{Bytes, BytesMut};
 use futures::{Stream, StreamExt};
-use horreo_storage::{ChecksumAlgorithm, Engine, ObjectReader, SseRequest, StagedBlob};
-use tokio::sync::mpsc;
+use horreo_storage::{ChecksumAlgorithm, Engine, ObjectReader, SseRequest, StagedBlob, Stager};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinHandle;
 
 use crate::auth::BodyDecoder;
 use crate::error::{S3Error, S3Result};
 use crate::s3_error;
 
-/// Chunks buffered between the network and the engine.
-const CHANNEL_DEPTH: usize = 8;
-/// Bytes per read when streaming an object out.
+/// Decoded bytes collected before one blocking write step.
+const BATCH: usize = 1024 * 1024;
+/// Bytes per blocking read step when streaming an object out.
 const READ_SIZE: usize = 256 * 1024;
+/// Download read steps running at once, across all requests.
+const READ_STEPS: usize = 32;
+/// Bytes per read step at first, and when the memory budget is spent: with
+/// `h1_write_buffer_size` (8 KiB) about what a stalled download strands.
+const SMALL_READ_SIZE: usize = 32 * 1024;
+/// A download reads small steps until it has sent this much: what the
+/// kernel's socket buffers take from a client that never reads.
+const SMALL_STEPS_UNTIL: u64 = 4 * 1024 * 1024;
 
 /// Trailing headers of an aws-chunked body (`x-amz-checksum-*`), names lower-case.
 pub type Trailers = Vec<(String, String)>;
@@ -31,27 +46,79 @@ pub enum Staging {
     Part,
 }
 
+/// How long a request body may pause, and the memory all bodies being staged
+/// may hold at once. Shared by every request.
+#[derive(Clone)]
+pub struct BodyLimits {
+    /// A body that sends nothing for this long fails with `RequestTimeout`.
+    pub idle_timeout: Duration,
+    /// Bytes of body data in large buffers, across all requests.
+    budget: Arc<Semaphore>,
+    /// Download read steps running at once: they are short CPU and disk
+    /// work, and more at once would only add threads and transient buffers.
+    read_steps: Arc<Semaphore>,
+}
+
+impl BodyLimits {
+    pub fn new(idle_timeout: Duration, buffer_memory: usize) -> Self {
+        Self {
+            idle_timeout,
+            budget: Arc::new(Semaphore::new(
+                buffer_memory.clamp(BATCH, Semaphore::MAX_PERMITS),
+            )),
+            read_steps: Arc::new(Semaphore::new(READ_STEPS)),
+        }
+    }
+
+    /// A share of the budget for `len` bytes, if it is available now.
+    fn try_reserve(&self, len: usize) -> Option<OwnedSemaphorePermit> {
+        let len = u32::try_from(len).ok()?;
+        self.budget.clone().try_acquire_many_owned(len).ok()
+    }
+}
+
 /// A request body being decoded and verified as its signature requires.
 pub struct RequestBody {
-    payload: web::Payload,
+    source: Source,
     decoder: BodyDecoder,
+}
+
+/// The body as it arrives.
+struct Source {
+    payload: web::Payload,
     /// Bytes received from the client so far, as sent (before decoding).
     received: Arc<AtomicU64>,
+    limits: BodyLimits,
 }
 
 impl RequestBody {
     /// `received` counts the body's bytes as they arrive, for the request log.
-    pub fn new(payload: web::Payload, decoder: BodyDecoder, received: Arc<AtomicU64>) -> Self {
+    pub fn new(
+        payload: web::Payload,
+        decoder: BodyDecoder,
+        received: Arc<AtomicU64>,
+        limits: BodyLimits,
+    ) -> Self {
         Self {
-            payload,
+            source: Source {
+                payload,
+                received,
+                limits,
+            },
             decoder,
-            received,
         }
     }
+}
 
-    /// The next chunk as sent, counted.
+impl Source {
+    /// The next chunk as sent, counted; `RequestTimeout` if none comes within
+    /// the idle timeout.
     async fn next_chunk(&mut self) -> Option<S3Result<Bytes>> {
-        let chunk = self.payload.next().await?.map_err(incomplete);
+        let next = tokio::time::timeout(self.limits.idle_timeout, self.payload.next()).await;
+        let Ok(next) = next else {
+            return Some(Err(request_timeout()));
+        };
+        let chunk = next?.map_err(incomplete);
         if let Ok(chunk) = &chunk {
             self.received
                 .fetch_add(chunk.len() as u64, Ordering::Relaxed);
@@ -59,10 +126,24 @@ impl RequestBody {
         Some(chunk)
     }
 
+    /// Reads and discards the rest of the body (at most `limit` bytes, and not
+    /// past the idle timeout).
+    async fn drain(&mut self, limit: u64) {
+        let mut drained = 0u64;
+        while let Some(Ok(chunk)) = self.next_chunk().await {
+            drained += chunk.len() as u64;
+            if drained > limit {
+                break;
+            }
+        }
+    }
+}
+
+impl RequestBody {
     /// Reads a small body (XML) completely; more than `limit` bytes is an error.
     pub async fn read_all(mut self, limit: usize) -> S3Result<Bytes> {
         let mut out = BytesMut::new();
-        while let Some(chunk) = self.next_chunk().await {
+        while let Some(chunk) = self.source.next_chunk().await {
             let chunk = chunk?;
             self.decoder.push(&chunk, &mut out)?;
             if out.len() > limit {
@@ -79,7 +160,10 @@ impl RequestBody {
     /// Streams the body into the engine's staging area, computing `algorithms`
     /// and encrypting as `sse` asks.
     /// Nothing is staged unless the whole body arrived and verified; more than
-    /// `max_size` decoded bytes fails with `EntityTooLarge`.
+    /// `max_size` decoded bytes fails with `EntityTooLarge`. A storage error
+    /// (a full disk: `InsufficientStorage`) wins over what the body does after
+    /// it; the rest of the body is then read and discarded, so that the client
+    /// sees the error rather than a reset connection.
     pub async fn stage(
         mut self,
         engine: Engine,
@@ -88,50 +172,140 @@ impl RequestBody {
         kind: Staging,
         sse: Option<SseRequest>,
     ) -> S3Result<(StagedBlob, Trailers)> {
-        let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(CHANNEL_DEPTH);
-        let staging = tokio::task::spawn_blocking(move || {
-            let mut body = ChannelReader::new(rx);
-            match kind {
-                Staging::Object => engine.stage_sse(&mut body, &algorithms, sse.as_ref()),
-                Staging::Part => engine.stage_part_sse(&mut body, &algorithms, sse.as_ref()),
-            }
-        });
-        let mut buf = BytesMut::new();
-        let mut received = 0u64;
+        let part = matches!(kind, Staging::Part);
+        let stager = blocking(move || {
+            engine
+                .begin_stage(&algorithms, part, sse.as_ref())
+                .map_err(S3Error::from)
+        })
+        .await?;
+        let mut pipeline = Pipeline {
+            idle: Some(stager),
+            pending: None,
+        };
+        let mut batch = BytesMut::new();
+        let mut reserved: Option<OwnedSemaphorePermit> = None;
+        let mut decoded = 0u64;
         let streamed: S3Result<Trailers> = async {
-            while let Some(chunk) = self.next_chunk().await {
+            while let Some(chunk) = self.source.next_chunk().await {
                 let chunk = chunk?;
-                self.decoder.push(&chunk, &mut buf)?;
-                received += buf.len() as u64;
-                if received > max_size {
+                // Decoding never makes a chunk longer. Bytes the budget has no
+                // room for are written at once instead of collected: no body
+                // ever waits for the budget.
+                let permit = self.source.limits.try_reserve(chunk.len());
+                let budgeted = permit.is_some();
+                if let Some(permit) = permit {
+                    match reserved.as_mut() {
+                        Some(reserved) => reserved.merge(permit),
+                        None => reserved = Some(permit),
+                    }
+                }
+                let before = batch.len();
+                self.decoder.push(&chunk, &mut batch)?;
+                decoded += (batch.len() - before) as u64;
+                if decoded > max_size {
                     return Err(entity_too_large());
                 }
-                if !buf.is_empty() && tx.send(Ok(buf.split().freeze())).await.is_err() {
-                    // The engine stopped reading: its own error is reported below.
-                    break;
+                if batch.len() >= BATCH || !budgeted {
+                    pipeline
+                        .write(batch.split().freeze(), reserved.take())
+                        .await?;
                 }
             }
-            self.decoder.finish()
+            let trailers = self.decoder.finish()?;
+            pipeline
+                .write(batch.split().freeze(), reserved.take())
+                .await?;
+            Ok(trailers)
         }
         .await;
-        match streamed {
-            Ok(trailers) => {
-                drop(tx);
-                let staged = staging.await.map_err(S3Error::internal)??;
-                Ok((staged, trailers))
-            }
+        let result = match streamed {
+            Ok(trailers) => pipeline.finish().await.map(|staged| (staged, trailers)),
             Err(err) => {
-                // Make the engine fail (and discard what it staged) rather than
-                // commit a truncated body.
-                let _ = tx
-                    .send(Err(io::Error::other("request body rejected")))
-                    .await;
-                drop(tx);
-                let _ = staging.await;
-                Err(err)
+                // A storage failure that came first is the real cause.
+                let stored = pipeline.wait().await;
+                pipeline.discard();
+                Err(stored.err().unwrap_or(err))
             }
+        };
+        if let Err(err) = &result
+            && err.code == crate::error::S3ErrorCode::InsufficientStorage
+        {
+            self.source.drain(max_size).await;
+        }
+        result
+    }
+}
+
+/// A [`Stager`] fed by blocking steps: while one batch is written, the next
+/// is received.
+struct Pipeline {
+    /// The stager when no step runs.
+    idle: Option<Stager>,
+    /// The step writing the previous batch; gives the stager back.
+    pending: Option<JoinHandle<S3Result<Stager>>>,
+}
+
+impl Pipeline {
+    /// Waits for the step in progress, if any, and takes its stager back.
+    async fn wait(&mut self) -> S3Result<()> {
+        if let Some(step) = self.pending.take() {
+            self.idle = Some(step.await.map_err(S3Error::internal)??);
+        }
+        Ok(())
+    }
+
+    /// Starts writing `batch` once the previous step is done; `permit` (its
+    /// share of the memory budget) is released when the batch is written.
+    async fn write(&mut self, batch: Bytes, permit: Option<OwnedSemaphorePermit>) -> S3Result<()> {
+        self.wait().await?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let Some(mut stager) = self.idle.take() else {
+            return Err(S3Error::internal("staging step lost its stager"));
+        };
+        self.pending = Some(tokio::task::spawn_blocking(move || {
+            let written = stager.write(&batch).map_err(S3Error::from);
+            drop(permit);
+            written.map(|()| stager)
+        }));
+        Ok(())
+    }
+
+    /// Waits for the last step and makes the content durable.
+    async fn finish(mut self) -> S3Result<StagedBlob> {
+        self.wait().await?;
+        let stager = self
+            .idle
+            .take()
+            .ok_or_else(|| S3Error::internal("staging step lost its stager"))?;
+        blocking(move || stager.finish().map_err(S3Error::from)).await
+    }
+
+    /// Drops what was staged (its tmp file is removed) off the async workers.
+    fn discard(&mut self) {
+        if let Some(stager) = self.idle.take() {
+            tokio::task::spawn_blocking(move || drop(stager));
         }
     }
+}
+
+/// Runs one bounded piece of blocking work off the async workers.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> S3Result<T> + Send + 'static,
+) -> S3Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(S3Error::internal)?
+}
+
+/// The error of a body that stalled (AWS's words).
+pub fn request_timeout() -> S3Error {
+    s3_error!(
+        RequestTimeout,
+        "Your socket connection to the server was not read from or written to within the timeout period. Idle connections will be closed."
+    )
 }
 
 pub fn entity_too_large() -> S3Error {
@@ -148,62 +322,100 @@ fn incomplete(err: impl std::fmt::Display) -> S3Error {
     )
 }
 
-/// Blocking `Read` over chunks sent from the async side.
-struct ChannelReader {
-    rx: mpsc::Receiver<io::Result<Bytes>>,
-    current: Bytes,
-}
-
-impl ChannelReader {
-    fn new(rx: mpsc::Receiver<io::Result<Bytes>>) -> Self {
-        Self {
-            rx,
-            current: Bytes::new(),
-        }
-    }
-}
-
-impl Read for ChannelReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.current.is_empty() {
-            match self.rx.blocking_recv() {
-                Some(Ok(bytes)) => self.current = bytes,
-                Some(Err(err)) => return Err(err),
-                None => return Ok(0),
-            }
-        }
-        let n = buf.len().min(self.current.len());
-        buf[..n].copy_from_slice(&self.current.split_to(n));
-        Ok(n)
-    }
-}
-
-/// Streams an object's content from a blocking reader. A read error (such as a
+/// Streams an object's content, one blocking read per step, the next step
+/// only once the response has taken the previous one (actix-http polls the
+/// body again only when it has sent nearly all it holds). A step reads
+/// [`SMALL_READ_SIZE`] bytes, or [`READ_SIZE`] once the client has taken
+/// [`SMALL_STEPS_UNTIL`] bytes and while the memory budget has room: a client
+/// that stops reading holds no thread and, beyond the budget, one small
+/// step's bytes. A read error (such as a
 /// chunk failing its integrity check) ends the stream with an error, so the
 /// client sees a broken transfer, never altered bytes.
-pub fn object_stream(mut reader: ObjectReader) -> impl Stream<Item = io::Result<Bytes>> {
-    let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(4);
-    tokio::task::spawn_blocking(move || {
-        loop {
-            let mut buf = BytesMut::zeroed(READ_SIZE);
-            let n = match read_full(&mut reader, &mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(err) => {
-                    tracing::error!("reading object data: {err}");
-                    let _ = tx.blocking_send(Err(err));
-                    break;
-                }
+pub fn object_stream(
+    reader: ObjectReader,
+    limits: &BodyLimits,
+) -> impl Stream<Item = io::Result<Bytes>> + use<> {
+    let state = Download {
+        reader: Some(reader),
+        permit: None,
+        limits: limits.clone(),
+        sent: 0,
+    };
+    futures::stream::try_unfold(state, |mut state| async move {
+        // What the previous step read has left this process (but for a little).
+        state.permit = None;
+        let Some(mut reader) = state.reader.take() else {
+            return Ok(None);
+        };
+        if state.sent >= SMALL_STEPS_UNTIL {
+            state.permit = state.limits.try_reserve(READ_SIZE);
+        }
+        let size = if state.permit.is_some() {
+            READ_SIZE
+        } else {
+            SMALL_READ_SIZE
+        };
+        // Allocated here, not on the blocking thread: buffers then come from
+        // the few workers' malloc arenas instead of one per blocking thread.
+        let step = state
+            .limits
+            .read_steps
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(io::Error::other)?;
+        let mut buf = BytesMut::zeroed(size);
+        let (reader, read) = tokio::task::spawn_blocking(move || {
+            let _step = step;
+            let read = if size == SMALL_READ_SIZE {
+                // Small steps are for clients that may stall: one read, which
+                // ends at a chunk's end at the latest, and then no chunk held.
+                let read = read_once(&mut reader, &mut buf);
+                reader.release_buffers();
+                read
+            } else {
+                read_full(&mut reader, &mut buf)
             };
-            buf.truncate(n);
-            if tx.blocking_send(Ok(buf.freeze())).is_err() {
-                break; // client went away
+            let read = read.map(|n| {
+                buf.truncate(n);
+                buf.freeze()
+            });
+            (reader, read)
+        })
+        .await
+        .map_err(io::Error::other)?;
+        match read {
+            Ok(bytes) if bytes.is_empty() => Ok(None),
+            Ok(bytes) => {
+                state.sent += bytes.len() as u64;
+                state.reader = Some(reader);
+                Ok(Some((bytes, state)))
+            }
+            Err(err) => {
+                tracing::error!("reading object data: {err}");
+                Err(err)
             }
         }
-    });
-    futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
     })
+}
+
+/// The state of [`object_stream`] between steps.
+struct Download {
+    reader: Option<ObjectReader>,
+    /// The budget share of the bytes last handed to the response.
+    permit: Option<OwnedSemaphorePermit>,
+    limits: BodyLimits,
+    /// Bytes handed to the response so far.
+    sent: u64,
+}
+
+fn read_once(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match reader.read(buf) {
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            result => return result,
+        }
+    }
 }
 
 fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {

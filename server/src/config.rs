@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -72,7 +73,8 @@ pub struct ServeArgs {
     #[arg(long, env = "HORREO_DOMAIN")]
     pub domain: Option<String>,
     /// Optional TOML file with any of: data_dir, address, region, domain, master_key_file,
-    /// tls_cert, tls_key, tls_address, allow_insecure_sse_c
+    /// tls_cert, tls_key, tls_address, allow_insecure_sse_c, body_timeout, send_timeout,
+    /// max_connections, max_buffer_mib, shutdown_timeout
     #[arg(long, env = "HORREO_CONFIG")]
     pub config: Option<PathBuf>,
     /// Root access key id; generated and stored in the data directory when unset
@@ -97,6 +99,25 @@ pub struct ServeArgs {
     /// Accept SSE-C keys over plain HTTP (AWS refuses them; for tests behind a TLS proxy)
     #[arg(long, env = "HORREO_ALLOW_INSECURE_SSE_C")]
     pub allow_insecure_sse_c: bool,
+    /// Seconds a request body may send nothing before the request fails with
+    /// 400 RequestTimeout [default: 20]
+    #[arg(long, env = "HORREO_BODY_TIMEOUT")]
+    pub body_timeout: Option<u64>,
+    /// Seconds a response may wait for a client that does not read before the
+    /// connection is closed [default: 20]
+    #[arg(long, env = "HORREO_SEND_TIMEOUT")]
+    pub send_timeout: Option<u64>,
+    /// Open connections served at once; more wait in the listen backlog [default: 4096]
+    #[arg(long, env = "HORREO_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// MiB of upload and download data all requests together may hold in large
+    /// buffers; beyond it they use small ones [default: 128]
+    #[arg(long, env = "HORREO_MAX_BUFFER_MIB")]
+    pub max_buffer_mib: Option<usize>,
+    /// Seconds a graceful shutdown (SIGTERM/SIGINT) waits for requests in flight
+    /// before it cuts them [default: 60]
+    #[arg(long, env = "HORREO_SHUTDOWN_TIMEOUT")]
+    pub shutdown_timeout: Option<u64>,
     /// Log format on stderr: `text` for people, `json` (one object per line) for machines
     #[arg(long, env = "HORREO_LOG_FORMAT", value_enum, default_value_t)]
     pub log_format: LogFormat,
@@ -123,6 +144,11 @@ struct FileConfig {
     tls_key: Option<PathBuf>,
     tls_address: Option<SocketAddr>,
     allow_insecure_sse_c: Option<bool>,
+    body_timeout: Option<u64>,
+    send_timeout: Option<u64>,
+    max_connections: Option<usize>,
+    max_buffer_mib: Option<usize>,
+    shutdown_timeout: Option<u64>,
 }
 
 /// The resolved configuration of a running server.
@@ -139,6 +165,22 @@ pub struct Config {
     pub master_key_file: Option<PathBuf>,
     pub tls: Option<TlsConfig>,
     pub allow_insecure_sse_c: bool,
+    pub limits: ConnectionLimits,
+}
+
+/// How long and how much connections may take.
+#[derive(Debug, Clone)]
+pub struct ConnectionLimits {
+    /// A request body that sends nothing this long fails with `RequestTimeout`.
+    pub body_timeout: Duration,
+    /// A response that cannot send anything this long has its connection closed.
+    pub send_timeout: Duration,
+    /// Connections served at once.
+    pub max_connections: usize,
+    /// Bytes of body data buffered in memory across all requests.
+    pub max_buffer_bytes: usize,
+    /// How long a graceful shutdown waits for requests in flight.
+    pub shutdown_timeout: Duration,
 }
 
 /// HTTPS settings.
@@ -198,8 +240,44 @@ impl ServeArgs {
             tls,
             allow_insecure_sse_c: self.allow_insecure_sse_c
                 || file.allow_insecure_sse_c.unwrap_or(false),
+            limits: ConnectionLimits {
+                body_timeout: seconds(self.body_timeout.or(file.body_timeout), 20, "body-timeout")?,
+                send_timeout: seconds(self.send_timeout.or(file.send_timeout), 20, "send-timeout")?,
+                max_connections: positive(
+                    self.max_connections
+                        .or(file.max_connections)
+                        .unwrap_or(4096),
+                    "max-connections",
+                )?,
+                max_buffer_bytes: positive(
+                    self.max_buffer_mib.or(file.max_buffer_mib).unwrap_or(128),
+                    "max-buffer-mib",
+                )?
+                .saturating_mul(1024 * 1024),
+                shutdown_timeout: Duration::from_secs(
+                    self.shutdown_timeout
+                        .or(file.shutdown_timeout)
+                        .unwrap_or(60),
+                ),
+            },
         })
     }
+}
+
+/// A timeout of at least one second.
+fn seconds(value: Option<u64>, default: u64, name: &str) -> anyhow::Result<Duration> {
+    let value = value.unwrap_or(default);
+    if value == 0 {
+        anyhow::bail!("--{name} must be at least 1 second");
+    }
+    Ok(Duration::from_secs(value))
+}
+
+fn positive(value: usize, name: &str) -> anyhow::Result<usize> {
+    if value == 0 {
+        anyhow::bail!("--{name} must be at least 1");
+    }
+    Ok(value)
 }
 
 fn read_file_config(path: &Path) -> anyhow::Result<FileConfig> {

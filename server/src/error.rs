@@ -50,6 +50,7 @@ s3_error_codes! {
     EntityTooLarge => StatusCode::BAD_REQUEST,
     EntityTooSmall => StatusCode::BAD_REQUEST,
     IncompleteBody => StatusCode::BAD_REQUEST,
+    InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
     InternalError => StatusCode::INTERNAL_SERVER_ERROR,
     InvalidAccessKeyId => StatusCode::FORBIDDEN,
     InvalidArgument => StatusCode::BAD_REQUEST,
@@ -83,6 +84,7 @@ s3_error_codes! {
     NotModified => StatusCode::NOT_MODIFIED,
     ObjectLockConfigurationNotFoundError => StatusCode::NOT_FOUND,
     PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+    RequestTimeout => StatusCode::BAD_REQUEST,
     RequestTimeTooSkewed => StatusCode::FORBIDDEN,
     ServerSideEncryptionConfigurationNotFoundError => StatusCode::NOT_FOUND,
     SignatureDoesNotMatch => StatusCode::FORBIDDEN,
@@ -272,6 +274,13 @@ impl From<horreo_storage::Error> for S3Error {
             E::EncryptionMismatch => Self::invalid_request(
                 "The provided encryption parameters did not match the ones used originally.",
             ),
+            E::InsufficientStorage(why) => {
+                tracing::error!("refused a write: the disk is full: {why}");
+                Self::new(
+                    S3ErrorCode::InsufficientStorage,
+                    "Your request could not be completed because the server has insufficient storage.",
+                )
+            }
             other
             @ (E::Corrupt(_) | E::Io(_) | E::Meta(_) | E::WrongMasterKey | E::NoMasterKey) => {
                 Self::internal(other)

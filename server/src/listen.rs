@@ -1,6 +1,7 @@
 //! The listeners: HTTP/1.1 over TCP or TLS, each connection served by the app
-//! of [`crate::app`], with TCP_NODELAY, graceful shutdown, and authentication
-//! before `100 Continue`.
+//! of [`crate::app`], with TCP_NODELAY, graceful shutdown, authentication
+//! before `100 Continue`, a cap on connections, and a send timeout
+//! ([`TimedIo`]) that closes a connection whose client stopped reading.
 //!
 //! actix-web's `HttpServer` answers `Expect: 100-continue` at once, before the
 //! app sees the request, so a client would upload a whole body only to be
@@ -8,19 +9,27 @@
 //! actix-http services around the app), with [`ContinueGate`] as the expect
 //! service.
 
-use std::future::{Ready, ready};
+use std::future::{Future, Ready, ready};
+use std::io;
 use std::net::{SocketAddr, TcpListener};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use actix_http::body::BoxBody;
-use actix_http::{HttpService, KeepAlive, Request, Response};
+use actix_http::{HttpService, KeepAlive, Protocol, Request, Response};
 use actix_server::{GracefulShutdownSignal, Server, ServerBuilder};
 use actix_service::boxed::{self, BoxServiceFactory};
-use actix_service::{ServiceFactoryExt, map_config};
+use actix_service::{ServiceFactoryExt, fn_service, map_config};
+use actix_tls::accept::rustls_0_23::{Acceptor, TlsStream};
 use actix_web::dev::{AppConfig, Service, ServiceFactory, ServiceResponse, always_ready};
 use actix_web::{App, HttpResponse, web};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::time::Sleep;
 
 use crate::app::{self, AppState};
+use crate::config::ConnectionLimits;
 
 /// A bound socket, and the TLS configuration if it speaks HTTPS.
 pub struct Listener {
@@ -44,24 +53,141 @@ impl Listener {
 }
 
 /// A server on `listeners`, one worker per core, that stops gracefully on
-/// SIGINT/SIGTERM (in-flight requests finish) once awaited.
-pub fn server(state: web::Data<AppState>, listeners: Vec<Listener>) -> std::io::Result<Server> {
-    let mut builder = ServerBuilder::new();
+/// SIGINT/SIGTERM once awaited: requests in flight get `limits.shutdown_timeout`
+/// to finish, then they are cut.
+pub fn server(
+    state: web::Data<AppState>,
+    listeners: Vec<Listener>,
+    limits: &ConnectionLimits,
+) -> std::io::Result<Server> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut builder = ServerBuilder::new()
+        .workers(workers)
+        // Per worker: the cap is on the whole server.
+        .max_concurrent_connections(limits.max_connections.div_ceil(workers).max(1))
+        .backlog(1024)
+        // Blocking work is bounded disk and CPU steps, never a wait on the
+        // network: a few dozen threads per worker keep the disk busy.
+        .worker_max_blocking_threads(64)
+        .shutdown_timeout(limits.shutdown_timeout.as_secs());
     let shutdown = builder.graceful_shutdown_signal();
+    let send_timeout = limits.send_timeout;
     for Listener { socket, tls } in listeners {
         let addr = socket.local_addr()?;
         let name = format!("horreo-{addr}");
         let (state, shutdown) = (state.clone(), shutdown.clone());
         builder = match tls {
             None => builder.listen(name, socket, move || {
-                http_service(&state, &shutdown, addr, false).tcp()
+                let service = http_service(&state, &shutdown, addr, false);
+                fn_service(move |io: TcpStream| async move {
+                    let _ = io.set_nodelay(true);
+                    let peer = io.peer_addr().ok();
+                    Ok((TimedIo::new(io, send_timeout), Protocol::Http1, peer))
+                })
+                .and_then(service)
             })?,
-            Some(config) => builder.listen(name, socket, move || {
-                http_service(&state, &shutdown, addr, true).rustls_0_23(config.clone())
-            })?,
+            Some(mut config) => {
+                config.alpn_protocols = vec![b"http/1.1".to_vec()];
+                builder.listen(name, socket, move || {
+                    let service = http_service(&state, &shutdown, addr, true);
+                    Acceptor::new(config.clone())
+                        .map_init_err(|_| ())
+                        .map_err(|err| tracing::debug!("TLS handshake failed: {err:?}"))
+                        .and_then(move |io: TlsStream<TcpStream>| async move {
+                            let _ = io.get_ref().0.set_nodelay(true);
+                            let peer = io.get_ref().0.peer_addr().ok();
+                            Ok((TimedIo::new(io, send_timeout), Protocol::Http1, peer))
+                        })
+                        .and_then(service.map_err(|err| tracing::debug!("connection: {err}")))
+                })?
+            }
         };
     }
     Ok(builder.run())
+}
+
+/// A connection whose writes fail with `TimedOut` once the peer has accepted
+/// nothing for `timeout`: a client that stops reading a response is cut
+/// instead of holding the response's memory for ever.
+pub struct TimedIo<T> {
+    io: T,
+    timeout: Duration,
+    /// Running while a write waits for the peer.
+    stalled: Option<Pin<Box<Sleep>>>,
+}
+
+impl<T> TimedIo<T> {
+    fn new(io: T, timeout: Duration) -> Self {
+        Self {
+            io,
+            timeout,
+            stalled: None,
+        }
+    }
+
+    /// What a pending write becomes: still pending, or `TimedOut` once the
+    /// peer has accepted nothing for the timeout.
+    fn pending<R>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<R>> {
+        let timeout = self.timeout;
+        let sleep = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        match sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client did not read the response within the send timeout",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn progress<R>(
+        &mut self,
+        cx: &mut Context<'_>,
+        poll: Poll<io::Result<R>>,
+    ) -> Poll<io::Result<R>> {
+        match poll {
+            Poll::Ready(result) => {
+                self.stalled = None;
+                Poll::Ready(result)
+            }
+            Poll::Pending => self.pending(cx),
+        }
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for TimedIo<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for TimedIo<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.io).poll_write(cx, buf);
+        this.progress(cx, poll)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.io).poll_flush(cx);
+        this.progress(cx, poll)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let poll = Pin::new(&mut this.io).poll_shutdown(cx);
+        this.progress(cx, poll)
+    }
 }
 
 /// The app as actix-http runs it; boxed so that its type can be named.
@@ -89,6 +215,9 @@ fn http_service<T>(
         .local_addr(addr)
         // A small GET must not wait ~40 ms for delayed ACKs.
         .tcp_nodelay(true)
+        // The body is asked for more only below this much unsent: what a
+        // client that stops reading strands in memory besides one body step.
+        .h1_write_buffer_size(8 * 1024)
         .graceful_shutdown_signal(move || {
             let shutdown = shutdown.clone();
             async move { shutdown.notified().await }

@@ -77,16 +77,40 @@ pub enum Error {
     /// A part's encryption differs from its upload's.
     #[error("the encryption parameters do not match those of the multipart upload")]
     EncryptionMismatch,
+    /// The disk (or the user's quota) is full: the write was refused, nothing
+    /// was stored. `{0}` says what failed.
+    #[error("insufficient storage: {0}")]
+    InsufficientStorage(String),
     #[error("I/O error: {0}")]
-    Io(#[from] io::Error),
+    Io(io::Error),
     #[error("metadata store error: {0}")]
     Meta(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// `ENOSPC` and `EDQUOT`, the errors of a full disk or quota.
+fn is_out_of_space(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(28 | 122)) || e.kind() == io::ErrorKind::StorageFull
+}
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Self {
+        if is_out_of_space(&e) {
+            Error::InsufficientStorage(e.to_string())
+        } else {
+            Error::Io(e)
+        }
+    }
+}
+
 impl From<rocksdb::Error> for Error {
     fn from(e: rocksdb::Error) -> Self {
-        Error::Meta(e.into_string())
+        let message = e.into_string();
+        if message.contains("No space left on device") || message.contains("quota exceeded") {
+            Error::InsufficientStorage(message)
+        } else {
+            Error::Meta(message)
+        }
     }
 }

@@ -17,6 +17,6 @@ mod meta;
 pub mod types;
 
 pub use crypto::{Key256, MasterKey};
-pub use engine::{Engine, EngineConfig, ObjectReader, StagedBlob};
+pub use engine::{Engine, EngineConfig, ObjectReader, StagedBlob, Stager};
 pub use error::{Error, Result};
 pub use types::*;

@@ -54,8 +54,15 @@ pub(super) struct Incoming {
 
 impl Incoming {
     /// Reads the length and checksum headers; over 5 GiB is refused before any
-    /// of the body is read.
+    /// of the body is read, and so is a body of unknown length (neither
+    /// `Content-Length` nor chunked transfer): 411 `MissingContentLength`.
     pub fn from_request(ctx: &Ctx) -> S3Result<Self> {
+        if ctx.header("content-length").is_none() && ctx.header("transfer-encoding").is_none() {
+            return Err(s3_error!(
+                MissingContentLength,
+                "You must provide the Content-Length HTTP header."
+            ));
+        }
         let checks = ChecksumRequest::from_request(ctx)?;
         let declared = declared_length(ctx)?;
         if declared.is_some_and(|len| len > MAX_PUT_SIZE) {
@@ -211,7 +218,10 @@ pub async fn get(ctx: Ctx, params: GetParams, head: bool) -> S3Result<HttpRespon
     let reader = ctx
         .engine(move |e| e.open_object_sse(&bucket, &version, range, customer_key.as_ref()))
         .await?;
-    Ok(resp.body(SizedStream::new(length, crate::body::object_stream(reader))))
+    Ok(resp.body(SizedStream::new(
+        length,
+        crate::body::object_stream(reader, &ctx.state.body_limits),
+    )))
 }
 
 /// The 405 of a read that names a delete marker by its version id, as AWS

@@ -26,12 +26,12 @@ impl ByteRange {
         let (start, end) = spec.split_once('-')?;
         let (start, end) = (start.trim(), end.trim());
         if start.is_empty() {
-            return end.parse().ok().map(ByteRange::Suffix);
+            return position(end).map(ByteRange::Suffix);
         }
-        let start = start.parse().ok()?;
+        let start = position(start)?;
         let end = match end {
             "" => None,
-            e => Some(e.parse().ok()?),
+            e => Some(position(e)?),
         };
         match end {
             Some(end) if end < start => None,
@@ -53,6 +53,15 @@ impl ByteRange {
             ByteRange::Suffix(n) => Ok(size.saturating_sub(n)..size),
         }
     }
+}
+
+/// A byte position: decimal digits. One beyond 64 bits saturates (it lies
+/// past the end of any object), as AWS reads `bytes=0-99999999999999999999`.
+fn position(digits: &str) -> Option<u64> {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(digits.parse().unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]
@@ -103,6 +112,19 @@ mod tests {
         assert_eq!(r("bytes=100-", 100), Some(Err(Unsatisfiable)));
         assert_eq!(r("bytes=-0", 100), Some(Err(Unsatisfiable)));
         assert_eq!(r("bytes=0-", 0), Some(Err(Unsatisfiable)));
+    }
+
+    #[test]
+    fn positions_beyond_64_bits_lie_past_the_end() {
+        let r = |h: &str, size| ByteRange::parse(h).map(|r| r.resolve(size));
+        assert_eq!(r("bytes=0-99999999999999999999999", 100), Some(Ok(0..100)));
+        assert_eq!(r("bytes=10-18446744073709551616", 100), Some(Ok(10..100)));
+        assert_eq!(r("bytes=-99999999999999999999999", 100), Some(Ok(0..100)));
+        assert_eq!(
+            r("bytes=99999999999999999999999-", 100),
+            Some(Err(Unsatisfiable))
+        );
+        assert_eq!(ByteRange::parse("bytes=+1-2"), None);
     }
 
     proptest! {

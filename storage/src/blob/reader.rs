@@ -20,7 +20,8 @@ pub fn corrupt(msg: impl std::fmt::Display) -> io::Error {
 }
 
 /// Streams `range` of a blob's content. Only the chunks the range touches are read,
-/// several per syscall, and each is verified before any of its bytes are returned.
+/// several per syscall (as many as the caller's buffer asks for), and each is
+/// verified before any of its bytes are returned. A used-up batch is freed.
 pub struct ChunkReader {
     file: File,
     /// Names the blob in error messages.
@@ -94,10 +95,21 @@ impl ChunkReader {
         })
     }
 
-    /// Reads and verifies the chunks from `first` on, up to the range's last chunk.
-    fn fill(&mut self, first: u64) -> io::Result<()> {
+    /// Frees the batch buffer; the next read reads its chunk again.
+    pub fn release(&mut self) {
+        self.buf = Vec::new();
+        self.batch_len = 0;
+    }
+
+    /// Reads and verifies chunk `first` (the one at `pos`) and as many whole
+    /// chunks after it as the next `want` bytes of the range fill (at most
+    /// [`CHUNKS_PER_READ`] in all): a chunk only partly wanted is left for
+    /// the next fill.
+    fn fill(&mut self, first: u64, want: usize) -> io::Result<()> {
         let l = self.layout;
-        let last_needed = l.chunk_of(self.end - 1);
+        let rest_of_first = ((first + 1) * l.chunk_size).saturating_sub(self.pos);
+        let extra = (want as u64).saturating_sub(rest_of_first) / l.chunk_size;
+        let last_needed = (first + extra).min(l.chunk_of(self.end - 1));
         let count = (last_needed - first + 1).min(CHUNKS_PER_READ);
         let last = first + count - 1;
         let start = l.chunk_offset(first);
@@ -189,7 +201,7 @@ impl io::Read for ChunkReader {
             || index >= self.batch_first + self.batch_len
         {
             self.batch_len = 0;
-            self.fill(index)?;
+            self.fill(index, out.len())?;
         }
         let (payload, _) = self.chunk(self.batch_first, index - self.batch_first);
         let within = (self.pos - index * self.layout.chunk_size) as usize;
@@ -200,6 +212,12 @@ impl io::Read for ChunkReader {
             .min(usize::try_from(self.end - self.pos).unwrap_or(usize::MAX));
         out[..n].copy_from_slice(&available[..n]);
         self.pos += n as u64;
+        if self.pos >= (self.batch_first + self.batch_len) * self.layout.chunk_size {
+            // The batch is used up: a reader waiting for its caller (a stalled
+            // download) holds no chunk buffer.
+            self.buf = Vec::new();
+            self.batch_len = 0;
+        }
         Ok(n)
     }
 }

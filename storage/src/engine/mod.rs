@@ -17,6 +17,7 @@ mod versions;
 mod tests;
 
 pub(crate) use encryption::check_customer_key;
+pub use stage::Stager;
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -111,6 +112,23 @@ enum Source {
     Inline(Cursor<Bytes>),
     Chunks(ChunkReader),
     Parts(PartsReader),
+}
+
+impl ObjectReader {
+    /// Frees the verified chunks held for the next read; a chunk read only in
+    /// part is read (and verified) again. For a caller that may wait long
+    /// between reads, such as a download whose client stopped reading.
+    pub fn release_buffers(&mut self) {
+        match &mut self.source {
+            Source::Inline(_) => {}
+            Source::Chunks(r) => r.release(),
+            Source::Parts(p) => {
+                if let Some(r) = p.current.as_mut() {
+                    r.release();
+                }
+            }
+        }
+    }
 }
 
 impl Read for ObjectReader {
@@ -265,6 +283,18 @@ impl Engine {
         sse: Option<&SseRequest>,
     ) -> Result<StagedBlob> {
         stage::stage(&self.inner, body, algorithms, true, sse)
+    }
+
+    /// Starts staging a body that arrives piece by piece: the incremental form
+    /// of [`Engine::stage_sse`] (`part`: of [`Engine::stage_part_sse`]). Each
+    /// [`Stager`] call blocks only for the disk and CPU work of its piece.
+    pub fn begin_stage(
+        &self,
+        algorithms: &[ChecksumAlgorithm],
+        part: bool,
+        sse: Option<&SseRequest>,
+    ) -> Result<Stager> {
+        Stager::begin(&self.inner, algorithms, !part, sse)
     }
 
     /// Like [`Engine::stage_part`], encrypting as `sse` asks: it must be the

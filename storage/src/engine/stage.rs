@@ -2,6 +2,7 @@
 
 use std::io::{self, Read};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -16,9 +17,9 @@ use crate::Result;
 use crate::blob::ChunkWriter;
 use crate::blob::format::{DEFAULT_CHUNK_SIZE, Header};
 use crate::crypto::chunk::ChunkCipher;
-use crate::types::{ChecksumAlgorithm, ChecksumType, Checksums, SseRequest};
+use crate::types::{ChecksumAlgorithm, ChecksumType, Checksums, EncryptionRecord, SseRequest};
 
-/// Read buffer while the body may still fit inline.
+/// Read buffer of [`stage`] while the body may still fit inline.
 const SMALL_BUFFER: usize = 64 * 1024;
 /// Read buffer once the body is known to be large.
 const LARGE_BUFFER: usize = 512 * 1024;
@@ -46,40 +47,16 @@ impl Drop for TmpFile {
     }
 }
 
-/// Stages `body`. Content up to the engine's inline threshold stays in memory
-/// unless `inline` is false (multipart parts, which always get a blob file).
-/// With `sse`, the content is encrypted under a fresh data key as it is written
-/// (and inline content is sealed before it leaves this function).
+/// Stages `body` to its end: a [`Stager`] fed from a blocking reader.
 pub(super) fn stage(
-    inner: &Inner,
+    inner: &Arc<Inner>,
     body: &mut dyn Read,
     algorithms: &[ChecksumAlgorithm],
     inline: bool,
     sse: Option<&SseRequest>,
 ) -> Result<StagedBlob> {
-    let (encryption, cipher) = match sse {
-        Some(request) => {
-            let (record, cipher) = Sealing::resolve(inner, request)?.new_blob()?;
-            (Some(record), Some(cipher))
-        }
-        None => (None, None),
-    };
-    let threshold = inner.config.inline_threshold;
-    let mut hashes = Hashes::new(algorithms);
-    let mut inline_buf: Vec<u8> = Vec::new();
-    let mut spilled: Option<(ChunkWriter, TmpFile)> = None;
-    if !inline {
-        spilled = Some(create_tmp(inner, cipher.clone())?);
-    }
-    let mut buf = vec![
-        0u8;
-        if spilled.is_some() {
-            LARGE_BUFFER
-        } else {
-            SMALL_BUFFER
-        }
-    ];
-    let mut size: u64 = 0;
+    let mut stager = Stager::begin(inner, algorithms, inline, sse)?;
+    let mut buf = vec![0u8; SMALL_BUFFER];
     loop {
         let n = match body.read(&mut buf) {
             Ok(0) => break,
@@ -87,40 +64,122 @@ pub(super) fn stage(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e.into()),
         };
-        let data = &buf[..n];
-        hashes.update(data);
-        size += n as u64;
-        if let Some((writer, _)) = spilled.as_mut() {
-            writer.write(data)?;
-        } else if inline_buf.len() + n <= threshold {
-            inline_buf.extend_from_slice(data);
-        } else {
-            let (mut writer, tmp) = create_tmp(inner, cipher.clone())?;
-            writer.write(&inline_buf)?;
-            writer.write(data)?;
-            inline_buf = Vec::new();
-            spilled = Some((writer, tmp));
+        stager.write(&buf[..n])?;
+        if stager.spilled.is_some() && buf.len() < LARGE_BUFFER {
             buf = vec![0u8; LARGE_BUFFER];
         }
     }
-    let (md5, checksums) = hashes.finish();
-    let content = match spilled {
-        Some((writer, tmp)) => {
-            writer.finish()?;
-            Staged::File(tmp)
+    stager.finish()
+}
+
+/// A body being staged, fed piece by piece: each piece is hashed (MD5 and the
+/// requested checksums) and, once the body outgrows the inline threshold,
+/// encrypted if asked and written to a tmp blob file. Every call blocks only
+/// for its own piece's CPU and disk work, so the caller may wait for the next
+/// piece without holding a thread. Dropping a `Stager` discards what it staged.
+pub struct Stager {
+    inner: Arc<Inner>,
+    hashes: Hashes,
+    /// The content while it may still be stored inline.
+    inline_buf: Vec<u8>,
+    /// The tmp blob file once the content is (or must be) a file.
+    spilled: Option<(ChunkWriter, TmpFile)>,
+    cipher: Option<ChunkCipher>,
+    encryption: Option<EncryptionRecord>,
+    size: u64,
+}
+
+impl Stager {
+    /// Starts staging. Content up to the engine's inline threshold stays in
+    /// memory unless `inline` is false (multipart parts, which always get a
+    /// blob file). With `sse`, the content is encrypted under a fresh data key
+    /// as it is written (inline content is sealed by [`Stager::finish`]).
+    pub(super) fn begin(
+        inner: &Arc<Inner>,
+        algorithms: &[ChecksumAlgorithm],
+        inline: bool,
+        sse: Option<&SseRequest>,
+    ) -> Result<Self> {
+        let (encryption, cipher) = match sse {
+            Some(request) => {
+                let (record, cipher) = Sealing::resolve(inner, request)?.new_blob()?;
+                (Some(record), Some(cipher))
+            }
+            None => (None, None),
+        };
+        let spilled = if inline {
+            None
+        } else {
+            Some(create_tmp(inner, cipher.clone())?)
+        };
+        Ok(Self {
+            inner: inner.clone(),
+            hashes: Hashes::new(algorithms),
+            inline_buf: Vec::new(),
+            spilled,
+            cipher,
+            encryption,
+            size: 0,
+        })
+    }
+
+    /// Content bytes staged so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Appends `data` to the content. Fails with `InsufficientStorage` when
+    /// the disk is full, `Io` on other disk errors.
+    pub fn write(&mut self, data: &[u8]) -> Result<()> {
+        if data.is_empty() {
+            return Ok(());
         }
-        None => Staged::Inline(Bytes::from(match &cipher {
-            Some(cipher) => seal_inline(cipher, inline_buf),
-            None => inline_buf,
-        })),
-    };
-    Ok(StagedBlob {
-        size,
-        md5,
-        checksums,
-        content,
-        encryption,
-    })
+        self.hashes.update(data);
+        self.size += data.len() as u64;
+        if let Some((writer, _)) = self.spilled.as_mut() {
+            writer.write(data)?;
+        } else if self.inline_buf.len() + data.len() <= self.inner.config.inline_threshold {
+            self.inline_buf.extend_from_slice(data);
+        } else {
+            let (mut writer, tmp) = create_tmp(&self.inner, self.cipher.clone())?;
+            writer.write(&std::mem::take(&mut self.inline_buf))?;
+            writer.write(data)?;
+            self.spilled = Some((writer, tmp));
+        }
+        Ok(())
+    }
+
+    /// Makes the content durable (fsync of its tmp file) and hands it over
+    /// for a commit.
+    pub fn finish(self) -> Result<StagedBlob> {
+        let Self {
+            hashes,
+            inline_buf,
+            spilled,
+            cipher,
+            encryption,
+            size,
+            ..
+        } = self;
+        let (md5, checksums) = hashes.finish();
+        let content = match spilled {
+            Some((writer, tmp)) => {
+                writer.finish()?;
+                Staged::File(tmp)
+            }
+            None => Staged::Inline(Bytes::from(match &cipher {
+                Some(cipher) => seal_inline(cipher, inline_buf),
+                None => inline_buf,
+            })),
+        };
+        Ok(StagedBlob {
+            size,
+            md5,
+            checksums,
+            content,
+            encryption,
+        })
+    }
 }
 
 /// A new tmp blob file and its writer. From here on the file is removed on any
