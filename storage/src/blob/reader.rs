@@ -49,6 +49,10 @@ impl ChunkReader {
     /// Like [`ChunkReader::open`], for a blob encrypted with `cipher` (`None`: a
     /// plain blob). A blob whose header disagrees with `cipher` is corrupt: an
     /// encrypted object is never served from a plain file.
+    ///
+    /// The first batch of chunks of the range (up to `CHUNKS_PER_READ` chunks, 1 MiB
+    /// with the default chunk size) is read and verified here, before any caller
+    /// commits to a response: damage there fails the open, not a later read.
     pub fn open_with(
         file: File,
         name: String,
@@ -80,7 +84,7 @@ impl ChunkReader {
             )));
         }
         let end = range.end.min(size);
-        Ok(Self {
+        let mut reader = Self {
             file,
             name,
             layout,
@@ -91,7 +95,11 @@ impl ChunkReader {
             batch_first: 0,
             batch_len: 0,
             cipher,
-        })
+        };
+        if reader.pos < reader.end {
+            reader.fill(layout.chunk_of(reader.pos))?;
+        }
+        Ok(reader)
     }
 
     /// Reads and verifies the chunks from `first` on, up to the range's last chunk.

@@ -105,6 +105,8 @@ pub struct StagedBlob {
 /// (as an `io::Error` of kind `InvalidData`), never reaches the caller as data.
 pub struct ObjectReader {
     source: Source,
+    /// Names the object in integrity errors.
+    object: String,
 }
 
 enum Source {
@@ -115,11 +117,17 @@ enum Source {
 
 impl Read for ObjectReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match &mut self.source {
+        let read = match &mut self.source {
             Source::Inline(c) => c.read(buf),
             Source::Chunks(r) => r.read(buf),
             Source::Parts(r) => r.read(buf),
-        }
+        };
+        read.map_err(|e| match e.kind() {
+            io::ErrorKind::InvalidData => {
+                io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", self.object))
+            }
+            _ => e,
+        })
     }
 }
 
@@ -131,11 +139,31 @@ struct PartsReader {
 }
 
 impl PartsReader {
-    fn new(pieces: Vec<(File, PartData, Range<u64>, Option<ChunkCipher>)>) -> Self {
-        Self {
+    /// Opens the first part at once, so that damage at the start of the range
+    /// fails here (see [`ChunkReader::open_with`]).
+    fn open(pieces: Vec<(File, PartData, Range<u64>, Option<ChunkCipher>)>) -> io::Result<Self> {
+        let mut reader = Self {
             pending: pieces.into(),
             current: None,
-        }
+        };
+        reader.open_next()?;
+        Ok(reader)
+    }
+
+    /// Opens the next pending part; `false` when none is left.
+    fn open_next(&mut self) -> io::Result<bool> {
+        let Some((file, part, range, cipher)) = self.pending.pop_front() else {
+            self.current = None;
+            return Ok(false);
+        };
+        self.current = Some(ChunkReader::open_with(
+            file,
+            part.id.to_hex(),
+            part.size,
+            range,
+            cipher,
+        )?);
+        Ok(true)
     }
 }
 
@@ -148,16 +176,9 @@ impl Read for PartsReader {
                     return Ok(n);
                 }
             }
-            let Some((file, part, range, cipher)) = self.pending.pop_front() else {
+            if !self.open_next()? {
                 return Ok(0);
-            };
-            self.current = Some(ChunkReader::open_with(
-                file,
-                part.id.to_hex(),
-                part.size,
-                range,
-                cipher,
-            )?);
+            }
         }
     }
 }
