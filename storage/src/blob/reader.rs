@@ -60,29 +60,12 @@ impl ChunkReader {
         range: Range<u64>,
         cipher: Option<ChunkCipher>,
     ) -> io::Result<Self> {
-        let mut raw = [0u8; HEADER_LEN as usize];
-        file.read_exact_at(&mut raw, 0)
-            .map_err(|e| eof_is_corrupt(e, &name))?;
-        let header = Header::decode(&raw).map_err(|e| corrupt(format!("blob {name}: {e}")))?;
-        let expected_transform = if cipher.is_some() {
+        let transform = if cipher.is_some() {
             Transform::Aes256Gcm
         } else {
             Transform::Plain
         };
-        if header.transform != expected_transform {
-            return Err(corrupt(format!(
-                "blob {name} is stored as {:?}, expected {expected_transform:?}",
-                header.transform
-            )));
-        }
-        let layout = header.layout();
-        let actual = file.metadata()?.len();
-        let expected = layout.file_len(size);
-        if actual != expected {
-            return Err(corrupt(format!(
-                "blob {name} is {actual} bytes long, expected {expected}"
-            )));
-        }
+        let layout = check_layout(&file, &name, size, transform)?;
         let end = range.end.min(size);
         let mut reader = Self {
             file,
@@ -176,6 +159,35 @@ impl ChunkReader {
         let trailer_end = payload_end.saturating_add(trailer);
         (at..payload_end, payload_end..trailer_end)
     }
+}
+
+/// Checks what needs no key: the header is valid, says `transform`, and the
+/// file length matches a `size`-byte object. Returns the blob's layout.
+pub fn check_layout(
+    file: &File,
+    name: &str,
+    size: u64,
+    transform: Transform,
+) -> io::Result<Layout> {
+    let mut raw = [0u8; HEADER_LEN as usize];
+    file.read_exact_at(&mut raw, 0)
+        .map_err(|e| eof_is_corrupt(e, name))?;
+    let header = Header::decode(&raw).map_err(|e| corrupt(format!("blob {name}: {e}")))?;
+    if header.transform != transform {
+        return Err(corrupt(format!(
+            "blob {name} is stored as {:?}, expected {transform:?}",
+            header.transform
+        )));
+    }
+    let layout = header.layout();
+    let actual = file.metadata()?.len();
+    let expected = layout.file_len(size);
+    if actual != expected {
+        return Err(corrupt(format!(
+            "blob {name} is {actual} bytes long, expected {expected}"
+        )));
+    }
+    Ok(layout)
 }
 
 fn eof_is_corrupt(e: io::Error, name: &str) -> io::Error {

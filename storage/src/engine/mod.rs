@@ -10,6 +10,7 @@ mod list_versions;
 mod locks;
 mod multipart;
 mod object;
+mod scrub;
 mod stage;
 mod versions;
 
@@ -47,6 +48,8 @@ pub struct EngineConfig {
     /// anything, the store refuses any other key (`WrongMasterKey`).
     /// Without one, writes that ask for encryption fail with `NoMasterKey`.
     pub master_key: Option<crate::crypto::MasterKey>,
+    /// The background scrubber; disabled by default.
+    pub scrub: ScrubConfig,
 }
 
 impl EngineConfig {
@@ -55,6 +58,7 @@ impl EngineConfig {
             data_dir: data_dir.into(),
             inline_threshold: 64 * 1024,
             master_key: None,
+            scrub: ScrubConfig::default(),
         }
     }
 }
@@ -81,9 +85,12 @@ struct Inner {
     locks: locks::Locks,
     seq: locks::Sequencer,
     /// The master key and the KMS keys sealed under it, when configured.
-    crypto: Option<encryption::Keys>,
+    crypto: Option<Arc<encryption::Keys>>,
     /// Dropped last of all clones: stops and joins the GC thread.
     gc: gc::Gc,
+    /// Likewise for the scrubber, if it runs.
+    _scrubber: Option<scrub::Scrubber>,
+    scrub_counters: Arc<scrub::Counters>,
 }
 
 /// Object data that has been received, checksummed and made durable, but is not
@@ -194,7 +201,7 @@ impl Engine {
         // fail before it touches the first one's temporary files.
         let db = Arc::new(MetaDb::open(&config.data_dir.join("meta"))?);
         let crypto = match &config.master_key {
-            Some(master) => Some(encryption::Keys::open(&db, master.clone())?),
+            Some(master) => Some(Arc::new(encryption::Keys::open(&db, master.clone())?)),
             None => None,
         };
         let blobs = BlobStore::open(&config.data_dir)?;
@@ -206,6 +213,15 @@ impl Engine {
             install_gate: RwLock::new(()),
         });
         let gc = gc::Gc::start(Arc::clone(&shared))?;
+        let scrub_counters = Arc::new(scrub::Counters::default());
+        let scrubber = scrub::Scrubber::start(
+            scrub::Scrub {
+                shared: Arc::clone(&shared),
+                keys: crypto.clone(),
+                counters: Arc::clone(&scrub_counters),
+            },
+            config.scrub,
+        )?;
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
@@ -214,8 +230,42 @@ impl Engine {
                 seq,
                 crypto,
                 gc,
+                _scrubber: scrubber,
+                scrub_counters,
             }),
         })
+    }
+
+    // ---- scrub ----
+
+    /// The scrubber's saved status: the pass in progress and the last complete
+    /// one, with what they found.
+    pub fn scrub_status(&self) -> Result<ScrubStatus> {
+        scrub::load(&self.inner.shared.db)
+    }
+
+    /// The scrub status of the store in `data_dir`, read without taking the
+    /// store's lock: works while a server has it open.
+    pub fn read_scrub_status(data_dir: &std::path::Path) -> Result<ScrubStatus> {
+        scrub::load(&MetaDb::open_read_only(&data_dir.join("meta"))?)
+    }
+
+    /// Runs one full scrub pass now, at full speed, on the calling thread,
+    /// calling `progress` as it goes; the pass becomes the status's last one.
+    /// Encrypted content whose key is not at hand (SSE-C, or no master key) is
+    /// checked for its length only (`ScrubPass::unverifiable`).
+    pub fn scrub_now(&self, progress: &mut dyn FnMut(&ScrubProgress)) -> Result<ScrubPass> {
+        let scrub = scrub::Scrub {
+            shared: Arc::clone(&self.inner.shared),
+            keys: self.inner.crypto.clone(),
+            counters: Arc::clone(&self.inner.scrub_counters),
+        };
+        scrub::pass_now(&scrub, progress)
+    }
+
+    /// What the scrubber did since the engine opened.
+    pub fn scrub_counters(&self) -> ScrubCounters {
+        self.inner.scrub_counters.snapshot()
     }
 
     // ---- buckets ----
