@@ -95,16 +95,13 @@ async fn assert_transfer_breaks(s3: &Client, bucket: &str, key: &str, data: &[u8
         .send()
         .await
         .unwrap();
-    match out.body.collect().await {
-        Ok(got) => {
-            let got = got.into_bytes();
-            panic!(
-                "{key}: read {} bytes (intact: {}) from damaged data",
-                got.len(),
-                got.as_ref() == data
-            );
-        }
-        Err(_) => {}
+    if let Ok(got) = out.body.collect().await {
+        let got = got.into_bytes();
+        panic!(
+            "{key}: read {} bytes (intact: {}) from damaged data",
+            got.len(),
+            got.as_ref() == data
+        );
     }
 }
 
