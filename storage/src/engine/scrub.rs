@@ -435,7 +435,8 @@ impl<'a> PassRun<'a> {
                     return;
                 }
                 let problems = self.check_version(&rec);
-                if cf == Cf::Versions {
+                // A version cut short by shutdown is checked again on resumption.
+                if cf == Cf::Versions && !self.signal.stopped() {
                     self.pass.objects += 1;
                     self.scrub.counters.objects.fetch_add(1, Ordering::Relaxed);
                 }
