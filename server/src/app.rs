@@ -67,6 +67,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     )?;
     let mut engine_config = EngineConfig::new(config.data_dir.clone());
     engine_config.master_key = Some(master);
+    engine_config.scrub = config.scrub;
     let opened = tokio::task::spawn_blocking(move || Engine::open(engine_config)).await?;
     if let (Err(_), KeyOrigin::Generated(path)) = (&opened, &key_origin) {
         // The store belongs to another key: the one just made is of no use.

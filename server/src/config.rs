@@ -28,6 +28,23 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Manage the built-in KMS keys and the master key (with the server stopped).
     Kms(KmsArgs),
+    /// Verify every stored object now (server stopped); exit status 1 if damage is found.
+    Scrub(ScrubArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScrubArgs {
+    /// Data directory of the store [default: ./data]
+    #[arg(long, env = "HORREO_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// File holding the master key, to verify SSE-S3/SSE-KMS content (or set
+    /// HORREO_MASTER_KEY) [default: the key generated beside the data directory]
+    #[arg(long, env = "HORREO_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
+    /// Print what the last passes found instead (works while the server runs);
+    /// exit status 1 if the last complete pass found damage
+    #[arg(long)]
+    pub status: bool,
 }
 
 #[derive(Debug, Args)]
@@ -74,7 +91,8 @@ pub struct ServeArgs {
     pub domain: Option<String>,
     /// Optional TOML file with any of: data_dir, address, region, domain, master_key_file,
     /// tls_cert, tls_key, tls_address, allow_insecure_sse_c, body_timeout, send_timeout,
-    /// max_connections, max_buffer_mib, shutdown_timeout
+    /// max_connections, max_buffer_mib, shutdown_timeout, scrub_interval,
+    /// scrub_rate
     #[arg(long, env = "HORREO_CONFIG")]
     pub config: Option<PathBuf>,
     /// Root access key id; generated and stored in the data directory when unset
@@ -118,6 +136,12 @@ pub struct ServeArgs {
     /// before it cuts them [default: 60]
     #[arg(long, env = "HORREO_SHUTDOWN_TIMEOUT")]
     pub shutdown_timeout: Option<u64>,
+    /// Time between background scrub passes (`30m`, `12h`, `7d`); 0 turns the scrubber off [default: 7d]
+    #[arg(long, env = "HORREO_SCRUB_INTERVAL", value_parser = crate::admin::scrub::interval_arg)]
+    pub scrub_interval: Option<crate::admin::scrub::Interval>,
+    /// Bytes per second the background scrubber reads at most (`64MiB`); 0: no limit [default: 32MiB]
+    #[arg(long, env = "HORREO_SCRUB_RATE", value_parser = crate::admin::scrub::parse_rate)]
+    pub scrub_rate: Option<u64>,
     /// Log format on stderr: `text` for people, `json` (one object per line) for machines
     #[arg(long, env = "HORREO_LOG_FORMAT", value_enum, default_value_t)]
     pub log_format: LogFormat,
@@ -149,6 +173,8 @@ struct FileConfig {
     max_connections: Option<usize>,
     max_buffer_mib: Option<usize>,
     shutdown_timeout: Option<u64>,
+    scrub_interval: Option<String>,
+    scrub_rate: Option<String>,
 }
 
 /// The resolved configuration of a running server.
@@ -166,6 +192,7 @@ pub struct Config {
     pub tls: Option<TlsConfig>,
     pub allow_insecure_sse_c: bool,
     pub limits: ConnectionLimits,
+    pub scrub: horreo_storage::ScrubConfig,
 }
 
 /// How long and how much connections may take.
@@ -217,7 +244,22 @@ impl ServeArgs {
                 "give both --tls-cert and --tls-key (HORREO_TLS_CERT, HORREO_TLS_KEY)"
             ),
         };
+        let scrub = horreo_storage::ScrubConfig {
+            interval: match (self.scrub_interval, &file.scrub_interval) {
+                (Some(interval), _) => interval.0,
+                (None, Some(text)) => crate::admin::scrub::parse_interval(text)
+                    .map_err(|e| anyhow::anyhow!("scrub_interval: {e}"))?,
+                (None, None) => Some(std::time::Duration::from_secs(7 * 86400)),
+            },
+            rate: match (self.scrub_rate, &file.scrub_rate) {
+                (Some(rate), _) => rate,
+                (None, Some(text)) => crate::admin::scrub::parse_rate(text)
+                    .map_err(|e| anyhow::anyhow!("scrub_rate: {e}"))?,
+                (None, None) => 32 << 20,
+            },
+        };
         Ok(Config {
+            scrub,
             data_dir: self
                 .data_dir
                 .or(file.data_dir)

@@ -281,8 +281,16 @@ impl From<horreo_storage::Error> for S3Error {
                     "Your request could not be completed because the server has insufficient storage.",
                 )
             }
-            other
-            @ (E::Corrupt(_) | E::Io(_) | E::Meta(_) | E::WrongMasterKey | E::NoMasterKey) => {
+            // Found before the status line went out (see `Engine::open_object`):
+            // a 500 the client retries or reports, never damaged bytes.
+            E::Corrupt(what) => {
+                tracing::error!("integrity check failed: {what}");
+                Self::new(
+                    S3ErrorCode::InternalError,
+                    "The stored data of this object failed its integrity check and was not served.",
+                )
+            }
+            other @ (E::Io(_) | E::Meta(_) | E::WrongMasterKey | E::NoMasterKey) => {
                 Self::internal(other)
             }
         }

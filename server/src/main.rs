@@ -21,6 +21,16 @@ fn main() -> anyhow::Result<()> {
             init_logging(LogFormat::Text);
             return kms(args);
         }
+        Some(Command::Scrub(args)) => {
+            init_logging(LogFormat::Text);
+            let data_dir = args.data_dir.unwrap_or_else(|| "data".into());
+            let damaged = horreo_server::admin::scrub::run(
+                &data_dir,
+                args.master_key_file.as_deref(),
+                args.status,
+            )?;
+            std::process::exit(i32::from(damaged));
+        }
         None => DefaultServe::parse_from(["horreo"]).args,
     };
     init_logging(args.log_format);

@@ -118,6 +118,34 @@ mod tests {
         }
     }
 
+    #[test]
+    fn damage_in_the_first_batch_fails_the_open() {
+        let dir = tempfile::tempdir().unwrap();
+        // 40 chunks of 10 bytes: the first batch of a range is its first 16 chunks.
+        let data = content(400);
+        let path = write_blob(dir.path(), &data, 10, 400);
+        let f = OpenOptions::new().write(true).open(&path).unwrap();
+        let at = HEADER_LEN + 20 * 14 + 3;
+        std::os::unix::fs::FileExt::write_all_at(&f, &[data[203] ^ 1], at).unwrap();
+        drop(f);
+        let open =
+            |s: u64, e: u64| ChunkReader::open(File::open(&path).unwrap(), "t".into(), 400, s..e);
+        // Chunk 20 is in the first batch of these ranges: the open fails.
+        for (s, e) in [(150, 400), (200, 210), (60, 400)] {
+            let err = open(s, e).err().unwrap();
+            assert_eq!(err.kind(), std::io::ErrorKind::InvalidData, "{s}..{e}");
+        }
+        // From 0 it lies past the first batch: the open succeeds, the read fails there.
+        let mut r = open(0, 400).unwrap();
+        let mut out = Vec::new();
+        assert!(r.read_to_end(&mut out).is_err());
+        assert!(
+            out.len() <= 200,
+            "no byte of the damaged chunk is handed out"
+        );
+        assert_eq!(&out[..], &data[..out.len()]);
+    }
+
     fn cipher() -> crate::crypto::chunk::ChunkCipher {
         crate::crypto::chunk::ChunkCipher::new(&crate::crypto::Key256::from_bytes([9; 32]), [4; 16])
             .unwrap()

@@ -11,6 +11,11 @@ use crate::crypto::chunk::ChunkCipher;
 /// Chunks read per syscall (1 MiB of payload with the default chunk size).
 const CHUNKS_PER_READ: u64 = 16;
 
+/// Content verified when a range is opened, before the caller commits to a response.
+const VERIFIED_AT_OPEN: usize = 1 << 20;
+/// The largest verified batch an opened reader keeps for its first read.
+const KEPT_AFTER_OPEN: usize = 64 << 10;
+
 /// The error every integrity failure surfaces as.
 pub fn corrupt(msg: impl std::fmt::Display) -> io::Error {
     io::Error::new(
@@ -50,6 +55,10 @@ impl ChunkReader {
     /// Like [`ChunkReader::open`], for a blob encrypted with `cipher` (`None`: a
     /// plain blob). A blob whose header disagrees with `cipher` is corrupt: an
     /// encrypted object is never served from a plain file.
+    ///
+    /// The first [`VERIFIED_AT_OPEN`] bytes of the range (whole chunks, at most
+    /// `CHUNKS_PER_READ`) are read and verified here, before any caller commits to
+    /// a response: damage there fails the open, not a later read.
     pub fn open_with(
         file: File,
         name: String,
@@ -57,31 +66,14 @@ impl ChunkReader {
         range: Range<u64>,
         cipher: Option<ChunkCipher>,
     ) -> io::Result<Self> {
-        let mut raw = [0u8; HEADER_LEN as usize];
-        file.read_exact_at(&mut raw, 0)
-            .map_err(|e| eof_is_corrupt(e, &name))?;
-        let header = Header::decode(&raw).map_err(|e| corrupt(format!("blob {name}: {e}")))?;
-        let expected_transform = if cipher.is_some() {
+        let transform = if cipher.is_some() {
             Transform::Aes256Gcm
         } else {
             Transform::Plain
         };
-        if header.transform != expected_transform {
-            return Err(corrupt(format!(
-                "blob {name} is stored as {:?}, expected {expected_transform:?}",
-                header.transform
-            )));
-        }
-        let layout = header.layout();
-        let actual = file.metadata()?.len();
-        let expected = layout.file_len(size);
-        if actual != expected {
-            return Err(corrupt(format!(
-                "blob {name} is {actual} bytes long, expected {expected}"
-            )));
-        }
+        let layout = check_layout(&file, &name, size, transform)?;
         let end = range.end.min(size);
-        Ok(Self {
+        let mut reader = Self {
             file,
             name,
             layout,
@@ -92,7 +84,16 @@ impl ChunkReader {
             batch_first: 0,
             batch_len: 0,
             cipher,
-        })
+        };
+        if reader.pos < reader.end {
+            reader.fill(layout.chunk_of(reader.pos), VERIFIED_AT_OPEN)?;
+            if reader.buf.len() > KEPT_AFTER_OPEN {
+                // Read again later, step by step: a download that never reads
+                // must not hold a large verified batch.
+                reader.release();
+            }
+        }
+        Ok(reader)
     }
 
     /// Frees the batch buffer; the next read reads its chunk again.
@@ -180,6 +181,35 @@ impl ChunkReader {
         let trailer_end = payload_end.saturating_add(trailer);
         (at..payload_end, payload_end..trailer_end)
     }
+}
+
+/// Checks what needs no key: the header is valid, says `transform`, and the
+/// file length matches a `size`-byte object. Returns the blob's layout.
+pub fn check_layout(
+    file: &File,
+    name: &str,
+    size: u64,
+    transform: Transform,
+) -> io::Result<Layout> {
+    let mut raw = [0u8; HEADER_LEN as usize];
+    file.read_exact_at(&mut raw, 0)
+        .map_err(|e| eof_is_corrupt(e, name))?;
+    let header = Header::decode(&raw).map_err(|e| corrupt(format!("blob {name}: {e}")))?;
+    if header.transform != transform {
+        return Err(corrupt(format!(
+            "blob {name} is stored as {:?}, expected {transform:?}",
+            header.transform
+        )));
+    }
+    let layout = header.layout();
+    let actual = file.metadata()?.len();
+    let expected = layout.file_len(size);
+    if actual != expected {
+        return Err(corrupt(format!(
+            "blob {name} is {actual} bytes long, expected {expected}"
+        )));
+    }
+    Ok(layout)
 }
 
 fn eof_is_corrupt(e: io::Error, name: &str) -> io::Error {

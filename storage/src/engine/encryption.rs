@@ -58,7 +58,7 @@ impl Keys {
 }
 
 pub(super) fn keys(inner: &Inner) -> Result<&Keys> {
-    inner.crypto.as_ref().ok_or(Error::NoMasterKey)
+    inner.crypto.as_deref().ok_or(Error::NoMasterKey)
 }
 
 /// The keys, with the master key's check recorded: for anything that seals.
@@ -152,10 +152,21 @@ pub(super) struct Unsealing {
 impl Unsealing {
     /// The key-encryption key of `mode`; checks the customer key of SSE-C.
     pub fn resolve(inner: &Inner, mode: &SseMode, customer: Option<&CustomerKey>) -> Result<Self> {
+        Self::resolve_with(inner.crypto.as_deref(), mode, customer)
+    }
+
+    /// Like [`Unsealing::resolve`], with the engine's keys given (`None`: no
+    /// master key, `NoMasterKey`).
+    pub fn resolve_with(
+        keys: Option<&Keys>,
+        mode: &SseMode,
+        customer: Option<&CustomerKey>,
+    ) -> Result<Self> {
         check_customer_key(Some(mode), customer)?;
+        let keys = || keys.ok_or(Error::NoMasterKey);
         let kek = match (mode, customer) {
-            (SseMode::S3, _) => keys(inner)?.master.clone(),
-            (SseMode::Kms { key_id, .. }, _) => keys(inner)?.kms.resolve(Some(key_id))?.material,
+            (SseMode::S3, _) => keys()?.master.clone(),
+            (SseMode::Kms { key_id, .. }, _) => keys()?.kms.resolve(Some(key_id))?.material,
             (SseMode::Customer { .. }, Some(c)) => c.key.clone(),
             (SseMode::Customer { .. }, None) => return Err(Error::SseCustomerKeyRequired),
         };

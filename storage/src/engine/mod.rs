@@ -10,6 +10,7 @@ mod list_versions;
 mod locks;
 mod multipart;
 mod object;
+mod scrub;
 mod stage;
 mod versions;
 
@@ -48,6 +49,8 @@ pub struct EngineConfig {
     /// anything, the store refuses any other key (`WrongMasterKey`).
     /// Without one, writes that ask for encryption fail with `NoMasterKey`.
     pub master_key: Option<crate::crypto::MasterKey>,
+    /// The background scrubber; disabled by default.
+    pub scrub: ScrubConfig,
 }
 
 impl EngineConfig {
@@ -56,6 +59,7 @@ impl EngineConfig {
             data_dir: data_dir.into(),
             inline_threshold: 64 * 1024,
             master_key: None,
+            scrub: ScrubConfig::default(),
         }
     }
 }
@@ -82,9 +86,12 @@ struct Inner {
     locks: locks::Locks,
     seq: locks::Sequencer,
     /// The master key and the KMS keys sealed under it, when configured.
-    crypto: Option<encryption::Keys>,
+    crypto: Option<Arc<encryption::Keys>>,
     /// Dropped last of all clones: stops and joins the GC thread.
     gc: gc::Gc,
+    /// Likewise for the scrubber, if it runs.
+    _scrubber: Option<scrub::Scrubber>,
+    scrub_counters: Arc<scrub::Counters>,
 }
 
 /// Object data that has been received, checksummed and made durable, but is not
@@ -106,6 +113,8 @@ pub struct StagedBlob {
 /// (as an `io::Error` of kind `InvalidData`), never reaches the caller as data.
 pub struct ObjectReader {
     source: Source,
+    /// Names the object in integrity errors.
+    object: String,
 }
 
 enum Source {
@@ -133,11 +142,17 @@ impl ObjectReader {
 
 impl Read for ObjectReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match &mut self.source {
+        let read = match &mut self.source {
             Source::Inline(c) => c.read(buf),
             Source::Chunks(r) => r.read(buf),
             Source::Parts(r) => r.read(buf),
-        }
+        };
+        read.map_err(|e| match e.kind() {
+            io::ErrorKind::InvalidData => {
+                io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", self.object))
+            }
+            _ => e,
+        })
     }
 }
 
@@ -149,11 +164,31 @@ struct PartsReader {
 }
 
 impl PartsReader {
-    fn new(pieces: Vec<(File, PartData, Range<u64>, Option<ChunkCipher>)>) -> Self {
-        Self {
+    /// Opens the first part at once, so that damage at the start of the range
+    /// fails here (see [`ChunkReader::open_with`]).
+    fn open(pieces: Vec<(File, PartData, Range<u64>, Option<ChunkCipher>)>) -> io::Result<Self> {
+        let mut reader = Self {
             pending: pieces.into(),
             current: None,
-        }
+        };
+        reader.open_next()?;
+        Ok(reader)
+    }
+
+    /// Opens the next pending part; `false` when none is left.
+    fn open_next(&mut self) -> io::Result<bool> {
+        let Some((file, part, range, cipher)) = self.pending.pop_front() else {
+            self.current = None;
+            return Ok(false);
+        };
+        self.current = Some(ChunkReader::open_with(
+            file,
+            part.id.to_hex(),
+            part.size,
+            range,
+            cipher,
+        )?);
+        Ok(true)
     }
 }
 
@@ -166,16 +201,9 @@ impl Read for PartsReader {
                     return Ok(n);
                 }
             }
-            let Some((file, part, range, cipher)) = self.pending.pop_front() else {
+            if !self.open_next()? {
                 return Ok(0);
-            };
-            self.current = Some(ChunkReader::open_with(
-                file,
-                part.id.to_hex(),
-                part.size,
-                range,
-                cipher,
-            )?);
+            }
         }
     }
 }
@@ -191,7 +219,7 @@ impl Engine {
         // fail before it touches the first one's temporary files.
         let db = Arc::new(MetaDb::open(&config.data_dir.join("meta"))?);
         let crypto = match &config.master_key {
-            Some(master) => Some(encryption::Keys::open(&db, master.clone())?),
+            Some(master) => Some(Arc::new(encryption::Keys::open(&db, master.clone())?)),
             None => None,
         };
         let blobs = BlobStore::open(&config.data_dir)?;
@@ -203,6 +231,15 @@ impl Engine {
             install_gate: RwLock::new(()),
         });
         let gc = gc::Gc::start(Arc::clone(&shared))?;
+        let scrub_counters = Arc::new(scrub::Counters::default());
+        let scrubber = scrub::Scrubber::start(
+            scrub::Scrub {
+                shared: Arc::clone(&shared),
+                keys: crypto.clone(),
+                counters: Arc::clone(&scrub_counters),
+            },
+            config.scrub,
+        )?;
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
@@ -211,8 +248,42 @@ impl Engine {
                 seq,
                 crypto,
                 gc,
+                _scrubber: scrubber,
+                scrub_counters,
             }),
         })
+    }
+
+    // ---- scrub ----
+
+    /// The scrubber's saved status: the pass in progress and the last complete
+    /// one, with what they found.
+    pub fn scrub_status(&self) -> Result<ScrubStatus> {
+        scrub::load(&self.inner.shared.db)
+    }
+
+    /// The scrub status of the store in `data_dir`, read without taking the
+    /// store's lock: works while a server has it open.
+    pub fn read_scrub_status(data_dir: &std::path::Path) -> Result<ScrubStatus> {
+        scrub::load(&MetaDb::open_read_only(&data_dir.join("meta"))?)
+    }
+
+    /// Runs one full scrub pass now, at full speed, on the calling thread,
+    /// calling `progress` as it goes; the pass becomes the status's last one.
+    /// Encrypted content whose key is not at hand (SSE-C, or no master key) is
+    /// checked for its length only (`ScrubPass::unverifiable`).
+    pub fn scrub_now(&self, progress: &mut dyn FnMut(&ScrubProgress)) -> Result<ScrubPass> {
+        let scrub = scrub::Scrub {
+            shared: Arc::clone(&self.inner.shared),
+            keys: self.inner.crypto.clone(),
+            counters: Arc::clone(&self.inner.scrub_counters),
+        };
+        scrub::pass_now(&scrub, progress)
+    }
+
+    /// What the scrubber did since the engine opened.
+    pub fn scrub_counters(&self) -> ScrubCounters {
+        self.inner.scrub_counters.snapshot()
     }
 
     // ---- buckets ----

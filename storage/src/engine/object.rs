@@ -299,6 +299,9 @@ pub(super) fn head(
     Ok(to_object_version(key.to_owned(), rec))
 }
 
+/// Opens `version` for reading, verifying the first chunks of the range (the
+/// whole of an inline object) before returning: most damage fails here, with
+/// `Corrupt` naming the object, before a caller has sent anything.
 pub(super) fn open(
     inner: &Inner,
     bucket: &str,
@@ -306,6 +309,37 @@ pub(super) fn open(
     range: Option<Range<u64>>,
     customer_key: Option<&CustomerKey>,
 ) -> Result<ObjectReader> {
+    let object = format!(
+        "object {bucket}/{} version {}",
+        version.key,
+        version.version_id.as_deref().unwrap_or("null")
+    );
+    match open_source(inner, bucket, version, range, customer_key) {
+        Ok(source) => Ok(ObjectReader { source, object }),
+        Err(Error::Corrupt(msg)) => Err(Error::Corrupt(format!("{object}: {msg}"))),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether inline content still matches its ETag, the MD5 of the content of a
+/// single PUT (the only way an object is stored inline). An ETag that is not an
+/// MD5 (none is today) is not checked.
+pub(super) fn inline_intact(content: &[u8], etag: &str) -> bool {
+    use md5::{Digest, Md5};
+    let mut stored = [0u8; 16];
+    if hex::decode_to_slice(etag, &mut stored).is_err() {
+        return true;
+    }
+    Md5::digest(content).as_slice() == stored
+}
+
+fn open_source(
+    inner: &Inner,
+    bucket: &str,
+    version: &ObjectVersion,
+    range: Option<Range<u64>>,
+    customer_key: Option<&CustomerKey>,
+) -> Result<Source> {
     let db = &inner.shared.db;
     let (data, encryption) = match &version.data.0 {
         DataLoc::Inline(bytes) => (ObjectData::Inline(bytes.clone()), version.sse.clone()),
@@ -357,6 +391,11 @@ pub(super) fn open(
         ObjectData::Inline(bytes) => {
             let bytes = match single_cipher()? {
                 Some(cipher) => bytes::Bytes::from(open_inline(&cipher, &bytes, version.size)?),
+                None if !inline_intact(&bytes, &version.etag) => {
+                    return Err(Error::Corrupt(
+                        "inline content does not match its MD5".into(),
+                    ));
+                }
                 None => bytes,
             };
             let r = clamp(bytes.len() as u64);
@@ -389,10 +428,10 @@ pub(super) fn open(
                 };
                 pieces.push((open_blob(inner, part.id)?, part, local, cipher));
             }
-            Source::Parts(PartsReader::new(pieces))
+            Source::Parts(PartsReader::open(pieces).map_err(read_error)?)
         }
     };
-    Ok(ObjectReader { source })
+    Ok(source)
 }
 
 /// Opens a blob's file: `NoSuchKey` if it went with a replaced version,

@@ -110,6 +110,17 @@ impl MetaDb {
         })
     }
 
+    /// Opens an existing store for reading only, without taking its lock (so
+    /// beside a running server): sees what was written when it opened.
+    pub fn open_read_only(path: &Path) -> Result<Self> {
+        let db =
+            DB::open_cf_for_read_only(&Options::default(), path, Cf::ALL.map(Cf::name), false)?;
+        Ok(Self {
+            db,
+            tombstones: Default::default(),
+        })
+    }
+
     fn cf(&self, cf: Cf) -> Result<&ColumnFamily> {
         self.db
             .cf_handle(cf.name())

@@ -8,6 +8,7 @@ mod lock;
 mod multipart;
 mod names;
 mod object;
+mod scrub;
 
 pub use bucket::{Bucket, VersioningState};
 pub use checksum::{ChecksumAlgorithm, ChecksumType, Checksums};
@@ -29,3 +30,4 @@ pub use object::{
     ContentHeaders, DataRef, DeletePrecondition, Deleted, ObjectPart, ObjectVersion, PutOptions,
     StorageClass, Tag, WritePrecondition,
 };
+pub use scrub::{ScrubConfig, ScrubCounters, ScrubFinding, ScrubPass, ScrubProgress, ScrubStatus};

@@ -6,6 +6,7 @@ mod encryption;
 mod lock;
 mod multipart;
 mod objects;
+mod scrub;
 mod versioning;
 
 use std::io::Read;
