@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use horreo_storage::Reserve;
 use serde::Deserialize;
 
 #[derive(Debug, Parser)]
@@ -27,6 +28,9 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Manage the built-in KMS keys and the master key (with the server stopped).
     Kms(KmsArgs),
+    /// Check the store's metadata against its blob files, and repair with --repair
+    /// (with the server stopped).
+    Fsck(crate::admin::fsck::FsckArgs),
 }
 
 #[derive(Debug, Args)]
@@ -72,7 +76,7 @@ pub struct ServeArgs {
     #[arg(long, env = "HORREO_DOMAIN")]
     pub domain: Option<String>,
     /// Optional TOML file with any of: data_dir, address, region, domain, master_key_file,
-    /// tls_cert, tls_key, tls_address, allow_insecure_sse_c
+    /// tls_cert, tls_key, tls_address, allow_insecure_sse_c, reserve
     #[arg(long, env = "HORREO_CONFIG")]
     pub config: Option<PathBuf>,
     /// Root access key id; generated and stored in the data directory when unset
@@ -97,6 +101,11 @@ pub struct ServeArgs {
     /// Accept SSE-C keys over plain HTTP (AWS refuses them; for tests behind a TLS proxy)
     #[arg(long, env = "HORREO_ALLOW_INSECURE_SSE_C")]
     pub allow_insecure_sse_c: bool,
+    /// Free space that new object data may not use, kept for metadata and deletes:
+    /// a percentage (`2%`) or a size (`512MiB`, `10GiB`, `0` for none)
+    /// [default: the larger of 1% and 256MiB, at most 10% of the disk]
+    #[arg(long, env = "HORREO_RESERVE", value_parser = parse_reserve)]
+    pub reserve: Option<Reserve>,
     /// Log format on stderr: `text` for people, `json` (one object per line) for machines
     #[arg(long, env = "HORREO_LOG_FORMAT", value_enum, default_value_t)]
     pub log_format: LogFormat,
@@ -123,6 +132,7 @@ struct FileConfig {
     tls_key: Option<PathBuf>,
     tls_address: Option<SocketAddr>,
     allow_insecure_sse_c: Option<bool>,
+    reserve: Option<String>,
 }
 
 /// The resolved configuration of a running server.
@@ -139,6 +149,8 @@ pub struct Config {
     pub master_key_file: Option<PathBuf>,
     pub tls: Option<TlsConfig>,
     pub allow_insecure_sse_c: bool,
+    /// Free space new object data may not use.
+    pub reserve: Reserve,
 }
 
 /// HTTPS settings.
@@ -175,7 +187,13 @@ impl ServeArgs {
                 "give both --tls-cert and --tls-key (HORREO_TLS_CERT, HORREO_TLS_KEY)"
             ),
         };
+        let reserve = match (self.reserve, &file.reserve) {
+            (Some(r), _) => r,
+            (None, Some(text)) => parse_reserve(text).context("reserve in the config file")?,
+            (None, None) => Reserve::Default,
+        };
         Ok(Config {
+            reserve,
             data_dir: self
                 .data_dir
                 .or(file.data_dir)
@@ -200,6 +218,10 @@ impl ServeArgs {
                 || file.allow_insecure_sse_c.unwrap_or(false),
         })
     }
+}
+
+fn parse_reserve(text: &str) -> anyhow::Result<Reserve> {
+    text.parse().map_err(|e: String| anyhow::anyhow!(e))
 }
 
 fn read_file_config(path: &Path) -> anyhow::Result<FileConfig> {

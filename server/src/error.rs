@@ -51,6 +51,7 @@ s3_error_codes! {
     EntityTooSmall => StatusCode::BAD_REQUEST,
     IncompleteBody => StatusCode::BAD_REQUEST,
     InternalError => StatusCode::INTERNAL_SERVER_ERROR,
+    InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
     InvalidAccessKeyId => StatusCode::FORBIDDEN,
     InvalidArgument => StatusCode::BAD_REQUEST,
     InvalidBucketAclWithObjectOwnership => StatusCode::BAD_REQUEST,
@@ -272,10 +273,17 @@ impl From<horreo_storage::Error> for S3Error {
             E::EncryptionMismatch => Self::invalid_request(
                 "The provided encryption parameters did not match the ones used originally.",
             ),
-            other
-            @ (E::Corrupt(_) | E::Io(_) | E::Meta(_) | E::WrongMasterKey | E::NoMasterKey) => {
-                Self::internal(other)
-            }
+            E::InsufficientStorage => Self::new(
+                S3ErrorCode::InsufficientStorage,
+                "There is not enough free space on the server to store the object. \
+                 Deleting objects frees space.",
+            ),
+            other @ (E::Corrupt(_)
+            | E::Io(_)
+            | E::Meta(_)
+            | E::DamagedStore(_)
+            | E::WrongMasterKey
+            | E::NoMasterKey) => Self::internal(other),
         }
     }
 }

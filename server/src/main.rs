@@ -20,6 +20,10 @@ fn main() -> anyhow::Result<()> {
             init_logging(LogFormat::Text);
             return kms(args);
         }
+        Some(Command::Fsck(args)) => {
+            init_logging(LogFormat::Text);
+            return horreo_server::admin::fsck::run(args);
+        }
         None => DefaultServe::parse_from(["horreo"]).args,
     };
     init_logging(args.log_format);

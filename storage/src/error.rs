@@ -77,6 +77,14 @@ pub enum Error {
     /// A part's encryption differs from its upload's.
     #[error("the encryption parameters do not match those of the multipart upload")]
     EncryptionMismatch,
+    /// The metadata store cannot be opened without losing acknowledged writes;
+    /// the text names the damaged files and the command that salvages them.
+    #[error("{0}")]
+    DamagedStore(String),
+    /// The disk is full, or new object data would eat into the free-space reserve
+    /// kept for metadata and deletes: refused until space is freed.
+    #[error("insufficient storage: not enough free space for new object data")]
+    InsufficientStorage,
     #[error("I/O error: {0}")]
     Io(#[from] io::Error),
     #[error("metadata store error: {0}")]

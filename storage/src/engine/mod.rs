@@ -10,6 +10,7 @@ mod list_versions;
 mod locks;
 mod multipart;
 mod object;
+pub mod space;
 mod stage;
 mod versions;
 
@@ -47,6 +48,8 @@ pub struct EngineConfig {
     /// anything, the store refuses any other key (`WrongMasterKey`).
     /// Without one, writes that ask for encryption fail with `NoMasterKey`.
     pub master_key: Option<crate::crypto::MasterKey>,
+    /// Free space that new object data may not use (see [`space`]).
+    pub reserve: space::Reserve,
 }
 
 impl EngineConfig {
@@ -55,6 +58,7 @@ impl EngineConfig {
             data_dir: data_dir.into(),
             inline_threshold: 64 * 1024,
             master_key: None,
+            reserve: space::Reserve::Default,
         }
     }
 }
@@ -80,6 +84,8 @@ struct Inner {
     shared: Arc<Shared>,
     locks: locks::Locks,
     seq: locks::Sequencer,
+    /// Free space against the reserve.
+    space: space::Space,
     /// The master key and the KMS keys sealed under it, when configured.
     crypto: Option<encryption::Keys>,
     /// Dropped last of all clones: stops and joins the GC thread.
@@ -178,6 +184,7 @@ impl Engine {
         };
         let blobs = BlobStore::open(&config.data_dir)?;
         blobs.wipe_tmp()?;
+        let space = space::Space::open(&config.data_dir, config.reserve)?;
         let seq = locks::Sequencer::load(&db)?;
         let shared = Arc::new(Shared {
             db,
@@ -191,6 +198,7 @@ impl Engine {
                 shared,
                 locks: locks::Locks::new(),
                 seq,
+                space,
                 crypto,
                 gc,
             }),
@@ -244,6 +252,18 @@ impl Engine {
 
     // ---- objects ----
 
+    /// `InsufficientStorage` unless `incoming` more bytes of object data leave
+    /// the free-space reserve free. Staging checks this itself as it goes; call
+    /// it to refuse a body of announced length before reading it.
+    pub fn check_space(&self, incoming: u64) -> Result<()> {
+        self.inner.space.check(incoming)
+    }
+
+    /// The free-space reserve in bytes.
+    pub fn reserve(&self) -> u64 {
+        self.inner.space.reserve()
+    }
+
     /// Reads `body` to its end into durable, unreferenced storage, computing the
     /// MD5 and the checksums in `algorithms` in the same pass. Memory use is
     /// bounded whatever the size. Fails with `Error::Io` if `body` fails.
@@ -252,7 +272,9 @@ impl Engine {
         body: &mut dyn Read,
         algorithms: &[ChecksumAlgorithm],
     ) -> Result<StagedBlob> {
-        stage::stage(&self.inner, body, algorithms, true, None)
+        (self.inner.space).guard(body, |b| {
+            stage::stage(&self.inner, b, algorithms, true, None)
+        })
     }
 
     /// Like [`Engine::stage`], encrypting the content as `sse` asks (nothing if
@@ -264,7 +286,9 @@ impl Engine {
         algorithms: &[ChecksumAlgorithm],
         sse: Option<&SseRequest>,
     ) -> Result<StagedBlob> {
-        stage::stage(&self.inner, body, algorithms, true, sse)
+        (self.inner.space).guard(body, |b| {
+            stage::stage(&self.inner, b, algorithms, true, sse)
+        })
     }
 
     /// Like [`Engine::stage_part`], encrypting as `sse` asks: it must be the
@@ -276,7 +300,9 @@ impl Engine {
         algorithms: &[ChecksumAlgorithm],
         sse: Option<&SseRequest>,
     ) -> Result<StagedBlob> {
-        stage::stage(&self.inner, body, algorithms, false, sse)
+        (self.inner.space).guard(body, |b| {
+            stage::stage(&self.inner, b, algorithms, false, sse)
+        })
     }
 
     /// Makes `blob` the current version of `bucket/key`, storing `blob.checksums`
@@ -507,7 +533,9 @@ impl Engine {
         body: &mut dyn Read,
         algorithms: &[ChecksumAlgorithm],
     ) -> Result<StagedBlob> {
-        stage::stage(&self.inner, body, algorithms, false, None)
+        (self.inner.space).guard(body, |b| {
+            stage::stage(&self.inner, b, algorithms, false, None)
+        })
     }
 
     /// Stores a blob from [`Engine::stage_part`] as part `number` (the caller checks

@@ -1,0 +1,3 @@
+//! Commands that work on a stopped store's data directory.
+
+pub mod fsck;
