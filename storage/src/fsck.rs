@@ -2,9 +2,12 @@
 //! reports, and with `repair` fixes what can be fixed.
 //!
 //! - A damaged write-ahead log is salvaged: its files are first copied to
-//!   `quarantine/wal-<time>/`, then every intact record is replayed and the
-//!   damaged ones are skipped (without `repair` this is only simulated,
-//!   read-only, to report what would survive).
+//!   `quarantine/wal-<time>/` and taken out of the store, then every intact
+//!   write batch they hold (see `meta::wal`) is applied again, in order, and
+//!   flushed. A `PENDING` file in that directory marks a salvage in progress:
+//!   an interrupted fsck finishes it when run again (re-applying the batches in
+//!   order is idempotent). Without `repair` nothing is changed: the check runs
+//!   on what RocksDB's own recovery keeps (read-only), which may be less.
 //! - Every version and part record is checked against its blob files (present,
 //!   a valid header of the right kind, the exact length its size implies). A
 //!   needed blob found in `quarantine/` is moved back; a missing `blobs`
@@ -28,6 +31,7 @@ use crate::meta::db::{Recovery, wal_files};
 use crate::meta::records::{
     BlobId, BlobRef, ObjectData, PartRecord, VersionRecord, decode, encode,
 };
+use crate::meta::wal;
 use crate::meta::{Cf, MetaDb, keys};
 use crate::types::Bucket;
 use crate::{Error, Result};
@@ -56,6 +60,9 @@ pub struct FsckReport {
     pub wal_damage: Option<String>,
     /// Where the damaged log files were copied before salvaging (repair).
     pub wal_backup: Option<PathBuf>,
+    /// Intact write batches found in the log files, and damaged stretches.
+    pub wal_batches: usize,
+    pub wal_damaged: usize,
     /// Version and part records checked.
     pub records: u64,
     /// Blob files checked.
@@ -126,14 +133,37 @@ pub fn fsck(
     };
     let blobs = BlobStore::open(data_dir)?;
     let db = match MetaDb::open(&meta) {
-        Ok(db) => db,
+        Ok(db) => {
+            // A salvage an earlier fsck could not finish.
+            for dir in pending_salvages(blobs.quarantine_dir()) {
+                salvage_into(&db, &dir, &wal_files(&dir), &mut report)?;
+                report.wal_backup = Some(dir);
+            }
+            db
+        }
         Err(Error::DamagedStore(why)) => {
             report.wal_damage = Some(why);
+            let logs = wal_files(&meta);
+            for log in &logs {
+                let found = wal::salvage(&std::fs::read(log)?);
+                report.wal_batches += found.batches.len();
+                report.wal_damaged += found.damaged;
+            }
             if opts.repair {
-                report.wal_backup = Some(back_up_wal(&meta, blobs.quarantine_dir())?);
-                let db = MetaDb::open_with(&meta, Recovery::Salvage, false)?;
-                // The salvaged rows go to SST files; the damaged log is retired.
-                db.flush_all()?;
+                let backup = back_up_wal(&logs, blobs.quarantine_dir())?;
+                for log in &logs {
+                    std::fs::remove_file(log)?;
+                }
+                crate::blob::store::sync_dir(&meta)?;
+                let db = MetaDb::open(&meta)?;
+                let copies: Vec<PathBuf> = logs
+                    .iter()
+                    .filter_map(|l| l.file_name().map(|n| backup.join(n)))
+                    .collect();
+                report.wal_batches = 0;
+                report.wal_damaged = 0;
+                salvage_into(&db, &backup, &copies, &mut report)?;
+                report.wal_backup = Some(backup);
                 db
             } else {
                 MetaDb::open_with(&meta, Recovery::Salvage, true)?
@@ -152,23 +182,67 @@ pub fn fsck(
     Ok(report)
 }
 
-/// Copies the log files to `quarantine/wal-<unix time>/`, durably.
-fn back_up_wal(meta: &Path, quarantine: &Path) -> Result<PathBuf> {
+/// Marks a salvage in progress in its backup directory.
+const PENDING: &str = "PENDING";
+
+/// Copies `logs` to a new `quarantine/wal-<unix time>/` marked `PENDING`, durably.
+fn back_up_wal(logs: &[PathBuf], quarantine: &Path) -> Result<PathBuf> {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let dir = quarantine.join(format!("wal-{secs}"));
+    let mut dir = quarantine.join(format!("wal-{secs}"));
+    let mut n = 1;
+    while dir.exists() {
+        n += 1;
+        dir = quarantine.join(format!("wal-{secs}-{n}"));
+    }
     std::fs::create_dir_all(&dir)?;
-    for file in wal_files(meta) {
+    for file in logs {
         if let Some(name) = file.file_name() {
             let dest = dir.join(name);
-            std::fs::copy(&file, &dest)?;
+            std::fs::copy(file, &dest)?;
             File::open(&dest)?.sync_all()?;
         }
     }
+    File::create(dir.join(PENDING))?.sync_all()?;
     crate::blob::store::sync_dir(&dir)?;
     crate::blob::store::sync_dir(quarantine)?;
     Ok(dir)
+}
+
+/// Backup directories of salvages that did not finish.
+fn pending_salvages(quarantine: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(quarantine)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.join(PENDING).exists())
+                .collect()
+        })
+        .unwrap_or_default();
+    dirs.sort();
+    dirs
+}
+
+/// Applies every intact batch of the log files `logs`, in order, makes the
+/// result durable and clears the `PENDING` mark of `backup`.
+fn salvage_into(
+    db: &MetaDb,
+    backup: &Path,
+    logs: &[PathBuf],
+    report: &mut FsckReport,
+) -> Result<()> {
+    for log in logs {
+        let found = wal::salvage(&std::fs::read(log)?);
+        report.wal_batches += found.batches.len();
+        report.wal_damaged += found.damaged;
+        for batch in &found.batches {
+            db.apply_raw_batch(batch)?;
+        }
+    }
+    db.flush_all()?;
+    std::fs::remove_file(backup.join(PENDING))?;
+    crate::blob::store::sync_dir(backup)?;
+    Ok(())
 }
 
 /// Every blob the version and part records need.

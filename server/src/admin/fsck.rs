@@ -96,15 +96,28 @@ impl Display {
 fn print_report(r: &FsckReport) {
     if let Some(why) = &r.wal_damage {
         println!("metadata log: DAMAGED: {why}");
+        println!(
+            "  {} intact write batches, {} damaged stretches (each costs one batch)",
+            r.wal_batches, r.wal_damaged
+        );
         match &r.wal_backup {
             Some(dir) => println!(
-                "  salvaged every intact record; the damaged log files are kept in {}",
+                "  salvaged every intact batch; the damaged log files are kept in {}",
                 dir.display()
             ),
-            None => println!("  every intact record can be salvaged with --repair"),
+            None => println!(
+                "  --repair salvages every intact batch (the check below sees only \
+                 what RocksDB alone recovers, which may be less)"
+            ),
         }
     } else {
         println!("metadata log: clean");
+        if let Some(dir) = &r.wal_backup {
+            println!(
+                "finished an interrupted salvage of the log files in {}",
+                dir.display()
+            );
+        }
     }
     println!(
         "checked {} records and {} blob files",

@@ -202,6 +202,13 @@ impl MetaDb {
         Ok(found)
     }
 
+    /// Applies a write batch in RocksDB's own encoding, as read from a log file
+    /// (see [`super::wal`]); not synced: call [`MetaDb::flush_all`] after.
+    pub fn apply_raw_batch(&self, data: &[u8]) -> Result<()> {
+        self.db.write(WriteBatch::from_data(data))?;
+        Ok(())
+    }
+
     /// RocksDB's estimate of the rows in `cf`: for progress displays.
     pub fn estimate_rows(&self, cf: Cf) -> u64 {
         self.cf(cf)
