@@ -210,6 +210,20 @@ fn back_up_wal(logs: &[PathBuf], quarantine: &Path) -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// `DamagedStore` if a `horreo fsck --repair` stopped before it re-applied the
+/// salvaged log: the store lacks those writes until fsck runs again.
+pub(crate) fn refuse_unfinished_salvage(data_dir: &Path) -> Result<()> {
+    match pending_salvages(&data_dir.join("quarantine")).first() {
+        Some(dir) => Err(Error::DamagedStore(format!(
+            "a `horreo fsck --repair` was interrupted before it re-applied the write-ahead \
+             log saved in {}; run `horreo fsck --data-dir {} --repair` again to finish it",
+            dir.display(),
+            data_dir.display()
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Backup directories of salvages that did not finish.
 fn pending_salvages(quarantine: &Path) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(quarantine)

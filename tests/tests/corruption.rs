@@ -266,6 +266,20 @@ async fn orphans_are_quarantined_and_fsck_moves_back_what_a_record_needs() {
     );
     horreo.start_again();
     assert_eq!(get(&s3, &bucket, "kept").await.unwrap(), data);
+    horreo.stop();
+
+    // A repair interrupted before it re-applied a salvaged log: the server
+    // refuses to start until fsck finishes it.
+    let pending = data_dir.join("quarantine/wal-1/PENDING");
+    std::fs::create_dir_all(pending.parent().unwrap()).unwrap();
+    std::fs::write(&pending, b"").unwrap();
+    let log = horreo.try_start_again().expect_err("must not start");
+    assert!(log.contains("interrupted"), "{log}");
+    let finished = fsck(&data_dir, &["--repair"]);
+    assert!(finished.status.success(), "{}", text(&finished));
+    assert!(!pending.exists());
+    horreo.start_again();
+    assert_eq!(get(&s3, &bucket, "kept").await.unwrap(), data);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

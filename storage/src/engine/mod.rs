@@ -178,6 +178,7 @@ impl Engine {
         // The RocksDB lock comes first: a second engine on the same directory must
         // fail before it touches the first one's temporary files.
         let db = Arc::new(MetaDb::open(&config.data_dir.join("meta"))?);
+        crate::fsck::refuse_unfinished_salvage(&config.data_dir)?;
         let crypto = match &config.master_key {
             Some(master) => Some(encryption::Keys::open(&db, master.clone())?),
             None => None,
