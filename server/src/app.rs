@@ -68,6 +68,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let mut engine_config = EngineConfig::new(config.data_dir.clone());
     engine_config.master_key = Some(master);
     engine_config.scrub = config.scrub;
+    engine_config.reserve = config.reserve;
     let opened = tokio::task::spawn_blocking(move || Engine::open(engine_config)).await?;
     if let (Err(_), KeyOrigin::Generated(path)) = (&opened, &key_origin) {
         // The store belongs to another key: the one just made is of no use.
@@ -76,6 +77,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let engine =
         opened.with_context(|| format!("opening data directory {}", config.data_dir.display()))?;
     announce_master_key(&key_origin);
+    tracing::info!(
+        "free-space reserve: {} MiB ({}) kept free of object data",
+        engine.reserve() >> 20,
+        config.reserve
+    );
     let state = web::Data::new(AppState {
         engine,
         credentials,

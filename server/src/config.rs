@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use horreo_storage::Reserve;
 use serde::Deserialize;
 
 #[derive(Debug, Parser)]
@@ -28,6 +29,9 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Manage the built-in KMS keys and the master key (with the server stopped).
     Kms(KmsArgs),
+    /// Check the store's metadata against its blob files, and repair with --repair
+    /// (with the server stopped).
+    Fsck(crate::admin::fsck::FsckArgs),
     /// Verify every stored object now (server stopped); exit status 1 if damage is found.
     Scrub(ScrubArgs),
 }
@@ -92,7 +96,7 @@ pub struct ServeArgs {
     /// Optional TOML file with any of: data_dir, address, region, domain, master_key_file,
     /// tls_cert, tls_key, tls_address, allow_insecure_sse_c, body_timeout, send_timeout,
     /// max_connections, max_buffer_mib, shutdown_timeout, scrub_interval,
-    /// scrub_rate
+    /// scrub_rate, reserve
     #[arg(long, env = "HORREO_CONFIG")]
     pub config: Option<PathBuf>,
     /// Root access key id; generated and stored in the data directory when unset
@@ -142,6 +146,11 @@ pub struct ServeArgs {
     /// Bytes per second the background scrubber reads at most (`64MiB`); 0: no limit [default: 32MiB]
     #[arg(long, env = "HORREO_SCRUB_RATE", value_parser = crate::admin::scrub::parse_rate)]
     pub scrub_rate: Option<u64>,
+    /// Free space that new object data may not use, kept for metadata and deletes:
+    /// a percentage (`2%`) or a size (`512MiB`, `10GiB`, `0` for none)
+    /// [default: the larger of 1% and 256MiB, at most 10% of the disk]
+    #[arg(long, env = "HORREO_RESERVE", value_parser = parse_reserve)]
+    pub reserve: Option<Reserve>,
     /// Log format on stderr: `text` for people, `json` (one object per line) for machines
     #[arg(long, env = "HORREO_LOG_FORMAT", value_enum, default_value_t)]
     pub log_format: LogFormat,
@@ -175,6 +184,7 @@ struct FileConfig {
     shutdown_timeout: Option<u64>,
     scrub_interval: Option<String>,
     scrub_rate: Option<String>,
+    reserve: Option<String>,
 }
 
 /// The resolved configuration of a running server.
@@ -193,6 +203,8 @@ pub struct Config {
     pub allow_insecure_sse_c: bool,
     pub limits: ConnectionLimits,
     pub scrub: horreo_storage::ScrubConfig,
+    /// Free space new object data may not use.
+    pub reserve: Reserve,
 }
 
 /// How long and how much connections may take.
@@ -258,8 +270,14 @@ impl ServeArgs {
                 (None, None) => 32 << 20,
             },
         };
+        let reserve = match (self.reserve, &file.reserve) {
+            (Some(r), _) => r,
+            (None, Some(text)) => parse_reserve(text).context("reserve in the config file")?,
+            (None, None) => Reserve::Default,
+        };
         Ok(Config {
             scrub,
+            reserve,
             data_dir: self
                 .data_dir
                 .or(file.data_dir)
@@ -320,6 +338,10 @@ fn positive(value: usize, name: &str) -> anyhow::Result<usize> {
         anyhow::bail!("--{name} must be at least 1");
     }
     Ok(value)
+}
+
+fn parse_reserve(text: &str) -> anyhow::Result<Reserve> {
+    text.parse().map_err(|e: String| anyhow::anyhow!(e))
 }
 
 fn read_file_config(path: &Path) -> anyhow::Result<FileConfig> {

@@ -290,9 +290,11 @@ impl From<horreo_storage::Error> for S3Error {
                     "The stored data of this object failed its integrity check and was not served.",
                 )
             }
-            other @ (E::Io(_) | E::Meta(_) | E::WrongMasterKey | E::NoMasterKey) => {
-                Self::internal(other)
-            }
+            other @ (E::Io(_)
+            | E::Meta(_)
+            | E::DamagedStore(_)
+            | E::WrongMasterKey
+            | E::NoMasterKey) => Self::internal(other),
         }
     }
 }

@@ -31,6 +31,10 @@ fn main() -> anyhow::Result<()> {
             )?;
             std::process::exit(i32::from(damaged));
         }
+        Some(Command::Fsck(args)) => {
+            init_logging(LogFormat::Text);
+            return horreo_server::admin::fsck::run(args);
+        }
         None => DefaultServe::parse_from(["horreo"]).args,
     };
     init_logging(args.log_format);

@@ -81,6 +81,10 @@ pub enum Error {
     /// was stored. `{0}` says what failed.
     #[error("insufficient storage: {0}")]
     InsufficientStorage(String),
+    /// The metadata store cannot be opened without losing acknowledged writes;
+    /// the text names the damaged files and the command that salvages them.
+    #[error("{0}")]
+    DamagedStore(String),
     #[error("I/O error: {0}")]
     Io(io::Error),
     #[error("metadata store error: {0}")]

@@ -13,10 +13,12 @@ mod blob;
 pub mod crypto;
 mod engine;
 mod error;
+pub mod fsck;
 mod meta;
 pub mod types;
 
 pub use crypto::{Key256, MasterKey};
+pub use engine::space::Reserve;
 pub use engine::{Engine, EngineConfig, ObjectReader, StagedBlob, Stager};
 pub use error::{Error, Result};
 pub use types::*;

@@ -604,6 +604,9 @@ impl Horreo {
         if o.master_key {
             command.env("HORREO_MASTER_KEY", &self.master_key);
         }
+        // Test machines' disks are often nearly full: no free-space reserve
+        // unless a test asks for one (tests/tests/disk_full.rs).
+        command.env("HORREO_RESERVE", "0");
         for (name, value) in &o.env {
             command.env(name, value);
         }

@@ -77,6 +77,8 @@ impl Incoming {
 
     /// Stages the body, then checks it against the announced length and checksums.
     pub async fn stage(&self, ctx: &Ctx, body: RequestBody, kind: Staging) -> S3Result<StagedBlob> {
+        // Refuse a body that cannot fit before reading it (one statvfs call).
+        ctx.state.engine.check_space(self.declared.unwrap_or(0))?;
         let (staged, trailers) = body
             .stage(
                 ctx.state.engine.clone(),

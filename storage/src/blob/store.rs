@@ -8,10 +8,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::meta::records::BlobId;
 
 /// The blob directory tree: `blobs/ab/cd/<id>` for content, `tmp/` for writes in
-/// progress. Paths derive only from random blob ids, never from object keys.
+/// progress, `quarantine/<id>` for blob files no record referenced when they
+/// were found (never deleted by horreo; `horreo fsck --repair` moves back the
+/// ones a salvaged record needs). Paths derive only from random blob ids, never
+/// from object keys.
 pub struct BlobStore {
     blobs: PathBuf,
     tmp: PathBuf,
+    quarantine: PathBuf,
     /// One bit per `ab/cd` directory known to be created and fsynced into its parent
     /// by this process, so that the common install costs one directory fsync.
     durable_dirs: Vec<AtomicU64>,
@@ -28,6 +32,7 @@ impl BlobStore {
         Ok(Self {
             blobs,
             tmp,
+            quarantine: data_dir.join("quarantine"),
             durable_dirs: (0..65536 / 64).map(|_| AtomicU64::new(0)).collect(),
         })
     }
@@ -89,6 +94,48 @@ impl BlobStore {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(e),
         }
+    }
+
+    /// Where blob `id` waits while quarantined.
+    pub fn quarantine_path(&self, id: BlobId) -> PathBuf {
+        self.quarantine.join(id.to_hex())
+    }
+
+    /// The quarantine directory.
+    pub fn quarantine_dir(&self) -> &Path {
+        &self.quarantine
+    }
+
+    /// Moves blob `id`'s file into the quarantine, durably. Returns `false` if
+    /// it did not exist.
+    pub fn quarantine(&self, id: BlobId) -> io::Result<bool> {
+        create_dir_if_missing(&self.quarantine)?;
+        match fs::rename(self.path(id), self.quarantine_path(id)) {
+            Ok(()) => {
+                sync_dir(&self.quarantine)?;
+                Ok(true)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Moves quarantined blob `id` back into place, durably.
+    pub fn restore(&self, id: BlobId) -> io::Result<()> {
+        self.install(&self.quarantine_path(id), id)?;
+        sync_dir(&self.quarantine)
+    }
+
+    /// The blob ids of the quarantined files; other names are ignored.
+    pub fn quarantined(&self) -> io::Result<Vec<BlobId>> {
+        let mut ids = Vec::new();
+        for entry in read_dir_if_exists(&self.quarantine)? {
+            if let Some(id) = entry?.file_name().to_str().and_then(BlobId::from_hex) {
+                ids.push(id);
+            }
+        }
+        ids.sort();
+        Ok(ids)
     }
 
     /// Deletes everything under `tmp/`: leftovers of writes a crash interrupted.

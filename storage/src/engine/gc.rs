@@ -5,7 +5,10 @@
 //!   that looked a version up just before it was replaced can still open its
 //!   file) the thread deletes the file, then the row.
 //! - Once at start it sweeps orphans: blob files without a `blobs` reference,
-//!   left by a crash between a blob's installation and its commit.
+//!   left by a crash between a blob's installation and its commit. They are
+//!   moved to `quarantine/`, never deleted: a record that was lost or damaged
+//!   may still need them (`horreo fsck --repair` moves those back). The engine
+//!   only starts on a store that opened without damage.
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -87,7 +90,11 @@ impl Drop for Gc {
 fn run(shared: &Shared, signal: &Signal) {
     match sweep_orphans(shared, signal) {
         Ok(0) => {}
-        Ok(n) => tracing::info!("removed {n} orphaned blob files"),
+        Ok(n) => tracing::info!(
+            quarantine = %shared.blobs.quarantine_dir().display(),
+            "moved {n} orphaned blob files (referenced by no object) to the quarantine; \
+             `horreo fsck` tells whether anything needs them, and they may be deleted otherwise"
+        ),
         Err(e) => tracing::warn!("orphan sweep failed: {e}"),
     }
     loop {
@@ -172,7 +179,7 @@ fn collect(shared: &Shared, signal: &Signal) -> Result<Option<Duration>> {
     }
 }
 
-/// Deletes blob files that no committed version references. Returns how many.
+/// Quarantines blob files that no committed version references. Returns how many.
 fn sweep_orphans(shared: &Shared, signal: &Signal) -> Result<usize> {
     let mut removed = 0;
     for leaf in shared.blobs.leaf_dirs()? {
@@ -188,8 +195,10 @@ fn sweep_orphans(shared: &Shared, signal: &Signal) -> Result<usize> {
         // this is held, so "unreferenced" really means orphaned.
         let _gate = shared.install_gate.write();
         let refs = shared.db.multi_get(Cf::Blobs, &rows)?;
-        for (id, reference) in ids.iter().zip(refs) {
-            if reference.is_none() && shared.blobs.remove(*id)? {
+        // Garbage already listed in `gc` is the collector's to delete.
+        let garbage = shared.db.multi_get(Cf::Gc, &rows)?;
+        for ((id, reference), garbage) in ids.iter().zip(refs).zip(garbage) {
+            if reference.is_none() && garbage.is_none() && shared.blobs.quarantine(*id)? {
                 removed += 1;
             }
         }

@@ -11,6 +11,7 @@ mod locks;
 mod multipart;
 mod object;
 mod scrub;
+pub mod space;
 mod stage;
 mod versions;
 
@@ -51,6 +52,8 @@ pub struct EngineConfig {
     pub master_key: Option<crate::crypto::MasterKey>,
     /// The background scrubber; disabled by default.
     pub scrub: ScrubConfig,
+    /// Free space that new object data may not use (see [`space`]).
+    pub reserve: space::Reserve,
 }
 
 impl EngineConfig {
@@ -60,6 +63,7 @@ impl EngineConfig {
             inline_threshold: 64 * 1024,
             master_key: None,
             scrub: ScrubConfig::default(),
+            reserve: space::Reserve::Default,
         }
     }
 }
@@ -85,6 +89,8 @@ struct Inner {
     shared: Arc<Shared>,
     locks: locks::Locks,
     seq: locks::Sequencer,
+    /// Free space against the reserve.
+    space: space::Space,
     /// The master key and the KMS keys sealed under it, when configured.
     crypto: Option<Arc<encryption::Keys>>,
     /// Dropped last of all clones: stops and joins the GC thread.
@@ -218,12 +224,14 @@ impl Engine {
         // The RocksDB lock comes first: a second engine on the same directory must
         // fail before it touches the first one's temporary files.
         let db = Arc::new(MetaDb::open(&config.data_dir.join("meta"))?);
+        crate::fsck::refuse_unfinished_salvage(&config.data_dir)?;
         let crypto = match &config.master_key {
             Some(master) => Some(Arc::new(encryption::Keys::open(&db, master.clone())?)),
             None => None,
         };
         let blobs = BlobStore::open(&config.data_dir)?;
         blobs.wipe_tmp()?;
+        let space = space::Space::open(&config.data_dir, config.reserve)?;
         let seq = locks::Sequencer::load(&db)?;
         let shared = Arc::new(Shared {
             db,
@@ -246,6 +254,7 @@ impl Engine {
                 shared,
                 locks: locks::Locks::new(),
                 seq,
+                space,
                 crypto,
                 gc,
                 _scrubber: scrubber,
@@ -332,6 +341,18 @@ impl Engine {
     }
 
     // ---- objects ----
+
+    /// `InsufficientStorage` unless `incoming` more bytes of object data leave
+    /// the free-space reserve free. Staging checks this itself as it goes; call
+    /// it to refuse a body of announced length before reading it.
+    pub fn check_space(&self, incoming: u64) -> Result<()> {
+        self.inner.space.check(incoming)
+    }
+
+    /// The free-space reserve in bytes.
+    pub fn reserve(&self) -> u64 {
+        self.inner.space.reserve()
+    }
 
     /// Reads `body` to its end into durable, unreferenced storage, computing the
     /// MD5 and the checksums in `algorithms` in the same pass. Memory use is

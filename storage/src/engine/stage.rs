@@ -12,6 +12,7 @@ use sha1::Sha1;
 use sha2::Sha256;
 
 use super::encryption::{Sealing, seal_inline};
+use super::space::RECHECK;
 use super::{Inner, StagedBlob};
 use crate::Result;
 use crate::blob::ChunkWriter;
@@ -87,6 +88,8 @@ pub struct Stager {
     cipher: Option<ChunkCipher>,
     encryption: Option<EncryptionRecord>,
     size: u64,
+    /// Bytes written since the free space was last checked.
+    unchecked: u64,
 }
 
 impl Stager {
@@ -100,6 +103,7 @@ impl Stager {
         inline: bool,
         sse: Option<&SseRequest>,
     ) -> Result<Self> {
+        inner.space.check(0)?;
         let (encryption, cipher) = match sse {
             Some(request) => {
                 let (record, cipher) = Sealing::resolve(inner, request)?.new_blob()?;
@@ -120,6 +124,7 @@ impl Stager {
             cipher,
             encryption,
             size: 0,
+            unchecked: 0,
         })
     }
 
@@ -129,10 +134,16 @@ impl Stager {
     }
 
     /// Appends `data` to the content. Fails with `InsufficientStorage` when
-    /// the disk is full, `Io` on other disk errors.
+    /// the disk is full or the content would eat into the free-space reserve
+    /// (checked every [`RECHECK`] bytes), `Io` on other disk errors.
     pub fn write(&mut self, data: &[u8]) -> Result<()> {
         if data.is_empty() {
             return Ok(());
+        }
+        self.unchecked += data.len() as u64;
+        if self.unchecked >= RECHECK {
+            self.inner.space.check(RECHECK)?;
+            self.unchecked = 0;
         }
         self.hashes.update(data);
         self.size += data.len() as u64;

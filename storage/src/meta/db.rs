@@ -1,11 +1,11 @@
 //! The RocksDB wrapper: column families, synced batches, bounded iteration.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DB, DBPinnableSlice,
-    DBRawIterator, Options, ReadOptions, WriteBatch, WriteOptions,
+    DBRawIterator, DBRecoveryMode, FlushOptions, Options, ReadOptions, WriteBatch, WriteOptions,
 };
 
 use crate::{Error, Result};
@@ -57,9 +57,22 @@ impl Cf {
     }
 }
 
+/// How the write-ahead log is replayed when the store opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovery {
+    /// A record torn by a crash at the very end of the log is dropped (it was
+    /// never acknowledged); any other damage fails the open with
+    /// [`Error::DamagedStore`]: no acknowledged write is ever dropped silently.
+    Strict,
+    /// Damaged records are skipped and every intact one is replayed: for
+    /// `horreo fsck`, after the damaged log files were backed up.
+    Salvage,
+}
+
 /// The metadata store. Shared by all engine threads; every method is thread-safe.
 pub struct MetaDb {
     db: DB,
+    read_only: bool,
     /// Deletes committed per column family since its memtable was last flushed
     /// for them (see [`MetaDb::flush_tombstones`]).
     tombstones: [AtomicU64; Cf::ALL.len()],
@@ -71,11 +84,23 @@ const MEMTABLE_BUDGET: usize = 64 << 20;
 const BLOCK_CACHE: usize = 32 << 20;
 
 impl MetaDb {
-    /// Opens or creates the store and all column families under `path`.
+    /// Opens or creates the store and all column families under `path`, with
+    /// [`Recovery::Strict`]. Fails if another process has it open.
     pub fn open(path: &Path) -> Result<Self> {
+        Self::open_with(path, Recovery::Strict, false)
+    }
+
+    /// Opens the store as `recovery` says; `read_only` opens an existing store
+    /// without writing to it (and without its lock: a server may have it open).
+    pub fn open_with(path: &Path, recovery: Recovery, read_only: bool) -> Result<Self> {
         let mut opts = Options::default();
-        opts.create_if_missing(true);
-        opts.create_missing_column_families(true);
+        opts.create_if_missing(!read_only);
+        opts.create_missing_column_families(!read_only);
+        opts.set_paranoid_checks(true);
+        opts.set_wal_recovery_mode(match recovery {
+            Recovery::Strict => DBRecoveryMode::TolerateCorruptedTailRecords,
+            Recovery::Salvage => DBRecoveryMode::SkipAnyCorruptedRecord,
+        });
         opts.set_max_background_jobs(2);
         opts.set_bytes_per_sync(1 << 20);
         opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
@@ -103,9 +128,15 @@ impl MetaDb {
             cf_opts.add_compact_on_deletion_collector_factory(1024, 256, 0.25);
             ColumnFamilyDescriptor::new(cf.name(), cf_opts)
         });
-        let db = DB::open_cf_descriptors(&opts, path, descriptors)?;
+        let opened = if read_only {
+            DB::open_cf_descriptors_read_only(&opts, path, descriptors, false)
+        } else {
+            DB::open_cf_descriptors(&opts, path, descriptors)
+        };
+        let db = opened.map_err(|e| open_error(path, e))?;
         Ok(Self {
             db,
+            read_only,
             tombstones: Default::default(),
         })
     }
@@ -113,12 +144,21 @@ impl MetaDb {
     /// Opens an existing store for reading only, without taking its lock (so
     /// beside a running server): sees what was written when it opened.
     pub fn open_read_only(path: &Path) -> Result<Self> {
-        let db =
-            DB::open_cf_for_read_only(&Options::default(), path, Cf::ALL.map(Cf::name), false)?;
-        Ok(Self {
-            db,
-            tombstones: Default::default(),
-        })
+        Self::open_with(path, Recovery::Strict, true)
+    }
+
+    /// Writes every memtable to SST files and syncs the WAL: afterwards the
+    /// store opens without replaying anything.
+    pub fn flush_all(&self) -> Result<()> {
+        let handles: Vec<&ColumnFamily> = Cf::ALL
+            .iter()
+            .filter_map(|cf| self.db.cf_handle(cf.name()))
+            .collect();
+        let mut fo = FlushOptions::default();
+        fo.set_wait(true);
+        self.db.flush_cfs_opt(&handles, &fo)?;
+        self.db.flush_wal(true)?;
+        Ok(())
     }
 
     fn cf(&self, cf: Cf) -> Result<&ColumnFamily> {
@@ -168,6 +208,26 @@ impl MetaDb {
         Ok(found)
     }
 
+    /// Applies a write batch in RocksDB's own encoding, as read from a log file
+    /// (see [`super::wal`]); not synced: call [`MetaDb::flush_all`] after.
+    pub fn apply_raw_batch(&self, data: &[u8]) -> Result<()> {
+        self.db.write(WriteBatch::from_data(data))?;
+        Ok(())
+    }
+
+    /// RocksDB's estimate of the rows in `cf`: for progress displays.
+    pub fn estimate_rows(&self, cf: Cf) -> u64 {
+        self.cf(cf)
+            .ok()
+            .and_then(|h| {
+                self.db
+                    .property_int_value_cf(h, "rocksdb.estimate-num-keys")
+                    .ok()
+                    .flatten()
+            })
+            .unwrap_or(0)
+    }
+
     /// Starts a batch of changes that commit together or not at all.
     pub fn batch(&self) -> Batch<'_> {
         Batch {
@@ -200,6 +260,64 @@ impl MetaDb {
         }
         Ok(())
     }
+}
+
+impl Drop for MetaDb {
+    /// A clean close leaves nothing to replay: a WAL that is empty cannot be
+    /// damaged, and the next start does not depend on it.
+    fn drop(&mut self) {
+        if !self.read_only
+            && let Err(e) = self.flush_all()
+        {
+            tracing::warn!("flushing the metadata store on close failed: {e}");
+        }
+    }
+}
+
+/// The write-ahead log files of the store at `path`, by name.
+pub fn wal_files(path: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(path)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "log"))
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// Says what a failed open means: damage is [`Error::DamagedStore`], naming
+/// the log files and what to run; a held lock names the likely owner.
+fn open_error(path: &Path, e: rocksdb::Error) -> Error {
+    let detail = e.into_string();
+    if detail.contains("Corruption") {
+        let files: Vec<String> = wal_files(path)
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        let data_dir = path.parent().unwrap_or(path);
+        return Error::DamagedStore(format!(
+            "the metadata store {} is damaged ({detail}; write-ahead log: {}). horreo does not \
+             start on it, so that no acknowledged write is dropped and no blob it needs is \
+             deleted. With the server stopped, run `horreo fsck --data-dir {}` to see what is \
+             affected, then `horreo fsck --data-dir {} --repair` to salvage every intact record",
+            path.display(),
+            if files.is_empty() {
+                "none".to_owned()
+            } else {
+                files.join(", ")
+            },
+            data_dir.display(),
+            data_dir.display(),
+        ));
+    }
+    if detail.contains("lock") {
+        return Error::Meta(format!(
+            "{detail} (the store is in use by another process: is a horreo server running on it?)"
+        ));
+    }
+    Error::Meta(detail)
 }
 
 /// A set of row changes committed atomically by [`Batch::commit`].

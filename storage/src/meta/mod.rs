@@ -3,5 +3,6 @@
 pub mod db;
 pub mod keys;
 pub mod records;
+pub mod wal;
 
 pub use db::{Batch, Cf, MetaDb};
