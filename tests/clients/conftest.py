@@ -176,6 +176,9 @@ class HorreoServer:
         env["HORREO_ROOT_SECRET_KEY"] = self.secret_key
         # The master key goes in the environment, so none is generated beside the data dir.
         env["HORREO_MASTER_KEY"] = secrets.token_hex(32)
+        # Test machines' disks are often nearly full: no free-space reserve here
+        # (tests/tests/reserve.rs tests it).
+        env["HORREO_RESERVE"] = "0"
         env.setdefault("RUST_BACKTRACE", "1")
         env.setdefault("NO_COLOR", "1")  # the log is attached to failure reports as plain text
         last_error = ""

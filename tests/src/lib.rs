@@ -605,7 +605,7 @@ impl Horreo {
             command.env("HORREO_MASTER_KEY", &self.master_key);
         }
         // Test machines' disks are often nearly full: no free-space reserve
-        // unless a test asks for one (tests/tests/disk_full.rs).
+        // unless a test asks for one (tests/tests/reserve.rs).
         command.env("HORREO_RESERVE", "0");
         for (name, value) in &o.env {
             command.env(name, value);

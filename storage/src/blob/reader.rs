@@ -11,9 +11,10 @@ use crate::crypto::chunk::ChunkCipher;
 /// Chunks read per syscall (1 MiB of payload with the default chunk size).
 const CHUNKS_PER_READ: u64 = 16;
 
-/// Content verified when a range is opened, before the caller commits to a response.
-const VERIFIED_AT_OPEN: usize = 1 << 20;
-/// The largest verified batch an opened reader keeps for its first read.
+/// A range up to this long is verified whole when opened.
+const VERIFIED_WHOLE: u64 = 256 << 10;
+/// Of a longer range, this much (whole chunks) is verified when opened and kept
+/// for the first read; the rest is verified as it is read.
 const KEPT_AFTER_OPEN: usize = 64 << 10;
 
 /// The error every integrity failure surfaces as.
@@ -56,8 +57,8 @@ impl ChunkReader {
     /// plain blob). A blob whose header disagrees with `cipher` is corrupt: an
     /// encrypted object is never served from a plain file.
     ///
-    /// The first [`VERIFIED_AT_OPEN`] bytes of the range (whole chunks, at most
-    /// `CHUNKS_PER_READ`) are read and verified here, before any caller commits to
+    /// A range up to [`VERIFIED_WHOLE`] is read and verified here whole, a longer
+    /// one its first chunks ([`KEPT_AFTER_OPEN`]), before any caller commits to
     /// a response: damage there fails the open, not a later read.
     pub fn open_with(
         file: File,
@@ -86,7 +87,14 @@ impl ChunkReader {
             cipher,
         };
         if reader.pos < reader.end {
-            reader.fill(layout.chunk_of(reader.pos), VERIFIED_AT_OPEN)?;
+            let len = reader.end - reader.pos;
+            let want = if len <= VERIFIED_WHOLE {
+                // Through the range's last chunk, even if only partly wanted.
+                usize::try_from(len + layout.chunk_size).unwrap_or(KEPT_AFTER_OPEN)
+            } else {
+                KEPT_AFTER_OPEN
+            };
+            reader.fill(layout.chunk_of(reader.pos), want)?;
             if reader.buf.len() > KEPT_AFTER_OPEN {
                 // Read again later, step by step: a download that never reads
                 // must not hold a large verified batch.

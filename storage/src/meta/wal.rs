@@ -57,8 +57,7 @@ pub fn salvage(raw: &[u8]) -> Salvaged {
         in_damage = false;
         pos += header_len + payload.len();
         match kind {
-            // Full
-            // (a pending First without its Last is a damaged record)
+            // Full (a First still waiting for its Last was damaged)
             1 | 5 => {
                 out.damaged += usize::from(fragments.take().is_some());
                 out.batches.push(payload.to_vec());
