@@ -108,6 +108,10 @@ export HORREO_BIN="$CARGO_TARGET_DIR/debug/horreo"
 
 # --------------------------------------------------------------------------------------
 failed=()
+# tests/tests/stalled.rs holds 4,000 connections open against one server: raise the
+# open-file limit (root may raise the hard limit too), or at least to the hard limit.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+echo "open-file limit: $(ulimit -n)"
 
 section "cargo test --workspace"
 if ! cargo test --workspace; then
