@@ -18,7 +18,7 @@ mod meta;
 pub mod types;
 
 pub use crypto::{Key256, MasterKey};
-pub use engine::space::Reserve;
+pub use engine::space::{Reserve, parse_size};
 pub use engine::{Engine, EngineConfig, ObjectReader, StagedBlob, Stager};
 pub use error::{Error, Result};
 pub use types::*;

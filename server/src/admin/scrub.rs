@@ -219,30 +219,12 @@ pub fn parse_interval(text: &str) -> Result<Option<Duration>, String> {
     Ok((n > 0).then(|| Duration::from_secs(n.saturating_mul(secs))))
 }
 
-/// Parses `--scrub-rate`: bytes per second, with an optional `KiB`, `MiB` or
-/// `GiB` (or `K`, `M`, `G`); `0` means no limit.
+/// Parses `--scrub-rate`: bytes per second, a size such as `64MiB` (optionally
+/// followed by `/s`); `0` means no limit.
 pub fn parse_rate(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let (digits, unit) = text.split_at(
-        text.find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len()),
-    );
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("{text:?}: expected bytes per second, e.g. 64MiB"))?;
-    let unit = unit.trim().trim_end_matches("/s");
-    let scale: u64 = match unit {
-        "" | "B" => 1,
-        "K" | "KiB" => 1 << 10,
-        "M" | "MiB" => 1 << 20,
-        "G" | "GiB" => 1 << 30,
-        other => {
-            return Err(format!(
-                "{text:?}: unknown unit {other:?} (use KiB, MiB or GiB)"
-            ));
-        }
-    };
-    Ok(n.saturating_mul(scale))
+    let size = text.trim().trim_end_matches("/s");
+    horreo_storage::parse_size(size)
+        .ok_or_else(|| format!("{text:?}: expected bytes per second, e.g. 64MiB"))
 }
 
 #[cfg(test)]

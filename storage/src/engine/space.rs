@@ -63,23 +63,28 @@ impl FromStr for Reserve {
                 )),
             };
         }
-        let digits = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-        let (number, unit) = s.split_at(digits);
-        let shift = match unit.trim().to_ascii_lowercase().as_str() {
-            "" | "b" => 0,
-            "k" | "kib" | "kb" => 10,
-            "m" | "mib" | "mb" => 20,
-            "g" | "gib" | "gb" => 30,
-            "t" | "tib" | "tb" => 40,
-            _ => return Err(format!("invalid reserve {s:?}: e.g. 1%, 512MiB or 2GiB")),
-        };
-        number
-            .parse::<u64>()
-            .ok()
-            .and_then(|n| n.checked_mul(1 << shift))
+        parse_size(s)
             .map(Reserve::Bytes)
             .ok_or_else(|| format!("invalid reserve {s:?}: e.g. 1%, 512MiB or 2GiB"))
     }
+}
+
+/// A byte count, alone or with a unit: `512MiB`, `2GiB`, `100M`, `64K` (K/M/G/T,
+/// KiB/MiB/GiB/TiB and KB/MB/GB/TB are all powers of 1024, any case). `None`
+/// if malformed or beyond `u64`.
+pub fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let digits = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (number, unit) = s.split_at(digits);
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kib" | "kb" => 10,
+        "m" | "mib" | "mb" => 20,
+        "g" | "gib" | "gb" => 30,
+        "t" | "tib" | "tb" => 40,
+        _ => return None,
+    };
+    number.parse::<u64>().ok()?.checked_mul(1 << shift)
 }
 
 impl fmt::Display for Reserve {
