@@ -2,17 +2,16 @@
 //! last one (`--status`, also beside a running server); and the parsers of the
 //! `--scrub-interval` and `--scrub-rate` settings.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
 use horreo_storage::{Engine, EngineConfig, MasterKey, ScrubPass, ScrubProgress, ScrubStatus};
+use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::master_key;
 
-/// How often the progress bar is redrawn on a terminal.
-const REDRAW: Duration = Duration::from_millis(200);
 /// How often a progress line is written when stderr is not a terminal.
 const LINE_EVERY: Duration = Duration::from_secs(10);
 
@@ -79,69 +78,50 @@ fn master_key(data_dir: &Path, file: Option<&Path>) -> anyhow::Result<Option<Mas
 
 /// A progress bar on a terminal, a line every few seconds otherwise (stderr).
 struct Progress {
-    terminal: bool,
-    started: Instant,
-    drawn: Option<Instant>,
+    bar: Option<ProgressBar>,
+    last_line: Option<Instant>,
 }
 
 impl Progress {
     fn new() -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(0);
+            let style = ProgressStyle::with_template(
+                "[{bar:30}] {percent:>3}% {bytes}/{total_bytes} at {bytes_per_sec}, {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("#> ");
+            bar.set_style(style);
+            bar
+        });
         Self {
-            terminal: std::io::stderr().is_terminal(),
-            started: Instant::now(),
-            drawn: None,
+            bar,
+            last_line: None,
         }
     }
 
     fn update(&mut self, p: &ScrubProgress) {
-        let every = if self.terminal { REDRAW } else { LINE_EVERY };
-        if self.drawn.is_some_and(|at| at.elapsed() < every) {
-            return;
+        let counts = format!("{} objects, {} damaged", p.objects, p.damaged);
+        if let Some(bar) = &self.bar {
+            bar.set_length(p.total_bytes);
+            bar.set_position(p.bytes);
+            bar.set_message(counts);
+        } else if self.last_line.is_none_or(|at| at.elapsed() >= LINE_EVERY) {
+            self.last_line = Some(Instant::now());
+            eprintln!("scrub: {} / {}, {counts}", mib(p.bytes), mib(p.total_bytes));
         }
-        self.drawn = Some(Instant::now());
-        let line = self.line(p);
-        let mut err = std::io::stderr().lock();
-        let _ = if self.terminal {
-            write!(err, "\r{line}\x1b[K")
-        } else {
-            writeln!(err, "scrub: {line}")
-        };
-        let _ = err.flush();
-    }
-
-    fn line(&self, p: &ScrubProgress) -> String {
-        let secs = self.started.elapsed().as_secs_f64().max(0.001);
-        let fraction = if p.total_bytes == 0 {
-            1.0
-        } else {
-            (p.bytes as f64 / p.total_bytes as f64).min(1.0)
-        };
-        let width = 30;
-        let filled = (fraction * width as f64) as usize;
-        format!(
-            "[{}{}] {:>3.0}% {} / {} at {}/s, {} objects, {} damaged",
-            "#".repeat(filled),
-            " ".repeat(width - filled),
-            fraction * 100.0,
-            mib(p.bytes),
-            mib(p.total_bytes),
-            mib((p.bytes as f64 / secs) as u64),
-            p.objects,
-            p.damaged
-        )
     }
 
     fn finish(&mut self, pass: &ScrubPass) {
-        let last = ScrubProgress {
+        self.last_line = None;
+        self.update(&ScrubProgress {
             objects: pass.objects,
             bytes: pass.bytes,
             total_bytes: pass.bytes,
             damaged: pass.damaged_total,
-        };
-        self.drawn = None;
-        self.update(&last);
-        if self.terminal {
-            eprintln!();
+        });
+        if let Some(bar) = self.bar.take() {
+            bar.finish();
         }
     }
 }
