@@ -1295,3 +1295,45 @@ pub fn assert_s3_error<T, E>(
         "expected HTTP {status} {code:?}; got {got_status:?} {got_code:?}: {err:?}"
     );
 }
+
+/// A tmpfs of `mib` MiB mounted on a fresh directory, unmounted on drop: a small
+/// disk to fill. Mounting needs root; the test fails without it.
+pub struct Tmpfs {
+    dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    pub fn mount(mib: usize) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("horreo-tmpfs-")
+            .tempdir()
+            .expect("a temporary directory");
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={mib}m"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            mounted,
+            "mounting a tmpfs needs root: run this test as root"
+        );
+        Self { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.dir.path()).status();
+    }
+}
+
+/// The path and query of a presigned URL, for a raw request to the same server.
+pub fn path_and_query(uri: &str) -> String {
+    let after_scheme = uri.split_once("://").map_or(uri, |(_, rest)| rest);
+    let slash = after_scheme.find('/').unwrap_or(after_scheme.len());
+    after_scheme[slash..].to_owned()
+}

@@ -4,48 +4,13 @@
 //! root (`mount`).
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use horreo_tests::{Horreo, RawResponse, Settings, random_bytes, unique_bucket_name};
+use horreo_tests::{Horreo, RawResponse, Settings, Tmpfs, random_bytes, unique_bucket_name};
 
 const MIB: usize = 1024 * 1024;
 const TMPFS_MIB: usize = 48;
-
-/// A tmpfs of `TMPFS_MIB` MiB, unmounted (and its directory removed) on drop.
-struct Tmpfs {
-    dir: tempfile::TempDir,
-}
-
-impl Tmpfs {
-    fn mount() -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix("horreo-full-")
-            .tempdir()
-            .unwrap();
-        let status = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={TMPFS_MIB}m"), "tmpfs"])
-            .arg(dir.path())
-            .status()
-            .unwrap();
-        assert!(
-            status.success(),
-            "mounting a tmpfs needs root: run this test as root"
-        );
-        Self { dir }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.dir.path()).status();
-    }
-}
 
 fn assert_insufficient_storage(response: &RawResponse, what: &str) {
     assert_ne!(
@@ -79,7 +44,7 @@ fn fill(horreo: &Horreo, bucket: &str, prefix: &str) -> (Vec<String>, RawRespons
 
 #[tokio::test]
 async fn a_full_disk_is_507_insufficient_storage_and_recovers_after_deletes() {
-    let tmpfs = Tmpfs::mount();
+    let tmpfs = Tmpfs::mount(TMPFS_MIB);
     let data_dir: PathBuf = tmpfs.path().join("data");
     let horreo = Horreo::options()
         .settings(Settings::Environment)

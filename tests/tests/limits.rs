@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
-use horreo_tests::{Horreo, random_bytes, unique_bucket_name};
+use horreo_tests::{Horreo, path_and_query, random_bytes, unique_bucket_name};
 
 const MIB: usize = 1024 * 1024;
 
@@ -22,9 +22,7 @@ async fn presigned_put(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Stri
         .presigned(config)
         .await
         .unwrap();
-    let uri = request.uri();
-    let after_scheme = uri.split_once("://").map_or(uri, |(_, rest)| rest);
-    after_scheme[after_scheme.find('/').unwrap()..].to_owned()
+    path_and_query(request.uri())
 }
 
 /// Everything the server sends until it closes the connection.

@@ -4,44 +4,14 @@
 //! test says so and passes vacuously where it cannot mount).
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
-use horreo_tests::{Horreo, Settings, random_bytes, unique_bucket_name};
-
-/// A tmpfs mounted on a fresh directory, unmounted on drop.
-struct Tmpfs {
-    dir: tempfile::TempDir,
-}
-
-impl Tmpfs {
-    fn mount(size: &str) -> Option<Self> {
-        let dir = tempfile::Builder::new()
-            .prefix("horreo-tmpfs-")
-            .tempdir()
-            .unwrap();
-        let status = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir.path())
-            .status()
-            .ok()?;
-        status.success().then_some(Self { dir })
-    }
-
-    fn path(&self) -> PathBuf {
-        self.dir.path().join("data")
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.dir.path()).status();
-    }
-}
+use horreo_tests::{Horreo, Settings, Tmpfs, random_bytes, unique_bucket_name};
 
 async fn put(s3: &Client, bucket: &str, key: &str, data: &[u8]) -> Result<(), (u16, String)> {
     match s3
@@ -75,8 +45,8 @@ fn free_bytes(dir: &Path) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn new_data_stops_at_the_reserve_and_deletes_free_space_without_a_restart() {
-    let tmpfs = Tmpfs::mount("64m").expect("mounting a tmpfs needs root: run this test as root");
-    let data_dir = tmpfs.path();
+    let tmpfs = Tmpfs::mount(64);
+    let data_dir = tmpfs.path().join("data");
     let horreo = Horreo::options()
         .settings(Settings::Environment)
         .env("HORREO_DATA_DIR", data_dir.to_str().unwrap())
@@ -99,7 +69,7 @@ async fn new_data_stops_at_the_reserve_and_deletes_free_space_without_a_restart(
     };
     assert_eq!(refusal, (507, "InsufficientStorage".to_owned()));
     assert!(stored.len() >= 10, "only {} objects fit", stored.len());
-    let free = free_bytes(tmpfs.dir.path());
+    let free = free_bytes(tmpfs.path());
     assert!(
         free >= 11 << 20,
         "the reserve stays free: {free} bytes free\n{}",

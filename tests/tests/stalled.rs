@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
-use horreo_tests::{Horreo, random_bytes, unique_bucket_name};
+use horreo_tests::{Horreo, path_and_query, random_bytes, unique_bucket_name};
 
 const MIB: usize = 1024 * 1024;
 const STALLED_UPLOADS: usize = 2000;
@@ -113,12 +113,6 @@ async fn presigned_get(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Stri
         .await
         .unwrap();
     path_and_query(request.uri())
-}
-
-fn path_and_query(uri: &str) -> String {
-    let after_scheme = uri.split_once("://").map_or(uri, |(_, rest)| rest);
-    let slash = after_scheme.find('/').unwrap();
-    after_scheme[slash..].to_owned()
 }
 
 /// A connection that sent a PUT's head announcing `length` bytes and then

@@ -77,6 +77,7 @@ pub async fn dispatch(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Resu
 
 async fn handle(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
     use Endpoint::*;
+    let head = matches!(endpoint, HeadObject { .. });
     match endpoint {
         ListBuckets {
             prefix,
@@ -140,15 +141,8 @@ async fn handle(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Result<Htt
             part_number,
             response_overrides,
             ..
-        } => {
-            let params = object::GetParams {
-                version_id,
-                part_number,
-                response_overrides,
-            };
-            object::get(ctx, params, false).await
         }
-        HeadObject {
+        | HeadObject {
             version_id,
             part_number,
             response_overrides,
@@ -159,7 +153,7 @@ async fn handle(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Result<Htt
                 part_number,
                 response_overrides,
             };
-            object::get(ctx, params, true).await
+            object::get(ctx, params, head).await
         }
         DeleteObject { version_id, .. } => delete::delete_object(ctx, version_id).await,
         GetObjectAttributes { version_id, .. } => {
