@@ -1337,3 +1337,33 @@ pub fn path_and_query(uri: &str) -> String {
     let slash = after_scheme.find('/').unwrap_or(after_scheme.len());
     after_scheme[slash..].to_owned()
 }
+
+/// Every file under `dir`, recursively (none if `dir` does not exist).
+pub fn files_under(dir: &Path) -> std::collections::HashSet<PathBuf> {
+    let mut out = std::collections::HashSet::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for path in entries.flatten().map(|e| e.path()) {
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.insert(path);
+        }
+    }
+    out
+}
+
+/// Damages the byte at `at` of the file at `path` (XOR with `mask`), as a disk would.
+pub fn flip_byte(path: &Path, at: u64, mask: u8) {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .expect("the file to damage");
+    let mut byte = [0u8];
+    file.read_exact_at(&mut byte, at).expect("a byte to damage");
+    file.write_all_at(&[byte[0] ^ mask], at)
+        .expect("the damaged byte written");
+}

@@ -5,13 +5,12 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::HashSet;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, ServerSideEncryption};
-use horreo_tests::{Horreo, random_bytes, unique_bucket_name};
+use horreo_tests::{Horreo, files_under, flip_byte, random_bytes, unique_bucket_name};
 
 const HEADER: u64 = 16;
 const CHUNK: u64 = 64 * 1024;
@@ -20,19 +19,7 @@ const SEALED_TRAILER: u64 = 16;
 
 /// Every blob file under the data directory.
 fn blob_files(data_dir: &Path) -> HashSet<PathBuf> {
-    fn walk(dir: &Path, out: &mut HashSet<PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else {
-                out.insert(path);
-            }
-        }
-    }
-    let mut out = HashSet::new();
-    walk(&data_dir.join("blobs"), &mut out);
-    out
+    files_under(&data_dir.join("blobs"))
 }
 
 /// PUTs `data` (SSE-S3 when `sealed`) and returns the blob file it created.
@@ -65,14 +52,7 @@ fn damage(blob: &Path, offset: u64, sealed: bool) {
     };
     let chunk = offset / CHUNK;
     let at = HEADER + chunk * (CHUNK + trailer) + offset % CHUNK;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(blob)
-        .unwrap();
-    let mut byte = [0u8];
-    file.read_exact_at(&mut byte, at).unwrap();
-    file.write_all_at(&[byte[0] ^ 0x10], at).unwrap();
+    flip_byte(blob, at, 0x10);
 }
 
 /// A signed GET that must be refused with the integrity error, as S3 XML.

@@ -4,30 +4,14 @@
 //! runs, and `horreo scrub --status` reports it beside the running server.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::HashSet;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::primitives::ByteStream;
-use horreo_tests::{Horreo, horreo_binary, random_bytes, unique_bucket_name};
-
-fn files_under(dir: &Path) -> HashSet<PathBuf> {
-    let mut out = HashSet::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for entry in entries {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.insert(path);
-        }
-    }
-    out
-}
+use horreo_tests::{
+    Horreo, files_under, flip_byte, horreo_binary, random_bytes, unique_bucket_name,
+};
 
 async fn put(horreo: &Horreo, bucket: &str, key: &str, data: &[u8]) {
     horreo
@@ -51,17 +35,6 @@ async fn put_blob(horreo: &Horreo, bucket: &str, key: &str, data: &[u8]) -> Path
     new[0].clone()
 }
 
-fn flip(path: &Path, at: u64) {
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(path)
-        .unwrap();
-    let mut b = [0u8];
-    f.read_exact_at(&mut b, at).unwrap();
-    f.write_all_at(&[b[0] ^ 0x01], at).unwrap();
-}
-
 /// Flips a byte in the middle of every copy of `content` in the metadata's
 /// table files; returns how many copies there were.
 fn damage_in_tables(data_dir: &Path, content: &[u8]) -> usize {
@@ -73,7 +46,7 @@ fn damage_in_tables(data_dir: &Path, content: &[u8]) -> usize {
         }
         let raw = std::fs::read(&path).unwrap();
         if let Some(at) = raw.windows(needle.len()).position(|w| w == needle) {
-            flip(&path, (at + content.len() / 2) as u64);
+            flip_byte(&path, (at + content.len() / 2) as u64, 0x01);
             copies += 1;
         }
     }
@@ -118,7 +91,7 @@ async fn horreo_scrub_reports_damaged_blob_and_inline_object() {
     );
     assert!(out.contains("damaged: 0"), "{out}");
 
-    flip(&blob, 16 + 100_000);
+    flip_byte(&blob, 16 + 100_000, 0x01);
     assert!(damage_in_tables(horreo.data_dir(), &inline) > 0);
     let damaged = horreo_scrub(&horreo, &[]);
     let out = String::from_utf8_lossy(&damaged.stdout);
@@ -157,7 +130,7 @@ async fn background_scrubber_finds_damage_while_the_server_runs() {
         .unwrap();
     let blob = put_blob(&horreo, &bucket, "rotting", &random_bytes(200 * 1024)).await;
     put_blob(&horreo, &bucket, "sound", &random_bytes(200 * 1024)).await;
-    flip(&blob, 16 + 70_000);
+    flip_byte(&blob, 16 + 70_000, 0x01);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let log = horreo.log();
