@@ -2,7 +2,8 @@
 //! in the RocksDB write-ahead log stops the server with a message naming the
 //! file and `horreo fsck`; fsck salvages every intact record; orphaned blob
 //! files are quarantined, never deleted; a clean shutdown leaves no log to
-//! replay.
+//! replay; a damaged table block of the current-version rows (which breaks
+//! every listing of the bucket) is rebuilt by fsck from the version rows.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeSet;
@@ -12,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
-use horreo_tests::{Horreo, horreo_binary, md5_hex, random_bytes, unique_bucket_name};
+use horreo_tests::{
+    Horreo, files_under, flip_byte, horreo_binary, md5_hex, random_bytes, unique_bucket_name,
+};
 
 async fn put(s3: &Client, bucket: &str, key: &str, data: &[u8]) {
     s3.put_object()
@@ -60,23 +63,6 @@ fn text(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
-}
-
-/// Every file under `dir`, recursively.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }
 
 /// The names of all blob files, in place or in quarantine.
@@ -221,7 +207,10 @@ async fn orphans_are_quarantined_and_fsck_moves_back_what_a_record_needs() {
     put(&s3, &bucket, "kept", &data).await;
     horreo.stop();
     let data_dir = horreo.data_dir().to_owned();
-    let blob = files_under(&data_dir.join("blobs")).pop().unwrap();
+    let blob = files_under(&data_dir.join("blobs"))
+        .into_iter()
+        .next()
+        .unwrap();
 
     // A file no record references, as a crash between install and commit leaves.
     let orphan_id = "00112233445566778899aabbccddeeff";
@@ -300,4 +289,93 @@ async fn a_clean_shutdown_leaves_no_wal_to_replay() {
     assert_eq!(wal_bytes, 0, "WAL files: {:?}", wal_files(&data_dir));
     horreo.start_again();
     assert_eq!(keys(&s3, &bucket).await.len(), 20);
+}
+
+/// The table file of column family `cf` holding `needle`: RocksDB records
+/// the column family's name in each table file's properties.
+fn table_file_with(data_dir: &Path, cf: &str, needle: &[u8]) -> PathBuf {
+    let contains = |raw: &[u8], what: &[u8]| raw.windows(what.len()).any(|w| w == what);
+    files_under(&data_dir.join("meta"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "sst"))
+        .find(|p| {
+            let raw = std::fs::read(p).unwrap();
+            contains(&raw, needle) && contains(&raw, cf.as_bytes())
+        })
+        .unwrap_or_else(|| panic!("no {cf} table file holds the object"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fsck_rebuilds_damaged_current_rows_from_the_version_rows() {
+    let mut horreo = Horreo::start();
+    let s3 = horreo.client();
+    let bucket = unique_bucket_name("cur");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    // Rows of at least a block's size (4 KiB) end their table block: the
+    // inline object's block holds no other object.
+    let objects: Vec<(String, Vec<u8>)> = [
+        ("a-blob", 300 << 10),
+        ("m-filler", 5000),
+        ("z-inline", 10_000),
+        ("zz-filler", 5000),
+    ]
+    .iter()
+    .map(|&(key, n)| (key.to_owned(), random_bytes(n)))
+    .collect();
+    for (key, data) in &objects {
+        put(&s3, &bucket, key, data).await;
+    }
+    // A clean stop writes the rows into table files.
+    horreo.stop();
+    let data_dir = horreo.data_dir().to_owned();
+    let inline = &objects[2].1;
+    let table = table_file_with(&data_dir, "current", &inline[..64]);
+    let at = std::fs::read(&table)
+        .unwrap()
+        .windows(64)
+        .position(|w| w == &inline[..64])
+        .unwrap();
+    flip_byte(&table, (at + inline.len() / 2) as u64, 0x01);
+
+    // The damage breaks the bucket's listing (the server never serves it).
+    horreo.start_again();
+    let listing = s3.list_objects_v2().bucket(&bucket).send().await;
+    assert!(
+        listing.is_err(),
+        "a listing over a damaged block: {listing:?}"
+    );
+    horreo.stop();
+
+    let report = fsck(&data_dir, &[]);
+    assert!(!report.status.success(), "{}", text(&report));
+    assert!(
+        text(&report).contains("current-version rows: DAMAGED"),
+        "{}",
+        text(&report)
+    );
+    let repaired = fsck(&data_dir, &["--repair"]);
+    assert!(repaired.status.success(), "{}", text(&repaired));
+    assert!(
+        text(&repaired).contains("rebuilt from the version rows (4 rows)"),
+        "{}",
+        text(&repaired)
+    );
+    let again = fsck(&data_dir, &[]);
+    assert!(
+        text(&again).contains("no problems found"),
+        "{}",
+        text(&again)
+    );
+
+    horreo.start_again();
+    assert_eq!(
+        keys(&s3, &bucket).await,
+        ["a-blob", "m-filler", "z-inline", "zz-filler"]
+    );
+    for (key, data) in &objects {
+        let got = get(&s3, &bucket, key)
+            .await
+            .unwrap_or_else(|| panic!("{key} was lost"));
+        assert_eq!(md5_hex(&got), md5_hex(data), "{key}");
+    }
 }

@@ -119,6 +119,22 @@ fn print_report(r: &FsckReport) {
             );
         }
     }
+    if let Some(why) = &r.current_damage {
+        println!("current-version rows: DAMAGED: {why}");
+    }
+    if r.current_mismatched > 0 {
+        println!(
+            "current-version rows: {} disagree with the version rows",
+            r.current_mismatched
+        );
+    }
+    match r.current_rebuilt {
+        Some(rows) => println!("current-version rows: rebuilt from the version rows ({rows} rows)"),
+        None if r.current_damage.is_some() || r.current_mismatched > 0 => {
+            println!("  --repair rebuilds them from the version rows")
+        }
+        None => {}
+    }
     println!(
         "checked {} records and {} blob files",
         r.records, r.blob_files

@@ -347,9 +347,14 @@ impl<'a> PassRun<'a> {
                         None,
                         None,
                         format!(
-                            "metadata ({} rows after {}) cannot be read: {e}",
+                            "metadata ({} rows after {}) cannot be read: {e}{}",
                             cf.name(),
-                            after.as_deref().unwrap_or("the start")
+                            after.as_deref().unwrap_or("the start"),
+                            if cf == Cf::Current {
+                                "; `horreo fsck --repair` rebuilds these rows from the version rows"
+                            } else {
+                                ""
+                            }
                         ),
                     );
                     Vec::new()

@@ -57,6 +57,24 @@ impl Cf {
     }
 }
 
+/// The options of every column family.
+fn cf_options(cache: &Cache) -> Options {
+    let mut cf_opts = Options::default();
+    cf_opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
+    cf_opts.set_write_buffer_size(MEMTABLE_BUDGET / 4);
+    // Point lookups (GET, HEAD, preconditions) dominate: bloom filters make a
+    // miss cost no disk read.
+    let mut table = BlockBasedOptions::default();
+    table.set_bloom_filter(10.0, false);
+    table.set_cache_index_and_filter_blocks(true);
+    table.set_block_cache(cache);
+    cf_opts.set_block_based_table_factory(&table);
+    // Deleted objects leave tombstones that listings step over until a
+    // compaction drops them: an SST file dense with them is compacted soon.
+    cf_opts.add_compact_on_deletion_collector_factory(1024, 256, 0.25);
+    cf_opts
+}
+
 /// How the write-ahead log is replayed when the store opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recovery {
@@ -72,6 +90,8 @@ pub enum Recovery {
 /// The metadata store. Shared by all engine threads; every method is thread-safe.
 pub struct MetaDb {
     db: DB,
+    /// The block cache every column family shares.
+    cache: Cache,
     read_only: bool,
     /// Deletes committed per column family since its memtable was last flushed
     /// for them (see [`MetaDb::flush_tombstones`]).
@@ -112,22 +132,8 @@ impl MetaDb {
         // all (by default each would get its own, and 64 MiB memtables each).
         opts.set_db_write_buffer_size(MEMTABLE_BUDGET);
         let cache = Cache::new_lru_cache(BLOCK_CACHE);
-        let descriptors = Cf::ALL.map(|cf| {
-            let mut cf_opts = Options::default();
-            cf_opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
-            cf_opts.set_write_buffer_size(MEMTABLE_BUDGET / 4);
-            // Point lookups (GET, HEAD, preconditions) dominate: bloom filters make a
-            // miss cost no disk read.
-            let mut table = BlockBasedOptions::default();
-            table.set_bloom_filter(10.0, false);
-            table.set_cache_index_and_filter_blocks(true);
-            table.set_block_cache(&cache);
-            cf_opts.set_block_based_table_factory(&table);
-            // Deleted objects leave tombstones that listings step over until a
-            // compaction drops them: an SST file dense with them is compacted soon.
-            cf_opts.add_compact_on_deletion_collector_factory(1024, 256, 0.25);
-            ColumnFamilyDescriptor::new(cf.name(), cf_opts)
-        });
+        let descriptors =
+            Cf::ALL.map(|cf| ColumnFamilyDescriptor::new(cf.name(), cf_options(&cache)));
         let opened = if read_only {
             DB::open_cf_descriptors_read_only(&opts, path, descriptors, false)
         } else {
@@ -136,9 +142,18 @@ impl MetaDb {
         let db = opened.map_err(|e| open_error(path, e))?;
         Ok(Self {
             db,
+            cache,
             read_only,
             tombstones: Default::default(),
         })
+    }
+
+    /// Drops column family `cf` with all its table files and creates it again,
+    /// empty: for `horreo fsck` rebuilding a column family that is a copy.
+    pub fn recreate(&mut self, cf: Cf) -> Result<()> {
+        self.db.drop_cf(cf.name())?;
+        self.db.create_cf(cf.name(), &cf_options(&self.cache))?;
+        Ok(())
     }
 
     /// Opens an existing store for reading only, without taking its lock (so

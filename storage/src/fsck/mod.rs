@@ -12,6 +12,9 @@
 //!   a valid header of the right kind, the exact length its size implies). A
 //!   needed blob found in `quarantine/` is moved back; a missing `blobs`
 //!   reference row is re-created so the orphan sweep never takes the file.
+//! - The `current` rows (what plain GETs and listings read) are checked
+//!   against the `versions` rows they copy; a damaged table block or any
+//!   disagreement is repaired by rebuilding `current` from `versions`.
 //! - Every blob file is checked against the records: files that no record
 //!   needs (and that are not already garbage awaiting deletion) are moved to
 //!   `quarantine/`. Nothing is ever deleted.
@@ -32,6 +35,8 @@ use crate::meta::records::{
     BlobId, BlobRef, ObjectData, PartRecord, VersionRecord, decode, encode,
 };
 use crate::meta::wal;
+
+mod current;
 use crate::meta::{Cf, MetaDb, keys};
 use crate::types::Bucket;
 use crate::{Error, Result};
@@ -63,6 +68,12 @@ pub struct FsckReport {
     /// Intact write batches found in the log files, and damaged stretches.
     pub wal_batches: usize,
     pub wal_damaged: usize,
+    /// The read error of a damaged `current` table block, if any.
+    pub current_damage: Option<String>,
+    /// `current` rows that disagree with `versions`.
+    pub current_mismatched: u64,
+    /// Rows written when `current` was rebuilt from `versions` (repair).
+    pub current_rebuilt: Option<u64>,
     /// Version and part records checked.
     pub records: u64,
     /// Blob files checked.
@@ -91,6 +102,8 @@ impl FsckReport {
     /// unreferenced or orphaned).
     pub fn is_clean(&self) -> bool {
         self.wal_damage.is_none()
+            && self.current_damage.is_none()
+            && self.current_mismatched == 0
             && self.bad_records.is_empty()
             && self.missing.is_empty()
             && self.quarantined_needed.is_empty()
@@ -132,7 +145,7 @@ pub fn fsck(
         ..FsckReport::default()
     };
     let blobs = BlobStore::open(data_dir)?;
-    let db = match MetaDb::open(&meta) {
+    let mut db = match MetaDb::open(&meta) {
         Ok(db) => {
             // A salvage an earlier fsck could not finish.
             for dir in pending_salvages(blobs.quarantine_dir()) {
@@ -171,6 +184,12 @@ pub fn fsck(
         }
         Err(e) => return Err(e),
     };
+    let found = current::check(&db)?;
+    if opts.repair && !found.is_clean() {
+        report.current_rebuilt = Some(current::rebuild(&mut db)?);
+    }
+    report.current_damage = found.damage;
+    report.current_mismatched = found.mismatched;
     let needs = collect_needs(&db, &mut report, progress)?;
     check_needs(&db, &blobs, &needs, opts, &mut report)?;
     sweep_files(&db, &blobs, &needs, opts, &mut report, progress)?;
