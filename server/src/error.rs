@@ -47,6 +47,8 @@ s3_error_codes! {
     BucketAlreadyExists => StatusCode::CONFLICT,
     BucketAlreadyOwnedByYou => StatusCode::CONFLICT,
     BucketNotEmpty => StatusCode::CONFLICT,
+    DeleteConflict => StatusCode::CONFLICT,
+    EntityAlreadyExists => StatusCode::CONFLICT,
     EntityTooLarge => StatusCode::BAD_REQUEST,
     EntityTooSmall => StatusCode::BAD_REQUEST,
     IncompleteBody => StatusCode::BAD_REQUEST,
@@ -59,6 +61,7 @@ s3_error_codes! {
     InvalidBucketName => StatusCode::BAD_REQUEST,
     InvalidDigest => StatusCode::BAD_REQUEST,
     InvalidEncryptionAlgorithmError => StatusCode::BAD_REQUEST,
+    InvalidInput => StatusCode::BAD_REQUEST,
     InvalidLocationConstraint => StatusCode::BAD_REQUEST,
     InvalidPart => StatusCode::BAD_REQUEST,
     InvalidPartNumber => StatusCode::RANGE_NOT_SATISFIABLE,
@@ -69,12 +72,14 @@ s3_error_codes! {
     InvalidTag => StatusCode::BAD_REQUEST,
     KeyTooLongError => StatusCode::BAD_REQUEST,
     KmsNotFoundException as "KMS.NotFoundException" => StatusCode::BAD_REQUEST,
+    LimitExceeded => StatusCode::CONFLICT,
     MalformedXML => StatusCode::BAD_REQUEST,
     MetadataTooLarge => StatusCode::BAD_REQUEST,
     MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
     MissingContentLength => StatusCode::LENGTH_REQUIRED,
     MissingSecurityHeader => StatusCode::BAD_REQUEST,
     NoSuchBucket => StatusCode::NOT_FOUND,
+    NoSuchEntity => StatusCode::NOT_FOUND,
     NoSuchKey => StatusCode::NOT_FOUND,
     NoSuchObjectLockConfiguration => StatusCode::NOT_FOUND,
     NoSuchTagSet => StatusCode::NOT_FOUND,
@@ -290,6 +295,11 @@ impl From<horreo_storage::Error> for S3Error {
                     "The stored data of this object failed its integrity check and was not served.",
                 )
             }
+            E::NoSuchEntity(why) => Self::new(S3ErrorCode::NoSuchEntity, why),
+            E::EntityAlreadyExists(why) => Self::new(S3ErrorCode::EntityAlreadyExists, why),
+            E::DeleteConflict(why) => Self::new(S3ErrorCode::DeleteConflict, why),
+            E::LimitExceeded(why) => Self::new(S3ErrorCode::LimitExceeded, why),
+            E::InvalidInput(why) => Self::new(S3ErrorCode::InvalidInput, why),
             other @ (E::Io(_)
             | E::Meta(_)
             | E::DamagedStore(_)

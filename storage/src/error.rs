@@ -85,6 +85,21 @@ pub enum Error {
     /// the text names the damaged files and the command that salvages them.
     #[error("{0}")]
     DamagedStore(String),
+    /// IAM: the named user, group, role, policy or key does not exist; the
+    /// text is IAM's message.
+    #[error("{0}")]
+    NoSuchEntity(String),
+    #[error("{0}")]
+    EntityAlreadyExists(String),
+    /// IAM: the entity still has what must be removed first.
+    #[error("{0}")]
+    DeleteConflict(String),
+    /// IAM: a quota (keys per user, policy versions, ...) would be exceeded.
+    #[error("{0}")]
+    LimitExceeded(String),
+    /// IAM: a parameter is out of range or malformed.
+    #[error("{0}")]
+    InvalidInput(String),
     #[error("I/O error: {0}")]
     Io(io::Error),
     #[error("metadata store error: {0}")]

@@ -19,6 +19,8 @@ pub mod types;
 
 pub use crypto::{Key256, MasterKey};
 pub use engine::space::{Reserve, parse_size};
-pub use engine::{Engine, EngineConfig, ObjectReader, StagedBlob, Stager};
+pub use engine::{
+    Engine, EngineConfig, Holder, ObjectReader, StagedBlob, Stager, parse_policy_arn,
+};
 pub use error::{Error, Result};
 pub use types::*;

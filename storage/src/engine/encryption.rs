@@ -214,6 +214,7 @@ pub(super) fn rotate_master(inner: &Inner, new: &MasterKey) -> Result<usize> {
     let db = &inner.shared.db;
     let mut batch = db.batch();
     let mut count = keys.kms.reseal_all(&mut batch, new)?;
+    count += super::iam::reseal_secrets(db, &mut batch, old, new)?;
     for cf in [Cf::Versions, Cf::Current] {
         count += reseal_rows(db, &mut batch, cf, |raw| {
             let mut rec: VersionRecord = decode(raw)?;

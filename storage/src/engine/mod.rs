@@ -4,6 +4,7 @@ mod bucket;
 mod composite;
 mod encryption;
 mod gc;
+mod iam;
 mod keyed_scan;
 mod list;
 mod list_versions;
@@ -19,6 +20,7 @@ mod versions;
 mod tests;
 
 pub(crate) use encryption::check_customer_key;
+pub use iam::{Holder, parse_policy_arn};
 pub use stage::Stager;
 
 use std::collections::VecDeque;
@@ -98,6 +100,8 @@ struct Inner {
     /// Likewise for the scrubber, if it runs.
     _scrubber: Option<scrub::Scrubber>,
     scrub_counters: Arc<scrub::Counters>,
+    /// Serialises changes to identities (see [`iam`]).
+    iam_lock: parking_lot::Mutex<()>,
 }
 
 /// Object data that has been received, checksummed and made durable, but is not
@@ -259,6 +263,7 @@ impl Engine {
                 gc,
                 _scrubber: scrubber,
                 scrub_counters,
+                iam_lock: parking_lot::Mutex::new(()),
             }),
         })
     }

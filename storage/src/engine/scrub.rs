@@ -45,7 +45,7 @@ use crate::{Error, Result};
 /// The `meta` row holding the [`ScrubStatus`].
 const STATUS_KEY: &[u8] = b"scrub.status";
 /// The column families in the order a pass walks them: object data first.
-const PHASES: [Cf; 8] = [
+const PHASES: [Cf; 9] = [
     Cf::Versions,
     Cf::Current,
     Cf::Parts,
@@ -54,6 +54,7 @@ const PHASES: [Cf; 8] = [
     Cf::Blobs,
     Cf::Gc,
     Cf::Meta,
+    Cf::Iam,
 ];
 /// Rows read per iterator: no iterator pins table files for long.
 const ROWS_PER_STEP: usize = 128;

@@ -29,10 +29,13 @@ pub enum Cf {
     Uploads,
     /// upload seq ++ part number -> `PartRecord`
     Parts,
+    /// accounts, users, groups, roles, managed policies and access keys
+    /// (see `engine::iam`)
+    Iam,
 }
 
 impl Cf {
-    pub const ALL: [Cf; 8] = [
+    pub const ALL: [Cf; 9] = [
         Cf::Buckets,
         Cf::Current,
         Cf::Versions,
@@ -41,6 +44,7 @@ impl Cf {
         Cf::Meta,
         Cf::Uploads,
         Cf::Parts,
+        Cf::Iam,
     ];
 
     pub fn name(self) -> &'static str {
@@ -53,6 +57,7 @@ impl Cf {
             Cf::Uploads => "uploads",
             Cf::Parts => "parts",
             Cf::Meta => "meta",
+            Cf::Iam => "iam",
         }
     }
 }

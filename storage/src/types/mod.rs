@@ -3,6 +3,7 @@
 mod bucket;
 mod checksum;
 mod encryption;
+mod iam;
 mod list;
 mod lock;
 mod multipart;
@@ -15,6 +16,10 @@ pub use checksum::{ChecksumAlgorithm, ChecksumType, Checksums};
 pub use encryption::{
     BucketEncryption, CustomerKey, EncryptionRecord, KmsKeyInfo, ObjectEncryption, SseAlgorithm,
     SseMode, SseRequest,
+};
+pub use iam::{
+    AccessKey, Account, Group, IamPage, KeyStatus, MAX_ACCESS_KEYS, MAX_ATTACHED_POLICIES,
+    MAX_GROUPS_PER_USER, MAX_POLICY_VERSIONS, ManagedPolicy, Policies, PolicyVersion, Role, User,
 };
 pub use list::{ListEntry, ListPage, ListQuery, VersionEntry, VersionsPage, VersionsQuery};
 pub use lock::{

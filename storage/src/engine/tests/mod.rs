@@ -3,6 +3,7 @@
 
 mod durability;
 mod encryption;
+mod iam;
 mod lock;
 mod multipart;
 mod objects;
