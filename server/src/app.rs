@@ -11,6 +11,7 @@ use anyhow::Context;
 use horreo_storage::{Engine, EngineConfig};
 use rand::Rng;
 
+use crate::access::{Caller, Identities};
 use crate::auth::{self, BodyDecoder, RequestParts, Verified};
 use crate::body::{BodyLimits, RequestBody};
 use crate::config::Config;
@@ -26,7 +27,8 @@ use crate::xml::XmlWriter;
 /// What every request handler shares.
 pub struct AppState {
     pub engine: Engine,
-    pub credentials: Credentials,
+    /// The access keys accepted and whom they belong to.
+    pub identities: Identities,
     pub region: String,
     pub domain: Option<String>,
     /// Accept SSE-C keys over plain HTTP (AWS refuses them).
@@ -77,6 +79,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let engine =
         opened.with_context(|| format!("opening data directory {}", config.data_dir.display()))?;
     announce_master_key(&key_origin);
+    let engine_for_keys = engine.clone();
+    let identities =
+        tokio::task::spawn_blocking(move || Identities::load(&engine_for_keys, credentials))
+            .await??;
     tracing::info!(
         "free-space reserve: {} MiB ({}) kept free of object data",
         engine.reserve() >> 20,
@@ -84,7 +90,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     );
     let state = web::Data::new(AppState {
         engine,
-        credentials,
+        identities,
         region: config.region.clone(),
         domain: config.domain.clone(),
         allow_insecure_sse_c: config.allow_insecure_sse_c,
@@ -245,7 +251,7 @@ fn authenticate(head: &RequestHead, state: &AppState) -> Result<Verified, S3Erro
         headers: &headers,
         virtual_host_bucket: virtual_host_bucket.as_deref(),
     };
-    auth::verify(&parts, SystemTime::now(), &state.region, &state.credentials)
+    auth::verify(&parts, SystemTime::now(), &state.region, &state.identities)
 }
 
 /// Adds the request id headers to a response and logs the request once the
@@ -298,6 +304,17 @@ async fn dispatch(
         None => authenticate(req.head(), &state)?,
     };
     record.principal = Some(verified.access_key.clone()).filter(|k| !k.is_empty());
+    // A key valid a moment ago may have been deleted since: it no longer signs.
+    let caller: Caller = state
+        .identities
+        .caller(&verified.access_key)
+        .ok_or_else(|| {
+            S3Error::new(
+                crate::error::S3ErrorCode::InvalidAccessKeyId,
+                "The AWS Access Key Id you provided does not exist in our records.",
+            )
+            .with("AWSAccessKeyId", verified.access_key.clone())
+        })?;
     let endpoint = routed?;
     let body = RequestBody::new(
         payload,
@@ -310,7 +327,7 @@ async fn dispatch(
         req: req.clone(),
         bucket: endpoint.bucket().unwrap_or_default().to_owned(),
         key: endpoint.key().unwrap_or_default().to_owned(),
-        access_key: verified.access_key,
+        caller,
     };
     handlers::dispatch(endpoint, ctx, body).await
 }

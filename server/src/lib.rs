@@ -1,5 +1,6 @@
 //! horreo's S3 gateway: routing, SigV4 authentication, handlers and S3 XML.
 
+mod access;
 pub mod admin;
 pub mod app;
 pub mod auth;

@@ -33,14 +33,16 @@ pub async fn list_buckets(
         ),
     };
     let buckets = ctx.engine(|e| e.list_buckets()).await?;
+    let account = &ctx.caller.account;
     let mut selected = buckets
         .iter()
+        .filter(|b| ctx.state.identities.owner(&b.owner).id == account.id)
         .filter(|b| b.name.starts_with(prefix.as_deref().unwrap_or_default()))
         .filter(|b| after.as_ref().is_none_or(|a| b.name.as_str() > a.as_str()));
     let mut w = XmlWriter::new("ListAllMyBucketsResult");
     w.open("Owner")
-        .elem("ID", &ctx.access_key)
-        .elem("DisplayName", &ctx.access_key)
+        .elem("ID", &account.canonical_id)
+        .elem("DisplayName", &account.name)
         .close("Owner")
         .open("Buckets");
     let mut last = None;
@@ -79,7 +81,7 @@ pub async fn create(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
         .with("LocationConstraint", constraint));
     }
     super::acl::check_bucket_acl(&ctx)?;
-    let owner = ctx.access_key.clone();
+    let owner = ctx.caller.account.id.clone();
     let object_lock = super::lock::object_lock_requested(&ctx);
     let created = ctx
         .engine(move |e| e.create_bucket(&name, &owner, &region, object_lock))

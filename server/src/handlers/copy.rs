@@ -127,7 +127,7 @@ pub async fn copy_object(ctx: Ctx) -> S3Result<HttpResponse> {
         user_metadata,
         tags,
         storage_class,
-        owner: ctx.access_key.clone(),
+        owner: ctx.caller.account.id.clone(),
         precondition: None,
         lock,
         sse: None,

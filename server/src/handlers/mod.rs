@@ -21,6 +21,7 @@ use std::sync::Arc;
 use actix_web::{HttpRequest, HttpResponse};
 use horreo_storage::Engine;
 
+use crate::access::Caller;
 use crate::app::AppState;
 use crate::body::RequestBody;
 use crate::error::{S3Error, S3ErrorCode, S3Result};
@@ -38,7 +39,7 @@ pub struct Ctx {
     /// Empty for bucket-level requests.
     pub key: String,
     /// Who signed the request.
-    pub access_key: String,
+    pub caller: Caller,
 }
 
 impl Ctx {

@@ -188,6 +188,28 @@ impl Engine {
         Ok(Some((row.key, secret_text(&material))))
     }
 
+    /// Every stored access key with its secret: for authenticating from memory.
+    pub fn all_access_keys(&self) -> Result<Vec<(AccessKey, String)>> {
+        let db = &self.inner.shared.db;
+        let lower = b"K/".to_vec();
+        let mut it = db.iter(Cf::Iam, Some(lower.clone()), Some(b"K0".to_vec()))?;
+        it.seek(&lower);
+        let mut ids = Vec::new();
+        while let Some((key, _)) = it.item() {
+            ids.push(String::from_utf8_lossy(&key[lower.len()..]).into_owned());
+            it.next();
+        }
+        it.status()?;
+        drop(it);
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(found) = self.resolve_access_key(&id)? {
+                out.push(found);
+            }
+        }
+        Ok(out)
+    }
+
     /// Records that key `id` signed a request at `when`; written at most once
     /// an hour per key, so the hot path rarely writes.
     pub fn record_key_use(&self, id: &str, when: SystemTime) -> Result<()> {

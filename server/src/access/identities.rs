@@ -1,0 +1,131 @@
+//! The access keys horreo accepts, held in memory so that authenticating a
+//! request never touches the disk: the configured root key pair of the first
+//! account, and every key stored in the engine (reloaded after each change).
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use horreo_storage::{Account, Engine, KeyStatus};
+
+use super::principal::{Caller, Identity};
+use crate::auth::SecretStore;
+use crate::credentials::Credentials;
+
+struct Entry {
+    caller: Caller,
+    secret: String,
+    active: bool,
+}
+
+/// The keys and whom each belongs to. Cheap to share.
+pub struct Identities {
+    root: Credentials,
+    default_account: Account,
+    keys: RwLock<Arc<HashMap<String, Entry>>>,
+    /// Every account, by id.
+    accounts: RwLock<Arc<HashMap<String, Account>>>,
+}
+
+impl Identities {
+    /// Loads every stored key. Blocks (reads the engine).
+    pub fn load(engine: &Engine, root: Credentials) -> horreo_storage::Result<Self> {
+        let identities = Self {
+            root,
+            default_account: engine.default_account()?,
+            keys: RwLock::new(Arc::default()),
+            accounts: RwLock::new(Arc::default()),
+        };
+        identities.reload(engine)?;
+        Ok(identities)
+    }
+
+    /// Reads the stored keys and accounts again: call after any change to
+    /// keys, users or accounts.
+    pub fn reload(&self, engine: &Engine) -> horreo_storage::Result<()> {
+        let accounts: HashMap<String, Account> = engine
+            .accounts()?
+            .into_iter()
+            .map(|a| (a.id.clone(), a))
+            .collect();
+        let mut keys = HashMap::new();
+        for (key, secret) in engine.all_access_keys()? {
+            let Some(account) = accounts.get(&key.account).cloned() else {
+                continue;
+            };
+            let identity = match &key.user {
+                None => Identity::Root,
+                Some(name) => match engine.user(&key.account, name) {
+                    Ok(user) => Identity::User {
+                        name: user.name,
+                        id: user.id,
+                        path: user.path,
+                    },
+                    Err(_) => continue,
+                },
+            };
+            keys.insert(
+                key.id.clone(),
+                Entry {
+                    caller: Caller {
+                        account,
+                        identity,
+                        access_key: key.id,
+                    },
+                    secret,
+                    active: key.status == KeyStatus::Active,
+                },
+            );
+        }
+        if let Ok(mut current) = self.keys.write() {
+            *current = Arc::new(keys);
+        }
+        if let Ok(mut current) = self.accounts.write() {
+            *current = Arc::new(accounts);
+        }
+        Ok(())
+    }
+
+    /// The account a stored owner names: buckets and objects record their
+    /// account's id (those stored before accounts existed, the root's access
+    /// key: the first account's).
+    pub fn owner(&self, stored: &str) -> Account {
+        self.accounts
+            .read()
+            .ok()
+            .and_then(|accounts| accounts.get(stored).cloned())
+            .unwrap_or_else(|| self.default_account.clone())
+    }
+
+    /// The first account: it owns what was created before accounts existed.
+    pub fn default_account(&self) -> &Account {
+        &self.default_account
+    }
+
+    /// Whose key `access_key` is, if it is an active key.
+    pub fn caller(&self, access_key: &str) -> Option<Caller> {
+        if access_key == self.root.access_key {
+            return Some(Caller {
+                account: self.default_account.clone(),
+                identity: Identity::Root,
+                access_key: access_key.to_owned(),
+            });
+        }
+        let keys = self.keys.read().ok()?.clone();
+        keys.get(access_key)
+            .filter(|e| e.active)
+            .map(|e| e.caller.clone())
+    }
+}
+
+impl SecretStore for Identities {
+    /// The secret of an active key; inactive keys sign nothing.
+    fn secret_key(&self, access_key: &str) -> Option<String> {
+        if access_key == self.root.access_key {
+            return Some(self.root.secret_key.clone());
+        }
+        let keys = self.keys.read().ok()?.clone();
+        keys.get(access_key)
+            .filter(|e| e.active)
+            .map(|e| e.secret.clone())
+    }
+}
