@@ -189,7 +189,7 @@ fn statement(json: &Json, kind: &PolicyKind, version: Version) -> Result<Stateme
     let Some((negated, value)) = fields.either("Action", "NotAction")? else {
         return Err(Problem::MissingField("Action"));
     };
-    let actions = strings(value)?;
+    let actions = value.strings().ok_or(Problem::Syntax)?;
     for action in &actions {
         validate::action(action, kind)?;
     }
@@ -213,10 +213,11 @@ fn statement(json: &Json, kind: &PolicyKind, version: Version) -> Result<Stateme
         None if kind.has_resources() => return Err(Problem::MissingField("Resource")),
         None => None,
         Some((negated, value)) => {
-            let items = strings(value)?
+            let resources = value.strings().ok_or(Problem::Syntax)?;
+            let items: Vec<_> = resources
                 .iter()
                 .map(|r| Pattern::new(r, variables))
-                .collect::<Vec<_>>();
+                .collect();
             for resource in &items {
                 validate::resource(resource, kind)?;
             }
@@ -249,21 +250,6 @@ fn statement(json: &Json, kind: &PolicyKind, version: Version) -> Result<Stateme
     };
     validate::variables_allowed(&statement, kind, version)?;
     Ok(statement)
-}
-
-/// A string or an array of strings (at least one).
-fn strings(value: &Json) -> Result<Vec<String>, Problem> {
-    match value {
-        Json::String(s) => Ok(vec![s.clone()]),
-        Json::Array(items) if !items.is_empty() => items
-            .iter()
-            .map(|item| match item {
-                Json::String(s) => Ok(s.clone()),
-                _ => Err(Problem::Syntax),
-            })
-            .collect(),
-        _ => Err(Problem::Syntax),
-    }
 }
 
 /// `{"Operator": {"key": value-or-values, ...}, ...}`.

@@ -37,6 +37,22 @@ impl Json {
             Json::Null | Json::Array(_) | Json::Object(_) => None,
         }
     }
+
+    /// A string, or a non-empty array of strings: the form of `Action`,
+    /// `Resource` and principal lists.
+    pub(crate) fn strings(&self) -> Option<Vec<String>> {
+        match self {
+            Json::String(s) => Some(vec![s.clone()]),
+            Json::Array(items) if !items.is_empty() => items
+                .iter()
+                .map(|item| match item {
+                    Json::String(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect(),
+            _ => None,
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for Json {

@@ -45,7 +45,7 @@ pub(crate) fn parse(value: &Json) -> Result<Vec<PrincipalId>, Problem> {
         Json::Object(members) if !members.is_empty() => {
             let mut ids = Vec::new();
             for (kind, names) in members {
-                for name in strings(names).ok_or_else(invalid)? {
+                for name in names.strings().ok_or_else(invalid)? {
                     let id = match kind.as_str() {
                         "AWS" => aws(&name),
                         "CanonicalUser" => non_empty(&name).map(PrincipalId::CanonicalUser),
@@ -61,21 +61,6 @@ pub(crate) fn parse(value: &Json) -> Result<Vec<PrincipalId>, Problem> {
             Ok(ids)
         }
         _ => Err(invalid()),
-    }
-}
-
-/// A string or a non-empty array of strings.
-fn strings(value: &Json) -> Option<Vec<String>> {
-    match value {
-        Json::String(s) => Some(vec![s.clone()]),
-        Json::Array(items) if !items.is_empty() => items
-            .iter()
-            .map(|item| match item {
-                Json::String(s) => Some(s.clone()),
-                _ => None,
-            })
-            .collect(),
-        _ => None,
     }
 }
 

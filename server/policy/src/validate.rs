@@ -81,7 +81,8 @@ pub(crate) fn resource(resource: &Pattern, kind: &PolicyKind) -> Result<(), Prob
 }
 
 /// In a bucket policy, each action must apply to one of the resources:
-/// bucket actions to the bucket ARN, object actions to object ARNs.
+/// bucket actions to the bucket ARN, object actions to object ARNs. The
+/// resources are classified once, so the check stays linear.
 pub(crate) fn actions_apply(
     actions: &[String],
     resources: &[Pattern],
@@ -90,10 +91,15 @@ pub(crate) fn actions_apply(
     let PolicyKind::Bucket { name } = kind else {
         return Ok(());
     };
+    let named = |r#type| resources.iter().any(|r| applies(r#type, r, name));
+    let (bucket, object) = (named(ResourceType::Bucket), named(ResourceType::Object));
     for action in actions {
         let pattern = lowercase_tokens(action);
-        let applies = actions::s3_matching(&pattern)
-            .any(|a| resources.iter().any(|r| applies(a.resource, r, name)));
+        let applies = actions::s3_matching(&pattern).any(|a| match a.resource {
+            ResourceType::Bucket => bucket,
+            ResourceType::Object => object,
+            ResourceType::Other => false,
+        });
         if !applies {
             return Err(Problem::ActionNotApplicable);
         }

@@ -3,32 +3,53 @@
 mod common;
 
 use common::*;
-use horreo_policy::{Context, Policies, Policy, Principal, Reason, Request, Source, Verdict, authorize};
+use horreo_policy::{
+    Context, Policies, Policy, Principal, Reason, Request, Source, Verdict, authorize,
+};
 
 const OBJECT: &str = "arn:aws:s3:::b/k";
 
 fn allow_get(principal: &str) -> Policy {
     bucket_policy(
         "b",
-        &format!(r#"{{"Statement":{{"Effect":"Allow","Principal":{principal},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}}}"#),
+        &format!(
+            r#"{{"Statement":{{"Effect":"Allow","Principal":{principal},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}}}"#
+        ),
     )
 }
 
 fn identity_allow_get() -> Policy {
-    identity_policy(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}"#)
+    identity_policy(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}"#,
+    )
 }
 
 fn identity_deny_get() -> Policy {
-    identity_policy(r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"s3:Get*","Resource":"*"}}"#)
+    identity_policy(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"s3:Get*","Resource":"*"}}"#,
+    )
 }
 
 fn check(principal: &Principal, policies: Policies<'_>) -> Verdict {
     let context = Context::new().with_principal(principal);
-    authorize(&Request { action: "s3:GetObject", resource: OBJECT, principal, context: &context }, &policies)
+    authorize(
+        &Request {
+            action: "s3:GetObject",
+            resource: OBJECT,
+            principal,
+            context: &context,
+        },
+        &policies,
+    )
 }
 
 fn owned_by_alice<'a>(resource: Option<&'a Policy>, identity: &'a [&'a Policy]) -> Policies<'a> {
-    Policies { identity, resource, resource_owner: Some(ALICE_ACCOUNT), ..Policies::default() }
+    Policies {
+        identity,
+        resource,
+        resource_owner: Some(ALICE_ACCOUNT),
+        ..Policies::default()
+    }
 }
 
 #[test]
@@ -37,9 +58,18 @@ fn same_account_either_side_suffices() {
     let identity = identity_allow_get();
     let by_arn = allow_get(r#"{"AWS":"arn:aws:iam::111122223333:user/alice"}"#);
     assert!(check(&alice, owned_by_alice(None, &[&identity])).allowed);
-    assert_eq!(check(&alice, owned_by_alice(Some(&by_arn), &[])).reason, Reason::ResourcePolicy(0));
-    assert_eq!(check(&alice, owned_by_alice(None, &[])).reason, Reason::ImplicitDeny);
-    let acl = Policies { acl_allows: true, ..owned_by_alice(None, &[]) };
+    assert_eq!(
+        check(&alice, owned_by_alice(Some(&by_arn), &[])).reason,
+        Reason::ResourcePolicy(0)
+    );
+    assert_eq!(
+        check(&alice, owned_by_alice(None, &[])).reason,
+        Reason::ImplicitDeny
+    );
+    let acl = Policies {
+        acl_allows: true,
+        ..owned_by_alice(None, &[])
+    };
     assert_eq!(check(&alice, acl).reason, Reason::Acl);
 }
 
@@ -48,15 +78,27 @@ fn account_principal_delegates_and_never_grants_alone() {
     let alice = user(ALICE_ACCOUNT, "alice");
     let bob = user(BOB_ACCOUNT, "bob");
     let identity = identity_allow_get();
-    for principal in [r#"{"AWS":"111122223333"}"#, r#"{"AWS":"arn:aws:iam::111122223333:root"}"#] {
+    for principal in [
+        r#"{"AWS":"111122223333"}"#,
+        r#"{"AWS":"arn:aws:iam::111122223333:root"}"#,
+    ] {
         let policy = allow_get(principal);
-        assert!(!check(&alice, owned_by_alice(Some(&policy), &[])).allowed, "same account, {principal}");
+        assert!(
+            !check(&alice, owned_by_alice(Some(&policy), &[])).allowed,
+            "same account, {principal}"
+        );
         assert!(check(&alice, owned_by_alice(Some(&policy), &[&identity])).allowed);
     }
     let to_bob = allow_get(r#"{"AWS":"444455556666"}"#);
-    assert!(!check(&bob, owned_by_alice(Some(&to_bob), &[])).allowed, "cross account needs bob's own allow");
+    assert!(
+        !check(&bob, owned_by_alice(Some(&to_bob), &[])).allowed,
+        "cross account needs bob's own allow"
+    );
     assert!(check(&bob, owned_by_alice(Some(&to_bob), &[&identity])).allowed);
-    assert!(check(&root(BOB_ACCOUNT), owned_by_alice(Some(&to_bob), &[])).allowed, "bob's root is implicitly allowed");
+    assert!(
+        check(&root(BOB_ACCOUNT), owned_by_alice(Some(&to_bob), &[])).allowed,
+        "bob's root is implicitly allowed"
+    );
 }
 
 #[test]
@@ -68,7 +110,10 @@ fn cross_account_needs_both_sides() {
     assert!(!check(&bob, owned_by_alice(Some(&by_arn), &[])).allowed);
     assert!(check(&bob, owned_by_alice(Some(&by_arn), &[&identity])).allowed);
     let identities = [&identity];
-    let acl = Policies { acl_allows: true, ..owned_by_alice(None, &identities) };
+    let acl = Policies {
+        acl_allows: true,
+        ..owned_by_alice(None, &identities)
+    };
     assert_eq!(check(&bob, acl).reason, Reason::Acl);
     let public = allow_get(r#""*""#);
     assert!(check(&bob, owned_by_alice(Some(&public), &[&identity])).allowed);
@@ -79,21 +124,48 @@ fn cross_account_needs_both_sides() {
 fn anonymous() {
     let anonymous = Principal::Anonymous;
     assert!(check(&anonymous, owned_by_alice(Some(&allow_get(r#""*""#)), &[])).allowed);
-    assert!(check(&anonymous, owned_by_alice(Some(&allow_get(r#"{"AWS":"*"}"#)), &[])).allowed);
-    assert!(!check(&anonymous, owned_by_alice(Some(&allow_get(r#"{"AWS":"111122223333"}"#)), &[])).allowed);
+    assert!(
+        check(
+            &anonymous,
+            owned_by_alice(Some(&allow_get(r#"{"AWS":"*"}"#)), &[])
+        )
+        .allowed
+    );
+    assert!(
+        !check(
+            &anonymous,
+            owned_by_alice(Some(&allow_get(r#"{"AWS":"111122223333"}"#)), &[])
+        )
+        .allowed
+    );
     assert!(!check(&anonymous, owned_by_alice(None, &[])).allowed);
-    assert!(check(&anonymous, Policies { acl_allows: true, ..owned_by_alice(None, &[]) }).allowed);
+    assert!(
+        check(
+            &anonymous,
+            Policies {
+                acl_allows: true,
+                ..owned_by_alice(None, &[])
+            }
+        )
+        .allowed
+    );
 }
 
 #[test]
 fn root_of_the_owner() {
     let alice_root = root(ALICE_ACCOUNT);
-    assert_eq!(check(&alice_root, owned_by_alice(None, &[])).reason, Reason::OwnerRoot);
+    assert_eq!(
+        check(&alice_root, owned_by_alice(None, &[])).reason,
+        Reason::OwnerRoot
+    );
     let deny = bucket_policy(
         "b",
         r#"{"Statement":{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b/*"}}"#,
     );
-    assert_eq!(check(&alice_root, owned_by_alice(Some(&deny), &[])).reason, Reason::ExplicitDeny(Source::Resource, 0));
+    assert_eq!(
+        check(&alice_root, owned_by_alice(Some(&deny), &[])).reason,
+        Reason::ExplicitDeny(Source::Resource, 0)
+    );
     assert!(!check(&root(BOB_ACCOUNT), owned_by_alice(None, &[])).allowed);
 }
 
@@ -103,8 +175,20 @@ fn explicit_deny_anywhere_wins() {
     let allow = identity_allow_get();
     let deny = identity_deny_get();
     let public = allow_get(r#""*""#);
-    let verdict = check(&alice, Policies { acl_allows: true, ..owned_by_alice(Some(&public), &[&allow, &deny]) });
-    assert_eq!(verdict, Verdict { allowed: false, reason: Reason::ExplicitDeny(Source::Identity(1), 0) });
+    let verdict = check(
+        &alice,
+        Policies {
+            acl_allows: true,
+            ..owned_by_alice(Some(&public), &[&allow, &deny])
+        },
+    );
+    assert_eq!(
+        verdict,
+        Verdict {
+            allowed: false,
+            reason: Reason::ExplicitDeny(Source::Identity(1), 0)
+        }
+    );
 }
 
 #[test]
@@ -112,10 +196,17 @@ fn session_policies_intersect_with_identity_policies() {
     let admin = session(ALICE_ACCOUNT, "Admin", "s1");
     let identity = identity_allow_get();
     let session_allows = identity_allow_get();
-    let session_other =
-        identity_policy(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:PutObject","Resource":"*"}}"#);
+    let session_other = identity_policy(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:PutObject","Resource":"*"}}"#,
+    );
     let with_session = |session: &[&Policy], resource: Option<&Policy>| {
-        check(&admin, Policies { session, ..owned_by_alice(resource, &[&identity]) })
+        check(
+            &admin,
+            Policies {
+                session,
+                ..owned_by_alice(resource, &[&identity])
+            },
+        )
     };
     assert!(with_session(&[], None).allowed);
     assert!(with_session(&[&session_allows], None).allowed);
@@ -125,7 +216,14 @@ fn session_policies_intersect_with_identity_policies() {
     let by_role = allow_get(r#"{"AWS":"arn:aws:iam::111122223333:role/Admin"}"#);
     let by_session = allow_get(r#"{"AWS":"arn:aws:sts::111122223333:assumed-role/Admin/s1"}"#);
     let no_identity = |resource: &Policy| {
-        check(&admin, Policies { session: &[&session_other], ..owned_by_alice(Some(resource), &[]) }).allowed
+        check(
+            &admin,
+            Policies {
+                session: &[&session_other],
+                ..owned_by_alice(Some(resource), &[])
+            },
+        )
+        .allowed
     };
     assert!(!no_identity(&by_role));
     assert!(no_identity(&by_session));
@@ -135,12 +233,31 @@ fn session_policies_intersect_with_identity_policies() {
 #[test]
 fn requests_on_no_resource_stay_in_the_callers_account() {
     let alice = user(ALICE_ACCOUNT, "alice");
-    let list = identity_policy(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}}"#);
+    let list = identity_policy(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}}"#,
+    );
     let context = Context::new();
-    let request = Request { action: "s3:ListAllMyBuckets", resource: "*", principal: &alice, context: &context };
+    let request = Request {
+        action: "s3:ListAllMyBuckets",
+        resource: "*",
+        principal: &alice,
+        context: &context,
+    };
     let policies = [&list];
-    assert!(authorize(&request, &Policies { identity: &policies, ..Policies::default() }).allowed);
+    assert!(
+        authorize(
+            &request,
+            &Policies {
+                identity: &policies,
+                ..Policies::default()
+            }
+        )
+        .allowed
+    );
     let alice_root = root(ALICE_ACCOUNT);
-    let request = Request { principal: &alice_root, ..request };
+    let request = Request {
+        principal: &alice_root,
+        ..request
+    };
     assert!(authorize(&request, &Policies::default()).allowed);
 }

@@ -17,10 +17,46 @@ fn public_read() {
     );
     let anonymous = horreo_policy::Principal::Anonymous;
     let none = Context::new();
-    assert_eq!(decide(&policy, "s3:GetObject", "arn:aws:s3:::amzn-s3-demo-bucket/a/b", &anonymous, &none), Decision::Allow);
-    assert_eq!(decide(&policy, "s3:getobject", "arn:aws:s3:::amzn-s3-demo-bucket/x", &anonymous, &none), Decision::Allow);
-    assert_eq!(decide(&policy, "s3:PutObject", "arn:aws:s3:::amzn-s3-demo-bucket/x", &anonymous, &none), Decision::NotApplicable);
-    assert_eq!(decide(&policy, "s3:ListBucket", "arn:aws:s3:::amzn-s3-demo-bucket", &anonymous, &none), Decision::NotApplicable);
+    assert_eq!(
+        decide(
+            &policy,
+            "s3:GetObject",
+            "arn:aws:s3:::amzn-s3-demo-bucket/a/b",
+            &anonymous,
+            &none
+        ),
+        Decision::Allow
+    );
+    assert_eq!(
+        decide(
+            &policy,
+            "s3:getobject",
+            "arn:aws:s3:::amzn-s3-demo-bucket/x",
+            &anonymous,
+            &none
+        ),
+        Decision::Allow
+    );
+    assert_eq!(
+        decide(
+            &policy,
+            "s3:PutObject",
+            "arn:aws:s3:::amzn-s3-demo-bucket/x",
+            &anonymous,
+            &none
+        ),
+        Decision::NotApplicable
+    );
+    assert_eq!(
+        decide(
+            &policy,
+            "s3:ListBucket",
+            "arn:aws:s3:::amzn-s3-demo-bucket",
+            &anonymous,
+            &none
+        ),
+        Decision::NotApplicable
+    );
     assert!(policy.is_public());
 }
 
@@ -40,10 +76,23 @@ fn restrict_to_ip_ranges() {
         ("2001:db8:1234:5678::1", Decision::NotApplicable),
         ("2001:db8:1234:5679::1", Decision::Deny),
     ] {
-        assert_eq!(decide(&policy, "s3:GetObject", object, &alice, &context(&[("aws:SourceIp", ip)])), decision, "{ip}");
+        assert_eq!(
+            decide(
+                &policy,
+                "s3:GetObject",
+                object,
+                &alice,
+                &context(&[("aws:SourceIp", ip)])
+            ),
+            decision,
+            "{ip}"
+        );
     }
     // Without the key, NotIpAddress holds: the deny applies.
-    assert_eq!(decide(&policy, "s3:GetObject", object, &alice, &Context::new()), Decision::Deny);
+    assert_eq!(
+        decide(&policy, "s3:GetObject", object, &alice, &Context::new()),
+        Decision::Deny
+    );
     assert!(!policy.is_public());
 }
 
@@ -61,10 +110,17 @@ fn require_server_side_encryption() {
     );
     let alice = user(ALICE_ACCOUNT, "alice");
     let object = "arn:aws:s3:::amzn-s3-demo-bucket/k";
-    let put = |pairs: &[(&str, &str)]| decide(&policy, "s3:PutObject", object, &alice, &context(pairs));
+    let put =
+        |pairs: &[(&str, &str)]| decide(&policy, "s3:PutObject", object, &alice, &context(pairs));
     assert_eq!(put(&[]), Decision::Deny);
-    assert_eq!(put(&[("s3:x-amz-server-side-encryption", "AES256")]), Decision::Deny);
-    assert_eq!(put(&[("s3:x-amz-server-side-encryption", "aws:kms")]), Decision::NotApplicable);
+    assert_eq!(
+        put(&[("s3:x-amz-server-side-encryption", "AES256")]),
+        Decision::Deny
+    );
+    assert_eq!(
+        put(&[("s3:x-amz-server-side-encryption", "aws:kms")]),
+        Decision::NotApplicable
+    );
 }
 
 #[test]
@@ -77,10 +133,31 @@ fn require_tls() {
     );
     let alice = user(ALICE_ACCOUNT, "alice");
     let bucket = "arn:aws:s3:::amzn-s3-demo-bucket";
-    assert_eq!(decide(&policy, "s3:ListBucket", bucket, &alice, &context(&[("aws:SecureTransport", "false")])), Decision::Deny);
-    assert_eq!(decide(&policy, "s3:ListBucket", bucket, &alice, &context(&[("aws:SecureTransport", "true")])), Decision::NotApplicable);
+    assert_eq!(
+        decide(
+            &policy,
+            "s3:ListBucket",
+            bucket,
+            &alice,
+            &context(&[("aws:SecureTransport", "false")])
+        ),
+        Decision::Deny
+    );
+    assert_eq!(
+        decide(
+            &policy,
+            "s3:ListBucket",
+            bucket,
+            &alice,
+            &context(&[("aws:SecureTransport", "true")])
+        ),
+        Decision::NotApplicable
+    );
     // Bool fails on an absent key: the deny does not apply.
-    assert_eq!(decide(&policy, "s3:ListBucket", bucket, &alice, &Context::new()), Decision::NotApplicable);
+    assert_eq!(
+        decide(&policy, "s3:ListBucket", bucket, &alice, &Context::new()),
+        Decision::NotApplicable
+    );
 }
 
 #[test]
@@ -95,21 +172,45 @@ fn home_prefix_per_user() {
     );
     let david = user(ALICE_ACCOUNT, "David");
     let bucket = "arn:aws:s3:::amzn-s3-demo-bucket";
-    let list = |prefix: &str| decide(&policy, "s3:ListBucket", bucket, &david, &context(&[("s3:prefix", prefix)]));
+    let list = |prefix: &str| {
+        decide(
+            &policy,
+            "s3:ListBucket",
+            bucket,
+            &david,
+            &context(&[("s3:prefix", prefix)]),
+        )
+    };
     assert_eq!(list(""), Decision::Allow);
     assert_eq!(list("home/"), Decision::Allow);
     assert_eq!(list("home/David/photos/"), Decision::Allow);
     assert_eq!(list("home/Carol/"), Decision::NotApplicable);
-    assert_eq!(list("home/david/"), Decision::NotApplicable, "StringLike is case-sensitive");
+    assert_eq!(
+        list("home/david/"),
+        Decision::NotApplicable,
+        "StringLike is case-sensitive"
+    );
     let none = Context::new();
-    assert_eq!(decide(&policy, "s3:ListBucket", bucket, &david, &none), Decision::NotApplicable);
+    assert_eq!(
+        decide(&policy, "s3:ListBucket", bucket, &david, &none),
+        Decision::NotApplicable
+    );
     let own = "arn:aws:s3:::amzn-s3-demo-bucket/home/David/notes.txt";
     let other = "arn:aws:s3:::amzn-s3-demo-bucket/home/Carol/notes.txt";
-    assert_eq!(decide(&policy, "s3:PutObject", own, &david, &none), Decision::Allow);
-    assert_eq!(decide(&policy, "s3:PutObject", other, &david, &none), Decision::NotApplicable);
+    assert_eq!(
+        decide(&policy, "s3:PutObject", own, &david, &none),
+        Decision::Allow
+    );
+    assert_eq!(
+        decide(&policy, "s3:PutObject", other, &david, &none),
+        Decision::NotApplicable
+    );
     // A role session has no aws:username: the variable matches nothing.
     let role = session(ALICE_ACCOUNT, "David", "s");
-    assert_eq!(decide(&policy, "s3:PutObject", own, &role, &none), Decision::NotApplicable);
+    assert_eq!(
+        decide(&policy, "s3:PutObject", own, &role, &none),
+        Decision::NotApplicable
+    );
 }
 
 #[test]
@@ -122,10 +223,37 @@ fn grant_another_account_read_of_a_prefix() {
     );
     let bob = user(BOB_ACCOUNT, "bob");
     let none = Context::new();
-    assert_eq!(decide(&policy, "s3:GetObject", "arn:aws:s3:::amzn-s3-demo-bucket/shared/x", &bob, &none), Decision::Allow);
-    assert_eq!(decide(&policy, "s3:GetObject", "arn:aws:s3:::amzn-s3-demo-bucket/private/x", &bob, &none), Decision::NotApplicable);
+    assert_eq!(
+        decide(
+            &policy,
+            "s3:GetObject",
+            "arn:aws:s3:::amzn-s3-demo-bucket/shared/x",
+            &bob,
+            &none
+        ),
+        Decision::Allow
+    );
+    assert_eq!(
+        decide(
+            &policy,
+            "s3:GetObject",
+            "arn:aws:s3:::amzn-s3-demo-bucket/private/x",
+            &bob,
+            &none
+        ),
+        Decision::NotApplicable
+    );
     let alice = user(ALICE_ACCOUNT, "alice");
-    assert_eq!(decide(&policy, "s3:GetObject", "arn:aws:s3:::amzn-s3-demo-bucket/shared/x", &alice, &none), Decision::NotApplicable);
+    assert_eq!(
+        decide(
+            &policy,
+            "s3:GetObject",
+            "arn:aws:s3:::amzn-s3-demo-bucket/shared/x",
+            &alice,
+            &none
+        ),
+        Decision::NotApplicable
+    );
     assert!(!policy.is_public());
 }
 
@@ -144,9 +272,30 @@ fn only_admins_may_bypass_governance_retention() {
     let alice = user(ALICE_ACCOUNT, "alice");
     let admin = session(ALICE_ACCOUNT, "Admin", "oncall");
     let none = Context::new();
-    assert_eq!(decide(&policy, "s3:DeleteObjectVersion", object, &alice, &none), Decision::Allow);
-    assert_eq!(decide(&policy, "s3:BypassGovernanceRetention", object, &alice, &none), Decision::Deny);
-    assert_eq!(decide(&policy, "s3:BypassGovernanceRetention", object, &admin, &none), Decision::NotApplicable);
+    assert_eq!(
+        decide(&policy, "s3:DeleteObjectVersion", object, &alice, &none),
+        Decision::Allow
+    );
+    assert_eq!(
+        decide(
+            &policy,
+            "s3:BypassGovernanceRetention",
+            object,
+            &alice,
+            &none
+        ),
+        Decision::Deny
+    );
+    assert_eq!(
+        decide(
+            &policy,
+            "s3:BypassGovernanceRetention",
+            object,
+            &admin,
+            &none
+        ),
+        Decision::NotApplicable
+    );
 }
 
 #[test]
@@ -158,7 +307,15 @@ fn iam_reference_date_window() {
                          "DateLessThan":{"aws:CurrentTime":"2020-06-30T23:59:59Z"}}}}"#,
     );
     let alice = user(ALICE_ACCOUNT, "alice");
-    let at = |time: &str| decide(&policy, "s3:ListBucket", "arn:aws:s3:::amzn-s3-demo-bucket", &alice, &context(&[("aws:CurrentTime", time)]));
+    let at = |time: &str| {
+        decide(
+            &policy,
+            "s3:ListBucket",
+            "arn:aws:s3:::amzn-s3-demo-bucket",
+            &alice,
+            &context(&[("aws:CurrentTime", time)]),
+        )
+    };
     assert_eq!(at("2020-05-01T12:00:00Z"), Decision::Allow);
     assert_eq!(at("2020-07-01T00:00:00Z"), Decision::NotApplicable);
     assert_eq!(at("2020-03-31T23:59:59Z"), Decision::NotApplicable);
@@ -173,10 +330,34 @@ fn iam_reference_not_action_and_not_resource() {
     );
     let alice = user(ALICE_ACCOUNT, "alice");
     let none = Context::new();
-    assert_eq!(decide(&policy, "iam:CreateUser", "*", &alice, &none), Decision::NotApplicable);
-    assert_eq!(decide(&policy, "ec2:RunInstances", "*", &alice, &none), Decision::Allow);
-    assert_eq!(decide(&policy, "s3:GetObject", "arn:aws:s3:::HRBucket/Payroll/jan", &alice, &none), Decision::Allow);
-    assert_eq!(decide(&policy, "s3:GetObject", "arn:aws:s3:::HRBucket/Other", &alice, &none), Decision::Deny);
+    assert_eq!(
+        decide(&policy, "iam:CreateUser", "*", &alice, &none),
+        Decision::NotApplicable
+    );
+    assert_eq!(
+        decide(&policy, "ec2:RunInstances", "*", &alice, &none),
+        Decision::Allow
+    );
+    assert_eq!(
+        decide(
+            &policy,
+            "s3:GetObject",
+            "arn:aws:s3:::HRBucket/Payroll/jan",
+            &alice,
+            &none
+        ),
+        Decision::Allow
+    );
+    assert_eq!(
+        decide(
+            &policy,
+            "s3:GetObject",
+            "arn:aws:s3:::HRBucket/Other",
+            &alice,
+            &none
+        ),
+        Decision::Deny
+    );
 }
 
 #[test]
@@ -188,10 +369,30 @@ fn iam_reference_multivalued_tag_keys() {
     );
     let alice = user(ALICE_ACCOUNT, "alice");
     let mut context = Context::new();
-    context.insert("s3:RequestObjectTagKeys", "Department").insert("s3:RequestObjectTagKeys", "Project");
-    assert_eq!(decide(&policy, "s3:PutObjectTagging", "arn:aws:s3:::b/k", &alice, &context), Decision::Allow);
+    context
+        .insert("s3:RequestObjectTagKeys", "Department")
+        .insert("s3:RequestObjectTagKeys", "Project");
+    assert_eq!(
+        decide(
+            &policy,
+            "s3:PutObjectTagging",
+            "arn:aws:s3:::b/k",
+            &alice,
+            &context
+        ),
+        Decision::Allow
+    );
     context.insert("s3:RequestObjectTagKeys", "Owner");
-    assert_eq!(decide(&policy, "s3:PutObjectTagging", "arn:aws:s3:::b/k", &alice, &context), Decision::NotApplicable);
+    assert_eq!(
+        decide(
+            &policy,
+            "s3:PutObjectTagging",
+            "arn:aws:s3:::b/k",
+            &alice,
+            &context
+        ),
+        Decision::NotApplicable
+    );
 }
 
 #[test]
@@ -203,6 +404,24 @@ fn policy_version_2008_reads_variables_literally() {
     );
     let alice = user(ALICE_ACCOUNT, "alice");
     let none = Context::new();
-    assert_eq!(decide(&policy, "s3:GetObject", "arn:aws:s3:::amzn-s3-demo-bucket/alice/x", &alice, &none), Decision::NotApplicable);
-    assert_eq!(decide(&policy, "s3:GetObject", "arn:aws:s3:::amzn-s3-demo-bucket/${aws:username}/x", &alice, &none), Decision::Allow);
+    assert_eq!(
+        decide(
+            &policy,
+            "s3:GetObject",
+            "arn:aws:s3:::amzn-s3-demo-bucket/alice/x",
+            &alice,
+            &none
+        ),
+        Decision::NotApplicable
+    );
+    assert_eq!(
+        decide(
+            &policy,
+            "s3:GetObject",
+            "arn:aws:s3:::amzn-s3-demo-bucket/${aws:username}/x",
+            &alice,
+            &none
+        ),
+        Decision::Allow
+    );
 }

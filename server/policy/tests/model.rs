@@ -7,10 +7,30 @@ use common::*;
 use horreo_policy::{Context, Decision, Policy, PolicyKind};
 use proptest::prelude::*;
 
-const ACTIONS: &[&str] = &["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:DeleteObject"];
-const ACTION_PATTERNS: &[&str] =
-    &["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:*", "s3:Get*", "*", "s3:?utObject", "S3:GETOBJECT", "s3:*Object"];
-const RESOURCES: &[&str] = &["arn:aws:s3:::b", "arn:aws:s3:::b/a", "arn:aws:s3:::b/a/x", "arn:aws:s3:::c/a", "arn:aws:s3:::bb"];
+const ACTIONS: &[&str] = &[
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:ListBucket",
+    "s3:DeleteObject",
+];
+const ACTION_PATTERNS: &[&str] = &[
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:ListBucket",
+    "s3:*",
+    "s3:Get*",
+    "*",
+    "s3:?utObject",
+    "S3:GETOBJECT",
+    "s3:*Object",
+];
+const RESOURCES: &[&str] = &[
+    "arn:aws:s3:::b",
+    "arn:aws:s3:::b/a",
+    "arn:aws:s3:::b/a/x",
+    "arn:aws:s3:::c/a",
+    "arn:aws:s3:::bb",
+];
 const RESOURCE_PATTERNS: &[&str] = &[
     "arn:aws:s3:::b",
     "arn:aws:s3:::b/a",
@@ -47,13 +67,22 @@ fn chars(s: &str) -> Vec<char> {
 }
 
 fn model_applies(s: &Model, action: &str, resource: &str) -> bool {
-    let action_hit = s.actions.iter().any(|p| glob(&chars(&p.to_lowercase()), &chars(&action.to_lowercase())));
-    let resource_hit = s.resources.iter().any(|p| glob(&chars(p), &chars(resource)));
+    let action_hit = s
+        .actions
+        .iter()
+        .any(|p| glob(&chars(&p.to_lowercase()), &chars(&action.to_lowercase())));
+    let resource_hit = s
+        .resources
+        .iter()
+        .any(|p| glob(&chars(p), &chars(resource)));
     action_hit != s.not_action && resource_hit != s.not_resource
 }
 
 fn model_decision(statements: &[Model], action: &str, resource: &str) -> Decision {
-    let applicable: Vec<_> = statements.iter().filter(|s| model_applies(s, action, resource)).collect();
+    let applicable: Vec<_> = statements
+        .iter()
+        .filter(|s| model_applies(s, action, resource))
+        .collect();
     if applicable.iter().any(|s| !s.allow) {
         Decision::Deny
     } else if applicable.is_empty() {
@@ -64,7 +93,16 @@ fn model_decision(statements: &[Model], action: &str, resource: &str) -> Decisio
 }
 
 fn json(statements: &[Model]) -> String {
-    let list = |items: &[&str]| format!("[{}]", items.iter().map(|i| format!("\"{i}\"")).collect::<Vec<_>>().join(","));
+    let list = |items: &[&str]| {
+        format!(
+            "[{}]",
+            items
+                .iter()
+                .map(|i| format!("\"{i}\""))
+                .collect::<Vec<_>>()
+                .join(",")
+        )
+    };
     let statements: Vec<String> = statements
         .iter()
         .map(|s| {
@@ -73,12 +111,19 @@ fn json(statements: &[Model]) -> String {
                 if s.allow { "Allow" } else { "Deny" },
                 if s.not_action { "NotAction" } else { "Action" },
                 list(&s.actions),
-                if s.not_resource { "NotResource" } else { "Resource" },
+                if s.not_resource {
+                    "NotResource"
+                } else {
+                    "Resource"
+                },
                 list(&s.resources),
             )
         })
         .collect();
-    format!(r#"{{"Version":"2012-10-17","Statement":[{}]}}"#, statements.join(","))
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+        statements.join(",")
+    )
 }
 
 fn statement() -> impl Strategy<Value = Model> {
@@ -89,13 +134,15 @@ fn statement() -> impl Strategy<Value = Model> {
         prop::bool::weighted(0.2),
         prop::sample::subsequence(RESOURCE_PATTERNS, 1..=3),
     )
-        .prop_map(|(allow, not_action, actions, not_resource, resources)| Model {
-            allow,
-            not_action,
-            actions,
-            not_resource,
-            resources,
-        })
+        .prop_map(
+            |(allow, not_action, actions, not_resource, resources)| Model {
+                allow,
+                not_action,
+                actions,
+                not_resource,
+                resources,
+            },
+        )
 }
 
 proptest! {

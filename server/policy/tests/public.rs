@@ -5,30 +5,48 @@ mod common;
 use common::bucket_policy;
 
 fn public(statement: &str) -> bool {
-    bucket_policy("b", &format!(r#"{{"Version":"2012-10-17","Statement":[{statement}]}}"#)).is_public()
+    bucket_policy(
+        "b",
+        &format!(r#"{{"Version":"2012-10-17","Statement":[{statement}]}}"#),
+    )
+    .is_public()
 }
 
 const GRANT: &str = r#""Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::b/*""#;
 
 fn to_everyone(condition: &str) -> bool {
-    public(&format!(r#"{{{GRANT},"Principal":"*","Condition":{condition}}}"#))
+    public(&format!(
+        r#"{{{GRANT},"Principal":"*","Condition":{condition}}}"#
+    ))
 }
 
 #[test]
 fn documented_examples() {
-    assert!(public(&format!(r#"{{{GRANT},"Principal":{{"Federated":"graph.facebook.com"}}}}"#)));
+    assert!(public(&format!(
+        r#"{{{GRANT},"Principal":{{"Federated":"graph.facebook.com"}}}}"#
+    )));
     assert!(public(&format!(r#"{{{GRANT},"Principal":"*"}}"#)));
     assert!(to_everyone(r#"{"StringLike":{"aws:SourceVpc":"vpc-*"}}"#));
-    assert!(!to_everyone(r#"{"StringEquals":{"aws:SourceVpc":"vpc-91237329"}}"#));
+    assert!(!to_everyone(
+        r#"{"StringEquals":{"aws:SourceVpc":"vpc-91237329"}}"#
+    ));
 }
 
 #[test]
 fn principals() {
     assert!(public(&format!(r#"{{{GRANT},"Principal":{{"AWS":"*"}}}}"#)));
-    assert!(public(&format!(r#"{{{GRANT},"NotPrincipal":{{"AWS":"111122223333"}}}}"#)));
-    assert!(!public(&format!(r#"{{{GRANT},"Principal":{{"AWS":"arn:aws:iam::111122223333:role/JohnDoe"}}}}"#)));
-    assert!(!public(&format!(r#"{{{GRANT},"Principal":{{"Service":"logging.s3.amazonaws.com"}}}}"#)));
-    assert!(!public(r#"{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b/*"}"#));
+    assert!(public(&format!(
+        r#"{{{GRANT},"NotPrincipal":{{"AWS":"111122223333"}}}}"#
+    )));
+    assert!(!public(&format!(
+        r#"{{{GRANT},"Principal":{{"AWS":"arn:aws:iam::111122223333:role/JohnDoe"}}}}"#
+    )));
+    assert!(!public(&format!(
+        r#"{{{GRANT},"Principal":{{"Service":"logging.s3.amazonaws.com"}}}}"#
+    )));
+    assert!(!public(
+        r#"{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b/*"}"#
+    ));
 }
 
 #[test]

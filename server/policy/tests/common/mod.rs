@@ -1,7 +1,9 @@
 //! Principals, policies and requests for the tests.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use horreo_policy::{Context, Decision, Identity, IdentityKind, Policy, PolicyKind, Principal, Request};
+use horreo_policy::{
+    Context, Decision, Identity, IdentityKind, Policy, PolicyKind, Principal, Request,
+};
 
 pub const ALICE_ACCOUNT: &str = "111122223333";
 pub const BOB_ACCOUNT: &str = "444455556666";
@@ -40,7 +42,13 @@ pub fn session(account: &str, role: &str, name: &str) -> Principal {
 }
 
 pub fn bucket_policy(bucket: &str, json: &str) -> Policy {
-    Policy::parse(json, PolicyKind::Bucket { name: bucket.into() }).unwrap()
+    Policy::parse(
+        json,
+        PolicyKind::Bucket {
+            name: bucket.into(),
+        },
+    )
+    .unwrap()
 }
 
 pub fn identity_policy(json: &str) -> Policy {
@@ -48,9 +56,22 @@ pub fn identity_policy(json: &str) -> Policy {
 }
 
 /// The decision of `policy` alone; the context gets the principal's keys.
-pub fn decide(policy: &Policy, action: &str, resource: &str, principal: &Principal, context: &Context) -> Decision {
+pub fn decide(
+    policy: &Policy,
+    action: &str,
+    resource: &str,
+    principal: &Principal,
+    context: &Context,
+) -> Decision {
     let context = context.clone().with_principal(principal);
-    policy.evaluate(&Request { action, resource, principal, context: &context }).decision
+    policy
+        .evaluate(&Request {
+            action,
+            resource,
+            principal,
+            context: &context,
+        })
+        .decision
 }
 
 pub fn context(pairs: &[(&str, &str)]) -> Context {
