@@ -11,7 +11,7 @@ use anyhow::Context;
 use horreo_storage::{Engine, EngineConfig};
 use rand::Rng;
 
-use crate::access::{Caller, Identities};
+use crate::access::{self, Ask, Authoriser, Identities, Principal};
 use crate::auth::{self, BodyDecoder, RequestParts, Verified};
 use crate::body::{BodyLimits, RequestBody};
 use crate::config::Config;
@@ -29,6 +29,8 @@ pub struct AppState {
     pub engine: Engine,
     /// The access keys accepted and whom they belong to.
     pub identities: Identities,
+    /// Decides whether a principal may do what it asks.
+    pub access: Authoriser,
     pub region: String,
     pub domain: Option<String>,
     /// Accept SSE-C keys over plain HTTP (AWS refuses them).
@@ -91,6 +93,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let state = web::Data::new(AppState {
         engine,
         identities,
+        access: Authoriser::new(config.public_access_block),
         region: config.region.clone(),
         domain: config.domain.clone(),
         allow_insecure_sse_c: config.allow_insecure_sse_c,
@@ -251,6 +254,13 @@ fn authenticate(head: &RequestHead, state: &AppState) -> Result<Verified, S3Erro
         headers: &headers,
         virtual_host_bucket: virtual_host_bucket.as_deref(),
     };
+    // An unsigned request is anonymous: the authoriser decides what it may do.
+    if auth::is_anonymous(&parts) {
+        return Ok(Verified {
+            access_key: String::new(),
+            payload: auth::anonymous_payload(&parts)?,
+        });
+    }
     auth::verify(&parts, SystemTime::now(), &state.region, &state.identities)
 }
 
@@ -304,18 +314,46 @@ async fn dispatch(
         None => authenticate(req.head(), &state)?,
     };
     record.principal = Some(verified.access_key.clone()).filter(|k| !k.is_empty());
-    // A key valid a moment ago may have been deleted since: it no longer signs.
-    let caller: Caller = state
-        .identities
-        .caller(&verified.access_key)
-        .ok_or_else(|| {
-            S3Error::new(
-                crate::error::S3ErrorCode::InvalidAccessKeyId,
-                "The AWS Access Key Id you provided does not exist in our records.",
-            )
-            .with("AWSAccessKeyId", verified.access_key.clone())
-        })?;
+    let principal = if verified.access_key.is_empty() {
+        Principal::Anonymous
+    } else {
+        // A key valid a moment ago may have been deleted since: it no longer signs.
+        let caller = state
+            .identities
+            .caller(&verified.access_key)
+            .ok_or_else(|| {
+                S3Error::new(
+                    crate::error::S3ErrorCode::InvalidAccessKeyId,
+                    "The AWS Access Key Id you provided does not exist in our records.",
+                )
+                .with("AWSAccessKeyId", verified.access_key.clone())
+            })?;
+        Principal::Caller(caller)
+    };
     let endpoint = routed?;
+    let bucket = match endpoint.bucket() {
+        // A bucket is created in the caller's own account, whoever holds the name.
+        Some(_) if endpoint.operation() == routing::Operation::CreateBucket => None,
+        Some(name) => {
+            state
+                .access
+                .bucket(&state.engine, &state.identities, name)
+                .await?
+        }
+        None => None,
+    };
+    let ask = Ask {
+        action: endpoint.action(),
+        bucket: endpoint.bucket(),
+        key: endpoint.key(),
+    };
+    // A bucket that does not exist answers NoSuchBucket, as on AWS. DeleteObjects
+    // is authorised key by key, by its handler.
+    let checked_here = endpoint.operation() != routing::Operation::DeleteObjects;
+    let exists = bucket.is_some() || endpoint.bucket().is_none() || ask.action == "s3:CreateBucket";
+    if checked_here && exists {
+        authorise(req, &state, &principal, ask, bucket.as_deref()).await?;
+    }
     let body = RequestBody::new(
         payload,
         BodyDecoder::new(&verified),
@@ -327,9 +365,52 @@ async fn dispatch(
         req: req.clone(),
         bucket: endpoint.bucket().unwrap_or_default().to_owned(),
         key: endpoint.key().unwrap_or_default().to_owned(),
-        caller,
+        principal,
+        bucket_access: bucket,
     };
     handlers::dispatch(endpoint, ctx, body).await
+}
+
+/// Whether the authoriser allows `ask`. The root of the bucket's account,
+/// with no bucket policy to consult, is allowed at once.
+pub(crate) async fn permits(
+    req: &HttpRequest,
+    state: &AppState,
+    principal: &Principal,
+    ask: Ask<'_>,
+    bucket: Option<&access::BucketAccess>,
+) -> Result<bool, S3Error> {
+    let owner_root = principal.caller().is_some_and(|c| {
+        c.is_root() && bucket.is_none_or(|b| b.owner.id == c.account.id && b.policy.is_none())
+    });
+    if owner_root {
+        return Ok(true);
+    }
+    let context =
+        access::request_context(req, &access::policy_principal(principal), SystemTime::now());
+    let verdict = state
+        .access
+        .decide(&state.engine, principal, ask, bucket, &context)
+        .await?;
+    if !verdict.allowed {
+        tracing::debug!(?verdict, action = ask.action, "access denied");
+    }
+    Ok(verdict.allowed)
+}
+
+/// `AccessDenied` unless the authoriser allows `ask`.
+pub(crate) async fn authorise(
+    req: &HttpRequest,
+    state: &AppState,
+    principal: &Principal,
+    ask: Ask<'_>,
+    bucket: Option<&access::BucketAccess>,
+) -> Result<(), S3Error> {
+    if permits(req, state, principal, ask, bucket).await? {
+        Ok(())
+    } else {
+        Err(S3Error::access_denied())
+    }
 }
 
 fn error_response(head: &RequestHead, err: &S3Error, request_id: &str) -> HttpResponse {
