@@ -1,6 +1,7 @@
 //! The HTTP server: one catch-all service that identifies, authenticates,
 //! routes and dispatches every request, and renders every error the same way.
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use actix_http::Request;
@@ -11,7 +12,7 @@ use anyhow::Context;
 use horreo_storage::{Engine, EngineConfig};
 use rand::Rng;
 
-use crate::access::{self, Ask, Authoriser, Identities, Principal};
+use crate::access::{self, Ask, Authoriser, Identities, Principal, RequestFacts};
 use crate::auth::{self, BodyDecoder, RequestParts, Verified};
 use crate::body::{BodyLimits, RequestBody};
 use crate::config::Config;
@@ -208,15 +209,25 @@ pub(crate) async fn handle(
     finish(response, record)
 }
 
-/// Authenticates a request waiting for `100 Continue`, from its head alone,
-/// and returns the response refusing it, if it is refused. Otherwise the
-/// result rides in the request's extensions to [`dispatch`], which then does
-/// not authenticate again.
-pub(crate) fn refusal_before_continue(
+/// Authenticates and authorises a request waiting for `100 Continue`, from
+/// its head alone, and returns the response refusing it, if it is refused.
+/// Otherwise the authentication rides in the request's extensions to
+/// [`dispatch`], which then does not authenticate again.
+pub(crate) async fn refusal_before_continue(
     req: &Request,
     state: &AppState,
+    secure: bool,
 ) -> Option<HttpResponse<LoggedBody>> {
-    match authenticate(req.head(), state) {
+    let admitted = async {
+        let verified = authenticate(req.head(), state)?;
+        // An unroutable request is refused by dispatch, with its body read.
+        if let Ok(endpoint) = route_head(req.head(), state) {
+            let facts = RequestFacts::of_head(req.head(), secure);
+            admit(&facts, state, &verified, &endpoint).await?;
+        }
+        Ok::<_, S3Error>(verified)
+    };
+    match admitted.await {
         Ok(verified) => {
             req.extensions_mut().insert(verified);
             None
@@ -289,19 +300,9 @@ async fn dispatch(
     state: web::Data<AppState>,
     record: &mut RequestRecord,
 ) -> Result<HttpResponse, S3Error> {
-    let raw_path = req.uri().path();
     // Routed first so that the log names the operation of a refused request too;
     // a bad signature still wins over a routing error.
-    let host = req.headers().get("host").and_then(|h| h.to_str().ok());
-    let has_header = |name: &str| req.headers().contains_key(name);
-    let routed = Target::parse(host, raw_path, state.domain.as_deref()).and_then(|target| {
-        routing::route(
-            req.method().as_str(),
-            target,
-            &Query::parse(req.uri().query().unwrap_or(""))?,
-            &has_header,
-        )
-    });
+    let routed = route_head(req.head(), &state);
     if let Ok(endpoint) = &routed {
         record.operation = Some(endpoint.operation());
         record.bucket = endpoint.bucket().map(str::to_owned);
@@ -314,46 +315,8 @@ async fn dispatch(
         None => authenticate(req.head(), &state)?,
     };
     record.principal = Some(verified.access_key.clone()).filter(|k| !k.is_empty());
-    let principal = if verified.access_key.is_empty() {
-        Principal::Anonymous
-    } else {
-        // A key valid a moment ago may have been deleted since: it no longer signs.
-        let caller = state
-            .identities
-            .caller(&verified.access_key)
-            .ok_or_else(|| {
-                S3Error::new(
-                    crate::error::S3ErrorCode::InvalidAccessKeyId,
-                    "The AWS Access Key Id you provided does not exist in our records.",
-                )
-                .with("AWSAccessKeyId", verified.access_key.clone())
-            })?;
-        Principal::Caller(caller)
-    };
     let endpoint = routed?;
-    let bucket = match endpoint.bucket() {
-        // A bucket is created in the caller's own account, whoever holds the name.
-        Some(_) if endpoint.operation() == routing::Operation::CreateBucket => None,
-        Some(name) => {
-            state
-                .access
-                .bucket(&state.engine, &state.identities, name)
-                .await?
-        }
-        None => None,
-    };
-    let ask = Ask {
-        action: endpoint.action(),
-        bucket: endpoint.bucket(),
-        key: endpoint.key(),
-    };
-    // A bucket that does not exist answers NoSuchBucket, as on AWS. DeleteObjects
-    // is authorised key by key, by its handler.
-    let checked_here = endpoint.operation() != routing::Operation::DeleteObjects;
-    let exists = bucket.is_some() || endpoint.bucket().is_none() || ask.action == "s3:CreateBucket";
-    if checked_here && exists {
-        authorise(req, &state, &principal, ask, bucket.as_deref()).await?;
-    }
+    let (principal, bucket) = admit(&RequestFacts::of(req), &state, &verified, &endpoint).await?;
     let body = RequestBody::new(
         payload,
         BodyDecoder::new(&verified),
@@ -371,23 +334,97 @@ async fn dispatch(
     handlers::dispatch(endpoint, ctx, body).await
 }
 
-/// Whether the authoriser allows `ask`. The root of the bucket's account,
-/// with no bucket policy to consult, is allowed at once.
+/// Routes a request by its head.
+fn route_head(head: &RequestHead, state: &AppState) -> Result<routing::Endpoint, S3Error> {
+    let host = head.headers().get("host").and_then(|h| h.to_str().ok());
+    let has_header = |name: &str| head.headers().contains_key(name);
+    let target = Target::parse(host, head.uri.path(), state.domain.as_deref())?;
+    let query = Query::parse(head.uri.query().unwrap_or(""))?;
+    routing::route(head.method.as_str(), target, &query, &has_header)
+}
+
+/// Who an authenticated request comes from, and whether they may do what it
+/// asks (`AccessDenied` if not); with what is known of its bucket, if that
+/// exists. DeleteObjects is authorised key by key, by its handler.
+async fn admit(
+    facts: &RequestFacts<'_>,
+    state: &AppState,
+    verified: &Verified,
+    endpoint: &routing::Endpoint,
+) -> Result<(Principal, Option<Arc<access::BucketAccess>>), S3Error> {
+    let principal = if verified.access_key.is_empty() {
+        Principal::Anonymous
+    } else {
+        // A key valid a moment ago may have been deleted since: it no longer signs.
+        let caller = state
+            .identities
+            .caller(&verified.access_key)
+            .ok_or_else(|| {
+                S3Error::new(
+                    crate::error::S3ErrorCode::InvalidAccessKeyId,
+                    "The AWS Access Key Id you provided does not exist in our records.",
+                )
+                .with("AWSAccessKeyId", verified.access_key.clone())
+            })?;
+        Principal::Caller(caller)
+    };
+    let operation = endpoint.operation();
+    let bucket = match endpoint.bucket() {
+        // A bucket is created in the caller's own account, whoever holds the name.
+        Some(_) if operation == routing::Operation::CreateBucket => None,
+        Some(name) => {
+            state
+                .access
+                .bucket(&state.engine, &state.identities, name)
+                .await?
+        }
+        None => None,
+    };
+    let ask = Ask {
+        action: endpoint.action(),
+        bucket: endpoint.bucket(),
+        key: endpoint.key(),
+    };
+    // A bucket that does not exist answers NoSuchBucket, as on AWS.
+    let exists = bucket.is_some()
+        || endpoint.bucket().is_none()
+        || operation == routing::Operation::CreateBucket;
+    if exists && operation != routing::Operation::DeleteObjects {
+        authorise(facts, state, &principal, ask, bucket.as_deref()).await?;
+    }
+    Ok((principal, bucket))
+}
+
+/// What the root of a bucket's account may always do to it.
+const BUCKET_POLICY_ACTIONS: [&str; 3] = [
+    "s3:GetBucketPolicy",
+    "s3:PutBucketPolicy",
+    "s3:DeleteBucketPolicy",
+];
+
+/// Whether the authoriser allows `ask`.
 pub(crate) async fn permits(
-    req: &HttpRequest,
+    facts: &RequestFacts<'_>,
     state: &AppState,
     principal: &Principal,
     ask: Ask<'_>,
     bucket: Option<&access::BucketAccess>,
 ) -> Result<bool, S3Error> {
-    let owner_root = principal.caller().is_some_and(|c| {
-        c.is_root() && bucket.is_none_or(|b| b.owner.id == c.account.id && b.policy.is_none())
-    });
-    if owner_root {
+    let owner_root = principal
+        .caller()
+        .is_some_and(|c| c.is_root() && bucket.is_none_or(|b| b.owner.id == c.account.id));
+    // The owner's root can always manage the bucket policy, so no policy
+    // locks it out (as on AWS); without a policy nothing can deny it.
+    let unbound =
+        bucket.is_none_or(|b| b.policy.is_none()) || BUCKET_POLICY_ACTIONS.contains(&ask.action);
+    if owner_root && unbound {
         return Ok(true);
     }
-    let context =
-        access::request_context(req, &access::policy_principal(principal), SystemTime::now());
+    let context = access::request_context(
+        facts,
+        &access::policy_principal(principal),
+        SystemTime::now(),
+    );
     let verdict = state
         .access
         .decide(&state.engine, principal, ask, bucket, &context)
@@ -400,13 +437,13 @@ pub(crate) async fn permits(
 
 /// `AccessDenied` unless the authoriser allows `ask`.
 pub(crate) async fn authorise(
-    req: &HttpRequest,
+    facts: &RequestFacts<'_>,
     state: &AppState,
     principal: &Principal,
     ask: Ask<'_>,
     bucket: Option<&access::BucketAccess>,
 ) -> Result<(), S3Error> {
-    if permits(req, state, principal, ask, bucket).await? {
+    if permits(facts, state, principal, ask, bucket).await? {
         Ok(())
     } else {
         Err(S3Error::access_denied())

@@ -1,9 +1,12 @@
 //! The condition keys of one request, as S3 defines them, for policies'
 //! `Condition` blocks.
 
+use std::net::IpAddr;
 use std::time::SystemTime;
 
 use actix_web::HttpRequest;
+use actix_web::dev::RequestHead;
+use actix_web::http::header::HeaderMap;
 use horreo_policy::{Context, Principal};
 
 use crate::routing::Query;
@@ -46,32 +49,63 @@ const QUERY_KEYS: &[(&str, &str)] = &[
     ("versionId", "s3:VersionId"),
 ];
 
-/// Every condition key the request carries, with the principal's.
-pub fn request_context(req: &HttpRequest, principal: &Principal, now: SystemTime) -> Context {
-    let mut context = Context::new().with_principal(principal);
-    if let Some(peer) = req.peer_addr() {
-        context.insert("aws:SourceIp", peer.ip().to_string());
+/// What the condition keys are made of: the request's head and connection.
+#[derive(Clone, Copy)]
+pub struct RequestFacts<'a> {
+    pub peer: Option<IpAddr>,
+    /// Whether the connection is TLS.
+    pub secure: bool,
+    pub headers: &'a HeaderMap,
+    /// The raw query string.
+    pub query: &'a str,
+}
+
+impl<'a> RequestFacts<'a> {
+    pub fn of(req: &'a HttpRequest) -> Self {
+        Self {
+            peer: req.peer_addr().map(|a| a.ip()),
+            secure: req.app_config().secure(),
+            headers: req.headers(),
+            query: req.uri().query().unwrap_or(""),
+        }
     }
-    let secure = req.app_config().secure();
-    context.insert("aws:SecureTransport", secure.to_string());
+
+    /// From a request head alone (before its body, for `Expect: 100-continue`).
+    pub fn of_head(head: &'a RequestHead, secure: bool) -> Self {
+        Self {
+            peer: head.peer_addr.map(|a| a.ip()),
+            secure,
+            headers: &head.headers,
+            query: head.uri.query().unwrap_or(""),
+        }
+    }
+}
+
+/// Every condition key the request carries, with the principal's.
+pub fn request_context(req: &RequestFacts<'_>, principal: &Principal, now: SystemTime) -> Context {
+    let mut context = Context::new().with_principal(principal);
+    if let Some(peer) = req.peer {
+        context.insert("aws:SourceIp", peer.to_string());
+    }
+    context.insert("aws:SecureTransport", req.secure.to_string());
     let epoch = now
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     context.insert("aws:EpochTime", epoch.to_string());
     context.insert("aws:CurrentTime", crate::xml::timestamp(now));
-    let headers = req.headers();
+    let headers = req.headers;
     for (header, key) in HEADER_KEYS {
         if let Some(value) = headers.get(*header).and_then(|v| v.to_str().ok()) {
             context.insert(key, value);
         }
     }
-    if let Ok(query) = Query::parse(req.uri().query().unwrap_or("")) {
+    if let Ok(query) = Query::parse(req.query) {
         for (param, key) in QUERY_KEYS {
             if let Some(value) = query.get(param) {
                 context.insert(key, value);
             }
         }
-        if let Some((version, auth_type)) = signature(req, &query) {
+        if let Some((version, auth_type)) = signature(headers, &query) {
             context.insert("s3:signatureversion", version);
             context.insert("s3:authType", auth_type);
         }
@@ -83,8 +117,8 @@ pub fn request_context(req: &HttpRequest, principal: &Principal, now: SystemTime
 }
 
 /// `s3:signatureversion` and `s3:authType` of a signed request.
-fn signature(req: &HttpRequest, query: &Query) -> Option<(&'static str, &'static str)> {
-    if let Some(auth) = req.headers().get("authorization") {
+fn signature(headers: &HeaderMap, query: &Query) -> Option<(&'static str, &'static str)> {
+    if let Some(auth) = headers.get("authorization") {
         let v2 = auth.as_bytes().starts_with(b"AWS ");
         return Some((if v2 { "AWS" } else { "AWS4-HMAC-SHA256" }, "REST-HEADER"));
     }

@@ -7,6 +7,6 @@ mod identities;
 mod principal;
 
 pub use authorise::{Ask, Authoriser, BucketAccess, policy_principal};
-pub use context::request_context;
+pub use context::{RequestFacts, request_context};
 pub use identities::Identities;
 pub use principal::{Caller, Principal};

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use actix_web::{HttpRequest, HttpResponse};
 use horreo_storage::Engine;
 
-use crate::access::{Ask, BucketAccess, Caller, Principal};
+use crate::access::{Ask, BucketAccess, Caller, Principal, RequestFacts};
 use crate::app::AppState;
 use crate::body::RequestBody;
 use crate::error::{S3Error, S3ErrorCode, S3Result};
@@ -90,7 +90,8 @@ impl Ctx {
             bucket: Some(bucket),
             key,
         };
-        crate::app::permits(&self.req, &self.state, &self.principal, ask, Some(&access)).await
+        let facts = RequestFacts::of(&self.req);
+        crate::app::permits(&facts, &self.state, &self.principal, ask, Some(&access)).await
     }
 
     /// `AccessDenied` unless [`Ctx::permits`].
@@ -170,7 +171,8 @@ impl ListCheck {
             key: None,
         };
         let access = self.bucket_access.as_deref();
-        crate::app::permits(&self.req, &self.state, &self.principal, ask, access).await
+        let facts = RequestFacts::of(&self.req);
+        crate::app::permits(&facts, &self.state, &self.principal, ask, access).await
     }
 }
 
