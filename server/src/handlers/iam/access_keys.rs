@@ -11,7 +11,7 @@ use crate::error::{S3Error, S3ErrorCode, S3Result};
 
 /// The owner the call is about (`None`: the root), once authorised.
 fn owner(call: &Call<'_>) -> S3Result<Option<String>> {
-    let user = call.user_or_self();
+    let user = call.user_or_self()?;
     if let Some(user) = &user {
         call.authorize_on(Kind::User, user)?;
     }

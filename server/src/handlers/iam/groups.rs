@@ -6,7 +6,7 @@ use super::{Call, Kind};
 use crate::error::S3Result;
 
 pub fn create(call: &Call<'_>) -> S3Result<Response> {
-    let name = call.params.required("GroupName")?;
+    let name = call.params.name("GroupName")?;
     let path = call.params.optional("Path").unwrap_or("/");
     call.authorize(&call.arn("group", path, name))?;
     let group = call.engine.create_group(call.account(), name, path)?;
@@ -19,7 +19,7 @@ pub fn create(call: &Call<'_>) -> S3Result<Response> {
 
 /// The group and a page of its members.
 pub fn get(call: &Call<'_>) -> S3Result<Response> {
-    let name = call.params.required("GroupName")?;
+    let name = call.params.name("GroupName")?;
     call.authorize_on(Kind::Group, name)?;
     let paging = call.params.paging()?;
     let (group, mut members) = call.engine.group(call.account(), name)?;
@@ -55,7 +55,7 @@ pub fn list(call: &Call<'_>) -> S3Result<Response> {
 }
 
 pub fn delete(call: &Call<'_>) -> S3Result<Response> {
-    let name = call.params.required("GroupName")?;
+    let name = call.params.name("GroupName")?;
     call.authorize_on(Kind::Group, name)?;
     call.engine.delete_group(call.account(), name)?;
     call.done()
@@ -70,8 +70,8 @@ pub fn remove_user(call: &Call<'_>) -> S3Result<Response> {
 }
 
 fn membership(call: &Call<'_>, add: bool) -> S3Result<Response> {
-    let group = call.params.required("GroupName")?;
-    let user = call.params.required("UserName")?;
+    let group = call.params.name("GroupName")?;
+    let user = call.params.name("UserName")?;
     call.authorize_on(Kind::Group, group)?;
     if add {
         call.engine.add_user_to_group(call.account(), group, user)?;
@@ -83,7 +83,7 @@ fn membership(call: &Call<'_>, add: bool) -> S3Result<Response> {
 }
 
 pub fn list_for_user(call: &Call<'_>) -> S3Result<Response> {
-    let user = call.params.required("UserName")?;
+    let user = call.params.name("UserName")?;
     call.authorize_on(Kind::User, user)?;
     let paging = call.params.paging()?;
     let mut groups = call.engine.groups_for_user(call.account(), user)?;

@@ -191,11 +191,12 @@ impl Call<'_> {
 
     /// The user parameter `UserName`, or the caller's own user when it is
     /// left out; `None` for the root's own keys.
-    pub fn user_or_self(&self) -> Option<String> {
-        self.params
-            .optional("UserName")
-            .or(self.caller.user_name())
-            .map(str::to_owned)
+    pub fn user_or_self(&self) -> S3Result<Option<String>> {
+        let named = match self.params.optional("UserName") {
+            Some(_) => Some(self.params.name("UserName")?),
+            None => self.caller.user_name(),
+        };
+        Ok(named.map(str::to_owned))
     }
 }
 

@@ -52,6 +52,26 @@ impl Params {
         self.optional(name).ok_or_else(|| missing(name))
     }
 
+    /// A required entity name (`UserName`, `PolicyName`, ...): 1 to 128 of
+    /// `[\w+=,.@-]`, as IAM's validation requires; the engine checks the
+    /// tighter limits of each kind.
+    pub fn name(&self, param: &str) -> S3Result<&str> {
+        let name = self.required(param)?;
+        let valid = (1..=128).contains(&name.len())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
+        if valid {
+            Ok(name)
+        } else {
+            Err(invalid(
+                param,
+                name,
+                "Member must satisfy regular expression pattern: [\\w+=,.@-]+",
+            ))
+        }
+    }
+
     /// `true` or `false` (any case); absent is `default`.
     pub fn boolean(&self, name: &str, default: bool) -> S3Result<bool> {
         match self.optional(name) {
@@ -177,6 +197,15 @@ mod tests {
         let p = Params::parse("=&&a=%zz&%FF=%E2%82", b"b&=c&&&");
         assert_eq!(p.optional("a"), Some("%zz"));
         assert_eq!(p.optional("b"), Some(""));
+    }
+
+    #[test]
+    fn names_follow_iam_pattern() {
+        let p = Params::parse("", b"A=al.ice%40x&B=bad+name&C=");
+        assert_eq!(p.name("A").unwrap(), "al.ice@x");
+        assert_eq!(p.name("B").unwrap_err().code, S3ErrorCode::ValidationError);
+        assert_eq!(p.name("C").unwrap_err().code, S3ErrorCode::ValidationError);
+        assert_eq!(p.name("D").unwrap_err().code, S3ErrorCode::ValidationError);
     }
 
     #[test]

@@ -9,24 +9,6 @@ use super::response::{self, Response};
 use super::{Call, Kind, params};
 use crate::error::S3Result;
 
-/// IAM's rule for policy names: 1 to 128 of `[\w+=,.@-]`.
-fn policy_name<'a>(call: &Call<'a>) -> S3Result<&'a str> {
-    let name = call.params.required("PolicyName")?;
-    let valid = (1..=128).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
-    if valid {
-        Ok(name)
-    } else {
-        Err(params::invalid(
-            "PolicyName",
-            name,
-            "Member must satisfy regular expression pattern: [\\w+=,.@-]+",
-        ))
-    }
-}
-
 /// The `PolicyArn` parameter, once the caller may act on it.
 fn policy_arn<'a>(call: &Call<'a>) -> S3Result<&'a str> {
     let arn = call.params.required("PolicyArn")?;
@@ -35,7 +17,7 @@ fn policy_arn<'a>(call: &Call<'a>) -> S3Result<&'a str> {
 }
 
 pub fn create(call: &Call<'_>) -> S3Result<Response> {
-    let name = policy_name(call)?;
+    let name = call.params.name("PolicyName")?;
     let path = call.params.optional("Path").unwrap_or("/");
     let document = call.policy_document("PolicyDocument", PolicyKind::Managed)?;
     let description = call.params.optional("Description").unwrap_or_default();
@@ -184,8 +166,8 @@ pub fn set_default_version(call: &Call<'_>) -> S3Result<Response> {
 }
 
 pub fn put_inline(call: &Call<'_>, kind: Kind) -> S3Result<Response> {
-    let holder = call.params.required(kind.param())?;
-    let name = policy_name(call)?;
+    let holder = call.params.name(kind.param())?;
+    let name = call.params.name("PolicyName")?;
     let document = call.policy_document("PolicyDocument", kind.inline_policy())?;
     call.authorize_on(kind, holder)?;
     call.engine
@@ -194,8 +176,8 @@ pub fn put_inline(call: &Call<'_>, kind: Kind) -> S3Result<Response> {
 }
 
 pub fn get_inline(call: &Call<'_>, kind: Kind) -> S3Result<Response> {
-    let holder = call.params.required(kind.param())?;
-    let name = call.params.required("PolicyName")?;
+    let holder = call.params.name(kind.param())?;
+    let name = call.params.name("PolicyName")?;
     call.authorize_on(kind, holder)?;
     let document = call
         .engine
@@ -209,7 +191,7 @@ pub fn get_inline(call: &Call<'_>, kind: Kind) -> S3Result<Response> {
 }
 
 pub fn list_inline(call: &Call<'_>, kind: Kind) -> S3Result<Response> {
-    let holder = call.params.required(kind.param())?;
+    let holder = call.params.name(kind.param())?;
     call.authorize_on(kind, holder)?;
     let paging = call.params.paging()?;
     let policies = call
@@ -226,8 +208,8 @@ pub fn list_inline(call: &Call<'_>, kind: Kind) -> S3Result<Response> {
 }
 
 pub fn delete_inline(call: &Call<'_>, kind: Kind) -> S3Result<Response> {
-    let holder = call.params.required(kind.param())?;
-    let name = call.params.required("PolicyName")?;
+    let holder = call.params.name(kind.param())?;
+    let name = call.params.name("PolicyName")?;
     call.authorize_on(kind, holder)?;
     call.engine
         .delete_inline_policy(call.account(), kind.holder(holder), name)?;
@@ -236,7 +218,7 @@ pub fn delete_inline(call: &Call<'_>, kind: Kind) -> S3Result<Response> {
 
 /// Attaches (or detaches) managed policy `PolicyArn` to the entity.
 pub fn attach(call: &Call<'_>, kind: Kind, attach: bool) -> S3Result<Response> {
-    let holder = call.params.required(kind.param())?;
+    let holder = call.params.name(kind.param())?;
     let arn = call.params.required("PolicyArn")?;
     call.authorize_on(kind, holder)?;
     let (account, holder) = (call.account(), kind.holder(holder));
@@ -249,7 +231,7 @@ pub fn attach(call: &Call<'_>, kind: Kind, attach: bool) -> S3Result<Response> {
 }
 
 pub fn list_attached(call: &Call<'_>, kind: Kind) -> S3Result<Response> {
-    let holder = call.params.required(kind.param())?;
+    let holder = call.params.name(kind.param())?;
     call.authorize_on(kind, holder)?;
     let prefix = call.params.optional("PathPrefix").unwrap_or("/");
     let paging = call.params.paging()?;

@@ -12,7 +12,7 @@ const DEFAULT_SESSION: u64 = 3600;
 const SESSION_RANGE: std::ops::RangeInclusive<u64> = 3600..=43200;
 
 pub fn create(call: &Call<'_>) -> S3Result<Response> {
-    let name = call.params.required("RoleName")?;
+    let name = call.params.name("RoleName")?;
     let path = call.params.optional("Path").unwrap_or("/");
     let trust = call.policy_document("AssumeRolePolicyDocument", PolicyKind::RoleTrust)?;
     let description = call.params.optional("Description").unwrap_or_default();
@@ -37,7 +37,7 @@ pub fn create(call: &Call<'_>) -> S3Result<Response> {
 }
 
 pub fn get(call: &Call<'_>) -> S3Result<Response> {
-    let name = call.params.required("RoleName")?;
+    let name = call.params.name("RoleName")?;
     call.authorize_on(Kind::Role, name)?;
     let role = call.engine.role(call.account(), name)?;
     let mut r = call.response();
@@ -66,14 +66,14 @@ pub fn list(call: &Call<'_>) -> S3Result<Response> {
 }
 
 pub fn delete(call: &Call<'_>) -> S3Result<Response> {
-    let name = call.params.required("RoleName")?;
+    let name = call.params.name("RoleName")?;
     call.authorize_on(Kind::Role, name)?;
     call.engine.delete_role(call.account(), name)?;
     call.done()
 }
 
 pub fn update_trust(call: &Call<'_>) -> S3Result<Response> {
-    let name = call.params.required("RoleName")?;
+    let name = call.params.name("RoleName")?;
     let trust = call.policy_document("PolicyDocument", PolicyKind::RoleTrust)?;
     call.authorize_on(Kind::Role, name)?;
     call.engine

@@ -5,7 +5,7 @@ use super::{Call, Kind};
 use crate::error::S3Result;
 
 pub fn create(call: &Call<'_>) -> S3Result<Response> {
-    let name = call.params.required("UserName")?;
+    let name = call.params.name("UserName")?;
     let path = call.params.optional("Path").unwrap_or("/");
     call.authorize(&call.arn("user", path, name))?;
     let user = call.engine.create_user(call.account(), name, path)?;
@@ -18,7 +18,7 @@ pub fn create(call: &Call<'_>) -> S3Result<Response> {
 
 /// The user `UserName` names, or the caller itself without it.
 pub fn get(call: &Call<'_>) -> S3Result<Response> {
-    let Some(name) = call.user_or_self() else {
+    let Some(name) = call.user_or_self()? else {
         return root(call);
     };
     call.authorize_on(Kind::User, &name)?;
@@ -64,7 +64,7 @@ pub fn list(call: &Call<'_>) -> S3Result<Response> {
 /// Renames a user (`NewUserName`) and/or moves it (`NewPath`); its keys sign
 /// under the new name at once.
 pub fn update(call: &Call<'_>) -> S3Result<Response> {
-    let name = call.params.required("UserName")?;
+    let name = call.params.name("UserName")?;
     call.authorize_on(Kind::User, name)?;
     let new_name = call.params.optional("NewUserName");
     let new_path = call.params.optional("NewPath");
@@ -78,7 +78,7 @@ pub fn update(call: &Call<'_>) -> S3Result<Response> {
 }
 
 pub fn delete(call: &Call<'_>) -> S3Result<Response> {
-    let name = call.params.required("UserName")?;
+    let name = call.params.name("UserName")?;
     call.authorize_on(Kind::User, name)?;
     call.engine.delete_user(call.account(), name)?;
     call.reload_identities()?;
