@@ -415,13 +415,16 @@ async fn dispatch(
 /// Whose key signed the request. A key valid a moment ago may have been
 /// deleted or made inactive since: it no longer signs.
 fn caller_of(state: &AppState, verified: &Verified) -> Result<Caller, S3Error> {
-    state.identities.caller(&verified.access_key).ok_or_else(|| {
-        S3Error::new(
-            S3ErrorCode::InvalidAccessKeyId,
-            "The AWS Access Key Id you provided does not exist in our records.",
-        )
-        .with("AWSAccessKeyId", verified.access_key.clone())
-    })
+    state
+        .identities
+        .caller(&verified.access_key)
+        .ok_or_else(|| {
+            S3Error::new(
+                S3ErrorCode::InvalidAccessKeyId,
+                "The AWS Access Key Id you provided does not exist in our records.",
+            )
+            .with("AWSAccessKeyId", verified.access_key.clone())
+        })
 }
 
 fn error_response(head: &RequestHead, err: &S3Error, request_id: &str) -> HttpResponse {

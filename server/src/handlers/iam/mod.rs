@@ -66,24 +66,50 @@ const ACTIONS: &[(&str, Handler)] = &[
     ("PutUserPolicy", |c| policies::put_inline(c, Kind::User)),
     ("GetUserPolicy", |c| policies::get_inline(c, Kind::User)),
     ("ListUserPolicies", |c| policies::list_inline(c, Kind::User)),
-    ("DeleteUserPolicy", |c| policies::delete_inline(c, Kind::User)),
-    ("AttachUserPolicy", |c| policies::attach(c, Kind::User, true)),
-    ("DetachUserPolicy", |c| policies::attach(c, Kind::User, false)),
-    ("ListAttachedUserPolicies", |c| policies::list_attached(c, Kind::User)),
+    ("DeleteUserPolicy", |c| {
+        policies::delete_inline(c, Kind::User)
+    }),
+    ("AttachUserPolicy", |c| {
+        policies::attach(c, Kind::User, true)
+    }),
+    ("DetachUserPolicy", |c| {
+        policies::attach(c, Kind::User, false)
+    }),
+    ("ListAttachedUserPolicies", |c| {
+        policies::list_attached(c, Kind::User)
+    }),
     ("PutGroupPolicy", |c| policies::put_inline(c, Kind::Group)),
     ("GetGroupPolicy", |c| policies::get_inline(c, Kind::Group)),
-    ("ListGroupPolicies", |c| policies::list_inline(c, Kind::Group)),
-    ("DeleteGroupPolicy", |c| policies::delete_inline(c, Kind::Group)),
-    ("AttachGroupPolicy", |c| policies::attach(c, Kind::Group, true)),
-    ("DetachGroupPolicy", |c| policies::attach(c, Kind::Group, false)),
-    ("ListAttachedGroupPolicies", |c| policies::list_attached(c, Kind::Group)),
+    ("ListGroupPolicies", |c| {
+        policies::list_inline(c, Kind::Group)
+    }),
+    ("DeleteGroupPolicy", |c| {
+        policies::delete_inline(c, Kind::Group)
+    }),
+    ("AttachGroupPolicy", |c| {
+        policies::attach(c, Kind::Group, true)
+    }),
+    ("DetachGroupPolicy", |c| {
+        policies::attach(c, Kind::Group, false)
+    }),
+    ("ListAttachedGroupPolicies", |c| {
+        policies::list_attached(c, Kind::Group)
+    }),
     ("PutRolePolicy", |c| policies::put_inline(c, Kind::Role)),
     ("GetRolePolicy", |c| policies::get_inline(c, Kind::Role)),
     ("ListRolePolicies", |c| policies::list_inline(c, Kind::Role)),
-    ("DeleteRolePolicy", |c| policies::delete_inline(c, Kind::Role)),
-    ("AttachRolePolicy", |c| policies::attach(c, Kind::Role, true)),
-    ("DetachRolePolicy", |c| policies::attach(c, Kind::Role, false)),
-    ("ListAttachedRolePolicies", |c| policies::list_attached(c, Kind::Role)),
+    ("DeleteRolePolicy", |c| {
+        policies::delete_inline(c, Kind::Role)
+    }),
+    ("AttachRolePolicy", |c| {
+        policies::attach(c, Kind::Role, true)
+    }),
+    ("DetachRolePolicy", |c| {
+        policies::attach(c, Kind::Role, false)
+    }),
+    ("ListAttachedRolePolicies", |c| {
+        policies::list_attached(c, Kind::Role)
+    }),
 ];
 
 /// Runs the action `params` names for `caller`; returns the response document.
@@ -93,9 +119,9 @@ pub async fn handle(
     params: Params,
     request_id: String,
 ) -> S3Result<String> {
-    let name = params.optional("Action").ok_or_else(|| {
-        S3Error::new(S3ErrorCode::MissingAction, "Missing Action")
-    })?;
+    let name = params
+        .optional("Action")
+        .ok_or_else(|| S3Error::new(S3ErrorCode::MissingAction, "Missing Action"))?;
     let version = params.optional("Version").ok_or_else(|| {
         S3Error::new(
             S3ErrorCode::MissingParameter,

@@ -189,7 +189,10 @@ mod tests {
         assert_eq!(p.optional("UserName"), Some("al+ice b"));
         assert_eq!(p.optional("Path"), Some("/dev/"));
         assert_eq!(p.optional("Missing"), None);
-        assert_eq!(p.required("Missing").unwrap_err().code, S3ErrorCode::ValidationError);
+        assert_eq!(
+            p.required("Missing").unwrap_err().code,
+            S3ErrorCode::ValidationError
+        );
     }
 
     #[test]
@@ -214,7 +217,10 @@ mod tests {
         assert!(p.boolean("A", false).unwrap());
         assert!(!p.boolean("B", true).unwrap());
         assert!(p.boolean("Z", true).unwrap());
-        assert_eq!(p.boolean("C", false).unwrap_err().code, S3ErrorCode::ValidationError);
+        assert_eq!(
+            p.boolean("C", false).unwrap_err().code,
+            S3ErrorCode::ValidationError
+        );
         assert_eq!(p.integer("N", 1..=10).unwrap(), Some(5));
         assert!(p.integer("M", 1..=10).is_err());
     }

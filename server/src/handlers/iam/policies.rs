@@ -95,9 +95,9 @@ pub fn create_version(call: &Call<'_>) -> S3Result<Response> {
     let document = call.policy_document("PolicyDocument", PolicyKind::Managed)?;
     let set_default = call.params.boolean("SetAsDefault", false)?;
     let arn = policy_arn(call)?;
-    let version =
-        call.engine
-            .create_policy_version(call.account(), arn, document, set_default)?;
+    let version = call
+        .engine
+        .create_policy_version(call.account(), arn, document, set_default)?;
     let default = if set_default { version.id.as_str() } else { "" };
     let mut r = call.response();
     r.xml().open("PolicyVersion");
@@ -110,16 +110,12 @@ pub fn get_version(call: &Call<'_>) -> S3Result<Response> {
     let id = call.params.required("VersionId")?;
     let arn = policy_arn(call)?;
     let policy = call.engine.policy(call.account(), arn)?;
-    let version = policy
-        .versions
-        .iter()
-        .find(|v| v.id == id)
-        .ok_or_else(|| {
-            crate::s3_error!(
-                NoSuchEntity,
-                "Policy {arn} version {id} does not exist or is not attachable."
-            )
-        })?;
+    let version = policy.versions.iter().find(|v| v.id == id).ok_or_else(|| {
+        crate::s3_error!(
+            NoSuchEntity,
+            "Policy {arn} version {id} does not exist or is not attachable."
+        )
+    })?;
     let mut r = call.response();
     r.xml().open("PolicyVersion");
     response::policy_version(r.xml(), version, &policy.default_version);
@@ -254,7 +250,5 @@ pub fn list_attached(call: &Call<'_>, kind: Kind) -> S3Result<Response> {
 /// The path of a policy ARN (`/` for `...:policy/NAME`).
 fn policy_path(arn: &str) -> &str {
     let resource = arn.split_once(":policy").map_or("", |(_, r)| r);
-    resource
-        .rfind('/')
-        .map_or("/", |end| &resource[..=end])
+    resource.rfind('/').map_or("/", |end| &resource[..=end])
 }

@@ -78,7 +78,10 @@ impl Response {
     /// `<IsTruncated>` and, when more follow, `<Marker>`.
     pub fn truncation(&mut self, marker: Option<&str>) {
         self.w
-            .elem("IsTruncated", if marker.is_some() { "true" } else { "false" })
+            .elem(
+                "IsTruncated",
+                if marker.is_some() { "true" } else { "false" },
+            )
             .opt("Marker", marker);
     }
 }
@@ -244,7 +247,10 @@ mod tests {
 
     #[test]
     fn errors_take_iam_shape() {
-        let err = S3Error::new(S3ErrorCode::NoSuchEntity, "The user with name x cannot be found.");
+        let err = S3Error::new(
+            S3ErrorCode::NoSuchEntity,
+            "The user with name x cannot be found.",
+        );
         let response = error(&err, "RID");
         assert_eq!(response.status().as_u16(), 404);
         let err = S3Error::new(S3ErrorCode::InvalidAccessKeyId, "x");
