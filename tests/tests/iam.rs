@@ -181,3 +181,112 @@ async fn parameters_may_come_in_the_query_string() {
     let body = String::from_utf8_lossy(&listed.body);
     assert!(body.starts_with(&format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListUsersResponse xmlns=\"{NAMESPACE}\"><ListUsersResult><Users><member>")), "{body}");
 }
+
+/// Runs `horreo admin ARGS` on the server's data directory.
+fn admin(server: &Horreo, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(horreo_tests::horreo_binary())
+        .arg("admin")
+        .args(args)
+        .arg("--data-dir")
+        .arg(server.data_dir())
+        .env("HORREO_MASTER_KEY", server.master_key())
+        .output()
+        .unwrap()
+}
+
+fn admin_ok(server: &Horreo, args: &[&str]) -> String {
+    let output = admin(server, args);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "horreo admin {args:?}: {stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// The value after `label` on its line of `text`.
+fn printed<'a>(text: &'a str, label: &str) -> &'a str {
+    text.lines()
+        .find_map(|line| line.strip_prefix(label))
+        .map(str::trim)
+        .unwrap_or_else(|| panic!("no {label} in {text}"))
+}
+
+#[tokio::test]
+async fn admin_on_a_stopped_store_makes_keys_the_started_server_accepts() {
+    let mut server = Horreo::start();
+    let refused = admin(&server, &["user", "list"]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("running horreo server"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(server.stop());
+
+    admin_ok(&server, &["user", "create", "erin"]);
+    let created = admin_ok(&server, &["key", "create", "erin"]);
+    let (id, secret) = (
+        printed(&created, "access key:"),
+        printed(&created, "secret key:"),
+    );
+    assert!(admin_ok(&server, &["user", "list"]).starts_with("erin\t"));
+    assert!(admin_ok(&server, &["key", "list", "erin"]).starts_with(id));
+    let document = server.data_dir().with_extension("policy.json");
+    std::fs::write(
+        &document,
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}"#,
+    )
+    .unwrap();
+    let path = document.display().to_string();
+    admin_ok(
+        &server,
+        &[
+            "policy",
+            "attach",
+            "erin",
+            "--name",
+            "s3",
+            "--document",
+            &path,
+        ],
+    );
+    assert_eq!(
+        admin_ok(&server, &["policy", "list", "erin"]),
+        "inline\ts3\n"
+    );
+    std::fs::write(&document, "{").unwrap();
+    assert!(
+        !admin(&server, &["policy", "attach", "erin", "--document", &path])
+            .status
+            .success()
+    );
+
+    let account = admin_ok(&server, &["account", "create", "tenant"]);
+    let tenant_key = printed(&account, "root access key:").to_owned();
+    let tenant_secret = printed(&account, "root secret key:").to_owned();
+    assert!(admin_ok(&server, &["account", "list"]).contains("\ttenant\t"));
+    admin_ok(&server, &["user", "create", "frank", "--account", "tenant"]);
+
+    server.start_again();
+    server
+        .client_with(id, secret)
+        .list_buckets()
+        .send()
+        .await
+        .unwrap();
+    let tenant = Credentials::new(&tenant_key, &tenant_secret, None, None, "test");
+    let users = server.iam(Some(&tenant), &[("Action", "ListUsers"), V]);
+    assert_eq!(users.status, 200);
+    assert_eq!(element(&users, "UserName"), "frank");
+
+    assert!(server.stop());
+    admin_ok(&server, &["key", "delete", "erin", id]);
+    server.start_again();
+    assert_s3_error(
+        server.client_with(id, secret).list_buckets().send().await,
+        403,
+        Some("InvalidAccessKeyId"),
+    );
+}
