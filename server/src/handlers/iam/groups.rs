@@ -23,7 +23,7 @@ pub fn get(call: &Call<'_>) -> S3Result<Response> {
     call.authorize_on(Kind::Group, name)?;
     let paging = call.params.paging()?;
     let (group, mut members) = call.engine.group(call.account(), name)?;
-    members.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    members.sort_by(|a, b| a.name.cmp(&b.name));
     let (members, marker) = paging.apply(members, |u| &u.name);
     let mut r = call.response();
     r.xml().open("Group");

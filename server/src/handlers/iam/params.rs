@@ -176,6 +176,7 @@ pub fn invalid(name: &str, value: &str, constraint: &str) -> S3Error {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

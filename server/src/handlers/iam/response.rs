@@ -199,6 +199,7 @@ pub fn error(err: &S3Error, request_id: &str) -> HttpResponse {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
