@@ -180,8 +180,15 @@ pub fn error(err: &S3Error, request_id: &str) -> HttpResponse {
         ),
         code => (code, err.message.clone()),
     };
-    let status = code.status();
-    let kind = if status.is_server_error() {
+    HttpResponse::build(code.status())
+        .content_type("text/xml")
+        .body(error_document(code, &message, request_id))
+}
+
+/// `<ErrorResponse><Error><Type>..</Type><Code>..</Code><Message>..</Message></Error><RequestId>`:
+/// `Sender` faults for 4xx, `Receiver` for 5xx.
+fn error_document(code: S3ErrorCode, message: &str, request_id: &str) -> String {
+    let kind = if code.status().is_server_error() {
         "Receiver"
     } else {
         "Sender"
@@ -193,9 +200,7 @@ pub fn error(err: &S3Error, request_id: &str) -> HttpResponse {
         .elem("Message", message)
         .close("Error")
         .elem("RequestId", request_id);
-    HttpResponse::build(status)
-        .content_type("text/xml")
-        .body(w.finish("ErrorResponse"))
+    w.finish("ErrorResponse")
 }
 
 #[cfg(test)]
@@ -243,6 +248,20 @@ mod tests {
         assert_eq!(
             document(r#"{"A": "s3:*"}"#),
             "%7B%22A%22%3A%20%22s3%3A%2A%22%7D"
+        );
+    }
+
+    #[test]
+    fn error_document_shape() {
+        assert_eq!(
+            error_document(S3ErrorCode::NoSuchEntity, "gone <x>", "RID"),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ErrorResponse \
+             xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type>\
+             <Code>NoSuchEntity</Code><Message>gone &lt;x&gt;</Message></Error>\
+             <RequestId>RID</RequestId></ErrorResponse>"
+        );
+        assert!(
+            error_document(S3ErrorCode::InternalError, "x", "R").contains("<Type>Receiver</Type>")
         );
     }
 
