@@ -1,6 +1,7 @@
 //! The HTTP server: one catch-all service that identifies, authenticates,
 //! routes and dispatches every request, and renders every error the same way.
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use actix_http::Request;
@@ -11,7 +12,7 @@ use anyhow::Context;
 use horreo_storage::{Engine, EngineConfig};
 use rand::Rng;
 
-use crate::access::{Caller, Identities};
+use crate::access::{self, Ask, Authoriser, Caller, Identities, Principal, RequestFacts};
 use crate::auth::{self, BodyDecoder, PayloadMode, RequestParts, Scope, Verified};
 use crate::body::{BodyLimits, RequestBody};
 use crate::config::Config;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub engine: Engine,
     /// The access keys accepted and whom they belong to.
     pub identities: Identities,
+    /// Decides whether a principal may do what it asks.
+    pub access: Authoriser,
     pub region: String,
     pub domain: Option<String>,
     /// Accept SSE-C keys over plain HTTP (AWS refuses them).
@@ -91,6 +94,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let state = web::Data::new(AppState {
         engine,
         identities,
+        access: Authoriser::new(config.public_access_block),
         region: config.region.clone(),
         domain: config.domain.clone(),
         allow_insecure_sse_c: config.allow_insecure_sse_c,
@@ -287,19 +291,29 @@ async fn query_protocol(
     .await
 }
 
-/// Authenticates a request waiting for `100 Continue`, from its head alone,
-/// and returns the response refusing it, if it is refused. Otherwise the
-/// result rides in the request's extensions to [`dispatch`], which then does
-/// not authenticate again.
-pub(crate) fn refusal_before_continue(
+/// Authenticates and authorises a request waiting for `100 Continue`, from
+/// its head alone, and returns the response refusing it, if it is refused.
+/// Otherwise the authentication rides in the request's extensions to
+/// [`dispatch`], which then does not authenticate again.
+pub(crate) async fn refusal_before_continue(
     req: &Request,
     state: &AppState,
+    secure: bool,
 ) -> Option<HttpResponse<LoggedBody>> {
     if is_query_protocol(req.head()) {
         // Its signature covers the body: checked once the body is read.
         return None;
     }
-    match authenticate(req.head(), state, &Scope::s3(&state.region)) {
+    let admitted = async {
+        let verified = authenticate(req.head(), state, &Scope::s3(&state.region))?;
+        // An unroutable request is refused by dispatch, with its body read.
+        if let Ok(endpoint) = route_head(req.head(), state) {
+            let facts = RequestFacts::of_head(req.head(), secure);
+            admit(&facts, state, &verified, &endpoint).await?;
+        }
+        Ok::<_, S3Error>(verified)
+    };
+    match admitted.await {
         Ok(verified) => {
             req.extensions_mut().insert(verified);
             None
@@ -341,6 +355,13 @@ fn authenticate(
         headers: &headers,
         virtual_host_bucket: virtual_host_bucket.as_deref(),
     };
+    // An unsigned request is anonymous: the authoriser decides what it may do.
+    if auth::is_anonymous(&parts) {
+        return Ok(Verified {
+            access_key: String::new(),
+            payload: auth::anonymous_payload(&parts)?,
+        });
+    }
     auth::verify_scoped(&parts, SystemTime::now(), scope, &state.identities)
 }
 
@@ -369,19 +390,9 @@ async fn dispatch(
     state: web::Data<AppState>,
     record: &mut RequestRecord,
 ) -> Result<HttpResponse, S3Error> {
-    let raw_path = req.uri().path();
     // Routed first so that the log names the operation of a refused request too;
     // a bad signature still wins over a routing error.
-    let host = req.headers().get("host").and_then(|h| h.to_str().ok());
-    let has_header = |name: &str| req.headers().contains_key(name);
-    let routed = Target::parse(host, raw_path, state.domain.as_deref()).and_then(|target| {
-        routing::route(
-            req.method().as_str(),
-            target,
-            &Query::parse(req.uri().query().unwrap_or(""))?,
-            &has_header,
-        )
-    });
+    let routed = route_head(req.head(), &state);
     if let Ok(endpoint) = &routed {
         record.operation = Some(endpoint.operation());
         record.bucket = endpoint.bucket().map(str::to_owned);
@@ -394,8 +405,8 @@ async fn dispatch(
         None => authenticate(req.head(), &state, &Scope::s3(&state.region))?,
     };
     record.principal = Some(verified.access_key.clone()).filter(|k| !k.is_empty());
-    let caller = caller_of(&state, &verified)?;
     let endpoint = routed?;
+    let (principal, bucket) = admit(&RequestFacts::of(req), &state, &verified, &endpoint).await?;
     let body = RequestBody::new(
         payload,
         BodyDecoder::new(&verified),
@@ -407,7 +418,8 @@ async fn dispatch(
         req: req.clone(),
         bucket: endpoint.bucket().unwrap_or_default().to_owned(),
         key: endpoint.key().unwrap_or_default().to_owned(),
-        caller,
+        principal,
+        bucket_access: bucket,
     };
     handlers::dispatch(endpoint, ctx, body).await
 }
@@ -425,6 +437,111 @@ fn caller_of(state: &AppState, verified: &Verified) -> Result<Caller, S3Error> {
             )
             .with("AWSAccessKeyId", verified.access_key.clone())
         })
+}
+
+/// Routes a request by its head.
+fn route_head(head: &RequestHead, state: &AppState) -> Result<routing::Endpoint, S3Error> {
+    let host = head.headers().get("host").and_then(|h| h.to_str().ok());
+    let has_header = |name: &str| head.headers().contains_key(name);
+    let target = Target::parse(host, head.uri.path(), state.domain.as_deref())?;
+    let query = Query::parse(head.uri.query().unwrap_or(""))?;
+    routing::route(head.method.as_str(), target, &query, &has_header)
+}
+
+/// Who an authenticated request comes from, and whether they may do what it
+/// asks (`AccessDenied` if not); with what is known of its bucket, if that
+/// exists. DeleteObjects is authorised key by key, by its handler.
+async fn admit(
+    facts: &RequestFacts<'_>,
+    state: &AppState,
+    verified: &Verified,
+    endpoint: &routing::Endpoint,
+) -> Result<(Principal, Option<Arc<access::BucketAccess>>), S3Error> {
+    let principal = if verified.access_key.is_empty() {
+        Principal::Anonymous
+    } else {
+        Principal::Caller(caller_of(state, verified)?)
+    };
+    let operation = endpoint.operation();
+    let bucket = match endpoint.bucket() {
+        // A bucket is created in the caller's own account, whoever holds the name.
+        Some(_) if operation == routing::Operation::CreateBucket => None,
+        Some(name) => {
+            state
+                .access
+                .bucket(&state.engine, &state.identities, name)
+                .await?
+        }
+        None => None,
+    };
+    let ask = Ask {
+        action: endpoint.action(),
+        bucket: endpoint.bucket(),
+        key: endpoint.key(),
+    };
+    // A bucket that does not exist answers NoSuchBucket, as on AWS.
+    let exists = bucket.is_some()
+        || endpoint.bucket().is_none()
+        || operation == routing::Operation::CreateBucket;
+    if exists && operation != routing::Operation::DeleteObjects {
+        authorise(facts, state, &principal, ask, bucket.as_deref()).await?;
+    }
+    Ok((principal, bucket))
+}
+
+/// What the root of a bucket's account may always do to it.
+const BUCKET_POLICY_ACTIONS: [&str; 3] = [
+    "s3:GetBucketPolicy",
+    "s3:PutBucketPolicy",
+    "s3:DeleteBucketPolicy",
+];
+
+/// Whether the authoriser allows `ask`.
+pub(crate) async fn permits(
+    facts: &RequestFacts<'_>,
+    state: &AppState,
+    principal: &Principal,
+    ask: Ask<'_>,
+    bucket: Option<&access::BucketAccess>,
+) -> Result<bool, S3Error> {
+    let owner_root = principal
+        .caller()
+        .is_some_and(|c| c.is_root() && bucket.is_none_or(|b| b.owner.id == c.account.id));
+    // The owner's root can always manage the bucket policy, so no policy
+    // locks it out (as on AWS); without a policy nothing can deny it.
+    let unbound =
+        bucket.is_none_or(|b| b.policy.is_none()) || BUCKET_POLICY_ACTIONS.contains(&ask.action);
+    if owner_root && unbound {
+        return Ok(true);
+    }
+    let context = access::request_context(
+        facts,
+        &access::policy_principal(principal),
+        SystemTime::now(),
+    );
+    let verdict = state
+        .access
+        .decide(&state.engine, principal, ask, bucket, &context)
+        .await?;
+    if !verdict.allowed {
+        tracing::debug!(?verdict, action = ask.action, "access denied");
+    }
+    Ok(verdict.allowed)
+}
+
+/// `AccessDenied` unless the authoriser allows `ask`.
+pub(crate) async fn authorise(
+    facts: &RequestFacts<'_>,
+    state: &AppState,
+    principal: &Principal,
+    ask: Ask<'_>,
+    bucket: Option<&access::BucketAccess>,
+) -> Result<(), S3Error> {
+    if permits(facts, state, principal, ask, bucket).await? {
+        Ok(())
+    } else {
+        Err(S3Error::access_denied())
+    }
 }
 
 fn error_response(head: &RequestHead, err: &S3Error, request_id: &str) -> HttpResponse {

@@ -208,7 +208,7 @@ pub struct ServeArgs {
     #[arg(long, env = "HORREO_DOMAIN")]
     pub domain: Option<String>,
     /// Optional TOML file with any of: data_dir, address, region, domain, master_key_file,
-    /// tls_cert, tls_key, tls_address, allow_insecure_sse_c, body_timeout, send_timeout,
+    /// tls_cert, tls_key, tls_address, allow_insecure_sse_c, block_public_access, body_timeout, send_timeout,
     /// max_connections, max_buffer_mib, shutdown_timeout, scrub_interval,
     /// scrub_rate, reserve
     #[arg(long, env = "HORREO_CONFIG")]
@@ -235,6 +235,11 @@ pub struct ServeArgs {
     /// Accept SSE-C keys over plain HTTP (AWS refuses them; for tests behind a TLS proxy)
     #[arg(long, env = "HORREO_ALLOW_INSECURE_SSE_C")]
     pub allow_insecure_sse_c: bool,
+    /// Block Public Access for every bucket of the server, all four settings (like
+    /// AWS's account-level setting) [default: off; each new bucket still starts with
+    /// its own settings on]
+    #[arg(long, env = "HORREO_BLOCK_PUBLIC_ACCESS")]
+    pub block_public_access: bool,
     /// Seconds a request body may send nothing before the request fails with
     /// 400 RequestTimeout [default: 20]
     #[arg(long, env = "HORREO_BODY_TIMEOUT")]
@@ -291,6 +296,7 @@ struct FileConfig {
     tls_key: Option<PathBuf>,
     tls_address: Option<SocketAddr>,
     allow_insecure_sse_c: Option<bool>,
+    block_public_access: Option<bool>,
     body_timeout: Option<u64>,
     send_timeout: Option<u64>,
     max_connections: Option<usize>,
@@ -319,6 +325,8 @@ pub struct Config {
     pub scrub: horreo_storage::ScrubConfig,
     /// Free space new object data may not use.
     pub reserve: Reserve,
+    /// Block Public Access settings applied to every bucket.
+    pub public_access_block: horreo_storage::PublicAccessBlock,
 }
 
 /// How long and how much connections may take.
@@ -389,9 +397,15 @@ impl ServeArgs {
             (None, Some(text)) => parse_reserve(text).context("reserve in the config file")?,
             (None, None) => Reserve::Default,
         };
+        let block = self.block_public_access || file.block_public_access.unwrap_or(false);
         Ok(Config {
             scrub,
             reserve,
+            public_access_block: if block {
+                horreo_storage::PublicAccessBlock::ALL
+            } else {
+                horreo_storage::PublicAccessBlock::NONE
+            },
             data_dir: self
                 .data_dir
                 .or(file.data_dir)

@@ -24,6 +24,7 @@ use actix_service::{ServiceFactoryExt, fn_service, map_config};
 use actix_tls::accept::rustls_0_23::{Acceptor, TlsStream};
 use actix_web::dev::{AppConfig, Service, ServiceFactory, ServiceResponse, always_ready};
 use actix_web::{App, HttpResponse, web};
+use futures::future::LocalBoxFuture;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::Sleep;
@@ -224,16 +225,20 @@ fn http_service<T>(
         })
         .expect(ContinueGate {
             state: state.clone(),
+            secure,
         })
         .finish(boxed::factory(factory))
 }
 
 /// The expect service: a request with `Expect: 100-continue` gets
-/// `100 Continue` only once it authenticates from its head alone; otherwise
-/// its S3 error is the final response and the body is never asked for.
+/// `100 Continue` only once it authenticates and is authorised from its head
+/// alone; otherwise its S3 error is the final response and the body is never
+/// asked for.
 #[derive(Clone)]
 pub struct ContinueGate {
     state: web::Data<AppState>,
+    /// Whether the connection is TLS (`aws:SecureTransport`).
+    secure: bool,
 }
 
 impl ServiceFactory<Request> for ContinueGate {
@@ -252,14 +257,17 @@ impl ServiceFactory<Request> for ContinueGate {
 impl Service<Request> for ContinueGate {
     type Response = Request;
     type Error = Response<BoxBody>;
-    type Future = Ready<Result<Request, Response<BoxBody>>>;
+    type Future = LocalBoxFuture<'static, Result<Request, Response<BoxBody>>>;
 
     always_ready!();
 
     fn call(&self, req: Request) -> Self::Future {
-        ready(match app::refusal_before_continue(&req, &self.state) {
-            None => Ok(req),
-            Some(refusal) => Err(refusal.map_into_boxed_body().into()),
+        let (state, secure) = (self.state.clone(), self.secure);
+        Box::pin(async move {
+            match app::refusal_before_continue(&req, &state, secure).await {
+                None => Ok(req),
+                Some(refusal) => Err(refusal.map_into_boxed_body().into()),
+            }
         })
     }
 }

@@ -84,6 +84,7 @@ def test_user_lifecycle_and_caller_identity(iam):
 def test_access_key_signs_at_once_and_stops_when_inactive_or_deleted(iam, horreo_server, s3):
     user = name("keyed")
     iam.create_user(UserName=user)
+    iam.put_user_policy(UserName=user, PolicyName="s3", PolicyDocument=json.dumps(ALLOW_ALL_S3))
     key = iam.create_access_key(UserName=user)["AccessKey"]
     assert key["Status"] == "Active" and len(key["SecretAccessKey"]) == 40
     own = s3_client(horreo_server, key["AccessKeyId"], key["SecretAccessKey"])
@@ -107,6 +108,7 @@ def test_access_key_signs_at_once_and_stops_when_inactive_or_deleted(iam, horreo
         iam.delete_access_key(UserName=user, AccessKeyId=k["AccessKeyId"])
     assert error_of(own.list_buckets)[1] == "InvalidAccessKeyId"
     assert error_of(as_user.list_users) == (403, "InvalidClientTokenId")
+    iam.delete_user_policy(UserName=user, PolicyName="s3")
     iam.delete_user(UserName=user)
 
 

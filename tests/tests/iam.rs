@@ -57,6 +57,17 @@ async fn keys_made_through_iam_sign_at_once_and_stop_when_inactive_or_deleted() 
         &server,
         &[("Action", "CreateUser"), V, ("UserName", "alice")],
     );
+    let list_buckets = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]}"#;
+    ok(
+        &server,
+        &[
+            ("Action", "PutUserPolicy"),
+            V,
+            ("UserName", "alice"),
+            ("PolicyName", "list"),
+            ("PolicyDocument", list_buckets),
+        ],
+    );
     let created = ok(
         &server,
         &[("Action", "CreateAccessKey"), V, ("UserName", "alice")],

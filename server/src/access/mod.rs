@@ -1,7 +1,12 @@
-//! Access control: who a request comes from ([`Principal`]) and what it may do.
+//! Access control: who a request comes from ([`Principal`]) and whether it
+//! may do what it asks ([`Authoriser`]), by AWS's policy evaluation logic.
 
+mod authorise;
+mod context;
 mod identities;
 mod principal;
 
+pub use authorise::{Ask, Authoriser, BucketAccess, policy_principal};
+pub use context::{RequestFacts, request_context};
 pub use identities::Identities;
-pub use principal::{Caller, Identity, Principal};
+pub use principal::{Caller, Principal};

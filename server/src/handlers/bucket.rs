@@ -33,7 +33,7 @@ pub async fn list_buckets(
         ),
     };
     let buckets = ctx.engine(|e| e.list_buckets()).await?;
-    let account = &ctx.caller.account;
+    let account = &ctx.caller()?.account;
     let mut selected = buckets
         .iter()
         .filter(|b| ctx.state.identities.owner(&b.owner).id == account.id)
@@ -81,20 +81,33 @@ pub async fn create(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
         .with("LocationConstraint", constraint));
     }
     super::acl::check_bucket_acl(&ctx)?;
-    let owner = ctx.caller.account.id.clone();
+    let owner = ctx.caller()?.account.id.clone();
     let object_lock = super::lock::object_lock_requested(&ctx);
     let created = ctx
         .engine(move |e| e.create_bucket(&name, &owner, &region, object_lock))
         .await;
     match created {
         Ok(_) => {}
-        // AWS's legacy behaviour, in us-east-1 only: re-creating a bucket you
-        // own succeeds and changes nothing.
-        Err(err)
-            if err.code == S3ErrorCode::BucketAlreadyOwnedByYou
-                && ctx.state.region == LEGACY_REGION => {}
+        Err(err) if err.code == S3ErrorCode::BucketAlreadyOwnedByYou => {
+            let name = ctx.bucket.clone();
+            let existing = ctx.engine(move |e| e.bucket(&name)).await?;
+            let account = &ctx.caller()?.account;
+            if ctx.state.identities.owner(&existing.owner).id != account.id {
+                return Err(s3_error!(
+                    BucketAlreadyExists,
+                    "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again."
+                )
+                .with("BucketName", ctx.bucket.clone()));
+            }
+            // AWS's legacy behaviour, in us-east-1 only: re-creating a bucket
+            // you own succeeds and changes nothing.
+            if ctx.state.region != LEGACY_REGION {
+                return Err(err.with("BucketName", ctx.bucket.clone()));
+            }
+        }
         Err(err) => return Err(err.with("BucketName", ctx.bucket.clone())),
     }
+    ctx.state.access.forget_bucket(&ctx.bucket);
     Ok(HttpResponse::Ok()
         .insert_header(("location", format!("/{}", ctx.bucket)))
         .finish())
@@ -114,6 +127,7 @@ pub async fn delete(ctx: Ctx) -> S3Result<HttpResponse> {
     ctx.engine(move |e| e.delete_bucket(&name))
         .await
         .map_err(|err| err.with("BucketName", ctx.bucket.clone()))?;
+    ctx.state.access.forget_bucket(&ctx.bucket);
     Ok(HttpResponse::NoContent().finish())
 }
 

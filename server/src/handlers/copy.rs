@@ -48,8 +48,14 @@ impl CopySource {
         })
     }
 
-    /// The source version.
+    /// The source version, once the principal may read it (`s3:GetObject`,
+    /// or `s3:GetObjectVersion` for a version id).
     pub async fn head(&self, ctx: &Ctx) -> S3Result<ObjectVersion> {
+        let action = match self.version_id {
+            Some(_) => "s3:GetObjectVersion",
+            None => "s3:GetObject",
+        };
+        ctx.authorise(action, &self.bucket, Some(&self.key)).await?;
         let (bucket, key, version) = (
             self.bucket.clone(),
             self.key.clone(),
@@ -127,7 +133,7 @@ pub async fn copy_object(ctx: Ctx) -> S3Result<HttpResponse> {
         user_metadata,
         tags,
         storage_class,
-        owner: ctx.caller.account.id.clone(),
+        owner: ctx.owner_account(),
         precondition: None,
         lock,
         sse: None,

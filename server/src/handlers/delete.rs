@@ -20,7 +20,7 @@ const MAX_DELETE_KEYS: usize = 1000;
 pub async fn delete_object(ctx: Ctx, version_id: Option<String>) -> S3Result<HttpResponse> {
     let precondition = header_precondition(&ctx)?;
     let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
-    let bypass = bypass_governance(&ctx);
+    let bypass = bypass_governance(&ctx, &key).await?;
     let deleted = ctx
         .engine(move |e| {
             e.delete_object_if(&bucket, &key, version_id.as_deref(), bypass, &precondition)
@@ -77,23 +77,36 @@ pub async fn delete_objects(ctx: Ctx, body: RequestBody) -> S3Result<HttpRespons
             Ok((o, precondition))
         })
         .collect::<S3Result<Vec<_>>>()?;
+    // Each key needs its own permission; one refused is an <Error> entry.
+    let mut checked = Vec::with_capacity(entries.len());
+    for (o, precondition) in entries {
+        let action = match o.version_id {
+            Some(_) => "s3:DeleteObjectVersion",
+            None => "s3:DeleteObject",
+        };
+        let allowed = ctx.permits(action, &ctx.bucket, Some(&o.key)).await?;
+        let bypass = allowed && bypass_governance(&ctx, &o.key).await?;
+        checked.push((o, precondition, allowed, bypass));
+    }
     let bucket = ctx.bucket.clone();
-    let bypass = bypass_governance(&ctx);
     let results = ctx
         .engine(move |e| {
             e.bucket(&bucket)?;
-            Ok(entries
+            Ok(checked
                 .into_iter()
-                .map(|(o, precondition)| {
-                    let outcome = e
-                        .delete_object_if(
+                .map(|(o, precondition, allowed, bypass)| {
+                    let outcome = if allowed {
+                        e.delete_object_if(
                             &bucket,
                             &o.key,
                             o.version_id.as_deref(),
                             bypass,
                             &precondition,
                         )
-                        .map_err(S3Error::from);
+                        .map_err(S3Error::from)
+                    } else {
+                        Err(S3Error::access_denied())
+                    };
                     (o, outcome)
                 })
                 .collect::<Vec<_>>())

@@ -107,7 +107,7 @@ pub fn put_options(ctx: &Ctx) -> S3Result<PutOptions> {
         user_metadata: user_metadata(ctx)?,
         tags,
         storage_class: storage_class(ctx)?,
-        owner: ctx.caller.account.id.clone(),
+        owner: ctx.owner_account(),
         precondition: None,
         lock: super::lock::lock_from_headers(ctx)?,
         sse: None,

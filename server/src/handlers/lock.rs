@@ -115,10 +115,17 @@ fn on_off(on: bool) -> &'static str {
     if on { "ON" } else { "OFF" }
 }
 
-/// `x-amz-bypass-governance-retention: true`.
-pub fn bypass_governance(ctx: &Ctx) -> bool {
-    ctx.header("x-amz-bypass-governance-retention")
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+/// `x-amz-bypass-governance-retention: true`, from a principal allowed
+/// `s3:BypassGovernanceRetention` on `key` (without it, the header is ignored
+/// and governance retention holds).
+pub async fn bypass_governance(ctx: &Ctx, key: &str) -> S3Result<bool> {
+    let asked = ctx
+        .header("x-amz-bypass-governance-retention")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    Ok(asked
+        && ctx
+            .permits("s3:BypassGovernanceRetention", &ctx.bucket, Some(key))
+            .await?)
 }
 
 /// Reads a lock configuration body, which AWS accepts only with `Content-MD5` or
@@ -281,7 +288,7 @@ pub async fn put_retention(
     };
     locked_version(&ctx, version_id.clone()).await?;
     let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
-    let bypass = bypass_governance(&ctx);
+    let bypass = bypass_governance(&ctx, &ctx.key).await?;
     ctx.engine(move |e| {
         e.set_object_retention(&bucket, &key, version_id.as_deref(), retention, bypass)
     })

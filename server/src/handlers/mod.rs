@@ -14,6 +14,8 @@ mod list;
 mod lock;
 mod multipart;
 mod object;
+mod policy;
+mod public_access;
 mod range;
 mod tagging;
 
@@ -22,7 +24,7 @@ use std::sync::Arc;
 use actix_web::{HttpRequest, HttpResponse};
 use horreo_storage::Engine;
 
-use crate::access::Caller;
+use crate::access::{Ask, BucketAccess, Caller, Principal, RequestFacts};
 use crate::app::AppState;
 use crate::body::RequestBody;
 use crate::error::{S3Error, S3ErrorCode, S3Result};
@@ -39,14 +41,67 @@ pub struct Ctx {
     pub bucket: String,
     /// Empty for bucket-level requests.
     pub key: String,
-    /// Who signed the request.
-    pub caller: Caller,
+    /// Who the request comes from.
+    pub principal: Principal,
+    /// What the authoriser found of the bucket addressed, if it exists.
+    pub bucket_access: Option<Arc<BucketAccess>>,
 }
 
 impl Ctx {
     /// A request header as text; absent if missing or not valid UTF-8.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.req.headers().get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The caller; anonymous requests reach only what a policy grants them,
+    /// never an operation that needs a caller (`AccessDenied` otherwise).
+    pub fn caller(&self) -> S3Result<&Caller> {
+        self.principal.caller().ok_or_else(S3Error::access_denied)
+    }
+
+    /// The account that owns what this request creates: the bucket's owner
+    /// (objects belong to it, as with S3's default BucketOwnerEnforced), else
+    /// the caller's account.
+    pub fn owner_account(&self) -> String {
+        match (&self.bucket_access, self.principal.caller()) {
+            (Some(bucket), _) => bucket.owner.id.clone(),
+            (None, Some(caller)) => caller.account.id.clone(),
+            (None, None) => self.state.identities.default_account().id.clone(),
+        }
+    }
+
+    /// Whether the principal may do `action` on `bucket`/`key` too: for the
+    /// second resources of a request (a copy's source, each key of a
+    /// DeleteObjects) and optional rights (bypassing governance retention).
+    /// A bucket that does not exist permits (its operation answers NoSuchBucket).
+    pub async fn permits(&self, action: &str, bucket: &str, key: Option<&str>) -> S3Result<bool> {
+        let access = if bucket == self.bucket {
+            self.bucket_access.clone()
+        } else {
+            self.state
+                .access
+                .bucket(&self.state.engine, &self.state.identities, bucket)
+                .await?
+        };
+        let Some(access) = access else {
+            return Ok(true);
+        };
+        let ask = Ask {
+            action,
+            bucket: Some(bucket),
+            key,
+        };
+        let facts = RequestFacts::of(&self.req);
+        crate::app::permits(&facts, &self.state, &self.principal, ask, Some(&access)).await
+    }
+
+    /// `AccessDenied` unless [`Ctx::permits`].
+    pub async fn authorise(&self, action: &str, bucket: &str, key: Option<&str>) -> S3Result<()> {
+        if self.permits(action, bucket, key).await? {
+            Ok(())
+        } else {
+            Err(S3Error::access_denied())
+        }
     }
 
     /// Runs engine work on the blocking pool, never on an async worker thread.
@@ -64,17 +119,62 @@ impl Ctx {
 }
 
 /// Runs the endpoint's handler; not-found errors name what was not found, as AWS's do.
+/// A missing key is `AccessDenied` to a caller who may not list the bucket,
+/// as on AWS, so reads do not tell such a caller which keys exist.
 pub async fn dispatch(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
     let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
     let upload_id = endpoint.upload_id().unwrap_or_default().to_owned();
-    handle(endpoint, ctx, body)
-        .await
-        .map_err(|err| match err.code {
-            S3ErrorCode::NoSuchBucket if !err.has("BucketName") => err.with("BucketName", bucket),
-            S3ErrorCode::NoSuchKey if !err.has("Key") => err.with("Key", key),
-            S3ErrorCode::NoSuchUpload if !err.has("UploadId") => err.with("UploadId", upload_id),
-            _ => err,
-        })
+    let reads_key = matches!(
+        endpoint,
+        Endpoint::GetObject { .. } | Endpoint::HeadObject { .. }
+    );
+    let may_list = reads_key.then(|| ListCheck {
+        state: Arc::clone(&ctx.state),
+        req: ctx.req.clone(),
+        principal: ctx.principal.clone(),
+        bucket_access: ctx.bucket_access.clone(),
+    });
+    let err = match handle(endpoint, ctx, body).await {
+        Ok(response) => return Ok(response),
+        Err(err) => err,
+    };
+    let missing = matches!(
+        err.code,
+        S3ErrorCode::NoSuchKey | S3ErrorCode::NoSuchVersion
+    );
+    if let (true, Some(check)) = (missing, may_list)
+        && !check.permits(&bucket).await?
+    {
+        return Err(S3Error::access_denied());
+    }
+    Err(match err.code {
+        S3ErrorCode::NoSuchBucket if !err.has("BucketName") => err.with("BucketName", bucket),
+        S3ErrorCode::NoSuchKey if !err.has("Key") => err.with("Key", key),
+        S3ErrorCode::NoSuchUpload if !err.has("UploadId") => err.with("UploadId", upload_id),
+        _ => err,
+    })
+}
+
+/// What is needed to ask, after a handler consumed its [`Ctx`], whether the
+/// principal may list the bucket.
+struct ListCheck {
+    state: Arc<AppState>,
+    req: HttpRequest,
+    principal: Principal,
+    bucket_access: Option<Arc<BucketAccess>>,
+}
+
+impl ListCheck {
+    async fn permits(&self, bucket: &str) -> S3Result<bool> {
+        let ask = Ask {
+            action: "s3:ListBucket",
+            bucket: Some(bucket),
+            key: None,
+        };
+        let access = self.bucket_access.as_deref();
+        let facts = RequestFacts::of(&self.req);
+        crate::app::permits(&facts, &self.state, &self.principal, ask, access).await
+    }
 }
 
 async fn handle(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
@@ -113,6 +213,13 @@ async fn handle(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Result<Htt
         PutBucketEncryption { .. } => encryption::put_bucket(ctx, body).await,
         GetBucketEncryption { .. } => encryption::get_bucket(ctx).await,
         DeleteBucketEncryption { .. } => encryption::delete_bucket(ctx).await,
+        PutBucketPolicy { .. } => policy::put(ctx, body).await,
+        GetBucketPolicy { .. } => policy::get(ctx).await,
+        DeleteBucketPolicy { .. } => policy::delete(ctx).await,
+        GetBucketPolicyStatus { .. } => policy::status(ctx).await,
+        PutPublicAccessBlock { .. } => public_access::put(ctx, body).await,
+        GetPublicAccessBlock { .. } => public_access::get(ctx).await,
+        DeletePublicAccessBlock { .. } => public_access::delete(ctx).await,
         ListObjects {
             listing,
             marker,

@@ -6,7 +6,7 @@ use super::{Inner, multipart};
 use crate::meta::db::decode_u64;
 use crate::meta::records::{decode, encode};
 use crate::meta::{Cf, keys};
-use crate::types::{Bucket, BucketName, ObjectLockConfig, VersioningState};
+use crate::types::{Bucket, BucketName, ObjectLockConfig, PublicAccessBlock, VersioningState};
 use crate::{Error, Result};
 
 const NEXT_BUCKET_ID: &[u8] = b"next_bucket_id";
@@ -42,6 +42,8 @@ pub(super) fn create(
         tags: None,
         object_lock: object_lock.then(ObjectLockConfig::default),
         encryption: None,
+        policy: None,
+        public_access_block: Some(PublicAccessBlock::ALL),
     };
     let mut batch = db.batch();
     batch.put(Cf::Buckets, bucket.name.as_bytes(), &encode(&bucket)?)?;

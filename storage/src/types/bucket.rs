@@ -21,7 +21,8 @@ pub struct Bucket {
     pub name: String,
     pub created: SystemTime,
     pub region: String,
-    /// Access key of the owner.
+    /// Id of the owning account (buckets made before accounts existed hold
+    /// the root's access key: the first account's).
     pub owner: String,
     #[serde(default)]
     pub versioning: VersioningState,
@@ -34,4 +35,51 @@ pub struct Bucket {
     /// Default encryption of new objects (PutBucketEncryption).
     #[serde(default)]
     pub encryption: Option<super::BucketEncryption>,
+    /// The bucket policy document, as the client sent it (validated).
+    #[serde(default)]
+    pub policy: Option<String>,
+    /// Block Public Access settings; new buckets get all four on, as AWS's.
+    #[serde(default)]
+    pub public_access_block: Option<PublicAccessBlock>,
+}
+
+/// S3 Block Public Access settings of a bucket (or of the whole server).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicAccessBlock {
+    /// Refuse requests that set public ACLs.
+    pub block_public_acls: bool,
+    /// Ignore public ACLs when authorising.
+    pub ignore_public_acls: bool,
+    /// Refuse bucket policies that grant public access.
+    pub block_public_policy: bool,
+    /// Grant a public bucket policy's access only to the owner's account.
+    pub restrict_public_buckets: bool,
+}
+
+impl PublicAccessBlock {
+    /// Every setting on: a new bucket's.
+    pub const ALL: Self = Self {
+        block_public_acls: true,
+        ignore_public_acls: true,
+        block_public_policy: true,
+        restrict_public_buckets: true,
+    };
+
+    /// Every setting off.
+    pub const NONE: Self = Self {
+        block_public_acls: false,
+        ignore_public_acls: false,
+        block_public_policy: false,
+        restrict_public_buckets: false,
+    };
+
+    /// Every setting that is on in `self` or `other`.
+    pub fn or(self, other: Self) -> Self {
+        Self {
+            block_public_acls: self.block_public_acls || other.block_public_acls,
+            ignore_public_acls: self.ignore_public_acls || other.ignore_public_acls,
+            block_public_policy: self.block_public_policy || other.block_public_policy,
+            restrict_public_buckets: self.restrict_public_buckets || other.restrict_public_buckets,
+        }
+    }
 }

@@ -11,7 +11,7 @@ mod names;
 mod object;
 mod scrub;
 
-pub use bucket::{Bucket, VersioningState};
+pub use bucket::{Bucket, PublicAccessBlock, VersioningState};
 pub use checksum::{ChecksumAlgorithm, ChecksumType, Checksums};
 pub use encryption::{
     BucketEncryption, CustomerKey, EncryptionRecord, KmsKeyInfo, ObjectEncryption, SseAlgorithm,

@@ -8,13 +8,13 @@ use horreo_policy::{
 };
 use horreo_storage::Engine;
 
-use crate::access::{Caller, Identity as CallerIdentity};
+use crate::access::Caller;
 use crate::error::{S3Error, S3ErrorCode, S3Result};
 
 /// `Ok` if `caller` may perform `iam:{action}` on `resource` (an ARN);
 /// otherwise IAM's `AccessDenied`. Reads the user's policies (blocks).
 pub fn authorize(engine: &Engine, caller: &Caller, action: &str, resource: &str) -> S3Result<()> {
-    let CallerIdentity::User { name, .. } = &caller.identity else {
+    let Some(name) = caller.user_name() else {
         return Ok(());
     };
     let account = &caller.account.id;
@@ -28,7 +28,9 @@ pub fn authorize(engine: &Engine, caller: &Caller, action: &str, resource: &str)
     let principal = Principal::Identity(Identity {
         account: account.clone(),
         arn: caller.arn(),
-        kind: IdentityKind::User { name: name.clone() },
+        kind: IdentityKind::User {
+            name: name.to_owned(),
+        },
         user_id: caller.user_id().to_owned(),
         canonical_id: Some(caller.account.canonical_id.clone()),
     });

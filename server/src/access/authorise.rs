@@ -1,0 +1,237 @@
+//! The authoriser: gathers every policy that bears on a request (the
+//! caller's identity policies, the bucket's policy, Block Public Access) and
+//! asks the policy language for AWS's verdict.
+//!
+//! Parsed policies are cached: bucket entries until the bucket's policy,
+//! settings or existence change through this server (see
+//! [`Authoriser::forget_bucket`]), identity policies until an IAM change
+//! ([`Authoriser::forget_identities`]). Every change to either goes through
+//! this process, so a cached answer is never stale.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use horreo_policy::{
+    Context, Identity, IdentityKind, Policies, Policy, PolicyKind, Principal as PolicyPrincipal,
+    Request, Verdict,
+};
+use horreo_storage::{Account, Engine, PublicAccessBlock};
+
+use super::Identities;
+use super::principal::{Caller, Identity as CallerIdentity, Principal};
+use crate::error::{S3Error, S3Result};
+
+/// What authorisation needs to know of a bucket.
+pub struct BucketAccess {
+    pub owner: Account,
+    pub policy: Option<Policy>,
+    /// Whether the policy grants public access (AWS's definition).
+    pub public: bool,
+    /// The bucket's Block Public Access settings with the server's.
+    pub block: PublicAccessBlock,
+}
+
+/// Decides requests; shared by all workers.
+pub struct Authoriser {
+    /// Block Public Access for the whole server (like AWS's account level).
+    server_block: PublicAccessBlock,
+    buckets: RwLock<HashMap<String, Arc<BucketAccess>>>,
+    identity_policies: RwLock<HashMap<(String, String), Arc<Vec<Policy>>>>,
+}
+
+/// What a request asks to do, on what.
+#[derive(Debug, Clone, Copy)]
+pub struct Ask<'a> {
+    pub action: &'a str,
+    pub bucket: Option<&'a str>,
+    pub key: Option<&'a str>,
+}
+
+impl Ask<'_> {
+    fn arn(&self) -> String {
+        match (self.bucket, self.key) {
+            (Some(bucket), Some(key)) => format!("arn:aws:s3:::{bucket}/{key}"),
+            (Some(bucket), None) => format!("arn:aws:s3:::{bucket}"),
+            (None, _) => "*".to_owned(),
+        }
+    }
+}
+
+impl Authoriser {
+    pub fn new(server_block: PublicAccessBlock) -> Self {
+        Self {
+            server_block,
+            buckets: RwLock::default(),
+            identity_policies: RwLock::default(),
+        }
+    }
+
+    /// The server-wide Block Public Access settings.
+    pub fn server_block(&self) -> PublicAccessBlock {
+        self.server_block
+    }
+
+    /// Drops what is cached of bucket `name`: call after any change to its
+    /// policy or settings, and after creating or deleting it.
+    pub fn forget_bucket(&self, name: &str) {
+        if let Ok(mut buckets) = self.buckets.write() {
+            buckets.remove(name);
+        }
+    }
+
+    /// Drops every cached identity policy: call after any IAM change.
+    pub fn forget_identities(&self) {
+        if let Ok(mut policies) = self.identity_policies.write() {
+            policies.clear();
+        }
+    }
+
+    /// What authorisation knows of bucket `name`; `None` if it does not exist.
+    pub async fn bucket(
+        &self,
+        engine: &Engine,
+        identities: &Identities,
+        name: &str,
+    ) -> S3Result<Option<Arc<BucketAccess>>> {
+        if let Some(found) = self.buckets.read().ok().and_then(|b| b.get(name).cloned()) {
+            return Ok(Some(found));
+        }
+        let engine = engine.clone();
+        let bucket_name = name.to_owned();
+        let bucket = match blocking(move || engine.bucket(&bucket_name)).await {
+            Ok(bucket) => bucket,
+            Err(horreo_storage::Error::NoSuchBucket) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let policy = match &bucket.policy {
+            Some(text) => match Policy::parse(text, PolicyKind::Bucket { name: name.into() }) {
+                Ok(policy) => Some(policy),
+                Err(e) => {
+                    tracing::error!("the stored policy of bucket {name} does not parse: {e}");
+                    return Err(S3Error::internal(e));
+                }
+            },
+            None => None,
+        };
+        let access = Arc::new(BucketAccess {
+            owner: identities.owner(&bucket.owner),
+            public: policy.as_ref().is_some_and(Policy::is_public),
+            policy,
+            block: bucket
+                .public_access_block
+                .map_or(self.server_block, |b| b.or(self.server_block)),
+        });
+        if let Ok(mut buckets) = self.buckets.write() {
+            buckets.insert(name.to_owned(), Arc::clone(&access));
+        }
+        Ok(Some(access))
+    }
+
+    /// The parsed identity policies of `caller` (none for a root).
+    async fn identity_policies(
+        &self,
+        engine: &Engine,
+        caller: &Caller,
+    ) -> S3Result<Arc<Vec<Policy>>> {
+        let CallerIdentity::User { name, .. } = &caller.identity else {
+            return Ok(Arc::default());
+        };
+        let id = (caller.account.id.clone(), name.clone());
+        if let Some(found) = self
+            .identity_policies
+            .read()
+            .ok()
+            .and_then(|p| p.get(&id).cloned())
+        {
+            return Ok(found);
+        }
+        let engine = engine.clone();
+        let (account, user) = id.clone();
+        let documents = blocking(move || engine.user_policy_documents(&account, &user)).await?;
+        let parsed: Vec<Policy> = documents
+            .iter()
+            .filter_map(|text| match Policy::parse(text, PolicyKind::Managed) {
+                Ok(policy) => Some(policy),
+                Err(e) => {
+                    tracing::error!("a stored policy of user {} does not parse: {e}", id.1);
+                    None
+                }
+            })
+            .collect();
+        let parsed = Arc::new(parsed);
+        if let Ok(mut cache) = self.identity_policies.write() {
+            cache.insert(id, Arc::clone(&parsed));
+        }
+        Ok(parsed)
+    }
+
+    /// AWS's verdict on `ask` by `principal`, whose request carries `context`;
+    /// `bucket` is what [`Authoriser::bucket`] found of the bucket asked for.
+    pub async fn decide(
+        &self,
+        engine: &Engine,
+        principal: &Principal,
+        ask: Ask<'_>,
+        bucket: Option<&BucketAccess>,
+        context: &Context,
+    ) -> S3Result<Verdict> {
+        let identity_policies = match principal.caller() {
+            Some(caller) => self.identity_policies(engine, caller).await?,
+            None => Arc::default(),
+        };
+        let identity: Vec<&Policy> = identity_policies.iter().collect();
+        let policy_principal = policy_principal(principal);
+        let owner = bucket.map(|b| b.owner.id.as_str());
+        let resource = bucket.and_then(|b| {
+            let outsider = principal
+                .caller()
+                .is_none_or(|c| Some(c.account.id.as_str()) != owner);
+            // RestrictPublicBuckets: a public policy grants nothing outside
+            // the owner's account (its denies cannot matter there either).
+            let restricted = b.public && b.block.restrict_public_buckets && outsider;
+            b.policy.as_ref().filter(|_| !restricted)
+        });
+        let arn = ask.arn();
+        let request = Request {
+            action: ask.action,
+            resource: &arn,
+            principal: &policy_principal,
+            context,
+        };
+        let policies = Policies {
+            identity: &identity,
+            session: &[],
+            resource,
+            resource_owner: owner,
+            acl_allows: false,
+        };
+        Ok(horreo_policy::authorize(&request, &policies))
+    }
+}
+
+/// How the policy language sees a principal.
+pub fn policy_principal(principal: &Principal) -> PolicyPrincipal {
+    let Some(caller) = principal.caller() else {
+        return PolicyPrincipal::Anonymous;
+    };
+    PolicyPrincipal::Identity(Identity {
+        account: caller.account.id.clone(),
+        arn: caller.arn(),
+        kind: match &caller.identity {
+            CallerIdentity::Root => IdentityKind::Root,
+            CallerIdentity::User { name, .. } => IdentityKind::User { name: name.clone() },
+        },
+        user_id: caller.user_id().to_owned(),
+        canonical_id: Some(caller.account.canonical_id.clone()),
+    })
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> horreo_storage::Result<T> + Send + 'static,
+) -> horreo_storage::Result<T> {
+    tokio::task::spawn_blocking(work).await.unwrap_or_else(|e| {
+        Err(horreo_storage::Error::Meta(format!(
+            "engine task failed: {e}"
+        )))
+    })
+}
