@@ -81,7 +81,7 @@ def test_user_lifecycle_and_caller_identity(iam):
     assert error_of(iam.get_user, UserName=renamed) == (404, "NoSuchEntity")
 
 
-def test_access_key_signs_at_once_and_stops_when_inactive_or_deleted(iam, horreo_server, s3):
+def test_access_key_signs_at_once_and_stops_when_inactive_or_deleted(iam, horreo_server):
     user = name("keyed")
     iam.create_user(UserName=user)
     iam.put_user_policy(UserName=user, PolicyName="s3", PolicyDocument=json.dumps(ALLOW_ALL_S3))
@@ -109,6 +109,20 @@ def test_access_key_signs_at_once_and_stops_when_inactive_or_deleted(iam, horreo
     assert error_of(own.list_buckets)[1] == "InvalidAccessKeyId"
     assert error_of(as_user.list_users) == (403, "InvalidClientTokenId")
     iam.delete_user_policy(UserName=user, PolicyName="s3")
+    iam.delete_user(UserName=user)
+
+
+def test_policy_changes_apply_to_s3_at_once(iam, horreo_server):
+    user = name("revoked")
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    own = s3_client(horreo_server, key["AccessKeyId"], key["SecretAccessKey"])
+    assert error_of(own.list_buckets) == (403, "AccessDenied")
+    iam.put_user_policy(UserName=user, PolicyName="s3", PolicyDocument=json.dumps(ALLOW_ALL_S3))
+    own.list_buckets()
+    iam.delete_user_policy(UserName=user, PolicyName="s3")
+    assert error_of(own.list_buckets) == (403, "AccessDenied")
+    iam.delete_access_key(UserName=user, AccessKeyId=key["AccessKeyId"])
     iam.delete_user(UserName=user)
 
 

@@ -146,10 +146,20 @@ pub async fn handle(
             action,
             params: &params,
         };
-        handler(&call).map(|response| response.finish(&request_id))
+        let response = handler(&call)?;
+        if !is_read(action) {
+            // S3 authorisation caches identity policies: they may have changed.
+            state.access.forget_identities();
+        }
+        Ok(response.finish(&request_id))
     })
     .await
     .map_err(S3Error::internal)?
+}
+
+/// Whether an action only reads (`Get...`, `List...`).
+fn is_read(action: &str) -> bool {
+    action.starts_with("Get") || action.starts_with("List")
 }
 
 /// One IAM call: who makes it, with which parameters.
