@@ -426,7 +426,7 @@ async fn dispatch(
 
 /// Whose key signed the request. A key valid a moment ago may have been
 /// deleted or made inactive since: it no longer signs.
-fn caller_of(state: &AppState, verified: &Verified) -> Result<Caller, S3Error> {
+fn caller_of(state: &AppState, verified: &Verified) -> Result<Arc<Caller>, S3Error> {
     state
         .identities
         .caller(&verified.access_key)

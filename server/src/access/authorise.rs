@@ -21,6 +21,9 @@ use super::Identities;
 use super::principal::{Caller, Identity as CallerIdentity, Principal};
 use crate::error::{S3Error, S3Result};
 
+/// Parsed policies, shared.
+type PolicySet = Arc<Vec<Policy>>;
+
 /// What authorisation needs to know of a bucket.
 pub struct BucketAccess {
     pub owner: Account,
@@ -36,7 +39,8 @@ pub struct Authoriser {
     /// Block Public Access for the whole server (like AWS's account level).
     server_block: PublicAccessBlock,
     buckets: RwLock<HashMap<String, Arc<BucketAccess>>>,
-    identity_policies: RwLock<HashMap<(String, String), Arc<Vec<Policy>>>>,
+    /// Parsed identity policies by (account id, user name).
+    identity_policies: RwLock<HashMap<(String, String), PolicySet>>,
 }
 
 /// What a request asks to do, on what.
@@ -128,11 +132,7 @@ impl Authoriser {
     }
 
     /// The parsed identity policies of `caller` (none for a root).
-    async fn identity_policies(
-        &self,
-        engine: &Engine,
-        caller: &Caller,
-    ) -> S3Result<Arc<Vec<Policy>>> {
+    async fn identity_policies(&self, engine: &Engine, caller: &Caller) -> S3Result<PolicySet> {
         let CallerIdentity::User { name, .. } = &caller.identity else {
             return Ok(Arc::default());
         };

@@ -12,7 +12,7 @@ use crate::auth::SecretStore;
 use crate::credentials::Credentials;
 
 struct Entry {
-    caller: Caller,
+    caller: Arc<Caller>,
     secret: String,
     active: bool,
 }
@@ -20,6 +20,8 @@ struct Entry {
 /// The keys and whom each belongs to. Cheap to share.
 pub struct Identities {
     root: Credentials,
+    /// The first account's root, as the configured key pair signs.
+    root_caller: Arc<Caller>,
     default_account: Account,
     keys: RwLock<Arc<HashMap<String, Entry>>>,
     /// Every account, by id.
@@ -29,9 +31,15 @@ pub struct Identities {
 impl Identities {
     /// Loads every stored key. Blocks (reads the engine).
     pub fn load(engine: &Engine, root: Credentials) -> horreo_storage::Result<Self> {
+        let default_account = engine.default_account()?;
         let identities = Self {
+            root_caller: Arc::new(Caller {
+                account: default_account.clone(),
+                identity: Identity::Root,
+                access_key: root.access_key.clone(),
+            }),
             root,
-            default_account: engine.default_account()?,
+            default_account,
             keys: RwLock::new(Arc::default()),
             accounts: RwLock::new(Arc::default()),
         };
@@ -66,11 +74,11 @@ impl Identities {
             keys.insert(
                 key.id.clone(),
                 Entry {
-                    caller: Caller {
+                    caller: Arc::new(Caller {
                         account,
                         identity,
                         access_key: key.id,
-                    },
+                    }),
                     secret,
                     active: key.status == KeyStatus::Active,
                 },
@@ -102,13 +110,9 @@ impl Identities {
     }
 
     /// Whose key `access_key` is, if it is an active key.
-    pub fn caller(&self, access_key: &str) -> Option<Caller> {
+    pub fn caller(&self, access_key: &str) -> Option<Arc<Caller>> {
         if access_key == self.root.access_key {
-            return Some(Caller {
-                account: self.default_account.clone(),
-                identity: Identity::Root,
-                access_key: access_key.to_owned(),
-            });
+            return Some(Arc::clone(&self.root_caller));
         }
         let keys = self.keys.read().ok()?.clone();
         keys.get(access_key)

@@ -1,5 +1,7 @@
 //! Who a request comes from: an identity of an account, or anonymous.
 
+use std::sync::Arc;
+
 use horreo_storage::Account;
 
 /// The identity inside an account that signed a request.
@@ -58,7 +60,7 @@ impl Caller {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
     Anonymous,
-    Caller(Caller),
+    Caller(Arc<Caller>),
 }
 
 impl Principal {

@@ -115,7 +115,7 @@ const ACTIONS: &[(&str, Handler)] = &[
 /// Runs the action `params` names for `caller`; returns the response document.
 pub async fn handle(
     state: Arc<AppState>,
-    caller: Caller,
+    caller: Arc<Caller>,
     params: Params,
     request_id: String,
 ) -> S3Result<String> {
