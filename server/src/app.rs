@@ -358,6 +358,7 @@ fn authenticate(
     // An unsigned request is anonymous: the authoriser decides what it may do.
     if auth::is_anonymous(&parts) {
         return Ok(Verified {
+            session_token: None,
             access_key: String::new(),
             payload: auth::anonymous_payload(&parts)?,
         });
@@ -427,6 +428,9 @@ async fn dispatch(
 /// Whose key signed the request. A key valid a moment ago may have been
 /// deleted or made inactive since: it no longer signs.
 fn caller_of(state: &AppState, verified: &Verified) -> Result<Arc<Caller>, S3Error> {
+    if let Some(token) = &verified.session_token {
+        return state.identities.session_caller(&verified.access_key, token);
+    }
     state
         .identities
         .caller(&verified.access_key)

@@ -131,38 +131,84 @@ impl Authoriser {
         Ok(Some(access))
     }
 
+    fn cached(&self, key: &(String, String)) -> Option<PolicySet> {
+        self.identity_policies.read().ok()?.get(key).cloned()
+    }
+
+    fn remember(&self, key: (String, String), documents: &[String]) -> PolicySet {
+        let parsed: PolicySet = Arc::new(
+            documents
+                .iter()
+                .filter_map(|text| match Policy::parse(text, PolicyKind::Managed) {
+                    Ok(policy) => Some(policy),
+                    Err(e) => {
+                        tracing::error!("a stored policy of {} does not parse: {e}", key.1);
+                        None
+                    }
+                })
+                .collect(),
+        );
+        if let Ok(mut cache) = self.identity_policies.write() {
+            cache.insert(key, Arc::clone(&parsed));
+        }
+        parsed
+    }
+
     /// The parsed identity policies of `caller` (none for a root).
-    async fn identity_policies(&self, engine: &Engine, caller: &Caller) -> S3Result<PolicySet> {
-        let CallerIdentity::User { name, .. } = &caller.identity else {
+    async fn identity_policies(
+        &self,
+        engine: &Engine,
+        caller: &Arc<Caller>,
+    ) -> S3Result<PolicySet> {
+        let Some(key) = cache_key(caller) else {
             return Ok(Arc::default());
         };
-        let id = (caller.account.id.clone(), name.clone());
-        if let Some(found) = self
-            .identity_policies
-            .read()
-            .ok()
-            .and_then(|p| p.get(&id).cloned())
-        {
+        if let Some(found) = self.cached(&key) {
             return Ok(found);
         }
-        let engine = engine.clone();
-        let (account, user) = id.clone();
-        let documents = blocking(move || engine.user_policy_documents(&account, &user)).await?;
-        let parsed: Vec<Policy> = documents
-            .iter()
-            .filter_map(|text| match Policy::parse(text, PolicyKind::Managed) {
-                Ok(policy) => Some(policy),
-                Err(e) => {
-                    tracing::error!("a stored policy of user {} does not parse: {e}", id.1);
-                    None
-                }
-            })
-            .collect();
-        let parsed = Arc::new(parsed);
-        if let Ok(mut cache) = self.identity_policies.write() {
-            cache.insert(id, Arc::clone(&parsed));
-        }
-        Ok(parsed)
+        let (engine, who) = (engine.clone(), Arc::clone(caller));
+        let documents = blocking(move || identity_documents(&engine, &who)).await?;
+        Ok(self.remember(key, &documents))
+    }
+
+    /// Whether `caller`'s own policies (and session policies) allow `action`
+    /// on `resource` of its own account: for IAM and STS calls, which have no
+    /// resource policy. Blocks on a cache miss.
+    pub fn identity_allows(
+        &self,
+        engine: &Engine,
+        caller: &Arc<Caller>,
+        action: &str,
+        resource: &str,
+    ) -> S3Result<bool> {
+        let identity_policies = match cache_key(caller) {
+            None => Arc::default(),
+            Some(key) => match self.cached(&key) {
+                Some(found) => found,
+                None => self.remember(key, &identity_documents(engine, caller)?),
+            },
+        };
+        let principal = Principal::Caller(Arc::clone(caller));
+        let policy_principal = policy_principal(&principal);
+        let context = Context::new().with_principal(&policy_principal);
+        let request = Request {
+            action,
+            resource,
+            principal: &policy_principal,
+            context: &context,
+        };
+        let Some(session) = session_policies(caller) else {
+            return Ok(false);
+        };
+        let identity: Vec<&Policy> = identity_policies.iter().collect();
+        let session: Vec<&Policy> = session.iter().collect();
+        let policies = Policies {
+            identity: &identity,
+            session: &session,
+            resource_owner: Some(&caller.account.id),
+            ..Policies::default()
+        };
+        Ok(horreo_policy::authorize(&request, &policies).allowed)
     }
 
     /// AWS's verdict on `ask` by `principal`, whose request carries `context`;
@@ -180,6 +226,16 @@ impl Authoriser {
             None => Arc::default(),
         };
         let identity: Vec<&Policy> = identity_policies.iter().collect();
+        let Some(session) = principal
+            .caller()
+            .map_or(Some(Vec::new()), session_policies)
+        else {
+            return Ok(Verdict {
+                allowed: false,
+                reason: horreo_policy::Reason::ImplicitDeny,
+            });
+        };
+        let session: Vec<&Policy> = session.iter().collect();
         let policy_principal = policy_principal(principal);
         let owner = bucket.map(|b| b.owner.id.as_str());
         let resource = bucket.and_then(|b| {
@@ -200,7 +256,7 @@ impl Authoriser {
         };
         let policies = Policies {
             identity: &identity,
-            session: &[],
+            session: &session,
             resource,
             resource_owner: owner,
             acl_allows: false,
@@ -220,10 +276,45 @@ pub fn policy_principal(principal: &Principal) -> PolicyPrincipal {
         kind: match &caller.identity {
             CallerIdentity::Root => IdentityKind::Root,
             CallerIdentity::User { name, .. } => IdentityKind::User { name: name.clone() },
+            CallerIdentity::AssumedRole { session, .. } => IdentityKind::AssumedRole {
+                role_arn: caller.role_arn().unwrap_or_default(),
+                session: session.clone(),
+            },
         },
-        user_id: caller.user_id().to_owned(),
+        user_id: caller.user_id(),
         canonical_id: Some(caller.account.canonical_id.clone()),
     })
+}
+
+/// Where the identity policies of `caller` are cached: none for a root.
+fn cache_key(caller: &Caller) -> Option<(String, String)> {
+    let account = caller.account.id.clone();
+    match &caller.identity {
+        CallerIdentity::Root => None,
+        CallerIdentity::User { name, .. } => Some((account, format!("user/{name}"))),
+        CallerIdentity::AssumedRole { role, .. } => Some((account, format!("role/{role}"))),
+    }
+}
+
+/// The stored identity-policy documents of `caller` (blocks).
+fn identity_documents(engine: &Engine, caller: &Caller) -> horreo_storage::Result<Vec<String>> {
+    let account = &caller.account.id;
+    match &caller.identity {
+        CallerIdentity::Root => Ok(Vec::new()),
+        CallerIdentity::User { name, .. } => engine.user_policy_documents(account, name),
+        CallerIdentity::AssumedRole { role, .. } => engine.role_policy_documents(account, role),
+    }
+}
+
+/// The parsed session policies of `caller`; `None` if one does not parse
+/// (they were validated when the session was made: such a session may do
+/// nothing rather than everything).
+fn session_policies(caller: &Arc<Caller>) -> Option<Vec<Policy>> {
+    caller
+        .session_policies
+        .iter()
+        .map(|text| Policy::parse(text, PolicyKind::Session).ok())
+        .collect()
 }
 
 async fn blocking<T: Send + 'static>(

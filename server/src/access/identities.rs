@@ -5,11 +5,14 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use horreo_storage::{Account, Engine, KeyStatus};
+use std::time::SystemTime;
+
+use horreo_storage::{Account, Engine, KeyStatus, Session, SessionIdentity};
 
 use super::principal::{Caller, Identity};
-use crate::auth::SecretStore;
+use crate::auth::{SecretStore, invalid_token};
 use crate::credentials::Credentials;
+use crate::error::{S3Error, S3ErrorCode, S3Result};
 
 struct Entry {
     caller: Arc<Caller>,
@@ -19,6 +22,8 @@ struct Entry {
 
 /// The keys and whom each belongs to. Cheap to share.
 pub struct Identities {
+    /// Opens session tokens.
+    engine: Engine,
     root: Credentials,
     /// The first account's root, as the configured key pair signs.
     root_caller: Arc<Caller>,
@@ -33,10 +38,12 @@ impl Identities {
     pub fn load(engine: &Engine, root: Credentials) -> horreo_storage::Result<Self> {
         let default_account = engine.default_account()?;
         let identities = Self {
+            engine: engine.clone(),
             root_caller: Arc::new(Caller {
                 account: default_account.clone(),
                 identity: Identity::Root,
                 access_key: root.access_key.clone(),
+                session_policies: Vec::new(),
             }),
             root,
             default_account,
@@ -78,6 +85,7 @@ impl Identities {
                         account,
                         identity,
                         access_key: key.id,
+                        session_policies: Vec::new(),
                     }),
                     secret,
                     active: key.status == KeyStatus::Active,
@@ -121,6 +129,68 @@ impl Identities {
     }
 }
 
+impl Identities {
+    /// The unexpired session `token` carries for `access_key`.
+    fn session(&self, access_key: &str, token: &str) -> S3Result<Session> {
+        let session = self
+            .engine
+            .open_session(token)
+            .map_err(S3Error::internal)?
+            .filter(|s| s.access_key == access_key)
+            .ok_or_else(invalid_token)?;
+        if session.expires <= SystemTime::now() {
+            return Err(S3Error::new(
+                S3ErrorCode::ExpiredToken,
+                "The provided token has expired.",
+            ));
+        }
+        Ok(session)
+    }
+
+    /// Who signs with temporary credentials: the identity their session
+    /// stands for, limited by its session policies.
+    pub fn session_caller(&self, access_key: &str, token: &str) -> S3Result<Arc<Caller>> {
+        let session = self.session(access_key, token)?;
+        let account = self
+            .accounts
+            .read()
+            .ok()
+            .and_then(|accounts| accounts.get(&session.account).cloned())
+            .ok_or_else(invalid_token)?;
+        let identity = match session.identity {
+            SessionIdentity::Root => Identity::Root,
+            SessionIdentity::User { name } => {
+                let user = self
+                    .engine
+                    .user(&account.id, &name)
+                    .map_err(|_| invalid_token())?;
+                Identity::User {
+                    name: user.name,
+                    id: user.id,
+                    path: user.path,
+                }
+            }
+            SessionIdentity::Role {
+                name,
+                path,
+                id,
+                session_name,
+            } => Identity::AssumedRole {
+                role: name,
+                path,
+                role_id: id,
+                session: session_name,
+            },
+        };
+        Ok(Arc::new(Caller {
+            account,
+            identity,
+            access_key: session.access_key,
+            session_policies: session.policies,
+        }))
+    }
+}
+
 impl SecretStore for Identities {
     /// The secret of an active key; inactive keys sign nothing.
     fn secret_key(&self, access_key: &str) -> Option<String> {
@@ -131,5 +201,9 @@ impl SecretStore for Identities {
         keys.get(access_key)
             .filter(|e| e.active)
             .map(|e| e.secret.clone())
+    }
+
+    fn session_secret(&self, access_key: &str, token: &str) -> S3Result<String> {
+        Ok(self.session(access_key, token)?.secret)
     }
 }

@@ -14,6 +14,14 @@ pub enum Identity {
         id: String,
         path: String,
     },
+    /// A session of a role (STS AssumeRole).
+    AssumedRole {
+        role: String,
+        path: String,
+        /// The role's id (`AROA...`).
+        role_id: String,
+        session: String,
+    },
 }
 
 /// An authenticated caller.
@@ -23,6 +31,9 @@ pub struct Caller {
     pub identity: Identity,
     /// The access key that signed the request.
     pub access_key: String,
+    /// Session policies of temporary credentials: they limit what the
+    /// identity's own policies allow.
+    pub session_policies: Vec<String>,
 }
 
 impl Caller {
@@ -32,22 +43,38 @@ impl Caller {
         match &self.identity {
             Identity::Root => format!("arn:aws:iam::{account}:root"),
             Identity::User { name, path, .. } => format!("arn:aws:iam::{account}:user{path}{name}"),
+            Identity::AssumedRole { role, session, .. } => {
+                format!("arn:aws:sts::{account}:assumed-role/{role}/{session}")
+            }
+        }
+    }
+
+    /// The ARN of the role a session assumed.
+    pub fn role_arn(&self) -> Option<String> {
+        match &self.identity {
+            Identity::AssumedRole { role, path, .. } => {
+                Some(format!("arn:aws:iam::{}:role{path}{role}", self.account.id))
+            }
+            _ => None,
         }
     }
 
     /// The user id AWS reports (`aws:userid`): the account id for the root.
-    pub fn user_id(&self) -> &str {
+    pub fn user_id(&self) -> String {
         match &self.identity {
-            Identity::Root => &self.account.id,
-            Identity::User { id, .. } => id,
+            Identity::Root => self.account.id.clone(),
+            Identity::User { id, .. } => id.clone(),
+            Identity::AssumedRole {
+                role_id, session, ..
+            } => format!("{role_id}:{session}"),
         }
     }
 
     /// The user name (`aws:username`), for users only.
     pub fn user_name(&self) -> Option<&str> {
         match &self.identity {
-            Identity::Root => None,
             Identity::User { name, .. } => Some(name),
+            _ => None,
         }
     }
 
@@ -64,7 +91,7 @@ pub enum Principal {
 }
 
 impl Principal {
-    pub fn caller(&self) -> Option<&Caller> {
+    pub fn caller(&self) -> Option<&Arc<Caller>> {
         match self {
             Self::Anonymous => None,
             Self::Caller(c) => Some(c),

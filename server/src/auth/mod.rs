@@ -25,7 +25,7 @@ mod tests;
 use std::borrow::Cow;
 use std::time::SystemTime;
 
-use crate::error::S3Result;
+use crate::error::{S3Error, S3ErrorCode, S3Result};
 
 pub use payload::{BodyDecoder, ChunkSigning, PayloadMode, Streaming};
 
@@ -75,6 +75,21 @@ impl<'a> RequestParts<'a> {
 /// Looks up the secret key of an access key.
 pub trait SecretStore {
     fn secret_key(&self, access_key: &str) -> Option<String>;
+
+    /// The secret of temporary credentials, from the session token sent with
+    /// them: `InvalidToken` for a token this store does not know or that is not
+    /// `access_key`'s, `ExpiredToken` once it has expired.
+    fn session_secret(&self, _access_key: &str, _token: &str) -> S3Result<String> {
+        Err(invalid_token())
+    }
+}
+
+/// S3's answer to a session token it cannot use.
+pub fn invalid_token() -> S3Error {
+    S3Error::new(
+        S3ErrorCode::InvalidToken,
+        "The provided token is malformed or otherwise invalid.",
+    )
 }
 
 /// An authenticated request: who signed it and how its body must be checked.
@@ -82,6 +97,8 @@ pub trait SecretStore {
 pub struct Verified {
     pub access_key: String,
     pub payload: PayloadMode,
+    /// The session token of temporary credentials (`x-amz-security-token`).
+    pub session_token: Option<String>,
 }
 
 /// What a request's credential scope must name, and how its payload hash is

@@ -20,6 +20,8 @@ pub struct PresignedParams {
     pub signature: String,
     /// `X-Amz-Content-Sha256`, when the URL fixes the payload.
     pub content_sha256: Option<String>,
+    /// `X-Amz-Security-Token`: the session token of temporary credentials.
+    pub security_token: Option<String>,
 }
 
 pub(super) fn query_error(message: impl Into<String>) -> S3Error {
@@ -76,6 +78,7 @@ pub fn parse(raw_query: &str) -> S3Result<PresignedParams> {
     let signed_headers = one("X-Amz-SignedHeaders")?;
     let signature = one("X-Amz-Signature")?;
     let content_sha256 = one("X-Amz-Content-Sha256")?;
+    let security_token = one("X-Amz-Security-Token")?;
     let (
         Some(algorithm),
         Some(credential),
@@ -116,6 +119,7 @@ pub fn parse(raw_query: &str) -> S3Result<PresignedParams> {
         signed_headers,
         signature,
         content_sha256,
+        security_token,
     })
 }
 

@@ -92,6 +92,7 @@ pub fn verify_presigned(
         );
     }
     Ok(Verified {
+        session_token: None,
         access_key: access_key.to_owned(),
         payload: PayloadMode::Unsigned,
     })
@@ -148,6 +149,7 @@ pub fn verify_header(
     };
     check(req, &secret, access_key, signature, &date_line)?;
     Ok(Verified {
+        session_token: None,
         access_key: access_key.to_owned(),
         payload: PayloadMode::Unsigned,
     })

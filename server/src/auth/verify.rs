@@ -104,7 +104,14 @@ fn verify_header(
     let content = ContentSha256::parse(content_sha256)?;
     let (date, raw_date) = request_date(req)?;
     check_scope(&auth.credential, date, scope, Mechanism::Header)?;
-    let secret = secret_of(secrets, auth.credential.access_key)?;
+    let session_token = req
+        .header("x-amz-security-token")
+        .map(|t| t.trim().to_owned());
+    let secret = secret_of(
+        secrets,
+        auth.credential.access_key,
+        session_token.as_deref(),
+    )?;
     let skew = AmzDate::from_system_time(now).unix() - date.unix();
     if skew.abs() > MAX_SKEW_SECS {
         return Err(S3Error::new(
@@ -132,6 +139,7 @@ fn verify_header(
     Ok(Verified {
         access_key: auth.credential.access_key.to_owned(),
         payload,
+        session_token,
     })
 }
 
@@ -145,7 +153,8 @@ fn verify_presigned(
     let credential = Credential::parse(&params.credential)
         .ok_or_else(|| Mechanism::Query.error(CREDENTIAL_SHAPE))?;
     check_scope(&credential, params.date, scope, Mechanism::Query)?;
-    let secret = secret_of(secrets, credential.access_key)?;
+    let session_token = params.security_token.clone();
+    let secret = secret_of(secrets, credential.access_key, session_token.as_deref())?;
     let now = AmzDate::from_system_time(now);
     if params.date.unix() - now.unix() > MAX_SKEW_SECS {
         return Err(
@@ -194,6 +203,7 @@ fn verify_presigned(
     Ok(Verified {
         access_key: credential.access_key.to_owned(),
         payload,
+        session_token,
     })
 }
 
@@ -263,7 +273,16 @@ fn check_scope(
     Ok(())
 }
 
-fn secret_of(secrets: &dyn SecretStore, access_key: &str) -> S3Result<String> {
+/// The secret of `access_key`: a long-term key's, or that of temporary
+/// credentials whose session token came with the request.
+fn secret_of(
+    secrets: &dyn SecretStore,
+    access_key: &str,
+    session_token: Option<&str>,
+) -> S3Result<String> {
+    if let Some(token) = session_token {
+        return secrets.session_secret(access_key, token);
+    }
     secrets.secret_key(access_key).ok_or_else(|| {
         S3Error::new(
             S3ErrorCode::InvalidAccessKeyId,

@@ -56,7 +56,10 @@ impl Ctx {
     /// The caller; anonymous requests reach only what a policy grants them,
     /// never an operation that needs a caller (`AccessDenied` otherwise).
     pub fn caller(&self) -> S3Result<&Caller> {
-        self.principal.caller().ok_or_else(S3Error::access_denied)
+        self.principal
+            .caller()
+            .map(|c| &**c)
+            .ok_or_else(S3Error::access_denied)
     }
 
     /// The account that owns what this request creates: the bucket's owner

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use horreo_policy::{Policy, PolicyKind};
 use horreo_storage::{Engine, Holder};
 
-use crate::access::{Caller, Identities};
+use crate::access::{Authoriser, Caller, Identities};
 use crate::app::AppState;
 use crate::error::{S3Error, S3ErrorCode, S3Result};
 use params::Params;
@@ -142,6 +142,7 @@ pub async fn handle(
         let call = Call {
             engine: &state.engine,
             identities: &state.identities,
+            access: &state.access,
             caller: &caller,
             action,
             params: &params,
@@ -166,7 +167,8 @@ fn is_read(action: &str) -> bool {
 pub struct Call<'a> {
     pub engine: &'a Engine,
     pub identities: &'a Identities,
-    pub caller: &'a Caller,
+    pub access: &'a Authoriser,
+    pub caller: &'a Arc<Caller>,
     pub action: &'static str,
     pub params: &'a Params,
 }
@@ -179,7 +181,7 @@ impl Call<'_> {
 
     /// `AccessDenied` unless the caller may perform this action on `resource`.
     pub fn authorize(&self, resource: &str) -> S3Result<()> {
-        authz::authorize(self.engine, self.caller, self.action, resource)
+        authz::authorize(self, resource)
     }
 
     /// Authorises the action on entity `name` of `kind` (its ARN with its
