@@ -51,7 +51,12 @@ impl Protected<'_> {
     /// `ignore_public` (IgnorePublicAcls) grants to AllUsers and
     /// AuthenticatedUsers count for nothing. The owner always holds READ_ACP
     /// and WRITE_ACP, whatever the list says.
-    pub fn grants(&self, principal: &Principal, permission: Permission, ignore_public: bool) -> bool {
+    pub fn grants(
+        &self,
+        principal: &Principal,
+        permission: Permission,
+        ignore_public: bool,
+    ) -> bool {
         let owner_grant = [horreo_storage::Grant {
             grantee: Grantee::CanonicalUser(self.owner.canonical_id.clone()),
             permission: Permission::FullControl,

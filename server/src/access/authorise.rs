@@ -17,8 +17,8 @@ use horreo_policy::{
 };
 use horreo_storage::{Account, Acl, Engine, PublicAccessBlock};
 
-use super::acl::{AclLevel, Protected, permission_for};
 use super::Identities;
+use super::acl::{AclLevel, Protected, permission_for};
 use super::principal::{Caller, Identity as CallerIdentity, Principal};
 use crate::error::{S3Error, S3Result};
 

@@ -64,10 +64,16 @@ impl Canned {
     /// grant to EC2 has no grantee here: it is the owner's alone.
     fn expand(self, owner: &str, bucket_owner: &str) -> Acl {
         let mut acl = Acl::private(owner);
-        let mut add = |grantee: Grantee, permission| acl.grants.push(Grant { grantee, permission });
+        let mut add = |grantee: Grantee, permission| {
+            acl.grants.push(Grant {
+                grantee,
+                permission,
+            })
+        };
         let all_users = || Grantee::Group(GroupGrantee::AllUsers);
         let log_delivery = || Grantee::Group(GroupGrantee::LogDelivery);
-        let other_owner = (bucket_owner != owner).then(|| Grantee::CanonicalUser(bucket_owner.into()));
+        let other_owner =
+            (bucket_owner != owner).then(|| Grantee::CanonicalUser(bucket_owner.into()));
         match self {
             Self::Private | Self::AwsExecRead => {}
             Self::PublicRead => add(all_users(), Permission::Read),
@@ -79,7 +85,9 @@ impl Canned {
                 Grantee::Group(GroupGrantee::AuthenticatedUsers),
                 Permission::Read,
             ),
-            Self::BucketOwnerRead => other_owner.into_iter().for_each(|g| add(g, Permission::Read)),
+            Self::BucketOwnerRead => other_owner
+                .into_iter()
+                .for_each(|g| add(g, Permission::Read)),
             Self::BucketOwnerFullControl => other_owner
                 .into_iter()
                 .for_each(|g| add(g, Permission::FullControl)),
@@ -242,7 +250,10 @@ pub fn for_new_object(ctx: &Ctx, bucket: &Bucket) -> S3Result<(String, Option<Ac
     let ownership = bucket.object_ownership();
     if ownership == ObjectOwnership::BucketOwnerEnforced {
         let id = &bucket_owner.canonical_id;
-        if requested.expand(id, id).is_some_and(|a| a.grants_others(id)) {
+        if requested
+            .expand(id, id)
+            .is_some_and(|a| a.grants_others(id))
+        {
             return Err(acls_not_supported());
         }
         return Ok((bucket_owner.id, None));
@@ -312,10 +323,14 @@ pub async fn put_bucket(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
     let bucket = ctx.engine(move |e| e.bucket(&name)).await?;
     let owner = ctx.state.identities.owner(&bucket.owner);
     let acl = requested_acl(&ctx, body, &owner, &owner).await?;
-    check_public(&ctx, Some(&acl))?;
     let grants_others = acl.grants_others(&owner.canonical_id);
+    if !bucket.acls_enabled() && grants_others {
+        return Err(acls_not_supported());
+    }
+    check_public(&ctx, Some(&acl))?;
     let name = ctx.bucket.clone();
-    // Decided under the engine's bucket lock, with the ownership then in force.
+    // Decided again under the engine's bucket lock, with the ownership then
+    // in force.
     let updated = ctx
         .engine(move |e| {
             e.update_bucket(&name, |b| {
@@ -507,8 +522,11 @@ fn render(ctx: &Ctx, owner: &Account, acl: Option<Acl>) -> String {
         w.open("Grant");
         match &grant.grantee {
             Grantee::CanonicalUser(id) => {
-                w.open_with("Grantee", &[("xmlns:xsi", XSI), ("xsi:type", "CanonicalUser")])
-                    .elem("ID", id);
+                w.open_with(
+                    "Grantee",
+                    &[("xmlns:xsi", XSI), ("xsi:type", "CanonicalUser")],
+                )
+                .elem("ID", id);
                 if let Some(account) = ctx.state.identities.by_canonical_id(id) {
                     w.elem("DisplayName", &account.name);
                 }
@@ -539,7 +557,10 @@ mod tests {
             [Permission::FullControl, Permission::Read, Permission::Write]
         );
         assert!(public.is_public());
-        assert_eq!(Canned::BucketOwnerFullControl.expand("o", "o"), Acl::private("o"));
+        assert_eq!(
+            Canned::BucketOwnerFullControl.expand("o", "o"),
+            Acl::private("o")
+        );
         let full = Canned::BucketOwnerFullControl.expand("w", "o");
         assert_eq!(full.grants.len(), 2);
         assert!(full.grants_others("w") && !full.is_public());
@@ -572,7 +593,10 @@ mod tests {
         assert_eq!(policy.owner.unwrap().id.as_deref(), Some("abc"));
         let grants = policy.access_control_list.unwrap().grants;
         assert_eq!(grants.len(), 2);
-        assert_eq!(grants[0].grantee.uri.as_deref(), Some(GroupGrantee::AllUsers.uri()));
+        assert_eq!(
+            grants[0].grantee.uri.as_deref(),
+            Some(GroupGrantee::AllUsers.uri())
+        );
         assert_eq!(grants[1].grantee.id.as_deref(), Some("abc"));
         assert_eq!(grants[1].permission, "FULL_CONTROL");
     }

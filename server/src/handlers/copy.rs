@@ -60,7 +60,8 @@ impl CopySource {
             &self.bucket,
             Some(&self.key),
             self.version_id.as_deref(),
-        ).await?;
+        )
+        .await?;
         let (bucket, key, version) = (
             self.bucket.clone(),
             self.key.clone(),

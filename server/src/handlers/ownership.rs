@@ -33,7 +33,8 @@ pub async fn put(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
     let [rule] = controls.rules.as_slice() else {
         return Err(S3Error::malformed_xml());
     };
-    let wanted = ObjectOwnership::parse(&rule.object_ownership).ok_or_else(S3Error::malformed_xml)?;
+    let wanted =
+        ObjectOwnership::parse(&rule.object_ownership).ok_or_else(S3Error::malformed_xml)?;
     let owner_canonical = match &ctx.bucket_access {
         Some(access) => access.owner.canonical_id.clone(),
         None => ctx.caller()?.account.canonical_id.clone(),
@@ -43,7 +44,10 @@ pub async fn put(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
     let updated = ctx
         .engine(move |e| {
             e.update_bucket(&name, |b| {
-                let foreign = b.acl.as_ref().is_some_and(|a| a.grants_others(&owner_canonical));
+                let foreign = b
+                    .acl
+                    .as_ref()
+                    .is_some_and(|a| a.grants_others(&owner_canonical));
                 if wanted != ObjectOwnership::BucketOwnerEnforced || !foreign {
                     b.ownership = Some(wanted);
                 }

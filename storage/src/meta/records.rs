@@ -14,7 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::crypto::BlobKey;
 use crate::types::{
-    Acl,     ChecksumAlgorithm, ChecksumType, Checksums, ContentHeaders, EncryptionRecord, ObjectLock,
+    Acl, ChecksumAlgorithm, ChecksumType, Checksums, ContentHeaders, EncryptionRecord, ObjectLock,
     SseMode, StorageClass, Tag,
 };
 use crate::{Error, Result};

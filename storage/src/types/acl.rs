@@ -50,12 +50,18 @@ pub enum GroupGrantee {
 
 impl GroupGrantee {
     const URIS: [(Self, &'static str); 3] = [
-        (Self::AllUsers, "http://acs.amazonaws.com/groups/global/AllUsers"),
+        (
+            Self::AllUsers,
+            "http://acs.amazonaws.com/groups/global/AllUsers",
+        ),
         (
             Self::AuthenticatedUsers,
             "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
         ),
-        (Self::LogDelivery, "http://acs.amazonaws.com/groups/s3/LogDelivery"),
+        (
+            Self::LogDelivery,
+            "http://acs.amazonaws.com/groups/s3/LogDelivery",
+        ),
     ];
 
     /// The group a URI names (exact).

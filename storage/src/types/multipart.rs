@@ -1,7 +1,7 @@
 use std::time::SystemTime;
 
 use super::{
-    Acl,     ChecksumAlgorithm, ChecksumType, Checksums, ContentHeaders, CustomerKey, ObjectEncryption,
+    Acl, ChecksumAlgorithm, ChecksumType, Checksums, ContentHeaders, CustomerKey, ObjectEncryption,
     ObjectLock, SseMode, StorageClass, Tag, WritePrecondition,
 };
 
