@@ -38,6 +38,14 @@ where
     }
 }
 
+/// A PutObjectAcl mistake: headers, body, and the status and code answered.
+type AclMistake = (
+    Vec<(&'static str, String)>,
+    &'static [u8],
+    u16,
+    &'static str,
+);
+
 /// Each grant as (canonical id or group URI, permission).
 fn summary(grants: &[Grant]) -> Vec<(String, String)> {
     grants
@@ -484,7 +492,7 @@ async fn canned_and_granted_acls_round_trip_on_buckets_and_versions() {
         let text = String::from_utf8_lossy(&response.body).into_owned();
         (response.status, text)
     };
-    let cases: Vec<(Vec<(&str, String)>, &[u8], u16, &str)> = vec![
+    let cases: Vec<AclMistake> = vec![
         (
             vec![
                 ("x-amz-acl", "private".into()),

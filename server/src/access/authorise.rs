@@ -37,12 +37,15 @@ pub struct BucketAccess {
     pub acl: Option<Acl>,
 }
 
+/// Parsed identity policies by (account id, user name).
+type IdentityPolicies = HashMap<(String, String), Arc<Vec<Policy>>>;
+
 /// Decides requests; shared by all workers.
 pub struct Authoriser {
     /// Block Public Access for the whole server (like AWS's account level).
     server_block: PublicAccessBlock,
     buckets: RwLock<HashMap<String, Arc<BucketAccess>>>,
-    identity_policies: RwLock<HashMap<(String, String), Arc<Vec<Policy>>>>,
+    identity_policies: RwLock<IdentityPolicies>,
 }
 
 /// What a request asks to do, on what.

@@ -54,7 +54,9 @@ impl Caller {
     }
 }
 
-/// Who a request comes from.
+/// Who a request comes from. One per request, so the size of a caller is
+/// no burden worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
     Anonymous,

@@ -545,6 +545,7 @@ fn render(ctx: &Ctx, owner: &Account, acl: Option<Acl>) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
