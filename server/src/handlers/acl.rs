@@ -139,7 +139,7 @@ impl Requested {
                 .and_then(Canned::parse)
                 .map(Self::Canned)
                 .ok_or_else(|| {
-                    S3Error::invalid_argument("")
+                    S3Error::invalid_argument("The canned ACL is not one S3 defines")
                         .with("ArgumentName", CANNED_ACL)
                         .with("ArgumentValue", String::from_utf8_lossy(value.as_bytes()))
                 }),
