@@ -12,12 +12,12 @@ use anyhow::Context;
 use horreo_storage::{Engine, EngineConfig};
 use rand::Rng;
 
-use crate::access::{self, Ask, Authoriser, Identities, Principal, RequestFacts};
-use crate::auth::{self, BodyDecoder, RequestParts, Verified};
+use crate::access::{self, Ask, Authoriser, Caller, Identities, Principal, RequestFacts};
+use crate::auth::{self, BodyDecoder, PayloadMode, RequestParts, Scope, Verified};
 use crate::body::{BodyLimits, RequestBody};
 use crate::config::Config;
 use crate::credentials::{self, Credentials, Origin};
-use crate::error::S3Error;
+use crate::error::{S3Error, S3ErrorCode};
 use crate::handlers::{self, Ctx};
 use crate::listen::{self, Listener};
 use crate::master_key::{self, KeyOrigin};
@@ -202,11 +202,93 @@ pub(crate) async fn handle(
     state: web::Data<AppState>,
 ) -> HttpResponse<LoggedBody> {
     let mut record = RequestRecord::new(new_request_id());
-    let response = match dispatch(&req, payload, state, &mut record).await {
-        Ok(response) => response,
-        Err(err) => error_response(req.head(), &err, &record.request_id),
+    let response = if is_query_protocol(req.head()) {
+        match query_protocol(&req, payload, state, &mut record).await {
+            Ok(xml) => HttpResponse::Ok().content_type("text/xml").body(xml),
+            Err(err) => handlers::iam::response::error(&err, &record.request_id),
+        }
+    } else {
+        match dispatch(&req, payload, state, &mut record).await {
+            Ok(response) => response,
+            Err(err) => error_response(req.head(), &err, &record.request_id),
+        }
     };
     finish(response, record)
+}
+
+/// The services horreo answers in AWS's query protocol, besides S3.
+const QUERY_SERVICES: &[&str] = &["iam"];
+
+/// The largest query-protocol body read (a policy document is at most 10 KiB).
+const MAX_QUERY_BODY: usize = 64 * 1024;
+
+/// Whether the request is signed for a query-protocol service (IAM), which
+/// the credential scope of its `Authorization` header names.
+fn is_query_protocol(head: &RequestHead) -> bool {
+    head.headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(auth::signed_service)
+        .is_some_and(|service| QUERY_SERVICES.contains(&service))
+}
+
+/// Serves a query-protocol request: reads its form body (at most
+/// [`MAX_QUERY_BODY`]), verifies the signature over the body's hash (these
+/// clients send no `x-amz-content-sha256`), then runs the action.
+async fn query_protocol(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    record: &mut RequestRecord,
+) -> Result<String, S3Error> {
+    let too_large = || {
+        S3Error::new(
+            S3ErrorCode::RequestEntityTooLarge,
+            format!("Request body must be at most {MAX_QUERY_BODY} bytes."),
+        )
+    };
+    let declared = req
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|len| len > MAX_QUERY_BODY as u64) {
+        return Err(too_large());
+    }
+    let body = RequestBody::new(
+        payload,
+        BodyDecoder::for_mode(&PayloadMode::Unsigned),
+        record.bytes_in.clone(),
+        state.body_limits.clone(),
+    )
+    .read_all(MAX_QUERY_BODY)
+    .await
+    .map_err(|err| match err.code {
+        S3ErrorCode::MalformedXML => too_large(),
+        _ => err,
+    })?;
+    let hash = {
+        use sha2::Digest as _;
+        hex::encode(sha2::Sha256::digest(&body))
+    };
+    let scope = Scope {
+        region: &state.region,
+        // IAM is global: clients sign it for us-east-1 unless told otherwise.
+        global_region: Some("us-east-1"),
+        service: "iam",
+        payload_sha256: Some(&hash),
+    };
+    let verified = authenticate(req.head(), &state, &scope)?;
+    record.principal = Some(verified.access_key.clone());
+    let caller = caller_of(&state, &verified)?;
+    let params = handlers::iam::params::Params::parse(req.uri().query().unwrap_or(""), &body);
+    handlers::iam::handle(
+        state.into_inner(),
+        caller,
+        params,
+        record.request_id.clone(),
+    )
+    .await
 }
 
 /// Authenticates and authorises a request waiting for `100 Continue`, from
@@ -218,8 +300,12 @@ pub(crate) async fn refusal_before_continue(
     state: &AppState,
     secure: bool,
 ) -> Option<HttpResponse<LoggedBody>> {
+    if is_query_protocol(req.head()) {
+        // Its signature covers the body: checked once the body is read.
+        return None;
+    }
     let admitted = async {
-        let verified = authenticate(req.head(), state)?;
+        let verified = authenticate(req.head(), state, &Scope::s3(&state.region))?;
         // An unroutable request is refused by dispatch, with its body read.
         if let Ok(endpoint) = route_head(req.head(), state) {
             let facts = RequestFacts::of_head(req.head(), secure);
@@ -240,9 +326,13 @@ pub(crate) async fn refusal_before_continue(
     }
 }
 
-/// Verifies the request's signature (header or presigned URL) with what its
-/// head carries: method, path, query and headers.
-fn authenticate(head: &RequestHead, state: &AppState) -> Result<Verified, S3Error> {
+/// Verifies the request's signature (header or presigned URL) for `scope`
+/// with what its head carries: method, path, query and headers.
+fn authenticate(
+    head: &RequestHead,
+    state: &AppState,
+    scope: &Scope<'_>,
+) -> Result<Verified, S3Error> {
     let headers: Vec<(String, String)> = head
         .headers()
         .iter()
@@ -272,7 +362,7 @@ fn authenticate(head: &RequestHead, state: &AppState) -> Result<Verified, S3Erro
             payload: auth::anonymous_payload(&parts)?,
         });
     }
-    auth::verify(&parts, SystemTime::now(), &state.region, &state.identities)
+    auth::verify_scoped(&parts, SystemTime::now(), scope, &state.identities)
 }
 
 /// Adds the request id headers to a response and logs the request once the
@@ -312,7 +402,7 @@ async fn dispatch(
     let stashed = req.extensions_mut().remove::<Verified>();
     let verified = match stashed {
         Some(verified) => verified,
-        None => authenticate(req.head(), &state)?,
+        None => authenticate(req.head(), &state, &Scope::s3(&state.region))?,
     };
     record.principal = Some(verified.access_key.clone()).filter(|k| !k.is_empty());
     let endpoint = routed?;
@@ -332,6 +422,21 @@ async fn dispatch(
         bucket_access: bucket,
     };
     handlers::dispatch(endpoint, ctx, body).await
+}
+
+/// Whose key signed the request. A key valid a moment ago may have been
+/// deleted or made inactive since: it no longer signs.
+fn caller_of(state: &AppState, verified: &Verified) -> Result<Caller, S3Error> {
+    state
+        .identities
+        .caller(&verified.access_key)
+        .ok_or_else(|| {
+            S3Error::new(
+                S3ErrorCode::InvalidAccessKeyId,
+                "The AWS Access Key Id you provided does not exist in our records.",
+            )
+            .with("AWSAccessKeyId", verified.access_key.clone())
+        })
 }
 
 /// Routes a request by its head.
@@ -355,18 +460,7 @@ async fn admit(
     let principal = if verified.access_key.is_empty() {
         Principal::Anonymous
     } else {
-        // A key valid a moment ago may have been deleted since: it no longer signs.
-        let caller = state
-            .identities
-            .caller(&verified.access_key)
-            .ok_or_else(|| {
-                S3Error::new(
-                    crate::error::S3ErrorCode::InvalidAccessKeyId,
-                    "The AWS Access Key Id you provided does not exist in our records.",
-                )
-                .with("AWSAccessKeyId", verified.access_key.clone())
-            })?;
-        Principal::Caller(caller)
+        Principal::Caller(caller_of(state, verified)?)
     };
     let operation = endpoint.operation();
     let bucket = match endpoint.bucket() {

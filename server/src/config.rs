@@ -29,6 +29,9 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Manage the built-in KMS keys and the master key (with the server stopped).
     Kms(KmsArgs),
+    /// Manage accounts, IAM users, access keys and user policies (with the
+    /// server stopped; while it runs, use `aws iam --endpoint-url ...`).
+    Admin(AdminArgs),
     /// Check the store's metadata against its blob files, and repair with --repair
     /// (with the server stopped).
     Fsck(crate::admin::fsck::FsckArgs),
@@ -76,6 +79,117 @@ pub enum KmsCommand {
         /// File holding the new master key as 64 hex digits
         #[arg(long)]
         new_key_file: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    #[command(subcommand)]
+    pub command: AdminCommand,
+    /// Data directory of the store [default: ./data]
+    #[arg(long, env = "HORREO_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// File holding the master key as 64 hex digits (or set HORREO_MASTER_KEY)
+    /// [default: the key generated beside the data directory]
+    #[arg(long, env = "HORREO_MASTER_KEY_FILE", global = true)]
+    pub master_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Accounts: tenants that own buckets and identities.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// IAM users of an account.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Access keys of a user.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Inline policies of a user.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+/// Which account a command works in: `--account NAME`, else the first one.
+#[derive(Debug, Args)]
+pub struct AccountSelector {
+    /// The account's name [default: the first account, whose root is the server's root]
+    #[arg(long)]
+    pub account: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Create an account; prints its id, canonical id and root key pair (once).
+    Create { name: String },
+    /// List the accounts.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an IAM user.
+    Create {
+        name: String,
+        #[command(flatten)]
+        account: AccountSelector,
+    },
+    /// List the users of an account.
+    List {
+        #[command(flatten)]
+        account: AccountSelector,
+    },
+    /// Delete a user (refused while it has keys, policies or groups).
+    Delete {
+        name: String,
+        #[command(flatten)]
+        account: AccountSelector,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create an access key for a user; prints the secret once.
+    Create {
+        user: String,
+        #[command(flatten)]
+        account: AccountSelector,
+    },
+    /// List a user's access keys.
+    List {
+        user: String,
+        #[command(flatten)]
+        account: AccountSelector,
+    },
+    /// Delete an access key of a user.
+    Delete {
+        user: String,
+        key: String,
+        #[command(flatten)]
+        account: AccountSelector,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Put a policy document on a user as an inline policy.
+    Attach {
+        user: String,
+        /// JSON file holding the policy document
+        #[arg(long)]
+        document: PathBuf,
+        /// The inline policy's name
+        #[arg(long, default_value = "policy")]
+        name: String,
+        #[command(flatten)]
+        account: AccountSelector,
+    },
+    /// List a user's inline and attached policies.
+    List {
+        user: String,
+        #[command(flatten)]
+        account: AccountSelector,
     },
 }
 

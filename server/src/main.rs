@@ -4,7 +4,6 @@ use anyhow::Context;
 use clap::Parser;
 use horreo_server::config::{Cli, Command, KmsArgs, KmsCommand, LogFormat, ServeArgs};
 use horreo_server::master_key;
-use horreo_storage::{Engine, EngineConfig};
 
 /// `horreo` with no command serves with defaults (and the `HORREO_*` environment).
 #[derive(Parser)]
@@ -30,6 +29,10 @@ fn main() -> anyhow::Result<()> {
                 args.status,
             )?;
             std::process::exit(i32::from(damaged));
+        }
+        Some(Command::Admin(args)) => {
+            init_logging(LogFormat::Text);
+            return horreo_server::admin::identities::run(args);
         }
         Some(Command::Fsck(args)) => {
             init_logging(LogFormat::Text);
@@ -64,35 +67,9 @@ fn kms(args: KmsArgs) -> anyhow::Result<()> {
         .data_dir
         .unwrap_or_else(|| std::path::PathBuf::from("data"));
     let default_path = master_key::default_path(&data_dir);
-    let env_key = std::env::var("HORREO_MASTER_KEY")
-        .ok()
-        .filter(|v| !v.trim().is_empty());
-    let (master, from_default_file) = match (&env_key, &args.master_key_file) {
-        (Some(hex), _) => (
-            horreo_storage::MasterKey::from_hex(hex)
-                .context("HORREO_MASTER_KEY must be 64 hex digits")?,
-            false,
-        ),
-        (None, Some(path)) => (master_key::read_key_file(path)?, false),
-        (None, None) => (
-            master_key::read_key_file(&default_path).context(
-                "no master key: set HORREO_MASTER_KEY or --master-key-file, \
-                 or keep the generated key beside the data directory",
-            )?,
-            true,
-        ),
-    };
-    if !data_dir.join("meta").exists() {
-        anyhow::bail!("{} holds no horreo store", data_dir.display());
-    }
-    let mut config = EngineConfig::new(&data_dir);
-    config.master_key = Some(master);
-    let engine = Engine::open(config).with_context(|| {
-        format!(
-            "opening {} (is the server still running?)",
-            data_dir.display()
-        )
-    })?;
+    let (master, from_default_file) =
+        master_key::for_stopped_store(&data_dir, args.master_key_file.as_deref())?;
+    let engine = horreo_server::admin::open_stopped_store(&data_dir, master)?;
     match args.command {
         KmsCommand::CreateKey { name } => {
             let key = engine.kms_create_key(&name)?;

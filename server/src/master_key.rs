@@ -74,6 +74,32 @@ pub fn load_or_generate(
     Ok((key, KeyOrigin::Generated(path)))
 }
 
+/// The master key of a command working on a stopped store: from
+/// `HORREO_MASTER_KEY`, from `file`, else the one generated beside the data
+/// directory (never a new one). The flag says it came from that default file.
+pub fn for_stopped_store(
+    data_dir: &Path,
+    file: Option<&Path>,
+) -> anyhow::Result<(MasterKey, bool)> {
+    let env_key = std::env::var("HORREO_MASTER_KEY")
+        .ok()
+        .filter(|v| !v.trim().is_empty());
+    match (env_key, file) {
+        (Some(hex), _) => Ok((
+            MasterKey::from_hex(&hex).context("HORREO_MASTER_KEY must be 64 hex digits")?,
+            false,
+        )),
+        (None, Some(path)) => Ok((read_key_file(path)?, false)),
+        (None, None) => Ok((
+            read_key_file(&default_path(data_dir)).context(
+                "no master key: set HORREO_MASTER_KEY or --master-key-file, \
+                 or keep the generated key beside the data directory",
+            )?,
+            true,
+        )),
+    }
+}
+
 /// Writes a new key file with 0600 permissions; fails if the file exists.
 pub fn write_key_file(path: &Path, key: &MasterKey) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {

@@ -22,20 +22,20 @@ pytestmark = pytest.mark.timeout(300)
 # The operations horreo serves (everything else must be 501).
 IMPLEMENTED = {
     "AbortMultipartUpload", "CompleteMultipartUpload", "CopyObject", "CreateBucket",
-    "CreateMultipartUpload", "DeleteBucket", "DeleteBucketEncryption", "DeleteBucketTagging",
-    "DeleteObject", "DeleteObjectTagging", "DeleteObjects", "GetBucketEncryption",
-    "GetBucketLocation", "GetBucketTagging", "GetBucketVersioning", "GetObject",
+    "CreateMultipartUpload", "DeleteBucket", "DeleteBucketEncryption", "DeleteBucketPolicy",
+    "DeleteBucketTagging", "DeleteObject", "DeleteObjectTagging", "DeleteObjects",
+    "DeletePublicAccessBlock", "GetBucketEncryption", "GetBucketLocation", "GetBucketPolicy",
+    "GetBucketPolicyStatus", "GetBucketTagging", "GetBucketVersioning", "GetObject",
     "GetObjectAttributes", "GetObjectLegalHold", "GetObjectLockConfiguration",
-    "GetObjectRetention", "GetObjectTagging", "HeadBucket", "HeadObject", "ListBuckets",
-    "ListMultipartUploads", "ListObjectVersions", "ListObjects", "ListObjectsV2", "ListParts",
-    "PutBucketEncryption", "PutBucketTagging", "PutBucketVersioning", "PutObject",
-    "PutObjectLegalHold", "PutObjectLockConfiguration", "PutObjectRetention",
-    "PutObjectTagging", "UploadPart", "UploadPartCopy",
+    "GetObjectRetention", "GetObjectTagging", "GetPublicAccessBlock", "HeadBucket",
+    "HeadObject", "ListBuckets", "ListMultipartUploads", "ListObjectVersions", "ListObjects",
+    "ListObjectsV2", "ListParts", "PutBucketEncryption", "PutBucketPolicy", "PutBucketTagging",
+    "PutBucketVersioning", "PutObject", "PutObjectLegalHold", "PutObjectLockConfiguration",
+    "PutObjectRetention", "PutObjectTagging", "PutPublicAccessBlock", "UploadPart",
+    "UploadPartCopy",
     # Access control.
     "GetBucketAcl", "PutBucketAcl", "GetObjectAcl", "PutObjectAcl",
     "GetBucketOwnershipControls", "PutBucketOwnershipControls", "DeleteBucketOwnershipControls",
-    "GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy", "GetBucketPolicyStatus",
-    "GetPublicAccessBlock", "PutPublicAccessBlock", "DeletePublicAccessBlock",
 }
 
 # Operations boto3 signs for another service (S3 Express One Zone, S3 Object Lambda)

@@ -517,6 +517,43 @@ impl Horreo {
         http_request(&authority, method, path_and_query, &all, body)
     }
 
+    /// Sends an IAM query-protocol request (`POST /`, form body) signed for
+    /// service `iam` in us-east-1 with `credentials` (the root's if `None`).
+    pub fn iam(&self, credentials: Option<&Credentials>, params: &[(&str, &str)]) -> RawResponse {
+        self.iam_raw(credentials, "/", &form_encode(params))
+    }
+
+    /// [`Horreo::iam`] with the parameters where the caller puts them: in
+    /// the query of `path_and_query` (already encoded) and in `body`.
+    pub fn iam_raw(
+        &self,
+        credentials: Option<&Credentials>,
+        path_and_query: &str,
+        body: &str,
+    ) -> RawResponse {
+        let root = self.credentials();
+        let credentials = credentials.unwrap_or(&root);
+        let authority = self.authority();
+        let content_type = [(
+            "content-type",
+            "application/x-www-form-urlencoded; charset=utf-8",
+        )];
+        let signed = sign_for_service(
+            credentials,
+            "us-east-1",
+            "iam",
+            SystemTime::now(),
+            "POST",
+            &authority,
+            path_and_query,
+            &content_type,
+            body.as_bytes(),
+        );
+        let mut all: Vec<(&str, &str)> = content_type.to_vec();
+        all.extend(signed.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        http_request(&authority, "POST", path_and_query, &all, body.as_bytes())
+    }
+
     fn log_path(&self) -> PathBuf {
         self.log_dir.path().join("horreo.log")
     }
@@ -1149,19 +1186,51 @@ pub fn sigv4_headers_for_region(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Vec<(String, String)> {
+    sign_for_service(
+        credentials,
+        region,
+        "s3",
+        time,
+        method,
+        authority,
+        path_and_query,
+        headers,
+        body,
+    )
+}
+
+/// SigV4 headers for service `service`. S3 requests carry their payload
+/// hash in `x-amz-content-sha256`; those of other services (IAM's query
+/// protocol) do not, as botocore sends them.
+#[allow(clippy::too_many_arguments)]
+pub fn sign_for_service(
+    credentials: &Credentials,
+    region: &str,
+    service: &str,
+    time: SystemTime,
+    method: &str,
+    authority: &str,
+    path_and_query: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Vec<(String, String)> {
     use aws_sigv4::http_request::{
         PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
         UriPathNormalizationMode, sign,
     };
     let identity = credentials.clone().into();
     let mut settings = SigningSettings::default();
-    settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+    settings.payload_checksum_kind = if service == "s3" {
+        PayloadChecksumKind::XAmzSha256
+    } else {
+        PayloadChecksumKind::NoHeader
+    };
     settings.percent_encoding_mode = PercentEncodingMode::Single;
     settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
     let params = aws_sigv4::sign::v4::SigningParams::builder()
         .identity(&identity)
         .region(region)
-        .name("s3")
+        .name(service)
         .time(time)
         .settings(settings)
         .build()
@@ -1188,6 +1257,25 @@ pub fn sigv4_headers_for_region(
 // ---------------------------------------------------------------------------
 // Small helpers
 // ---------------------------------------------------------------------------
+
+/// `application/x-www-form-urlencoded` text of `params`.
+pub fn form_encode(params: &[(&str, &str)]) -> String {
+    let encode = |text: &str| {
+        text.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                    char::from(b).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    params
+        .iter()
+        .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
 
 /// `n` random bytes.
 pub fn random_bytes(n: usize) -> Vec<u8> {

@@ -84,6 +84,34 @@ pub struct Verified {
     pub payload: PayloadMode,
 }
 
+/// What a request's credential scope must name, and how its payload hash is
+/// known: S3 clients declare it in `x-amz-content-sha256`; query-protocol
+/// clients (IAM, STS) send none, so the server hashes the body it read.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    /// The server's region, which the scope may name.
+    pub region: &'a str,
+    /// Another region the scope may name: global services (IAM) are signed
+    /// for `us-east-1` by most clients.
+    pub global_region: Option<&'a str>,
+    /// The service the scope must name (`s3`, `iam`).
+    pub service: &'a str,
+    /// The hex SHA-256 of the body, computed by the server; `None` for S3.
+    pub payload_sha256: Option<&'a str>,
+}
+
+impl<'a> Scope<'a> {
+    /// S3 in `region`, with the payload hash the client declares.
+    pub fn s3(region: &'a str) -> Self {
+        Self {
+            region,
+            global_region: None,
+            service: signing::SERVICE,
+            payload_sha256: None,
+        }
+    }
+}
+
 /// Authenticates a request by its `Authorization` header or its presigned
 /// query parameters. `region` is the server's region: the credential scope
 /// must name it (else `AuthorizationHeaderMalformed` /
@@ -101,7 +129,27 @@ pub fn verify(
     region: &str,
     secrets: &dyn SecretStore,
 ) -> S3Result<Verified> {
-    verify::verify(req, now, region, secrets)
+    verify::verify(req, now, &Scope::s3(region), secrets)
+}
+
+/// [`verify`] for any service: the scope must name `scope.region` (or
+/// `scope.global_region`) and `scope.service`. Services other than S3 accept only a SigV4
+/// `Authorization` header, as their AWS endpoints do.
+pub fn verify_scoped(
+    req: &RequestParts<'_>,
+    now: SystemTime,
+    scope: &Scope<'_>,
+    secrets: &dyn SecretStore,
+) -> S3Result<Verified> {
+    verify::verify(req, now, scope, secrets)
+}
+
+/// The service named by the credential scope of a SigV4 `Authorization`
+/// header value (`s3`, `iam`, ...), if it is one.
+pub fn signed_service(authorization: &str) -> Option<&str> {
+    header::parse(authorization)
+        .ok()
+        .map(|auth| auth.credential.service)
 }
 
 /// Whether the request carries no credentials at all (no `Authorization`

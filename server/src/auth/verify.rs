@@ -14,7 +14,7 @@ use super::signing::{
     string_to_sign,
 };
 use super::sigv2;
-use super::{RequestParts, SecretStore, Verified};
+use super::{RequestParts, Scope, SecretStore, Verified};
 use crate::error::{S3Error, S3ErrorCode, S3Result};
 
 /// How far a request time may be from the server's clock.
@@ -45,9 +45,16 @@ impl Mechanism {
 pub fn verify(
     req: &RequestParts<'_>,
     now: SystemTime,
-    region: &str,
+    scope: &Scope<'_>,
     secrets: &dyn SecretStore,
 ) -> S3Result<Verified> {
+    if scope.service != SERVICE {
+        // Query-protocol services: a SigV4 Authorization header only.
+        return match req.header_values("authorization").next() {
+            Some(value) => verify_header(req, value, now, scope, secrets),
+            None => Err(S3Error::access_denied()),
+        };
+    }
     let mut authorization = req.header_values("authorization");
     let first = authorization.next();
     let several = authorization.next().is_some();
@@ -63,8 +70,8 @@ pub fn verify(
         (Some(value), QueryAuth::None) if value.trim_start().starts_with("AWS ") => {
             sigv2::verify_header(req, value, now, secrets)
         }
-        (Some(value), QueryAuth::None) => verify_header(req, value, now, region, secrets),
-        (None, QueryAuth::SigV4) => verify_presigned(req, now, region, secrets),
+        (Some(value), QueryAuth::None) => verify_header(req, value, now, scope, secrets),
+        (None, QueryAuth::SigV4) => verify_presigned(req, now, scope, secrets),
         (None, QueryAuth::SigV2) => sigv2::verify_presigned(req, now, secrets),
         (None, QueryAuth::None) => Err(S3Error::access_denied()),
     }
@@ -74,17 +81,29 @@ fn verify_header(
     req: &RequestParts<'_>,
     authorization: &str,
     now: SystemTime,
-    region: &str,
+    scope: &Scope<'_>,
     secrets: &dyn SecretStore,
 ) -> S3Result<Verified> {
     let auth = header::parse(authorization)?;
-    let content_sha256 = req.header("x-amz-content-sha256").ok_or_else(|| {
-        S3Error::invalid_request("Missing required header for this request: x-amz-content-sha256")
-    })?;
-    let content_sha256 = content_sha256.trim();
+    let declared = req.header("x-amz-content-sha256");
+    let content_sha256 = match (scope.payload_sha256, &declared) {
+        (Some(computed), Some(sent)) if !sent.trim().eq_ignore_ascii_case(computed) => {
+            return Err(S3Error::new(
+                S3ErrorCode::XAmzContentSHA256Mismatch,
+                "The provided 'x-amz-content-sha256' header does not match what was computed.",
+            ));
+        }
+        (Some(computed), _) => computed,
+        (None, Some(sent)) => sent.trim(),
+        (None, None) => {
+            return Err(S3Error::invalid_request(
+                "Missing required header for this request: x-amz-content-sha256",
+            ));
+        }
+    };
     let content = ContentSha256::parse(content_sha256)?;
     let (date, raw_date) = request_date(req)?;
-    check_scope(&auth.credential, date, region, Mechanism::Header)?;
+    check_scope(&auth.credential, date, scope, Mechanism::Header)?;
     let secret = secret_of(secrets, auth.credential.access_key)?;
     let skew = AmzDate::from_system_time(now).unix() - date.unix();
     if skew.abs() > MAX_SKEW_SECS {
@@ -119,13 +138,13 @@ fn verify_header(
 fn verify_presigned(
     req: &RequestParts<'_>,
     now: SystemTime,
-    region: &str,
+    scope: &Scope<'_>,
     secrets: &dyn SecretStore,
 ) -> S3Result<Verified> {
     let params = presigned::parse(req.raw_query)?;
     let credential = Credential::parse(&params.credential)
         .ok_or_else(|| Mechanism::Query.error(CREDENTIAL_SHAPE))?;
-    check_scope(&credential, params.date, region, Mechanism::Query)?;
+    check_scope(&credential, params.date, scope, Mechanism::Query)?;
     let secret = secret_of(secrets, credential.access_key)?;
     let now = AmzDate::from_system_time(now);
     if params.date.unix() - now.unix() > MAX_SKEW_SECS {
@@ -205,9 +224,10 @@ fn request_date(req: &RequestParts<'_>) -> S3Result<(AmzDate, String)> {
 fn check_scope(
     credential: &Credential<'_>,
     date: AmzDate,
-    region: &str,
+    scope: &Scope<'_>,
     mechanism: Mechanism,
 ) -> S3Result<()> {
+    let region = scope.region;
     if credential.date != date.date() {
         return Err(match mechanism {
             Mechanism::Header => {
@@ -220,7 +240,7 @@ fn check_scope(
             )),
         });
     }
-    if credential.region != region {
+    if credential.region != region && Some(credential.region) != scope.global_region {
         return Err(mechanism
             .error(&format!(
                 "the region '{}' is wrong; expecting '{region}'",
@@ -228,10 +248,10 @@ fn check_scope(
             ))
             .with("Region", region));
     }
-    if credential.service != SERVICE {
+    if credential.service != scope.service {
         return Err(mechanism.error(&format!(
-            "incorrect service \"{}\". This endpoint belongs to \"{SERVICE}\".",
-            credential.service
+            "incorrect service \"{}\". This endpoint belongs to \"{}\".",
+            credential.service, scope.service
         )));
     }
     if credential.terminator != TERMINATOR {

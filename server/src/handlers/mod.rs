@@ -9,6 +9,7 @@ mod delete;
 mod encryption;
 mod header_value;
 mod headers;
+pub mod iam;
 mod list;
 mod lock;
 mod multipart;

@@ -17,6 +17,20 @@ impl XmlWriter {
         Self { buf }
     }
 
+    /// Starts a document whose root element carries namespace `namespace`
+    /// (IAM's, STS's).
+    pub fn with_namespace(root: &str, namespace: &str) -> Self {
+        let mut w = Self {
+            buf: r#"<?xml version="1.0" encoding="UTF-8"?>"#.to_owned(),
+        };
+        w.buf.push('<');
+        w.buf.push_str(root);
+        w.buf.push_str(" xmlns=\"");
+        w.buf.push_str(&escape(namespace));
+        w.buf.push_str("\">");
+        w
+    }
+
     /// Starts a document whose root element has no namespace (as `<Error>`).
     pub fn bare(root: &'static str) -> Self {
         let mut w = Self {
@@ -77,7 +91,7 @@ impl XmlWriter {
     }
 
     /// Closes the root element and returns the document.
-    pub fn finish(mut self, root: &'static str) -> String {
+    pub fn finish(mut self, root: &str) -> String {
         self.close(root);
         self.buf
     }

@@ -116,6 +116,49 @@ pub(crate) fn open_key(kek: &Key256, sealed: &SealedKey, aad: &[u8]) -> Option<K
     Some(key)
 }
 
+/// A key for one purpose, derived from `key` (HMAC-SHA256 over `label`): what
+/// it seals cannot be opened with `key` itself or for another purpose.
+pub(crate) fn derive_key(key: &Key256, label: &[u8]) -> Result<Key256> {
+    let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&key.0)
+        .map_err(|_| Error::Meta("HMAC refused a 256-bit key".into()))?;
+    mac.update(label);
+    Ok(Key256(mac.finalize().into_bytes().into()))
+}
+
+/// Seals `plain` under `key` (AES-256-GCM, random nonce), binding `aad`:
+/// nonce, ciphertext and tag in one buffer.
+pub(crate) fn seal_bytes(key: &Key256, plain: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
+    let nonce: [u8; NONCE_LEN] = rand::random();
+    let mut body = plain.to_vec();
+    let tag = key
+        .cipher()
+        .encrypt_inout_detached(&nonce.into(), aad, (&mut body[..]).into())
+        .map_err(|_| Error::Meta("cannot seal".into()))?;
+    let mut out = Vec::with_capacity(NONCE_LEN + body.len() + TAG_LEN);
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&body);
+    out.extend_from_slice(&tag);
+    body.zeroize();
+    Ok(out)
+}
+
+/// Opens what [`seal_bytes`] sealed; `None` if the key or `aad` differ or a
+/// byte was changed.
+pub(crate) fn open_bytes(key: &Key256, sealed: &[u8], aad: &[u8]) -> Option<Vec<u8>> {
+    let (nonce, rest) = sealed.split_first_chunk::<NONCE_LEN>()?;
+    let (body, tag) = rest.split_last_chunk::<TAG_LEN>()?;
+    let mut body = body.to_vec();
+    key.cipher()
+        .decrypt_inout_detached(
+            &(*nonce).into(),
+            aad,
+            (&mut body[..]).into(),
+            &(*tag).into(),
+        )
+        .ok()?;
+    Some(body)
+}
+
 /// The key material of one encrypted blob (or inline content): its content id
 /// and its data key, sealed under the key-encryption key of its mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

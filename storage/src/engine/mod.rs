@@ -20,7 +20,7 @@ mod versions;
 mod tests;
 
 pub(crate) use encryption::check_customer_key;
-pub use iam::{Holder, parse_policy_arn};
+pub use iam::{Holder, Session, SessionIdentity, parse_policy_arn};
 pub use stage::Stager;
 
 use std::collections::VecDeque;

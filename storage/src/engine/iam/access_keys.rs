@@ -77,6 +77,15 @@ pub(super) fn add(
     Ok((key, secret_text(&material)))
 }
 
+/// Records in `batch` that key `id` now belongs to user `user` (a renamed user).
+pub(super) fn set_owner(db: &MetaDb, batch: &mut Batch<'_>, id: &str, user: &str) -> Result<()> {
+    if let Some(mut row) = read(db, id)? {
+        row.key.user = Some(user.to_owned());
+        batch.put(Cf::Iam, &row_key(id), &encode(&row)?)?;
+    }
+    Ok(())
+}
+
 /// IAM's message for a key that `user` (or the root) does not have.
 fn no_such_key(id: &str) -> Error {
     Error::NoSuchEntity(format!("The Access Key with id {id} cannot be found."))

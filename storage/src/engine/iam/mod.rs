@@ -9,10 +9,12 @@
 mod access_keys;
 mod policies;
 mod principals;
+mod sessions;
 mod table;
 
 pub(super) use access_keys::reseal_all as reseal_secrets;
 pub use policies::{Holder, parse_policy_arn};
+pub use sessions::{Session, SessionIdentity};
 
 use std::time::SystemTime;
 

@@ -107,6 +107,46 @@ impl Engine {
         table::list(&self.inner.shared.db, account, path_prefix, marker, max)
     }
 
+    /// Renames user `name` to `new_name` and/or moves it to `new_path`, in
+    /// one batch: its access keys, groups and policies follow it.
+    pub fn update_user(
+        &self,
+        account: &str,
+        name: &str,
+        new_name: Option<&str>,
+        new_path: Option<&str>,
+    ) -> Result<User> {
+        if let Some(new_name) = new_name {
+            check_name("User", new_name, 64)?;
+        }
+        if let Some(new_path) = new_path {
+            check_path(new_path)?;
+        }
+        let db = &self.inner.shared.db;
+        let _lock = self.inner.iam_lock.lock();
+        let mut user: User = table::require(db, account, name)?;
+        let mut batch = db.batch();
+        if let Some(new_name) = new_name.filter(|n| *n != user.name) {
+            let same_row = new_name.eq_ignore_ascii_case(&user.name);
+            if !same_row && table::get::<User>(db, account, new_name)?.is_some() {
+                return Err(User::exists(new_name));
+            }
+            if !same_row {
+                table::remove::<User>(&mut batch, account, &user.name)?;
+            }
+            for key in &user.access_keys {
+                super::access_keys::set_owner(db, &mut batch, key, new_name)?;
+            }
+            user.name = new_name.to_owned();
+        }
+        if let Some(new_path) = new_path {
+            user.path = new_path.to_owned();
+        }
+        table::put(&mut batch, account, &user)?;
+        batch.commit()?;
+        Ok(user)
+    }
+
     /// Deletes user `name`: refused (`DeleteConflict`, as IAM) while it has
     /// access keys, policies or groups.
     pub fn delete_user(&self, account: &str, name: &str) -> Result<()> {

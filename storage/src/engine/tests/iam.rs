@@ -220,3 +220,41 @@ fn managed_policies_version_attach_and_apply_through_groups() {
         Err(Error::NoSuchEntity(_))
     ));
 }
+
+#[test]
+fn session_tokens_open_only_unaltered_and_only_under_their_master_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let master = MasterKey::random();
+    let engine = open_with_master(dir.path(), &master);
+    let acct = engine.default_account().unwrap().id;
+    let expires = std::time::SystemTime::now() + Duration::from_secs(3600);
+    let identity = SessionIdentity::Role {
+        name: "deployer".into(),
+        path: "/".into(),
+        id: "AROAEXAMPLE".into(),
+        session_name: "ci".into(),
+    };
+    let (session, token) = engine
+        .issue_session(&acct, identity.clone(), expires, vec!["{}".into()])
+        .unwrap();
+    assert!(session.access_key.starts_with("ASIA"));
+    assert_eq!(session.secret.len(), 40);
+    let opened = engine.open_session(&token).unwrap().unwrap();
+    assert_eq!(opened, session);
+    assert_eq!(opened.identity, identity);
+
+    // One changed character, or garbage, opens nothing.
+    let mut altered = token.clone().into_bytes();
+    let last = altered.len() - 5;
+    altered[last] = if altered[last] == b'A' { b'B' } else { b'A' };
+    let altered = String::from_utf8(altered).unwrap();
+    assert!(engine.open_session(&altered).unwrap().is_none());
+    assert!(engine.open_session("not a token").unwrap().is_none());
+
+    // Rotating the master key ends every session.
+    let new = MasterKey::random();
+    engine.rotate_master_key(&new).unwrap();
+    drop(engine);
+    let engine = open_with_master(dir.path(), &new);
+    assert!(engine.open_session(&token).unwrap().is_none());
+}

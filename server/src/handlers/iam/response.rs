@@ -1,0 +1,279 @@
+//! IAM's XML: the `<ActionResponse><ActionResult>` envelope, the elements of
+//! users, groups, roles and policies, and the `<ErrorResponse>` document.
+
+use std::time::SystemTime;
+
+use actix_web::HttpResponse;
+use horreo_storage::{Group, ManagedPolicy, PolicyVersion, Role, User};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::error::{S3Error, S3ErrorCode};
+use crate::xml::{self, XmlWriter};
+
+/// IAM's XML namespace.
+pub const NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
+
+/// RFC 3986 unreserved characters stay; IAM encodes everything else in the
+/// policy documents it returns.
+const DOCUMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The response of one action, being written.
+pub struct Response {
+    action: &'static str,
+    w: XmlWriter,
+    /// Whether the `<ActionResult>` element is open.
+    result: bool,
+}
+
+impl Response {
+    /// A response with a result element, for the body to fill.
+    pub fn new(action: &'static str) -> Self {
+        let mut response = Self::empty(action);
+        response.w.open(&format!("{action}Result"));
+        response.result = true;
+        response
+    }
+
+    /// A response that carries only its metadata (`DeleteUser`, ...).
+    pub fn empty(action: &'static str) -> Self {
+        Self {
+            action,
+            w: XmlWriter::with_namespace(&format!("{action}Response"), NAMESPACE),
+            result: false,
+        }
+    }
+
+    /// The writer inside `<ActionResult>`.
+    pub fn xml(&mut self) -> &mut XmlWriter {
+        &mut self.w
+    }
+
+    /// Closes the document, with the request id.
+    pub fn finish(mut self, request_id: &str) -> String {
+        if self.result {
+            self.w.close(&format!("{}Result", self.action));
+        }
+        self.w
+            .open("ResponseMetadata")
+            .elem("RequestId", request_id)
+            .close("ResponseMetadata");
+        self.w.finish(&format!("{}Response", self.action))
+    }
+
+    /// `<Name><member>..</member>...</Name>`, each member written by `write`.
+    pub fn list<T>(&mut self, name: &str, items: &[T], write: impl Fn(&mut XmlWriter, &T)) {
+        self.w.open(name);
+        for item in items {
+            self.w.open("member");
+            write(&mut self.w, item);
+            self.w.close("member");
+        }
+        self.w.close(name);
+    }
+
+    /// `<IsTruncated>` and, when more follow, `<Marker>`.
+    pub fn truncation(&mut self, marker: Option<&str>) {
+        self.w
+            .elem(
+                "IsTruncated",
+                if marker.is_some() { "true" } else { "false" },
+            )
+            .opt("Marker", marker);
+    }
+}
+
+/// `2026-01-02T03:04:05Z`-style dates.
+pub fn date(t: SystemTime) -> String {
+    xml::timestamp(t)
+}
+
+/// A policy document as IAM returns it: URL-encoded.
+pub fn document(text: &str) -> String {
+    utf8_percent_encode(text, DOCUMENT).to_string()
+}
+
+/// The ARN of an IAM entity: `arn:aws:iam::ACCOUNT:KIND/PATH/NAME`.
+pub fn arn(account: &str, kind: &str, path: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account}:{kind}{path}{name}")
+}
+
+pub fn user(w: &mut XmlWriter, account: &str, user: &User) {
+    w.elem("Path", &user.path)
+        .elem("UserName", &user.name)
+        .elem("UserId", &user.id)
+        .elem("Arn", arn(account, "user", &user.path, &user.name))
+        .elem("CreateDate", date(user.created));
+}
+
+pub fn group(w: &mut XmlWriter, account: &str, group: &Group) {
+    w.elem("Path", &group.path)
+        .elem("GroupName", &group.name)
+        .elem("GroupId", &group.id)
+        .elem("Arn", arn(account, "group", &group.path, &group.name))
+        .elem("CreateDate", date(group.created));
+}
+
+pub fn role(w: &mut XmlWriter, account: &str, role: &Role) {
+    w.elem("Path", &role.path)
+        .elem("RoleName", &role.name)
+        .elem("RoleId", &role.id)
+        .elem("Arn", arn(account, "role", &role.path, &role.name))
+        .elem("CreateDate", date(role.created))
+        .elem(
+            "AssumeRolePolicyDocument",
+            document(&role.assume_role_policy),
+        )
+        .opt(
+            "Description",
+            Some(&role.description).filter(|d| !d.is_empty()),
+        )
+        .elem("MaxSessionDuration", role.max_session_duration.to_string());
+}
+
+pub fn policy(w: &mut XmlWriter, arn: &str, policy: &ManagedPolicy) {
+    w.elem("PolicyName", &policy.name)
+        .elem("PolicyId", &policy.id)
+        .elem("Arn", arn)
+        .elem("Path", &policy.path)
+        .elem("DefaultVersionId", &policy.default_version)
+        .elem("AttachmentCount", policy.attachments.to_string())
+        .elem("PermissionsBoundaryUsageCount", "0")
+        .elem("IsAttachable", "true")
+        .opt(
+            "Description",
+            Some(&policy.description).filter(|d| !d.is_empty()),
+        )
+        .elem("CreateDate", date(policy.created))
+        .elem("UpdateDate", date(policy.updated));
+}
+
+pub fn policy_version(w: &mut XmlWriter, version: &PolicyVersion, default: &str) {
+    w.elem("Document", document(&version.document))
+        .elem("VersionId", &version.id)
+        .elem("IsDefaultVersion", (version.id == default).to_string())
+        .elem("CreateDate", date(version.created));
+}
+
+/// `<AttachedPolicies>` members: the name (last ARN segment) and ARN.
+pub fn attached_policy(w: &mut XmlWriter, arn: &String) {
+    let name = arn.rsplit('/').next().unwrap_or_default();
+    w.elem("PolicyName", name).elem("PolicyArn", arn);
+}
+
+/// An error as IAM answers it; authentication errors take IAM's codes.
+pub fn error(err: &S3Error, request_id: &str) -> HttpResponse {
+    let (code, message) = match err.code {
+        S3ErrorCode::InvalidAccessKeyId => (
+            S3ErrorCode::InvalidClientTokenId,
+            "The security token included in the request is invalid.".to_owned(),
+        ),
+        S3ErrorCode::SignatureDoesNotMatch => (
+            S3ErrorCode::SignatureDoesNotMatch,
+            "The request signature we calculated does not match the signature you provided. \
+             Check your AWS Secret Access Key and signing method. Consult the service \
+             documentation for details."
+                .to_owned(),
+        ),
+        code => (code, err.message.clone()),
+    };
+    HttpResponse::build(code.status())
+        .content_type("text/xml")
+        .body(error_document(code, &message, request_id))
+}
+
+/// `<ErrorResponse><Error><Type>..</Type><Code>..</Code><Message>..</Message></Error><RequestId>`:
+/// `Sender` faults for 4xx, `Receiver` for 5xx.
+fn error_document(code: S3ErrorCode, message: &str, request_id: &str) -> String {
+    let kind = if code.status().is_server_error() {
+        "Receiver"
+    } else {
+        "Sender"
+    };
+    let mut w = XmlWriter::with_namespace("ErrorResponse", NAMESPACE);
+    w.open("Error")
+        .elem("Type", kind)
+        .elem("Code", code.as_str())
+        .elem("Message", message)
+        .close("Error")
+        .elem("RequestId", request_id);
+    w.finish("ErrorResponse")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_with_result() {
+        let mut r = Response::new("GetUser");
+        r.xml().open("User").elem("UserName", "a&b").close("User");
+        assert_eq!(
+            r.finish("RID"),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><GetUserResponse \
+             xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><GetUserResult><User>\
+             <UserName>a&amp;b</UserName></User></GetUserResult><ResponseMetadata>\
+             <RequestId>RID</RequestId></ResponseMetadata></GetUserResponse>"
+        );
+    }
+
+    #[test]
+    fn envelope_without_result() {
+        let text = Response::empty("DeleteUser").finish("R");
+        assert!(text.contains("<DeleteUserResponse xmlns="));
+        assert!(!text.contains("DeleteUserResult"));
+        assert!(text.ends_with("<RequestId>R</RequestId></ResponseMetadata></DeleteUserResponse>"));
+    }
+
+    #[test]
+    fn lists_and_truncation() {
+        let mut r = Response::new("ListGroupsForUser");
+        r.list("Groups", &["a", "b"], |w, g| {
+            w.elem("GroupName", g);
+        });
+        r.truncation(Some("b"));
+        let text = r.finish("R");
+        assert!(text.contains(
+            "<Groups><member><GroupName>a</GroupName></member><member><GroupName>b</GroupName>\
+             </member></Groups><IsTruncated>true</IsTruncated><Marker>b</Marker>"
+        ));
+    }
+
+    #[test]
+    fn documents_are_url_encoded() {
+        assert_eq!(
+            document(r#"{"A": "s3:*"}"#),
+            "%7B%22A%22%3A%20%22s3%3A%2A%22%7D"
+        );
+    }
+
+    #[test]
+    fn error_document_shape() {
+        assert_eq!(
+            error_document(S3ErrorCode::NoSuchEntity, "gone <x>", "RID"),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ErrorResponse \
+             xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type>\
+             <Code>NoSuchEntity</Code><Message>gone &lt;x&gt;</Message></Error>\
+             <RequestId>RID</RequestId></ErrorResponse>"
+        );
+        assert!(
+            error_document(S3ErrorCode::InternalError, "x", "R").contains("<Type>Receiver</Type>")
+        );
+    }
+
+    #[test]
+    fn errors_take_iam_shape() {
+        let err = S3Error::new(
+            S3ErrorCode::NoSuchEntity,
+            "The user with name x cannot be found.",
+        );
+        let response = error(&err, "RID");
+        assert_eq!(response.status().as_u16(), 404);
+        let err = S3Error::new(S3ErrorCode::InvalidAccessKeyId, "x");
+        assert_eq!(error(&err, "RID").status().as_u16(), 403);
+    }
+}

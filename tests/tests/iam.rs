@@ -1,0 +1,303 @@
+//! The IAM query API on the S3 endpoint, signed by hand as botocore signs it
+//! (service `iam`, no `x-amz-content-sha256`): keys made through IAM sign S3
+//! requests at once and stop when inactive or deleted; errors come in IAM's
+//! shape with IAM's statuses.
+#![allow(clippy::unwrap_used)]
+
+use aws_credential_types::Credentials;
+use horreo_tests::{Horreo, RawResponse, assert_s3_error};
+
+const NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
+
+/// The text of the first `<name>` element of a response.
+fn element(response: &RawResponse, name: &str) -> String {
+    let body = String::from_utf8_lossy(&response.body);
+    let open = format!("<{name}>");
+    let start = body.find(&open).map(|at| at + open.len());
+    let end = start.and_then(|start| {
+        body[start..]
+            .find(&format!("</{name}>"))
+            .map(|len| start + len)
+    });
+    match (start, end) {
+        (Some(start), Some(end)) => body[start..end].to_owned(),
+        _ => panic!("no <{name}> in {body}"),
+    }
+}
+
+/// Runs an action that must succeed.
+fn ok(server: &Horreo, params: &[(&str, &str)]) -> RawResponse {
+    let response = server.iam(None, params);
+    assert_eq!(
+        response.status,
+        200,
+        "{params:?}: {}",
+        String::from_utf8_lossy(&response.body)
+    );
+    response
+}
+
+/// Asserts an error response in IAM's shape.
+fn assert_iam_error(response: &RawResponse, status: u16, code: &str) {
+    let body = String::from_utf8_lossy(&response.body);
+    assert_eq!(response.status, status, "{body}");
+    assert!(
+        body.contains(&format!("<ErrorResponse xmlns=\"{NAMESPACE}\"><Error><Type>Sender</Type><Code>{code}</Code><Message>")),
+        "{body}"
+    );
+    assert!(body.contains("<RequestId>"), "{body}");
+}
+
+const V: (&str, &str) = ("Version", "2010-05-08");
+
+#[tokio::test]
+async fn keys_made_through_iam_sign_at_once_and_stop_when_inactive_or_deleted() {
+    let server = Horreo::start();
+    ok(
+        &server,
+        &[("Action", "CreateUser"), V, ("UserName", "alice")],
+    );
+    let list_buckets = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]}"#;
+    ok(
+        &server,
+        &[
+            ("Action", "PutUserPolicy"),
+            V,
+            ("UserName", "alice"),
+            ("PolicyName", "list"),
+            ("PolicyDocument", list_buckets),
+        ],
+    );
+    let created = ok(
+        &server,
+        &[("Action", "CreateAccessKey"), V, ("UserName", "alice")],
+    );
+    let (id, secret) = (
+        element(&created, "AccessKeyId"),
+        element(&created, "SecretAccessKey"),
+    );
+    let alice = server.client_with(&id, &secret);
+    alice.list_buckets().send().await.unwrap();
+
+    let update = |status: &'static str| {
+        ok(
+            &server,
+            &[
+                ("Action", "UpdateAccessKey"),
+                V,
+                ("UserName", "alice"),
+                ("AccessKeyId", &id),
+                ("Status", status),
+            ],
+        )
+    };
+    update("Inactive");
+    assert_s3_error(
+        alice.list_buckets().send().await,
+        403,
+        Some("InvalidAccessKeyId"),
+    );
+    update("Active");
+    alice.list_buckets().send().await.unwrap();
+
+    // The key signs IAM too: alice has no policy, so she may change nothing.
+    let as_alice = Credentials::new(&id, &secret, None, None, "test");
+    let denied = server.iam(
+        Some(&as_alice),
+        &[("Action", "CreateUser"), V, ("UserName", "mallory")],
+    );
+    assert_iam_error(&denied, 403, "AccessDenied");
+    let missing = server.iam(None, &[("Action", "GetUser"), V, ("UserName", "mallory")]);
+    assert_iam_error(&missing, 404, "NoSuchEntity");
+
+    ok(
+        &server,
+        &[
+            ("Action", "DeleteAccessKey"),
+            V,
+            ("UserName", "alice"),
+            ("AccessKeyId", &id),
+        ],
+    );
+    assert_s3_error(
+        alice.list_buckets().send().await,
+        403,
+        Some("InvalidAccessKeyId"),
+    );
+    let gone = server.iam(Some(&as_alice), &[("Action", "ListUsers"), V]);
+    assert_iam_error(&gone, 403, "InvalidClientTokenId");
+}
+
+#[tokio::test]
+async fn errors_have_iam_codes_and_statuses() {
+    let server = Horreo::start();
+    ok(&server, &[("Action", "CreateUser"), V, ("UserName", "bob")]);
+    let again = server.iam(None, &[("Action", "CreateUser"), V, ("UserName", "BOB")]);
+    assert_iam_error(&again, 409, "EntityAlreadyExists");
+    for _ in 0..2 {
+        ok(
+            &server,
+            &[("Action", "CreateAccessKey"), V, ("UserName", "bob")],
+        );
+    }
+    let third = server.iam(
+        None,
+        &[("Action", "CreateAccessKey"), V, ("UserName", "bob")],
+    );
+    assert_iam_error(&third, 409, "LimitExceeded");
+    let conflict = server.iam(None, &[("Action", "DeleteUser"), V, ("UserName", "bob")]);
+    assert_iam_error(&conflict, 409, "DeleteConflict");
+    let malformed = server.iam(
+        None,
+        &[
+            ("Action", "PutUserPolicy"),
+            V,
+            ("UserName", "bob"),
+            ("PolicyName", "p"),
+            ("PolicyDocument", "{\"Statement\": 1}"),
+        ],
+    );
+    assert_iam_error(&malformed, 400, "MalformedPolicyDocument");
+    let unknown = server.iam(None, &[("Action", "FlyToTheMoon"), V]);
+    assert_iam_error(&unknown, 400, "InvalidAction");
+    let no_version = server.iam(None, &[("Action", "ListUsers")]);
+    assert_iam_error(&no_version, 400, "MissingParameter");
+    let no_name = server.iam(None, &[("Action", "GetGroup"), V]);
+    assert_iam_error(&no_name, 400, "ValidationError");
+    let big = "x".repeat(70 * 1024);
+    let too_large = server.iam(None, &[("Action", "ListUsers"), V, ("Padding", &big)]);
+    assert_eq!(too_large.status, 413);
+}
+
+#[tokio::test]
+async fn parameters_may_come_in_the_query_string() {
+    let server = Horreo::start();
+    ok(
+        &server,
+        &[
+            ("Action", "CreateUser"),
+            V,
+            ("UserName", "carol"),
+            ("Path", "/ops/"),
+        ],
+    );
+    let listed = server.iam_raw(
+        None,
+        "/?Action=ListUsers&Version=2010-05-08&PathPrefix=%2Fops%2F",
+        "",
+    );
+    assert_eq!(listed.status, 200);
+    assert_eq!(element(&listed, "UserName"), "carol");
+    assert_eq!(element(&listed, "IsTruncated"), "false");
+    let body = String::from_utf8_lossy(&listed.body);
+    assert!(body.starts_with(&format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListUsersResponse xmlns=\"{NAMESPACE}\"><ListUsersResult><Users><member>")), "{body}");
+}
+
+/// Runs `horreo admin ARGS` on the server's data directory.
+fn admin(server: &Horreo, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(horreo_tests::horreo_binary())
+        .arg("admin")
+        .args(args)
+        .arg("--data-dir")
+        .arg(server.data_dir())
+        .env("HORREO_MASTER_KEY", server.master_key())
+        .output()
+        .unwrap()
+}
+
+fn admin_ok(server: &Horreo, args: &[&str]) -> String {
+    let output = admin(server, args);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "horreo admin {args:?}: {stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// The value after `label` on its line of `text`.
+fn printed<'a>(text: &'a str, label: &str) -> &'a str {
+    text.lines()
+        .find_map(|line| line.strip_prefix(label))
+        .map(str::trim)
+        .unwrap_or_else(|| panic!("no {label} in {text}"))
+}
+
+#[tokio::test]
+async fn admin_on_a_stopped_store_makes_keys_the_started_server_accepts() {
+    let mut server = Horreo::start();
+    let refused = admin(&server, &["user", "list"]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("running horreo server"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(server.stop());
+
+    admin_ok(&server, &["user", "create", "erin"]);
+    let created = admin_ok(&server, &["key", "create", "erin"]);
+    let (id, secret) = (
+        printed(&created, "access key:"),
+        printed(&created, "secret key:"),
+    );
+    assert!(admin_ok(&server, &["user", "list"]).starts_with("erin\t"));
+    assert!(admin_ok(&server, &["key", "list", "erin"]).starts_with(id));
+    let document = server.data_dir().with_extension("policy.json");
+    std::fs::write(
+        &document,
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}"#,
+    )
+    .unwrap();
+    let path = document.display().to_string();
+    admin_ok(
+        &server,
+        &[
+            "policy",
+            "attach",
+            "erin",
+            "--name",
+            "s3",
+            "--document",
+            &path,
+        ],
+    );
+    assert_eq!(
+        admin_ok(&server, &["policy", "list", "erin"]),
+        "inline\ts3\n"
+    );
+    std::fs::write(&document, "{").unwrap();
+    assert!(
+        !admin(&server, &["policy", "attach", "erin", "--document", &path])
+            .status
+            .success()
+    );
+
+    let account = admin_ok(&server, &["account", "create", "tenant"]);
+    let tenant_key = printed(&account, "root access key:").to_owned();
+    let tenant_secret = printed(&account, "root secret key:").to_owned();
+    assert!(admin_ok(&server, &["account", "list"]).contains("\ttenant\t"));
+    admin_ok(&server, &["user", "create", "frank", "--account", "tenant"]);
+
+    server.start_again();
+    server
+        .client_with(id, secret)
+        .list_buckets()
+        .send()
+        .await
+        .unwrap();
+    let tenant = Credentials::new(&tenant_key, &tenant_secret, None, None, "test");
+    let users = server.iam(Some(&tenant), &[("Action", "ListUsers"), V]);
+    assert_eq!(users.status, 200);
+    assert_eq!(element(&users, "UserName"), "frank");
+
+    assert!(server.stop());
+    admin_ok(&server, &["key", "delete", "erin", id]);
+    server.start_again();
+    assert_s3_error(
+        server.client_with(id, secret).list_buckets().send().await,
+        403,
+        Some("InvalidAccessKeyId"),
+    );
+}
