@@ -482,6 +482,7 @@ async fn admit(
         action: endpoint.action(),
         bucket: endpoint.bucket(),
         key: endpoint.key(),
+        version_id: endpoint.version_id(),
     };
     // A bucket that does not exist answers NoSuchBucket, as on AWS.
     let exists = bucket.is_some()
@@ -525,7 +526,14 @@ pub(crate) async fn permits(
     );
     let verdict = state
         .access
-        .decide(&state.engine, principal, ask, bucket, &context)
+        .decide(
+            &state.engine,
+            &state.identities,
+            principal,
+            ask,
+            bucket,
+            &context,
+        )
         .await?;
     if !verdict.allowed {
         tracing::debug!(?verdict, action = ask.action, "access denied");

@@ -13,11 +13,12 @@ use std::sync::{Arc, RwLock};
 
 use horreo_policy::{
     Context, Identity, IdentityKind, Policies, Policy, PolicyKind, Principal as PolicyPrincipal,
-    Request, Verdict,
+    Reason, Request, Verdict,
 };
-use horreo_storage::{Account, Engine, PublicAccessBlock};
+use horreo_storage::{Account, Acl, Engine, PublicAccessBlock};
 
 use super::Identities;
+use super::acl::{AclLevel, Protected, permission_for};
 use super::principal::{Caller, Identity as CallerIdentity, Principal};
 use crate::error::{S3Error, S3Result};
 
@@ -32,6 +33,11 @@ pub struct BucketAccess {
     pub public: bool,
     /// The bucket's Block Public Access settings with the server's.
     pub block: PublicAccessBlock,
+    /// Whether ACLs take part in authorisation (Object Ownership is not
+    /// BucketOwnerEnforced).
+    pub acls_enabled: bool,
+    /// The bucket ACL; `None` is `private`.
+    pub acl: Option<Acl>,
 }
 
 /// Decides requests; shared by all workers.
@@ -39,7 +45,7 @@ pub struct Authoriser {
     /// Block Public Access for the whole server (like AWS's account level).
     server_block: PublicAccessBlock,
     buckets: RwLock<HashMap<String, Arc<BucketAccess>>>,
-    /// Parsed identity policies by (account id, user name).
+    /// Parsed identity policies by (account id, `user/NAME` or `role/NAME`).
     identity_policies: RwLock<HashMap<(String, String), PolicySet>>,
 }
 
@@ -49,6 +55,8 @@ pub struct Ask<'a> {
     pub action: &'a str,
     pub bucket: Option<&'a str>,
     pub key: Option<&'a str>,
+    /// The object version addressed; `None` for the current one.
+    pub version_id: Option<&'a str>,
 }
 
 impl Ask<'_> {
@@ -124,6 +132,8 @@ impl Authoriser {
             block: bucket
                 .public_access_block
                 .map_or(self.server_block, |b| b.or(self.server_block)),
+            acls_enabled: bucket.acls_enabled(),
+            acl: bucket.acl,
         });
         if let Ok(mut buckets) = self.buckets.write() {
             buckets.insert(name.to_owned(), Arc::clone(&access));
@@ -213,9 +223,12 @@ impl Authoriser {
 
     /// AWS's verdict on `ask` by `principal`, whose request carries `context`;
     /// `bucket` is what [`Authoriser::bucket`] found of the bucket asked for.
+    /// ACLs are consulted only when policies alone do not allow, and an
+    /// object's record is read only then.
     pub async fn decide(
         &self,
         engine: &Engine,
+        identities: &Identities,
         principal: &Principal,
         ask: Ask<'_>,
         bucket: Option<&BucketAccess>,
@@ -254,15 +267,67 @@ impl Authoriser {
             principal: &policy_principal,
             context,
         };
-        let policies = Policies {
+        let mut policies = Policies {
             identity: &identity,
             session: &session,
             resource,
             resource_owner: owner,
             acl_allows: false,
         };
+        let verdict = horreo_policy::authorize(&request, &policies);
+        let denied_explicitly = matches!(verdict.reason, Reason::ExplicitDeny(..));
+        if verdict.allowed || denied_explicitly {
+            return Ok(verdict);
+        }
+        let Some(bucket) = bucket.filter(|b| b.acls_enabled) else {
+            return Ok(verdict);
+        };
+        if !acl_allows(engine, identities, principal, ask, bucket).await {
+            return Ok(verdict);
+        }
+        policies.acl_allows = true;
         Ok(horreo_policy::authorize(&request, &policies))
     }
+}
+
+/// Whether the bucket's or object's ACL grants `ask` to `principal`; an
+/// object that cannot be read grants nothing.
+async fn acl_allows(
+    engine: &Engine,
+    identities: &Identities,
+    principal: &Principal,
+    ask: Ask<'_>,
+    bucket: &BucketAccess,
+) -> bool {
+    let Some((level, permission)) = permission_for(ask.action) else {
+        return false;
+    };
+    let ignore_public = bucket.block.ignore_public_acls;
+    let on_bucket = Protected {
+        acl: bucket.acl.as_ref(),
+        owner: &bucket.owner,
+        bucket_owner: &bucket.owner.id,
+    };
+    let (AclLevel::Object, Some(name), Some(key)) = (level, ask.bucket, ask.key) else {
+        return level == AclLevel::Bucket && on_bucket.grants(principal, permission, ignore_public);
+    };
+    let engine = engine.clone();
+    let (name, key, version) = (
+        name.to_owned(),
+        key.to_owned(),
+        ask.version_id.map(str::to_owned),
+    );
+    let Ok(version) = blocking(move || engine.head_object(&name, &key, version.as_deref())).await
+    else {
+        return false;
+    };
+    let owner = identities.owner(&version.owner);
+    Protected {
+        acl: version.acl.as_ref(),
+        owner: &owner,
+        bucket_owner: &bucket.owner.id,
+    }
+    .grants(principal, permission, ignore_public)
 }
 
 /// How the policy language sees a principal.

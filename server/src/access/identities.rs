@@ -112,6 +112,18 @@ impl Identities {
             .unwrap_or_else(|| self.default_account.clone())
     }
 
+    /// The account whose canonical id is `canonical_id`, if there is one.
+    pub fn by_canonical_id(&self, canonical_id: &str) -> Option<Account> {
+        if self.default_account.canonical_id == canonical_id {
+            return Some(self.default_account.clone());
+        }
+        let accounts = self.accounts.read().ok()?.clone();
+        accounts
+            .values()
+            .find(|a| a.canonical_id == canonical_id)
+            .cloned()
+    }
+
     /// The first account: it owns what was created before accounts existed.
     pub fn default_account(&self) -> &Account {
         &self.default_account

@@ -1,6 +1,7 @@
 //! Access control: who a request comes from ([`Principal`]) and whether it
 //! may do what it asks ([`Authoriser`]), by AWS's policy evaluation logic.
 
+mod acl;
 mod authorise;
 mod context;
 mod identities;

@@ -80,11 +80,16 @@ pub async fn create(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
         )
         .with("LocationConstraint", constraint));
     }
-    super::acl::check_bucket_acl(&ctx)?;
-    let owner = ctx.caller()?.account.id.clone();
+    let account = ctx.caller()?.account.clone();
+    let (ownership, acl) = super::acl::for_new_bucket(&ctx, &account)?;
     let object_lock = super::lock::object_lock_requested(&ctx);
     let created = ctx
-        .engine(move |e| e.create_bucket(&name, &owner, &region, object_lock))
+        .engine(move |e| {
+            e.create_bucket_with(&name, &account.id, &region, object_lock, |b| {
+                b.ownership = Some(ownership);
+                b.acl = acl;
+            })
+        })
         .await;
     match created {
         Ok(_) => {}

@@ -55,7 +55,13 @@ impl CopySource {
             Some(_) => "s3:GetObjectVersion",
             None => "s3:GetObject",
         };
-        ctx.authorise(action, &self.bucket, Some(&self.key)).await?;
+        ctx.authorise(
+            action,
+            &self.bucket,
+            Some(&self.key),
+            self.version_id.as_deref(),
+        )
+        .await?;
         let (bucket, key, version) = (
             self.bucket.clone(),
             self.key.clone(),
@@ -88,7 +94,8 @@ pub async fn copy_object(ctx: Ctx) -> S3Result<HttpResponse> {
         let name = ctx.bucket.clone();
         ctx.engine(move |e| e.bucket(&name)).await?
     };
-    acl::check_object_acl(&ctx)?;
+    // The copy gets its own ACL (private by default) and owner.
+    let (owner, acl) = acl::for_new_object(&ctx, &dest_bucket)?;
     let dest_sse = encryption::write_request(&ctx, &dest_bucket)?;
     let source_key = encryption::copy_source_key(&ctx)?;
     let to_itself = source.bucket == ctx.bucket && source.key == ctx.key;
@@ -133,7 +140,8 @@ pub async fn copy_object(ctx: Ctx) -> S3Result<HttpResponse> {
         user_metadata,
         tags,
         storage_class,
-        owner: ctx.owner_account(),
+        owner,
+        acl,
         precondition: None,
         lock,
         sse: None,

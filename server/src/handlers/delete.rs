@@ -84,7 +84,9 @@ pub async fn delete_objects(ctx: Ctx, body: RequestBody) -> S3Result<HttpRespons
             Some(_) => "s3:DeleteObjectVersion",
             None => "s3:DeleteObject",
         };
-        let allowed = ctx.permits(action, &ctx.bucket, Some(&o.key)).await?;
+        let allowed = ctx
+            .permits(action, &ctx.bucket, Some(&o.key), o.version_id.as_deref())
+            .await?;
         let bypass = allowed && bypass_governance(&ctx, &o.key).await?;
         checked.push((o, precondition, allowed, bypass));
     }

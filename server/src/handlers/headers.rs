@@ -96,7 +96,8 @@ pub fn storage_class(ctx: &Ctx) -> S3Result<StorageClass> {
 }
 
 /// Everything PutObject and CreateMultipartUpload store besides the data; no
-/// write condition (see [`write_precondition`]).
+/// write condition (see [`write_precondition`]), and the bucket owner's
+/// ownership without an ACL until [`super::acl::for_new_object`] decides.
 pub fn put_options(ctx: &Ctx) -> S3Result<PutOptions> {
     let tags = match ctx.header("x-amz-tagging") {
         Some(v) => parse_tagging_header(v)?,
@@ -108,6 +109,7 @@ pub fn put_options(ctx: &Ctx) -> S3Result<PutOptions> {
         tags,
         storage_class: storage_class(ctx)?,
         owner: ctx.owner_account(),
+        acl: None,
         precondition: None,
         lock: super::lock::lock_from_headers(ctx)?,
         sse: None,

@@ -124,7 +124,7 @@ pub async fn bypass_governance(ctx: &Ctx, key: &str) -> S3Result<bool> {
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
     Ok(asked
         && ctx
-            .permits("s3:BypassGovernanceRetention", &ctx.bucket, Some(key))
+            .permits("s3:BypassGovernanceRetention", &ctx.bucket, Some(key), None)
             .await?)
 }
 

@@ -14,6 +14,7 @@ mod list;
 mod lock;
 mod multipart;
 mod object;
+mod ownership;
 mod policy;
 mod public_access;
 mod range;
@@ -77,7 +78,14 @@ impl Ctx {
     /// second resources of a request (a copy's source, each key of a
     /// DeleteObjects) and optional rights (bypassing governance retention).
     /// A bucket that does not exist permits (its operation answers NoSuchBucket).
-    pub async fn permits(&self, action: &str, bucket: &str, key: Option<&str>) -> S3Result<bool> {
+    /// `version` names the object version addressed (`None`: the current).
+    pub async fn permits(
+        &self,
+        action: &str,
+        bucket: &str,
+        key: Option<&str>,
+        version: Option<&str>,
+    ) -> S3Result<bool> {
         let access = if bucket == self.bucket {
             self.bucket_access.clone()
         } else {
@@ -93,14 +101,21 @@ impl Ctx {
             action,
             bucket: Some(bucket),
             key,
+            version_id: version,
         };
         let facts = RequestFacts::of(&self.req);
         crate::app::permits(&facts, &self.state, &self.principal, ask, Some(&access)).await
     }
 
     /// `AccessDenied` unless [`Ctx::permits`].
-    pub async fn authorise(&self, action: &str, bucket: &str, key: Option<&str>) -> S3Result<()> {
-        if self.permits(action, bucket, key).await? {
+    pub async fn authorise(
+        &self,
+        action: &str,
+        bucket: &str,
+        key: Option<&str>,
+        version: Option<&str>,
+    ) -> S3Result<()> {
+        if self.permits(action, bucket, key, version).await? {
             Ok(())
         } else {
             Err(S3Error::access_denied())
@@ -173,6 +188,7 @@ impl ListCheck {
             action: "s3:ListBucket",
             bucket: Some(bucket),
             key: None,
+            version_id: None,
         };
         let access = self.bucket_access.as_deref();
         let facts = RequestFacts::of(&self.req);
@@ -223,6 +239,13 @@ async fn handle(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Result<Htt
         PutPublicAccessBlock { .. } => public_access::put(ctx, body).await,
         GetPublicAccessBlock { .. } => public_access::get(ctx).await,
         DeletePublicAccessBlock { .. } => public_access::delete(ctx).await,
+        GetBucketAcl { .. } => acl::get_bucket(ctx).await,
+        PutBucketAcl { .. } => acl::put_bucket(ctx, body).await,
+        GetObjectAcl { version_id, .. } => acl::get_object(ctx, version_id).await,
+        PutObjectAcl { version_id, .. } => acl::put_object(ctx, version_id, body).await,
+        GetBucketOwnershipControls { .. } => ownership::get(ctx).await,
+        PutBucketOwnershipControls { .. } => ownership::put(ctx, body).await,
+        DeleteBucketOwnershipControls { .. } => ownership::delete(ctx).await,
         ListObjects {
             listing,
             marker,

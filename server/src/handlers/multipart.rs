@@ -56,7 +56,7 @@ pub async fn create(ctx: Ctx) -> S3Result<HttpResponse> {
         let name = ctx.bucket.clone();
         ctx.engine(move |e| e.bucket(&name)).await?
     };
-    acl::check_object_acl(&ctx)?;
+    (opts.owner, opts.acl) = acl::for_new_object(&ctx, &found)?;
     opts.sse = encryption::write_request(&ctx, &found)?;
     let bucket = ctx.bucket.clone();
     let upload = ctx

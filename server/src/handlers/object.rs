@@ -26,7 +26,7 @@ pub async fn put(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
     let mut incoming = Incoming::from_request(&ctx)?;
     let bucket = ctx.bucket.clone();
     let bucket = ctx.engine(move |e| e.bucket(&bucket)).await?;
-    acl::check_object_acl(&ctx)?;
+    (opts.owner, opts.acl) = acl::for_new_object(&ctx, &bucket)?;
     check_write_integrity(&bucket, &opts.lock, &incoming.checks)?;
     incoming.sse = encryption::write_request(&ctx, &bucket)?;
     let staged = incoming.stage(&ctx, body, Staging::Object).await?;

@@ -94,6 +94,11 @@ endpoints! {
         GetPublicAccessBlock {},
         PutPublicAccessBlock {},
         DeletePublicAccessBlock {},
+        GetBucketAcl {},
+        PutBucketAcl {},
+        GetBucketOwnershipControls {},
+        PutBucketOwnershipControls {},
+        DeleteBucketOwnershipControls {},
         DeleteObjects {},
         ListObjects {
             listing: Listing,
@@ -121,6 +126,12 @@ endpoints! {
         },
     }
     object {
+        GetObjectAcl {
+            version_id: Option<String>,
+        },
+        PutObjectAcl {
+            version_id: Option<String>,
+        },
         PutObject {},
         CopyObject {},
         GetObject {
@@ -214,6 +225,13 @@ impl Endpoint {
             Operation::GetPublicAccessBlock => Self::GetPublicAccessBlock { bucket },
             Operation::PutPublicAccessBlock => Self::PutPublicAccessBlock { bucket },
             Operation::DeletePublicAccessBlock => Self::DeletePublicAccessBlock { bucket },
+            Operation::GetBucketAcl => Self::GetBucketAcl { bucket },
+            Operation::PutBucketAcl => Self::PutBucketAcl { bucket },
+            Operation::GetBucketOwnershipControls => Self::GetBucketOwnershipControls { bucket },
+            Operation::PutBucketOwnershipControls => Self::PutBucketOwnershipControls { bucket },
+            Operation::DeleteBucketOwnershipControls => {
+                Self::DeleteBucketOwnershipControls { bucket }
+            }
             Operation::DeleteObjects => Self::DeleteObjects { bucket },
             Operation::ListObjects => Self::ListObjects {
                 listing: Listing::parse(query)?,
@@ -242,6 +260,16 @@ impl Endpoint {
                 upload_id_marker: non_empty(query, "upload-id-marker"),
                 max_uploads: page_size(query, "max-uploads")?,
                 bucket,
+            },
+            Operation::GetObjectAcl => Self::GetObjectAcl {
+                bucket,
+                key,
+                version_id: version_id(),
+            },
+            Operation::PutObjectAcl => Self::PutObjectAcl {
+                bucket,
+                key,
+                version_id: version_id(),
             },
             Operation::PutObject => Self::PutObject { bucket, key },
             Operation::CopyObject => Self::CopyObject { bucket, key },
@@ -357,6 +385,8 @@ impl Endpoint {
             | Self::PutObjectRetention { version_id, .. }
             | Self::GetObjectLegalHold { version_id, .. }
             | Self::PutObjectLegalHold { version_id, .. }
+            | Self::GetObjectAcl { version_id, .. }
+            | Self::PutObjectAcl { version_id, .. }
             | Self::NotImplemented { version_id, .. } => version_id.as_deref(),
             _ => None,
         }

@@ -427,6 +427,13 @@ const API_REFERENCE: &[(&str, &str, &str, &[&str], Operation)] = &[
 /// The operations horreo implements; every other one answers 501.
 const IMPLEMENTED: &[Operation] = &[
     AbortMultipartUpload,
+    DeleteBucketOwnershipControls,
+    GetBucketAcl,
+    GetBucketOwnershipControls,
+    GetObjectAcl,
+    PutBucketAcl,
+    PutBucketOwnershipControls,
+    PutObjectAcl,
     CompleteMultipartUpload,
     CopyObject,
     CreateBucket,
@@ -694,6 +701,25 @@ fn reads_ignore_parameters_they_do_not_take() {
 /// "Actions, resources, and condition keys" page lists them: (operation,
 /// action, action with a versionId).
 const ACTIONS: &[(Operation, &str, &str)] = &[
+    (GetBucketAcl, "s3:GetBucketAcl", "s3:GetBucketAcl"),
+    (PutBucketAcl, "s3:PutBucketAcl", "s3:PutBucketAcl"),
+    (GetObjectAcl, "s3:GetObjectAcl", "s3:GetObjectVersionAcl"),
+    (PutObjectAcl, "s3:PutObjectAcl", "s3:PutObjectVersionAcl"),
+    (
+        GetBucketOwnershipControls,
+        "s3:GetBucketOwnershipControls",
+        "s3:GetBucketOwnershipControls",
+    ),
+    (
+        PutBucketOwnershipControls,
+        "s3:PutBucketOwnershipControls",
+        "s3:PutBucketOwnershipControls",
+    ),
+    (
+        DeleteBucketOwnershipControls,
+        "s3:PutBucketOwnershipControls",
+        "s3:PutBucketOwnershipControls",
+    ),
     (
         AbortMultipartUpload,
         "s3:AbortMultipartUpload",

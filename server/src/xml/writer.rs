@@ -47,6 +47,21 @@ impl XmlWriter {
         self
     }
 
+    /// `<name a="v" ...>`, attribute values escaped.
+    pub fn open_with(&mut self, name: &str, attributes: &[(&str, &str)]) -> &mut Self {
+        self.buf.push('<');
+        self.buf.push_str(name);
+        for (attribute, value) in attributes {
+            self.buf.push(' ');
+            self.buf.push_str(attribute);
+            self.buf.push_str("=\"");
+            self.buf.push_str(&escape(*value));
+            self.buf.push('"');
+        }
+        self.buf.push('>');
+        self
+    }
+
     pub fn close(&mut self, name: &str) -> &mut Self {
         self.buf.push_str("</");
         self.buf.push_str(name);

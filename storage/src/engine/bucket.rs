@@ -6,7 +6,9 @@ use super::{Inner, multipart};
 use crate::meta::db::decode_u64;
 use crate::meta::records::{decode, encode};
 use crate::meta::{Cf, keys};
-use crate::types::{Bucket, BucketName, ObjectLockConfig, PublicAccessBlock, VersioningState};
+use crate::types::{
+    Bucket, BucketName, ObjectLockConfig, ObjectOwnership, PublicAccessBlock, VersioningState,
+};
 use crate::{Error, Result};
 
 const NEXT_BUCKET_ID: &[u8] = b"next_bucket_id";
@@ -17,6 +19,7 @@ pub(super) fn create(
     owner: &str,
     region: &str,
     object_lock: bool,
+    configure: impl FnOnce(&mut Bucket),
 ) -> Result<Bucket> {
     let db = &inner.shared.db;
     let _config = inner.locks.bucket_config();
@@ -27,7 +30,7 @@ pub(super) fn create(
         Some(raw) => decode_u64(&raw)?,
         None => 1,
     };
-    let bucket = Bucket {
+    let mut bucket = Bucket {
         id,
         name: name.as_str().to_owned(),
         created: SystemTime::now(),
@@ -44,7 +47,14 @@ pub(super) fn create(
         encryption: None,
         policy: None,
         public_access_block: Some(PublicAccessBlock::ALL),
+        ownership: Some(ObjectOwnership::BucketOwnerEnforced),
+        acl: None,
     };
+    configure(&mut bucket);
+    // The id, name and owner are the engine's.
+    bucket.id = id;
+    bucket.name = name.as_str().to_owned();
+    bucket.owner = owner.to_owned();
     let mut batch = db.batch();
     batch.put(Cf::Buckets, bucket.name.as_bytes(), &encode(&bucket)?)?;
     batch.put(Cf::Meta, NEXT_BUCKET_ID, &(id + 1).to_be_bytes())?;

@@ -312,7 +312,22 @@ impl Engine {
         region: &str,
         object_lock: bool,
     ) -> Result<Bucket> {
-        bucket::create(&self.inner, name, owner, region, object_lock)
+        bucket::create(&self.inner, name, owner, region, object_lock, |_| {})
+    }
+
+    /// Like [`Engine::create_bucket`], with `configure` changing the new
+    /// bucket's settings (Object Ownership, ACL, ...) before it is stored, so
+    /// that it exists with them from its first moment. The id, name and owner
+    /// are kept; object lock's invariants are the caller's.
+    pub fn create_bucket_with(
+        &self,
+        name: &BucketName,
+        owner: &str,
+        region: &str,
+        object_lock: bool,
+        configure: impl FnOnce(&mut Bucket),
+    ) -> Result<Bucket> {
+        bucket::create(&self.inner, name, owner, region, object_lock, configure)
     }
 
     /// `NoSuchBucket` if absent.
@@ -567,6 +582,20 @@ impl Engine {
                 return Err(Error::ObjectLocked);
             }
             rec.lock.retention = retention;
+            Ok(())
+        })
+    }
+
+    /// Replaces the ACL of the current (or given) version (`None`: `private`).
+    pub fn set_object_acl(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        acl: Option<Acl>,
+    ) -> Result<ObjectVersion> {
+        object::update_version(&self.inner, bucket, key, version_id, |_, rec| {
+            rec.acl = acl;
             Ok(())
         })
     }

@@ -63,6 +63,7 @@ pub(super) fn create(
         user_metadata: opts.user_metadata,
         tags: opts.tags,
         owner: opts.owner,
+        acl: opts.acl,
         checksum_algorithm,
         checksum_type: checksum_algorithm
             .map(|alg| checksum_type.unwrap_or(ChecksumType::default_for(alg))),
@@ -425,6 +426,7 @@ pub(super) fn complete(
             tags: upload.tags,
             storage_class: upload.storage_class,
             owner: upload.owner,
+            acl: upload.acl,
             precondition: completion.precondition,
             lock: upload.lock,
             sse: None,
@@ -510,6 +512,7 @@ fn to_upload(key: String, r: UploadRecord) -> MultipartUpload {
         user_metadata: r.user_metadata,
         tags: r.tags,
         owner: r.owner,
+        acl: r.acl,
         checksum_algorithm: r.checksum_algorithm,
         checksum_type: r.checksum_type,
         lock: r.lock,

@@ -184,6 +184,7 @@ fn view<D>(key: String, rec: VersionRecord<D>, loc: DataLoc) -> ObjectVersion {
         tags: rec.tags,
         checksums: rec.checksums,
         owner: rec.owner,
+        acl: rec.acl,
         lock: rec.lock,
         encryption: rec.encryption.as_ref().map(|e| e.mode.view()),
         sse: rec.encryption,

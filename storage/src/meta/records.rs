@@ -14,7 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::crypto::BlobKey;
 use crate::types::{
-    ChecksumAlgorithm, ChecksumType, Checksums, ContentHeaders, EncryptionRecord, ObjectLock,
+    Acl, ChecksumAlgorithm, ChecksumType, Checksums, ContentHeaders, EncryptionRecord, ObjectLock,
     SseMode, StorageClass, Tag,
 };
 use crate::{Error, Result};
@@ -152,6 +152,9 @@ pub struct VersionRecord<D = ObjectData> {
     pub checksums: Checksums,
     #[serde(default)]
     pub owner: String,
+    /// The version's ACL; `None` is `private` (the owner's FULL_CONTROL).
+    #[serde(default)]
+    pub acl: Option<Acl>,
     /// The multipart upload that created this version, if any: lets a retried
     /// completion find its result.
     #[serde(default)]
@@ -197,6 +200,9 @@ pub struct UploadRecord {
     pub tags: Vec<Tag>,
     #[serde(default)]
     pub owner: String,
+    /// The ACL the completed object gets.
+    #[serde(default)]
+    pub acl: Option<Acl>,
     /// `x-amz-checksum-algorithm` of CreateMultipartUpload: every part gets it.
     #[serde(default)]
     pub checksum_algorithm: Option<ChecksumAlgorithm>,
@@ -251,6 +257,7 @@ mod tests {
             tags: vec![],
             checksums: Checksums::default(),
             owner: "me".into(),
+            acl: None,
             upload_id: None,
             lock: ObjectLock::default(),
             encryption: None,

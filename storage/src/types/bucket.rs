@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use std::time::SystemTime;
 
-use super::{ObjectLockConfig, Tag};
+use super::{Acl, ObjectLockConfig, ObjectOwnership, Tag};
 
 /// A bucket's versioning state. A bucket never returns to `Unversioned`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -41,6 +41,26 @@ pub struct Bucket {
     /// Block Public Access settings; new buckets get all four on, as AWS's.
     #[serde(default)]
     pub public_access_block: Option<PublicAccessBlock>,
+    /// Object Ownership; new buckets get `BucketOwnerEnforced`. `None` (buckets
+    /// made before horreo kept it, or after DeleteBucketOwnershipControls)
+    /// behaves as `ObjectWriter`, as on AWS.
+    #[serde(default)]
+    pub ownership: Option<ObjectOwnership>,
+    /// The bucket ACL; `None` is `private` (the owner's FULL_CONTROL).
+    #[serde(default)]
+    pub acl: Option<Acl>,
+}
+
+impl Bucket {
+    /// The Object Ownership in effect (`ObjectWriter` when none is set).
+    pub fn object_ownership(&self) -> ObjectOwnership {
+        self.ownership.unwrap_or(ObjectOwnership::ObjectWriter)
+    }
+
+    /// Whether ACLs take part in authorisation.
+    pub fn acls_enabled(&self) -> bool {
+        self.object_ownership() != ObjectOwnership::BucketOwnerEnforced
+    }
 }
 
 /// S3 Block Public Access settings of a bucket (or of the whole server).

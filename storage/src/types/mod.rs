@@ -1,5 +1,6 @@
 //! Validated names and the records the engine hands out.
 
+mod acl;
 mod bucket;
 mod checksum;
 mod encryption;
@@ -11,6 +12,7 @@ mod names;
 mod object;
 mod scrub;
 
+pub use acl::{Acl, Grant, Grantee, GroupGrantee, ObjectOwnership, Permission};
 pub use bucket::{Bucket, PublicAccessBlock, VersioningState};
 pub use checksum::{ChecksumAlgorithm, ChecksumType, Checksums};
 pub use encryption::{

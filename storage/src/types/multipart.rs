@@ -1,7 +1,7 @@
 use std::time::SystemTime;
 
 use super::{
-    ChecksumAlgorithm, ChecksumType, Checksums, ContentHeaders, CustomerKey, ObjectEncryption,
+    Acl, ChecksumAlgorithm, ChecksumType, Checksums, ContentHeaders, CustomerKey, ObjectEncryption,
     ObjectLock, SseMode, StorageClass, Tag, WritePrecondition,
 };
 
@@ -23,6 +23,8 @@ pub struct MultipartUpload {
     pub user_metadata: Vec<(String, String)>,
     pub tags: Vec<Tag>,
     pub owner: String,
+    /// The ACL the completed object gets.
+    pub acl: Option<Acl>,
     pub checksum_algorithm: Option<ChecksumAlgorithm>,
     /// The checksum type the completed object gets (set when an algorithm is).
     pub checksum_type: Option<ChecksumType>,

@@ -4,7 +4,7 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use super::{Checksums, CustomerKey, EncryptionRecord, ObjectEncryption, ObjectLock};
+use super::{Acl, Checksums, CustomerKey, EncryptionRecord, ObjectEncryption, ObjectLock};
 use crate::meta::records::{BlobId, PartData};
 
 /// A key/value tag of a bucket or object.
@@ -88,8 +88,10 @@ pub struct ObjectVersion {
     pub user_metadata: Vec<(String, String)>,
     pub tags: Vec<Tag>,
     pub checksums: Checksums,
-    /// Access key of the owner.
+    /// Id of the owning account.
     pub owner: String,
+    /// The object ACL; `None` is `private` (the owner's FULL_CONTROL).
+    pub acl: Option<Acl>,
     pub lock: ObjectLock,
     /// How the content is encrypted at rest (`x-amz-server-side-encryption*`).
     pub encryption: Option<ObjectEncryption>,
@@ -202,6 +204,8 @@ pub struct PutOptions {
     pub tags: Vec<Tag>,
     pub storage_class: StorageClass,
     pub owner: String,
+    /// The new version's ACL; `None` is `private`.
+    pub acl: Option<Acl>,
     pub precondition: Option<WritePrecondition>,
     /// The new version's lock; without a retention, the bucket's default
     /// retention applies.

@@ -63,6 +63,7 @@ fn metadata_round_trips() {
         }],
         storage_class: StorageClass::StandardIa,
         owner: "alice".into(),
+        acl: Some(Acl::private("c1")),
         precondition: None,
         lock: ObjectLock::default(),
         sse: None,
@@ -85,7 +86,17 @@ fn metadata_round_trips() {
     assert_eq!(h.tags, opts.tags);
     assert_eq!(h.storage_class, StorageClass::StandardIa);
     assert_eq!(h.owner, "alice");
+    assert_eq!(h.acl, opts.acl);
     assert_eq!(h.checksums.get(ChecksumAlgorithm::Crc32c), Some("mnG7TA=="));
+    let public = Acl {
+        grants: vec![Grant {
+            grantee: Grantee::Group(GroupGrantee::AllUsers),
+            permission: Permission::Read,
+        }],
+    };
+    let changed = e.set_object_acl("meta", "k", None, Some(public.clone()));
+    assert_eq!(changed.unwrap().acl.as_ref(), Some(&public));
+    assert_eq!(e.head_object("meta", "k", None).unwrap().acl, Some(public));
     let tagged = e.set_object_tags("meta", "k", None, vec![]).unwrap();
     assert!(tagged.tags.is_empty());
     assert!(e.head_object("meta", "k", None).unwrap().tags.is_empty());
