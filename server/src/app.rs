@@ -202,10 +202,16 @@ pub(crate) async fn handle(
     state: web::Data<AppState>,
 ) -> HttpResponse<LoggedBody> {
     let mut record = RequestRecord::new(new_request_id());
-    let response = if is_query_protocol(req.head()) {
-        match query_protocol(&req, payload, state, &mut record).await {
+    let response = if let Some(service) = query_service(req.head()) {
+        match query_protocol(&req, payload, state, service, &mut record).await {
             Ok(xml) => HttpResponse::Ok().content_type("text/xml").body(xml),
-            Err(err) => handlers::iam::response::error(&err, &record.request_id),
+            Err(err) => {
+                let namespace = match service {
+                    QueryService::Iam => handlers::iam::response::NAMESPACE,
+                    QueryService::Sts => handlers::iam::response::STS_NAMESPACE,
+                };
+                handlers::iam::response::error(&err, &record.request_id, namespace)
+            }
         }
     } else {
         match dispatch(&req, payload, state, &mut record).await {
@@ -217,19 +223,28 @@ pub(crate) async fn handle(
 }
 
 /// The services horreo answers in AWS's query protocol, besides S3.
-const QUERY_SERVICES: &[&str] = &["iam"];
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QueryService {
+    Iam,
+    Sts,
+}
 
 /// The largest query-protocol body read (a policy document is at most 10 KiB).
 const MAX_QUERY_BODY: usize = 64 * 1024;
 
-/// Whether the request is signed for a query-protocol service (IAM), which
-/// the credential scope of its `Authorization` header names.
-fn is_query_protocol(head: &RequestHead) -> bool {
-    head.headers()
+/// The query-protocol service (IAM, STS) a request is signed for, which the
+/// credential scope of its `Authorization` header names; `None` for S3.
+fn query_service(head: &RequestHead) -> Option<QueryService> {
+    let service = head
+        .headers()
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .and_then(auth::signed_service)
-        .is_some_and(|service| QUERY_SERVICES.contains(&service))
+        .and_then(auth::signed_service)?;
+    match service {
+        "iam" => Some(QueryService::Iam),
+        "sts" => Some(QueryService::Sts),
+        _ => None,
+    }
 }
 
 /// Serves a query-protocol request: reads its form body (at most
@@ -239,6 +254,7 @@ async fn query_protocol(
     req: &HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
+    service: QueryService,
     record: &mut RequestRecord,
 ) -> Result<String, S3Error> {
     let too_large = || {
@@ -273,22 +289,24 @@ async fn query_protocol(
     };
     let scope = Scope {
         region: &state.region,
-        // IAM is global: clients sign it for us-east-1 unless told otherwise.
+        // IAM and STS are global: clients sign them for us-east-1 unless told
+        // otherwise.
         global_region: Some("us-east-1"),
-        service: "iam",
+        service: match service {
+            QueryService::Iam => "iam",
+            QueryService::Sts => "sts",
+        },
         payload_sha256: Some(&hash),
     };
     let verified = authenticate(req.head(), &state, &scope)?;
     record.principal = Some(verified.access_key.clone());
     let caller = caller_of(&state, &verified)?;
     let params = handlers::iam::params::Params::parse(req.uri().query().unwrap_or(""), &body);
-    handlers::iam::handle(
-        state.into_inner(),
-        caller,
-        params,
-        record.request_id.clone(),
-    )
-    .await
+    let (state, request_id) = (state.into_inner(), record.request_id.clone());
+    match service {
+        QueryService::Iam => handlers::iam::handle(state, caller, params, request_id).await,
+        QueryService::Sts => handlers::sts::handle(state, caller, params, request_id).await,
+    }
 }
 
 /// Authenticates and authorises a request waiting for `100 Continue`, from
@@ -300,7 +318,7 @@ pub(crate) async fn refusal_before_continue(
     state: &AppState,
     secure: bool,
 ) -> Option<HttpResponse<LoggedBody>> {
-    if is_query_protocol(req.head()) {
+    if query_service(req.head()).is_some() {
         // Its signature covers the body: checked once the body is read.
         return None;
     }

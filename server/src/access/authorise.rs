@@ -182,14 +182,34 @@ impl Authoriser {
     }
 
     /// Whether `caller`'s own policies (and session policies) allow `action`
-    /// on `resource` of its own account: for IAM and STS calls, which have no
-    /// resource policy. Blocks on a cache miss.
+    /// on `resource` of its own account: for IAM calls, which have no resource
+    /// policy. Blocks on a cache miss.
     pub fn identity_allows(
         &self,
         engine: &Engine,
         caller: &Arc<Caller>,
         action: &str,
         resource: &str,
+    ) -> S3Result<bool> {
+        let owner = caller.account.id.clone();
+        let context = Context::new();
+        self.allows_with(engine, caller, action, resource, None, &owner, context)
+    }
+
+    /// Whether `caller` may do `action` on `resource`, owned by account
+    /// `owner`, whose resource policy is `resource_policy` (a role's trust
+    /// policy, for STS): AWS's evaluation, both sides across accounts. Blocks
+    /// on a cache miss. `context` gets the principal's keys added.
+    #[allow(clippy::too_many_arguments)]
+    pub fn allows_with(
+        &self,
+        engine: &Engine,
+        caller: &Arc<Caller>,
+        action: &str,
+        resource: &str,
+        resource_policy: Option<&Policy>,
+        owner: &str,
+        context: Context,
     ) -> S3Result<bool> {
         let identity_policies = match cache_key(caller) {
             None => Arc::default(),
@@ -198,25 +218,26 @@ impl Authoriser {
                 None => self.remember(key, &identity_documents(engine, caller)?),
             },
         };
+        let Some(session) = session_policies(caller) else {
+            return Ok(false);
+        };
         let principal = Principal::Caller(Arc::clone(caller));
         let policy_principal = policy_principal(&principal);
-        let context = Context::new().with_principal(&policy_principal);
+        let context = context.with_principal(&policy_principal);
         let request = Request {
             action,
             resource,
             principal: &policy_principal,
             context: &context,
         };
-        let Some(session) = session_policies(caller) else {
-            return Ok(false);
-        };
         let identity: Vec<&Policy> = identity_policies.iter().collect();
         let session: Vec<&Policy> = session.iter().collect();
         let policies = Policies {
             identity: &identity,
             session: &session,
-            resource_owner: Some(&caller.account.id),
-            ..Policies::default()
+            resource: resource_policy,
+            resource_owner: Some(owner),
+            acl_allows: false,
         };
         Ok(horreo_policy::authorize(&request, &policies).allowed)
     }

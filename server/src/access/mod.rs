@@ -10,4 +10,4 @@ mod principal;
 pub use authorise::{Ask, Authoriser, BucketAccess, policy_principal};
 pub use context::{RequestFacts, request_context};
 pub use identities::Identities;
-pub use principal::{Caller, Principal};
+pub use principal::{Caller, Identity, Principal};

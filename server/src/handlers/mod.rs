@@ -18,6 +18,7 @@ mod ownership;
 mod policy;
 mod public_access;
 mod range;
+pub mod sts;
 mod tagging;
 
 use std::sync::Arc;

@@ -1,5 +1,6 @@
-//! IAM's XML: the `<ActionResponse><ActionResult>` envelope, the elements of
-//! users, groups, roles and policies, and the `<ErrorResponse>` document.
+//! The query protocol's XML (IAM's and STS's): the
+//! `<ActionResponse><ActionResult>` envelope, the elements of users, groups,
+//! roles and policies, and the `<ErrorResponse>` document.
 
 use std::time::SystemTime;
 
@@ -12,6 +13,8 @@ use crate::xml::{self, XmlWriter};
 
 /// IAM's XML namespace.
 pub const NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
+/// STS's XML namespace.
+pub const STS_NAMESPACE: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 
 /// RFC 3986 unreserved characters stay; IAM encodes everything else in the
 /// policy documents it returns.
@@ -30,19 +33,28 @@ pub struct Response {
 }
 
 impl Response {
-    /// A response with a result element, for the body to fill.
+    /// An IAM response with a result element, for the body to fill.
     pub fn new(action: &'static str) -> Self {
-        let mut response = Self::empty(action);
+        Self::with_result(action, NAMESPACE)
+    }
+
+    /// A response in `namespace` with a result element.
+    pub fn with_result(action: &'static str, namespace: &str) -> Self {
+        let mut response = Self::envelope(action, namespace);
         response.w.open(&format!("{action}Result"));
         response.result = true;
         response
     }
 
-    /// A response that carries only its metadata (`DeleteUser`, ...).
+    /// An IAM response that carries only its metadata (`DeleteUser`, ...).
     pub fn empty(action: &'static str) -> Self {
+        Self::envelope(action, NAMESPACE)
+    }
+
+    fn envelope(action: &'static str, namespace: &str) -> Self {
         Self {
             action,
-            w: XmlWriter::with_namespace(&format!("{action}Response"), NAMESPACE),
+            w: XmlWriter::with_namespace(&format!("{action}Response"), namespace),
             result: false,
         }
     }
@@ -164,8 +176,9 @@ pub fn attached_policy(w: &mut XmlWriter, arn: &String) {
     w.elem("PolicyName", name).elem("PolicyArn", arn);
 }
 
-/// An error as IAM answers it; authentication errors take IAM's codes.
-pub fn error(err: &S3Error, request_id: &str) -> HttpResponse {
+/// An error as IAM (or STS, in its `namespace`) answers it; authentication
+/// errors take their codes.
+pub fn error(err: &S3Error, request_id: &str, namespace: &str) -> HttpResponse {
     let (code, message) = match err.code {
         S3ErrorCode::InvalidAccessKeyId => (
             S3ErrorCode::InvalidClientTokenId,
@@ -182,18 +195,18 @@ pub fn error(err: &S3Error, request_id: &str) -> HttpResponse {
     };
     HttpResponse::build(code.status())
         .content_type("text/xml")
-        .body(error_document(code, &message, request_id))
+        .body(error_document(code, &message, request_id, namespace))
 }
 
 /// `<ErrorResponse><Error><Type>..</Type><Code>..</Code><Message>..</Message></Error><RequestId>`:
 /// `Sender` faults for 4xx, `Receiver` for 5xx.
-fn error_document(code: S3ErrorCode, message: &str, request_id: &str) -> String {
+fn error_document(code: S3ErrorCode, message: &str, request_id: &str, namespace: &str) -> String {
     let kind = if code.status().is_server_error() {
         "Receiver"
     } else {
         "Sender"
     };
-    let mut w = XmlWriter::with_namespace("ErrorResponse", NAMESPACE);
+    let mut w = XmlWriter::with_namespace("ErrorResponse", namespace);
     w.open("Error")
         .elem("Type", kind)
         .elem("Code", code.as_str())
@@ -254,14 +267,15 @@ mod tests {
     #[test]
     fn error_document_shape() {
         assert_eq!(
-            error_document(S3ErrorCode::NoSuchEntity, "gone <x>", "RID"),
+            error_document(S3ErrorCode::NoSuchEntity, "gone <x>", "RID", NAMESPACE),
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ErrorResponse \
              xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type>\
              <Code>NoSuchEntity</Code><Message>gone &lt;x&gt;</Message></Error>\
              <RequestId>RID</RequestId></ErrorResponse>"
         );
         assert!(
-            error_document(S3ErrorCode::InternalError, "x", "R").contains("<Type>Receiver</Type>")
+            error_document(S3ErrorCode::InternalError, "x", "R", NAMESPACE)
+                .contains("<Type>Receiver</Type>")
         );
     }
 
@@ -271,9 +285,9 @@ mod tests {
             S3ErrorCode::NoSuchEntity,
             "The user with name x cannot be found.",
         );
-        let response = error(&err, "RID");
+        let response = error(&err, "RID", NAMESPACE);
         assert_eq!(response.status().as_u16(), 404);
         let err = S3Error::new(S3ErrorCode::InvalidAccessKeyId, "x");
-        assert_eq!(error(&err, "RID").status().as_u16(), 403);
+        assert_eq!(error(&err, "RID", NAMESPACE).status().as_u16(), 403);
     }
 }
