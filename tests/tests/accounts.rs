@@ -1,0 +1,278 @@
+//! Two accounts and their users, as aws-sdk-s3 sees them: another account
+//! sees nothing of yours until a bucket policy grants it, and then its users
+//! need their own account's permission too; a bucket policy may name a user
+//! of the owner's account directly; `${aws:username}` home prefixes; the
+//! governance bypass needs its permission.
+#![allow(clippy::unwrap_used)]
+
+use aws_credential_types::Credentials;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::ObjectLockMode;
+use horreo_tests::{Horreo, assert_s3_error, horreo_binary, unique_bucket_name};
+
+/// Runs `horreo admin ARGS` on the stopped server's data directory.
+fn admin(server: &Horreo, args: &[&str]) -> String {
+    let output = std::process::Command::new(horreo_binary())
+        .arg("admin")
+        .args(args)
+        .arg("--data-dir")
+        .arg(server.data_dir())
+        .env("HORREO_MASTER_KEY", server.master_key())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "horreo admin {args:?}: {stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+fn printed(text: &str, label: &str) -> String {
+    text.lines()
+        .find_map(|line| line.strip_prefix(label))
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_else(|| panic!("no {label} in {text}"))
+}
+
+/// A key pair printed by `horreo admin` under `prefix` ("" or "root ").
+fn key_pair(text: &str, prefix: &str) -> (String, String) {
+    (
+        printed(text, &format!("{prefix}access key:")),
+        printed(text, &format!("{prefix}secret key:")),
+    )
+}
+
+async fn put(s3: &Client, bucket: &str, key: &str) {
+    s3.put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(ByteStream::from_static(b"data"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("PUT {key}: {e:?}"));
+}
+
+async fn can_get(s3: &Client, bucket: &str, key: &str) -> bool {
+    match s3.get_object().bucket(bucket).key(key).send().await {
+        Ok(_) => true,
+        Err(e) => {
+            let code = e.as_service_error().and_then(|s| s.meta().code());
+            assert_eq!(code, Some("AccessDenied"), "{e:?}");
+            false
+        }
+    }
+}
+
+struct World {
+    server: Horreo,
+    /// Account id of the second account.
+    tenant: String,
+    tenant_root: Client,
+    tenant_root_credentials: Credentials,
+    /// A user of the second account, and one of the first, without policies.
+    dave: Client,
+    carol: Client,
+}
+
+async fn world() -> World {
+    let mut server = Horreo::start();
+    assert!(server.stop());
+    let account = admin(&server, &["account", "create", "tenant"]);
+    let tenant = printed(&account, "account id:");
+    let (tk, ts) = key_pair(&account, "root ");
+    admin(&server, &["user", "create", "dave", "--account", "tenant"]);
+    let (dk, ds) = key_pair(
+        &admin(&server, &["key", "create", "dave", "--account", "tenant"]),
+        "",
+    );
+    admin(&server, &["user", "create", "carol"]);
+    let (ck, cs) = key_pair(&admin(&server, &["key", "create", "carol"]), "");
+    server.start_again();
+    World {
+        tenant_root: server.client_with(&tk, &ts),
+        tenant_root_credentials: Credentials::new(&tk, &ts, None, None, "test"),
+        dave: server.client_with(&dk, &ds),
+        carol: server.client_with(&ck, &cs),
+        tenant,
+        server,
+    }
+}
+
+#[tokio::test]
+async fn another_account_needs_a_bucket_policy_and_its_users_their_own_permission() {
+    let w = world().await;
+    let s3 = w.server.client();
+    let bucket = unique_bucket_name("shared");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    put(&s3, &bucket, "reports/q1.csv").await;
+    put(&s3, &bucket, "secrets/key.pem").await;
+
+    // Nothing of the first account is visible to the second.
+    let theirs = w.tenant_root.list_buckets().send().await.unwrap();
+    assert!(theirs.buckets().iter().all(|b| b.name() != Some(&bucket)));
+    assert!(!can_get(&w.tenant_root, &bucket, "reports/q1.csv").await);
+    assert_s3_error(
+        w.tenant_root.create_bucket().bucket(&bucket).send().await,
+        409,
+        Some("BucketAlreadyExists"),
+    );
+
+    // A policy naming the other account (not public: Block Public Access allows it).
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow",
+        "Principal":{{"AWS":"arn:aws:iam::{}:root"}},"Action":"s3:GetObject",
+        "Resource":"arn:aws:s3:::{bucket}/reports/*"}}]}}"#,
+        w.tenant
+    );
+    s3.put_bucket_policy()
+        .bucket(&bucket)
+        .policy(policy)
+        .send()
+        .await
+        .unwrap();
+    assert!(can_get(&w.tenant_root, &bucket, "reports/q1.csv").await);
+    assert!(!can_get(&w.tenant_root, &bucket, "secrets/key.pem").await);
+
+    // The account's user needs its own account's allow too.
+    assert!(!can_get(&w.dave, &bucket, "reports/q1.csv").await);
+    let grant = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+    let put_policy = w.server.iam(
+        Some(&w.tenant_root_credentials),
+        &[
+            ("Action", "PutUserPolicy"),
+            ("Version", "2010-05-08"),
+            ("UserName", "dave"),
+            ("PolicyName", "read"),
+            ("PolicyDocument", grant),
+        ],
+    );
+    assert_eq!(put_policy.status, 200, "{}", put_policy.text());
+    assert!(can_get(&w.dave, &bucket, "reports/q1.csv").await);
+    assert!(!can_get(&w.dave, &bucket, "secrets/key.pem").await);
+}
+
+#[tokio::test]
+async fn a_bucket_policy_may_name_a_user_and_home_prefixes_use_the_user_name() {
+    let w = world().await;
+    let s3 = w.server.client();
+    let bucket = unique_bucket_name("homes");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    put(&s3, &bucket, "home/carol/notes.txt").await;
+    put(&s3, &bucket, "home/erin/notes.txt").await;
+    assert!(!can_get(&w.carol, &bucket, "home/carol/notes.txt").await);
+    assert_s3_error(
+        w.carol.list_buckets().send().await,
+        403,
+        Some("AccessDenied"),
+    );
+
+    let account = w.server.iam(
+        None,
+        &[
+            ("Action", "GetUser"),
+            ("Version", "2010-05-08"),
+            ("UserName", "carol"),
+        ],
+    );
+    let text = account.text();
+    let arn_start = text.find("<Arn>").unwrap() + 5;
+    let arn = &text[arn_start..text[arn_start..].find('<').unwrap() + arn_start];
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"Home","Effect":"Allow",
+        "Principal":{{"AWS":"{arn}"}},"Action":["s3:GetObject","s3:PutObject"],
+        "Resource":"arn:aws:s3:::{bucket}/home/${{aws:username}}/*"}}]}}"#
+    );
+    s3.put_bucket_policy()
+        .bucket(&bucket)
+        .policy(policy)
+        .send()
+        .await
+        .unwrap();
+    assert!(can_get(&w.carol, &bucket, "home/carol/notes.txt").await);
+    assert!(!can_get(&w.carol, &bucket, "home/erin/notes.txt").await);
+    put(&w.carol, &bucket, "home/carol/new.txt").await;
+    assert_s3_error(
+        w.carol
+            .put_object()
+            .bucket(&bucket)
+            .key("home/erin/new.txt")
+            .body(ByteStream::from_static(b"x"))
+            .send()
+            .await,
+        403,
+        Some("AccessDenied"),
+    );
+}
+
+#[tokio::test]
+async fn governance_bypass_needs_its_permission() {
+    let w = world().await;
+    let s3 = w.server.client();
+    let bucket = unique_bucket_name("locked");
+    s3.create_bucket()
+        .bucket(&bucket)
+        .object_lock_enabled_for_bucket(true)
+        .send()
+        .await
+        .unwrap();
+    let until = aws_sdk_s3::primitives::DateTime::from_secs(
+        (std::time::SystemTime::now() + std::time::Duration::from_secs(86_400))
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64,
+    );
+    let version = s3
+        .put_object()
+        .bucket(&bucket)
+        .key("held")
+        .body(ByteStream::from_static(b"x"))
+        .content_md5("ndTkYSaMgDT1yFZOFVxnpg==")
+        .object_lock_mode(ObjectLockMode::Governance)
+        .object_lock_retain_until_date(until)
+        .send()
+        .await
+        .unwrap()
+        .version_id
+        .unwrap();
+    let delete_only = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow",
+        "Principal":{{"AWS":"*"}},"Action":"s3:DeleteObjectVersion",
+        "Resource":"arn:aws:s3:::{bucket}/*"}}]}}"#
+    );
+    s3.delete_public_access_block()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    s3.put_bucket_policy()
+        .bucket(&bucket)
+        .policy(delete_only)
+        .send()
+        .await
+        .unwrap();
+    // Allowed to delete versions, not to bypass: the retention holds.
+    assert_s3_error(
+        w.carol
+            .delete_object()
+            .bucket(&bucket)
+            .key("held")
+            .version_id(&version)
+            .bypass_governance_retention(true)
+            .send()
+            .await,
+        403,
+        Some("AccessDenied"),
+    );
+    // The owner's root may bypass.
+    s3.delete_object()
+        .bucket(&bucket)
+        .key("held")
+        .version_id(&version)
+        .bypass_governance_retention(true)
+        .send()
+        .await
+        .unwrap();
+}
