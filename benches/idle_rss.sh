@@ -28,8 +28,8 @@ done
 rss() { awk '/VmRSS/ {printf "%.0f MiB", $2 / 1024}' "/proc/$pid/status"; }
 endpoint="http://127.0.0.1:$port"
 echo "at start:          $(rss)"
-"$bench" put --endpoint "$endpoint" --bucket idle --size 4KiB --concurrency 32 --duration 20s --keys 20000 >/dev/null
-"$bench" put --endpoint "$endpoint" --bucket idle --size 1MiB --concurrency 8 --duration 10s --keys 200 >/dev/null
+"$bench" put --endpoint "$endpoint" --bucket idle --size 4KiB --concurrency 32 --duration 20s --keys 20000 >/dev/null 2>&1
+"$bench" put --endpoint "$endpoint" --bucket idle --size 1MiB --concurrency 8 --duration 10s --keys 200 >/dev/null 2>&1
 echo "right after load:  $(rss)"
 sleep 12
 echo "after 12 s idle:   $(rss)"

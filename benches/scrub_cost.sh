@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Scrub throughput and its cost to 4 KiB GETs (issue 12): fills a store with
 # 256 x 4 MiB and 500 x 4 KiB objects, times `horreo scrub` over it (server
-# stopped), then runs the same 4 KiB GET load twice on one server each:
-# scrubber off, and scrubber looping unthrottled (--scrub-interval 1s
-# --scrub-rate 0).
+# stopped), then runs the same 4 KiB GET load on one server each: scrubber
+# off, scrubber looping unthrottled (--scrub-interval 1s --scrub-rate 0), and
+# looping at the default rate (--scrub-interval 1s).
 #
 #   benches/scrub_cost.sh [HORREO_BIN] [HORREO_BENCH]
 set -euo pipefail
@@ -35,12 +35,12 @@ serve() {
 stop() { kill "$pid"; wait "$pid" || true; }
 gets() {
     "$bench" get --endpoint "$endpoint" --bucket small --size 4KiB --existing 500 \
-        --concurrency 8 --duration 15s --json
+        --concurrency 8 --duration 15s --json 2>/dev/null
 }
 
 serve --scrub-interval 0
-"$bench" put --endpoint "$endpoint" --bucket big --size 4MiB --count 256 --concurrency 4 >/dev/null
-"$bench" put --endpoint "$endpoint" --bucket small --size 4KiB --count 500 >/dev/null
+"$bench" put --endpoint "$endpoint" --bucket big --size 4MiB --count 256 --concurrency 4 >/dev/null 2>&1
+"$bench" put --endpoint "$endpoint" --bucket small --size 4KiB --count 500 >/dev/null 2>&1
 stop
 start=$(date +%s.%N)
 "$bin" scrub --data-dir "$work/data" >"$work/scrub.out"
@@ -54,9 +54,12 @@ stop
 serve --scrub-interval 1s --scrub-rate 0
 on=$(gets)
 stop
-python3 - "$off" "$on" <<'PY'
+serve --scrub-interval 1s
+paced=$(gets)
+stop
+python3 - "$off" "$on" "$paced" <<'PY'
 import json, sys
-off, on = (json.loads(a) for a in sys.argv[1:])
-a, b = off["ops_per_sec"], on["ops_per_sec"]
-print(f"4 KiB GET ops/s: scrubber off {a:.0f}, scrubbing unthrottled {b:.0f}, ratio {b / a:.2f}")
+off, on, paced = (json.loads(a)["ops_per_sec"] for a in sys.argv[1:])
+print(f"4 KiB GET ops/s: scrubber off {off:.0f}; scrubbing unthrottled {on:.0f} (ratio {on / off:.2f}); "
+      f"scrubbing at the default 32 MiB/s {paced:.0f} (ratio {paced / off:.2f})")
 PY

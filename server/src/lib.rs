@@ -13,6 +13,8 @@ mod handlers;
 mod listen;
 pub mod master_key;
 pub mod ops;
+mod pipeline;
+mod query;
 pub mod routing;
 pub mod tls;
 mod xml;

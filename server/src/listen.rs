@@ -29,8 +29,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::Sleep;
 
-use crate::app::{self, AppState};
+use crate::app::AppState;
 use crate::config::ConnectionLimits;
+use crate::pipeline;
 
 /// A bound socket, and the TLS configuration if it speaks HTTPS.
 pub struct Listener {
@@ -203,7 +204,7 @@ fn http_service<T>(
 ) -> HttpService<T, AppFactory, BoxBody, ContinueGate> {
     let app = App::new()
         .app_data(state.clone())
-        .default_service(web::to(app::handle));
+        .default_service(web::to(pipeline::handle));
     // The app reads `secure` (SSE-C needs TLS) and the host from its AppConfig,
     // which has no other public constructor: HttpServer uses a crate-private one.
     let config = AppConfig::__priv_test_new(secure, addr.to_string(), addr);
@@ -264,7 +265,7 @@ impl Service<Request> for ContinueGate {
     fn call(&self, req: Request) -> Self::Future {
         let (state, secure) = (self.state.clone(), self.secure);
         Box::pin(async move {
-            match app::refusal_before_continue(&req, &state, secure).await {
+            match pipeline::refusal_before_continue(&req, &state, secure).await {
                 None => Ok(req),
                 Some(refusal) => Err(refusal.map_into_boxed_body().into()),
             }

@@ -4,6 +4,7 @@
 mod acl;
 mod authorise;
 mod context;
+pub mod gate;
 mod identities;
 mod principal;
 

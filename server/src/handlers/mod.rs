@@ -105,7 +105,7 @@ impl Ctx {
             version_id: version,
         };
         let facts = RequestFacts::of(&self.req);
-        crate::app::permits(&facts, &self.state, &self.principal, ask, Some(&access)).await
+        crate::access::gate::permits(&facts, &self.state, &self.principal, ask, Some(&access)).await
     }
 
     /// `AccessDenied` unless [`Ctx::permits`].
@@ -193,7 +193,7 @@ impl ListCheck {
         };
         let access = self.bucket_access.as_deref();
         let facts = RequestFacts::of(&self.req);
-        crate::app::permits(&facts, &self.state, &self.principal, ask, access).await
+        crate::access::gate::permits(&facts, &self.state, &self.principal, ask, access).await
     }
 }
 
