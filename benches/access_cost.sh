@@ -2,7 +2,8 @@
 # The cost of authorisation on the hot path (issue 19): 4 KiB PUT and GET
 # throughput of an IAM user with five attached managed policies on a bucket
 # with a 20-statement bucket policy, against the root user on a bucket with no
-# policy, on one release server, one after the other.
+# policy, on one release server: three alternating rounds of 10 s each,
+# medians compared.
 #
 #   benches/access_cost.sh [HORREO_BIN] [HORREO_BENCH]
 # Needs the AWS CLI (the test virtualenv has it: ~/.cache/horreo-venv/bin/aws).
@@ -70,16 +71,26 @@ cli s3api put-bucket-policy --bucket guarded --policy "{\"Version\": \"2012-10-1
 
 run() { # KEY SECRET BUCKET WORKLOAD
     AWS_ACCESS_KEY_ID=$1 AWS_SECRET_ACCESS_KEY=$2 "$bench" "$4" --endpoint "$endpoint" \
-        --bucket "$3" --size 4KiB --concurrency 16 --duration 20s --keys 2000 --existing 2000 \
+        --bucket "$3" --size 4KiB --concurrency 16 --duration 10s --keys 2000 --existing 2000 \
         --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["ops_per_sec"])'
 }
-root_put=$(run "$HORREO_ROOT_ACCESS_KEY" "$HORREO_ROOT_SECRET_KEY" plain put)
-user_put=$(run "$user_key" "$user_secret" guarded put)
-root_get=$(run "$HORREO_ROOT_ACCESS_KEY" "$HORREO_ROOT_SECRET_KEY" plain get)
-user_get=$(run "$user_key" "$user_secret" guarded get)
-python3 - "$root_put" "$user_put" "$root_get" "$user_get" <<'PY'
-import sys
-rp, up, rg, ug = map(float, sys.argv[1:])
-print(f"4 KiB PUT ops/s: root, no policy {rp:.0f}; user, 5 policies + 20-statement bucket policy {up:.0f}; ratio {up / rp:.2f}")
-print(f"4 KiB GET ops/s: root, no policy {rg:.0f}; user, 5 policies + 20-statement bucket policy {ug:.0f}; ratio {ug / rg:.2f}")
-PY
+# Root and user alternate, three rounds each, so drift of the machine touches both.
+results=()
+for round in 1 2 3; do
+    for workload in put get; do
+        results+=("$workload root $(run "$HORREO_ROOT_ACCESS_KEY" "$HORREO_ROOT_SECRET_KEY" plain $workload)")
+        results+=("$workload user $(run "$user_key" "$user_secret" guarded $workload)")
+    done
+done
+printf '%s\n' "${results[@]}" | python3 -c '
+import statistics, sys
+runs = {}
+for line in sys.stdin:
+    workload, who, ops = line.split()
+    runs.setdefault((workload, who), []).append(float(ops))
+for workload in ("put", "get"):
+    root = statistics.median(runs[(workload, "root")])
+    user = statistics.median(runs[(workload, "user")])
+    print(f"4 KiB {workload.upper()} ops/s (median of 3): root, no policy {root:.0f}; "
+          f"user, 5 policies + 20-statement bucket policy {user:.0f}; ratio {user / root:.2f}")
+'

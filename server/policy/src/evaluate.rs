@@ -101,7 +101,7 @@ fn resource_matches(element: &Element<matching::Pattern>, request: &Request<'_>)
     let mut resolved = element
         .items
         .iter()
-        .map(|p| p.resolve(request.context, true));
+        .map(|p| p.resolve_wild(request.context));
     if element.negated {
         resolved
             .all(|tokens| tokens.is_some_and(|t| !matching::matches(&t, request.resource, false)))

@@ -2,7 +2,11 @@
 //! variables (`${aws:username}`, `${key, 'default'}`, `${*}`, `${?}`, `${$}`).
 //!
 //! Matching simulates the pattern as an automaton over the text, so it costs
-//! O(pattern × text) whatever the pattern: no backtracking blow-up.
+//! O(pattern × text) whatever the pattern: no backtracking blow-up. The
+//! common shapes (no wildcard; one trailing `*`) are compared directly,
+//! without allocating.
+
+use std::borrow::Cow;
 
 use crate::context::Context;
 
@@ -21,6 +25,9 @@ pub(crate) enum Token {
 pub(crate) struct Pattern {
     source: String,
     pieces: Vec<Piece>,
+    /// The tokens with wildcards, when the pattern has no variables: what
+    /// [`Pattern::resolve`] would build on every evaluation.
+    fixed: Option<Vec<Token>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,9 +52,15 @@ impl Pattern {
         } else {
             vec![Piece::Text(source.to_owned())]
         };
+        let fixed = pieces
+            .iter()
+            .all(|p| !matches!(p, Piece::Variable { .. }))
+            .then(|| resolve_pieces(&pieces, &Context::new(), true))
+            .flatten();
         Pattern {
             source: source.to_owned(),
             pieces,
+            fixed,
         }
     }
 
@@ -74,21 +87,16 @@ impl Pattern {
     /// single value nor a default, which makes the pattern match nothing.
     /// With `wildcards` false, `*` and `?` are literal characters.
     pub(crate) fn resolve(&self, context: &Context, wildcards: bool) -> Option<Vec<Token>> {
-        let mut tokens = Vec::with_capacity(self.source.len());
-        for piece in &self.pieces {
-            match piece {
-                Piece::Text(text) => tokens.extend(tokenize(text, wildcards)),
-                Piece::Literal(c) => tokens.push(Token::Char(*c)),
-                Piece::Variable { key, default } => {
-                    let value = match context.get(key) {
-                        Some([one]) => one.as_str(),
-                        _ => default.as_deref()?,
-                    };
-                    tokens.extend(value.chars().map(Token::Char));
-                }
-            }
+        resolve_pieces(&self.pieces, context, wildcards)
+    }
+
+    /// [`Pattern::resolve`] with wildcards, borrowed when there is nothing
+    /// to substitute.
+    pub(crate) fn resolve_wild(&self, context: &Context) -> Option<Cow<'_, [Token]>> {
+        match &self.fixed {
+            Some(tokens) => Some(Cow::Borrowed(tokens)),
+            None => self.resolve(context, true).map(Cow::Owned),
         }
-        Some(tokens)
     }
 
     /// The pattern with every variable standing for "anything": what it could
@@ -106,6 +114,24 @@ impl Pattern {
     }
 }
 
+fn resolve_pieces(pieces: &[Piece], context: &Context, wildcards: bool) -> Option<Vec<Token>> {
+    let mut tokens = Vec::new();
+    for piece in pieces {
+        match piece {
+            Piece::Text(text) => tokens.extend(tokenize(text, wildcards)),
+            Piece::Literal(c) => tokens.push(Token::Char(*c)),
+            Piece::Variable { key, default } => {
+                let value = match context.get(key) {
+                    Some([one]) => one.as_str(),
+                    _ => default.as_deref()?,
+                };
+                tokens.extend(value.chars().map(Token::Char));
+            }
+        }
+    }
+    Some(tokens)
+}
+
 /// The tokens of `text`, its `*` and `?` wildcards when `wildcards`.
 pub(crate) fn tokenize(text: &str, wildcards: bool) -> impl Iterator<Item = Token> + '_ {
     text.chars().map(move |c| match c {
@@ -117,10 +143,30 @@ pub(crate) fn tokenize(text: &str, wildcards: bool) -> impl Iterator<Item = Toke
 
 /// Whether `pattern` matches all of `text`.
 pub(crate) fn matches(pattern: &[Token], text: &str, ignore_case: bool) -> bool {
-    reachable(pattern, text, ignore_case)
-        .last()
-        .copied()
-        .unwrap_or(false)
+    match pattern.iter().position(|t| !matches!(t, Token::Char(_))) {
+        None => literal_prefix(pattern, text, ignore_case) == Some(""),
+        Some(last) if last + 1 == pattern.len() && pattern[last] == Token::Any => {
+            literal_prefix(&pattern[..last], text, ignore_case).is_some()
+        }
+        _ => reachable(pattern, text, ignore_case)
+            .last()
+            .copied()
+            .unwrap_or(false),
+    }
+}
+
+/// What follows `literal` (wildcard-free tokens) at the start of `text`, if
+/// `text` starts with it.
+fn literal_prefix<'t>(literal: &[Token], text: &'t str, ignore_case: bool) -> Option<&'t str> {
+    let mut chars = text.char_indices();
+    for token in literal {
+        let (_, c) = chars.next()?;
+        match token {
+            Token::Char(p) if same_char(*p, c, ignore_case) => {}
+            _ => return None,
+        }
+    }
+    Some(chars.as_str())
 }
 
 /// Whether `pattern` matches some text that begins with `prefix`.

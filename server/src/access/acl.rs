@@ -111,25 +111,26 @@ mod tests {
     }
 
     fn root(id: &str) -> Principal {
-        Principal::Caller(Arc::new(Caller {
-            account: account(id),
-            identity: Identity::Root,
-            access_key: "AK".into(),
-            session_policies: Vec::new(),
-        }))
+        Principal::Caller(Arc::new(Caller::new(
+            account(id),
+            Identity::Root,
+            "AK".into(),
+            Vec::new(),
+        )))
     }
 
     fn user(id: &str) -> Principal {
-        Principal::Caller(Arc::new(Caller {
-            account: account(id),
-            identity: Identity::User {
-                name: "u".into(),
-                id: "AIDA".into(),
-                path: "/".into(),
-            },
-            access_key: "AK".into(),
-            session_policies: Vec::new(),
-        }))
+        let identity = Identity::User {
+            name: "u".into(),
+            id: "AIDA".into(),
+            path: "/".into(),
+        };
+        Principal::Caller(Arc::new(Caller::new(
+            account(id),
+            identity,
+            "AK".into(),
+            Vec::new(),
+        )))
     }
 
     fn grant(grantee: Grantee, permission: Permission) -> Grant {

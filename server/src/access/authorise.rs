@@ -11,10 +11,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use horreo_policy::{
-    Context, Identity, IdentityKind, Policies, Policy, PolicyKind, Principal as PolicyPrincipal,
-    Reason, Request, Verdict,
-};
+use horreo_policy::{Context, Policies, Policy, PolicyKind, Reason, Request, Verdict};
 use horreo_storage::{Account, Acl, Engine, PublicAccessBlock};
 
 use super::Identities;
@@ -170,15 +167,15 @@ impl Authoriser {
         engine: &Engine,
         caller: &Arc<Caller>,
     ) -> S3Result<PolicySet> {
-        let Some(key) = cache_key(caller) else {
+        let Some(key) = caller.policies_key() else {
             return Ok(Arc::default());
         };
-        if let Some(found) = self.cached(&key) {
+        if let Some(found) = self.cached(key) {
             return Ok(found);
         }
         let (engine, who) = (engine.clone(), Arc::clone(caller));
         let documents = blocking(move || identity_documents(&engine, &who)).await?;
-        Ok(self.remember(key, &documents))
+        Ok(self.remember(key.clone(), &documents))
     }
 
     /// Whether `caller`'s own policies (and session policies) allow `action`
@@ -211,23 +208,22 @@ impl Authoriser {
         owner: &str,
         context: Context,
     ) -> S3Result<bool> {
-        let identity_policies = match cache_key(caller) {
+        let identity_policies = match caller.policies_key() {
             None => Arc::default(),
-            Some(key) => match self.cached(&key) {
+            Some(key) => match self.cached(key) {
                 Some(found) => found,
-                None => self.remember(key, &identity_documents(engine, caller)?),
+                None => self.remember(key.clone(), &identity_documents(engine, caller)?),
             },
         };
         let Some(session) = session_policies(caller) else {
             return Ok(false);
         };
-        let principal = Principal::Caller(Arc::clone(caller));
-        let policy_principal = policy_principal(&principal);
-        let context = context.with_principal(&policy_principal);
+        let policy_principal = caller.policy_principal();
+        let context = context.with_principal(policy_principal);
         let request = Request {
             action,
             resource,
-            principal: &policy_principal,
+            principal: policy_principal,
             context: &context,
         };
         let identity: Vec<&Policy> = identity_policies.iter().collect();
@@ -270,7 +266,7 @@ impl Authoriser {
             });
         };
         let session: Vec<&Policy> = session.iter().collect();
-        let policy_principal = policy_principal(principal);
+        let policy_principal = principal.policy_principal();
         let owner = bucket.map(|b| b.owner.id.as_str());
         let resource = bucket.and_then(|b| {
             let outsider = principal
@@ -285,7 +281,7 @@ impl Authoriser {
         let request = Request {
             action: ask.action,
             resource: &arn,
-            principal: &policy_principal,
+            principal: policy_principal,
             context,
         };
         let mut policies = Policies {
@@ -349,37 +345,6 @@ async fn acl_allows(
         bucket_owner: &bucket.owner.id,
     }
     .grants(principal, permission, ignore_public)
-}
-
-/// How the policy language sees a principal.
-pub fn policy_principal(principal: &Principal) -> PolicyPrincipal {
-    let Some(caller) = principal.caller() else {
-        return PolicyPrincipal::Anonymous;
-    };
-    PolicyPrincipal::Identity(Identity {
-        account: caller.account.id.clone(),
-        arn: caller.arn(),
-        kind: match &caller.identity {
-            CallerIdentity::Root => IdentityKind::Root,
-            CallerIdentity::User { name, .. } => IdentityKind::User { name: name.clone() },
-            CallerIdentity::AssumedRole { session, .. } => IdentityKind::AssumedRole {
-                role_arn: caller.role_arn().unwrap_or_default(),
-                session: session.clone(),
-            },
-        },
-        user_id: caller.user_id(),
-        canonical_id: Some(caller.account.canonical_id.clone()),
-    })
-}
-
-/// Where the identity policies of `caller` are cached: none for a root.
-fn cache_key(caller: &Caller) -> Option<(String, String)> {
-    let account = caller.account.id.clone();
-    match &caller.identity {
-        CallerIdentity::Root => None,
-        CallerIdentity::User { name, .. } => Some((account, format!("user/{name}"))),
-        CallerIdentity::AssumedRole { role, .. } => Some((account, format!("role/{role}"))),
-    }
 }
 
 /// The stored identity-policy documents of `caller` (blocks).

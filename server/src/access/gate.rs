@@ -95,11 +95,7 @@ pub(crate) async fn permits(
     if owner_root && unbound {
         return Ok(true);
     }
-    let context = access::request_context(
-        facts,
-        &access::policy_principal(principal),
-        SystemTime::now(),
-    );
+    let context = access::request_context(facts, principal.policy_principal(), SystemTime::now());
     let verdict = state
         .access
         .decide(

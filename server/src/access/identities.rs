@@ -39,12 +39,12 @@ impl Identities {
         let default_account = engine.default_account()?;
         let identities = Self {
             engine: engine.clone(),
-            root_caller: Arc::new(Caller {
-                account: default_account.clone(),
-                identity: Identity::Root,
-                access_key: root.access_key.clone(),
-                session_policies: Vec::new(),
-            }),
+            root_caller: Arc::new(Caller::new(
+                default_account.clone(),
+                Identity::Root,
+                root.access_key.clone(),
+                Vec::new(),
+            )),
             root,
             default_account,
             keys: RwLock::new(Arc::default()),
@@ -81,12 +81,7 @@ impl Identities {
             keys.insert(
                 key.id.clone(),
                 Entry {
-                    caller: Arc::new(Caller {
-                        account,
-                        identity,
-                        access_key: key.id,
-                        session_policies: Vec::new(),
-                    }),
+                    caller: Arc::new(Caller::new(account, identity, key.id, Vec::new())),
                     secret,
                     active: key.status == KeyStatus::Active,
                 },
@@ -194,12 +189,12 @@ impl Identities {
                 session: session_name,
             },
         };
-        Ok(Arc::new(Caller {
+        Ok(Arc::new(Caller::new(
             account,
             identity,
-            access_key: session.access_key,
-            session_policies: session.policies,
-        }))
+            session.access_key,
+            session.policies,
+        )))
     }
 }
 

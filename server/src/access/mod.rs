@@ -8,7 +8,7 @@ pub mod gate;
 mod identities;
 mod principal;
 
-pub use authorise::{Ask, Authoriser, BucketAccess, policy_principal};
+pub use authorise::{Ask, Authoriser, BucketAccess};
 pub use context::{RequestFacts, request_context};
 pub use identities::Identities;
 pub use principal::{Caller, Identity, Principal};

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use horreo_policy::{IdentityKind, Principal as PolicyPrincipal};
 use horreo_storage::Account;
 
 /// The identity inside an account that signed a request.
@@ -24,7 +25,8 @@ pub enum Identity {
     },
 }
 
-/// An authenticated caller.
+/// An authenticated caller. Built once per key (per session for temporary
+/// credentials) and shared by its requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub account: Account,
@@ -34,9 +36,61 @@ pub struct Caller {
     /// Session policies of temporary credentials: they limit what the
     /// identity's own policies allow.
     pub session_policies: Vec<String>,
+    /// How the policy language sees the caller.
+    policy: PolicyPrincipal,
+    /// Where its identity policies are cached: (account, `user/NAME` or
+    /// `role/NAME`); none for a root, which needs none.
+    policies_key: Option<(String, String)>,
 }
 
 impl Caller {
+    pub fn new(
+        account: Account,
+        identity: Identity,
+        access_key: String,
+        session_policies: Vec<String>,
+    ) -> Self {
+        let mut caller = Self {
+            account,
+            identity,
+            access_key,
+            session_policies,
+            policy: PolicyPrincipal::Anonymous,
+            policies_key: None,
+        };
+        let account_id = caller.account.id.clone();
+        caller.policies_key = match &caller.identity {
+            Identity::Root => None,
+            Identity::User { name, .. } => Some((account_id, format!("user/{name}"))),
+            Identity::AssumedRole { role, .. } => Some((account_id, format!("role/{role}"))),
+        };
+        caller.policy = PolicyPrincipal::Identity(horreo_policy::Identity {
+            account: caller.account.id.clone(),
+            arn: caller.arn(),
+            kind: match &caller.identity {
+                Identity::Root => IdentityKind::Root,
+                Identity::User { name, .. } => IdentityKind::User { name: name.clone() },
+                Identity::AssumedRole { session, .. } => IdentityKind::AssumedRole {
+                    role_arn: caller.role_arn().unwrap_or_default(),
+                    session: session.clone(),
+                },
+            },
+            user_id: caller.user_id(),
+            canonical_id: Some(caller.account.canonical_id.clone()),
+        });
+        caller
+    }
+
+    /// How the policy language sees the caller.
+    pub fn policy_principal(&self) -> &PolicyPrincipal {
+        &self.policy
+    }
+
+    /// Where the caller's identity policies are cached; `None` for a root.
+    pub fn policies_key(&self) -> Option<&(String, String)> {
+        self.policies_key.as_ref()
+    }
+
     /// The caller's ARN, as policies and `GetCallerIdentity` name it.
     pub fn arn(&self) -> String {
         let account = &self.account.id;
@@ -90,7 +144,18 @@ pub enum Principal {
     Caller(Arc<Caller>),
 }
 
+/// How the policy language sees an anonymous request.
+static ANONYMOUS: PolicyPrincipal = PolicyPrincipal::Anonymous;
+
 impl Principal {
+    /// How the policy language sees the principal.
+    pub fn policy_principal(&self) -> &PolicyPrincipal {
+        match self {
+            Self::Anonymous => &ANONYMOUS,
+            Self::Caller(c) => c.policy_principal(),
+        }
+    }
+
     pub fn caller(&self) -> Option<&Arc<Caller>> {
         match self {
             Self::Anonymous => None,

@@ -10,7 +10,7 @@ use horreo_storage::{Session, SessionIdentity};
 
 use super::iam::params::Params;
 use super::iam::response::{self, Response, STS_NAMESPACE};
-use crate::access::{Caller, Identity, Principal, policy_principal};
+use crate::access::{Caller, Identity};
 use crate::app::AppState;
 use crate::error::{S3Error, S3ErrorCode, S3Result};
 use crate::xml::XmlWriter;
@@ -135,12 +135,12 @@ fn assume_role(state: &AppState, caller: &Arc<Caller>, params: &Params) -> S3Res
     context.insert("aws:CurrentTime", crate::xml::timestamp(SystemTime::now()));
     // Unlike other resource policies, a trust policy must always allow: a
     // caller's own policies never suffice alone, even in the role's account.
-    let principal = policy_principal(&Principal::Caller(Arc::clone(caller)));
+    let principal = caller.policy_principal();
     let trusted = trust.evaluate(&Request {
         action: "sts:AssumeRole",
         resource: &role_arn,
-        principal: &principal,
-        context: &context.clone().with_principal(&principal),
+        principal,
+        context: &context.clone().with_principal(principal),
     });
     let allowed = trusted.decision == Decision::Allow
         && state.access.allows_with(
