@@ -5,11 +5,14 @@
 //! governance bypass needs its permission.
 #![allow(clippy::unwrap_used)]
 
+use std::time::Duration;
+
 use aws_credential_types::Credentials;
 use aws_sdk_s3::Client;
+use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ObjectLockMode;
-use horreo_tests::{Horreo, assert_s3_error, horreo_binary, unique_bucket_name};
+use horreo_tests::{Horreo, assert_s3_error, horreo_binary, path_and_query, unique_bucket_name};
 
 /// Runs `horreo admin ARGS` on the stopped server's data directory.
 fn admin(server: &Horreo, args: &[&str]) -> String {
@@ -193,6 +196,19 @@ async fn a_bucket_policy_may_name_a_user_and_home_prefixes_use_the_user_name() {
         .unwrap();
     assert!(can_get(&w.carol, &bucket, "home/carol/notes.txt").await);
     assert!(!can_get(&w.carol, &bucket, "home/erin/notes.txt").await);
+    // A URL carol presigns carries carol's permissions, for whoever uses it.
+    for (key, status) in [("home/carol/notes.txt", 200), ("home/erin/notes.txt", 403)] {
+        let url = w
+            .carol
+            .get_object()
+            .bucket(&bucket)
+            .key(key)
+            .presigned(PresigningConfig::expires_in(Duration::from_secs(300)).unwrap())
+            .await
+            .unwrap();
+        let response = w.server.raw("GET", &path_and_query(url.uri()), &[], b"");
+        assert_eq!(response.status, status, "{key}: {}", response.text());
+    }
     put(&w.carol, &bucket, "home/carol/new.txt").await;
     assert_s3_error(
         w.carol

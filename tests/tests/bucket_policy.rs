@@ -281,3 +281,36 @@ async fn malformed_policies_get_aws_errors_and_change_nothing() {
         "NoSuchBucketPolicy"
     );
 }
+
+#[tokio::test]
+async fn require_tls_denies_plain_http_and_allows_https() {
+    let horreo = Horreo::options().tls().start();
+    let http = horreo.client();
+    let https = horreo.https_client();
+    let bucket = unique_bucket_name("tls");
+    http.create_bucket().bucket(&bucket).send().await.unwrap();
+    put(&http, &bucket, "doc", "over any transport").await;
+    // The S3 User Guide's "require TLS": deny every request that is not.
+    let require_tls = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"RequireTls","Effect":"Deny",
+        "Principal":"*","Action":"s3:*",
+        "Resource":["arn:aws:s3:::{bucket}","arn:aws:s3:::{bucket}/*"],
+        "Condition":{{"Bool":{{"aws:SecureTransport":"false"}}}}}}]}}"#
+    );
+    put_policy(&http, &bucket, &require_tls).await.unwrap();
+    assert_eq!(
+        code(http.get_object().bucket(&bucket).key("doc").send().await),
+        "AccessDenied"
+    );
+    let got = https
+        .get_object()
+        .bucket(&bucket)
+        .key("doc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        got.body.collect().await.unwrap().into_bytes().as_ref(),
+        b"over any transport"
+    );
+}

@@ -245,19 +245,17 @@ fn check_public(ctx: &Ctx, acl: Option<&Acl>) -> S3Result<()> {
 /// `bucket-owner-full-control`; the bucket owner otherwise (anonymous
 /// writers included).
 pub fn for_new_object(ctx: &Ctx, bucket: &Bucket) -> S3Result<(String, Option<Acl>)> {
-    let requested = Requested::from_headers(ctx)?;
     let bucket_owner = ctx.state.identities.owner(&bucket.owner);
     let ownership = bucket.object_ownership();
     if ownership == ObjectOwnership::BucketOwnerEnforced {
-        let id = &bucket_owner.canonical_id;
-        if requested
-            .expand(id, id)
-            .is_some_and(|a| a.grants_others(id))
-        {
+        // As AWS: no ACL, `private` or `bucket-owner-full-control`; anything
+        // else is refused before it is even read.
+        if !only_owner_full_control(ctx, &["private", "bucket-owner-full-control"]) {
             return Err(acls_not_supported());
         }
         return Ok((bucket_owner.id, None));
     }
+    let requested = Requested::from_headers(ctx)?;
     let to_bucket_owner = ownership == ObjectOwnership::BucketOwnerPreferred
         && requested == Requested::Canned(Canned::BucketOwnerFullControl);
     let owner = match ctx.principal.caller() {
@@ -282,15 +280,17 @@ pub fn for_new_bucket(ctx: &Ctx, owner: &Account) -> S3Result<(ObjectOwnership, 
                 .with("ArgumentValue", value)
         })?,
     };
-    let id = &owner.canonical_id;
-    let acl = Requested::from_headers(ctx)?.expand(id, id);
-    let grants_others = acl.as_ref().is_some_and(|a| a.grants_others(id));
     if ownership == ObjectOwnership::BucketOwnerEnforced {
-        if grants_others {
+        // `bucket-owner-read` and `bucket-owner-full-control` are object ACLs
+        // that AWS ignores on a bucket.
+        let ignored = ["private", "bucket-owner-read", "bucket-owner-full-control"];
+        if !only_owner_full_control(ctx, &ignored) {
             return Err(invalid_with_enforced());
         }
         return Ok((ownership, None));
     }
+    let id = &owner.canonical_id;
+    let acl = Requested::from_headers(ctx)?.expand(id, id);
     if acl.as_ref().is_some_and(Acl::is_public) {
         return Err(s3_error!(
             InvalidBucketAclWithBlockPublicAccessError,
@@ -298,6 +298,15 @@ pub fn for_new_bucket(ctx: &Ctx, owner: &Account) -> S3Result<(ObjectOwnership, 
         ));
     }
     Ok((ownership, acl))
+}
+
+/// No grant header, and no canned ACL or one of `allowed`.
+fn only_owner_full_control(ctx: &Ctx, allowed: &[&str]) -> bool {
+    let headers = ctx.req.headers();
+    let canned_ok = headers
+        .get(CANNED_ACL)
+        .is_none_or(|v| allowed.iter().any(|a| v.as_bytes() == a.as_bytes()));
+    canned_ok && !GRANT_HEADERS.iter().any(|(h, _)| headers.contains_key(*h))
 }
 
 /// The error of asking for `BucketOwnerEnforced` with a bucket ACL that
