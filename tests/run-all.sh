@@ -113,9 +113,9 @@ failed=()
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 echo "open-file limit: $(ulimit -n)"
 
-section "cargo test --workspace"
-if ! cargo test --workspace; then
-    failed+=("cargo test --workspace")
+section "cargo test --workspace --no-fail-fast"
+if ! cargo test --workspace --no-fail-fast; then
+    failed+=("cargo test --workspace --no-fail-fast")
 fi
 
 section "pytest tests/clients (boto3, aws-cli, rclone against $HORREO_BIN)"

@@ -660,6 +660,8 @@ impl Horreo {
                 .expect("open server log file")
         };
         let log = open_log(self.log_path());
+        // What this process printed starts here (stdout is kept across restarts).
+        let printed_before = self.stdout().len();
         let mut child = self
             .command()
             .stdin(Stdio::null())
@@ -690,7 +692,14 @@ impl Horreo {
                 self.join_stdout_copier();
                 return Err(format!("server exited with {status}; log:\n{}", self.log()));
             }
-            if probe_http(&self.authority()) {
+            // The port may answer for another test's server (two servers given
+            // the same free port): ready only once this process has bound it,
+            // which it announces with the credentials line.
+            let announced = self
+                .stdout()
+                .get(printed_before..)
+                .is_some_and(|printed| printed.contains("credentials"));
+            if announced && probe_http(&self.authority()) {
                 return Ok(());
             }
             if Instant::now() > deadline {

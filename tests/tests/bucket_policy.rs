@@ -314,3 +314,47 @@ async fn require_tls_denies_plain_http_and_allows_https() {
         b"over any transport"
     );
 }
+
+#[tokio::test]
+async fn signature_age_limits_how_old_a_presigned_url_may_be() {
+    use aws_sdk_s3::presigning::PresigningConfig;
+    use std::time::{Duration, SystemTime};
+
+    let horreo = Horreo::start();
+    let s3 = horreo.client();
+    let bucket = unique_bucket_name("age");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    put(&s3, &bucket, "doc", "fresh links only").await;
+    // Deny URLs signed more than 10 minutes ago, whatever their expiry.
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Principal":"*",
+        "Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/*",
+        "Condition":{{"NumericGreaterThan":{{"s3:signatureAge":"600000"}}}}}}]}}"#
+    );
+    put_policy(&s3, &bucket, &policy).await.unwrap();
+    let presign = |signed: SystemTime| {
+        PresigningConfig::builder()
+            .start_time(signed)
+            .expires_in(Duration::from_secs(3600))
+            .build()
+            .unwrap()
+    };
+    let fetch = |url: String| horreo.raw("GET", &horreo_tests::path_and_query(&url), &[], b"");
+    let fresh = s3
+        .get_object()
+        .bucket(&bucket)
+        .key("doc")
+        .presigned(presign(SystemTime::now()))
+        .await
+        .unwrap();
+    assert_eq!(fetch(fresh.uri().to_owned()).status, 200);
+    let old = s3
+        .get_object()
+        .bucket(&bucket)
+        .key("doc")
+        .presigned(presign(SystemTime::now() - Duration::from_secs(20 * 60)))
+        .await
+        .unwrap();
+    let refused = fetch(old.uri().to_owned());
+    assert_eq!(refused.status, 403, "{}", refused.text());
+}

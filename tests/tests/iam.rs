@@ -76,8 +76,22 @@ async fn keys_made_through_iam_sign_at_once_and_stop_when_inactive_or_deleted() 
         element(&created, "AccessKeyId"),
         element(&created, "SecretAccessKey"),
     );
+    let last_used = || {
+        ok(
+            &server,
+            &[("Action", "GetAccessKeyLastUsed"), V, ("AccessKeyId", &id)],
+        )
+        .text()
+    };
+    assert!(!last_used().contains("<LastUsedDate>"), "{}", last_used());
     let alice = server.client_with(&id, &secret);
     alice.list_buckets().send().await.unwrap();
+    // The use is written down off the request's path: soon after.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !last_used().contains("<LastUsedDate>") {
+        assert!(std::time::Instant::now() < deadline, "{}", last_used());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 
     let update = |status: &'static str| {
         ok(

@@ -109,6 +109,17 @@ pub fn request_context(req: &RequestFacts<'_>, principal: &Principal, now: Syste
             context.insert("s3:signatureversion", version);
             context.insert("s3:authType", auth_type);
         }
+        // Milliseconds since the request was signed (SigV4's X-Amz-Date).
+        let signed = headers
+            .get("x-amz-date")
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| query.get("X-Amz-Date"))
+            .and_then(crate::auth::amz_date_unix);
+        if let (Some(signed), Ok(now)) = (signed, now.duration_since(SystemTime::UNIX_EPOCH)) {
+            let signed_ms = u128::try_from(signed).unwrap_or(0).saturating_mul(1000);
+            let age = now.as_millis().saturating_sub(signed_ms);
+            context.insert("s3:signatureAge", age.to_string());
+        }
     }
     if let Some(tagging) = headers.get("x-amz-tagging").and_then(|v| v.to_str().ok()) {
         request_tags(&mut context, tagging);

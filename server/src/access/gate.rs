@@ -16,7 +16,7 @@ pub(crate) fn caller_of(state: &AppState, verified: &Verified) -> Result<Arc<Cal
     if let Some(token) = &verified.session_token {
         return state.identities.session_caller(&verified.access_key, token);
     }
-    state
+    let caller = state
         .identities
         .caller(&verified.access_key)
         .ok_or_else(|| {
@@ -25,7 +25,9 @@ pub(crate) fn caller_of(state: &AppState, verified: &Verified) -> Result<Arc<Cal
                 "The AWS Access Key Id you provided does not exist in our records.",
             )
             .with("AWSAccessKeyId", verified.access_key.clone())
-        })
+        })?;
+    state.identities.note_use(&verified.access_key);
+    Ok(caller)
 }
 
 /// Who an authenticated request comes from, and whether they may do what it

@@ -3,9 +3,9 @@
 //! account, and every key stored in the engine (reloaded after each change).
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use horreo_storage::{Account, Engine, KeyStatus, Session, SessionIdentity};
 
@@ -31,7 +31,12 @@ pub struct Identities {
     keys: RwLock<Arc<HashMap<String, Entry>>>,
     /// Every account, by id.
     accounts: RwLock<Arc<HashMap<String, Account>>>,
+    /// When each stored key's use was last written down.
+    noted: Mutex<HashMap<String, Instant>>,
 }
+
+/// How often a key's last use is written down at most.
+const NOTE_USE_EVERY: Duration = Duration::from_secs(3600);
 
 impl Identities {
     /// Loads every stored key. Blocks (reads the engine).
@@ -49,6 +54,7 @@ impl Identities {
             default_account,
             keys: RwLock::new(Arc::default()),
             accounts: RwLock::new(Arc::default()),
+            noted: Mutex::default(),
         };
         identities.reload(engine)?;
         Ok(identities)
@@ -122,6 +128,31 @@ impl Identities {
     /// The first account: it owns what was created before accounts existed.
     pub fn default_account(&self) -> &Account {
         &self.default_account
+    }
+
+    /// Notes that stored key `access_key` signed a request now (for
+    /// GetAccessKeyLastUsed): written at most hourly per key, on the blocking
+    /// pool, never on the request's path.
+    pub fn note_use(&self, access_key: &str) {
+        if access_key == self.root.access_key {
+            return;
+        }
+        let now = Instant::now();
+        if let Ok(mut noted) = self.noted.lock() {
+            if noted
+                .get(access_key)
+                .is_some_and(|at| now.duration_since(*at) < NOTE_USE_EVERY)
+            {
+                return;
+            }
+            noted.insert(access_key.to_owned(), now);
+        }
+        let (engine, key) = (self.engine.clone(), access_key.to_owned());
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = engine.record_key_use(&key, SystemTime::now()) {
+                tracing::warn!("cannot record the use of access key {key}: {e}");
+            }
+        });
     }
 
     /// Whose key `access_key` is, if it is an active key.

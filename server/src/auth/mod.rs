@@ -169,6 +169,11 @@ pub fn signed_service(authorization: &str) -> Option<&str> {
         .map(|auth| auth.credential.service)
 }
 
+/// The Unix time of an `X-Amz-Date` value (`20130524T000000Z`).
+pub fn amz_date_unix(value: &str) -> Option<i64> {
+    signing::AmzDate::parse(value.trim()).map(|d| d.unix())
+}
+
 /// Whether the request carries no credentials at all (no `Authorization`
 /// header, no authentication query parameters).
 pub fn is_anonymous(req: &RequestParts<'_>) -> bool {
