@@ -358,3 +358,60 @@ async fn signature_age_limits_how_old_a_presigned_url_may_be() {
     let refused = fetch(old.uri().to_owned());
     assert_eq!(refused.status, 403, "{}", refused.text());
 }
+
+#[tokio::test]
+async fn existing_object_tags_decide_reads() {
+    let horreo = Horreo::start();
+    let s3 = horreo.client();
+    let bucket = unique_bucket_name("tags");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    for (key, class) in [("report", "secret"), ("brochure", "public")] {
+        s3.put_object()
+            .bucket(&bucket)
+            .key(key)
+            .tagging(format!("classification={class}"))
+            .body(ByteStream::from_static(b"x"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Principal":"*",
+        "Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/*",
+        "Condition":{{"StringEquals":{{"s3:ExistingObjectTag/classification":"secret"}}}}}}]}}"#
+    );
+    put_policy(&s3, &bucket, &policy).await.unwrap();
+    assert_eq!(
+        code(s3.get_object().bucket(&bucket).key("report").send().await),
+        "AccessDenied"
+    );
+    s3.get_object()
+        .bucket(&bucket)
+        .key("brochure")
+        .send()
+        .await
+        .unwrap();
+    // The object's tags as they are now decide, not as they were.
+    s3.put_object_tagging()
+        .bucket(&bucket)
+        .key("brochure")
+        .tagging(
+            aws_sdk_s3::types::Tagging::builder()
+                .tag_set(
+                    aws_sdk_s3::types::Tag::builder()
+                        .key("classification")
+                        .value("secret")
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        code(s3.get_object().bucket(&bucket).key("brochure").send().await),
+        "AccessDenied"
+    );
+}

@@ -171,4 +171,14 @@ impl Policy {
     pub fn statements(&self) -> &[Statement] {
         &self.statements
     }
+
+    /// Whether a condition of the policy tests a key that starts with
+    /// `prefix` (compared without case): tells the caller that the context
+    /// needs such keys, which may be costly to find (`s3:ExistingObjectTag/`).
+    pub fn tests_key(&self, prefix: &str) -> bool {
+        let prefix = prefix.to_lowercase();
+        self.statements
+            .iter()
+            .any(|s| s.conditions.iter().any(|c| c.key.starts_with(&prefix)))
+    }
 }

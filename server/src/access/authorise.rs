@@ -19,6 +19,10 @@ use super::acl::{AclLevel, Protected, permission_for};
 use super::principal::{Caller, Identity as CallerIdentity, Principal};
 use crate::error::{S3Error, S3Result};
 
+/// The condition keys of an object's stored tags, looked up only when a
+/// policy that bears on the request tests one.
+const EXISTING_OBJECT_TAG: &str = "s3:ExistingObjectTag/";
+
 /// Parsed policies, shared.
 type PolicySet = Arc<Vec<Policy>>;
 
@@ -249,7 +253,7 @@ impl Authoriser {
         principal: &Principal,
         ask: Ask<'_>,
         bucket: Option<&BucketAccess>,
-        context: &Context,
+        mut context: Context,
     ) -> S3Result<Verdict> {
         let identity_policies = match principal.caller() {
             Some(caller) => self.identity_policies(engine, caller).await?,
@@ -277,12 +281,28 @@ impl Authoriser {
             let restricted = b.public && b.block.restrict_public_buckets && outsider;
             b.policy.as_ref().filter(|_| !restricted)
         });
+        let tests_tags = identity
+            .iter()
+            .copied()
+            .chain(resource)
+            .any(|p| p.tests_key(EXISTING_OBJECT_TAG));
+        if let (true, Some(bucket_name), Some(key)) = (tests_tags, ask.bucket, ask.key) {
+            let version = context.get("s3:VersionId").and_then(|v| v.first()).cloned();
+            let (engine, bucket_name, key) =
+                (engine.clone(), bucket_name.to_owned(), key.to_owned());
+            let found =
+                blocking(move || engine.head_object(&bucket_name, &key, version.as_deref())).await;
+            // A key with no version yet has no tags: its conditions see none.
+            for tag in found.map(|v| v.tags).unwrap_or_default() {
+                context.insert(&format!("{EXISTING_OBJECT_TAG}{}", tag.key), tag.value);
+            }
+        }
         let arn = ask.arn();
         let request = Request {
             action: ask.action,
             resource: &arn,
             principal: policy_principal,
-            context,
+            context: &context,
         };
         let mut policies = Policies {
             identity: &identity,

@@ -106,7 +106,7 @@ pub(crate) async fn permits(
             principal,
             ask,
             bucket,
-            &context,
+            context,
         )
         .await?;
     if !verdict.allowed {
