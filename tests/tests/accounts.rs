@@ -292,3 +292,54 @@ async fn governance_bypass_needs_its_permission() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn sse_kms_needs_the_kms_permissions() {
+    use aws_sdk_s3::types::ServerSideEncryption;
+
+    let w = world().await;
+    let s3 = w.server.client();
+    let bucket = unique_bucket_name("kms");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let grant = |actions: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":[{actions}],"Resource":"*"}}]}}"#
+        )
+    };
+    let put_user_policy = |document: String| {
+        let response = w.server.iam(
+            None,
+            &[
+                ("Action", "PutUserPolicy"),
+                ("Version", "2010-05-08"),
+                ("UserName", "carol"),
+                ("PolicyName", "p"),
+                ("PolicyDocument", &document),
+            ],
+        );
+        assert_eq!(response.status, 200, "{}", response.text());
+    };
+    let put_kms = || {
+        w.carol
+            .put_object()
+            .bucket(&bucket)
+            .key("sealed")
+            .server_side_encryption(ServerSideEncryption::AwsKms)
+            .body(ByteStream::from_static(b"secret"))
+            .send()
+    };
+    put_user_policy(grant(r#""s3:PutObject","s3:GetObject""#));
+    assert_s3_error(put_kms().await, 403, Some("AccessDenied"));
+    put_user_policy(grant(
+        r#""s3:PutObject","s3:GetObject","kms:GenerateDataKey""#,
+    ));
+    put_kms().await.unwrap();
+    // Reading it needs kms:Decrypt too.
+    assert!(!can_get(&w.carol, &bucket, "sealed").await);
+    put_user_policy(grant(
+        r#""s3:PutObject","s3:GetObject","kms:GenerateDataKey","kms:Decrypt""#,
+    ));
+    assert!(can_get(&w.carol, &bucket, "sealed").await);
+    // The bucket owner's root needs nothing.
+    assert!(can_get(&s3, &bucket, "sealed").await);
+}

@@ -49,7 +49,7 @@ impl CopySource {
     }
 
     /// The source version, once the principal may read it (`s3:GetObject`,
-    /// or `s3:GetObjectVersion` for a version id).
+    /// or `s3:GetObjectVersion` for a version id; `kms:Decrypt` for SSE-KMS).
     pub async fn head(&self, ctx: &Ctx) -> S3Result<ObjectVersion> {
         let action = match self.version_id {
             Some(_) => "s3:GetObjectVersion",
@@ -67,8 +67,11 @@ impl CopySource {
             self.key.clone(),
             self.version_id.clone(),
         );
-        ctx.engine(move |e| e.head_object(&bucket, &key, version.as_deref()))
-            .await
+        let source = ctx
+            .engine(move |e| e.head_object(&bucket, &key, version.as_deref()))
+            .await?;
+        encryption::authorise_kms_read(ctx, source.encryption.as_ref()).await?;
+        Ok(source)
     }
 }
 
@@ -97,6 +100,7 @@ pub async fn copy_object(ctx: Ctx) -> S3Result<HttpResponse> {
     // The copy gets its own ACL (private by default) and owner.
     let (owner, acl) = acl::for_new_object(&ctx, &dest_bucket)?;
     let dest_sse = encryption::write_request(&ctx, &dest_bucket)?;
+    encryption::authorise_kms_write(&ctx, dest_sse.as_ref()).await?;
     let source_key = encryption::copy_source_key(&ctx)?;
     let to_itself = source.bucket == ctx.bucket && source.key == ctx.key;
     let changes_encryption = ctx.header("x-amz-server-side-encryption").is_some()

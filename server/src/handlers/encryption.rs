@@ -218,6 +218,57 @@ pub fn part_request(ctx: &Ctx, upload: &MultipartUpload) -> S3Result<Option<SseR
     })
 }
 
+/// `AccessDenied` unless the principal may use the KMS key of `sse` (if it
+/// names SSE-KMS) for `action`: `kms:GenerateDataKey` to encrypt new data,
+/// `kms:Decrypt` to read it, as SSE-KMS needs on AWS. Keys count as the
+/// bucket owner's: its root may always; others need an identity policy.
+pub async fn authorise_kms(ctx: &Ctx, action: &'static str, key_id: Option<&str>) -> S3Result<()> {
+    let arn = kms_arn(
+        ctx,
+        key_id.unwrap_or(horreo_storage::crypto::kms::DEFAULT_KEY_NAME),
+    );
+    let Some(caller) = ctx.principal.caller().cloned() else {
+        return Err(S3Error::access_denied());
+    };
+    let (state, owner) = (ctx.state.clone(), ctx.owner_account());
+    if caller.is_root() && caller.account.id == owner {
+        return Ok(());
+    }
+    let allowed = tokio::task::spawn_blocking(move || {
+        let context = horreo_policy::Context::new();
+        state
+            .access
+            .allows_with(&state.engine, &caller, action, &arn, None, &owner, context)
+    })
+    .await
+    .map_err(S3Error::internal)??;
+    if allowed {
+        Ok(())
+    } else {
+        Err(S3Error::access_denied())
+    }
+}
+
+/// [`authorise_kms`] for data about to be written with `sse`.
+pub async fn authorise_kms_write(ctx: &Ctx, sse: Option<&SseRequest>) -> S3Result<()> {
+    match sse {
+        Some(SseRequest::Kms { key_id, .. }) => {
+            authorise_kms(ctx, "kms:GenerateDataKey", key_id.as_deref()).await
+        }
+        _ => Ok(()),
+    }
+}
+
+/// [`authorise_kms`] for stored data encrypted as `enc`.
+pub async fn authorise_kms_read(ctx: &Ctx, enc: Option<&ObjectEncryption>) -> S3Result<()> {
+    match enc {
+        Some(ObjectEncryption::Kms { key_id, .. }) => {
+            authorise_kms(ctx, "kms:Decrypt", Some(key_id)).await
+        }
+        _ => Ok(()),
+    }
+}
+
 /// `arn:aws:kms:REGION:ACCOUNT:key/ID`, as AWS reports a KMS key.
 pub fn kms_arn(ctx: &Ctx, key_id: &str) -> String {
     format!("arn:aws:kms:{}:000000000000:key/{key_id}", ctx.state.region)

@@ -58,6 +58,7 @@ pub async fn create(ctx: Ctx) -> S3Result<HttpResponse> {
     };
     (opts.owner, opts.acl) = acl::for_new_object(&ctx, &found)?;
     opts.sse = encryption::write_request(&ctx, &found)?;
+    encryption::authorise_kms_write(&ctx, opts.sse.as_ref()).await?;
     let bucket = ctx.bucket.clone();
     let upload = ctx
         .engine(move |e| e.create_upload(&bucket, &key, opts, algorithm, kind))
@@ -98,6 +99,7 @@ pub async fn upload_part(
         check_write_integrity(&bucket, &upload.lock, &incoming.checks)?;
     }
     incoming.sse = encryption::part_request(&ctx, &upload)?;
+    encryption::authorise_kms_write(&ctx, incoming.sse.as_ref()).await?;
     let checks = &mut incoming.checks;
     if let Some(alg) = upload.checksum_algorithm
         && !checks.algorithms.contains(&alg)
@@ -126,6 +128,7 @@ pub async fn upload_part_copy(ctx: Ctx, upload_id: String, number: u32) -> S3Res
     let source = CopySource::parse(ctx.header("x-amz-copy-source").unwrap_or_default())?;
     let upload = upload_of(&ctx, &upload_id).await?;
     let part_sse = encryption::part_request(&ctx, &upload)?;
+    encryption::authorise_kms_write(&ctx, part_sse.as_ref()).await?;
     let source_key = encryption::copy_source_key(&ctx)?;
     let src = source.head(&ctx).await?;
     src.check_customer_key(source_key.as_ref())?;

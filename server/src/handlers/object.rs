@@ -29,6 +29,7 @@ pub async fn put(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
     (opts.owner, opts.acl) = acl::for_new_object(&ctx, &bucket)?;
     check_write_integrity(&bucket, &opts.lock, &incoming.checks)?;
     incoming.sse = encryption::write_request(&ctx, &bucket)?;
+    encryption::authorise_kms_write(&ctx, incoming.sse.as_ref()).await?;
     let staged = incoming.stage(&ctx, body, Staging::Object).await?;
     let bucket = ctx.bucket.clone();
     let version = ctx
@@ -155,6 +156,9 @@ pub async fn get(ctx: Ctx, params: GetParams, head: bool) -> S3Result<HttpRespon
     }
     let customer_key = encryption::customer_key_of(&ctx)?;
     version.check_customer_key(customer_key.as_ref())?;
+    if !head {
+        encryption::authorise_kms_read(&ctx, version.encryption.as_ref()).await?;
+    }
     let conditions = Conditions {
         if_match: ctx.header("if-match"),
         if_none_match: ctx.header("if-none-match"),
