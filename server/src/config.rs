@@ -125,6 +125,9 @@ pub enum AccountCommand {
     Create { name: String },
     /// List the accounts.
     List,
+    /// Give the root of account NAME a new access key, so a root that
+    /// deleted its keys can sign again; prints the secret once.
+    RootKey { name: String },
 }
 
 #[derive(Debug, Subcommand)]

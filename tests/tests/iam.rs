@@ -292,6 +292,10 @@ async fn admin_on_a_stopped_store_makes_keys_the_started_server_accepts() {
     let tenant_key = printed(&account, "root access key:").to_owned();
     let tenant_secret = printed(&account, "root secret key:").to_owned();
     assert!(admin_ok(&server, &["account", "list"]).contains("\ttenant\t"));
+    // A root that lost its keys gets a new one from the stopped store.
+    let recovered = admin_ok(&server, &["account", "root-key", "tenant"]);
+    let recovered_key = printed(&recovered, "root access key:").to_owned();
+    let recovered_secret = printed(&recovered, "root secret key:").to_owned();
     admin_ok(&server, &["user", "create", "frank", "--account", "tenant"]);
 
     server.start_again();
@@ -304,6 +308,9 @@ async fn admin_on_a_stopped_store_makes_keys_the_started_server_accepts() {
     let tenant = Credentials::new(&tenant_key, &tenant_secret, None, None, "test");
     let users = server.iam(Some(&tenant), &[("Action", "ListUsers"), V]);
     assert_eq!(users.status, 200);
+    assert_eq!(element(&users, "UserName"), "frank");
+    let recovered = Credentials::new(&recovered_key, &recovered_secret, None, None, "test");
+    let users = server.iam(Some(&recovered), &[("Action", "ListUsers"), V]);
     assert_eq!(element(&users, "UserName"), "frank");
 
     assert!(server.stop());

@@ -47,6 +47,13 @@ fn account(engine: &Engine, command: AccountCommand) -> anyhow::Result<()> {
                 println!("{}\t{}\t{}", account.id, account.name, account.canonical_id);
             }
         }
+        AccountCommand::RootKey { name } => {
+            let account = engine.account_by_name(&name)?;
+            let (key, secret) = engine.create_access_key(&account.id, None)?;
+            println!("root access key: {}", key.id);
+            println!("root secret key: {secret}");
+            println!("(the secret key is shown only now)");
+        }
     }
     Ok(())
 }
