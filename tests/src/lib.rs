@@ -365,6 +365,31 @@ impl Horreo {
         &self.master_key
     }
 
+    /// Runs `horreo admin ARGS` on this server's data directory, with its
+    /// master key (the server must be stopped for it to succeed).
+    pub fn admin(&self, args: &[&str]) -> std::process::Output {
+        Command::new(horreo_binary())
+            .arg("admin")
+            .args(args)
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .env("HORREO_MASTER_KEY", self.master_key())
+            .output()
+            .expect("run horreo admin")
+    }
+
+    /// [`Horreo::admin`], which must succeed: its standard output.
+    pub fn admin_ok(&self, args: &[&str]) -> String {
+        let output = self.admin(args);
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            output.status.success(),
+            "horreo admin {args:?}: {stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        stdout
+    }
+
     /// From now on (re)starts give the server this master key.
     pub fn set_master_key(&mut self, hex: &str) {
         self.master_key = hex.to_owned();
@@ -1372,6 +1397,32 @@ impl HasStatus for aws_sdk_s3::config::http::HttpResponse {
 
 /// Asserts that an SDK call failed with this HTTP status and (if given) S3 error code.
 #[track_caller]
+/// The value after `label` on its line of `text` (what `horreo admin` prints).
+pub fn printed(text: &str, label: &str) -> String {
+    text.lines()
+        .find_map(|line| line.strip_prefix(label))
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_else(|| panic!("no {label} in {text}"))
+}
+
+/// The S3 error code of an SDK call that must fail.
+pub fn error_code<R, E>(
+    result: Result<R, SdkError<E, aws_sdk_s3::config::http::HttpResponse>>,
+) -> String
+where
+    R: std::fmt::Debug,
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::fmt::Debug,
+{
+    match result {
+        Ok(out) => panic!("expected an error, got {out:?}"),
+        Err(e) => e
+            .as_service_error()
+            .and_then(|s| s.code())
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("{e:?}")),
+    }
+}
+
 pub fn assert_s3_error<T, E>(
     result: Result<T, SdkError<E, aws_sdk_s3::config::http::HttpResponse>>,
     status: u16,

@@ -12,33 +12,7 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ObjectLockMode;
-use horreo_tests::{Horreo, assert_s3_error, horreo_binary, path_and_query, unique_bucket_name};
-
-/// Runs `horreo admin ARGS` on the stopped server's data directory.
-fn admin(server: &Horreo, args: &[&str]) -> String {
-    let output = std::process::Command::new(horreo_binary())
-        .arg("admin")
-        .args(args)
-        .arg("--data-dir")
-        .arg(server.data_dir())
-        .env("HORREO_MASTER_KEY", server.master_key())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "horreo admin {args:?}: {stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
-}
-
-fn printed(text: &str, label: &str) -> String {
-    text.lines()
-        .find_map(|line| line.strip_prefix(label))
-        .map(|v| v.trim().to_owned())
-        .unwrap_or_else(|| panic!("no {label} in {text}"))
-}
+use horreo_tests::{Horreo, assert_s3_error, path_and_query, printed, unique_bucket_name};
 
 /// A key pair printed by `horreo admin` under `prefix` ("" or "root ").
 fn key_pair(text: &str, prefix: &str) -> (String, String) {
@@ -83,16 +57,16 @@ struct World {
 async fn world() -> World {
     let mut server = Horreo::start();
     assert!(server.stop());
-    let account = admin(&server, &["account", "create", "tenant"]);
+    let account = server.admin_ok(&["account", "create", "tenant"]);
     let tenant = printed(&account, "account id:");
     let (tk, ts) = key_pair(&account, "root ");
-    admin(&server, &["user", "create", "dave", "--account", "tenant"]);
+    server.admin_ok(&["user", "create", "dave", "--account", "tenant"]);
     let (dk, ds) = key_pair(
-        &admin(&server, &["key", "create", "dave", "--account", "tenant"]),
+        &server.admin_ok(&["key", "create", "dave", "--account", "tenant"]),
         "",
     );
-    admin(&server, &["user", "create", "carol"]);
-    let (ck, cs) = key_pair(&admin(&server, &["key", "create", "carol"]), "");
+    server.admin_ok(&["user", "create", "carol"]);
+    let (ck, cs) = key_pair(&server.admin_ok(&["key", "create", "carol"]), "");
     server.start_again();
     World {
         tenant_root: server.client_with(&tk, &ts),

@@ -15,28 +15,10 @@ use aws_sdk_s3::types::{
     ObjectOwnership, Owner, OwnershipControls, OwnershipControlsRule, Permission,
     PublicAccessBlockConfiguration, Type, VersioningConfiguration,
 };
-use horreo_tests::{Horreo, unique_bucket_name};
+use horreo_tests::{Horreo, error_code, unique_bucket_name};
 
 const ALL_USERS: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
 const AUTHENTICATED_USERS: &str = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
-
-/// The S3 error code of a failed SDK call.
-fn code<E, R>(
-    result: Result<R, aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>>,
-) -> String
-where
-    E: aws_sdk_s3::error::ProvideErrorMetadata + std::fmt::Debug,
-    R: std::fmt::Debug,
-{
-    match result {
-        Ok(out) => panic!("expected an error, got {out:?}"),
-        Err(e) => e
-            .as_service_error()
-            .and_then(|s| s.code())
-            .map(str::to_owned)
-            .unwrap_or_else(|| format!("{e:?}")),
-    }
-}
 
 /// A PutObjectAcl mistake: headers, body, and the status and code answered.
 type AclMistake = (
@@ -95,7 +77,7 @@ async fn set_ownership(
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| code::<_, ()>(Err(e)))
+        .map_err(|e| error_code::<(), _>(Err(e)))
 }
 
 async fn block(s3: &Client, bucket: &str, block_acls: bool, ignore_acls: bool) {
@@ -184,9 +166,9 @@ async fn new_buckets_enforce_bucket_ownership_and_refuse_acls() {
         .body(ByteStream::from_static(b"x"))
         .send()
         .await;
-    assert_eq!(code(refused), "AccessControlListNotSupported");
+    assert_eq!(error_code(refused), "AccessControlListNotSupported");
     assert_eq!(
-        code(s3.head_object().bucket(&bucket).key("public").send().await),
+        error_code(s3.head_object().bucket(&bucket).key("public").send().await),
         "NotFound"
     );
     let refused = s3
@@ -195,7 +177,7 @@ async fn new_buckets_enforce_bucket_ownership_and_refuse_acls() {
         .acl(BucketCannedAcl::PublicRead)
         .send()
         .await;
-    assert_eq!(code(refused), "AccessControlListNotSupported");
+    assert_eq!(error_code(refused), "AccessControlListNotSupported");
     let refused = s3
         .put_object_acl()
         .bucket(&bucket)
@@ -203,7 +185,7 @@ async fn new_buckets_enforce_bucket_ownership_and_refuse_acls() {
         .grant_read(format!("uri=\"{ALL_USERS}\""))
         .send()
         .await;
-    assert_eq!(code(refused), "AccessControlListNotSupported");
+    assert_eq!(error_code(refused), "AccessControlListNotSupported");
     // The owner's own full control is accepted.
     s3.put_bucket_acl()
         .bucket(&bucket)
@@ -220,7 +202,7 @@ async fn new_buckets_enforce_bucket_ownership_and_refuse_acls() {
         .acl(BucketCannedAcl::PublicRead)
         .send()
         .await;
-    assert_eq!(code(refused), "InvalidBucketAclWithObjectOwnership");
+    assert_eq!(error_code(refused), "InvalidBucketAclWithObjectOwnership");
     let refused = s3
         .create_bucket()
         .bucket(unique_bucket_name("writer-public"))
@@ -228,7 +210,10 @@ async fn new_buckets_enforce_bucket_ownership_and_refuse_acls() {
         .acl(BucketCannedAcl::PublicRead)
         .send()
         .await;
-    assert_eq!(code(refused), "InvalidBucketAclWithBlockPublicAccessError");
+    assert_eq!(
+        error_code(refused),
+        "InvalidBucketAclWithBlockPublicAccessError"
+    );
     let bad = horreo.signed(
         "PUT",
         &format!("/{}", unique_bucket_name("bad-ownership")),
@@ -271,7 +256,7 @@ async fn ownership_controls_round_trip() {
         .send()
         .await
         .unwrap();
-    assert_eq!(code(get().await), "OwnershipControlsNotFoundError");
+    assert_eq!(error_code(get().await), "OwnershipControlsNotFoundError");
     // Without a setting, ACLs are enabled (ObjectWriter).
     s3.put_bucket_acl()
         .bucket(&bucket)
@@ -285,7 +270,7 @@ async fn ownership_controls_round_trip() {
         set_ownership(&s3, &bucket, ObjectOwnership::BucketOwnerEnforced).await,
         Err("InvalidBucketAclWithObjectOwnership".to_owned())
     );
-    assert_eq!(code(get().await), "OwnershipControlsNotFoundError");
+    assert_eq!(error_code(get().await), "OwnershipControlsNotFoundError");
     s3.put_bucket_acl()
         .bucket(&bucket)
         .acl(BucketCannedAcl::Private)
@@ -557,7 +542,7 @@ async fn canned_and_granted_acls_round_trip_on_buckets_and_versions() {
         .version_id("0000000000000000")
         .send()
         .await;
-    assert!(code(missing).starts_with("NoSuch"));
+    assert!(error_code(missing).starts_with("NoSuch"));
 }
 
 #[tokio::test]
@@ -580,9 +565,9 @@ async fn a_public_read_object_is_public_only_as_block_public_access_allows() {
         .body(ByteStream::from_static(b"x"))
         .send()
         .await;
-    assert_eq!(code(refused), "AccessDenied");
+    assert_eq!(error_code(refused), "AccessDenied");
     assert_eq!(
-        code(s3.head_object().bucket(&bucket).key("pub").send().await),
+        error_code(s3.head_object().bucket(&bucket).key("pub").send().await),
         "NotFound"
     );
 
@@ -637,7 +622,7 @@ async fn a_public_read_write_bucket_takes_anonymous_writes_only_without_the_bloc
         .acl(BucketCannedAcl::PublicReadWrite)
         .send()
         .await;
-    assert_eq!(code(refused), "AccessDenied");
+    assert_eq!(error_code(refused), "AccessDenied");
     assert_eq!(anonymous_put("a"), 403);
 
     block(&s3, &bucket, false, true).await;
@@ -688,5 +673,5 @@ async fn a_public_read_write_bucket_takes_anonymous_writes_only_without_the_bloc
         .acl(BucketCannedAcl::PublicRead)
         .send()
         .await;
-    assert_eq!(code(refused), "AccessDenied");
+    assert_eq!(error_code(refused), "AccessDenied");
 }

@@ -9,7 +9,7 @@
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{PublicAccessBlockConfiguration, ServerSideEncryption};
-use horreo_tests::{Horreo, unique_bucket_name};
+use horreo_tests::{Horreo, error_code, unique_bucket_name};
 
 async fn put(s3: &Client, bucket: &str, key: &str, body: &str) {
     s3.put_object()
@@ -19,24 +19,6 @@ async fn put(s3: &Client, bucket: &str, key: &str, body: &str) {
         .send()
         .await
         .unwrap_or_else(|e| panic!("PUT {key}: {e:?}"));
-}
-
-/// The S3 error code of a failed SDK call.
-fn code<E, R>(
-    result: Result<R, aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>>,
-) -> String
-where
-    E: aws_sdk_s3::error::ProvideErrorMetadata + std::fmt::Debug,
-    R: std::fmt::Debug,
-{
-    match result {
-        Ok(out) => panic!("expected an error, got {out:?}"),
-        Err(e) => e
-            .as_service_error()
-            .and_then(|s| s.code())
-            .map(str::to_owned)
-            .unwrap_or_else(|| format!("{e:?}")),
-    }
 }
 
 fn public_read(bucket: &str, prefix: &str) -> String {
@@ -53,7 +35,7 @@ async fn put_policy(s3: &Client, bucket: &str, policy: &str) -> Result<(), Strin
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| code::<_, ()>(Err(e)))
+        .map_err(|e| error_code::<(), _>(Err(e)))
 }
 
 #[tokio::test]
@@ -84,7 +66,7 @@ async fn a_public_read_policy_needs_block_public_access_lifted_and_serves_only_i
         "BlockPublicPolicy refuses a public policy"
     );
     assert_eq!(
-        code(s3.get_bucket_policy().bucket(&bucket).send().await),
+        error_code(s3.get_bucket_policy().bucket(&bucket).send().await),
         "NoSuchBucketPolicy"
     );
     let anonymous = |path: &str| horreo.raw("GET", &format!("/{bucket}/{path}"), &[], b"");
@@ -168,11 +150,11 @@ async fn a_deny_binds_the_root_too_who_can_always_remove_the_policy() {
     );
     put_policy(&s3, &bucket, &deny_all).await.unwrap();
     assert_eq!(
-        code(s3.delete_object().bucket(&bucket).key("kept").send().await),
+        error_code(s3.delete_object().bucket(&bucket).key("kept").send().await),
         "AccessDenied"
     );
     assert_eq!(
-        code(s3.get_object().bucket(&bucket).key("kept").send().await),
+        error_code(s3.get_object().bucket(&bucket).key("kept").send().await),
         "AccessDenied"
     );
     // The account's root can always read and remove the bucket policy.
@@ -210,7 +192,7 @@ async fn conditions_on_encryption_and_source_address() {
         .body(ByteStream::from_static(b"x"))
         .send()
         .await;
-    assert_eq!(code(plain), "AccessDenied");
+    assert_eq!(error_code(plain), "AccessDenied");
     s3.put_object()
         .bucket(&bucket)
         .key("sealed")
@@ -228,7 +210,7 @@ async fn conditions_on_encryption_and_source_address() {
     );
     put_policy(&s3, &bucket, &outside_only).await.unwrap();
     assert_eq!(
-        code(s3.get_object().bucket(&bucket).key("sealed").send().await),
+        error_code(s3.get_object().bucket(&bucket).key("sealed").send().await),
         "AccessDenied"
     );
     let elsewhere = outside_only
@@ -277,7 +259,7 @@ async fn malformed_policies_get_aws_errors_and_change_nothing() {
         );
     }
     assert_eq!(
-        code(s3.get_bucket_policy().bucket(&bucket).send().await),
+        error_code(s3.get_bucket_policy().bucket(&bucket).send().await),
         "NoSuchBucketPolicy"
     );
 }
@@ -299,7 +281,7 @@ async fn require_tls_denies_plain_http_and_allows_https() {
     );
     put_policy(&http, &bucket, &require_tls).await.unwrap();
     assert_eq!(
-        code(http.get_object().bucket(&bucket).key("doc").send().await),
+        error_code(http.get_object().bucket(&bucket).key("doc").send().await),
         "AccessDenied"
     );
     let got = https
@@ -382,7 +364,7 @@ async fn existing_object_tags_decide_reads() {
     );
     put_policy(&s3, &bucket, &policy).await.unwrap();
     assert_eq!(
-        code(s3.get_object().bucket(&bucket).key("report").send().await),
+        error_code(s3.get_object().bucket(&bucket).key("report").send().await),
         "AccessDenied"
     );
     s3.get_object()
@@ -411,7 +393,7 @@ async fn existing_object_tags_decide_reads() {
         .await
         .unwrap();
     assert_eq!(
-        code(s3.get_object().bucket(&bucket).key("brochure").send().await),
+        error_code(s3.get_object().bucket(&bucket).key("brochure").send().await),
         "AccessDenied"
     );
 }

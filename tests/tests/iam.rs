@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 use aws_credential_types::Credentials;
-use horreo_tests::{Horreo, RawResponse, assert_s3_error};
+use horreo_tests::{Horreo, RawResponse, assert_s3_error, printed};
 
 const NAMESPACE: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
 
@@ -207,41 +207,10 @@ async fn parameters_may_come_in_the_query_string() {
     assert!(body.starts_with(&format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListUsersResponse xmlns=\"{NAMESPACE}\"><ListUsersResult><Users><member>")), "{body}");
 }
 
-/// Runs `horreo admin ARGS` on the server's data directory.
-fn admin(server: &Horreo, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(horreo_tests::horreo_binary())
-        .arg("admin")
-        .args(args)
-        .arg("--data-dir")
-        .arg(server.data_dir())
-        .env("HORREO_MASTER_KEY", server.master_key())
-        .output()
-        .unwrap()
-}
-
-fn admin_ok(server: &Horreo, args: &[&str]) -> String {
-    let output = admin(server, args);
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "horreo admin {args:?}: {stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
-}
-
-/// The value after `label` on its line of `text`.
-fn printed<'a>(text: &'a str, label: &str) -> &'a str {
-    text.lines()
-        .find_map(|line| line.strip_prefix(label))
-        .map(str::trim)
-        .unwrap_or_else(|| panic!("no {label} in {text}"))
-}
-
 #[tokio::test]
 async fn admin_on_a_stopped_store_makes_keys_the_started_server_accepts() {
     let mut server = Horreo::start();
-    let refused = admin(&server, &["user", "list"]);
+    let refused = server.admin(&["user", "list"]);
     assert!(!refused.status.success());
     assert!(
         String::from_utf8_lossy(&refused.stderr).contains("running horreo server"),
@@ -250,14 +219,14 @@ async fn admin_on_a_stopped_store_makes_keys_the_started_server_accepts() {
     );
     assert!(server.stop());
 
-    admin_ok(&server, &["user", "create", "erin"]);
-    let created = admin_ok(&server, &["key", "create", "erin"]);
+    server.admin_ok(&["user", "create", "erin"]);
+    let created = server.admin_ok(&["key", "create", "erin"]);
     let (id, secret) = (
-        printed(&created, "access key:"),
-        printed(&created, "secret key:"),
+        &printed(&created, "access key:"),
+        &printed(&created, "secret key:"),
     );
-    assert!(admin_ok(&server, &["user", "list"]).starts_with("erin\t"));
-    assert!(admin_ok(&server, &["key", "list", "erin"]).starts_with(id));
+    assert!(server.admin_ok(&["user", "list"]).starts_with("erin\t"));
+    assert!(server.admin_ok(&["key", "list", "erin"]).starts_with(id));
     let document = server.data_dir().with_extension("policy.json");
     std::fs::write(
         &document,
@@ -265,38 +234,33 @@ async fn admin_on_a_stopped_store_makes_keys_the_started_server_accepts() {
     )
     .unwrap();
     let path = document.display().to_string();
-    admin_ok(
-        &server,
-        &[
-            "policy",
-            "attach",
-            "erin",
-            "--name",
-            "s3",
-            "--document",
-            &path,
-        ],
-    );
-    assert_eq!(
-        admin_ok(&server, &["policy", "list", "erin"]),
-        "inline\ts3\n"
-    );
+    server.admin_ok(&[
+        "policy",
+        "attach",
+        "erin",
+        "--name",
+        "s3",
+        "--document",
+        &path,
+    ]);
+    assert_eq!(server.admin_ok(&["policy", "list", "erin"]), "inline\ts3\n");
     std::fs::write(&document, "{").unwrap();
     assert!(
-        !admin(&server, &["policy", "attach", "erin", "--document", &path])
+        !server
+            .admin(&["policy", "attach", "erin", "--document", &path])
             .status
             .success()
     );
 
-    let account = admin_ok(&server, &["account", "create", "tenant"]);
-    let tenant_key = printed(&account, "root access key:").to_owned();
-    let tenant_secret = printed(&account, "root secret key:").to_owned();
-    assert!(admin_ok(&server, &["account", "list"]).contains("\ttenant\t"));
+    let account = server.admin_ok(&["account", "create", "tenant"]);
+    let tenant_key = printed(&account, "root access key:");
+    let tenant_secret = printed(&account, "root secret key:");
+    assert!(server.admin_ok(&["account", "list"]).contains("\ttenant\t"));
     // A root that lost its keys gets a new one from the stopped store.
-    let recovered = admin_ok(&server, &["account", "root-key", "tenant"]);
-    let recovered_key = printed(&recovered, "root access key:").to_owned();
-    let recovered_secret = printed(&recovered, "root secret key:").to_owned();
-    admin_ok(&server, &["user", "create", "frank", "--account", "tenant"]);
+    let recovered = server.admin_ok(&["account", "root-key", "tenant"]);
+    let recovered_key = printed(&recovered, "root access key:");
+    let recovered_secret = printed(&recovered, "root secret key:");
+    server.admin_ok(&["user", "create", "frank", "--account", "tenant"]);
 
     server.start_again();
     server
@@ -314,7 +278,7 @@ async fn admin_on_a_stopped_store_makes_keys_the_started_server_accepts() {
     assert_eq!(element(&users, "UserName"), "frank");
 
     assert!(server.stop());
-    admin_ok(&server, &["key", "delete", "erin", id]);
+    server.admin_ok(&["key", "delete", "erin", id]);
     server.start_again();
     assert_s3_error(
         server.client_with(id, secret).list_buckets().send().await,

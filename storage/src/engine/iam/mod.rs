@@ -53,17 +53,7 @@ fn read_account(db: &MetaDb, id: &str) -> Result<Option<Account>> {
 }
 
 fn check_account_name(name: &str) -> Result<()> {
-    let valid = (1..=64).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
-    if valid {
-        Ok(())
-    } else {
-        Err(Error::InvalidInput(format!(
-            "The account name {name:?} must be 1 to 64 letters, digits or +=,.@_- characters."
-        )))
-    }
+    principals::check_name("Account", name, 64)
 }
 
 impl Engine {

@@ -9,8 +9,8 @@ use crate::meta::MetaDb;
 use crate::types::{Group, IamPage, MAX_GROUPS_PER_USER, Policies, Role, User};
 use crate::{Error, Result};
 
-/// IAM's rules for user, group and role names.
-fn check_name(kind: &str, name: &str, max: usize) -> Result<()> {
+/// IAM's rules for user, group, role (and account) names.
+pub(super) fn check_name(kind: &str, name: &str, max: usize) -> Result<()> {
     let valid = (1..=max).contains(&name.len())
         && name
             .chars()
