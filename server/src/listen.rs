@@ -84,7 +84,7 @@ pub fn server(
                 fn_service(move |io: TcpStream| async move {
                     let _ = io.set_nodelay(true);
                     let peer = io.peer_addr().ok();
-                    Ok((TimedIo::new(io, send_timeout), Protocol::Http1, peer))
+                    Ok((TimedIo::new(io, send_timeout, None), Protocol::Http1, peer))
                 })
                 .and_then(service)
             })?,
@@ -98,7 +98,13 @@ pub fn server(
                         .and_then(move |io: TlsStream<TcpStream>| async move {
                             let _ = io.get_ref().0.set_nodelay(true);
                             let peer = io.get_ref().0.peer_addr().ok();
-                            Ok((TimedIo::new(io, send_timeout), Protocol::Http1, peer))
+                            let version = match io.get_ref().1.protocol_version() {
+                                Some(rustls::ProtocolVersion::TLSv1_3) => Some("1.3"),
+                                Some(rustls::ProtocolVersion::TLSv1_2) => Some("1.2"),
+                                _ => None,
+                            };
+                            let io = TimedIo::new(io, send_timeout, version.map(TlsVersion));
+                            Ok((io, Protocol::Http1, peer))
                         })
                         .and_then(service.map_err(|err| tracing::debug!("connection: {err}")))
                 })?
@@ -113,15 +119,23 @@ pub fn server(
 /// instead of holding the response's memory for ever.
 pub struct TimedIo<T> {
     io: T,
+    /// The TLS version negotiated, on an HTTPS connection.
+    tls: Option<TlsVersion>,
     timeout: Duration,
     /// Running while a write waits for the peer.
     stalled: Option<Pin<Box<Sleep>>>,
 }
 
+/// The TLS version of a request's connection (`1.2`, `1.3`), in its
+/// connection data: what `s3:TlsVersion` conditions compare.
+#[derive(Debug, Clone, Copy)]
+pub struct TlsVersion(pub &'static str);
+
 impl<T> TimedIo<T> {
-    fn new(io: T, timeout: Duration) -> Self {
+    fn new(io: T, timeout: Duration, tls: Option<TlsVersion>) -> Self {
         Self {
             io,
+            tls,
             timeout,
             stalled: None,
         }
@@ -201,7 +215,7 @@ fn http_service<T>(
     shutdown: &GracefulShutdownSignal,
     addr: SocketAddr,
     secure: bool,
-) -> HttpService<T, AppFactory, BoxBody, ContinueGate> {
+) -> HttpService<TimedIo<T>, AppFactory, BoxBody, ContinueGate> {
     let app = App::new()
         .app_data(state.clone())
         .default_service(web::to(pipeline::handle));
@@ -220,6 +234,11 @@ fn http_service<T>(
         // The body is asked for more only below this much unsent: what a
         // client that stops reading strands in memory besides one body step.
         .h1_write_buffer_size(8 * 1024)
+        .on_connect_ext(|io: &TimedIo<T>, data| {
+            if let Some(version) = io.tls {
+                data.insert(version);
+            }
+        })
         .graceful_shutdown_signal(move || {
             let shutdown = shutdown.clone();
             async move { shutdown.notified().await }

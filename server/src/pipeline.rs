@@ -66,7 +66,7 @@ pub(crate) async fn refusal_before_continue(
         let verified = authenticate(req.head(), state, &Scope::s3(&state.region))?;
         // An unroutable request is refused by dispatch, with its body read.
         if let Ok(endpoint) = route_head(req.head(), state) {
-            let facts = RequestFacts::of_head(req.head(), secure);
+            let facts = RequestFacts::of_head(req, secure);
             admit(&facts, state, &verified, &endpoint).await?;
         }
         Ok::<_, S3Error>(verified)

@@ -397,3 +397,33 @@ async fn existing_object_tags_decide_reads() {
         "AccessDenied"
     );
 }
+
+#[tokio::test]
+async fn tls_version_conditions_see_the_negotiated_version() {
+    let horreo = Horreo::options().tls().start();
+    let https = horreo.https_client();
+    let bucket = unique_bucket_name("tlsver");
+    https.create_bucket().bucket(&bucket).send().await.unwrap();
+    put(&https, &bucket, "doc", "x").await;
+    let below = |version: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Principal":"*",
+            "Action":"s3:GetObject","Resource":"arn:aws:s3:::{bucket}/*",
+            "Condition":{{"NumericLessThan":{{"s3:TlsVersion":"{version}"}}}}}}]}}"#
+        )
+    };
+    // The harness's client negotiates TLS 1.3.
+    put_policy(&https, &bucket, &below("1.3")).await.unwrap();
+    https
+        .get_object()
+        .bucket(&bucket)
+        .key("doc")
+        .send()
+        .await
+        .unwrap();
+    put_policy(&https, &bucket, &below("1.4")).await.unwrap();
+    assert_eq!(
+        error_code(https.get_object().bucket(&bucket).key("doc").send().await),
+        "AccessDenied"
+    );
+}

@@ -9,6 +9,8 @@ use actix_web::dev::RequestHead;
 use actix_web::http::header::HeaderMap;
 use horreo_policy::{Context, Principal};
 
+use crate::listen::TlsVersion;
+
 use crate::routing::Query;
 
 /// Request headers whose value a condition key of the same name carries.
@@ -58,6 +60,8 @@ pub struct RequestFacts<'a> {
     pub headers: &'a HeaderMap,
     /// The raw query string.
     pub query: &'a str,
+    /// The TLS version negotiated (`1.2`, `1.3`); `None` over plain HTTP.
+    pub tls_version: Option<&'static str>,
 }
 
 impl<'a> RequestFacts<'a> {
@@ -67,16 +71,19 @@ impl<'a> RequestFacts<'a> {
             secure: req.app_config().secure(),
             headers: req.headers(),
             query: req.uri().query().unwrap_or(""),
+            tls_version: req.conn_data::<TlsVersion>().map(|v| v.0),
         }
     }
 
     /// From a request head alone (before its body, for `Expect: 100-continue`).
-    pub fn of_head(head: &'a RequestHead, secure: bool) -> Self {
+    pub fn of_head(req: &'a actix_http::Request, secure: bool) -> Self {
+        let head: &'a RequestHead = req.head();
         Self {
             peer: head.peer_addr.map(|a| a.ip()),
             secure,
             headers: &head.headers,
             query: head.uri.query().unwrap_or(""),
+            tls_version: req.conn_data::<TlsVersion>().map(|v| v.0),
         }
     }
 }
@@ -88,6 +95,9 @@ pub fn request_context(req: &RequestFacts<'_>, principal: &Principal, now: Syste
         context.insert("aws:SourceIp", peer.to_string());
     }
     context.insert("aws:SecureTransport", req.secure.to_string());
+    if let Some(version) = req.tls_version {
+        context.insert("s3:TlsVersion", version);
+    }
     let epoch = now
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
