@@ -54,10 +54,9 @@ pub struct ScrubArgs {
     pub status: bool,
 }
 
+/// Where a command that works on a stopped store finds it and its master key.
 #[derive(Debug, Args)]
-pub struct KmsArgs {
-    #[command(subcommand)]
-    pub command: KmsCommand,
+pub struct StoreArgs {
     /// Data directory of the store [default: ./data]
     #[arg(long, env = "HORREO_DATA_DIR", global = true)]
     pub data_dir: Option<PathBuf>,
@@ -65,6 +64,14 @@ pub struct KmsArgs {
     /// [default: the key generated beside the data directory]
     #[arg(long, env = "HORREO_MASTER_KEY_FILE", global = true)]
     pub master_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct KmsArgs {
+    #[command(subcommand)]
+    pub command: KmsCommand,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,13 +93,8 @@ pub enum KmsCommand {
 pub struct AdminArgs {
     #[command(subcommand)]
     pub command: AdminCommand,
-    /// Data directory of the store [default: ./data]
-    #[arg(long, env = "HORREO_DATA_DIR", global = true)]
-    pub data_dir: Option<PathBuf>,
-    /// File holding the master key as 64 hex digits (or set HORREO_MASTER_KEY)
-    /// [default: the key generated beside the data directory]
-    #[arg(long, env = "HORREO_MASTER_KEY_FILE", global = true)]
-    pub master_key_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -64,11 +64,12 @@ fn init_logging(format: LogFormat) {
 /// `horreo kms ...`: works on the store directly, so the server must be stopped.
 fn kms(args: KmsArgs) -> anyhow::Result<()> {
     let data_dir = args
+        .store
         .data_dir
         .unwrap_or_else(|| std::path::PathBuf::from("data"));
     let default_path = master_key::default_path(&data_dir);
     let (master, from_default_file) =
-        master_key::for_stopped_store(&data_dir, args.master_key_file.as_deref())?;
+        master_key::for_stopped_store(&data_dir, args.store.master_key_file.as_deref())?;
     let engine = horreo_server::admin::open_stopped_store(&data_dir, master)?;
     match args.command {
         KmsCommand::CreateKey { name } => {

@@ -13,8 +13,9 @@ use crate::master_key;
 
 /// Runs one `horreo admin` command.
 pub fn run(args: AdminArgs) -> anyhow::Result<()> {
-    let data_dir = args.data_dir.unwrap_or_else(|| "data".into());
-    let (master, _) = master_key::for_stopped_store(&data_dir, args.master_key_file.as_deref())?;
+    let data_dir = args.store.data_dir.unwrap_or_else(|| "data".into());
+    let (master, _) =
+        master_key::for_stopped_store(&data_dir, args.store.master_key_file.as_deref())?;
     let engine = super::open_stopped_store(&data_dir, master)?;
     match args.command {
         AdminCommand::Account(command) => account(&engine, command),

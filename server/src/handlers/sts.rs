@@ -17,6 +17,8 @@ use crate::xml::XmlWriter;
 
 /// The API version clients send.
 const VERSION: &str = "2011-06-15";
+/// The actions answered.
+const ACTIONS: [&str; 3] = ["GetCallerIdentity", "GetSessionToken", "AssumeRole"];
 
 /// Runs the STS action `params` names for `caller`; returns the response document.
 pub async fn handle(
@@ -25,27 +27,12 @@ pub async fn handle(
     params: Params,
     request_id: String,
 ) -> S3Result<String> {
-    let action = params
-        .optional("Action")
-        .ok_or_else(|| S3Error::new(S3ErrorCode::MissingAction, "Missing Action"))?
-        .to_owned();
-    if params.optional("Version") != Some(VERSION) {
-        return Err(S3Error::new(
-            S3ErrorCode::InvalidAction,
-            format!("Could not find operation {action} for version {VERSION}"),
-        ));
-    }
+    let action = params.action(VERSION, &ACTIONS)?;
     tokio::task::spawn_blocking(move || {
-        let response = match action.as_str() {
+        let response = match action {
             "GetCallerIdentity" => caller_identity(&caller),
             "GetSessionToken" => session_token(&state, &caller, &params)?,
-            "AssumeRole" => assume_role(&state, &caller, &params)?,
-            _ => {
-                return Err(S3Error::new(
-                    S3ErrorCode::InvalidAction,
-                    format!("Could not find operation {action} for version {VERSION}"),
-                ));
-            }
+            _ => assume_role(&state, &caller, &params)?,
         };
         Ok(response.finish(&request_id))
     })

@@ -1,6 +1,8 @@
 //! Groups and membership: CreateGroup, GetGroup, ListGroups, DeleteGroup,
 //! AddUserToGroup, RemoveUserFromGroup, ListGroupsForUser.
 
+use horreo_storage::Engine;
+
 use super::response::{self, Response};
 use super::{Call, Kind};
 use crate::error::S3Result;
@@ -37,21 +39,7 @@ pub fn get(call: &Call<'_>) -> S3Result<Response> {
 }
 
 pub fn list(call: &Call<'_>) -> S3Result<Response> {
-    let prefix = call.params.optional("PathPrefix").unwrap_or("/");
-    call.authorize(&call.arn("group", prefix, "*"))?;
-    let paging = call.params.paging()?;
-    let page = call.engine.groups(
-        call.account(),
-        prefix,
-        paging.marker.as_deref(),
-        paging.max_items,
-    )?;
-    let mut r = call.response();
-    r.list("Groups", &page.items, |w, group| {
-        response::group(w, call.account(), group)
-    });
-    r.truncation(page.marker.as_deref());
-    Ok(r)
+    call.list_entities("group", "Groups", Engine::groups, response::group)
 }
 
 pub fn delete(call: &Call<'_>) -> S3Result<Response> {

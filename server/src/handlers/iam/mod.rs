@@ -17,11 +17,12 @@ mod users;
 use std::sync::Arc;
 
 use horreo_policy::{Policy, PolicyKind};
-use horreo_storage::{Engine, Holder};
+use horreo_storage::{Engine, Holder, IamPage};
 
 use crate::access::{Authoriser, Caller, Identities};
 use crate::app::AppState;
 use crate::error::{S3Error, S3ErrorCode, S3Result};
+use crate::xml::XmlWriter;
 use params::Params;
 use response::Response;
 
@@ -119,24 +120,10 @@ pub async fn handle(
     params: Params,
     request_id: String,
 ) -> S3Result<String> {
-    let name = params
-        .optional("Action")
-        .ok_or_else(|| S3Error::new(S3ErrorCode::MissingAction, "Missing Action"))?;
-    let version = params.optional("Version").ok_or_else(|| {
-        S3Error::new(
-            S3ErrorCode::MissingParameter,
-            "The request must contain the parameter Version.",
-        )
-    })?;
-    let found = ACTIONS.iter().find(|(action, _)| *action == name);
-    let (action, handler) = match found {
-        Some(&entry) if version == VERSION => entry,
-        _ => {
-            return Err(S3Error::new(
-                S3ErrorCode::InvalidAction,
-                format!("Could not find operation {name} for version {version}"),
-            ));
-        }
+    let names: Vec<&str> = ACTIONS.iter().map(|(name, _)| *name).collect();
+    let name = params.action(VERSION, &names)?;
+    let Some(&(action, handler)) = ACTIONS.iter().find(|(a, _)| *a == name) else {
+        return Err(S3Error::internal("an IAM action without a handler"));
     };
     tokio::task::spawn_blocking(move || {
         let call = Call {
@@ -197,6 +184,40 @@ impl Call<'_> {
     /// The ARN of an entity of the caller's account.
     pub fn arn(&self, kind: &str, path: &str, name: &str) -> String {
         response::arn(self.account(), kind, path, name)
+    }
+
+    /// `List{Users,Groups,Roles}`: the entities of `arn_kind` whose path
+    /// starts with `PathPrefix`, paged by `Marker`/`MaxItems`, each written
+    /// by `write` as a member of `element`.
+    pub fn list_entities<T>(
+        &self,
+        arn_kind: &str,
+        element: &str,
+        fetch: impl FnOnce(
+            &Engine,
+            &str,
+            &str,
+            Option<&str>,
+            usize,
+        ) -> horreo_storage::Result<IamPage<T>>,
+        write: impl Fn(&mut XmlWriter, &str, &T),
+    ) -> S3Result<Response> {
+        let prefix = self.params.optional("PathPrefix").unwrap_or("/");
+        self.authorize(&self.arn(arn_kind, prefix, "*"))?;
+        let paging = self.params.paging()?;
+        let page = fetch(
+            self.engine,
+            self.account(),
+            prefix,
+            paging.marker.as_deref(),
+            paging.max_items,
+        )?;
+        let mut r = self.response();
+        r.list(element, &page.items, |w, item| {
+            write(w, self.account(), item)
+        });
+        r.truncation(page.marker.as_deref());
+        Ok(r)
     }
 
     /// A response with a result element.

@@ -43,6 +43,32 @@ impl Params {
     }
 
     /// The parameter, if given (an empty value counts as given).
+    /// The `Action` of a request for API `version`, one of `known`:
+    /// `MissingAction`, `MissingParameter` (no `Version`) or `InvalidAction`
+    /// (another version, an unknown action) otherwise.
+    pub fn action<'k>(&self, version: &str, known: &[&'k str]) -> S3Result<&'k str> {
+        let name = self
+            .optional("Action")
+            .ok_or_else(|| S3Error::new(S3ErrorCode::MissingAction, "Missing Action"))?;
+        let asked = self.optional("Version").ok_or_else(|| {
+            S3Error::new(
+                S3ErrorCode::MissingParameter,
+                "The request must contain the parameter Version.",
+            )
+        })?;
+        known
+            .iter()
+            .find(|k| **k == name)
+            .filter(|_| asked == version)
+            .copied()
+            .ok_or_else(|| {
+                S3Error::new(
+                    S3ErrorCode::InvalidAction,
+                    format!("Could not find operation {name} for version {asked}"),
+                )
+            })
+    }
+
     pub fn optional(&self, name: &str) -> Option<&str> {
         self.values.get(name).map(String::as_str)
     }

@@ -2,6 +2,7 @@
 //! DeleteRole, UpdateAssumeRolePolicy.
 
 use horreo_policy::PolicyKind;
+use horreo_storage::Engine;
 
 use super::response::{self, Response};
 use super::{Call, Kind};
@@ -48,21 +49,7 @@ pub fn get(call: &Call<'_>) -> S3Result<Response> {
 }
 
 pub fn list(call: &Call<'_>) -> S3Result<Response> {
-    let prefix = call.params.optional("PathPrefix").unwrap_or("/");
-    call.authorize(&call.arn("role", prefix, "*"))?;
-    let paging = call.params.paging()?;
-    let page = call.engine.roles(
-        call.account(),
-        prefix,
-        paging.marker.as_deref(),
-        paging.max_items,
-    )?;
-    let mut r = call.response();
-    r.list("Roles", &page.items, |w, role| {
-        response::role(w, call.account(), role)
-    });
-    r.truncation(page.marker.as_deref());
-    Ok(r)
+    call.list_entities("role", "Roles", Engine::roles, response::role)
 }
 
 pub fn delete(call: &Call<'_>) -> S3Result<Response> {

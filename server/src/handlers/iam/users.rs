@@ -1,5 +1,7 @@
 //! IAM users: CreateUser, GetUser, ListUsers, UpdateUser, DeleteUser.
 
+use horreo_storage::Engine;
+
 use super::response::{self, Response};
 use super::{Call, Kind};
 use crate::error::S3Result;
@@ -44,21 +46,7 @@ fn root(call: &Call<'_>) -> S3Result<Response> {
 }
 
 pub fn list(call: &Call<'_>) -> S3Result<Response> {
-    let prefix = call.params.optional("PathPrefix").unwrap_or("/");
-    call.authorize(&call.arn("user", prefix, "*"))?;
-    let paging = call.params.paging()?;
-    let page = call.engine.users(
-        call.account(),
-        prefix,
-        paging.marker.as_deref(),
-        paging.max_items,
-    )?;
-    let mut r = call.response();
-    r.list("Users", &page.items, |w, user| {
-        response::user(w, call.account(), user)
-    });
-    r.truncation(page.marker.as_deref());
-    Ok(r)
+    call.list_entities("user", "Users", Engine::users, response::user)
 }
 
 /// Renames a user (`NewUserName`) and/or moves it (`NewPath`); its keys sign
