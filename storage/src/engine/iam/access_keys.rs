@@ -187,14 +187,9 @@ impl Engine {
     /// The key `id` and its secret, for authenticating a request signed with
     /// it; `None` if no such key is stored (or no master key opens it).
     pub fn resolve_access_key(&self, id: &str) -> Result<Option<(AccessKey, String)>> {
-        let Some(row) = read(&self.inner.shared.db, id)? else {
-            return Ok(None);
-        };
-        let keys = encryption::keys(&self.inner)?;
-        let material = row.secret.open(&keys.master, &context(id)).ok_or_else(|| {
-            Error::Corrupt(format!("the secret of access key {id} does not open"))
-        })?;
-        Ok(Some((row.key, secret_text(&material))))
+        read(&self.inner.shared.db, id)?
+            .map(|row| self.unseal(row))
+            .transpose()
     }
 
     /// Every stored access key with its secret: for authenticating from memory.
@@ -203,20 +198,23 @@ impl Engine {
         let lower = b"K/".to_vec();
         let mut it = db.iter(Cf::Iam, Some(lower.clone()), Some(b"K0".to_vec()))?;
         it.seek(&lower);
-        let mut ids = Vec::new();
-        while let Some((key, _)) = it.item() {
-            ids.push(String::from_utf8_lossy(&key[lower.len()..]).into_owned());
+        let mut out = Vec::new();
+        while let Some(raw) = it.value() {
+            out.push(self.unseal(decode(raw)?)?);
             it.next();
         }
         it.status()?;
-        drop(it);
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(found) = self.resolve_access_key(&id)? {
-                out.push(found);
-            }
-        }
         Ok(out)
+    }
+
+    /// A stored key with its secret opened.
+    fn unseal(&self, row: KeyRow) -> Result<(AccessKey, String)> {
+        let keys = encryption::keys(&self.inner)?;
+        let id = &row.key.id;
+        let material = row.secret.open(&keys.master, &context(id)).ok_or_else(|| {
+            Error::Corrupt(format!("the secret of access key {id} does not open"))
+        })?;
+        Ok((row.key, secret_text(&material)))
     }
 
     /// Records that key `id` signed a request at `when`; written at most once
