@@ -95,6 +95,45 @@ pub struct AdminArgs {
     pub command: AdminCommand,
     #[command(flatten)]
     pub store: StoreArgs,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+/// A running server to manage instead of a stopped store.
+#[derive(Debug, Args)]
+pub struct RemoteArgs {
+    /// URL of a running server (http://HOST:PORT): manage it through its IAM API,
+    /// signed with --access-key/--secret-key, instead of opening a stopped store
+    #[arg(long, env = "HORREO_ENDPOINT", global = true)]
+    pub endpoint: Option<String>,
+    /// Access key that signs the calls to --endpoint (an account root's, or a
+    /// user's allowed iam:*)
+    #[arg(
+        long,
+        env = "HORREO_ROOT_ACCESS_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub access_key: Option<String>,
+    /// Its secret key
+    #[arg(
+        long,
+        env = "HORREO_ROOT_SECRET_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub secret_key: Option<String>,
+    /// The server's region, as signatures name it
+    #[arg(
+        long,
+        env = "HORREO_REGION",
+        default_value = "us-east-1",
+        global = true
+    )]
+    pub region: String,
+    /// PEM certificate to trust for an https --endpoint (a self-signed server's)
+    #[arg(long, global = true)]
+    pub ca_cert: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

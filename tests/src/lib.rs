@@ -378,6 +378,22 @@ impl Horreo {
             .expect("run horreo admin")
     }
 
+    /// Runs `horreo admin --endpoint URL ARGS` against this running server,
+    /// signed with `access_key` and `secret_key`.
+    pub fn admin_remote(
+        &self,
+        (access_key, secret_key): (&str, &str),
+        args: &[&str],
+    ) -> std::process::Output {
+        Command::new(horreo_binary())
+            .arg("admin")
+            .args(args)
+            .args(["--endpoint", &self.endpoint(), "--region", self.region()])
+            .args(["--access-key", access_key, "--secret-key", secret_key])
+            .output()
+            .expect("run horreo admin --endpoint")
+    }
+
     /// [`Horreo::admin`], which must succeed: its standard output.
     pub fn admin_ok(&self, args: &[&str]) -> String {
         let output = self.admin(args);

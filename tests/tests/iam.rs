@@ -286,3 +286,87 @@ async fn admin_on_a_stopped_store_makes_keys_the_started_server_accepts() {
         Some("InvalidAccessKeyId"),
     );
 }
+
+#[tokio::test]
+async fn admin_manages_a_running_server_through_its_iam_api() {
+    let server = Horreo::start();
+    let root = (server.access_key(), server.secret_key());
+    let ok = |credentials: (&str, &str), args: &[&str]| {
+        let output = server.admin_remote(credentials, args);
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            output.status.success(),
+            "horreo admin {args:?}: {stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        stdout
+    };
+    let refused = |credentials: (&str, &str), args: &[&str]| {
+        let output = server.admin_remote(credentials, args);
+        assert!(!output.status.success(), "horreo admin {args:?} succeeded");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+
+    let created = ok(root, &["user", "create", "erin"]);
+    assert!(created.contains(":user/erin"), "{created}");
+    let key = ok(root, &["key", "create", "erin"]);
+    let (id, secret) = (printed(&key, "access key:"), printed(&key, "secret key:"));
+    assert!(ok(root, &["user", "list"]).starts_with("erin\t"));
+    assert!(ok(root, &["key", "list", "erin"]).starts_with(&format!("{id}\tActive\t")));
+
+    // The new key signs at once, and may do nothing until a policy allows it.
+    let erin = server.client_with(&id, &secret);
+    assert_s3_error(erin.list_buckets().send().await, 403, Some("AccessDenied"));
+    let document = server.data_dir().with_extension("policy.json");
+    std::fs::write(
+        &document,
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]}"#,
+    )
+    .unwrap();
+    let path = document.display().to_string();
+    ok(
+        root,
+        &[
+            "policy",
+            "attach",
+            "erin",
+            "--name",
+            "list",
+            "--document",
+            &path,
+        ],
+    );
+    assert_eq!(ok(root, &["policy", "list", "erin"]), "inline\tlist\n");
+    erin.list_buckets().send().await.unwrap();
+    std::fs::remove_file(&document).unwrap();
+
+    // The server's own errors come back as IAM's codes.
+    assert!(refused(root, &["user", "delete", "erin"]).contains("DeleteConflict"));
+    assert!(refused(root, &["user", "create", "erin"]).contains("EntityAlreadyExists"));
+    assert!(refused(root, &["key", "list", "nobody"]).contains("NoSuchEntity"));
+    assert!(refused((&id, "wrong"), &["user", "list"]).contains("SignatureDoesNotMatch"));
+
+    // Accounts: only the operator (the first account's root) manages them.
+    let account = ok(root, &["account", "create", "tenant"]);
+    let tenant = (
+        printed(&account, "root access key:"),
+        printed(&account, "root secret key:"),
+    );
+    let tenant = (tenant.0.as_str(), tenant.1.as_str());
+    assert!(ok(root, &["account", "list"]).contains("\ttenant\t"));
+    assert!(refused(tenant, &["account", "create", "other"]).contains("AccessDenied"));
+    assert!(refused((&id, &secret), &["account", "list"]).contains("AccessDenied"));
+    // The tenant's root manages its own account's users, and sees none of ours.
+    ok(tenant, &["user", "create", "frank"]);
+    assert!(ok(tenant, &["user", "list"]).starts_with("frank\t"));
+    assert!(!ok(tenant, &["user", "list"]).contains("erin"));
+    assert!(refused(tenant, &["user", "list", "--account", "tenant"]).contains("--account"));
+    assert!(refused(root, &["account", "root-key", "tenant"]).contains("stopped store"));
+
+    ok(root, &["key", "delete", "erin", &id]);
+    assert_s3_error(
+        erin.list_buckets().send().await,
+        403,
+        Some("InvalidAccessKeyId"),
+    );
+}

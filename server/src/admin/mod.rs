@@ -1,8 +1,11 @@
 //! Command-line front ends of maintenance work on a stopped store's data
-//! directory: `horreo admin`, `horreo fsck`, `horreo scrub`, `horreo kms`.
+//! directory (`horreo admin`, `horreo fsck`, `horreo scrub`, `horreo kms`),
+//! and `horreo admin --endpoint` for a running server.
 
+pub mod directory;
 pub mod fsck;
 pub mod identities;
+pub mod remote;
 pub mod scrub;
 
 use std::path::Path;

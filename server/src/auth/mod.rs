@@ -7,13 +7,13 @@
 //! calls [`verify`] before reading the body, then feeds the body through the
 //! [`BodyDecoder`] built from the result.
 
-mod canonical;
+pub(crate) mod canonical;
 mod chunked;
 mod header;
 mod http_date;
 mod payload;
 mod presigned;
-mod signing;
+pub(crate) mod signing;
 mod sigv2;
 mod verify;
 

@@ -6,6 +6,7 @@
 //! call changes nothing, then answers in IAM's XML ([`response`]).
 
 mod access_keys;
+mod accounts;
 mod authz;
 mod groups;
 pub mod params;
@@ -31,8 +32,10 @@ const VERSION: &str = "2010-05-08";
 
 type Handler = fn(&Call<'_>) -> S3Result<Response>;
 
-/// Every action served, by name.
+/// Every action served, by name; CreateAccount and ListAccounts are horreo's own.
 const ACTIONS: &[(&str, Handler)] = &[
+    ("CreateAccount", accounts::create),
+    ("ListAccounts", accounts::list),
     ("CreateUser", users::create),
     ("GetUser", users::get),
     ("ListUsers", users::list),
