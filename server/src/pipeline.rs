@@ -34,10 +34,10 @@ pub(crate) async fn handle(
             Ok(xml) => HttpResponse::Ok().content_type("text/xml").body(xml),
             Err(err) => {
                 let namespace = match service {
-                    QueryService::Iam => handlers::iam::response::NAMESPACE,
-                    QueryService::Sts => handlers::iam::response::STS_NAMESPACE,
+                    QueryService::Iam => handlers::query::response::NAMESPACE,
+                    QueryService::Sts => handlers::query::response::STS_NAMESPACE,
                 };
-                handlers::iam::response::error(&err, &record.request_id, namespace)
+                handlers::query::response::error(&err, &record.request_id, namespace)
             }
         }
     } else {

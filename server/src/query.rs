@@ -92,7 +92,7 @@ pub async fn serve(
     let verified = authenticate(req.head(), &state, &scope)?;
     record.principal = Some(verified.access_key.clone());
     let caller = caller_of(&state, &verified)?;
-    let params = handlers::iam::params::Params::parse(req.uri().query().unwrap_or(""), &body);
+    let params = handlers::query::params::Params::parse(req.uri().query().unwrap_or(""), &body);
     let (state, request_id) = (state.into_inner(), record.request_id.clone());
     match service {
         QueryService::Iam => handlers::iam::handle(state, caller, params, request_id).await,

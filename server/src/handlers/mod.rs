@@ -17,6 +17,7 @@ mod object;
 mod ownership;
 mod policy;
 mod public_access;
+pub mod query;
 mod range;
 pub mod sts;
 mod tagging;

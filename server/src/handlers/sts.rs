@@ -8,8 +8,8 @@ use std::time::{Duration, SystemTime};
 use horreo_policy::{Context, Decision, Policy, PolicyKind, Request};
 use horreo_storage::{Session, SessionIdentity};
 
-use super::iam::params::Params;
-use super::iam::response::{self, Response, STS_NAMESPACE};
+use super::query::params::Params;
+use super::query::response::{self, Response, STS_NAMESPACE};
 use crate::access::{Caller, Identity};
 use crate::app::AppState;
 use crate::error::{S3Error, S3ErrorCode, S3Result};

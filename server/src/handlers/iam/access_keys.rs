@@ -5,9 +5,10 @@
 
 use horreo_storage::{AccessKey, KeyStatus};
 
-use super::response::{self, Response};
-use super::{Call, Kind, params};
+use super::{Call, Kind};
 use crate::error::{S3Error, S3ErrorCode, S3Result};
+use crate::handlers::query::params;
+use crate::handlers::query::response::{self, Response};
 
 /// The owner the call is about (`None`: the root), once authorised.
 fn owner(call: &Call<'_>) -> S3Result<Option<String>> {

@@ -6,8 +6,8 @@
 use horreo_storage::Account;
 
 use super::Call;
-use super::response::Response;
 use crate::error::{S3Error, S3ErrorCode, S3Result};
+use crate::handlers::query::response::Response;
 use crate::xml::XmlWriter;
 
 /// `AccessDenied` unless the caller is the first account's root.

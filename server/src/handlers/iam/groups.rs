@@ -3,9 +3,10 @@
 
 use horreo_storage::Engine;
 
-use super::response::{self, Response};
+use super::entities;
 use super::{Call, Kind};
 use crate::error::S3Result;
+use crate::handlers::query::response::Response;
 
 pub fn create(call: &Call<'_>) -> S3Result<Response> {
     let name = call.params.name("GroupName")?;
@@ -14,7 +15,7 @@ pub fn create(call: &Call<'_>) -> S3Result<Response> {
     let group = call.engine.create_group(call.account(), name, path)?;
     let mut r = call.response();
     r.xml().open("Group");
-    response::group(r.xml(), call.account(), &group);
+    entities::group(r.xml(), call.account(), &group);
     r.xml().close("Group");
     Ok(r)
 }
@@ -29,17 +30,17 @@ pub fn get(call: &Call<'_>) -> S3Result<Response> {
     let (members, marker) = paging.apply(members, |u| &u.name);
     let mut r = call.response();
     r.xml().open("Group");
-    response::group(r.xml(), call.account(), &group);
+    entities::group(r.xml(), call.account(), &group);
     r.xml().close("Group");
     r.list("Users", &members, |w, user| {
-        response::user(w, call.account(), user)
+        entities::user(w, call.account(), user)
     });
     r.truncation(marker.as_deref());
     Ok(r)
 }
 
 pub fn list(call: &Call<'_>) -> S3Result<Response> {
-    call.list_entities("group", "Groups", Engine::groups, response::group)
+    call.list_entities("group", "Groups", Engine::groups, entities::group)
 }
 
 pub fn delete(call: &Call<'_>) -> S3Result<Response> {
@@ -79,7 +80,7 @@ pub fn list_for_user(call: &Call<'_>) -> S3Result<Response> {
     let (groups, marker) = paging.apply(groups, |g| &g.name);
     let mut r = call.response();
     r.list("Groups", &groups, |w, group| {
-        response::group(w, call.account(), group)
+        entities::group(w, call.account(), group)
     });
     r.truncation(marker.as_deref());
     Ok(r)

@@ -8,10 +8,9 @@
 mod access_keys;
 mod accounts;
 mod authz;
+mod entities;
 mod groups;
-pub mod params;
 mod policies;
-pub mod response;
 mod roles;
 mod users;
 
@@ -23,9 +22,9 @@ use horreo_storage::{Engine, Holder, IamPage};
 use crate::access::{Authoriser, Caller, Identities};
 use crate::app::AppState;
 use crate::error::{S3Error, S3ErrorCode, S3Result};
+use crate::handlers::query::params::Params;
+use crate::handlers::query::response::Response;
 use crate::xml::XmlWriter;
-use params::Params;
-use response::Response;
 
 /// The API version every request must name.
 const VERSION: &str = "2010-05-08";
@@ -186,7 +185,7 @@ impl Call<'_> {
 
     /// The ARN of an entity of the caller's account.
     pub fn arn(&self, kind: &str, path: &str, name: &str) -> String {
-        response::arn(self.account(), kind, path, name)
+        entities::arn(self.account(), kind, path, name)
     }
 
     /// `List{Users,Groups,Roles}`: the entities of `arn_kind` whose path

@@ -5,9 +5,11 @@
 use horreo_policy::PolicyKind;
 use horreo_storage::PolicyVersion;
 
-use super::response::{self, Response};
-use super::{Call, Kind, params};
+use super::entities;
+use super::{Call, Kind};
 use crate::error::S3Result;
+use crate::handlers::query::params;
+use crate::handlers::query::response::{self, Response};
 
 /// The `PolicyArn` parameter, once the caller may act on it.
 fn policy_arn<'a>(call: &Call<'a>) -> S3Result<&'a str> {
@@ -27,7 +29,7 @@ pub fn create(call: &Call<'_>) -> S3Result<Response> {
             .create_policy(call.account(), name, path, description, document)?;
     let mut r = call.response();
     r.xml().open("Policy");
-    response::policy(r.xml(), &arn, &policy);
+    entities::policy(r.xml(), &arn, &policy);
     r.xml().close("Policy");
     Ok(r)
 }
@@ -37,7 +39,7 @@ pub fn get(call: &Call<'_>) -> S3Result<Response> {
     let policy = call.engine.policy(call.account(), arn)?;
     let mut r = call.response();
     r.xml().open("Policy");
-    response::policy(r.xml(), arn, &policy);
+    entities::policy(r.xml(), arn, &policy);
     r.xml().close("Policy");
     Ok(r)
 }
@@ -71,7 +73,7 @@ pub fn list(call: &Call<'_>) -> S3Result<Response> {
     };
     let mut r = call.response();
     r.list("Policies", &page.items, |w, (arn, policy)| {
-        response::policy(w, arn, policy)
+        entities::policy(w, arn, policy)
     });
     r.truncation(page.marker.as_deref());
     Ok(r)
@@ -118,7 +120,7 @@ pub fn get_version(call: &Call<'_>) -> S3Result<Response> {
     })?;
     let mut r = call.response();
     r.xml().open("PolicyVersion");
-    response::policy_version(r.xml(), version, &policy.default_version);
+    entities::policy_version(r.xml(), version, &policy.default_version);
     r.xml().close("PolicyVersion");
     Ok(r)
 }
@@ -182,7 +184,7 @@ pub fn get_inline(call: &Call<'_>, kind: Kind) -> S3Result<Response> {
     r.xml()
         .elem(kind.param(), holder)
         .elem("PolicyName", name)
-        .elem("PolicyDocument", response::document(&document));
+        .elem("PolicyDocument", entities::document(&document));
     Ok(r)
 }
 
@@ -242,7 +244,7 @@ pub fn list_attached(call: &Call<'_>, kind: Kind) -> S3Result<Response> {
     arns.sort();
     let (arns, marker) = paging.apply(arns, String::as_str);
     let mut r = call.response();
-    r.list("AttachedPolicies", &arns, response::attached_policy);
+    r.list("AttachedPolicies", &arns, entities::attached_policy);
     r.truncation(marker.as_deref());
     Ok(r)
 }

@@ -4,9 +4,10 @@
 use horreo_policy::PolicyKind;
 use horreo_storage::Engine;
 
-use super::response::{self, Response};
+use super::entities;
 use super::{Call, Kind};
 use crate::error::S3Result;
+use crate::handlers::query::response::Response;
 
 /// AWS's default and bounds for `MaxSessionDuration`, in seconds.
 const DEFAULT_SESSION: u64 = 3600;
@@ -32,7 +33,7 @@ pub fn create(call: &Call<'_>) -> S3Result<Response> {
     )?;
     let mut r = call.response();
     r.xml().open("Role");
-    response::role(r.xml(), call.account(), &role);
+    entities::role(r.xml(), call.account(), &role);
     r.xml().close("Role");
     Ok(r)
 }
@@ -43,13 +44,13 @@ pub fn get(call: &Call<'_>) -> S3Result<Response> {
     let role = call.engine.role(call.account(), name)?;
     let mut r = call.response();
     r.xml().open("Role");
-    response::role(r.xml(), call.account(), &role);
+    entities::role(r.xml(), call.account(), &role);
     r.xml().close("Role");
     Ok(r)
 }
 
 pub fn list(call: &Call<'_>) -> S3Result<Response> {
-    call.list_entities("role", "Roles", Engine::roles, response::role)
+    call.list_entities("role", "Roles", Engine::roles, entities::role)
 }
 
 pub fn delete(call: &Call<'_>) -> S3Result<Response> {

@@ -2,9 +2,10 @@
 
 use horreo_storage::Engine;
 
-use super::response::{self, Response};
+use super::entities;
 use super::{Call, Kind};
 use crate::error::S3Result;
+use crate::handlers::query::response::{self, Response};
 
 pub fn create(call: &Call<'_>) -> S3Result<Response> {
     let name = call.params.name("UserName")?;
@@ -13,7 +14,7 @@ pub fn create(call: &Call<'_>) -> S3Result<Response> {
     let user = call.engine.create_user(call.account(), name, path)?;
     let mut r = call.response();
     r.xml().open("User");
-    response::user(r.xml(), call.account(), &user);
+    entities::user(r.xml(), call.account(), &user);
     r.xml().close("User");
     Ok(r)
 }
@@ -27,7 +28,7 @@ pub fn get(call: &Call<'_>) -> S3Result<Response> {
     let user = call.engine.user(call.account(), &name)?;
     let mut r = call.response();
     r.xml().open("User");
-    response::user(r.xml(), call.account(), &user);
+    entities::user(r.xml(), call.account(), &user);
     r.xml().close("User");
     Ok(r)
 }
@@ -46,7 +47,7 @@ fn root(call: &Call<'_>) -> S3Result<Response> {
 }
 
 pub fn list(call: &Call<'_>) -> S3Result<Response> {
-    call.list_entities("user", "Users", Engine::users, response::user)
+    call.list_entities("user", "Users", Engine::users, entities::user)
 }
 
 /// Renames a user (`NewUserName`) and/or moves it (`NewPath`); its keys sign
