@@ -111,7 +111,7 @@ pub(super) fn newest_version_except(
 }
 
 /// Calls `visit` on each version row of `key`, newest first, while it returns true.
-fn scan_versions(
+pub(super) fn scan_versions(
     db: &MetaDb,
     bucket_id: u64,
     key: &[u8],

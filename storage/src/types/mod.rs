@@ -5,6 +5,7 @@ mod bucket;
 mod checksum;
 mod encryption;
 mod iam;
+mod lifecycle;
 mod list;
 mod lock;
 mod multipart;
@@ -22,6 +23,11 @@ pub use encryption::{
 pub use iam::{
     AccessKey, Account, Group, IamPage, KeyStatus, MAX_ACCESS_KEYS, MAX_ATTACHED_POLICIES,
     MAX_GROUPS_PER_USER, MAX_POLICY_VERSIONS, ManagedPolicy, Policies, PolicyVersion, Role, User,
+};
+pub use lifecycle::{
+    BucketLifecycle, FilterForm, LifecycleCounters, LifecycleExpiration, LifecycleFilter,
+    LifecycleProgress, LifecycleRule, LifecycleTransition, NoncurrentExpiration,
+    NoncurrentTransition,
 };
 pub use list::{ListEntry, ListPage, ListQuery, VersionEntry, VersionsPage, VersionsQuery};
 pub use lock::{
