@@ -253,7 +253,6 @@ pub(super) fn to_ver(rec: VersionRecord<DataSummary>) -> (Ver, ObjectLock) {
             modified: rec.last_modified,
             size: rec.size,
             tags: rec.tags,
-            class: rec.storage_class,
         },
         rec.lock,
     )

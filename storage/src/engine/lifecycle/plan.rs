@@ -19,7 +19,6 @@ pub(crate) struct Ver {
     pub modified: SystemTime,
     pub size: u64,
     pub tags: Vec<Tag>,
-    pub class: StorageClass,
 }
 
 /// What is to happen to a version.
@@ -92,8 +91,9 @@ pub(crate) fn current_expiry(
 }
 
 /// Every action the rules schedule for the key whose versions are `stack`
-/// (newest first), due or not, each with its time. Transitions are listed
-/// only where they would change the class.
+/// (newest first), due or not, each with its time. Of a version's due
+/// transitions, the one due last is the one that applies (if it changes the
+/// class).
 pub(crate) fn plan(lc: &BucketLifecycle, key: &str, stack: &[Ver], day: Duration) -> Vec<Due> {
     let mut out = Vec::new();
     let Some(newest) = stack.first() else {
@@ -155,15 +155,13 @@ fn current(lc: &BucketLifecycle, key: &str, v: &Ver, day: Duration, out: &mut Ve
                 (None, Some(date)) => date,
                 (None, None) => continue,
             };
-            if t.storage_class != v.class {
-                out.push(Due {
-                    at,
-                    action: Action::Transition {
-                        seq: v.seq,
-                        class: t.storage_class,
-                    },
-                });
-            }
+            out.push(Due {
+                at,
+                action: Action::Transition {
+                    seq: v.seq,
+                    class: t.storage_class,
+                },
+            });
         }
     }
 }
@@ -196,7 +194,7 @@ fn noncurrent(
             continue;
         }
         for t in &r.noncurrent_transitions {
-            if t.storage_class != v.class && !kept(t.newer_noncurrent_versions) {
+            if !kept(t.newer_noncurrent_versions) {
                 out.push(Due {
                     at: due_at(since, t.noncurrent_days, day),
                     action: Action::Transition {
@@ -321,7 +319,6 @@ mod tests {
             modified: at(modified),
             size: 10,
             tags: vec![],
-            class: StorageClass::Standard,
         }
     }
 
@@ -374,11 +371,12 @@ mod tests {
         };
         let stack = [ver(4, 300, false), ver(3, 200, false), ver(2, 100, false)];
         let due = plan(&lc, "k", &stack, DAY);
-        // Version 3 is the one newest noncurrent version kept; 2 goes a day after 3 came.
+        // Version 3 is the one newest noncurrent version kept; 2 goes a day after
+        // 3 came (at 200 s), rounded up to midnight.
         assert_eq!(
             due,
             vec![Due {
-                at: at(86_400),
+                at: at(2 * 86_400),
                 action: Action::RemoveNoncurrent {
                     seq: 2,
                     version_id: "v2".into()

@@ -4,6 +4,7 @@
 mod durability;
 mod encryption;
 mod iam;
+mod lifecycle;
 mod lock;
 mod multipart;
 mod objects;
