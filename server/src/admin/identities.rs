@@ -13,6 +13,9 @@ use crate::master_key;
 
 /// Runs one `horreo admin` command.
 pub fn run(args: AdminArgs) -> anyhow::Result<()> {
+    if let AdminCommand::Lifecycle(command) = args.command {
+        return super::lifecycle::run(&args.store, command);
+    }
     let data_dir = args.store.data_dir.unwrap_or_else(|| "data".into());
     let (master, _) =
         master_key::for_stopped_store(&data_dir, args.store.master_key_file.as_deref())?;
@@ -22,6 +25,7 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
         AdminCommand::User(command) => user(&engine, command),
         AdminCommand::Key(command) => key(&engine, command),
         AdminCommand::Policy(command) => policy(&engine, command),
+        AdminCommand::Lifecycle(_) => Ok(()),
     }
 }
 

@@ -10,6 +10,7 @@ mod encryption;
 mod header_value;
 mod headers;
 pub mod iam;
+mod lifecycle;
 mod list;
 mod lock;
 mod multipart;
@@ -240,6 +241,9 @@ async fn handle(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Result<Htt
         PutPublicAccessBlock { .. } => public_access::put(ctx, body).await,
         GetPublicAccessBlock { .. } => public_access::get(ctx).await,
         DeletePublicAccessBlock { .. } => public_access::delete(ctx).await,
+        PutBucketLifecycleConfiguration { .. } => lifecycle::put(ctx, body).await,
+        GetBucketLifecycleConfiguration { .. } => lifecycle::get(ctx).await,
+        DeleteBucketLifecycle { .. } => lifecycle::delete(ctx).await,
         GetBucketAcl { .. } => acl::get_bucket(ctx).await,
         PutBucketAcl { .. } => acl::put_bucket(ctx, body).await,
         GetObjectAcl { version_id, .. } => acl::get_object(ctx, version_id).await,

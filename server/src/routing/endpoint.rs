@@ -94,6 +94,9 @@ endpoints! {
         GetPublicAccessBlock {},
         PutPublicAccessBlock {},
         DeletePublicAccessBlock {},
+        GetBucketLifecycleConfiguration {},
+        PutBucketLifecycleConfiguration {},
+        DeleteBucketLifecycle {},
         GetBucketAcl {},
         PutBucketAcl {},
         GetBucketOwnershipControls {},
@@ -225,6 +228,13 @@ impl Endpoint {
             Operation::GetPublicAccessBlock => Self::GetPublicAccessBlock { bucket },
             Operation::PutPublicAccessBlock => Self::PutPublicAccessBlock { bucket },
             Operation::DeletePublicAccessBlock => Self::DeletePublicAccessBlock { bucket },
+            Operation::GetBucketLifecycleConfiguration => {
+                Self::GetBucketLifecycleConfiguration { bucket }
+            }
+            Operation::PutBucketLifecycleConfiguration => {
+                Self::PutBucketLifecycleConfiguration { bucket }
+            }
+            Operation::DeleteBucketLifecycle => Self::DeleteBucketLifecycle { bucket },
             Operation::GetBucketAcl => Self::GetBucketAcl { bucket },
             Operation::PutBucketAcl => Self::PutBucketAcl { bucket },
             Operation::GetBucketOwnershipControls => Self::GetBucketOwnershipControls { bucket },

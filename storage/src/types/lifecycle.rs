@@ -50,14 +50,22 @@ pub struct LifecycleFilter {
     pub size_less_than: Option<u64>,
 }
 
-/// The XML shape a filter was given in.
+/// The XML shape a filter was given in, so GET returns it as it was put.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FilterForm {
     /// The deprecated `<Prefix>` directly in `<Rule>`.
     RulePrefix,
-    /// `<Filter>` with at most one condition (possibly none).
+    /// `<Filter/>`: every object.
     #[default]
-    Filter,
+    Empty,
+    /// `<Filter><Prefix>`.
+    Prefix,
+    /// `<Filter><Tag>`.
+    Tag,
+    /// `<Filter><ObjectSizeGreaterThan>`.
+    SizeGreaterThan,
+    /// `<Filter><ObjectSizeLessThan>`.
+    SizeLessThan,
     /// `<Filter><And>...</And></Filter>`.
     And,
 }
