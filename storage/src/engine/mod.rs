@@ -276,6 +276,7 @@ impl Engine {
             lifecycle: parking_lot::Mutex::new(None),
             lifecycle_counters: parking_lot::Mutex::new(LifecycleCounters::default()),
         });
+        lifecycle::adopt_day(&inner)?;
         if settings.worker {
             let worker = lifecycle::Worker::start(Arc::downgrade(&inner), settings)?;
             *inner.lifecycle.lock() = Some(worker);

@@ -121,6 +121,35 @@ fn run(inner: &Weak<Inner>, signal: &Signal, tick: Duration) {
     }
 }
 
+/// The `meta` row holding the lifecycle day (ms) the index was built with.
+const DAY_ROW: &[u8] = b"lifecycle_day_ms";
+
+/// Re-indexes every bucket with lifecycle rules when the store was last
+/// opened with another lifecycle day: the due times in the index count in
+/// days of the old length.
+pub(super) fn adopt_day(inner: &Inner) -> Result<()> {
+    let db = &inner.shared.db;
+    let day_ms = u64::try_from(inner.config.lifecycle.day.as_millis()).unwrap_or(u64::MAX);
+    let stored = match db.get(Cf::Meta, DAY_ROW)? {
+        Some(raw) => Some(crate::meta::db::decode_u64(&raw)?),
+        None => None,
+    };
+    if stored == Some(day_ms) {
+        return Ok(());
+    }
+    let mut batch = db.batch();
+    if stored.is_some() {
+        for b in bucket::list(inner)?
+            .iter()
+            .filter(|b| b.lifecycle.is_some())
+        {
+            index::schedule_reindex(&mut batch, b)?;
+        }
+    }
+    batch.put(Cf::Meta, DAY_ROW, &day_ms.to_be_bytes())?;
+    batch.commit()
+}
+
 /// Runs one pass over everything due now (only bucket `only`'s rows, if
 /// given), calling `progress` after each row; returns what it did. Stops
 /// early when `stop` says so; what is left stays due.

@@ -291,3 +291,25 @@ fn transitions_change_the_class_of_due_versions() {
     assert_eq!(v.storage_class, StorageClass::Glacier);
     assert_eq!(run(&e).transitioned, 0);
 }
+
+#[test]
+fn a_new_day_length_re_indexes_the_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = EngineConfig::new(dir.path());
+    config.lifecycle = LifecycleSettings {
+        day: Duration::from_secs(86_400),
+        worker: false,
+    };
+    let e = Engine::open(config).unwrap();
+    bucket(&e, "days");
+    let mut r = rule("one", "");
+    r.expiration = expire_after(1);
+    set(&e, "days", vec![r]);
+    put(&e, "days", "k", b"x").unwrap();
+    run(&e);
+    drop(e);
+    // Indexed for a real day from now; with short days it is due much sooner.
+    let e = open_lc(dir.path());
+    wait_days(1);
+    assert_eq!(run(&e).expired, 1);
+}
