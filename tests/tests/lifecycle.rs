@@ -415,6 +415,8 @@ async fn incomplete_uploads_are_aborted_and_their_parts_freed() {
         .await
         .unwrap();
     let upload_id = upload.upload_id().unwrap();
+    assert_eq!(upload.abort_rule_id(), Some("abort"));
+    assert!(upload.abort_date().is_some());
     s3.upload_part()
         .bucket(&bucket)
         .key("big")

@@ -347,14 +347,15 @@ impl Engine {
     }
 
     /// When an upload to `key` initiated at `initiated` is aborted under
-    /// `bucket`'s rules: `x-amz-abort-date`.
-    pub fn upload_abort_date(
+    /// `bucket`'s rules, and by which rule: `x-amz-abort-date` and
+    /// `x-amz-abort-rule-id`.
+    pub fn upload_abort(
         &self,
         bucket: &Bucket,
         key: &str,
         initiated: std::time::SystemTime,
-    ) -> Option<std::time::SystemTime> {
-        lifecycle::plan::abort_due(
+    ) -> Option<(std::time::SystemTime, String)> {
+        lifecycle::plan::abort_rule(
             bucket.lifecycle.as_ref()?,
             key,
             initiated,

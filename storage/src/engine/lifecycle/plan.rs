@@ -274,13 +274,27 @@ pub(crate) fn abort_due(
     initiated: SystemTime,
     day: Duration,
 ) -> Option<SystemTime> {
+    abort_rule(lc, key, initiated, day).map(|(at, _)| at)
+}
+
+/// When an upload initiated at `initiated` to `key` is to be aborted, and by
+/// which rule: `x-amz-abort-date` and `x-amz-abort-rule-id`.
+pub(crate) fn abort_rule(
+    lc: &BucketLifecycle,
+    key: &str,
+    initiated: SystemTime,
+    day: Duration,
+) -> Option<(SystemTime, String)> {
     enabled_rules(lc, key)
         // Tag and size filters cannot apply to uploads (AWS refuses them with
         // this action); a filter with them never matches an upload.
         .filter(|r| r.filter.tags.is_empty() && r.filter.size_greater_than.is_none())
         .filter(|r| r.filter.size_less_than.is_none())
-        .filter_map(|r| Some(due_at(initiated, r.abort_incomplete_upload_days?, day)))
-        .min()
+        .filter_map(|r| {
+            let at = due_at(initiated, r.abort_incomplete_upload_days?, day);
+            Some((at, r.id.clone()))
+        })
+        .min_by_key(|(at, _)| *at)
 }
 
 #[cfg(test)]
