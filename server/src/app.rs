@@ -25,6 +25,8 @@ pub struct AppState {
     pub allow_insecure_sse_c: bool,
     /// The idle timeout and memory budget of request bodies.
     pub body_limits: BodyLimits,
+    /// How long a RestoreObject takes per retrieval tier.
+    pub restore_delays: crate::handlers::restore::RestoreDelays,
 }
 
 /// Opens the engine and serves until SIGINT/SIGTERM; in-flight requests finish,
@@ -86,6 +88,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         region: config.region.clone(),
         domain: config.domain.clone(),
         allow_insecure_sse_c: config.allow_insecure_sse_c,
+        restore_delays: config.restore_delays,
         body_limits: BodyLimits::new(config.limits.body_timeout, config.limits.max_buffer_bytes),
     });
     let (listeners, urls) = match (tls_config, tls_listener) {

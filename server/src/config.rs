@@ -233,7 +233,7 @@ pub struct ServeArgs {
     /// Optional TOML file with any of: data_dir, address, region, domain, master_key_file,
     /// tls_cert, tls_key, tls_address, allow_insecure_sse_c, block_public_access, body_timeout, send_timeout,
     /// max_connections, max_buffer_mib, shutdown_timeout, scrub_interval,
-    /// scrub_rate, reserve, lifecycle_day_seconds
+    /// scrub_rate, reserve, lifecycle_day_seconds, restore_delays
     #[arg(long, env = "HORREO_CONFIG")]
     pub config: Option<PathBuf>,
     /// Root access key id; generated and stored in the data directory when unset
@@ -297,6 +297,10 @@ pub struct ServeArgs {
     /// RGW's rgw_lc_debug_interval) [default: 86400]
     #[arg(long, env = "HORREO_LIFECYCLE_DAY_SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub lifecycle_day_seconds: Option<u64>,
+    /// Seconds a RestoreObject takes for the Expedited, Standard and Bulk
+    /// tiers [default: 1,5,10]
+    #[arg(long, env = "HORREO_RESTORE_DELAYS", value_parser = crate::handlers::restore::RestoreDelays::parse)]
+    pub restore_delays: Option<crate::handlers::restore::RestoreDelays>,
     /// Log format on stderr: `text` for people, `json` (one object per line) for machines
     #[arg(long, env = "HORREO_LOG_FORMAT", value_enum, default_value_t)]
     pub log_format: LogFormat,
@@ -333,6 +337,7 @@ struct FileConfig {
     scrub_rate: Option<String>,
     reserve: Option<String>,
     lifecycle_day_seconds: Option<u64>,
+    restore_delays: Option<String>,
 }
 
 /// The resolved configuration of a running server.
@@ -355,6 +360,8 @@ pub struct Config {
     pub reserve: Reserve,
     /// The length of a lifecycle day.
     pub lifecycle_day: Duration,
+    /// How long a RestoreObject takes per tier.
+    pub restore_delays: crate::handlers::restore::RestoreDelays,
     /// Block Public Access settings applied to every bucket.
     pub public_access_block: horreo_storage::PublicAccessBlock,
 }
@@ -439,6 +446,12 @@ impl ServeArgs {
             scrub,
             reserve,
             lifecycle_day: Duration::from_secs(lifecycle_day_seconds),
+            restore_delays: match (self.restore_delays, &file.restore_delays) {
+                (Some(d), _) => d,
+                (None, Some(text)) => crate::handlers::restore::RestoreDelays::parse(text)
+                    .map_err(|e| anyhow::anyhow!("restore_delays: {e}"))?,
+                (None, None) => Default::default(),
+            },
             public_access_block: if block {
                 horreo_storage::PublicAccessBlock::ALL
             } else {

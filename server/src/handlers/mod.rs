@@ -19,6 +19,7 @@ mod ownership;
 mod policy;
 mod public_access;
 mod range;
+pub mod restore;
 pub mod sts;
 mod tagging;
 
@@ -301,6 +302,7 @@ async fn handle(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Result<Htt
         }
         PutObjectTagging { version_id, .. } => tagging::put_object(ctx, version_id, body).await,
         GetObjectTagging { version_id, .. } => tagging::get_object(ctx, version_id).await,
+        RestoreObject { version_id, .. } => restore::restore(ctx, version_id, body).await,
         DeleteObjectTagging { version_id, .. } => tagging::delete_object(ctx, version_id).await,
         CreateMultipartUpload { .. } => multipart::create(ctx).await,
         UploadPart {

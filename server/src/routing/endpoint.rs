@@ -150,6 +150,7 @@ endpoints! {
         DeleteObject { version_id: Option<String> },
         GetObjectAttributes { version_id: Option<String> },
         GetObjectTagging { version_id: Option<String> },
+        RestoreObject { version_id: Option<String> },
         PutObjectTagging { version_id: Option<String> },
         DeleteObjectTagging { version_id: Option<String> },
         GetObjectRetention { version_id: Option<String> },
@@ -302,6 +303,11 @@ impl Endpoint {
                 key,
                 version_id: version_id(),
             },
+            Operation::RestoreObject => Self::RestoreObject {
+                bucket,
+                key,
+                version_id: version_id(),
+            },
             Operation::GetObjectTagging => Self::GetObjectTagging {
                 bucket,
                 key,
@@ -389,6 +395,7 @@ impl Endpoint {
             | Self::DeleteObject { version_id, .. }
             | Self::GetObjectAttributes { version_id, .. }
             | Self::GetObjectTagging { version_id, .. }
+            | Self::RestoreObject { version_id, .. }
             | Self::PutObjectTagging { version_id, .. }
             | Self::DeleteObjectTagging { version_id, .. }
             | Self::GetObjectRetention { version_id, .. }

@@ -480,6 +480,7 @@ const IMPLEMENTED: &[Operation] = &[
     PutObjectRetention,
     PutObjectTagging,
     PutPublicAccessBlock,
+    RestoreObject,
     UploadPart,
     UploadPartCopy,
 ];
@@ -761,6 +762,7 @@ const ACTIONS: &[(Operation, &str, &str)] = &[
         "s3:PutBucketPublicAccessBlock",
     ),
     (GetBucketPolicy, "s3:GetBucketPolicy", "s3:GetBucketPolicy"),
+    (RestoreObject, "s3:RestoreObject", "s3:RestoreObject"),
     (
         GetBucketLifecycleConfiguration,
         "s3:GetLifecycleConfiguration",

@@ -695,6 +695,50 @@ impl Engine {
         })
     }
 
+    /// RestoreObject: makes an archived version (GLACIER, DEEP_ARCHIVE)
+    /// readable from `delay` from now for `days` lifecycle days (counted from
+    /// then, to a day boundary); a restored one's copy is kept `days` from now.
+    /// `RestoreAlreadyInProgress` while a restore is under way,
+    /// `InvalidObjectState` for a version of another class.
+    pub fn restore_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        days: u32,
+        delay: std::time::Duration,
+    ) -> Result<RestoreOutcome> {
+        let day = self.inner.config.lifecycle.day;
+        let mut outcome = RestoreOutcome::Started;
+        object::update_version(&self.inner, bucket, key, version_id, |_, rec| {
+            if !rec.storage_class.is_archive() {
+                return Err(Error::InvalidObjectState(
+                    "Restore is not allowed for the object's current storage class",
+                ));
+            }
+            let now = std::time::SystemTime::now();
+            rec.restore = Some(match rec.restore {
+                Some(r) if r.ongoing(now) => return Err(Error::RestoreAlreadyInProgress),
+                Some(r) if r.readable(now) => {
+                    outcome = RestoreOutcome::Extended;
+                    Restore {
+                        ready_at: r.ready_at,
+                        expires: lifecycle::plan::due_at(now, days, day),
+                    }
+                }
+                _ => {
+                    let ready_at = now + delay;
+                    Restore {
+                        ready_at,
+                        expires: lifecycle::plan::due_at(ready_at, days, day),
+                    }
+                }
+            });
+            Ok(())
+        })?;
+        Ok(outcome)
+    }
+
     /// Turns the legal hold of the current (or given) version on or off.
     /// `ObjectLockNotEnabled` for a bucket without object lock.
     pub fn set_object_legal_hold(

@@ -164,6 +164,7 @@ pub(super) fn commit_version(
         upload_id: new.upload_id,
         lock,
         encryption: new.encryption,
+        restore: None,
         data: new.data,
     };
     let encoded = encode(&record)?;
@@ -311,6 +312,15 @@ pub(super) fn open(
     range: Option<Range<u64>>,
     customer_key: Option<&CustomerKey>,
 ) -> Result<ObjectReader> {
+    if version.storage_class.is_archive()
+        && !version
+            .restore
+            .is_some_and(|r| r.readable(SystemTime::now()))
+    {
+        return Err(Error::InvalidObjectState(
+            "The operation is not valid for the object's storage class",
+        ));
+    }
     let object = format!(
         "object {bucket}/{} version {}",
         version.key,
@@ -567,6 +577,7 @@ pub(super) fn delete_locked(
                 upload_id: None,
                 lock: ObjectLock::default(),
                 encryption: None,
+                restore: None,
                 data: ObjectData::None,
             };
             outcome = Deleted {

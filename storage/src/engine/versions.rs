@@ -186,6 +186,7 @@ fn view<D>(key: String, rec: VersionRecord<D>, loc: DataLoc) -> ObjectVersion {
         owner: rec.owner,
         acl: rec.acl,
         lock: rec.lock,
+        restore: rec.restore,
         encryption: rec.encryption.as_ref().map(|e| e.mode.view()),
         sse: rec.encryption,
         data: DataRef(loc),

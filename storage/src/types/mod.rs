@@ -11,6 +11,7 @@ mod lock;
 mod multipart;
 mod names;
 mod object;
+mod restore;
 mod scrub;
 
 pub use acl::{Acl, Grant, Grantee, GroupGrantee, ObjectOwnership, Permission};
@@ -43,4 +44,5 @@ pub use object::{
     ContentHeaders, DataRef, DeletePrecondition, Deleted, ObjectPart, ObjectVersion, PutOptions,
     StorageClass, Tag, WritePrecondition,
 };
+pub use restore::{Restore, RestoreOutcome};
 pub use scrub::{ScrubConfig, ScrubCounters, ScrubFinding, ScrubPass, ScrubProgress, ScrubStatus};
