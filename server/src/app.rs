@@ -25,6 +25,8 @@ pub struct AppState {
     pub allow_insecure_sse_c: bool,
     /// The idle timeout and memory budget of request bodies.
     pub body_limits: BodyLimits,
+    /// How long a RestoreObject takes per retrieval tier.
+    pub restore_delays: crate::handlers::restore::RestoreDelays,
 }
 
 /// Opens the engine and serves until SIGINT/SIGTERM; in-flight requests finish,
@@ -61,6 +63,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     engine_config.master_key = Some(master);
     engine_config.scrub = config.scrub;
     engine_config.reserve = config.reserve;
+    engine_config.lifecycle.day = config.lifecycle_day;
     let opened = tokio::task::spawn_blocking(move || Engine::open(engine_config)).await?;
     if let (Err(_), KeyOrigin::Generated(path)) = (&opened, &key_origin) {
         // The store belongs to another key: the one just made is of no use.
@@ -85,6 +88,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         region: config.region.clone(),
         domain: config.domain.clone(),
         allow_insecure_sse_c: config.allow_insecure_sse_c,
+        restore_delays: config.restore_delays,
         body_limits: BodyLimits::new(config.limits.body_timeout, config.limits.max_buffer_bytes),
     });
     let (listeners, urls) = match (tls_config, tls_listener) {

@@ -150,6 +150,24 @@ pub enum AdminCommand {
     /// Inline policies of a user.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Lifecycle rules: run a pass now.
+    #[command(subcommand)]
+    Lifecycle(LifecycleCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LifecycleCommand {
+    /// Apply every lifecycle action that is due now (of one bucket with
+    /// --bucket), with a progress line and a summary.
+    Run {
+        /// Only this bucket's rules
+        #[arg(long)]
+        bucket: Option<String>,
+        /// Seconds one lifecycle day lasts: the value the server runs with
+        /// [default: 86400]
+        #[arg(long, env = "HORREO_LIFECYCLE_DAY_SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+        lifecycle_day_seconds: Option<u64>,
+    },
 }
 
 /// Which account a command works in: `--account NAME`, else the first one.
@@ -254,7 +272,7 @@ pub struct ServeArgs {
     /// Optional TOML file with any of: data_dir, address, region, domain, master_key_file,
     /// tls_cert, tls_key, tls_address, allow_insecure_sse_c, block_public_access, body_timeout, send_timeout,
     /// max_connections, max_buffer_mib, shutdown_timeout, scrub_interval,
-    /// scrub_rate, reserve
+    /// scrub_rate, reserve, lifecycle_day_seconds, restore_delays
     #[arg(long, env = "HORREO_CONFIG")]
     pub config: Option<PathBuf>,
     /// Root access key id; generated and stored in the data directory when unset
@@ -314,6 +332,14 @@ pub struct ServeArgs {
     /// [default: the larger of 1% and 256MiB, at most 10% of the disk]
     #[arg(long, env = "HORREO_RESERVE", value_parser = parse_reserve)]
     pub reserve: Option<Reserve>,
+    /// Seconds one lifecycle day lasts, to try lifecycle rules out (as Ceph
+    /// RGW's rgw_lc_debug_interval) [default: 86400]
+    #[arg(long, env = "HORREO_LIFECYCLE_DAY_SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub lifecycle_day_seconds: Option<u64>,
+    /// Seconds a RestoreObject takes for the Expedited, Standard and Bulk
+    /// tiers [default: 1,5,10]
+    #[arg(long, env = "HORREO_RESTORE_DELAYS", value_parser = crate::handlers::restore::RestoreDelays::parse)]
+    pub restore_delays: Option<crate::handlers::restore::RestoreDelays>,
     /// Log format on stderr: `text` for people, `json` (one object per line) for machines
     #[arg(long, env = "HORREO_LOG_FORMAT", value_enum, default_value_t)]
     pub log_format: LogFormat,
@@ -349,6 +375,8 @@ struct FileConfig {
     scrub_interval: Option<String>,
     scrub_rate: Option<String>,
     reserve: Option<String>,
+    lifecycle_day_seconds: Option<u64>,
+    restore_delays: Option<String>,
 }
 
 /// The resolved configuration of a running server.
@@ -369,6 +397,10 @@ pub struct Config {
     pub scrub: horreo_storage::ScrubConfig,
     /// Free space new object data may not use.
     pub reserve: Reserve,
+    /// The length of a lifecycle day.
+    pub lifecycle_day: Duration,
+    /// How long a RestoreObject takes per tier.
+    pub restore_delays: crate::handlers::restore::RestoreDelays,
     /// Block Public Access settings applied to every bucket.
     pub public_access_block: horreo_storage::PublicAccessBlock,
 }
@@ -442,9 +474,23 @@ impl ServeArgs {
             (None, None) => Reserve::Default,
         };
         let block = self.block_public_access || file.block_public_access.unwrap_or(false);
+        let lifecycle_day_seconds = self
+            .lifecycle_day_seconds
+            .or(file.lifecycle_day_seconds)
+            .unwrap_or(86_400);
+        if lifecycle_day_seconds == 0 {
+            anyhow::bail!("lifecycle_day_seconds must be at least 1");
+        }
         Ok(Config {
             scrub,
             reserve,
+            lifecycle_day: Duration::from_secs(lifecycle_day_seconds),
+            restore_delays: match (self.restore_delays, &file.restore_delays) {
+                (Some(d), _) => d,
+                (None, Some(text)) => crate::handlers::restore::RestoreDelays::parse(text)
+                    .map_err(|e| anyhow::anyhow!("restore_delays: {e}"))?,
+                (None, None) => Default::default(),
+            },
             public_access_block: if block {
                 horreo_storage::PublicAccessBlock::ALL
             } else {

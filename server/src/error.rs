@@ -67,6 +67,7 @@ s3_error_codes! {
     InvalidEncryptionAlgorithmError => StatusCode::BAD_REQUEST,
     InvalidInput => StatusCode::BAD_REQUEST,
     InvalidLocationConstraint => StatusCode::BAD_REQUEST,
+    InvalidObjectState => StatusCode::FORBIDDEN,
     InvalidPart => StatusCode::BAD_REQUEST,
     InvalidPartNumber => StatusCode::RANGE_NOT_SATISFIABLE,
     InvalidPartOrder => StatusCode::BAD_REQUEST,
@@ -92,6 +93,7 @@ s3_error_codes! {
     NoSuchBucketPolicy => StatusCode::NOT_FOUND,
     NoSuchEntity => StatusCode::NOT_FOUND,
     NoSuchKey => StatusCode::NOT_FOUND,
+    NoSuchLifecycleConfiguration => StatusCode::NOT_FOUND,
     NoSuchObjectLockConfiguration => StatusCode::NOT_FOUND,
     NoSuchPublicAccessBlockConfiguration => StatusCode::NOT_FOUND,
     NoSuchTagSet => StatusCode::NOT_FOUND,
@@ -105,6 +107,7 @@ s3_error_codes! {
     RequestEntityTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
     RequestTimeout => StatusCode::BAD_REQUEST,
     RequestTimeTooSkewed => StatusCode::FORBIDDEN,
+    RestoreAlreadyInProgress => StatusCode::CONFLICT,
     ServerSideEncryptionConfigurationNotFoundError => StatusCode::NOT_FOUND,
     SignatureDoesNotMatch => StatusCode::FORBIDDEN,
     UnresolvableGrantByEmailAddress => StatusCode::BAD_REQUEST,
@@ -238,6 +241,11 @@ impl From<horreo_storage::Error> for S3Error {
             E::NoSuchVersion => Self::new(
                 S3ErrorCode::NoSuchVersion,
                 "The specified version does not exist.",
+            ),
+            E::InvalidObjectState(why) => Self::new(S3ErrorCode::InvalidObjectState, why),
+            E::RestoreAlreadyInProgress => Self::new(
+                S3ErrorCode::RestoreAlreadyInProgress,
+                "Object restore is already in progress",
             ),
             E::ObjectLocked => Self::new(
                 S3ErrorCode::AccessDenied,

@@ -34,6 +34,14 @@ pub enum Error {
     ChecksumMismatch(&'static str),
     #[error("the object would exceed the maximum allowed size")]
     EntityTooLarge,
+    /// The operation does not apply to the version's storage class: reading
+    /// an archived version that is not restored, or restoring one that is
+    /// not archived.
+    #[error("{0}")]
+    InvalidObjectState(&'static str),
+    /// A RestoreObject of the version is still in progress.
+    #[error("object restore is already in progress")]
+    RestoreAlreadyInProgress,
     /// The version is under a legal hold or an active retention.
     #[error("the object version is protected by object lock")]
     ObjectLocked,

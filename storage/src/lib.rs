@@ -20,8 +20,8 @@ pub mod types;
 pub use crypto::{Key256, MasterKey};
 pub use engine::space::{Reserve, parse_size};
 pub use engine::{
-    Engine, EngineConfig, Holder, ObjectReader, Session, SessionIdentity, StagedBlob, Stager,
-    parse_policy_arn,
+    Engine, EngineConfig, Holder, LifecycleSettings, ObjectReader, Session, SessionIdentity,
+    StagedBlob, Stager, parse_policy_arn,
 };
 pub use error::{Error, Result};
 pub use types::*;

@@ -138,6 +138,8 @@ class HorreoServer:
     access_key: str = ""
     secret_key: str = ""
     process: subprocess.Popen | None = None
+    # More `horreo serve` flags, for a server of a module's own.
+    extra_args: tuple[str, ...] = ()
 
     @property
     def endpoint(self) -> str:
@@ -193,6 +195,7 @@ class HorreoServer:
                 f"{self.host}:{self.port}",
                 "--region",
                 self.region,
+                *self.extra_args,
             ]
             offset = self.log_size()
             with open(self.log_path, "ab") as log:

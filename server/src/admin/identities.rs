@@ -14,6 +14,9 @@ use crate::master_key;
 
 /// Runs one `horreo admin` command.
 pub fn run(args: AdminArgs) -> anyhow::Result<()> {
+    if let AdminCommand::Lifecycle(command) = args.command {
+        return super::lifecycle::run(&args.store, command);
+    }
     if let Some(endpoint) = &args.remote.endpoint {
         let remote = Remote::new(&args.remote, endpoint)?;
         return dispatch(&remote, args.command);
@@ -31,6 +34,8 @@ fn dispatch(directory: &dyn Directory, command: AdminCommand) -> anyhow::Result<
         AdminCommand::User(command) => user(directory, command),
         AdminCommand::Key(command) => key(directory, command),
         AdminCommand::Policy(command) => policy(directory, command),
+        // Handled before a directory is opened.
+        AdminCommand::Lifecycle(_) => Ok(()),
     }
 }
 

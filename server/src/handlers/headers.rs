@@ -297,6 +297,7 @@ pub fn object_headers(resp: &mut HttpResponseBuilder, v: &ObjectVersion) {
     if v.storage_class != StorageClass::Standard {
         resp.insert_header(("x-amz-storage-class", v.storage_class.as_str()));
     }
+    super::restore::restore_header(resp, v.restore.as_ref());
     if !v.tags.is_empty() {
         resp.insert_header(("x-amz-tagging-count", v.tags.len().to_string()));
     }

@@ -10,6 +10,7 @@ mod encryption;
 mod header_value;
 mod headers;
 pub mod iam;
+mod lifecycle;
 mod list;
 mod lock;
 mod multipart;
@@ -19,6 +20,7 @@ mod policy;
 mod public_access;
 pub mod query;
 mod range;
+pub mod restore;
 pub mod sts;
 mod tagging;
 
@@ -241,6 +243,9 @@ async fn handle(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Result<Htt
         PutPublicAccessBlock { .. } => public_access::put(ctx, body).await,
         GetPublicAccessBlock { .. } => public_access::get(ctx).await,
         DeletePublicAccessBlock { .. } => public_access::delete(ctx).await,
+        PutBucketLifecycleConfiguration { .. } => lifecycle::put(ctx, body).await,
+        GetBucketLifecycleConfiguration { .. } => lifecycle::get(ctx).await,
+        DeleteBucketLifecycle { .. } => lifecycle::delete(ctx).await,
         GetBucketAcl { .. } => acl::get_bucket(ctx).await,
         PutBucketAcl { .. } => acl::put_bucket(ctx, body).await,
         GetObjectAcl { version_id, .. } => acl::get_object(ctx, version_id).await,
@@ -298,6 +303,7 @@ async fn handle(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Result<Htt
         }
         PutObjectTagging { version_id, .. } => tagging::put_object(ctx, version_id, body).await,
         GetObjectTagging { version_id, .. } => tagging::get_object(ctx, version_id).await,
+        RestoreObject { version_id, .. } => restore::restore(ctx, version_id, body).await,
         DeleteObjectTagging { version_id, .. } => tagging::delete_object(ctx, version_id).await,
         CreateMultipartUpload { .. } => multipart::create(ctx).await,
         UploadPart {

@@ -73,6 +73,14 @@ pub async fn create(ctx: Ctx) -> S3Result<HttpResponse> {
             .insert_header(("x-amz-checksum-type", kind.as_str()));
     }
     encryption::response_headers(&ctx, &mut resp, upload.encryption.as_ref());
+    let abort = ctx
+        .state
+        .engine
+        .upload_abort(&found, &upload.key, upload.initiated);
+    if let Some((at, rule)) = abort {
+        resp.insert_header(("x-amz-abort-date", crate::dates::http_date(at)))
+            .insert_header(("x-amz-abort-rule-id", rule));
+    }
     Ok(resp
         .content_type("application/xml")
         .body(w.finish("InitiateMultipartUploadResult")))

@@ -11,7 +11,7 @@ use super::conditional::{Conditions, Outcome};
 use super::headers::{self, ChecksumRequest, checksum_headers, object_headers, quoted};
 use super::lock::check_write_integrity;
 use super::range::ByteRange;
-use super::{Ctx, acl, encryption, header_value};
+use super::{Ctx, acl, encryption, header_value, lifecycle};
 use crate::body::{RequestBody, Staging, entity_too_large};
 use crate::error::{S3Error, S3Result};
 use crate::s3_error;
@@ -31,12 +31,15 @@ pub async fn put(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
     incoming.sse = encryption::write_request(&ctx, &bucket)?;
     encryption::authorise_kms_write(&ctx, incoming.sse.as_ref()).await?;
     let staged = incoming.stage(&ctx, body, Staging::Object).await?;
-    let bucket = ctx.bucket.clone();
+    let name = ctx.bucket.clone();
     let version = ctx
-        .engine(move |e| e.put_object(&bucket, &key, staged, opts))
+        .engine(move |e| e.put_object(&name, &key, staged, opts))
         .await?;
     let mut resp = HttpResponse::Ok();
     resp.insert_header(("etag", quoted(&version.etag)));
+    if let Some(expiration) = lifecycle::expiration_header(&ctx, &bucket, &version) {
+        resp.insert_header(("x-amz-expiration", expiration));
+    }
     checksum_headers(&mut resp, &version.checksums);
     encryption::response_headers(&ctx, &mut resp, version.encryption.as_ref());
     if let Some(id) = &version.version_id {
@@ -145,8 +148,16 @@ pub async fn get(ctx: Ctx, params: GetParams, head: bool) -> S3Result<HttpRespon
         ));
     }
     let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
-    let version = ctx
-        .engine(move |e| e.head_object(&bucket, &key, version_id.as_deref()))
+    let (version, expiration) = ctx
+        .engine(move |e| {
+            let version = e.head_object(&bucket, &key, version_id.as_deref())?;
+            // Lifecycle expiration applies to the current version only.
+            let expiration = match version_id {
+                None => e.object_expiration(&e.bucket(&bucket)?, &version),
+                Some(_) => None,
+            };
+            Ok((version, expiration))
+        })
         .await?;
     if version.is_delete_marker {
         return Err(delete_marker_addressed(
@@ -199,6 +210,9 @@ pub async fn get(ctx: Ctx, params: GetParams, head: bool) -> S3Result<HttpRespon
         None => HttpResponse::Ok(),
     };
     object_headers(&mut resp, &version);
+    if let Some((at, rule)) = expiration {
+        resp.insert_header(("x-amz-expiration", lifecycle::expiration_value(at, &rule)));
+    }
     encryption::response_headers(&ctx, &mut resp, version.encryption.as_ref());
     if let (Some(_), Some(count)) = (part_number, version.parts_count()) {
         resp.insert_header(("x-amz-mp-parts-count", count.to_string()));

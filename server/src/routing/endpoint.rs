@@ -94,6 +94,9 @@ endpoints! {
         GetPublicAccessBlock {},
         PutPublicAccessBlock {},
         DeletePublicAccessBlock {},
+        GetBucketLifecycleConfiguration {},
+        PutBucketLifecycleConfiguration {},
+        DeleteBucketLifecycle {},
         GetBucketAcl {},
         PutBucketAcl {},
         GetBucketOwnershipControls {},
@@ -147,6 +150,7 @@ endpoints! {
         DeleteObject { version_id: Option<String> },
         GetObjectAttributes { version_id: Option<String> },
         GetObjectTagging { version_id: Option<String> },
+        RestoreObject { version_id: Option<String> },
         PutObjectTagging { version_id: Option<String> },
         DeleteObjectTagging { version_id: Option<String> },
         GetObjectRetention { version_id: Option<String> },
@@ -225,6 +229,13 @@ impl Endpoint {
             Operation::GetPublicAccessBlock => Self::GetPublicAccessBlock { bucket },
             Operation::PutPublicAccessBlock => Self::PutPublicAccessBlock { bucket },
             Operation::DeletePublicAccessBlock => Self::DeletePublicAccessBlock { bucket },
+            Operation::GetBucketLifecycleConfiguration => {
+                Self::GetBucketLifecycleConfiguration { bucket }
+            }
+            Operation::PutBucketLifecycleConfiguration => {
+                Self::PutBucketLifecycleConfiguration { bucket }
+            }
+            Operation::DeleteBucketLifecycle => Self::DeleteBucketLifecycle { bucket },
             Operation::GetBucketAcl => Self::GetBucketAcl { bucket },
             Operation::PutBucketAcl => Self::PutBucketAcl { bucket },
             Operation::GetBucketOwnershipControls => Self::GetBucketOwnershipControls { bucket },
@@ -288,6 +299,11 @@ impl Endpoint {
                 key,
             },
             Operation::DeleteObject => Self::DeleteObject {
+                bucket,
+                key,
+                version_id: version_id(),
+            },
+            Operation::RestoreObject => Self::RestoreObject {
                 bucket,
                 key,
                 version_id: version_id(),
@@ -379,6 +395,7 @@ impl Endpoint {
             | Self::DeleteObject { version_id, .. }
             | Self::GetObjectAttributes { version_id, .. }
             | Self::GetObjectTagging { version_id, .. }
+            | Self::RestoreObject { version_id, .. }
             | Self::PutObjectTagging { version_id, .. }
             | Self::DeleteObjectTagging { version_id, .. }
             | Self::GetObjectRetention { version_id, .. }

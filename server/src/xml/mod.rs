@@ -5,7 +5,7 @@ mod writer;
 
 pub use parse::{
     CompleteMultipartUpload, CreateBucketConfiguration, DefaultRetention, Delete, LegalHold,
-    ObjectLockConfiguration, Retention, Tagging, VersioningConfiguration, parse,
+    ObjectLockConfiguration, Retention, TagXml, Tagging, VersioningConfiguration, parse,
 };
 pub use writer::XmlWriter;
 

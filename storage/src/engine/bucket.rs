@@ -5,7 +5,7 @@ use std::time::SystemTime;
 use super::{Inner, multipart};
 use crate::meta::db::decode_u64;
 use crate::meta::records::{decode, encode};
-use crate::meta::{Cf, keys};
+use crate::meta::{Batch, Cf, keys};
 use crate::types::{
     Bucket, BucketName, ObjectLockConfig, ObjectOwnership, PublicAccessBlock, VersioningState,
 };
@@ -49,6 +49,7 @@ pub(super) fn create(
         public_access_block: Some(PublicAccessBlock::ALL),
         ownership: Some(ObjectOwnership::BucketOwnerEnforced),
         acl: None,
+        lifecycle: None,
     };
     configure(&mut bucket);
     // The id, name and owner are the engine's.
@@ -108,6 +109,16 @@ pub(super) fn update<F>(inner: &Inner, name: &str, change: F) -> Result<Bucket>
 where
     F: FnOnce(&mut Bucket) -> Result<()>,
 {
+    update_with(inner, name, change, |_, _| Ok(()))
+}
+
+/// Like [`update`], with `also` adding rows to the batch that stores the
+/// changed bucket (they commit together).
+pub(super) fn update_with<F, A>(inner: &Inner, name: &str, change: F, also: A) -> Result<Bucket>
+where
+    F: FnOnce(&mut Bucket) -> Result<()>,
+    A: FnOnce(&Bucket, &mut Batch<'_>) -> Result<()>,
+{
     let db = &inner.shared.db;
     let _config = inner.locks.bucket_config();
     let mut bucket = get(inner, name)?;
@@ -130,6 +141,7 @@ where
     }
     let mut batch = db.batch();
     batch.put(Cf::Buckets, name.as_bytes(), &encode(&bucket)?)?;
+    also(&bucket, &mut batch)?;
     batch.commit()?;
     Ok(bucket)
 }

@@ -6,6 +6,7 @@ mod encryption;
 mod gc;
 mod iam;
 mod keyed_scan;
+mod lifecycle;
 mod list;
 mod list_versions;
 mod locks;
@@ -21,6 +22,7 @@ mod tests;
 
 pub(crate) use encryption::check_customer_key;
 pub use iam::{Holder, Session, SessionIdentity, parse_policy_arn};
+pub use lifecycle::LifecycleSettings;
 pub use stage::Stager;
 
 use std::collections::VecDeque;
@@ -56,6 +58,8 @@ pub struct EngineConfig {
     pub scrub: ScrubConfig,
     /// Free space that new object data may not use (see [`space`]).
     pub reserve: space::Reserve,
+    /// The lifecycle day and whether the lifecycle worker runs.
+    pub lifecycle: LifecycleSettings,
 }
 
 impl EngineConfig {
@@ -66,6 +70,7 @@ impl EngineConfig {
             master_key: None,
             scrub: ScrubConfig::default(),
             reserve: space::Reserve::Default,
+            lifecycle: LifecycleSettings::default(),
         }
     }
 }
@@ -102,6 +107,10 @@ struct Inner {
     scrub_counters: Arc<scrub::Counters>,
     /// Serialises changes to identities (see [`iam`]).
     iam_lock: parking_lot::Mutex<()>,
+    /// The lifecycle worker, started once the engine exists; dropped with it.
+    lifecycle: parking_lot::Mutex<Option<lifecycle::Worker>>,
+    /// What lifecycle passes did since the engine opened.
+    lifecycle_counters: parking_lot::Mutex<LifecycleCounters>,
 }
 
 /// Object data that has been received, checksummed and made durable, but is not
@@ -252,20 +261,106 @@ impl Engine {
             },
             config.scrub,
         )?;
-        Ok(Self {
-            inner: Arc::new(Inner {
-                config,
-                shared,
-                locks: locks::Locks::new(),
-                seq,
-                space,
-                crypto,
-                gc,
-                _scrubber: scrubber,
-                scrub_counters,
-                iam_lock: parking_lot::Mutex::new(()),
-            }),
-        })
+        let settings = config.lifecycle;
+        let inner = Arc::new(Inner {
+            config,
+            shared,
+            locks: locks::Locks::new(),
+            seq,
+            space,
+            crypto,
+            gc,
+            _scrubber: scrubber,
+            scrub_counters,
+            iam_lock: parking_lot::Mutex::new(()),
+            lifecycle: parking_lot::Mutex::new(None),
+            lifecycle_counters: parking_lot::Mutex::new(LifecycleCounters::default()),
+        });
+        lifecycle::adopt_day(&inner)?;
+        if settings.worker {
+            let worker = lifecycle::Worker::start(Arc::downgrade(&inner), settings)?;
+            *inner.lifecycle.lock() = Some(worker);
+        }
+        Ok(Self { inner })
+    }
+
+    // ---- lifecycle ----
+
+    /// Sets (`Some`) or removes (`None`) the bucket's lifecycle configuration.
+    /// Setting one re-indexes the bucket's keys and uploads in the background,
+    /// once, so rules apply to objects written before them.
+    pub fn set_bucket_lifecycle(
+        &self,
+        name: &str,
+        lifecycle: Option<BucketLifecycle>,
+    ) -> Result<Bucket> {
+        let reindex = lifecycle.is_some();
+        bucket::update_with(
+            &self.inner,
+            name,
+            |b| {
+                b.lifecycle = lifecycle;
+                Ok(())
+            },
+            |b, batch| {
+                if reindex {
+                    lifecycle::index::schedule_reindex(batch, b)?;
+                }
+                Ok(())
+            },
+        )
+    }
+
+    /// Runs one lifecycle pass now on the calling thread over everything due
+    /// (of bucket `only`, if given), calling `progress` as it goes.
+    pub fn lifecycle_run(
+        &self,
+        only: Option<&str>,
+        progress: &mut dyn FnMut(&LifecycleProgress),
+    ) -> Result<LifecycleCounters> {
+        lifecycle::pass(&self.inner, only, &|| false, progress)
+    }
+
+    /// What lifecycle passes did since the engine opened.
+    pub fn lifecycle_counters(&self) -> LifecycleCounters {
+        *self.inner.lifecycle_counters.lock()
+    }
+
+    /// When `version`, if it is the current version, expires under `bucket`'s
+    /// lifecycle rules, and the rule's id: `x-amz-expiration`.
+    pub fn object_expiration(
+        &self,
+        bucket: &Bucket,
+        version: &ObjectVersion,
+    ) -> Option<(std::time::SystemTime, String)> {
+        if version.is_delete_marker {
+            return None;
+        }
+        lifecycle::plan::current_expiry(
+            bucket.lifecycle.as_ref()?,
+            &version.key,
+            version.last_modified,
+            version.size,
+            &version.tags,
+            self.inner.config.lifecycle.day,
+        )
+    }
+
+    /// When an upload to `key` initiated at `initiated` is aborted under
+    /// `bucket`'s rules, and by which rule: `x-amz-abort-date` and
+    /// `x-amz-abort-rule-id`.
+    pub fn upload_abort(
+        &self,
+        bucket: &Bucket,
+        key: &str,
+        initiated: std::time::SystemTime,
+    ) -> Option<(std::time::SystemTime, String)> {
+        lifecycle::plan::abort_rule(
+            bucket.lifecycle.as_ref()?,
+            key,
+            initiated,
+            self.inner.config.lifecycle.day,
+        )
     }
 
     // ---- scrub ----
@@ -598,6 +693,50 @@ impl Engine {
             rec.acl = acl;
             Ok(())
         })
+    }
+
+    /// RestoreObject: makes an archived version (GLACIER, DEEP_ARCHIVE)
+    /// readable from `delay` from now for `days` lifecycle days (counted from
+    /// then, to a day boundary); a restored one's copy is kept `days` from now.
+    /// `RestoreAlreadyInProgress` while a restore is under way,
+    /// `InvalidObjectState` for a version of another class.
+    pub fn restore_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        days: u32,
+        delay: std::time::Duration,
+    ) -> Result<RestoreOutcome> {
+        let day = self.inner.config.lifecycle.day;
+        let mut outcome = RestoreOutcome::Started;
+        object::update_version(&self.inner, bucket, key, version_id, |_, rec| {
+            if !rec.storage_class.is_archive() {
+                return Err(Error::InvalidObjectState(
+                    "Restore is not allowed for the object's current storage class",
+                ));
+            }
+            let now = std::time::SystemTime::now();
+            rec.restore = Some(match rec.restore {
+                Some(r) if r.ongoing(now) => return Err(Error::RestoreAlreadyInProgress),
+                Some(r) if r.readable(now) => {
+                    outcome = RestoreOutcome::Extended;
+                    Restore {
+                        ready_at: r.ready_at,
+                        expires: lifecycle::plan::due_at(now, days, day),
+                    }
+                }
+                _ => {
+                    let ready_at = now + delay;
+                    Restore {
+                        ready_at,
+                        expires: lifecycle::plan::due_at(ready_at, days, day),
+                    }
+                }
+            });
+            Ok(())
+        })?;
+        Ok(outcome)
     }
 
     /// Turns the legal hold of the current (or given) version on or off.

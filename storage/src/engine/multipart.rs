@@ -21,10 +21,12 @@ use super::composite::multipart_checksum;
 use super::encryption::Sealing;
 use super::keyed_scan::{self, Item, Scan};
 use super::list::utf8;
-use super::object::{NewVersion, commit_version, discard_blob, free_blob, install, lock_key};
+use super::object::{
+    Locked, NewVersion, commit_version, discard_blob, free_blob, install, lock_key,
+};
 use super::stage::Staged;
 use super::versions::{read_current, to_object_version};
-use super::{Inner, StagedBlob, bucket};
+use super::{Inner, StagedBlob, bucket, lifecycle};
 use crate::meta::records::{
     BlobRef, ObjectData, PartData, PartRecord, UploadRecord, decode, encode,
 };
@@ -75,6 +77,15 @@ pub(super) fn create(
         Cf::Uploads,
         &keys::upload_key(locked.bucket.id, k, seq),
         &encode(&record)?,
+    )?;
+    lifecycle::index::after_upload_created(
+        &mut batch,
+        &locked.bucket,
+        k,
+        seq,
+        &record.upload_id,
+        record.initiated,
+        inner.config.lifecycle.day,
     )?;
     batch.commit()?;
     Ok(to_upload(key.as_str().to_owned(), record))
@@ -251,14 +262,26 @@ pub(super) fn list_parts(
 }
 
 pub(super) fn abort(inner: &Inner, bucket: &str, key: &str, upload_id: &str) -> Result<()> {
-    let db = &inner.shared.db;
     let locked = lock_key(inner, bucket, key.as_bytes())?;
+    abort_locked(inner, &locked, key, upload_id).map(|_| ())
+}
+
+/// Aborts with the key already locked; returns the bytes of the parts freed.
+pub(super) fn abort_locked(
+    inner: &Inner,
+    locked: &Locked<'_>,
+    key: &str,
+    upload_id: &str,
+) -> Result<u64> {
+    let db = &inner.shared.db;
     let bucket_id = locked.bucket.id;
     let (seq, _) = find(db, bucket_id, key.as_bytes(), upload_id)?;
     let mut batch = db.batch();
+    let mut freed = 0;
     for (number, part) in parts_of(db, seq)? {
         batch.delete(Cf::Parts, &keys::part_key(seq, number))?;
         free_blob(&mut batch, part.blob)?;
+        freed += part.size;
     }
     batch.delete(
         Cf::Uploads,
@@ -266,7 +289,21 @@ pub(super) fn abort(inner: &Inner, bucket: &str, key: &str, upload_id: &str) -> 
     )?;
     batch.commit()?;
     inner.gc.wake();
-    Ok(())
+    Ok(freed)
+}
+
+/// The upload with id `upload_id` to `key`, with its sequence, if in progress.
+pub(super) fn find_upload(
+    inner: &Inner,
+    bucket_id: u64,
+    key: &[u8],
+    upload_id: &str,
+) -> Result<Option<(u64, UploadRecord)>> {
+    match find(&inner.shared.db, bucket_id, key, upload_id) {
+        Ok(found) => Ok(Some(found)),
+        Err(Error::NoSuchUpload) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Adds the abortion of every upload in bucket `bucket_id` to `batch` (for

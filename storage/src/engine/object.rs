@@ -18,7 +18,7 @@ use super::versions::{
     find_version, newest_version, newest_version_except, null_version, read_current,
     to_object_version, version_id_of,
 };
-use super::{Inner, ObjectReader, PartsReader, Source, StagedBlob, bucket, read_error};
+use super::{Inner, ObjectReader, PartsReader, Source, StagedBlob, bucket, lifecycle, read_error};
 use crate::blob::ChunkReader;
 use crate::meta::records::{BlobId, BlobRef, GcRecord, ObjectData, VersionRecord, decode, encode};
 use crate::meta::{Batch, Cf, keys};
@@ -164,6 +164,7 @@ pub(super) fn commit_version(
         upload_id: new.upload_id,
         lock,
         encryption: new.encryption,
+        restore: None,
         data: new.data,
     };
     let encoded = encode(&record)?;
@@ -193,6 +194,7 @@ pub(super) fn commit_version(
     for id in record.blobs() {
         batch.put(Cf::Blobs, &id.0, &blob_ref)?;
     }
+    lifecycle::index::after_write(&mut batch, bucket, k, true, now, inner.config.lifecycle.day)?;
     batch.commit()?;
     if freed {
         inner.gc.wake();
@@ -310,6 +312,15 @@ pub(super) fn open(
     range: Option<Range<u64>>,
     customer_key: Option<&CustomerKey>,
 ) -> Result<ObjectReader> {
+    if version.storage_class.is_archive()
+        && !version
+            .restore
+            .is_some_and(|r| r.readable(SystemTime::now()))
+    {
+        return Err(Error::InvalidObjectState(
+            "The operation is not valid for the object's storage class",
+        ));
+    }
     let object = format!(
         "object {bucket}/{} version {}",
         version.key,
@@ -459,9 +470,42 @@ pub(super) fn delete(
     bypass_governance: bool,
     precondition: &DeletePrecondition,
 ) -> Result<Deleted> {
+    let locked = lock_key(inner, bucket, key.as_bytes())?;
+    let removal = Removal {
+        version_id,
+        bypass_governance,
+        precondition,
+        index: true,
+    };
+    delete_locked(inner, &locked, key, &removal)
+}
+
+/// What [`delete_locked`] removes, and how.
+pub(super) struct Removal<'a> {
+    pub version_id: Option<&'a str>,
+    pub bypass_governance: bool,
+    pub precondition: &'a DeletePrecondition,
+    /// Whether the lifecycle index learns of the change (the lifecycle worker,
+    /// which indexes the key itself afterwards, says no).
+    pub index: bool,
+}
+
+/// Deletes as [`delete`] does, with the key already locked: the one removal
+/// path of S3 deletes and of the lifecycle worker, so object lock holds for both.
+pub(super) fn delete_locked(
+    inner: &Inner,
+    locked: &Locked<'_>,
+    key: &str,
+    removal: &Removal<'_>,
+) -> Result<Deleted> {
+    let Removal {
+        version_id,
+        bypass_governance,
+        precondition,
+        index,
+    } = *removal;
     let db = &inner.shared.db;
     let k = key.as_bytes();
-    let locked = lock_key(inner, bucket, k)?;
     let b = &locked.bucket;
     let current = read_current(db, b.id, k)?;
     if !precondition.is_empty() {
@@ -533,6 +577,7 @@ pub(super) fn delete(
                 upload_id: None,
                 lock: ObjectLock::default(),
                 encryption: None,
+                restore: None,
                 data: ObjectData::None,
             };
             outcome = Deleted {
@@ -548,6 +593,10 @@ pub(super) fn delete(
                 batch.delete(Cf::Current, &current_row)?;
             }
         }
+    }
+    if index {
+        let day = inner.config.lifecycle.day;
+        lifecycle::index::after_write(&mut batch, b, k, false, SystemTime::now(), day)?;
     }
     batch.commit()?;
     if freed {
@@ -608,6 +657,9 @@ pub(super) fn update_version(
     if current.is_some_and(|c| c.seq == target.seq) {
         batch.put(Cf::Current, &keys::current_key(b.id, k), &encoded)?;
     }
+    // Tags may bring the version into a rule's filter.
+    let day = inner.config.lifecycle.day;
+    lifecycle::index::after_write(&mut batch, b, k, false, SystemTime::now(), day)?;
     batch.commit()?;
     Ok(to_object_version(key.to_owned(), target))
 }

@@ -111,7 +111,7 @@ pub(super) fn newest_version_except(
 }
 
 /// Calls `visit` on each version row of `key`, newest first, while it returns true.
-fn scan_versions(
+pub(super) fn scan_versions(
     db: &MetaDb,
     bucket_id: u64,
     key: &[u8],
@@ -186,6 +186,7 @@ fn view<D>(key: String, rec: VersionRecord<D>, loc: DataLoc) -> ObjectVersion {
         owner: rec.owner,
         acl: rec.acl,
         lock: rec.lock,
+        restore: rec.restore,
         encryption: rec.encryption.as_ref().map(|e| e.mode.view()),
         sse: rec.encryption,
         data: DataRef(loc),

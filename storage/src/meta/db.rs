@@ -32,10 +32,14 @@ pub enum Cf {
     /// accounts, users, groups, roles, managed policies and access keys
     /// (see `engine::iam`)
     Iam,
+    /// due time (ms) ++ bucket id ++ kind ++ subject -> `LifecycleDue`: when the
+    /// lifecycle worker is to look at a key, an upload or a bucket to re-index
+    /// (see `engine::lifecycle::index`)
+    Lifecycle,
 }
 
 impl Cf {
-    pub const ALL: [Cf; 9] = [
+    pub const ALL: [Cf; 10] = [
         Cf::Buckets,
         Cf::Current,
         Cf::Versions,
@@ -45,6 +49,7 @@ impl Cf {
         Cf::Uploads,
         Cf::Parts,
         Cf::Iam,
+        Cf::Lifecycle,
     ];
 
     pub fn name(self) -> &'static str {
@@ -58,6 +63,7 @@ impl Cf {
             Cf::Parts => "parts",
             Cf::Meta => "meta",
             Cf::Iam => "iam",
+            Cf::Lifecycle => "lifecycle",
         }
     }
 }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::crypto::BlobKey;
 use crate::types::{
     Acl, ChecksumAlgorithm, ChecksumType, Checksums, ContentHeaders, EncryptionRecord, ObjectLock,
-    SseMode, StorageClass, Tag,
+    Restore, SseMode, StorageClass, Tag,
 };
 use crate::{Error, Result};
 
@@ -164,6 +164,9 @@ pub struct VersionRecord<D = ObjectData> {
     /// How the content is encrypted at rest; `None`: stored in plain.
     #[serde(default)]
     pub encryption: Option<EncryptionRecord>,
+    /// The RestoreObject of an archived version.
+    #[serde(default)]
+    pub restore: Option<Restore>,
     pub data: D,
 }
 
@@ -261,6 +264,7 @@ mod tests {
             upload_id: None,
             lock: ObjectLock::default(),
             encryption: None,
+            restore: None,
             data,
         }
     }

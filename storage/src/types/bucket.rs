@@ -49,6 +49,9 @@ pub struct Bucket {
     /// The bucket ACL; `None` is `private` (the owner's FULL_CONTROL).
     #[serde(default)]
     pub acl: Option<Acl>,
+    /// The lifecycle configuration; `None` when none is set.
+    #[serde(default)]
+    pub lifecycle: Option<super::BucketLifecycle>,
 }
 
 impl Bucket {

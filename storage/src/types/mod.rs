@@ -5,11 +5,13 @@ mod bucket;
 mod checksum;
 mod encryption;
 mod iam;
+mod lifecycle;
 mod list;
 mod lock;
 mod multipart;
 mod names;
 mod object;
+mod restore;
 mod scrub;
 
 pub use acl::{Acl, Grant, Grantee, GroupGrantee, ObjectOwnership, Permission};
@@ -22,6 +24,11 @@ pub use encryption::{
 pub use iam::{
     AccessKey, Account, Group, IamPage, KeyStatus, MAX_ACCESS_KEYS, MAX_ATTACHED_POLICIES,
     MAX_GROUPS_PER_USER, MAX_POLICY_VERSIONS, ManagedPolicy, Policies, PolicyVersion, Role, User,
+};
+pub use lifecycle::{
+    BucketLifecycle, FilterForm, LifecycleCounters, LifecycleExpiration, LifecycleFilter,
+    LifecycleProgress, LifecycleRule, LifecycleTransition, NoncurrentExpiration,
+    NoncurrentTransition,
 };
 pub use list::{ListEntry, ListPage, ListQuery, VersionEntry, VersionsPage, VersionsQuery};
 pub use lock::{
@@ -37,4 +44,5 @@ pub use object::{
     ContentHeaders, DataRef, DeletePrecondition, Deleted, ObjectPart, ObjectVersion, PutOptions,
     StorageClass, Tag, WritePrecondition,
 };
+pub use restore::{Restore, RestoreOutcome};
 pub use scrub::{ScrubConfig, ScrubCounters, ScrubFinding, ScrubPass, ScrubProgress, ScrubStatus};

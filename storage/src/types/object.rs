@@ -93,6 +93,9 @@ pub struct ObjectVersion {
     /// The object ACL; `None` is `private` (the owner's FULL_CONTROL).
     pub acl: Option<Acl>,
     pub lock: ObjectLock,
+    /// The RestoreObject of an archived version, if one was asked for.
+    #[serde(default)]
+    pub restore: Option<super::Restore>,
     /// How the content is encrypted at rest (`x-amz-server-side-encryption*`).
     pub encryption: Option<ObjectEncryption>,
     /// The stored form of `encryption`, with the sealed data key.

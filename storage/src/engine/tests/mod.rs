@@ -4,6 +4,8 @@
 mod durability;
 mod encryption;
 mod iam;
+mod lifecycle;
+mod lifecycle_cost;
 mod lock;
 mod multipart;
 mod objects;

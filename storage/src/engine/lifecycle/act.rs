@@ -1,0 +1,259 @@
+//! Applying a bucket's lifecycle rules to one key, under the key's lock,
+//! through the engine's one removal path (so object lock always holds).
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+
+use super::plan::{self, Action, Ver};
+use crate::engine::Inner;
+use crate::engine::object::{Locked, Removal, delete_locked, lock_key};
+use crate::engine::versions::scan_versions;
+use crate::meta::records::{DataSummary, VersionRecord, decode, encode};
+use crate::meta::{Cf, keys};
+use crate::types::{DeletePrecondition, LifecycleCounters, ObjectLock, VersioningState};
+use crate::{Error, Result};
+
+/// Re-planning after acting is bounded: what is left waits for the next pass.
+const MAX_ROUNDS: usize = 16;
+
+/// Does what the rules say is due for `key` now, and returns when to look at
+/// it next (`None`: nothing is scheduled). A version under object lock is left
+/// alone and looked at again when its retention ends (a day later for a legal
+/// hold).
+pub(super) fn process_key(
+    inner: &Inner,
+    bucket: &str,
+    key: &[u8],
+    done: &mut LifecycleCounters,
+) -> Result<Option<SystemTime>> {
+    let Ok(key_text) = std::str::from_utf8(key) else {
+        return Ok(None);
+    };
+    let locked = match lock_key(inner, bucket, key) {
+        Ok(locked) => locked,
+        Err(Error::NoSuchBucket) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let Some(lc) = locked.bucket.lifecycle.clone() else {
+        return Ok(None);
+    };
+    let day = inner.config.lifecycle.day;
+    // Versions whose action object lock refused, with when to try again.
+    let mut held: HashMap<u64, SystemTime> = HashMap::new();
+    for _ in 0..MAX_ROUNDS {
+        let stack = read_stack(inner, locked.bucket.id, key)?;
+        let vers: Vec<Ver> = stack.iter().map(|(v, _)| v.clone()).collect();
+        let dues = plan::plan(&lc, key_text, &vers, day);
+        let now = SystemTime::now();
+        let ready: Vec<&Action> = dues
+            .iter()
+            .filter(|d| d.at <= now && !held.contains_key(&seq_of(&d.action)))
+            .map(|d| &d.action)
+            .collect();
+        let mut acted = false;
+        // Noncurrent versions go independently of each other: all at once.
+        for action in &ready {
+            if let Action::RemoveNoncurrent { seq, version_id } = action {
+                let removed = remove(inner, &locked, key_text, Some(version_id));
+                if settle(removed, *seq, &stack, now, day, &mut held, done)? {
+                    done.noncurrent_expired += 1;
+                    done.bytes_freed += size_of(&stack, *seq);
+                    acted = true;
+                }
+            }
+        }
+        if !acted {
+            acted = expire(
+                inner, &locked, key_text, &ready, &stack, now, &mut held, done,
+            )?;
+        }
+        if !acted {
+            acted = transition(inner, &locked, key, &dues, now, done)?;
+        }
+        if !acted {
+            let next = dues
+                .iter()
+                .filter(|d| d.at > now && !held.contains_key(&seq_of(&d.action)))
+                .map(|d| d.at)
+                .chain(held.values().copied())
+                .min();
+            return Ok(next);
+        }
+    }
+    Ok(Some(SystemTime::now() + Duration::from_millis(1)))
+}
+
+/// Expires the current version or removes a lone delete marker, if due.
+#[allow(clippy::too_many_arguments)]
+fn expire(
+    inner: &Inner,
+    locked: &Locked<'_>,
+    key: &str,
+    ready: &[&Action],
+    stack: &[(Ver, ObjectLock)],
+    now: SystemTime,
+    held: &mut HashMap<u64, SystemTime>,
+    done: &mut LifecycleCounters,
+) -> Result<bool> {
+    let day = inner.config.lifecycle.day;
+    for action in ready {
+        match action {
+            Action::ExpireCurrent { seq } => {
+                let removed = remove(inner, locked, key, None);
+                if settle(removed, *seq, stack, now, day, held, done)? {
+                    done.expired += 1;
+                    if locked.bucket.versioning == VersioningState::Unversioned {
+                        done.bytes_freed += size_of(stack, *seq);
+                    }
+                    return Ok(true);
+                }
+            }
+            Action::RemoveLoneMarker { seq, version_id } => {
+                let removed = remove(inner, locked, key, Some(version_id));
+                if settle(removed, *seq, stack, now, day, held, done)? {
+                    done.delete_markers_removed += 1;
+                    return Ok(true);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(false)
+}
+
+/// Applies the furthest due transition of each version whose class it changes.
+fn transition(
+    inner: &Inner,
+    locked: &Locked<'_>,
+    key: &[u8],
+    dues: &[plan::Due],
+    now: SystemTime,
+    done: &mut LifecycleCounters,
+) -> Result<bool> {
+    let mut latest: HashMap<u64, (SystemTime, crate::types::StorageClass)> = HashMap::new();
+    for d in dues.iter().filter(|d| d.at <= now) {
+        if let Action::Transition { seq, class } = d.action {
+            let entry = latest.entry(seq).or_insert((d.at, class));
+            if d.at > entry.0 {
+                *entry = (d.at, class);
+            }
+        }
+    }
+    let db = &inner.shared.db;
+    let bucket_id = locked.bucket.id;
+    let mut acted = false;
+    for (seq, (_, class)) in latest {
+        let row = keys::version_key(bucket_id, key, seq);
+        let Some(raw) = db.get(Cf::Versions, &row)? else {
+            continue;
+        };
+        let mut rec: VersionRecord = decode(&raw)?;
+        if rec.storage_class == class {
+            continue;
+        }
+        rec.storage_class = class;
+        let encoded = encode(&rec)?;
+        let current_row = keys::current_key(bucket_id, key);
+        let is_current = match db.get(Cf::Current, &current_row)? {
+            Some(raw) => decode::<VersionRecord<DataSummary>>(&raw)?.seq == seq,
+            None => false,
+        };
+        let mut batch = db.batch();
+        batch.put(Cf::Versions, &row, &encoded)?;
+        if is_current {
+            batch.put(Cf::Current, &current_row, &encoded)?;
+        }
+        batch.commit()?;
+        done.transitioned += 1;
+        acted = true;
+    }
+    Ok(acted)
+}
+
+/// Removes through the engine's one removal path, never bypassing governance.
+fn remove(inner: &Inner, locked: &Locked<'_>, key: &str, version_id: Option<&str>) -> Result<()> {
+    let unconditional = DeletePrecondition::default();
+    let removal = Removal {
+        version_id,
+        bypass_governance: false,
+        precondition: &unconditional,
+        index: false,
+    };
+    delete_locked(inner, locked, key, &removal).map(|_| ())
+}
+
+/// Whether a removal happened; an `ObjectLocked` refusal is remembered with
+/// when to try again, any other error is returned.
+fn settle(
+    removed: Result<()>,
+    seq: u64,
+    stack: &[(Ver, ObjectLock)],
+    now: SystemTime,
+    day: Duration,
+    held: &mut HashMap<u64, SystemTime>,
+    done: &mut LifecycleCounters,
+) -> Result<bool> {
+    match removed {
+        Ok(()) => Ok(true),
+        Err(Error::ObjectLocked) => {
+            let lock = stack.iter().find(|(v, _)| v.seq == seq).map(|(_, l)| l);
+            let retry = match lock {
+                Some(l) if l.legal_hold != Some(true) => l
+                    .retention
+                    .map(|r| r.retain_until)
+                    .filter(|until| *until > now)
+                    .map(|until| until + Duration::from_millis(1)),
+                _ => None,
+            };
+            held.insert(seq, retry.unwrap_or(now + day));
+            done.locked_skipped += 1;
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn seq_of(action: &Action) -> u64 {
+    match action {
+        Action::ExpireCurrent { seq }
+        | Action::RemoveNoncurrent { seq, .. }
+        | Action::RemoveLoneMarker { seq, .. }
+        | Action::Transition { seq, .. } => *seq,
+    }
+}
+
+fn size_of(stack: &[(Ver, ObjectLock)], seq: u64) -> u64 {
+    stack
+        .iter()
+        .find(|(v, _)| v.seq == seq)
+        .map_or(0, |(v, _)| v.size)
+}
+
+/// Every version of `key`, newest first, as the planner sees it.
+pub(super) fn read_stack(
+    inner: &Inner,
+    bucket_id: u64,
+    key: &[u8],
+) -> Result<Vec<(Ver, ObjectLock)>> {
+    let mut out = Vec::new();
+    scan_versions(&inner.shared.db, bucket_id, key, |raw| {
+        let rec: VersionRecord<DataSummary> = decode(raw)?;
+        out.push(to_ver(rec));
+        Ok(true)
+    })?;
+    Ok(out)
+}
+
+pub(super) fn to_ver(rec: VersionRecord<DataSummary>) -> (Ver, ObjectLock) {
+    (
+        Ver {
+            seq: rec.seq,
+            version_id: rec.version_id,
+            delete_marker: rec.is_delete_marker,
+            modified: rec.last_modified,
+            size: rec.size,
+            tags: rec.tags,
+        },
+        rec.lock,
+    )
+}

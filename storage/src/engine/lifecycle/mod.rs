@@ -1,0 +1,483 @@
+//! The lifecycle worker: applies buckets' lifecycle rules continuously.
+//!
+//! - A pass reads the due-time index (see [`index`]) up to now: a pass costs
+//!   O(rows due), whatever the number of objects; a store with nothing due
+//!   costs one seek.
+//! - Each due key is planned exactly ([`plan`]) and acted on under its lock
+//!   through the engine's one removal path ([`act`]); the row is then replaced
+//!   by one at the key's next due time. Acting is idempotent, so a pass
+//!   interrupted by a crash simply resumes from the rows still there.
+//! - Time is measured in lifecycle days of `LifecycleSettings::day`
+//!   (86,400 s; shorter to try rules out, as Ceph RGW's `rgw_lc_debug_interval`).
+
+mod act;
+pub(super) mod index;
+pub(crate) mod plan;
+
+use std::sync::{Arc, Weak};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime};
+
+use parking_lot::{Condvar, Mutex};
+
+use self::index::{DueRecord, KEY, REINDEX, UPLOAD};
+use super::{Inner, bucket, multipart};
+use crate::meta::records::{DataSummary, UploadRecord, VersionRecord, decode, encode};
+use crate::meta::{Cf, keys};
+use crate::types::{Bucket, LifecycleCounters, LifecycleProgress};
+use crate::{Error, Result};
+
+/// Rows read from the index at a time.
+const PAGE: usize = 256;
+/// Keys (or uploads) a re-index step indexes before saving its cursor.
+const REINDEX_STEP: usize = 1000;
+
+/// How the lifecycle worker keeps time.
+#[derive(Debug, Clone, Copy)]
+pub struct LifecycleSettings {
+    /// The length of a lifecycle day (`--lifecycle-day-seconds`).
+    pub day: Duration,
+    /// Whether the background worker runs (commands on a stopped store run
+    /// passes themselves).
+    pub worker: bool,
+}
+
+impl Default for LifecycleSettings {
+    fn default() -> Self {
+        Self {
+            day: Duration::from_secs(86_400),
+            worker: true,
+        }
+    }
+}
+
+impl LifecycleSettings {
+    /// How often the worker looks for due rows: often enough that an action
+    /// is never more than a small part of a day late.
+    fn tick(&self) -> Duration {
+        (self.day / 16).clamp(Duration::from_millis(50), Duration::from_secs(30))
+    }
+}
+
+#[derive(Default)]
+struct Signal {
+    shutdown: Mutex<bool>,
+    cv: Condvar,
+}
+
+/// Handle of the worker thread: dropping it stops and joins the thread.
+pub(super) struct Worker {
+    signal: Arc<Signal>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Starts the thread; it holds the engine only while a pass runs.
+    pub fn start(inner: Weak<Inner>, settings: LifecycleSettings) -> Result<Self> {
+        let signal = Arc::new(Signal::default());
+        let thread_signal = Arc::clone(&signal);
+        let thread = std::thread::Builder::new()
+            .name("horreo-lifecycle".into())
+            .spawn(move || run(&inner, &thread_signal, settings.tick()))?;
+        Ok(Self {
+            signal,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        *self.signal.shutdown.lock() = true;
+        self.signal.cv.notify_one();
+        if let Some(thread) = self.thread.take() {
+            // The last engine handle may be the one a pass holds: the thread
+            // then ends on its own once the pass sees the shutdown.
+            if thread.thread().id() == std::thread::current().id() {
+                return;
+            }
+            if thread.join().is_err() {
+                tracing::error!("the lifecycle thread panicked");
+            }
+        }
+    }
+}
+
+fn run(inner: &Weak<Inner>, signal: &Signal, tick: Duration) {
+    loop {
+        if let Some(inner) = inner.upgrade() {
+            let stop = || *signal.shutdown.lock();
+            if let Err(e) = pass(&inner, None, &stop, &mut |_| {}) {
+                tracing::warn!("lifecycle pass failed: {e}");
+            }
+        }
+        let mut shutdown = signal.shutdown.lock();
+        if !*shutdown {
+            signal.cv.wait_for(&mut shutdown, tick);
+        }
+        if *shutdown {
+            return;
+        }
+    }
+}
+
+/// The `meta` row holding the lifecycle day (ms) the index was built with.
+const DAY_ROW: &[u8] = b"lifecycle_day_ms";
+
+/// Re-indexes every bucket with lifecycle rules when the store was last
+/// opened with another lifecycle day: the due times in the index count in
+/// days of the old length.
+pub(super) fn adopt_day(inner: &Inner) -> Result<()> {
+    let db = &inner.shared.db;
+    let day_ms = u64::try_from(inner.config.lifecycle.day.as_millis()).unwrap_or(u64::MAX);
+    let stored = match db.get(Cf::Meta, DAY_ROW)? {
+        Some(raw) => Some(crate::meta::db::decode_u64(&raw)?),
+        None => None,
+    };
+    if stored == Some(day_ms) {
+        return Ok(());
+    }
+    let mut batch = db.batch();
+    if stored.is_some() {
+        for b in bucket::list(inner)?
+            .iter()
+            .filter(|b| b.lifecycle.is_some())
+        {
+            index::schedule_reindex(&mut batch, b)?;
+        }
+    }
+    batch.put(Cf::Meta, DAY_ROW, &day_ms.to_be_bytes())?;
+    batch.commit()
+}
+
+/// Threads a pass acts with: removals commit with a synced write each, and
+/// concurrent commits share their fsyncs.
+const THREADS: usize = 4;
+
+/// Runs one pass over everything due now (only bucket `only`'s rows, if
+/// given), calling `progress` after each page of rows; returns what it did.
+/// Stops early when `stop` says so; what is left stays due.
+pub(super) fn pass(
+    inner: &Inner,
+    only: Option<&str>,
+    stop: &(dyn Fn() -> bool + Sync),
+    progress: &mut dyn FnMut(&LifecycleProgress),
+) -> Result<LifecycleCounters> {
+    let only_id = match only {
+        Some(name) => Some(bucket::get(inner, name)?.id),
+        None => None,
+    };
+    let upper = (plan::millis(SystemTime::now()) + 1).to_be_bytes().to_vec();
+    let mut state = LifecycleProgress::default();
+    let mut after: Option<Vec<u8>> = None;
+    while !stop() {
+        let rows = next_rows(inner, after.as_deref(), &upper)?;
+        let Some((last, _)) = rows.last() else {
+            break;
+        };
+        after = Some(last.clone());
+        // Rows of one page name different keys (or the same key twice, which
+        // its lock serialises): they are acted on side by side.
+        let share = rows.len().div_ceil(THREADS);
+        let counters = std::thread::scope(|s| {
+            let workers: Vec<_> = rows
+                .chunks(share)
+                .map(|chunk| {
+                    s.spawn(move || {
+                        let mut done = LifecycleCounters::default();
+                        for (raw, value) in chunk {
+                            if stop() {
+                                break;
+                            }
+                            if let Err(e) = process_row(inner, raw, value, only_id, &mut done, stop)
+                            {
+                                tracing::warn!(
+                                    "lifecycle: row {raw:?} failed, kept for the next pass: {e}"
+                                );
+                            }
+                        }
+                        done
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| w.join().unwrap_or_default())
+                .collect::<Vec<_>>()
+        });
+        for done in &counters {
+            state.done.add(done);
+        }
+        state.rows += rows.len() as u64;
+        progress(&state);
+    }
+    let mut counters = inner.lifecycle_counters.lock();
+    counters.add(&state.done);
+    counters.passes += 1;
+    counters.last_pass_ms = plan::millis(SystemTime::now());
+    Ok(state.done)
+}
+
+/// Up to a page of index rows after `after`, below `upper`.
+fn next_rows(inner: &Inner, after: Option<&[u8]>, upper: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    let mut it = inner
+        .shared
+        .db
+        .iter(Cf::Lifecycle, None, Some(upper.to_vec()))?;
+    match after {
+        Some(after) => {
+            it.seek(after);
+            if it.key() == Some(after) {
+                it.next();
+            }
+        }
+        None => it.seek_to_first(),
+    }
+    let mut rows = Vec::new();
+    while let Some((k, v)) = it.item() {
+        rows.push((k.to_vec(), v.to_vec()));
+        if rows.len() >= PAGE {
+            break;
+        }
+        it.next();
+    }
+    it.status()?;
+    Ok(rows)
+}
+
+fn process_row(
+    inner: &Inner,
+    raw: &[u8],
+    value: &[u8],
+    only_id: Option<u64>,
+    done: &mut LifecycleCounters,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Result<()> {
+    let db = &inner.shared.db;
+    let drop_row = || {
+        let mut batch = db.batch();
+        batch.delete(Cf::Lifecycle, raw)?;
+        batch.commit()
+    };
+    let (Some(row), Ok(rec)) = (index::split_row_key(raw), decode::<DueRecord>(value)) else {
+        tracing::warn!("lifecycle: dropping malformed index row {raw:?}");
+        return drop_row();
+    };
+    if only_id.is_some_and(|id| id != row.bucket_id) {
+        return Ok(());
+    }
+    let bucket = match bucket::get(inner, &rec.bucket) {
+        Ok(b) if b.id == row.bucket_id => b,
+        Ok(_) | Err(Error::NoSuchBucket) => return drop_row(),
+        Err(e) => return Err(e),
+    };
+    match row.kind {
+        KEY => {
+            let next = act::process_key(inner, &bucket.name, &row.key, done)?;
+            let mut batch = db.batch();
+            batch.delete(Cf::Lifecycle, raw)?;
+            if let Some(at) = next {
+                index::put_key(&mut batch, &bucket, &row.key, at)?;
+            }
+            // Losing this in a crash leaves the old row, whose key is then
+            // planned again: nothing is lost, so no fsync is waited for.
+            batch.commit_unsynced()
+        }
+        UPLOAD => {
+            let next = process_upload(inner, &bucket, &row.key, rec.upload_id.as_deref(), done)?;
+            let mut batch = db.batch();
+            batch.delete(Cf::Lifecycle, raw)?;
+            if let Some(at) = next {
+                let moved = index::row_key(
+                    plan::millis(at),
+                    bucket.id,
+                    UPLOAD,
+                    row.upload_seq,
+                    &row.key,
+                );
+                batch.put(Cf::Lifecycle, &moved, value)?;
+            }
+            batch.commit_unsynced()
+        }
+        REINDEX => reindex(inner, &bucket, raw, rec, stop),
+        _ => drop_row(),
+    }
+}
+
+/// Aborts the upload if its rules say it is due; returns when to look again.
+fn process_upload(
+    inner: &Inner,
+    bucket: &Bucket,
+    key: &[u8],
+    upload_id: Option<&str>,
+    done: &mut LifecycleCounters,
+) -> Result<Option<SystemTime>> {
+    let (Some(upload_id), Ok(key_text), Some(lc)) = (
+        upload_id,
+        std::str::from_utf8(key),
+        bucket.lifecycle.as_ref(),
+    ) else {
+        return Ok(None);
+    };
+    let locked = super::object::lock_key(inner, &bucket.name, key)?;
+    let Some((_, upload)) = multipart::find_upload(inner, locked.bucket.id, key, upload_id)? else {
+        return Ok(None);
+    };
+    let day = inner.config.lifecycle.day;
+    match plan::abort_due(lc, key_text, upload.initiated, day) {
+        Some(at) if at <= SystemTime::now() => {
+            done.bytes_freed += multipart::abort_locked(inner, &locked, key_text, upload_id)?;
+            done.uploads_aborted += 1;
+            Ok(None)
+        }
+        later => Ok(later),
+    }
+}
+
+/// Indexes every key and upload of `bucket` under its current rules, a step
+/// at a time, saving the cursor in the `REINDEX` row after each step. A rule
+/// change meanwhile resets the row; this walk then gives way to the new one.
+fn reindex(
+    inner: &Inner,
+    bucket: &Bucket,
+    raw: &[u8],
+    mut rec: DueRecord,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Result<()> {
+    let db = &inner.shared.db;
+    let mut seen = encode(&rec)?;
+    loop {
+        if stop() {
+            return Ok(());
+        }
+        let mut batch = db.batch();
+        let (cursor, finished) = match (&bucket.lifecycle, rec.uploads_phase) {
+            (None, _) => (None, true),
+            (Some(_), false) => reindex_versions(inner, bucket, rec.cursor.as_deref(), &mut batch)?,
+            (Some(_), true) => reindex_uploads(inner, bucket, rec.cursor.as_deref(), &mut batch)?,
+        };
+        let last = finished && (rec.uploads_phase || bucket.lifecycle.is_none());
+        if last {
+            batch.delete(Cf::Lifecycle, raw)?;
+        } else {
+            if finished {
+                rec.uploads_phase = true;
+                rec.cursor = None;
+            } else {
+                rec.cursor = cursor;
+            }
+            batch.put(Cf::Lifecycle, raw, &encode(&rec)?)?;
+        }
+        // Rule changes hold the configuration lock while they reset the row.
+        let _config = inner.locks.bucket_config();
+        let now_stored = db.get(Cf::Lifecycle, raw)?.map(|v| v.to_vec());
+        if now_stored.as_deref() != Some(seen.as_slice()) {
+            return Ok(());
+        }
+        batch.commit()?;
+        if last {
+            return Ok(());
+        }
+        seen = encode(&rec)?;
+    }
+}
+
+/// Indexes up to a step of keys after `cursor`; returns the next cursor and
+/// whether the bucket's versions are all done.
+fn reindex_versions(
+    inner: &Inner,
+    bucket: &Bucket,
+    cursor: Option<&[u8]>,
+    batch: &mut crate::meta::Batch<'_>,
+) -> Result<(Option<Vec<u8>>, bool)> {
+    let Some(lc) = &bucket.lifecycle else {
+        return Ok((None, true));
+    };
+    let day = inner.config.lifecycle.day;
+    let start = cursor.map_or_else(|| index::bucket_start(bucket.id), <[u8]>::to_vec);
+    let mut it = inner.shared.db.iter(
+        Cf::Versions,
+        Some(start.clone()),
+        keys::bucket_upper_bound(bucket.id),
+    )?;
+    it.seek(&start);
+    let mut stack = Vec::new();
+    let mut current_key: Option<Vec<u8>> = None;
+    let mut indexed = 0;
+    let flush = |key: &[u8], stack: &mut Vec<plan::Ver>, batch: &mut crate::meta::Batch<'_>| {
+        if let Ok(text) = std::str::from_utf8(key)
+            && let Some(at) = plan::plan(lc, text, stack, day).iter().map(|d| d.at).min()
+        {
+            index::put_key(batch, bucket, key, at)?;
+        }
+        stack.clear();
+        Ok::<_, Error>(())
+    };
+    while let Some((raw_key, value)) = it.item() {
+        let Some((_, key, _)) = keys::split_version_key(raw_key) else {
+            return Err(Error::Corrupt("malformed version row key".into()));
+        };
+        if current_key.as_deref() != Some(key.as_slice()) {
+            if let Some(done_key) = current_key.take() {
+                flush(&done_key, &mut stack, batch)?;
+                indexed += 1;
+                if indexed >= REINDEX_STEP {
+                    let next =
+                        keys::prefix_successor(&keys::version_key_prefix(bucket.id, &done_key));
+                    return Ok((next, false));
+                }
+            }
+            current_key = Some(key);
+        }
+        let rec: VersionRecord<DataSummary> = decode(value)?;
+        stack.push(act::to_ver(rec).0);
+        it.next();
+    }
+    it.status()?;
+    if let Some(done_key) = current_key {
+        flush(&done_key, &mut stack, batch)?;
+    }
+    Ok((None, true))
+}
+
+/// Indexes up to a step of uploads after `cursor` for their abort time.
+fn reindex_uploads(
+    inner: &Inner,
+    bucket: &Bucket,
+    cursor: Option<&[u8]>,
+    batch: &mut crate::meta::Batch<'_>,
+) -> Result<(Option<Vec<u8>>, bool)> {
+    let day = inner.config.lifecycle.day;
+    let start = cursor.map_or_else(|| index::bucket_start(bucket.id), <[u8]>::to_vec);
+    let mut it = inner.shared.db.iter(
+        Cf::Uploads,
+        Some(start.clone()),
+        keys::bucket_upper_bound(bucket.id),
+    )?;
+    it.seek(&start);
+    let mut count = 0;
+    while let Some((raw_key, value)) = it.item() {
+        let Some((_, key, seq)) = keys::split_upload_key(raw_key) else {
+            return Err(Error::Corrupt("malformed upload row key".into()));
+        };
+        let upload: UploadRecord = decode(value)?;
+        index::after_upload_created(
+            batch,
+            bucket,
+            &key,
+            seq,
+            &upload.upload_id,
+            upload.initiated,
+            day,
+        )?;
+        count += 1;
+        if count >= REINDEX_STEP {
+            let mut next = raw_key.to_vec();
+            next.push(0);
+            return Ok((Some(next), false));
+        }
+        it.next();
+    }
+    it.status()?;
+    Ok((None, true))
+}
