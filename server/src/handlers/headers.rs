@@ -65,7 +65,7 @@ fn without_aws_chunked(value: &str) -> Option<String> {
 pub fn user_metadata(ctx: &Ctx) -> S3Result<Vec<(String, String)>> {
     let mut meta = Vec::new();
     let mut size = 0;
-    for (name, value) in ctx.req.headers() {
+    for (name, value) in ctx.headers() {
         if let Some(key) = name.as_str().strip_prefix("x-amz-meta-") {
             let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
             check_storable(name.as_str(), &value)?;

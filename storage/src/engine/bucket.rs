@@ -49,6 +49,8 @@ pub(super) fn create(
         public_access_block: Some(PublicAccessBlock::ALL),
         ownership: Some(ObjectOwnership::BucketOwnerEnforced),
         acl: None,
+        cors: None,
+        website: None,
     };
     configure(&mut bucket);
     // The id, name and owner are the engine's.

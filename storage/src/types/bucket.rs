@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use std::time::SystemTime;
 
-use super::{Acl, ObjectLockConfig, ObjectOwnership, Tag};
+use super::{Acl, CorsRule, ObjectLockConfig, ObjectOwnership, Tag, WebsiteConfiguration};
 
 /// A bucket's versioning state. A bucket never returns to `Unversioned`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -49,6 +49,12 @@ pub struct Bucket {
     /// The bucket ACL; `None` is `private` (the owner's FULL_CONTROL).
     #[serde(default)]
     pub acl: Option<Acl>,
+    /// The CORS rules (PutBucketCors), in order; `None` when not configured.
+    #[serde(default)]
+    pub cors: Option<Vec<CorsRule>>,
+    /// Static website hosting (PutBucketWebsite); `None` when not configured.
+    #[serde(default)]
+    pub website: Option<WebsiteConfiguration>,
 }
 
 impl Bucket {

@@ -11,6 +11,7 @@ mod multipart;
 mod names;
 mod object;
 mod scrub;
+mod web;
 
 pub use acl::{Acl, Grant, Grantee, GroupGrantee, ObjectOwnership, Permission};
 pub use bucket::{Bucket, PublicAccessBlock, VersioningState};
@@ -38,3 +39,4 @@ pub use object::{
     StorageClass, Tag, WritePrecondition,
 };
 pub use scrub::{ScrubConfig, ScrubCounters, ScrubFinding, ScrubPass, ScrubProgress, ScrubStatus};
+pub use web::{CorsRule, Redirect, RedirectAllRequestsTo, RoutingRule, WebsiteConfiguration};
