@@ -1,5 +1,7 @@
-//! The SigV4 signature of a POST form upload: the string to sign is the
-//! base64 policy field itself, signed with the key of the credential's scope.
+//! The signature of a POST form upload: the string to sign is the base64
+//! policy field itself, signed with SigV4's key of the credential's scope
+//! (`x-amz-signature`) or, in the older form boto3 still sends by default,
+//! with the secret itself by HMAC-SHA1 (`AWSAccessKeyId` and `signature`).
 
 use super::signing::{Credential, SigningKey, signature_matches};
 use super::{PayloadMode, SecretStore, Verified};
@@ -16,6 +18,10 @@ pub struct PostSignature<'a> {
     pub signature: Option<&'a str>,
     /// `x-amz-security-token`, for temporary credentials.
     pub session_token: Option<&'a str>,
+    /// `AWSAccessKeyId` of a Signature Version 2 form.
+    pub v2_access_key: Option<&'a str>,
+    /// `signature` of a Signature Version 2 form, base64.
+    pub v2_signature: Option<&'a str>,
 }
 
 /// Verifies the signature of `policy` (the base64 text as sent). `Ok`
@@ -34,6 +40,10 @@ pub fn verify_post(
         ))
         .with("ArgumentName", name.to_owned())
     };
+    if let Some(access_key) = fields.v2_access_key {
+        let signature = fields.v2_signature.ok_or_else(|| missing("signature"))?;
+        return verify_v2(policy, access_key, signature, fields.session_token, secrets);
+    }
     let algorithm = fields.algorithm.ok_or_else(|| missing("x-amz-algorithm"))?;
     if algorithm != "AWS4-HMAC-SHA256" {
         return Err(S3Error::invalid_argument(
@@ -90,6 +100,45 @@ pub fn verify_post(
     })
 }
 
+/// A Signature Version 2 form: `signature` is the base64 HMAC-SHA1 of the
+/// policy under the secret.
+fn verify_v2(
+    policy: &str,
+    access_key: &str,
+    signature: &str,
+    session_token: Option<&str>,
+    secrets: &dyn SecretStore,
+) -> S3Result<Verified> {
+    let secret = match session_token {
+        Some(token) => secrets.session_secret(access_key, token)?,
+        None => secrets.secret_key(access_key).ok_or_else(|| {
+            S3Error::new(
+                S3ErrorCode::InvalidAccessKeyId,
+                "The AWS Access Key Id you provided does not exist in our records.",
+            )
+            .with("AWSAccessKeyId", access_key.to_owned())
+        })?,
+    };
+    let expected = super::sigv2::sign(&secret, policy);
+    if !bool::from(subtle::ConstantTimeEq::ct_eq(
+        expected.as_bytes(),
+        signature.trim().as_bytes(),
+    )) {
+        return Err(S3Error::new(
+            S3ErrorCode::SignatureDoesNotMatch,
+            "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+        )
+        .with("AWSAccessKeyId", access_key.to_owned())
+        .with("StringToSign", policy.to_owned())
+        .with("SignatureProvided", signature.to_owned()));
+    }
+    Ok(Verified {
+        access_key: access_key.to_owned(),
+        payload: PayloadMode::Unsigned,
+        session_token: session_token.map(str::to_owned),
+    })
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -110,7 +159,27 @@ mod tests {
             credential: Some(credential),
             signature: Some(signature),
             session_token: None,
+            v2_access_key: None,
+            v2_signature: None,
         }
+    }
+
+    #[test]
+    fn a_version_2_form_signature_verifies() {
+        let policy = "eyJleHBpcmF0aW9uIjogIjIwMzAtMDEtMDFUMDA6MDA6MDBaIn0=";
+        let good = super::super::sigv2::sign("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", policy);
+        let form = |signature| PostSignature {
+            algorithm: None,
+            credential: None,
+            signature: None,
+            session_token: None,
+            v2_access_key: Some("AKIAIOSFODNN7EXAMPLE"),
+            v2_signature: Some(signature),
+        };
+        let verified = verify_post(policy, form(&good), "us-east-1", &One).unwrap();
+        assert_eq!(verified.access_key, "AKIAIOSFODNN7EXAMPLE");
+        let err = verify_post(policy, form("AAAA"), "us-east-1", &One).unwrap_err();
+        assert_eq!(err.code, S3ErrorCode::SignatureDoesNotMatch);
     }
 
     #[test]

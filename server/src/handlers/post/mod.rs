@@ -91,6 +91,7 @@ pub async fn post_object(
     record.principal = principal.caller().map(|_| {
         field(&fields, "x-amz-credential")
             .and_then(|c| c.split('/').next())
+            .or_else(|| field(&fields, "awsaccesskeyid"))
             .unwrap_or_default()
             .to_owned()
     });
@@ -164,16 +165,13 @@ fn authenticate(
     let Some(encoded) = field(fields, "policy") else {
         return Ok((Principal::Anonymous, None));
     };
-    if field(fields, "awsaccesskeyid").is_some() {
-        return Err(S3Error::not_implemented(
-            "POST uploads signed with Signature Version 2",
-        ));
-    }
     let signature = PostSignature {
         algorithm: field(fields, "x-amz-algorithm"),
         credential: field(fields, "x-amz-credential"),
         signature: field(fields, "x-amz-signature"),
         session_token: field(fields, "x-amz-security-token"),
+        v2_access_key: field(fields, "awsaccesskeyid"),
+        v2_signature: field(fields, "signature"),
     };
     let secrets: &dyn SecretStore = &state.identities;
     let verified = auth::verify_post(encoded, signature, &state.region, secrets)?;
