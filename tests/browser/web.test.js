@@ -8,6 +8,9 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 
+const { S3Client } = require('@aws-sdk/client-s3');
+const { createPresignedPost } = require('@aws-sdk/s3-presigned-post');
+
 const { launch } = require('./lib/chromium');
 const { serve } = require('./lib/static-server');
 
@@ -113,6 +116,38 @@ test('a form violating its policy shows AWS\'s error', async () => {
   const shown = await page.content();
   assert.match(shown, /AccessDenied/);
   assert.match(shown, /Invalid according to Policy: Policy Condition failed/);
+  await page.close();
+});
+
+test('a form from the JS SDK\'s createPresignedPost, posted by fetch() across origins', async () => {
+  const { endpoint, region, access_key, secret_key, bucket } = scenario.sdk;
+  const client = new S3Client({
+    endpoint,
+    region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: access_key, secretAccessKey: secret_key },
+  });
+  const { url, fields } = await createPresignedPost(client, {
+    Bucket: bucket,
+    Key: 'js/${filename}',
+    Conditions: [['content-length-range', 1, 1024], ['starts-with', '$key', 'js/']],
+    Fields: { success_action_status: '201' },
+    Expires: 600,
+  });
+  const page = await browser.newPage();
+  await page.goto(`${site.origin}/app.html`);
+  const seen = await page.evaluate(
+    async ({ url, fields }) => {
+      const form = new FormData();
+      for (const [name, value] of Object.entries(fields)) form.append(name, value);
+      form.append('file', new Blob(['posted by the page'], { type: 'text/plain' }), 'note.txt');
+      const r = await fetch(url, { method: 'POST', body: form });
+      return { status: r.status, body: await r.text() };
+    },
+    { url, fields },
+  );
+  assert.equal(seen.status, 201, seen.body);
+  assert.match(seen.body, /<Key>js\/note\.txt<\/Key>/);
   await page.close();
 });
 

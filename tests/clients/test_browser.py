@@ -96,7 +96,7 @@ def test_the_browser_suite(browser_server):
             "CORSRules": [
                 {
                     "AllowedOrigins": [page_origin],
-                    "AllowedMethods": ["PUT", "GET"],
+                    "AllowedMethods": ["PUT", "GET", "POST"],
                     "AllowedHeaders": ["x-amz-meta-*"],
                     "ExposeHeaders": ["ETag"],
                     "MaxAgeSeconds": 5,
@@ -143,6 +143,13 @@ def test_the_browser_suite(browser_server):
             "etag": quoted_etag(content.encode()),
         },
         "site": {"home": f"http://{site}.{WEBSITE_DOMAIN}:{browser_server.port}/"},
+        "sdk": {
+            "endpoint": browser_server.endpoint,
+            "region": browser_server.region,
+            "access_key": browser_server.access_key,
+            "secret_key": browser_server.secret_key,
+            "bucket": uploads,
+        },
     }
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(scenario, f)
@@ -166,5 +173,6 @@ def test_the_browser_suite(browser_server):
     with raises_s3_error("404", 404):
         s3.head_object(Bucket=uploads, Key="refused.txt")
     assert s3.get_object(Bucket=uploads, Key="uploads/hello.txt")["Body"].read() == content.encode()
+    assert s3.get_object(Bucket=uploads, Key="js/note.txt")["Body"].read() == b"posted by the page"
     with raises_s3_error("404", 404):
         s3.head_object(Bucket=uploads, Key="elsewhere/evil.txt")

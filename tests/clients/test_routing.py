@@ -36,6 +36,9 @@ IMPLEMENTED = {
     # Access control.
     "GetBucketAcl", "PutBucketAcl", "GetObjectAcl", "PutObjectAcl",
     "GetBucketOwnershipControls", "PutBucketOwnershipControls", "DeleteBucketOwnershipControls",
+    # The browser-facing S3.
+    "GetBucketCors", "PutBucketCors", "DeleteBucketCors",
+    "GetBucketWebsite", "PutBucketWebsite", "DeleteBucketWebsite",
 }
 
 # Operations boto3 signs for another service (S3 Express One Zone, S3 Object Lambda)
@@ -111,7 +114,7 @@ def test_every_unimplemented_bucket_operation_is_501_and_an_empty_bucket_survive
     operations = unimplemented_operations(s3, "bucket")
     # The data-loss case first: DELETE /bucket?<sub-resource> used to be DeleteBucket.
     assert "DeleteBucketMetadataTableConfiguration" in operations
-    assert len(operations) > 50
+    assert len(operations) > 40
     for operation in operations:
         assert_not_implemented(lenient, operation, bucket)
         s3.head_bucket(Bucket=bucket)  # still there after each one
