@@ -74,6 +74,7 @@ s3_error_codes! {
     InvalidPartOrder => StatusCode::BAD_REQUEST,
     InvalidPolicyDocument => StatusCode::BAD_REQUEST,
     InvalidRange => StatusCode::RANGE_NOT_SATISFIABLE,
+    InvalidRedirectLocation => StatusCode::BAD_REQUEST,
     InvalidRequest => StatusCode::BAD_REQUEST,
     InvalidStorageClass => StatusCode::BAD_REQUEST,
     InvalidTag => StatusCode::BAD_REQUEST,

@@ -223,6 +223,21 @@ def test_a_missing_page_is_403_when_the_public_may_not_list(site_server, site_s3
     assert (missing.status, missing.body) == (403, PAGES["error.html"])
 
 
+def test_objects_with_a_website_redirect_location(site_server, site_s3, site):
+    site_s3.put_object(Bucket=site, Key="go.html", Body=b"", WebsiteRedirectLocation="/docs/page.html")
+    site_s3.put_object(Bucket=site, Key="away.html", Body=b"", WebsiteRedirectLocation="https://example.com/x")
+    head = site_s3.head_object(Bucket=site, Key="go.html")
+    assert head["WebsiteRedirectLocation"] == "/docs/page.html"
+    for addressing, base in ((by_host, ""), (by_path, f"/{site}")):
+        get = addressing(site_server, site)
+        here = get("/go.html")
+        assert (here.status, here.headers["location"]) == (301, f"{base}/docs/page.html")
+        there = get("/away.html")
+        assert (there.status, there.headers["location"]) == (301, "https://example.com/x")
+    with raises_s3_error("InvalidRedirectLocation", 400):
+        site_s3.put_object(Bucket=site, Key="bad.html", Body=b"", WebsiteRedirectLocation="elsewhere")
+
+
 def test_redirect_all_requests(site_server, site_s3):
     name = unique_bucket_name("redirect-all")
     site_s3.create_bucket(Bucket=name)

@@ -152,7 +152,15 @@ async fn respond(
         _ => target.key.clone(),
     };
     match site.object(&key, head).await {
-        Ok(response) => Ok(response),
+        Ok(response) => match redirect_location(&response) {
+            // A path is within the site (under the bucket, in path style).
+            Some(to) if to.starts_with('/') => Ok(redirect(
+                StatusCode::MOVED_PERMANENTLY,
+                &format!("{}{to}", target.base),
+            )),
+            Some(to) => Ok(redirect(StatusCode::MOVED_PERMANENTLY, &to)),
+            None => Ok(response),
+        },
         Err(err) if err.code == S3ErrorCode::NoSuchKey => {
             // `docs` names the folder `docs/` when its index exists.
             if let Some(suffix) = &config.index_suffix
@@ -326,6 +334,12 @@ impl Site<'_> {
             }
         }
     }
+}
+
+/// The object's `x-amz-website-redirect-location`, if it has one.
+fn redirect_location(response: &HttpResponse) -> Option<String> {
+    let value = response.headers().get("x-amz-website-redirect-location")?;
+    value.to_str().ok().map(str::to_owned)
 }
 
 fn redirect(status: StatusCode, location: &str) -> HttpResponse {
