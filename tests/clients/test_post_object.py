@@ -121,6 +121,9 @@ def test_policy_conditions_are_enforced_with_aws_errors(s3, s3v4, bucket):
         "AccessDenied",
         'Invalid according to Policy: Policy Condition failed: ["starts-with", "$key", "uploads/"]',
     )
+    # Refused before its file is read: the client still gets the error, not a reset.
+    big = post_form(post, b"x" * (8 << 20))
+    assert (big.status, error_of(big)[0]) == (403, "AccessDenied")
     post["fields"]["key"] = "uploads/${filename}"
     large = post_form(post, b"x" * 11)
     assert (large.status, error_of(large)[0]) == (400, "EntityTooLarge")

@@ -148,6 +148,18 @@ impl<S: ChunkSource> FormReader<S> {
         }
     }
 
+    /// Reads and discards what is left of the body, at most `limit` bytes.
+    pub async fn drain(&mut self, limit: u64) {
+        let mut drained = 0u64;
+        self.buf.clear();
+        while !self.exhausted && drained <= limit {
+            match self.body.next_piece().await {
+                Some(Ok(piece)) => drained += piece.len() as u64,
+                _ => self.exhausted = true,
+            }
+        }
+    }
+
     /// The whole content of the current (text) part; more than `limit`
     /// bytes fails with `error`.
     pub async fn read_value(&mut self, limit: usize, error: fn() -> S3Error) -> S3Result<Vec<u8>> {

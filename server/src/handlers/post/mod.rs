@@ -32,6 +32,8 @@ use policy::PostPolicy;
 
 /// AWS's limit on the form fields before the file.
 const MAX_FIELDS: usize = 20 * 1024;
+/// Bytes of a refused form read and discarded before the error is sent.
+const MAX_DRAINED: u64 = 64 * 1024 * 1024;
 
 /// Characters escaped in the redirect's query values and the Location URL.
 const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
@@ -86,7 +88,25 @@ pub async fn post_object(
         state.body_limits.clone(),
     );
     let mut form = FormReader::new(body, &boundary);
-    let (fields, file) = read_fields(&mut form).await?;
+    let uploaded = upload(req, &mut form, state, record, bucket, access).await;
+    if uploaded.is_err() {
+        // The rest of a refused form is read (up to a bound) so that a browser
+        // sees the error instead of a connection reset mid-upload.
+        form.drain(MAX_DRAINED).await;
+    }
+    uploaded
+}
+
+/// Authenticates, authorises and stores the form's file.
+async fn upload(
+    req: &HttpRequest,
+    form: &mut FormReader<RequestBody>,
+    state: web::Data<AppState>,
+    record: &mut RequestRecord,
+    bucket: String,
+    access: std::sync::Arc<crate::access::BucketAccess>,
+) -> S3Result<HttpResponse> {
+    let (fields, file) = read_fields(form).await?;
     let (principal, range) = authenticate(&state, &fields, &bucket)?;
     record.principal = principal.caller().map(|_| {
         field(&fields, "x-amz-credential")
@@ -114,7 +134,7 @@ pub async fn post_object(
         bucket_access: Some(access),
         form: Some(headers_of(&fields)?),
     };
-    let version = store(&ctx, &fields, &mut form, range).await?;
+    let version = store(&ctx, &fields, form, range).await?;
     // What follows the file is ignored, but read: the connection stays usable.
     while let Ok(Some(_)) = form.next_part().await {}
     respond(&ctx, &fields, &version)
