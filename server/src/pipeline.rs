@@ -101,6 +101,11 @@ async fn serve_website(
     target: handlers::site::SiteTarget,
 ) -> HttpResponse<LoggedBody> {
     let mut record = RequestRecord::new(new_request_id());
+    record.operation = Some(if req.method() == actix_web::http::Method::HEAD {
+        routing::Operation::HeadObject
+    } else {
+        routing::Operation::GetObject
+    });
     record.bucket = Some(target.bucket.clone());
     record.key = Some(target.key.clone());
     let state = state.into_inner();

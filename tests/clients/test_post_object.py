@@ -181,3 +181,30 @@ def test_a_large_form_upload_streams_through(s3, bucket):
     head = s3.head_object(Bucket=bucket, Key="big.bin")
     assert head["ContentLength"] == len(data)
     assert head["ETag"] == quoted_etag(data)
+
+
+def test_tagging_encryption_storage_class_and_checksum_fields(s3v4, s3, bucket):
+    data = b"fields of every kind"
+    sha256 = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    fields = {
+        "tagging": "<Tagging><TagSet><Tag><Key>source</Key><Value>form</Value></Tag></TagSet></Tagging>",
+        "x-amz-server-side-encryption": "AES256",
+        "x-amz-storage-class": "STANDARD_IA",
+        "x-amz-checksum-sha256": sha256,
+    }
+    post = s3v4.generate_presigned_post(bucket, "tagged", Fields=fields, Conditions=[{k: v} for k, v in fields.items()])
+    response = post_form(post, data)
+    assert response.status == 204, response.data
+    assert response.headers["x-amz-server-side-encryption"] == "AES256"
+    head = s3.head_object(Bucket=bucket, Key="tagged", ChecksumMode="ENABLED")
+    assert head["ServerSideEncryption"] == "AES256"
+    assert head["StorageClass"] == "STANDARD_IA"
+    assert head["ChecksumSHA256"] == sha256
+    assert s3.get_object_tagging(Bucket=bucket, Key="tagged")["TagSet"] == [{"Key": "source", "Value": "form"}]
+
+    wrong = dict(fields, **{"x-amz-checksum-sha256": base64.b64encode(b"\0" * 32).decode()})
+    post = s3v4.generate_presigned_post(bucket, "bad-sum", Fields=wrong, Conditions=[{k: v} for k, v in wrong.items()])
+    response = post_form(post, data)
+    assert (response.status, error_of(response)[0]) == (400, "BadDigest")
+    with raises_s3_error("404", 404):
+        s3.head_object(Bucket=bucket, Key="bad-sum")
