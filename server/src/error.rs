@@ -40,6 +40,7 @@ macro_rules! code_str {
 s3_error_codes! {
     AccessControlListNotSupported => StatusCode::BAD_REQUEST,
     AccessDenied => StatusCode::FORBIDDEN,
+    AccessForbidden => StatusCode::FORBIDDEN,
     AuthorizationHeaderMalformed => StatusCode::BAD_REQUEST,
     AuthorizationQueryParametersError => StatusCode::BAD_REQUEST,
     BadRequest => StatusCode::BAD_REQUEST,
@@ -47,7 +48,6 @@ s3_error_codes! {
     BucketAlreadyExists => StatusCode::CONFLICT,
     BucketAlreadyOwnedByYou => StatusCode::CONFLICT,
     BucketNotEmpty => StatusCode::CONFLICT,
-    CORSResponse => StatusCode::FORBIDDEN,
     DeleteConflict => StatusCode::CONFLICT,
     EntityAlreadyExists => StatusCode::CONFLICT,
     EntityTooLarge => StatusCode::BAD_REQUEST,

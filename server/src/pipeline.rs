@@ -237,8 +237,8 @@ async fn dispatch(
         record.key = endpoint.key().map(str::to_owned);
     }
     match &routed {
-        Ok(routing::Endpoint::PreflightRequest { bucket, .. }) => {
-            return handlers::cors::preflight(&state, req, bucket).await;
+        Ok(routing::Endpoint::PreflightRequest { bucket, key }) => {
+            return handlers::cors::preflight(&state, req, bucket, key).await;
         }
         Ok(routing::Endpoint::PostObject { bucket }) => {
             let bucket = bucket.clone();

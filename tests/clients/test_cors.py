@@ -63,7 +63,9 @@ def test_more_than_100_rules_are_refused(s3, bucket):
 
 def test_preflight_answers_from_the_first_matching_rule(s3, raw, bucket):
     refused = preflight(raw, bucket, "k")
-    assert (refused.status, refused.error_code()) == (403, "CORSResponse"), refused
+    assert (refused.status, refused.error_code()) == (403, "AccessForbidden"), refused
+    assert b"<Message>CORSResponse: CORS is not enabled for this bucket.</Message>" in refused.body
+    assert b"<ResourceType>OBJECT</ResourceType>" in refused.body
     s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": RULES})
 
     ok = preflight(raw, bucket, "dir/k", headers="Content-Type, X-Amz-Meta-Colour")
@@ -87,7 +89,7 @@ def test_preflight_answers_from_the_first_matching_rule(s3, raw, bucket):
         preflight(raw, bucket, "k", headers="x-custom"),
         preflight(raw, bucket, "k", origin="https://elsewhere", method="PUT"),
     ):
-        assert (refused.status, refused.error_code()) == (403, "CORSResponse"), refused
+        assert (refused.status, refused.error_code()) == (403, "AccessForbidden"), refused
         assert "access-control-allow-origin" not in refused.headers
 
     missing = raw.send("OPTIONS", object_path(bucket, "k"), headers={"Access-Control-Request-Method": "GET"})

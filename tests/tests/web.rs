@@ -70,7 +70,7 @@ async fn cors_rules_round_trip_and_answer_preflights() {
     assert_eq!(allowed.header("access-control-max-age"), Some("120"));
     let refused = preflight("https://evil.example", "PUT", "");
     assert_eq!(refused.status, 403);
-    assert_eq!(refused.error_code().as_deref(), Some("CORSResponse"));
+    assert_eq!(refused.error_code().as_deref(), Some("AccessForbidden"));
 
     let invalid = CorsConfiguration::builder()
         .cors_rules(rule("*", &["PATCH"]))
@@ -93,6 +93,13 @@ async fn cors_rules_round_trip_and_answer_preflights() {
     assert_eq!(error_code(gone), "NoSuchCORSConfiguration");
     let unconfigured = preflight("https://app.example", "GET", "");
     assert_eq!(unconfigured.status, 403);
+    assert!(
+        unconfigured
+            .text()
+            .contains("<Message>CORSResponse: CORS is not enabled for this bucket.</Message>"),
+        "{}",
+        unconfigured.text()
+    );
 }
 
 #[tokio::test]

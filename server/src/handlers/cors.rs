@@ -49,13 +49,14 @@ async fn set(ctx: &Ctx, rules: Option<Vec<horreo_storage::CorsRule>>) -> S3Resul
     Ok(())
 }
 
-/// Answers a preflight for `bucket` without authentication, as S3 does: 200
-/// with the first matching rule's `Access-Control-*` headers, else 403
-/// `CORSResponse`.
+/// Answers a preflight for `bucket` (and `key`, empty on a bucket URL)
+/// without authentication, as S3 does: 200 with the first matching rule's
+/// `Access-Control-*` headers, else 403 `AccessForbidden` ("CORSResponse: ...").
 pub async fn preflight(
     state: &AppState,
     req: &HttpRequest,
     bucket: &str,
+    key: &str,
 ) -> S3Result<HttpResponse> {
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
     let Some(origin) = header("origin") else {
@@ -78,20 +79,19 @@ pub async fn preflight(
             s3_error!(NoSuchBucket, "The specified bucket does not exist")
                 .with("BucketName", bucket.to_owned())
         })?;
+    let resource_type = if key.is_empty() { "BUCKET" } else { "OBJECT" };
+    let forbidden = |why: &str| {
+        s3_error!(AccessForbidden, "CORSResponse: {why}")
+            .with("Method", method.to_owned())
+            .with("ResourceType", resource_type)
+    };
     let Some(rules) = &access.cors else {
-        return Err(s3_error!(
-            CORSResponse,
-            "CORS is not enabled for this bucket."
-        ));
+        return Err(forbidden("CORS is not enabled for this bucket."));
     };
     let requested = cors::requested_headers(header("access-control-request-headers"));
     let rule = cors::matching_rule(rules, origin, method, &requested).ok_or_else(|| {
-        s3_error!(
-            CORSResponse,
-            "This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec."
-        )
-        .with("Method", method.to_owned())
-        .with("ResourceType", "BUCKET")
+        // AWS's words, its misspelling included.
+        forbidden("This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.")
     })?;
     let mut response = HttpResponse::Ok();
     for (name, value) in cors::allow_headers(rule, origin, &requested) {

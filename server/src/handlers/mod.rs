@@ -289,7 +289,9 @@ async fn handle(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Result<Htt
         PutBucketWebsite { .. } => website::put(ctx, body).await,
         GetBucketWebsite { .. } => website::get(ctx).await,
         DeleteBucketWebsite { .. } => website::delete(ctx).await,
-        PreflightRequest { .. } => cors::preflight(&ctx.state, &ctx.req, &ctx.bucket).await,
+        PreflightRequest { .. } => {
+            cors::preflight(&ctx.state, &ctx.req, &ctx.bucket, &ctx.key).await
+        }
         PostObject { .. } => Err(S3Error::not_implemented("PostObject")),
         DeleteObjects { .. } => delete::delete_objects(ctx, body).await,
         PutObject { .. } => object::put(ctx, body).await,
