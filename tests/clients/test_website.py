@@ -247,3 +247,15 @@ def test_redirect_all_requests(site_server, site_s3):
     moved = by_host(site_server, name)("/a/b.html")
     assert moved.status == 301
     assert moved.headers["location"] == "http://www.example.com/a/b.html"
+
+
+def test_a_public_read_acl_publishes_an_object_too(site_server, site_s3):
+    name = unique_bucket_name("acl-site")
+    site_s3.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter")
+    site_s3.delete_public_access_block(Bucket=name)
+    site_s3.put_bucket_website(Bucket=name, WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
+    site_s3.put_object(Bucket=name, Key="index.html", Body=b"public by ACL", ACL="public-read")
+    site_s3.put_object(Bucket=name, Key="private.html", Body=b"not public")
+    get = by_host(site_server, name)
+    assert (get("/").status, get("/").body) == (200, b"public by ACL")
+    assert get("/private.html").status == 403
