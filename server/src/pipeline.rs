@@ -111,7 +111,9 @@ async fn serve_website(
     let state = state.into_inner();
     let bucket = target.bucket.clone();
     let mut response = handlers::site::serve(&req, state.clone(), target, &record.request_id).await;
-    handlers::cors::decorate(&state, &req, &bucket, &mut response).await;
+    if req.method() != actix_web::http::Method::OPTIONS {
+        handlers::cors::decorate(&state, &req, &bucket, &mut response).await;
+    }
     finish(response, record)
 }
 

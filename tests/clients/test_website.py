@@ -214,6 +214,23 @@ def test_errors_are_html_pages(site_server, site_s3, site):
     assert b"<li>Code: NoSuchWebsiteConfiguration</li>" in unconfigured.body
 
 
+def test_cross_origin_reads_of_the_site_follow_its_cors_rules(site_server, site_s3):
+    name = unique_bucket_name("cors-site")
+    public_site(site_s3, name)
+    origin = "http://fonts.example"
+    site_s3.put_bucket_cors(
+        Bucket=name, CORSConfiguration={"CORSRules": [{"AllowedOrigins": [origin], "AllowedMethods": ["GET"]}]}
+    )
+    get = by_host(site_server, name)
+    page = get("/docs/page.html", headers={"Origin": origin})
+    assert page.status == 200 and page.headers["access-control-allow-origin"] == origin
+    ask = {"Origin": origin, "Access-Control-Request-Method": "GET"}
+    allowed = get("/docs/page.html", method="OPTIONS", headers=ask)
+    assert allowed.status == 200 and allowed.headers["access-control-allow-origin"] == origin
+    refused = get("/docs/page.html", method="OPTIONS", headers=dict(ask, Origin="http://x"))
+    assert refused.status == 403 and b"<li>Code: AccessForbidden</li>" in refused.body
+
+
 def test_a_missing_page_is_403_when_the_public_may_not_list(site_server, site_s3):
     name = unique_bucket_name("unlisted-site")
     public_site(site_s3, name, listable=False)

@@ -93,6 +93,13 @@ pub async fn serve(
     target: SiteTarget,
     request_id: &str,
 ) -> HttpResponse {
+    // Pages and fonts fetched across origins: the bucket's CORS rules answer.
+    if req.method() == actix_web::http::Method::OPTIONS {
+        return match super::cors::preflight(&state, req, &target.bucket, &target.key).await {
+            Ok(response) => response,
+            Err(err) => error_page(&err.into(), request_id, None),
+        };
+    }
     match respond(req, &state, &target, request_id).await {
         Ok(response) => response,
         Err(err) => error_page(&err, request_id, None),
