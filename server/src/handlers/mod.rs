@@ -292,7 +292,9 @@ async fn handle(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Result<Htt
         PreflightRequest { .. } => {
             cors::preflight(&ctx.state, &ctx.req, &ctx.bucket, &ctx.key).await
         }
-        PostObject { .. } => Err(S3Error::not_implemented("PostObject")),
+        // Served by `post::post_object` before authentication (its credentials
+        // are in the form, see `pipeline::dispatch`): never dispatched here.
+        PostObject { .. } => Err(S3Error::internal("PostObject dispatched without its form")),
         DeleteObjects { .. } => delete::delete_objects(ctx, body).await,
         PutObject { .. } => object::put(ctx, body).await,
         CopyObject { .. } => copy::copy_object(ctx).await,
