@@ -322,7 +322,7 @@ pub(crate) fn new_request_id() -> String {
     format!("{:016X}", rand::rng().random::<u64>())
 }
 
-fn host_id(request_id: &str) -> String {
+pub(crate) fn host_id(request_id: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(format!("horreo/{request_id}"))
 }

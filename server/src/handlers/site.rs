@@ -372,7 +372,10 @@ fn error_page(err: &SiteError, request_id: &str, document: Option<&SiteError>) -
     if let Some(key) = &err.key {
         html.push_str(&format!("<li>Key: {}</li>\n", escape(key)));
     }
-    html.push_str(&format!("<li>RequestId: {request_id}</li>\n</ul>\n"));
+    html.push_str(&format!(
+        "<li>RequestId: {request_id}</li>\n<li>HostId: {}</li>\n</ul>\n",
+        crate::pipeline::host_id(request_id)
+    ));
     if let Some(doc) = document {
         html.push_str(&format!(
             "<h3>An Error Occurred While Attempting to Retrieve a Custom Error Document</h3>\n<ul>\n<li>Code: {}</li>\n<li>Message: {}</li>\n</ul>\n",
