@@ -37,8 +37,8 @@ die() {
 section "System packages"
 # libclang-dev + clang: bindgen for the RocksDB bindings; rclone: a client under test;
 # openssl: the tests' self-signed certificates for HTTPS; curl: handy for poking a
-# running server.
-APT_PACKAGES=(libclang-dev clang rclone openssl curl)
+# running server; chromium: the real browser of tests/browser (driven by playwright-core).
+APT_PACKAGES=(libclang-dev clang rclone openssl curl chromium)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed"; then
@@ -82,6 +82,14 @@ export PATH="$VENV/bin:$PATH"
 # Captured first: piping into `head` would SIGPIPE rclone and fail under pipefail.
 rclone_version="$(rclone version 2>/dev/null)" || die "rclone is not runnable"
 echo "${rclone_version%%$'\n'*}"
+
+# --------------------------------------------------------------------------------------
+section "Browser tests (tests/browser: playwright-core for Debian's chromium)"
+command -v node >/dev/null || die "node not found: the browser tests need Node.js 20 and npm"
+command -v npm >/dev/null || die "npm not found: the browser tests need Node.js 20 and npm"
+echo "node $(node --version), npm $(npm --version), $(chromium --version 2>/dev/null || echo 'chromium missing')"
+# playwright-core downloads no browser: it drives /usr/bin/chromium.
+(cd tests/browser && npm ci --no-audit --no-fund)
 
 # --------------------------------------------------------------------------------------
 section "Rust toolchain"

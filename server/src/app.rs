@@ -21,6 +21,8 @@ pub struct AppState {
     pub access: Authoriser,
     pub region: String,
     pub domain: Option<String>,
+    /// Base domain of the website endpoint (`BUCKET.<website domain>`).
+    pub website_domain: Option<String>,
     /// Accept SSE-C keys over plain HTTP (AWS refuses them).
     pub allow_insecure_sse_c: bool,
     /// The idle timeout and memory budget of request bodies.
@@ -41,6 +43,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         Some(tls_address) => Some(
             std::net::TcpListener::bind(tls_address)
                 .with_context(|| format!("binding {tls_address}"))?,
+        ),
+        None => None,
+    };
+    let website_listener = match config.website_address {
+        Some(website) => Some(
+            std::net::TcpListener::bind(website).with_context(|| format!("binding {website}"))?,
         ),
         None => None,
     };
@@ -87,6 +95,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         access: Authoriser::new(config.public_access_block),
         region: config.region.clone(),
         domain: config.domain.clone(),
+        website_domain: config.website_domain.clone(),
         allow_insecure_sse_c: config.allow_insecure_sse_c,
         restore_delays: config.restore_delays,
         body_limits: BodyLimits::new(config.limits.body_timeout, config.limits.max_buffer_bytes),
@@ -105,6 +114,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             )
         }
     };
+    let mut listeners = listeners;
+    if let Some(website) = website_listener {
+        tracing::info!("website endpoint on http://{}", website.local_addr()?);
+        listeners.push(Listener::website(website));
+    }
     let server = listen::server(state.clone(), listeners, &config.limits)?;
     tracing::info!(
         "horreo listening on {urls} (region {}, data in {})",

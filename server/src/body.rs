@@ -139,6 +139,71 @@ impl Source {
     }
 }
 
+/// Decoded body bytes, a piece at a time: what [`stage_from`] stages.
+pub(crate) trait ChunkSource {
+    /// The next piece; `None` at the end.
+    async fn next_piece(&mut self) -> Option<S3Result<Bytes>>;
+}
+
+impl ChunkSource for RequestBody {
+    async fn next_piece(&mut self) -> Option<S3Result<Bytes>> {
+        let chunk = match self.source.next_chunk().await? {
+            Ok(chunk) => chunk,
+            Err(err) => return Some(Err(err)),
+        };
+        let mut out = BytesMut::with_capacity(chunk.len());
+        Some(self.decoder.push(&chunk, &mut out).map(|()| out.freeze()))
+    }
+}
+
+/// Stages what `source` yields, as [`RequestBody::stage`] stages a body:
+/// computing `algorithms`, encrypting as `sse` asks, one batch written while
+/// the next is received (memory: two batches); more than `max_size` bytes
+/// fails with `EntityTooLarge`, and nothing is staged unless all arrived.
+pub(crate) async fn stage_from(
+    source: &mut impl ChunkSource,
+    engine: Engine,
+    algorithms: Vec<ChecksumAlgorithm>,
+    max_size: u64,
+    sse: Option<SseRequest>,
+) -> S3Result<StagedBlob> {
+    let stager = blocking(move || {
+        engine
+            .begin_stage(&algorithms, false, sse.as_ref())
+            .map_err(S3Error::from)
+    })
+    .await?;
+    let mut pipeline = Pipeline {
+        idle: Some(stager),
+        pending: None,
+    };
+    let mut batch = BytesMut::new();
+    let mut size = 0u64;
+    let streamed: S3Result<()> = async {
+        while let Some(piece) = source.next_piece().await {
+            let piece = piece?;
+            size += piece.len() as u64;
+            if size > max_size {
+                return Err(entity_too_large());
+            }
+            batch.extend_from_slice(&piece);
+            if batch.len() >= BATCH {
+                pipeline.write(batch.split().freeze(), None).await?;
+            }
+        }
+        pipeline.write(batch.split().freeze(), None).await
+    }
+    .await;
+    match streamed {
+        Ok(()) => pipeline.finish().await,
+        Err(err) => {
+            let stored = pipeline.wait().await;
+            pipeline.discard();
+            Err(stored.err().unwrap_or(err))
+        }
+    }
+}
+
 impl RequestBody {
     /// Reads a small body (XML) completely; more than `limit` bytes is an error.
     pub async fn read_all(mut self, limit: usize) -> S3Result<Bytes> {

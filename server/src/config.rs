@@ -269,7 +269,16 @@ pub struct ServeArgs {
     /// Base domain for virtual-host-style requests (`bucket.DOMAIN`); path style always works
     #[arg(long, env = "HORREO_DOMAIN")]
     pub domain: Option<String>,
-    /// Optional TOML file with any of: data_dir, address, region, domain, master_key_file,
+    /// Base domain of the static website endpoint: a Host of `bucket.WEBSITE_DOMAIN`
+    /// is served as AWS's website endpoint serves the bucket
+    #[arg(long, env = "HORREO_WEBSITE_DOMAIN")]
+    pub website_domain: Option<String>,
+    /// Serve the static website endpoint on this address too (the Host names the
+    /// bucket as with --website-domain, else the path's first segment does)
+    #[arg(long, env = "HORREO_WEBSITE_ADDRESS")]
+    pub website_address: Option<SocketAddr>,
+    /// Optional TOML file with any of: data_dir, address, region, domain, website_domain,
+    /// website_address, master_key_file,
     /// tls_cert, tls_key, tls_address, allow_insecure_sse_c, block_public_access, body_timeout, send_timeout,
     /// max_connections, max_buffer_mib, shutdown_timeout, scrub_interval,
     /// scrub_rate, reserve, lifecycle_day_seconds, restore_delays
@@ -361,6 +370,8 @@ struct FileConfig {
     address: Option<SocketAddr>,
     region: Option<String>,
     domain: Option<String>,
+    website_domain: Option<String>,
+    website_address: Option<SocketAddr>,
     master_key_file: Option<PathBuf>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
@@ -386,6 +397,10 @@ pub struct Config {
     pub address: SocketAddr,
     pub region: String,
     pub domain: Option<String>,
+    /// Base domain of the website endpoint.
+    pub website_domain: Option<String>,
+    /// The website endpoint's own listener.
+    pub website_address: Option<SocketAddr>,
     pub root_access_key: Option<String>,
     pub root_secret_key: Option<String>,
     /// `HORREO_MASTER_KEY`: the master key's hex digits.
@@ -509,6 +524,8 @@ impl ServeArgs {
                 .or(file.region)
                 .unwrap_or_else(|| "us-east-1".to_owned()),
             domain: self.domain.or(file.domain),
+            website_domain: self.website_domain.or(file.website_domain),
+            website_address: self.website_address.or(file.website_address),
             root_access_key: self.root_access_key,
             root_secret_key: self.root_secret_key,
             master_key_hex: std::env::var("HORREO_MASTER_KEY")

@@ -6,6 +6,7 @@ pub mod app;
 pub mod auth;
 mod body;
 pub mod config;
+mod cors;
 mod credentials;
 mod dates;
 pub mod error;

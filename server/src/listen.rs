@@ -37,12 +37,27 @@ use crate::pipeline;
 pub struct Listener {
     socket: TcpListener,
     tls: Option<rustls::ServerConfig>,
+    /// Serves the static website endpoint only.
+    website: bool,
 }
 
 impl Listener {
     /// Plain HTTP on `socket`.
     pub fn http(socket: TcpListener) -> Self {
-        Self { socket, tls: None }
+        Self {
+            socket,
+            tls: None,
+            website: false,
+        }
+    }
+
+    /// The static website endpoint, plain HTTP, on `socket`.
+    pub fn website(socket: TcpListener) -> Self {
+        Self {
+            socket,
+            tls: None,
+            website: true,
+        }
     }
 
     /// HTTPS on `socket`, with the certificate and key of `tls`.
@@ -50,6 +65,7 @@ impl Listener {
         Self {
             socket,
             tls: Some(tls),
+            website: false,
         }
     }
 }
@@ -74,13 +90,18 @@ pub fn server(
         .shutdown_timeout(limits.shutdown_timeout.as_secs());
     let shutdown = builder.graceful_shutdown_signal();
     let send_timeout = limits.send_timeout;
-    for Listener { socket, tls } in listeners {
+    for Listener {
+        socket,
+        tls,
+        website,
+    } in listeners
+    {
         let addr = socket.local_addr()?;
         let name = format!("horreo-{addr}");
         let (state, shutdown) = (state.clone(), shutdown.clone());
         builder = match tls {
             None => builder.listen(name, socket, move || {
-                let service = http_service(&state, &shutdown, addr, false);
+                let service = http_service(&state, &shutdown, addr, false, website);
                 fn_service(move |io: TcpStream| async move {
                     let _ = io.set_nodelay(true);
                     let peer = io.peer_addr().ok();
@@ -91,7 +112,7 @@ pub fn server(
             Some(mut config) => {
                 config.alpn_protocols = vec![b"http/1.1".to_vec()];
                 builder.listen(name, socket, move || {
-                    let service = http_service(&state, &shutdown, addr, true);
+                    let service = http_service(&state, &shutdown, addr, true, false);
                     Acceptor::new(config.clone())
                         .map_init_err(|_| ())
                         .map_err(|err| tracing::debug!("TLS handshake failed: {err:?}"))
@@ -215,10 +236,14 @@ fn http_service<T>(
     shutdown: &GracefulShutdownSignal,
     addr: SocketAddr,
     secure: bool,
+    website: bool,
 ) -> HttpService<TimedIo<T>, AppFactory, BoxBody, ContinueGate> {
-    let app = App::new()
-        .app_data(state.clone())
-        .default_service(web::to(pipeline::handle));
+    let app = App::new().app_data(state.clone());
+    let app = if website {
+        app.default_service(web::to(pipeline::handle_website))
+    } else {
+        app.default_service(web::to(pipeline::handle))
+    };
     // The app reads `secure` (SSE-C needs TLS) and the host from its AppConfig,
     // which has no other public constructor: HttpServer uses a crate-private one.
     let config = AppConfig::__priv_test_new(secure, addr.to_string(), addr);

@@ -23,11 +23,15 @@ use crate::routing::{self, Query, Target};
 use crate::xml::XmlWriter;
 
 /// Serves every request: authenticates, routes, dispatches, and renders errors.
+/// A Host naming a bucket of the website domain goes to the website endpoint.
 pub(crate) async fn handle(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse<LoggedBody> {
+    if let Some(target) = website_target(&req, &state, false) {
+        return serve_website(req, state, target).await;
+    }
     let mut record = RequestRecord::new(new_request_id());
     let response = if let Some(service) = query::service(req.head()) {
         match query::serve(&req, payload, state, service, &mut record).await {
@@ -41,11 +45,75 @@ pub(crate) async fn handle(
             }
         }
     } else {
-        match dispatch(&req, payload, state, &mut record).await {
+        let mut response = match dispatch(&req, payload, state.clone(), &mut record).await {
             Ok(response) => response,
             Err(err) => error_response(req.head(), &err, &record.request_id),
+        };
+        let host = req.headers().get("host").and_then(|h| h.to_str().ok());
+        let target = Target::parse(host, req.uri().path(), state.domain.as_deref());
+        if let Some(bucket) = target.ok().and_then(|t| t.bucket)
+            && req.method() != actix_web::http::Method::OPTIONS
+            && req.headers().contains_key("origin")
+        {
+            handlers::cors::decorate(&state, &req, &bucket, &mut response).await;
         }
+        response
     };
+    finish(response, record)
+}
+
+/// Serves a request to the website listener (`--website-address`): the
+/// Host names the bucket (`BUCKET.<website domain>`), else the path does.
+pub(crate) async fn handle_website(
+    req: HttpRequest,
+    _payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse<LoggedBody> {
+    match website_target(&req, &state, true) {
+        Some(target) => serve_website(req, state, target).await,
+        None => {
+            let record = RequestRecord::new(new_request_id());
+            let response = HttpResponse::NotFound()
+                .content_type("text/html; charset=utf-8")
+                .body("<html><body><h1>404 Not Found</h1><p>Name a bucket: /BUCKET/ or BUCKET.&lt;website domain&gt;.</p></body></html>\n");
+            finish(response, record)
+        }
+    }
+}
+
+/// The bucket and key a website request addresses, if it is one.
+fn website_target(
+    req: &HttpRequest,
+    state: &AppState,
+    path_style: bool,
+) -> Option<handlers::site::SiteTarget> {
+    let domain = state.website_domain.as_deref();
+    if domain.is_none() && !path_style {
+        return None;
+    }
+    let host = req.headers().get("host").and_then(|h| h.to_str().ok());
+    handlers::site::SiteTarget::parse(host, req.uri().path(), domain, path_style)
+}
+
+async fn serve_website(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    target: handlers::site::SiteTarget,
+) -> HttpResponse<LoggedBody> {
+    let mut record = RequestRecord::new(new_request_id());
+    record.operation = Some(if req.method() == actix_web::http::Method::HEAD {
+        routing::Operation::HeadObject
+    } else {
+        routing::Operation::GetObject
+    });
+    record.bucket = Some(target.bucket.clone());
+    record.key = Some(target.key.clone());
+    let state = state.into_inner();
+    let bucket = target.bucket.clone();
+    let mut response = handlers::site::serve(&req, state.clone(), target, &record.request_id).await;
+    if req.method() != actix_web::http::Method::OPTIONS {
+        handlers::cors::decorate(&state, &req, &bucket, &mut response).await;
+    }
     finish(response, record)
 }
 
@@ -62,10 +130,20 @@ pub(crate) async fn refusal_before_continue(
         // Its signature covers the body: checked once the body is read.
         return None;
     }
+    if let Some(domain) = state.website_domain.as_deref() {
+        let host = req.headers().get("host").and_then(|h| h.to_str().ok());
+        let path = req.uri().path();
+        if handlers::site::SiteTarget::parse(host, path, Some(domain), false).is_some() {
+            return None;
+        }
+    }
     let admitted = async {
         let verified = authenticate(req.head(), state, &Scope::s3(&state.region))?;
-        // An unroutable request is refused by dispatch, with its body read.
-        if let Ok(endpoint) = route_head(req.head(), state) {
+        // An unroutable request is refused by dispatch, with its body read;
+        // a preflight and a POST form upload are not signed in their heads.
+        if let Ok(endpoint) = route_head(req.head(), state)
+            && !unsigned_head(&endpoint)
+        {
             let facts = RequestFacts::of_head(req, secure);
             admit(&facts, state, &verified, &endpoint).await?;
         }
@@ -160,6 +238,16 @@ async fn dispatch(
         record.bucket = endpoint.bucket().map(str::to_owned);
         record.key = endpoint.key().map(str::to_owned);
     }
+    match &routed {
+        Ok(routing::Endpoint::PreflightRequest { bucket, key }) => {
+            return handlers::cors::preflight(&state, req, bucket, key).await;
+        }
+        Ok(routing::Endpoint::PostObject { bucket }) => {
+            let bucket = bucket.clone();
+            return handlers::post::post_object(req, payload, state, record, bucket).await;
+        }
+        _ => {}
+    }
     // Authenticated already if the request waited for `100 Continue`.
     let stashed = req.extensions_mut().remove::<Verified>();
     let verified = match stashed {
@@ -182,8 +270,18 @@ async fn dispatch(
         key: endpoint.key().unwrap_or_default().to_owned(),
         principal,
         bucket_access: bucket,
+        form: None,
     };
     handlers::dispatch(endpoint, ctx, body).await
+}
+
+/// Whether the request's credentials, if any, are not in its head: a CORS
+/// preflight has none, a POST upload carries them in its form.
+fn unsigned_head(endpoint: &routing::Endpoint) -> bool {
+    matches!(
+        endpoint,
+        routing::Endpoint::PreflightRequest { .. } | routing::Endpoint::PostObject { .. }
+    )
 }
 
 /// Routes a request by its head.
@@ -224,7 +322,7 @@ pub(crate) fn new_request_id() -> String {
     format!("{:016X}", rand::rng().random::<u64>())
 }
 
-fn host_id(request_id: &str) -> String {
+pub(crate) fn host_id(request_id: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(format!("horreo/{request_id}"))
 }

@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import boto3
@@ -138,8 +138,9 @@ class HorreoServer:
     access_key: str = ""
     secret_key: str = ""
     process: subprocess.Popen | None = None
-    # More `horreo serve` flags, for a server of a module's own.
-    extra_args: tuple[str, ...] = ()
+    # More `horreo serve` arguments; "{free_port}" in one becomes a free loopback port.
+    extra_args: tuple = ()
+    ports: dict = field(default_factory=dict)
 
     @property
     def endpoint(self) -> str:
@@ -195,7 +196,7 @@ class HorreoServer:
                 f"{self.host}:{self.port}",
                 "--region",
                 self.region,
-                *self.extra_args,
+                *self._extra_args(),
             ]
             offset = self.log_size()
             with open(self.log_path, "ab") as log:
@@ -224,6 +225,16 @@ class HorreoServer:
             f"--- server output ---\n{self.log_since(0)}",
             pytrace=False,
         )
+
+    def _extra_args(self) -> list[str]:
+        args = []
+        for arg in self.extra_args:
+            if "{free_port}" in arg:
+                port = _free_port()
+                self.ports[arg] = port
+                arg = arg.replace("{free_port}", str(port))
+            args.append(arg)
+        return args
 
     def _wait_ready(self) -> str:
         """'' once GET / gets any HTTP response; otherwise why not (the process is stopped)."""

@@ -39,6 +39,9 @@ IMPLEMENTED = {
     # Lifecycle (the older GetBucketLifecycle / PutBucketLifecycle share their request lines).
     "GetBucketLifecycleConfiguration", "PutBucketLifecycleConfiguration", "DeleteBucketLifecycle",
     "GetBucketLifecycle", "PutBucketLifecycle", "RestoreObject",
+    # The browser-facing S3.
+    "GetBucketCors", "PutBucketCors", "DeleteBucketCors",
+    "GetBucketWebsite", "PutBucketWebsite", "DeleteBucketWebsite",
 }
 
 # Operations boto3 signs for another service (S3 Express One Zone, S3 Object Lambda)

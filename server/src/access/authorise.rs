@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use horreo_policy::{Context, Policies, Policy, PolicyKind, Reason, Request, Verdict};
-use horreo_storage::{Account, Acl, Engine, PublicAccessBlock};
+use horreo_storage::{Account, Acl, CorsRule, Engine, PublicAccessBlock, WebsiteConfiguration};
 
 use super::Identities;
 use super::acl::{AclLevel, Protected, permission_for};
@@ -39,6 +39,10 @@ pub struct BucketAccess {
     pub acls_enabled: bool,
     /// The bucket ACL; `None` is `private`.
     pub acl: Option<Acl>,
+    /// The bucket's CORS rules, if it has any.
+    pub cors: Option<Vec<CorsRule>>,
+    /// The bucket's website configuration, if it has one.
+    pub website: Option<WebsiteConfiguration>,
 }
 
 /// Decides requests; shared by all workers.
@@ -135,6 +139,8 @@ impl Authoriser {
                 .map_or(self.server_block, |b| b.or(self.server_block)),
             acls_enabled: bucket.acls_enabled(),
             acl: bucket.acl,
+            cors: bucket.cors,
+            website: bucket.website,
         });
         if let Ok(mut buckets) = self.buckets.write() {
             buckets.insert(name.to_owned(), Arc::clone(&access));

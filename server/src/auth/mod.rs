@@ -12,6 +12,7 @@ mod chunked;
 mod header;
 mod http_date;
 mod payload;
+mod post;
 mod presigned;
 pub(crate) mod signing;
 mod sigv2;
@@ -28,6 +29,7 @@ use std::time::SystemTime;
 use crate::error::{S3Error, S3ErrorCode, S3Result};
 
 pub use payload::{BodyDecoder, ChunkSigning, PayloadMode, Streaming};
+pub use post::{PostSignature, verify_post};
 
 /// What the gateway knows of an incoming request, before reading the body.
 #[derive(Debug, Clone, Copy)]

@@ -115,7 +115,7 @@ impl Requested {
         let mut grants = Vec::new();
         let mut any_grant = false;
         for (header, permission) in GRANT_HEADERS {
-            let Some(value) = ctx.req.headers().get(header) else {
+            let Some(value) = ctx.headers().get(header) else {
                 continue;
             };
             any_grant = true;
@@ -129,7 +129,7 @@ impl Requested {
                 });
             }
         }
-        match (ctx.req.headers().get(CANNED_ACL), any_grant) {
+        match (ctx.headers().get(CANNED_ACL), any_grant) {
             (Some(_), true) => Err(S3Error::invalid_request(
                 "Specifying both Canned ACLs and Header Grants is not allowed",
             )),
@@ -302,7 +302,7 @@ pub fn for_new_bucket(ctx: &Ctx, owner: &Account) -> S3Result<(ObjectOwnership, 
 
 /// No grant header, and no canned ACL or one of `allowed`.
 fn only_owner_full_control(ctx: &Ctx, allowed: &[&str]) -> bool {
-    let headers = ctx.req.headers();
+    let headers = ctx.headers();
     let canned_ok = headers
         .get(CANNED_ACL)
         .is_none_or(|v| allowed.iter().any(|a| v.as_bytes() == a.as_bytes()));

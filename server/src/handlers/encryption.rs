@@ -116,7 +116,7 @@ pub fn write_request(ctx: &Ctx, bucket: &Bucket) -> S3Result<Option<SseRequest>>
 /// SSE-C headers are the key to read with and are not concerned.
 pub fn refuse_on_read(ctx: &Ctx) -> S3Result<()> {
     for name in [SSE, KMS_KEY_ID, CONTEXT] {
-        if let Some(value) = ctx.req.headers().get(name) {
+        if let Some(value) = ctx.headers().get(name) {
             return Err(S3Error::invalid_argument(format!(
                 "{name} header is not supported for this operation."
             ))

@@ -43,7 +43,29 @@ pub fn content_headers(ctx: &Ctx) -> S3Result<ContentHeaders> {
         content_encoding: get("content-encoding")?.and_then(|v| without_aws_chunked(&v)),
         content_language: get("content-language")?,
         expires: get("expires")?,
+        website_redirect_location: website_redirect_location(ctx)?,
     })
+}
+
+/// AWS's limit on `x-amz-website-redirect-location`.
+const MAX_REDIRECT_LOCATION: usize = 2 * 1024;
+
+/// `x-amz-website-redirect-location`: a path (`/...`) or an http(s) URL.
+fn website_redirect_location(ctx: &Ctx) -> S3Result<Option<String>> {
+    let Some(value) = ctx.header("x-amz-website-redirect-location") else {
+        return Ok(None);
+    };
+    let allowed = ["/", "http://", "https://"]
+        .iter()
+        .any(|prefix| value.starts_with(prefix));
+    if !allowed || value.len() > MAX_REDIRECT_LOCATION {
+        return Err(s3_error!(
+            InvalidRedirectLocation,
+            "The website redirect location must have a prefix of 'http://' or 'https://' or '/'."
+        ));
+    }
+    check_storable("x-amz-website-redirect-location", value)?;
+    Ok(Some(value.to_owned()))
 }
 
 /// A `Content-Encoding` without its `aws-chunked` coding, which is transfer
@@ -65,7 +87,7 @@ fn without_aws_chunked(value: &str) -> Option<String> {
 pub fn user_metadata(ctx: &Ctx) -> S3Result<Vec<(String, String)>> {
     let mut meta = Vec::new();
     let mut size = 0;
-    for (name, value) in ctx.req.headers() {
+    for (name, value) in ctx.headers() {
         if let Some(key) = name.as_str().strip_prefix("x-amz-meta-") {
             let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
             check_storable(name.as_str(), &value)?;
@@ -298,6 +320,9 @@ pub fn object_headers(resp: &mut HttpResponseBuilder, v: &ObjectVersion) {
         resp.insert_header(("x-amz-storage-class", v.storage_class.as_str()));
     }
     super::restore::restore_header(resp, v.restore.as_ref());
+    if let Some(location) = &c.website_redirect_location {
+        insert_stored(resp, "x-amz-website-redirect-location", location);
+    }
     if !v.tags.is_empty() {
         resp.insert_header(("x-amz-tagging-count", v.tags.len().to_string()));
     }

@@ -5,6 +5,7 @@ mod attributes;
 mod bucket;
 mod conditional;
 mod copy;
+pub(crate) mod cors;
 mod delete;
 mod encryption;
 mod header_value;
@@ -17,15 +18,19 @@ mod multipart;
 mod object;
 mod ownership;
 mod policy;
+pub(crate) mod post;
 mod public_access;
 pub mod query;
 mod range;
 pub mod restore;
+pub(crate) mod site;
 pub mod sts;
 mod tagging;
+mod website;
 
 use std::sync::Arc;
 
+use actix_web::http::header::HeaderMap;
 use actix_web::{HttpRequest, HttpResponse};
 use horreo_storage::Engine;
 
@@ -50,12 +55,21 @@ pub struct Ctx {
     pub principal: Principal,
     /// What the authoriser found of the bucket addressed, if it exists.
     pub bucket_access: Option<Arc<BucketAccess>>,
+    /// A POST form upload's fields, standing for the request headers a
+    /// PutObject would carry (see [`Ctx::headers`]).
+    pub form: Option<HeaderMap>,
 }
 
 impl Ctx {
-    /// A request header as text; absent if missing or not valid UTF-8.
+    /// The headers that describe the write: the request's, or a POST form
+    /// upload's fields.
+    pub fn headers(&self) -> &HeaderMap {
+        self.form.as_ref().unwrap_or_else(|| self.req.headers())
+    }
+
+    /// A header of [`Ctx::headers`] as text; absent if missing or not valid UTF-8.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.req.headers().get(name).and_then(|v| v.to_str().ok())
+        self.headers().get(name).and_then(|v| v.to_str().ok())
     }
 
     /// The caller; anonymous requests reach only what a policy grants them,
@@ -275,6 +289,18 @@ async fn handle(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Result<Htt
             };
             list::list_objects_v2(ctx, listing, params).await
         }
+        PutBucketCors { .. } => cors::put(ctx, body).await,
+        GetBucketCors { .. } => cors::get(ctx).await,
+        DeleteBucketCors { .. } => cors::delete(ctx).await,
+        PutBucketWebsite { .. } => website::put(ctx, body).await,
+        GetBucketWebsite { .. } => website::get(ctx).await,
+        DeleteBucketWebsite { .. } => website::delete(ctx).await,
+        PreflightRequest { .. } => {
+            cors::preflight(&ctx.state, &ctx.req, &ctx.bucket, &ctx.key).await
+        }
+        // Served by `post::post_object` before authentication (its credentials
+        // are in the form, see `pipeline::dispatch`): never dispatched here.
+        PostObject { .. } => Err(S3Error::internal("PostObject dispatched without its form")),
         DeleteObjects { .. } => delete::delete_objects(ctx, body).await,
         PutObject { .. } => object::put(ctx, body).await,
         CopyObject { .. } => copy::copy_object(ctx).await,

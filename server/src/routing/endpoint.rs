@@ -102,6 +102,13 @@ endpoints! {
         GetBucketOwnershipControls {},
         PutBucketOwnershipControls {},
         DeleteBucketOwnershipControls {},
+        GetBucketCors {},
+        PutBucketCors {},
+        DeleteBucketCors {},
+        GetBucketWebsite {},
+        PutBucketWebsite {},
+        DeleteBucketWebsite {},
+        PostObject {},
         DeleteObjects {},
         ListObjects {
             listing: Listing,
@@ -129,6 +136,7 @@ endpoints! {
         },
     }
     object {
+        PreflightRequest {},
         GetObjectAcl {
             version_id: Option<String>,
         },
@@ -243,6 +251,15 @@ impl Endpoint {
             Operation::DeleteBucketOwnershipControls => {
                 Self::DeleteBucketOwnershipControls { bucket }
             }
+            Operation::GetBucketCors => Self::GetBucketCors { bucket },
+            Operation::PutBucketCors => Self::PutBucketCors { bucket },
+            Operation::DeleteBucketCors => Self::DeleteBucketCors { bucket },
+            Operation::GetBucketWebsite => Self::GetBucketWebsite { bucket },
+            Operation::PutBucketWebsite => Self::PutBucketWebsite { bucket },
+            Operation::DeleteBucketWebsite => Self::DeleteBucketWebsite { bucket },
+            Operation::PostObject => Self::PostObject { bucket },
+            // A preflight on a bucket URL has an empty key.
+            Operation::PreflightRequest => Self::PreflightRequest { bucket, key },
             Operation::DeleteObjects => Self::DeleteObjects { bucket },
             Operation::ListObjects => Self::ListObjects {
                 listing: Listing::parse(query)?,

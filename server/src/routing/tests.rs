@@ -483,6 +483,14 @@ const IMPLEMENTED: &[Operation] = &[
     RestoreObject,
     UploadPart,
     UploadPartCopy,
+    GetBucketCors,
+    PutBucketCors,
+    DeleteBucketCors,
+    GetBucketWebsite,
+    PutBucketWebsite,
+    DeleteBucketWebsite,
+    PostObject,
+    PreflightRequest,
 ];
 
 fn route_request(method: &str, path: &str, query: &str, headers: &[&str]) -> S3Result<Endpoint> {
@@ -898,6 +906,28 @@ const ACTIONS: &[(Operation, &str, &str)] = &[
     ),
     (UploadPart, "s3:PutObject", "s3:PutObject"),
     (UploadPartCopy, "s3:PutObject", "s3:PutObject"),
+    (GetBucketCors, "s3:GetBucketCORS", "s3:GetBucketCORS"),
+    (PutBucketCors, "s3:PutBucketCORS", "s3:PutBucketCORS"),
+    (DeleteBucketCors, "s3:PutBucketCORS", "s3:PutBucketCORS"),
+    (
+        GetBucketWebsite,
+        "s3:GetBucketWebsite",
+        "s3:GetBucketWebsite",
+    ),
+    (
+        PutBucketWebsite,
+        "s3:PutBucketWebsite",
+        "s3:PutBucketWebsite",
+    ),
+    (
+        DeleteBucketWebsite,
+        "s3:DeleteBucketWebsite",
+        "s3:DeleteBucketWebsite",
+    ),
+    // Authorised by its form's policy signature, as s3:PutObject on the key.
+    (PostObject, "s3:PutObject", "s3:PutObject"),
+    // Never authorised: answered from the bucket's CORS rules alone.
+    (PreflightRequest, "", ""),
 ];
 
 #[test]

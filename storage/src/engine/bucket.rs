@@ -50,6 +50,8 @@ pub(super) fn create(
         ownership: Some(ObjectOwnership::BucketOwnerEnforced),
         acl: None,
         lifecycle: None,
+        cors: None,
+        website: None,
     };
     configure(&mut bucket);
     // The id, name and owner are the engine's.

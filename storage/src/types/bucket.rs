@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use std::time::SystemTime;
 
-use super::{Acl, ObjectLockConfig, ObjectOwnership, Tag};
+use super::{Acl, CorsRule, ObjectLockConfig, ObjectOwnership, Tag, WebsiteConfiguration};
 
 /// A bucket's versioning state. A bucket never returns to `Unversioned`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -52,6 +52,12 @@ pub struct Bucket {
     /// The lifecycle configuration; `None` when none is set.
     #[serde(default)]
     pub lifecycle: Option<super::BucketLifecycle>,
+    /// The CORS rules (PutBucketCors), in order; `None` when not configured.
+    #[serde(default)]
+    pub cors: Option<Vec<CorsRule>>,
+    /// Static website hosting (PutBucketWebsite); `None` when not configured.
+    #[serde(default)]
+    pub website: Option<WebsiteConfiguration>,
 }
 
 impl Bucket {

@@ -13,6 +13,7 @@ mod names;
 mod object;
 mod restore;
 mod scrub;
+mod web;
 
 pub use acl::{Acl, Grant, Grantee, GroupGrantee, ObjectOwnership, Permission};
 pub use bucket::{Bucket, PublicAccessBlock, VersioningState};
@@ -46,3 +47,4 @@ pub use object::{
 };
 pub use restore::{Restore, RestoreOutcome};
 pub use scrub::{ScrubConfig, ScrubCounters, ScrubFinding, ScrubPass, ScrubProgress, ScrubStatus};
+pub use web::{CorsRule, Redirect, RedirectAllRequestsTo, RoutingRule, WebsiteConfiguration};

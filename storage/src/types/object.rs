@@ -69,6 +69,10 @@ pub struct ContentHeaders {
     pub content_encoding: Option<String>,
     pub content_language: Option<String>,
     pub expires: Option<String>,
+    /// `x-amz-website-redirect-location`: where the website endpoint sends a
+    /// request for this object (a path or an http(s) URL).
+    #[serde(default)]
+    pub website_redirect_location: Option<String>,
 }
 
 /// One version of an object (or a delete marker), as listed and read.
