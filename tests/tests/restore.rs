@@ -178,8 +178,18 @@ async fn a_transition_to_glacier_archives_the_object() {
         .send()
         .await
         .unwrap();
-    put(&s3, &bucket, "old/report", StorageClass::Standard).await;
-    put(&s3, &bucket, "new/report", StorageClass::Standard).await;
+    let big = vec![7u8; 200 * 1024];
+    for key in ["old/report", "new/report"] {
+        s3.put_object()
+            .bucket(&bucket)
+            .key(key)
+            .body(ByteStream::from(big.clone()))
+            .send()
+            .await
+            .unwrap();
+    }
+    // Under 128 KiB, objects stay where they are (AWS's default minimum size).
+    put(&s3, &bucket, "old/small", StorageClass::Standard).await;
     eventually("old/ to move to GLACIER", || async {
         let head = s3
             .head_object()
@@ -195,8 +205,6 @@ async fn a_transition_to_glacier_archives_the_object() {
         read(&s3, &bucket, "old/report").await.unwrap_err(),
         "InvalidObjectState"
     );
-    assert_eq!(
-        read(&s3, &bucket, "new/report").await.unwrap(),
-        b"cold data"
-    );
+    assert_eq!(read(&s3, &bucket, "new/report").await.unwrap(), big);
+    assert_eq!(read(&s3, &bucket, "old/small").await.unwrap(), b"cold data");
 }

@@ -141,6 +141,31 @@ fn lone_marker(lc: &BucketLifecycle, key: &str, m: &Ver, day: Duration, out: &mu
     }
 }
 
+/// Objects smaller than this do not transition unless a rule's own size
+/// filter says otherwise (AWS's default since 2024).
+const MIN_TRANSITION_SIZE: u64 = 128 * 1024;
+
+/// Whether a version of `size` bytes may transition to `class` under `rule`:
+/// `x-amz-transition-default-minimum-object-size` keeps objects under 128 KiB
+/// where they are, for every class (`all_storage_classes_128K`, the default)
+/// or for the classes other than GLACIER and DEEP_ARCHIVE
+/// (`varies_by_storage_class`); a rule with a size filter decides itself.
+fn may_transition(
+    lc: &BucketLifecycle,
+    rule: &LifecycleRule,
+    size: u64,
+    class: StorageClass,
+) -> bool {
+    if size >= MIN_TRANSITION_SIZE
+        || rule.filter.size_greater_than.is_some()
+        || rule.filter.size_less_than.is_some()
+    {
+        return true;
+    }
+    lc.transition_default_minimum_object_size.as_deref() == Some("varies_by_storage_class")
+        && class.is_archive()
+}
+
 fn current(lc: &BucketLifecycle, key: &str, v: &Ver, day: Duration, out: &mut Vec<Due>) {
     if let Some((at, _)) = current_expiry(lc, key, v.modified, v.size, &v.tags, day) {
         out.push(Due {
@@ -149,7 +174,11 @@ fn current(lc: &BucketLifecycle, key: &str, v: &Ver, day: Duration, out: &mut Ve
         });
     }
     for r in enabled_rules(lc, key).filter(|r| r.filter.admits(key, &v.tags, Some(v.size))) {
-        for t in &r.transitions {
+        for t in r
+            .transitions
+            .iter()
+            .filter(|t| may_transition(lc, r, v.size, t.storage_class))
+        {
             let at = match (t.days, t.date) {
                 (Some(days), _) => due_at(v.modified, days, day),
                 (None, Some(date)) => date,
@@ -194,7 +223,8 @@ fn noncurrent(
             continue;
         }
         for t in &r.noncurrent_transitions {
-            if !kept(t.newer_noncurrent_versions) {
+            if !kept(t.newer_noncurrent_versions) && may_transition(lc, r, v.size, t.storage_class)
+            {
                 out.push(Due {
                     at: due_at(since, t.noncurrent_days, day),
                     action: Action::Transition {

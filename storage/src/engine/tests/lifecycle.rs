@@ -284,11 +284,15 @@ fn transitions_change_the_class_of_due_versions() {
         },
     ];
     set(&e, "cold", vec![r]);
-    put(&e, "cold", "k", b"data").unwrap();
+    put(&e, "cold", "k", &content(200_000, 3)).unwrap();
+    // Under 128 KiB objects stay where they are by default, as on AWS.
+    put(&e, "cold", "small", b"data").unwrap();
     wait_days(2);
     assert_eq!(run(&e).transitioned, 1);
     let v = e.head_object("cold", "k", None).unwrap();
     assert_eq!(v.storage_class, StorageClass::Glacier);
+    let small = e.head_object("cold", "small", None).unwrap();
+    assert_eq!(small.storage_class, StorageClass::Standard);
     assert_eq!(run(&e).transitioned, 0);
 }
 
