@@ -8,6 +8,7 @@ mod lock;
 mod multipart;
 mod objects;
 mod scrub;
+mod usage;
 mod versioning;
 
 use std::io::Read;
