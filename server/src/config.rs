@@ -215,7 +215,7 @@ pub struct ServeArgs {
     /// Optional TOML file with any of: data_dir, address, region, domain, master_key_file,
     /// tls_cert, tls_key, tls_address, allow_insecure_sse_c, block_public_access, body_timeout, send_timeout,
     /// max_connections, max_buffer_mib, shutdown_timeout, scrub_interval,
-    /// scrub_rate, reserve
+    /// scrub_rate, reserve, admin_address
     #[arg(long, env = "HORREO_CONFIG")]
     pub config: Option<PathBuf>,
     /// Root access key id; generated and stored in the data directory when unset
@@ -278,6 +278,66 @@ pub struct ServeArgs {
     /// Log format on stderr: `text` for people, `json` (one object per line) for machines
     #[arg(long, env = "HORREO_LOG_FORMAT", value_enum, default_value_t)]
     pub log_format: LogFormat,
+    /// Serve the health checks (`/health/live`, `/health/ready`) and metrics
+    /// (`/metrics`) at the root of this second address too [default: only under
+    /// /_horreo/ on --address]
+    #[arg(long, env = "HORREO_ADMIN_ADDRESS")]
+    pub admin_address: Option<SocketAddr>,
+    /// Bearer token a metrics scrape must present (`Authorization: Bearer TOKEN`)
+    /// [default: metrics are open]
+    #[arg(long, env = "HORREO_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// Bucket to create at start-up, owned by the root, if it does not exist;
+    /// repeatable. `NAME:versioned` turns versioning on, `NAME:locked` creates it
+    /// with object lock. HORREO_DEFAULT_BUCKETS takes a comma-separated list
+    #[arg(
+        long = "default-bucket",
+        env = "HORREO_DEFAULT_BUCKETS",
+        value_delimiter = ','
+    )]
+    pub default_buckets: Vec<String>,
+    /// Keep everything in a fresh temporary directory (in RAM where /dev/shm is
+    /// available), removed on exit, with a master key that lives only in memory:
+    /// for tests and CI, never for data you want to keep
+    #[arg(long, env = "HORREO_EPHEMERAL")]
+    pub ephemeral: bool,
+}
+
+/// A bucket the server creates at start-up (`--default-bucket`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefaultBucket {
+    pub name: horreo_storage::BucketName,
+    /// Versioning enabled (`:versioned`).
+    pub versioned: bool,
+    /// Created with object lock, and so versioning (`:locked`).
+    pub locked: bool,
+}
+
+impl std::str::FromStr for DefaultBucket {
+    type Err = anyhow::Error;
+
+    fn from_str(text: &str) -> anyhow::Result<Self> {
+        let text = text.trim();
+        let (name, suffix) = match text.split_once(':') {
+            Some((name, suffix)) => (name, Some(suffix)),
+            None => (text, None),
+        };
+        let (versioned, locked) = match suffix {
+            None => (false, false),
+            Some("versioned") => (true, false),
+            Some("locked") => (true, true),
+            Some(other) => anyhow::bail!(
+                "default bucket {text:?}: unknown suffix {other:?} (use :versioned or :locked)"
+            ),
+        };
+        let name = horreo_storage::BucketName::parse(name)
+            .map_err(|e| anyhow::anyhow!("default bucket {name:?}: {e}"))?;
+        Ok(Self {
+            name,
+            versioned,
+            locked,
+        })
+    }
 }
 
 /// How log lines are written.
@@ -307,6 +367,7 @@ struct FileConfig {
     max_connections: Option<usize>,
     max_buffer_mib: Option<usize>,
     shutdown_timeout: Option<u64>,
+    admin_address: Option<SocketAddr>,
     scrub_interval: Option<String>,
     scrub_rate: Option<String>,
     reserve: Option<String>,
@@ -332,6 +393,13 @@ pub struct Config {
     pub reserve: Reserve,
     /// Block Public Access settings applied to every bucket.
     pub public_access_block: horreo_storage::PublicAccessBlock,
+    /// Where the health checks and metrics are served at the root, if anywhere.
+    pub admin_address: Option<SocketAddr>,
+    pub metrics_token: Option<String>,
+    /// Buckets created at start-up unless they exist.
+    pub default_buckets: Vec<DefaultBucket>,
+    /// Data in a temporary directory removed on exit; master key in memory.
+    pub ephemeral: bool,
 }
 
 /// How long and how much connections may take.
@@ -403,7 +471,20 @@ impl ServeArgs {
             (None, None) => Reserve::Default,
         };
         let block = self.block_public_access || file.block_public_access.unwrap_or(false);
+        let default_buckets = self
+            .default_buckets
+            .iter()
+            .filter(|b| !b.trim().is_empty())
+            .map(|b| b.parse())
+            .collect::<anyhow::Result<Vec<DefaultBucket>>>()?;
+        if self.ephemeral && (self.data_dir.is_some() || file.data_dir.is_some()) {
+            anyhow::bail!("--ephemeral keeps its data in a temporary directory: drop --data-dir");
+        }
         Ok(Config {
+            admin_address: self.admin_address.or(file.admin_address),
+            metrics_token: self.metrics_token.filter(|t| !t.is_empty()),
+            default_buckets,
+            ephemeral: self.ephemeral,
             scrub,
             reserve,
             public_access_block: if block {

@@ -37,12 +37,18 @@ use crate::pipeline;
 pub struct Listener {
     socket: TcpListener,
     tls: Option<rustls::ServerConfig>,
+    /// Serves the operational endpoints at its root instead of S3.
+    admin: bool,
 }
 
 impl Listener {
     /// Plain HTTP on `socket`.
     pub fn http(socket: TcpListener) -> Self {
-        Self { socket, tls: None }
+        Self {
+            socket,
+            tls: None,
+            admin: false,
+        }
     }
 
     /// HTTPS on `socket`, with the certificate and key of `tls`.
@@ -50,6 +56,17 @@ impl Listener {
         Self {
             socket,
             tls: Some(tls),
+            admin: false,
+        }
+    }
+
+    /// Plain HTTP on `socket` for the health checks and metrics at its root
+    /// (see [`crate::ops::endpoints`]).
+    pub fn admin(socket: TcpListener) -> Self {
+        Self {
+            socket,
+            tls: None,
+            admin: true,
         }
     }
 }
@@ -74,13 +91,13 @@ pub fn server(
         .shutdown_timeout(limits.shutdown_timeout.as_secs());
     let shutdown = builder.graceful_shutdown_signal();
     let send_timeout = limits.send_timeout;
-    for Listener { socket, tls } in listeners {
+    for Listener { socket, tls, admin } in listeners {
         let addr = socket.local_addr()?;
         let name = format!("horreo-{addr}");
         let (state, shutdown) = (state.clone(), shutdown.clone());
         builder = match tls {
             None => builder.listen(name, socket, move || {
-                let service = http_service(&state, &shutdown, addr, false);
+                let service = http_service(&state, &shutdown, addr, false, admin);
                 fn_service(move |io: TcpStream| async move {
                     let _ = io.set_nodelay(true);
                     let peer = io.peer_addr().ok();
@@ -91,7 +108,7 @@ pub fn server(
             Some(mut config) => {
                 config.alpn_protocols = vec![b"http/1.1".to_vec()];
                 builder.listen(name, socket, move || {
-                    let service = http_service(&state, &shutdown, addr, true);
+                    let service = http_service(&state, &shutdown, addr, true, admin);
                     Acceptor::new(config.clone())
                         .map_init_err(|_| ())
                         .map_err(|err| tracing::debug!("TLS handshake failed: {err:?}"))
@@ -215,14 +232,26 @@ fn http_service<T>(
     shutdown: &GracefulShutdownSignal,
     addr: SocketAddr,
     secure: bool,
+    admin: bool,
 ) -> HttpService<TimedIo<T>, AppFactory, BoxBody, ContinueGate> {
-    let app = App::new()
-        .app_data(state.clone())
-        .default_service(web::to(pipeline::handle));
     // The app reads `secure` (SSE-C needs TLS) and the host from its AppConfig,
     // which has no other public constructor: HttpServer uses a crate-private one.
     let config = AppConfig::__priv_test_new(secure, addr.to_string(), addr);
-    let factory = map_config(app, move |()| config.clone()).map_err(|err| err.error_response());
+    let factory: AppFactory = if admin {
+        let app = App::new()
+            .app_data(state.clone())
+            .default_service(web::to(crate::ops::endpoints::admin));
+        boxed::factory(
+            map_config(app, move |()| config.clone()).map_err(|err| err.error_response()),
+        )
+    } else {
+        let app = App::new()
+            .app_data(state.clone())
+            .default_service(web::to(pipeline::serve));
+        boxed::factory(
+            map_config(app, move |()| config.clone()).map_err(|err| err.error_response()),
+        )
+    };
     let shutdown = shutdown.clone();
     HttpService::build()
         .keep_alive(KeepAlive::default())
@@ -246,8 +275,9 @@ fn http_service<T>(
         .expect(ContinueGate {
             state: state.clone(),
             secure,
+            admin,
         })
-        .finish(boxed::factory(factory))
+        .finish(factory)
 }
 
 /// The expect service: a request with `Expect: 100-continue` gets
@@ -259,6 +289,8 @@ pub struct ContinueGate {
     state: web::Data<AppState>,
     /// Whether the connection is TLS (`aws:SecureTransport`).
     secure: bool,
+    /// On the admin listener every request continues: nothing there is signed.
+    admin: bool,
 }
 
 impl ServiceFactory<Request> for ContinueGate {
@@ -283,6 +315,9 @@ impl Service<Request> for ContinueGate {
 
     fn call(&self, req: Request) -> Self::Future {
         let (state, secure) = (self.state.clone(), self.secure);
+        if self.admin {
+            return Box::pin(ready(Ok(req)));
+        }
         Box::pin(async move {
             match pipeline::refusal_before_continue(&req, &state, secure).await {
                 None => Ok(req),

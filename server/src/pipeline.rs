@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use actix_http::Request;
 use actix_web::dev::RequestHead;
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::{Either, HttpMessage, HttpRequest, HttpResponse, web};
 use rand::Rng;
 
 use crate::access::RequestFacts;
@@ -17,22 +17,43 @@ use crate::auth::{self, BodyDecoder, RequestParts, Scope, Verified};
 use crate::body::RequestBody;
 use crate::error::S3Error;
 use crate::handlers::{self, Ctx};
+use crate::ops::endpoints;
 use crate::ops::request_log::{LoggedBody, RequestRecord};
 use crate::query::{self, QueryService};
 use crate::routing::{self, Query, Target};
 use crate::xml::XmlWriter;
 
-/// Serves every request: authenticates, routes, dispatches, and renders errors.
+/// Serves every request of the main listener: the operational endpoints under
+/// `/_horreo/` (see [`crate::ops::endpoints`]), S3, IAM and STS otherwise.
+pub(crate) async fn serve(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Either<HttpResponse, HttpResponse<LoggedBody>> {
+    if let Some(path) = endpoints::on_main_listener(&req, &state) {
+        let path = path.to_owned();
+        return Either::Left(endpoints::serve(&path, &req, state).await);
+    }
+    Either::Right(handle(req, payload, state).await)
+}
+
+/// Serves an S3, IAM or STS request: authenticates, routes, dispatches, and
+/// renders errors.
 pub(crate) async fn handle(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse<LoggedBody> {
-    let mut record = RequestRecord::new(new_request_id());
+    let mut record = RequestRecord::new(new_request_id(), &state.metrics);
     let response = if let Some(service) = query::service(req.head()) {
+        record.service = Some(match service {
+            QueryService::Iam => "IAM",
+            QueryService::Sts => "STS",
+        });
         match query::serve(&req, payload, state, service, &mut record).await {
             Ok(xml) => HttpResponse::Ok().content_type("text/xml").body(xml),
             Err(err) => {
+                record.error_code = Some(err.code.as_str());
                 let namespace = match service {
                     QueryService::Iam => handlers::iam::response::NAMESPACE,
                     QueryService::Sts => handlers::iam::response::STS_NAMESPACE,
@@ -43,7 +64,10 @@ pub(crate) async fn handle(
     } else {
         match dispatch(&req, payload, state, &mut record).await {
             Ok(response) => response,
-            Err(err) => error_response(req.head(), &err, &record.request_id),
+            Err(err) => {
+                record.error_code = Some(err.code.as_str());
+                error_response(req.head(), &err, &record.request_id)
+            }
         }
     };
     finish(response, record)
@@ -77,7 +101,9 @@ pub(crate) async fn refusal_before_continue(
             None
         }
         Err(err) => {
-            let record = RequestRecord::new(new_request_id());
+            let mut record = RequestRecord::new(new_request_id(), &state.metrics);
+            record.operation = route_head(req.head(), state).ok().map(|e| e.operation());
+            record.error_code = Some(err.code.as_str());
             let response = error_response(req.head(), &err, &record.request_id);
             Some(finish(response, record))
         }
