@@ -37,8 +37,8 @@ die() {
 section "System packages"
 # libclang-dev + clang: bindgen for the RocksDB bindings; rclone: a client under test;
 # openssl: the tests' self-signed certificates for HTTPS; curl: handy for poking a
-# running server.
-APT_PACKAGES=(libclang-dev clang rclone openssl curl)
+# running server; systemd: `systemd-analyze verify` of deploy/horreo.service.
+APT_PACKAGES=(libclang-dev clang rclone openssl curl systemd)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed"; then

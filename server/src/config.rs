@@ -37,6 +37,21 @@ pub enum Command {
     Fsck(crate::admin::fsck::FsckArgs),
     /// Verify every stored object now (server stopped); exit status 1 if damage is found.
     Scrub(ScrubArgs),
+    /// Ask a running server's health check; exit status 0 when it answers 200
+    /// (for container health checks).
+    Health(HealthArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// The check to ask: `/_horreo/health/ready` (or `/_horreo/health/live`) on
+    /// the main listener, `/health/ready` on the admin listener
+    #[arg(
+        long,
+        env = "HORREO_HEALTH_URL",
+        default_value = "http://127.0.0.1:9000/_horreo/health/ready"
+    )]
+    pub url: String,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@
 pub mod endpoints;
 pub mod memory;
 pub mod metrics;
+pub mod probe;
 pub mod process;
 pub mod request_log;
 pub mod store_metrics;
