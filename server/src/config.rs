@@ -578,3 +578,28 @@ fn read_file_config(path: &Path) -> anyhow::Result<FileConfig> {
         .with_context(|| format!("reading config file {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_buckets_take_an_optional_suffix() {
+        let plain: DefaultBucket = "photos".parse().unwrap();
+        assert_eq!(
+            (plain.name.as_str(), plain.versioned, plain.locked),
+            ("photos", false, false)
+        );
+        let kept: DefaultBucket = " kept:versioned ".parse().unwrap();
+        assert_eq!(
+            (kept.name.as_str(), kept.versioned, kept.locked),
+            ("kept", true, false)
+        );
+        let vault: DefaultBucket = "vault:locked".parse().unwrap();
+        assert_eq!((vault.versioned, vault.locked), (true, true));
+        for bad in ["ab", "Upper", "name:frozen", "name:", ":versioned"] {
+            assert!(bad.parse::<DefaultBucket>().is_err(), "{bad}");
+        }
+    }
+}
