@@ -35,6 +35,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The bearer token a metrics scrape must present, if one is configured.
     pub metrics_token: Option<String>,
+    /// Who is signed in to the web console.
+    pub console: crate::ops::console::session::Sessions,
 }
 
 /// Opens the engine and serves until SIGINT/SIGTERM; in-flight requests finish,
@@ -127,6 +129,7 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
         body_limits: BodyLimits::new(config.limits.body_timeout, config.limits.max_buffer_bytes),
         metrics,
         metrics_token: config.metrics_token.clone(),
+        console: Default::default(),
     });
     let (mut listeners, urls) = match (tls_config, tls_listener) {
         (None, _) => (vec![Listener::http(listener)], format!("http://{address}")),
@@ -221,6 +224,7 @@ fn announce_credentials(
 /// Says where the health checks and metrics are.
 fn announce_operations(urls: &str, admin_url: Option<&str>) {
     let main = urls.split(' ').next().unwrap_or(urls);
+    println!("Console: {main}/_horreo/console/ (sign in with an access key and its secret)");
     match admin_url {
         Some(admin) => println!(
             "Health: {admin}/health/live, {admin}/health/ready; metrics: {admin}/metrics \

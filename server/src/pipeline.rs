@@ -17,8 +17,8 @@ use crate::auth::{self, BodyDecoder, RequestParts, Scope, Verified};
 use crate::body::RequestBody;
 use crate::error::S3Error;
 use crate::handlers::{self, Ctx};
-use crate::ops::endpoints;
 use crate::ops::request_log::{LoggedBody, RequestRecord};
+use crate::ops::{console, endpoints};
 use crate::query::{self, QueryService};
 use crate::routing::{self, Query, Target};
 use crate::xml::XmlWriter;
@@ -32,6 +32,9 @@ pub(crate) async fn serve(
 ) -> Either<HttpResponse, HttpResponse<LoggedBody>> {
     if let Some(path) = endpoints::on_main_listener(&req, &state) {
         let path = path.to_owned();
+        if let Some(console_path) = path.strip_prefix("console/") {
+            return Either::Left(console::serve(console_path, &req, payload, state).await);
+        }
         return Either::Left(endpoints::serve(&path, &req, state).await);
     }
     Either::Right(handle(req, payload, state).await)

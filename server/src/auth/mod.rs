@@ -12,6 +12,7 @@ mod chunked;
 mod header;
 mod http_date;
 mod payload;
+mod presign;
 mod presigned;
 mod signing;
 mod sigv2;
@@ -28,6 +29,7 @@ use std::time::SystemTime;
 use crate::error::{S3Error, S3ErrorCode, S3Result};
 
 pub use payload::{BodyDecoder, ChunkSigning, PayloadMode, Streaming};
+pub use presign::{PresignRequest, Signer, presigned_path};
 
 /// What the gateway knows of an incoming request, before reading the body.
 #[derive(Debug, Clone, Copy)]

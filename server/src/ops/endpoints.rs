@@ -48,6 +48,10 @@ pub async fn serve(path: &str, req: &HttpRequest, state: web::Data<AppState>) ->
         "health/live" => text(StatusCode::OK, "ok\n".into()).finish_text(req),
         "health/ready" => ready(state).await.finish_text(req),
         "metrics" => metrics(req, state).await,
+        // The console's page is the folder: relative links resolve inside it.
+        "console" => HttpResponse::PermanentRedirect()
+            .insert_header(("location", super::console::ROOT))
+            .finish(),
         _ => text(StatusCode::NOT_FOUND, "no such endpoint\n".into()).finish_text(req),
     }
 }

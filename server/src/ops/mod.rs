@@ -1,6 +1,7 @@
 //! What operators see: the request log, Prometheus metrics and health checks
 //! (under `/_horreo/` and on the admin listener), and memory upkeep.
 
+pub mod console;
 pub mod endpoints;
 pub mod memory;
 pub mod metrics;
