@@ -81,10 +81,10 @@ function button(text, label, onClick) {
 }
 
 function show(view) {
-  for (const id of ['sign-in-view', 'buckets-view', 'objects-view']) $(id).hidden = id !== view;
+  for (const id of ['sign-in-view', 'buckets-view', 'objects-view', 'object-view']) $(id).hidden = id !== view;
 }
 
-// ---- routing: #/ is the bucket list, #/b/BUCKET/PREFIX a folder ----
+// ---- routing: #/ is the bucket list, #/b/BUCKET/PREFIX a folder, #/o/BUCKET/KEY an object ----
 
 function route() {
   const hash = decodeURIComponent(location.hash.slice(1) || '/');
@@ -92,13 +92,22 @@ function route() {
   return match ? { bucket: match[1], prefix: match[2] } : null;
 }
 
+function objectRoute() {
+  const hash = decodeURIComponent(location.hash.slice(1) || '/');
+  const match = hash.match(/^\/o\/([^/]+)\/(.+)$/);
+  return match ? { bucket: match[1], key: match[2] } : null;
+}
+
 const folderHash = (bucket, prefix) => `#/b/${encodeURIComponent(bucket)}/${encodeURIComponent(prefix)}`;
+const objectHash = (bucket, key) => `#/o/${encodeURIComponent(bucket)}/${encodeURIComponent(key)}`;
 
 async function render() {
   status('');
   try {
     const where = route();
+    const object = objectRoute();
     if (where) await showObjects(where.bucket, where.prefix, null);
+    else if (object) await showObject(object.bucket, object.key);
     else await showBuckets();
   } catch (err) {
     status(err.message, true);
@@ -151,9 +160,26 @@ function crumbs(bucket, prefix) {
   }
 }
 
+async function showVersioning(bucket) {
+  const state = field(await s3('GET', bucket, '', [['versioning', '']]), 'Status') || 'Off';
+  $('versioning-state').textContent = state;
+  const toggle = $('versioning-toggle');
+  toggle.textContent = state === 'Enabled' ? 'Suspend versioning' : 'Enable versioning';
+  toggle.onclick = async () => {
+    const next = state === 'Enabled' ? 'Suspended' : 'Enabled';
+    try {
+      await s3('PUT', bucket, '', [['versioning', '']],
+        `<VersioningConfiguration><Status>${next}</Status></VersioningConfiguration>`);
+      status(`Versioning ${next.toLowerCase()}`);
+      await showVersioning(bucket);
+    } catch (err) { status(err.message, true); }
+  };
+}
+
 async function showObjects(bucket, prefix, token) {
   show('objects-view');
   crumbs(bucket, prefix);
+  await showVersioning(bucket);
   const query = [['list-type', '2'], ['delimiter', '/'], ['prefix', prefix], ['max-keys', String(PAGE_SIZE)]];
   if (token) query.push(['continuation-token', token]);
   const xml = await s3('GET', bucket, '', query);
@@ -170,7 +196,7 @@ async function showObjects(bucket, prefix, token) {
     const key = field(object, 'Key');
     const row = body.insertRow();
     const name = key.slice(prefix.length);
-    cell(row, name);
+    cell(row, link(name, objectHash(bucket, key)));
     cell(row, size(field(object, 'Size'))).className = 'size';
     cell(row, new Date(field(object, 'LastModified')).toLocaleString());
     const actions = cell(row, button('Download', `Download ${name}`, () => download(bucket, key)));
@@ -194,13 +220,94 @@ $('next-page').addEventListener('click', async () => {
   try { await showObjects(where.bucket, where.prefix, next); } catch (err) { status(err.message, true); }
 });
 
-async function download(bucket, key) {
+async function download(bucket, key, versionId = null) {
   const name = key.split('/').pop();
-  const a = link(name, await presign('GET', bucket, key, [['response-content-disposition', `attachment; filename="${name.replace(/"/g, '')}"`]]));
+  const query = [['response-content-disposition', `attachment; filename="${name.replace(/"/g, '')}"`]];
+  if (versionId) query.push(['versionId', versionId]);
+  const a = link(name, await presign('GET', bucket, key, query));
   a.download = name;
   document.body.append(a);
   a.click();
   a.remove();
+}
+
+// ---- one object: metadata, tags, versions ----
+
+/** The response headers shown as metadata, by their label. */
+const META = [
+  ['Size', 'content-length'], ['Type', 'content-type'], ['ETag', 'etag'], ['Last modified', 'last-modified'],
+  ['Version', 'x-amz-version-id'], ['Storage class', 'x-amz-storage-class'],
+  ['Encryption', 'x-amz-server-side-encryption'], ['KMS key', 'x-amz-server-side-encryption-aws-kms-key-id'],
+  ['Lock mode', 'x-amz-object-lock-mode'], ['Retain until', 'x-amz-object-lock-retain-until-date'],
+  ['Legal hold', 'x-amz-object-lock-legal-hold'], ['Checksum type', 'x-amz-checksum-type'],
+];
+
+async function showObject(bucket, key) {
+  show('object-view');
+  const nav = $('object-crumbs');
+  const folder = key.includes('/') ? key.slice(0, key.lastIndexOf('/') + 1) : '';
+  nav.replaceChildren(link('Buckets', '#/'), ' / ', link(bucket, folderHash(bucket, '')));
+  if (folder) nav.append(' / ', link(folder, folderHash(bucket, folder)));
+  nav.append(' / ', key.slice(folder.length));
+  const head = await fetch(await presign('HEAD', bucket, key), { method: 'HEAD' });
+  if (!head.ok) throw new Error(`HTTP ${head.status}`);
+  const meta = $('meta');
+  meta.replaceChildren();
+  const rows = META.map(([label, name]) => [label, head.headers.get(name)]);
+  for (const [name, value] of head.headers) {
+    if (name.startsWith('x-amz-meta-')) rows.push([name.slice('x-amz-meta-'.length), value]);
+  }
+  for (const [label, value] of rows.filter(([, v]) => v !== null)) {
+    const dt = document.createElement('dt');
+    dt.textContent = label;
+    const dd = document.createElement('dd');
+    dd.textContent = label === 'Size' ? size(value) : value;
+    meta.append(dt, dd);
+  }
+  $('object-download').onclick = () => download(bucket, key);
+  const tags = await s3('GET', bucket, key, [['tagging', '']]);
+  $('tags').value = [...tags.querySelectorAll('Tag')].map((t) => `${field(t, 'Key')}=${field(t, 'Value')}`).join('\n');
+  $('tags-form').onsubmit = (event) => { event.preventDefault(); saveTags(bucket, key); };
+  await showVersions(bucket, key);
+}
+
+const escapeXml = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+async function saveTags(bucket, key) {
+  const tags = $('tags').value.split('\n').map((l) => l.trim()).filter(Boolean).map((line) => {
+    const at = line.indexOf('=');
+    return at < 0 ? [line, ''] : [line.slice(0, at), line.slice(at + 1)];
+  });
+  const body = `<Tagging><TagSet>${tags.map(([k, v]) => `<Tag><Key>${escapeXml(k)}</Key><Value>${escapeXml(v)}</Value></Tag>`).join('')}</TagSet></Tagging>`;
+  try {
+    await s3('PUT', bucket, key, [['tagging', '']], body);
+    status(`Saved ${tags.length} tags`);
+  } catch (err) { status(err.message, true); }
+}
+
+async function showVersions(bucket, key) {
+  const xml = await s3('GET', bucket, '', [['versions', ''], ['prefix', key]]);
+  const body = $('versions').tBodies[0];
+  body.replaceChildren();
+  const versions = [...xml.querySelectorAll('Version, DeleteMarker')].filter((v) => field(v, 'Key') === key);
+  for (const v of versions) {
+    const id = field(v, 'VersionId');
+    const marker = v.tagName === 'DeleteMarker';
+    const row = body.insertRow();
+    cell(row, `${id}${field(v, 'IsLatest') === 'true' ? ' (latest)' : ''}${marker ? ' delete marker' : ''}`);
+    cell(row, marker ? '' : size(field(v, 'Size'))).className = 'size';
+    cell(row, new Date(field(v, 'LastModified')).toLocaleString());
+    const actions = cell(row, '');
+    if (!marker) actions.append(button('Download', `Download version ${id}`, () => download(bucket, key, id)), ' ');
+    actions.append(button('Delete', `Delete version ${id}`, async () => {
+      if (!confirm(`Delete version ${id} of ${key} for good?`)) return;
+      try {
+        await s3('DELETE', bucket, key, [['versionId', id]]);
+        status(`Deleted version ${id}`);
+        await showVersions(bucket, key);
+      } catch (err) { status(err.message, true); }
+    }));
+  }
 }
 
 // ---- uploads: one PUT per file, with a progress bar and a cancel button ----

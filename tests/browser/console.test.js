@@ -99,6 +99,33 @@ test('downloads the same bytes', async () => {
   assert.equal(sha256(fs.readFileSync(await download.path())), sha256(big));
 });
 
+test('edits tags and deletes an older version', async () => {
+  await page.getByRole('button', { name: 'Enable versioning' }).click();
+  await page.getByText('Versioning: Enabled').waitFor();
+  for (const content of ['first version', 'second version, longer']) {
+    await page.getByLabel('Files').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from(content) });
+    await page.locator('#uploads li', { hasText: 'notes.txt' }).last().getByText('done').waitFor();
+  }
+  await page.getByRole('link', { name: 'notes.txt', exact: true }).click();
+  await page.getByRole('heading', { name: 'Metadata' }).waitFor();
+  await page.locator('#meta dd', { hasText: '22 B' }).waitFor();
+  assert.equal(await page.locator('#versions tbody tr').count(), 2);
+  await page.getByLabel('Tags, one key=value per line').fill('team=ops\nstage=test');
+  await page.getByRole('button', { name: 'Save tags' }).click();
+  await page.getByText('Saved 2 tags').waitFor();
+  await page.reload();
+  await page.getByRole('heading', { name: 'Metadata' }).waitFor();
+  await page.waitForFunction(() => document.getElementById('tags').value.includes('team=ops'));
+  assert.equal(await page.getByLabel('Tags, one key=value per line').inputValue(), 'team=ops\nstage=test');
+  const older = page.locator('#versions tbody tr', { hasNotText: '(latest)' });
+  await older.getByRole('button', { name: /^Delete version/ }).click();
+  await page.getByText(/^Deleted version/).waitFor();
+  assert.equal(await page.locator('#versions tbody tr').count(), 1);
+  await shot('object');
+  await page.getByRole('link', { name: BUCKET }).click();
+  await page.getByRole('cell', { name: 'big.bin', exact: true }).waitFor();
+});
+
 test('pages through a long listing', async () => {
   // 210 small objects, written through the console's own presign API.
   await page.evaluate(async (bucket) => {

@@ -45,5 +45,5 @@ def test_console_in_chromium():
             timeout=600,
         )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
-    for view in ("sign-in", "buckets", "upload", "folder", "page-two"):
+    for view in ("sign-in", "buckets", "upload", "folder", "object", "page-two"):
         assert (Path(shots) / f"{view}.png").stat().st_size > 0, view
