@@ -37,8 +37,13 @@ die() {
 section "System packages"
 # libclang-dev + clang: bindgen for the RocksDB bindings; rclone: a client under test;
 # openssl: the tests' self-signed certificates for HTTPS; curl: handy for poking a
-# running server; chromium: the real browser of tests/browser (driven by playwright-core).
-APT_PACKAGES=(libclang-dev clang rclone openssl curl chromium)
+# running server; systemd: `systemd-analyze verify` of deploy/horreo.service;
+# chromium: the real browser of tests/browser (the console, CORS, POST uploads, websites).
+APT_PACKAGES=(libclang-dev clang rclone openssl curl systemd chromium)
+# Node.js and npm for tests/browser (playwright-core), unless a Node is there.
+if ! command -v node >/dev/null; then
+    APT_PACKAGES+=(nodejs npm)
+fi
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed"; then
@@ -84,11 +89,11 @@ rclone_version="$(rclone version 2>/dev/null)" || die "rclone is not runnable"
 echo "${rclone_version%%$'\n'*}"
 
 # --------------------------------------------------------------------------------------
-section "Browser tests (tests/browser: playwright-core for Debian's chromium)"
-command -v node >/dev/null || die "node not found: the browser tests need Node.js 20 and npm"
-command -v npm >/dev/null || die "npm not found: the browser tests need Node.js 20 and npm"
-echo "node $(node --version), npm $(npm --version), $(chromium --version 2>/dev/null || echo 'chromium missing')"
-# playwright-core downloads no browser: it drives /usr/bin/chromium.
+section "Browser tests' packages (tests/browser: playwright-core drives /usr/bin/chromium)"
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+((node_major >= 20)) || die "tests/browser needs Node.js 20 or later (found $(node --version))"
+echo "node $(node --version), npm $(npm --version), $(chromium --version 2>/dev/null || echo 'no chromium')"
+# playwright-core downloads no browser of its own.
 (cd tests/browser && npm ci --no-audit --no-fund)
 
 # --------------------------------------------------------------------------------------

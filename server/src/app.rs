@@ -1,6 +1,8 @@
 //! The server: opens the store, announces credentials and keys, listens.
 //! Each request then takes the path of [`crate::pipeline`].
 
+use std::sync::Arc;
+
 use actix_web::web;
 use anyhow::Context;
 use horreo_storage::{Engine, EngineConfig};
@@ -11,6 +13,10 @@ use crate::config::Config;
 use crate::credentials::{self, Credentials, Origin};
 use crate::listen::{self, Listener};
 use crate::master_key::{self, KeyOrigin};
+use crate::ops::metrics::Metrics;
+use crate::ops::process::ProcessCollector;
+use crate::ops::store_metrics::StoreCollector;
+use crate::startup;
 
 /// What every request handler shares.
 pub struct AppState {
@@ -29,16 +35,37 @@ pub struct AppState {
     pub body_limits: BodyLimits,
     /// How long a RestoreObject takes per retrieval tier.
     pub restore_delays: crate::handlers::restore::RestoreDelays,
+    /// The Prometheus metrics, request counters and store readings.
+    pub metrics: Arc<Metrics>,
+    /// The bearer token a metrics scrape must present, if one is configured.
+    pub metrics_token: Option<String>,
+    /// Who is signed in to the web console.
+    pub console: crate::ops::console::session::Sessions,
 }
 
 /// Opens the engine and serves until SIGINT/SIGTERM; in-flight requests finish,
 /// then the engine (RocksDB) closes cleanly.
-pub async fn run(config: Config) -> anyhow::Result<()> {
+pub async fn run(mut config: Config) -> anyhow::Result<()> {
     // The port first: a start that cannot serve must not generate credentials it
     // never shows.
     let listener = std::net::TcpListener::bind(config.address)
         .with_context(|| format!("binding {}", config.address))?;
     let address = listener.local_addr()?;
+    let admin_listener = match config.admin_address {
+        Some(admin) => {
+            Some(std::net::TcpListener::bind(admin).with_context(|| format!("binding {admin}"))?)
+        }
+        None => None,
+    };
+    // Removed when this function returns, after the store has closed.
+    let ephemeral = if config.ephemeral {
+        let dir = startup::ephemeral_dir()?;
+        config.data_dir = dir.path().to_path_buf();
+        startup::announce_ephemeral(dir.path());
+        Some(dir)
+    } else {
+        None
+    };
     let tls_listener = match config.tls.as_ref().and_then(|t| t.address) {
         Some(tls_address) => Some(
             std::net::TcpListener::bind(tls_address)
@@ -62,11 +89,18 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         config.root_secret_key.clone(),
     )?;
     announce_credentials(&config, address, &credentials, &origin);
-    let (master, key_origin) = master_key::load_or_generate(
-        &config.data_dir,
-        config.master_key_hex.as_deref(),
-        config.master_key_file.as_deref(),
-    )?;
+    let (master, key_origin) = if config.ephemeral
+        && config.master_key_hex.is_none()
+        && config.master_key_file.is_none()
+    {
+        (horreo_storage::MasterKey::random(), KeyOrigin::Memory)
+    } else {
+        master_key::load_or_generate(
+            &config.data_dir,
+            config.master_key_hex.as_deref(),
+            config.master_key_file.as_deref(),
+        )?
+    };
     let mut engine_config = EngineConfig::new(config.data_dir.clone());
     engine_config.master_key = Some(master);
     engine_config.scrub = config.scrub;
@@ -81,14 +115,21 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         opened.with_context(|| format!("opening data directory {}", config.data_dir.display()))?;
     announce_master_key(&key_origin);
     let engine_for_keys = engine.clone();
-    let identities =
-        tokio::task::spawn_blocking(move || Identities::load(&engine_for_keys, credentials))
-            .await??;
+    let (default_buckets, region) = (config.default_buckets.clone(), config.region.clone());
+    let identities = tokio::task::spawn_blocking(move || {
+        let identities = Identities::load(&engine_for_keys, credentials)?;
+        startup::create_default_buckets(&engine_for_keys, &identities, &region, &default_buckets)?;
+        anyhow::Ok(identities)
+    })
+    .await??;
     tracing::info!(
         "free-space reserve: {} MiB ({}) kept free of object data",
         engine.reserve() >> 20,
         config.reserve
     );
+    let metrics = Metrics::new()?;
+    metrics.register(Box::new(StoreCollector::new(engine.clone())?));
+    metrics.register(Box::new(ProcessCollector::new()?));
     let state = web::Data::new(AppState {
         engine,
         identities,
@@ -99,8 +140,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         allow_insecure_sse_c: config.allow_insecure_sse_c,
         restore_delays: config.restore_delays,
         body_limits: BodyLimits::new(config.limits.body_timeout, config.limits.max_buffer_bytes),
+        metrics,
+        metrics_token: config.metrics_token.clone(),
+        console: Default::default(),
     });
-    let (listeners, urls) = match (tls_config, tls_listener) {
+    let (mut listeners, urls) = match (tls_config, tls_listener) {
         (None, _) => (vec![Listener::http(listener)], format!("http://{address}")),
         (Some(tls), None) => (
             vec![Listener::https(listener, tls)],
@@ -114,20 +158,35 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             )
         }
     };
-    let mut listeners = listeners;
     if let Some(website) = website_listener {
         tracing::info!("website endpoint on http://{}", website.local_addr()?);
         listeners.push(Listener::website(website));
     }
+    let admin_url = match admin_listener {
+        Some(admin) => {
+            let url = format!("http://{}", admin.local_addr()?);
+            listeners.push(Listener::admin(admin));
+            Some(url)
+        }
+        None => None,
+    };
     let server = listen::server(state.clone(), listeners, &config.limits)?;
     tracing::info!(
         "horreo listening on {urls} (region {}, data in {})",
         config.region,
         config.data_dir.display()
     );
+    announce_operations(&urls, admin_url.as_deref());
     server.await?;
     tracing::info!("stopped; closing the store");
     drop(state);
+    if let Some(dir) = ephemeral {
+        let path = dir.path().display().to_string();
+        match dir.close() {
+            Ok(()) => tracing::info!("removed the ephemeral data directory {path}"),
+            Err(err) => tracing::warn!("removing the ephemeral data directory {path}: {err}"),
+        }
+    }
     Ok(())
 }
 
@@ -179,11 +238,28 @@ fn announce_credentials(
     }
 }
 
+/// Says where the health checks and metrics are.
+fn announce_operations(urls: &str, admin_url: Option<&str>) {
+    let main = urls.split(' ').next().unwrap_or(urls);
+    println!("Console: {main}/_horreo/console/ (sign in with an access key and its secret)");
+    match admin_url {
+        Some(admin) => println!(
+            "Health: {admin}/health/live, {admin}/health/ready; metrics: {admin}/metrics \
+             (also under {main}/_horreo/)"
+        ),
+        None => println!(
+            "Health: {main}/_horreo/health/live, {main}/_horreo/health/ready; \
+             metrics: {main}/_horreo/metrics"
+        ),
+    }
+}
+
 /// Says at every start where the master key comes from; warns about a generated one.
 fn announce_master_key(origin: &KeyOrigin) {
     match origin {
         KeyOrigin::Environment => println!("Master key: from HORREO_MASTER_KEY."),
         KeyOrigin::File(path) => println!("Master key: {}", path.display()),
+        KeyOrigin::Memory => println!("Master key: generated for this run, in memory only."),
         KeyOrigin::Generated(path) => {
             println!(
                 "Generated a master key for encryption at rest and stored it in {} (mode 0600). \

@@ -37,6 +37,21 @@ pub enum Command {
     Fsck(crate::admin::fsck::FsckArgs),
     /// Verify every stored object now (server stopped); exit status 1 if damage is found.
     Scrub(ScrubArgs),
+    /// Ask a running server's health check; exit status 0 when it answers 200
+    /// (for container health checks).
+    Health(HealthArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// The check to ask: `/_horreo/health/ready` (or `/_horreo/health/live`) on
+    /// the main listener, `/health/ready` on the admin listener
+    #[arg(
+        long,
+        env = "HORREO_HEALTH_URL",
+        default_value = "http://127.0.0.1:9000/_horreo/health/ready"
+    )]
+    pub url: String,
 }
 
 #[derive(Debug, Args)]
@@ -281,7 +296,7 @@ pub struct ServeArgs {
     /// website_address, master_key_file,
     /// tls_cert, tls_key, tls_address, allow_insecure_sse_c, block_public_access, body_timeout, send_timeout,
     /// max_connections, max_buffer_mib, shutdown_timeout, scrub_interval,
-    /// scrub_rate, reserve, lifecycle_day_seconds, restore_delays
+    /// scrub_rate, reserve, lifecycle_day_seconds, restore_delays, admin_address
     #[arg(long, env = "HORREO_CONFIG")]
     pub config: Option<PathBuf>,
     /// Root access key id; generated and stored in the data directory when unset
@@ -352,6 +367,66 @@ pub struct ServeArgs {
     /// Log format on stderr: `text` for people, `json` (one object per line) for machines
     #[arg(long, env = "HORREO_LOG_FORMAT", value_enum, default_value_t)]
     pub log_format: LogFormat,
+    /// Serve the health checks (`/health/live`, `/health/ready`) and metrics
+    /// (`/metrics`) at the root of this second address too [default: only under
+    /// /_horreo/ on --address]
+    #[arg(long, env = "HORREO_ADMIN_ADDRESS")]
+    pub admin_address: Option<SocketAddr>,
+    /// Bearer token a metrics scrape must present (`Authorization: Bearer TOKEN`)
+    /// [default: metrics are open]
+    #[arg(long, env = "HORREO_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// Bucket to create at start-up, owned by the root, if it does not exist;
+    /// repeatable. `NAME:versioned` turns versioning on, `NAME:locked` creates it
+    /// with object lock. HORREO_DEFAULT_BUCKETS takes a comma-separated list
+    #[arg(
+        long = "default-bucket",
+        env = "HORREO_DEFAULT_BUCKETS",
+        value_delimiter = ','
+    )]
+    pub default_buckets: Vec<String>,
+    /// Keep everything in a fresh temporary directory (in RAM where /dev/shm is
+    /// available), removed on exit, with a master key that lives only in memory:
+    /// for tests and CI, never for data you want to keep
+    #[arg(long, env = "HORREO_EPHEMERAL")]
+    pub ephemeral: bool,
+}
+
+/// A bucket the server creates at start-up (`--default-bucket`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefaultBucket {
+    pub name: horreo_storage::BucketName,
+    /// Versioning enabled (`:versioned`).
+    pub versioned: bool,
+    /// Created with object lock, and so versioning (`:locked`).
+    pub locked: bool,
+}
+
+impl std::str::FromStr for DefaultBucket {
+    type Err = anyhow::Error;
+
+    fn from_str(text: &str) -> anyhow::Result<Self> {
+        let text = text.trim();
+        let (name, suffix) = match text.split_once(':') {
+            Some((name, suffix)) => (name, Some(suffix)),
+            None => (text, None),
+        };
+        let (versioned, locked) = match suffix {
+            None => (false, false),
+            Some("versioned") => (true, false),
+            Some("locked") => (true, true),
+            Some(other) => anyhow::bail!(
+                "default bucket {text:?}: unknown suffix {other:?} (use :versioned or :locked)"
+            ),
+        };
+        let name = horreo_storage::BucketName::parse(name)
+            .map_err(|e| anyhow::anyhow!("default bucket {name:?}: {e}"))?;
+        Ok(Self {
+            name,
+            versioned,
+            locked,
+        })
+    }
 }
 
 /// How log lines are written.
@@ -383,6 +458,7 @@ struct FileConfig {
     max_connections: Option<usize>,
     max_buffer_mib: Option<usize>,
     shutdown_timeout: Option<u64>,
+    admin_address: Option<SocketAddr>,
     scrub_interval: Option<String>,
     scrub_rate: Option<String>,
     reserve: Option<String>,
@@ -418,6 +494,13 @@ pub struct Config {
     pub restore_delays: crate::handlers::restore::RestoreDelays,
     /// Block Public Access settings applied to every bucket.
     pub public_access_block: horreo_storage::PublicAccessBlock,
+    /// Where the health checks and metrics are served at the root, if anywhere.
+    pub admin_address: Option<SocketAddr>,
+    pub metrics_token: Option<String>,
+    /// Buckets created at start-up unless they exist.
+    pub default_buckets: Vec<DefaultBucket>,
+    /// Data in a temporary directory removed on exit; master key in memory.
+    pub ephemeral: bool,
 }
 
 /// How long and how much connections may take.
@@ -496,7 +579,20 @@ impl ServeArgs {
         if lifecycle_day_seconds == 0 {
             anyhow::bail!("lifecycle_day_seconds must be at least 1");
         }
+        let default_buckets = self
+            .default_buckets
+            .iter()
+            .filter(|b| !b.trim().is_empty())
+            .map(|b| b.parse())
+            .collect::<anyhow::Result<Vec<DefaultBucket>>>()?;
+        if self.ephemeral && (self.data_dir.is_some() || file.data_dir.is_some()) {
+            anyhow::bail!("--ephemeral keeps its data in a temporary directory: drop --data-dir");
+        }
         Ok(Config {
+            admin_address: self.admin_address.or(file.admin_address),
+            metrics_token: self.metrics_token.filter(|t| !t.is_empty()),
+            default_buckets,
+            ephemeral: self.ephemeral,
             scrub,
             reserve,
             lifecycle_day: Duration::from_secs(lifecycle_day_seconds),
@@ -583,4 +679,29 @@ fn read_file_config(path: &Path) -> anyhow::Result<FileConfig> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading config file {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_buckets_take_an_optional_suffix() {
+        let plain: DefaultBucket = "photos".parse().unwrap();
+        assert_eq!(
+            (plain.name.as_str(), plain.versioned, plain.locked),
+            ("photos", false, false)
+        );
+        let kept: DefaultBucket = " kept:versioned ".parse().unwrap();
+        assert_eq!(
+            (kept.name.as_str(), kept.versioned, kept.locked),
+            ("kept", true, false)
+        );
+        let vault: DefaultBucket = "vault:locked".parse().unwrap();
+        assert_eq!((vault.versioned, vault.locked), (true, true));
+        for bad in ["ab", "Upper", "name:frozen", "name:", ":versioned"] {
+            assert!(bad.parse::<DefaultBucket>().is_err(), "{bad}");
+        }
+    }
 }

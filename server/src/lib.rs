@@ -17,5 +17,6 @@ pub mod ops;
 mod pipeline;
 mod query;
 pub mod routing;
+mod startup;
 pub mod tls;
 mod xml;

@@ -37,8 +37,19 @@ use crate::pipeline;
 pub struct Listener {
     socket: TcpListener,
     tls: Option<rustls::ServerConfig>,
-    /// Serves the static website endpoint only.
-    website: bool,
+    /// What the listener serves.
+    role: Role,
+}
+
+/// What a listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// S3, IAM and STS, with the operational endpoints under `/_horreo/`.
+    S3,
+    /// The static website endpoint only.
+    Website,
+    /// The operational endpoints at its root.
+    Admin,
 }
 
 impl Listener {
@@ -47,7 +58,7 @@ impl Listener {
         Self {
             socket,
             tls: None,
-            website: false,
+            role: Role::S3,
         }
     }
 
@@ -56,7 +67,7 @@ impl Listener {
         Self {
             socket,
             tls: None,
-            website: true,
+            role: Role::Website,
         }
     }
 
@@ -65,7 +76,17 @@ impl Listener {
         Self {
             socket,
             tls: Some(tls),
-            website: false,
+            role: Role::S3,
+        }
+    }
+
+    /// Plain HTTP on `socket` for the health checks and metrics at its root
+    /// (see [`crate::ops::endpoints`]).
+    pub fn admin(socket: TcpListener) -> Self {
+        Self {
+            socket,
+            tls: None,
+            role: Role::Admin,
         }
     }
 }
@@ -90,18 +111,13 @@ pub fn server(
         .shutdown_timeout(limits.shutdown_timeout.as_secs());
     let shutdown = builder.graceful_shutdown_signal();
     let send_timeout = limits.send_timeout;
-    for Listener {
-        socket,
-        tls,
-        website,
-    } in listeners
-    {
+    for Listener { socket, tls, role } in listeners {
         let addr = socket.local_addr()?;
         let name = format!("horreo-{addr}");
         let (state, shutdown) = (state.clone(), shutdown.clone());
         builder = match tls {
             None => builder.listen(name, socket, move || {
-                let service = http_service(&state, &shutdown, addr, false, website);
+                let service = http_service(&state, &shutdown, addr, false, role);
                 fn_service(move |io: TcpStream| async move {
                     let _ = io.set_nodelay(true);
                     let peer = io.peer_addr().ok();
@@ -112,7 +128,7 @@ pub fn server(
             Some(mut config) => {
                 config.alpn_protocols = vec![b"http/1.1".to_vec()];
                 builder.listen(name, socket, move || {
-                    let service = http_service(&state, &shutdown, addr, true, false);
+                    let service = http_service(&state, &shutdown, addr, true, role);
                     Acceptor::new(config.clone())
                         .map_init_err(|_| ())
                         .map_err(|err| tracing::debug!("TLS handshake failed: {err:?}"))
@@ -236,18 +252,26 @@ fn http_service<T>(
     shutdown: &GracefulShutdownSignal,
     addr: SocketAddr,
     secure: bool,
-    website: bool,
+    role: Role,
 ) -> HttpService<TimedIo<T>, AppFactory, BoxBody, ContinueGate> {
-    let app = App::new().app_data(state.clone());
-    let app = if website {
-        app.default_service(web::to(pipeline::handle_website))
-    } else {
-        app.default_service(web::to(pipeline::handle))
-    };
     // The app reads `secure` (SSE-C needs TLS) and the host from its AppConfig,
     // which has no other public constructor: HttpServer uses a crate-private one.
     let config = AppConfig::__priv_test_new(secure, addr.to_string(), addr);
-    let factory = map_config(app, move |()| config.clone()).map_err(|err| err.error_response());
+    macro_rules! serving {
+        ($handler:expr) => {{
+            let app = App::new()
+                .app_data(state.clone())
+                .default_service(web::to($handler));
+            boxed::factory(
+                map_config(app, move |()| config.clone()).map_err(|err| err.error_response()),
+            )
+        }};
+    }
+    let factory: AppFactory = match role {
+        Role::S3 => serving!(pipeline::serve),
+        Role::Website => serving!(pipeline::handle_website),
+        Role::Admin => serving!(crate::ops::endpoints::admin),
+    };
     let shutdown = shutdown.clone();
     HttpService::build()
         .keep_alive(KeepAlive::default())
@@ -271,8 +295,9 @@ fn http_service<T>(
         .expect(ContinueGate {
             state: state.clone(),
             secure,
+            admin: role == Role::Admin,
         })
-        .finish(boxed::factory(factory))
+        .finish(factory)
 }
 
 /// The expect service: a request with `Expect: 100-continue` gets
@@ -284,6 +309,8 @@ pub struct ContinueGate {
     state: web::Data<AppState>,
     /// Whether the connection is TLS (`aws:SecureTransport`).
     secure: bool,
+    /// On the admin listener every request continues: nothing there is signed.
+    admin: bool,
 }
 
 impl ServiceFactory<Request> for ContinueGate {
@@ -308,6 +335,9 @@ impl Service<Request> for ContinueGate {
 
     fn call(&self, req: Request) -> Self::Future {
         let (state, secure) = (self.state.clone(), self.secure);
+        if self.admin {
+            return Box::pin(ready(Ok(req)));
+        }
         Box::pin(async move {
             match pipeline::refusal_before_continue(&req, &state, secure).await {
                 None => Ok(req),

@@ -34,6 +34,11 @@ fn main() -> anyhow::Result<()> {
             init_logging(LogFormat::Text);
             return horreo_server::admin::identities::run(args);
         }
+        Some(Command::Health(args)) => {
+            init_logging(LogFormat::Text);
+            let healthy = horreo_server::ops::probe::check(&args.url)?;
+            std::process::exit(if healthy { 0 } else { 1 });
+        }
         Some(Command::Fsck(args)) => {
             init_logging(LogFormat::Text);
             return horreo_server::admin::fsck::run(args);

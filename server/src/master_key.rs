@@ -15,6 +15,8 @@ pub enum KeyOrigin {
     File(PathBuf),
     /// Generated now and stored at this path.
     Generated(PathBuf),
+    /// Generated now and kept in memory only (`--ephemeral`).
+    Memory,
 }
 
 /// Reads a key file: 64 hex digits, surrounding whitespace ignored.

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use actix_http::Request;
 use actix_web::dev::RequestHead;
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::{Either, HttpMessage, HttpRequest, HttpResponse, web};
 use rand::Rng;
 
 use crate::access::RequestFacts;
@@ -18,12 +18,31 @@ use crate::body::RequestBody;
 use crate::error::S3Error;
 use crate::handlers::{self, Ctx};
 use crate::ops::request_log::{LoggedBody, RequestRecord};
+use crate::ops::{console, endpoints};
 use crate::query::{self, QueryService};
 use crate::routing::{self, Query, Target};
 use crate::xml::XmlWriter;
 
-/// Serves every request: authenticates, routes, dispatches, and renders errors.
-/// A Host naming a bucket of the website domain goes to the website endpoint.
+/// Serves every request of the main listener: the operational endpoints under
+/// `/_horreo/` (see [`crate::ops::endpoints`]), S3, IAM and STS otherwise.
+pub(crate) async fn serve(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Either<HttpResponse, HttpResponse<LoggedBody>> {
+    if let Some(path) = endpoints::on_main_listener(&req, &state) {
+        let path = path.to_owned();
+        if let Some(console_path) = path.strip_prefix("console/") {
+            return Either::Left(console::serve(console_path, &req, payload, state).await);
+        }
+        return Either::Left(endpoints::serve(&path, &req, state).await);
+    }
+    Either::Right(handle(req, payload, state).await)
+}
+
+/// Serves an S3, IAM or STS request: authenticates, routes, dispatches, and
+/// renders errors. A Host naming a bucket of the website domain goes to the
+/// website endpoint.
 pub(crate) async fn handle(
     req: HttpRequest,
     payload: web::Payload,
@@ -32,11 +51,16 @@ pub(crate) async fn handle(
     if let Some(target) = website_target(&req, &state, false) {
         return serve_website(req, state, target).await;
     }
-    let mut record = RequestRecord::new(new_request_id());
+    let mut record = RequestRecord::new(new_request_id(), &state.metrics);
     let response = if let Some(service) = query::service(req.head()) {
+        record.service = Some(match service {
+            QueryService::Iam => "IAM",
+            QueryService::Sts => "STS",
+        });
         match query::serve(&req, payload, state, service, &mut record).await {
             Ok(xml) => HttpResponse::Ok().content_type("text/xml").body(xml),
             Err(err) => {
+                record.error_code = Some(err.code.as_str());
                 let namespace = match service {
                     QueryService::Iam => handlers::query::response::NAMESPACE,
                     QueryService::Sts => handlers::query::response::STS_NAMESPACE,
@@ -47,7 +71,10 @@ pub(crate) async fn handle(
     } else {
         let mut response = match dispatch(&req, payload, state.clone(), &mut record).await {
             Ok(response) => response,
-            Err(err) => error_response(req.head(), &err, &record.request_id),
+            Err(err) => {
+                record.error_code = Some(err.code.as_str());
+                error_response(req.head(), &err, &record.request_id)
+            }
         };
         let host = req.headers().get("host").and_then(|h| h.to_str().ok());
         let target = Target::parse(host, req.uri().path(), state.domain.as_deref());
@@ -72,7 +99,7 @@ pub(crate) async fn handle_website(
     match website_target(&req, &state, true) {
         Some(target) => serve_website(req, state, target).await,
         None => {
-            let record = RequestRecord::new(new_request_id());
+            let record = RequestRecord::new(new_request_id(), &state.metrics);
             let response = HttpResponse::NotFound()
                 .content_type("text/html; charset=utf-8")
                 .body("<html><body><h1>404 Not Found</h1><p>Name a bucket: /BUCKET/ or BUCKET.&lt;website domain&gt;.</p></body></html>\n");
@@ -100,7 +127,7 @@ async fn serve_website(
     state: web::Data<AppState>,
     target: handlers::site::SiteTarget,
 ) -> HttpResponse<LoggedBody> {
-    let mut record = RequestRecord::new(new_request_id());
+    let mut record = RequestRecord::new(new_request_id(), &state.metrics);
     record.operation = Some(if req.method() == actix_web::http::Method::HEAD {
         routing::Operation::HeadObject
     } else {
@@ -155,7 +182,9 @@ pub(crate) async fn refusal_before_continue(
             None
         }
         Err(err) => {
-            let record = RequestRecord::new(new_request_id());
+            let mut record = RequestRecord::new(new_request_id(), &state.metrics);
+            record.operation = route_head(req.head(), state).ok().map(|e| e.operation());
+            record.error_code = Some(err.code.as_str());
             let response = error_response(req.head(), &err, &record.request_id);
             Some(finish(response, record))
         }

@@ -20,8 +20,9 @@ pub mod types;
 pub use crypto::{Key256, MasterKey};
 pub use engine::space::{Reserve, parse_size};
 pub use engine::{
-    Engine, EngineConfig, Holder, LifecycleSettings, ObjectReader, Session, SessionIdentity,
-    StagedBlob, Stager, parse_policy_arn,
+    BucketUsage, Engine, EngineConfig, Holder, LifecycleSettings, ObjectReader, Session,
+    SessionIdentity, StagedBlob, Stager, parse_policy_arn,
 };
 pub use error::{Error, Result};
+pub use meta::MetaHealth;
 pub use types::*;

@@ -779,6 +779,8 @@ fn tail_lines(text: &str, n: usize) -> String {
 }
 
 /// True once something on `authority` answers a tiny HTTP request with a status line.
+/// The request is the liveness check, which is no S3 request: it leaves the
+/// request counters of the metrics untouched.
 fn probe_http(authority: &str) -> bool {
     let Ok(addr) = authority.parse() else {
         return false;
@@ -788,7 +790,9 @@ fn probe_http(authority: &str) -> bool {
     };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
     let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
-    let request = format!("GET / HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
+    let request = format!(
+        "GET /_horreo/health/live HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+    );
     if stream.write_all(request.as_bytes()).is_err() {
         return false;
     }

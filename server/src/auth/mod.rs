@@ -13,6 +13,7 @@ mod header;
 mod http_date;
 mod payload;
 mod post;
+mod presign;
 mod presigned;
 pub(crate) mod signing;
 mod sigv2;
@@ -30,6 +31,7 @@ use crate::error::{S3Error, S3ErrorCode, S3Result};
 
 pub use payload::{BodyDecoder, ChunkSigning, PayloadMode, Streaming};
 pub use post::{PostSignature, verify_post};
+pub use presign::{PresignRequest, Signer, presigned_path};
 
 /// What the gateway knows of an incoming request, before reading the body.
 #[derive(Debug, Clone, Copy)]

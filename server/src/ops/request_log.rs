@@ -11,6 +11,7 @@ use std::time::Instant;
 use actix_web::body::{BodySize, BoxBody, MessageBody};
 use bytes::Bytes;
 
+use super::metrics::{Finished, InFlight, Metrics};
 use crate::routing::Operation;
 
 /// The target of request lines, for filtering (`HORREO_LOG=info,horreo::request=off`).
@@ -25,20 +26,30 @@ pub struct RequestRecord {
     pub principal: Option<String>,
     /// `None` when the request could not be routed.
     pub operation: Option<Operation>,
+    /// `IAM` or `STS` for a query-protocol request (its action is not routed).
+    pub service: Option<&'static str>,
+    /// The S3 error code of an error response.
+    pub error_code: Option<&'static str>,
     pub bucket: Option<String>,
     pub key: Option<String>,
     pub status: u16,
     /// Request body bytes received, counted as the handler reads them.
     pub bytes_in: Arc<AtomicU64>,
+    /// Counts the request in flight until it is logged.
+    in_flight: InFlight,
 }
 
 impl RequestRecord {
-    pub fn new(request_id: String) -> Self {
+    /// A request that has just arrived, counted in flight in `metrics`.
+    pub fn new(request_id: String, metrics: &Arc<Metrics>) -> Self {
         Self {
             request_id,
             started: Instant::now(),
             principal: None,
             operation: None,
+            service: None,
+            error_code: None,
+            in_flight: metrics.start(),
             bucket: None,
             key: None,
             status: 0,
@@ -46,19 +57,40 @@ impl RequestRecord {
         }
     }
 
+    /// The operation's name in the log and the metrics.
+    fn operation_name(&self) -> &'static str {
+        match (self.operation, self.service) {
+            (Some(operation), _) => operation.name(),
+            (None, Some(service)) => service,
+            (None, None) => "Unknown",
+        }
+    }
+
     fn emit(&self, bytes_out: u64) {
         super::memory::note_request();
+        let elapsed = self.started.elapsed();
+        let bytes_in = self.bytes_in.load(Ordering::Relaxed);
+        let operation = self.operation_name();
+        self.in_flight.metrics().finish(&Finished {
+            operation,
+            status: self.status,
+            error_code: self.error_code,
+            bytes_in,
+            bytes_out,
+            seconds: elapsed.as_secs_f64(),
+        });
         tracing::info!(
             target: TARGET,
             request_id = %self.request_id,
             principal = self.principal.as_deref().unwrap_or("anonymous"),
-            operation = self.operation.map_or("-", Operation::name),
+            operation,
             bucket = self.bucket.as_deref().unwrap_or("-"),
             key = self.key.as_deref().unwrap_or("-"),
             status = self.status,
-            bytes_in = self.bytes_in.load(Ordering::Relaxed),
+            bytes_in,
             bytes_out,
-            duration_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            error_code = self.error_code.unwrap_or("-"),
+            duration_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
             "request"
         );
     }

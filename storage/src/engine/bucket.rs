@@ -100,6 +100,7 @@ pub(super) fn delete(inner: &Inner, name: &str) -> Result<()> {
     // As in AWS, uploads in progress do not keep a bucket alive: they go with it.
     let aborted = multipart::abort_all(inner, bucket.id, &mut batch)?;
     batch.delete(Cf::Buckets, name.as_bytes())?;
+    super::usage::forget(&mut batch, bucket.id)?;
     batch.commit()?;
     if aborted > 0 {
         inner.gc.wake();

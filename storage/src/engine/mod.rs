@@ -15,6 +15,7 @@ mod object;
 mod scrub;
 pub mod space;
 mod stage;
+pub(crate) mod usage;
 mod versions;
 
 #[cfg(test)]
@@ -24,6 +25,7 @@ pub(crate) use encryption::check_customer_key;
 pub use iam::{Holder, Session, SessionIdentity, parse_policy_arn};
 pub use lifecycle::LifecycleSettings;
 pub use stage::Stager;
+pub use usage::BucketUsage;
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -238,6 +240,7 @@ impl Engine {
         // fail before it touches the first one's temporary files.
         let db = Arc::new(MetaDb::open(&config.data_dir.join("meta"))?);
         crate::fsck::refuse_unfinished_salvage(&config.data_dir)?;
+        usage::count_once(&db)?;
         let crypto = match &config.master_key {
             Some(master) => Some(Arc::new(encryption::Keys::open(&db, master.clone())?)),
             None => None,
@@ -388,6 +391,44 @@ impl Engine {
             counters: Arc::clone(&self.inner.scrub_counters),
         };
         scrub::pass_now(&scrub, progress)
+    }
+
+    /// The data directory's filesystem: total and available bytes.
+    pub fn disk_space(&self) -> Result<(u64, u64)> {
+        space::statvfs(&self.inner.config.data_dir)
+    }
+
+    /// RocksDB's own state: stalls, compaction backlog, block cache.
+    pub fn meta_health(&self) -> crate::meta::MetaHealth {
+        self.inner.shared.db.health()
+    }
+
+    /// Blobs no longer referenced whose files are still to be deleted, counted
+    /// up to a million.
+    pub fn gc_backlog(&self) -> Result<u64> {
+        self.inner
+            .shared
+            .db
+            .count_rows(crate::meta::Cf::Gc, 1_000_000)
+    }
+
+    /// Whether the data directory accepts new files: a file is created, synced
+    /// and removed in its `tmp/`.
+    pub fn check_writable(&self) -> Result<()> {
+        // Probes may run at once: each its own file.
+        static PROBES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = self
+            .inner
+            .config
+            .data_dir
+            .join("tmp")
+            .join(format!(".ready-{n}"));
+        let file = File::create(&path)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::remove_file(&path)?;
+        Ok(())
     }
 
     /// What the scrubber did since the engine opened.

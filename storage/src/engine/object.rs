@@ -188,6 +188,7 @@ pub(super) fn commit_version(
         &keys::version_key(bucket.id, k, seq),
         &encoded,
     )?;
+    super::usage::count(&mut batch, bucket.id, &record, true)?;
     let blob_ref = encode(&BlobRef {
         bucket_id: bucket.id,
     })?;
@@ -261,6 +262,7 @@ fn remove_version(
         return Err(Error::ObjectLocked);
     }
     batch.delete(Cf::Versions, &keys::version_key(bucket_id, key, rec.seq))?;
+    super::usage::count(batch, bucket_id, rec, false)?;
     let blobs = rec.blobs();
     for id in &blobs {
         free_blob(batch, *id)?;

@@ -138,7 +138,7 @@ impl Space {
 }
 
 /// The total and available bytes of the filesystem holding `dir`.
-fn statvfs(dir: &Path) -> Result<(u64, u64)> {
+pub(super) fn statvfs(dir: &Path) -> Result<(u64, u64)> {
     let st = rustix::fs::statvfs(dir).map_err(io::Error::from)?;
     Ok((
         st.f_blocks.saturating_mul(st.f_frsize),

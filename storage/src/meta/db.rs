@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use rocksdb::statistics::Ticker;
 use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DB, DBPinnableSlice,
     DBRawIterator, DBRecoveryMode, FlushOptions, Options, ReadOptions, WriteBatch, WriteOptions,
@@ -68,9 +69,13 @@ impl Cf {
     }
 }
 
-/// The options of every column family.
-fn cf_options(cache: &Cache) -> Options {
+/// The options of column family `cf`.
+fn cf_options(cache: &Cache, cf: Cf) -> Options {
     let mut cf_opts = Options::default();
+    if cf == Cf::Meta {
+        // Usage rows take summed deltas (see `engine::usage`).
+        cf_opts.set_merge_operator_associative("horreo.usage", crate::engine::usage::merge);
+    }
     cf_opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
     cf_opts.set_write_buffer_size(MEMTABLE_BUDGET / 4);
     // Point lookups (GET, HEAD, preconditions) dominate: bloom filters make a
@@ -103,6 +108,8 @@ pub struct MetaDb {
     db: DB,
     /// The block cache every column family shares.
     cache: Cache,
+    /// The options the store was opened with: they hold its statistics.
+    opts: Options,
     read_only: bool,
     /// Deletes committed per column family since its memtable was last flushed
     /// for them (see [`MetaDb::flush_tombstones`]).
@@ -142,9 +149,13 @@ impl MetaDb {
         // families together flush at MEMTABLE_BUDGET, and one block cache serves them
         // all (by default each would get its own, and 64 MiB memtables each).
         opts.set_db_write_buffer_size(MEMTABLE_BUDGET);
+        // Counters only (no timers, no histograms): what the metrics report of
+        // the block cache and write stalls.
+        opts.enable_statistics();
+        opts.set_statistics_level(rocksdb::statistics::StatsLevel::ExceptHistogramOrTimers);
         let cache = Cache::new_lru_cache(BLOCK_CACHE);
         let descriptors =
-            Cf::ALL.map(|cf| ColumnFamilyDescriptor::new(cf.name(), cf_options(&cache)));
+            Cf::ALL.map(|cf| ColumnFamilyDescriptor::new(cf.name(), cf_options(&cache, cf)));
         let opened = if read_only {
             DB::open_cf_descriptors_read_only(&opts, path, descriptors, false)
         } else {
@@ -154,6 +165,7 @@ impl MetaDb {
         Ok(Self {
             db,
             cache,
+            opts,
             read_only,
             tombstones: Default::default(),
         })
@@ -163,7 +175,7 @@ impl MetaDb {
     /// empty: for `horreo fsck` rebuilding a column family that is a copy.
     pub fn recreate(&mut self, cf: Cf) -> Result<()> {
         self.db.drop_cf(cf.name())?;
-        self.db.create_cf(cf.name(), &cf_options(&self.cache))?;
+        self.db.create_cf(cf.name(), &cf_options(&self.cache, cf))?;
         Ok(())
     }
 
@@ -252,6 +264,46 @@ impl MetaDb {
                     .flatten()
             })
             .unwrap_or(0)
+    }
+
+    /// What the metrics report of RocksDB itself, read from its properties and
+    /// statistics counters (no I/O).
+    pub fn health(&self) -> MetaHealth {
+        let db_wide = |name: &str| self.db.property_int_value(name).ok().flatten().unwrap_or(0);
+        // Per column family: summed over all of them.
+        let summed = |name: &str| -> u64 {
+            Cf::ALL
+                .iter()
+                .filter_map(|cf| self.db.cf_handle(cf.name()))
+                .filter_map(|h| self.db.property_int_value_cf(h, name).ok().flatten())
+                .sum()
+        };
+        MetaHealth {
+            write_stopped: db_wide("rocksdb.is-write-stopped") != 0,
+            delayed_write_rate: db_wide("rocksdb.actual-delayed-write-rate"),
+            pending_compaction_bytes: summed("rocksdb.estimate-pending-compaction-bytes"),
+            running_compactions: db_wide("rocksdb.num-running-compactions"),
+            live_data_bytes: summed("rocksdb.total-sst-files-size"),
+            memtable_bytes: summed("rocksdb.cur-size-all-mem-tables"),
+            block_cache_bytes: self.cache.get_usage() as u64,
+            block_cache_hits: self.opts.get_ticker_count(Ticker::BlockCacheHit),
+            block_cache_misses: self.opts.get_ticker_count(Ticker::BlockCacheMiss),
+            stall_micros: self.opts.get_ticker_count(Ticker::StallMicros),
+        }
+    }
+
+    /// The number of rows in `cf`, counting at most `cap`: an exact count for
+    /// a small column family such as `gc`.
+    pub fn count_rows(&self, cf: Cf, cap: u64) -> Result<u64> {
+        let mut it = self.iter(cf, None, None)?;
+        it.seek_to_first();
+        let mut n = 0;
+        while it.valid() && n < cap {
+            n += 1;
+            it.next();
+        }
+        it.status()?;
+        Ok(n)
     }
 
     /// Starts a batch of changes that commit together or not at all.
@@ -359,6 +411,12 @@ impl Batch<'_> {
         Ok(())
     }
 
+    /// Adds `operand` to the row through the column family's merge operator.
+    pub fn merge(&mut self, cf: Cf, key: &[u8], operand: &[u8]) -> Result<()> {
+        self.wb.merge_cf(self.db.cf(cf)?, key, operand);
+        Ok(())
+    }
+
     pub fn delete(&mut self, cf: Cf, key: &[u8]) -> Result<()> {
         self.wb.delete_cf(self.db.cf(cf)?, key);
         self.deletes[cf as usize] += 1;
@@ -382,6 +440,27 @@ impl Batch<'_> {
         self.db.count_tombstones(&self.deletes);
         Ok(())
     }
+}
+
+/// RocksDB's own state, as the metrics report it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MetaHealth {
+    /// Writes are stopped until compaction catches up.
+    pub write_stopped: bool,
+    /// The rate writes are slowed to, bytes per second; 0 when not slowed.
+    pub delayed_write_rate: u64,
+    /// Bytes compaction must rewrite to bring every level within its target.
+    pub pending_compaction_bytes: u64,
+    pub running_compactions: u64,
+    /// Bytes of all table files.
+    pub live_data_bytes: u64,
+    pub memtable_bytes: u64,
+    pub block_cache_bytes: u64,
+    /// Block cache lookups that hit and missed since the store opened.
+    pub block_cache_hits: u64,
+    pub block_cache_misses: u64,
+    /// Microseconds writes were stalled since the store opened.
+    pub stall_micros: u64,
 }
 
 /// Reads a big-endian u64 counter value.

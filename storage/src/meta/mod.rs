@@ -5,4 +5,4 @@ pub mod keys;
 pub mod records;
 pub mod wal;
 
-pub use db::{Batch, Cf, MetaDb};
+pub use db::{Batch, Cf, MetaDb, MetaHealth};

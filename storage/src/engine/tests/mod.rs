@@ -10,6 +10,7 @@ mod lock;
 mod multipart;
 mod objects;
 mod scrub;
+mod usage;
 mod versioning;
 
 use std::io::Read;
