@@ -25,6 +25,8 @@ pub struct AppState {
     pub allow_insecure_sse_c: bool,
     /// The idle timeout and memory budget of request bodies.
     pub body_limits: BodyLimits,
+    /// The notification destinations and their delivery workers.
+    pub delivery: crate::delivery::Delivery,
 }
 
 /// Opens the engine and serves until SIGINT/SIGTERM; in-flight requests finish,
@@ -78,7 +80,22 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         engine.reserve() >> 20,
         config.reserve
     );
+    let delivery = crate::delivery::Delivery::start(
+        &engine,
+        config.notify_targets.clone(),
+        crate::delivery::Context {
+            region: config.region.clone(),
+        },
+    )?;
+    for target in &delivery.targets {
+        tracing::info!(
+            "notification destination {} ({:?})",
+            target.arn,
+            target.kind
+        );
+    }
     let state = web::Data::new(AppState {
+        delivery,
         engine,
         identities,
         access: Authoriser::new(config.public_access_block),

@@ -150,6 +150,9 @@ pub enum AdminCommand {
     /// Inline policies of a user.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Bucket notification queues: events waiting per destination (reads the
+    /// data directory; works while the server runs).
+    Events,
 }
 
 /// Which account a command works in: `--account NAME`, else the first one.
@@ -317,6 +320,12 @@ pub struct ServeArgs {
     /// Log format on stderr: `text` for people, `json` (one object per line) for machines
     #[arg(long, env = "HORREO_LOG_FORMAT", value_enum, default_value_t)]
     pub log_format: LogFormat,
+    /// Define an event notification destination `ID=URL`: an HTTP(S) webhook that
+    /// gets each event as a POST of its JSON. Notification configurations name it
+    /// `arn:horreo:sqs::ID:webhook`. Repeatable; a bearer token and a CA
+    /// certificate can be set in the config file ([[notify_webhook]])
+    #[arg(long, value_name = "ID=URL", value_parser = crate::delivery::parse_id_url)]
+    pub notify_webhook: Vec<(String, String)>,
 }
 
 /// How log lines are written.
@@ -349,6 +358,20 @@ struct FileConfig {
     scrub_interval: Option<String>,
     scrub_rate: Option<String>,
     reserve: Option<String>,
+    #[serde(default)]
+    notify_webhook: Vec<WebhookFile>,
+}
+
+/// A `[[notify_webhook]]` table of the config file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WebhookFile {
+    id: String,
+    url: String,
+    /// Sent as `Authorization: Bearer TOKEN`.
+    token: Option<String>,
+    /// PEM certificate(s) to trust for an https URL instead of the web's roots.
+    ca_cert: Option<PathBuf>,
 }
 
 /// The resolved configuration of a running server.
@@ -371,6 +394,8 @@ pub struct Config {
     pub reserve: Reserve,
     /// Block Public Access settings applied to every bucket.
     pub public_access_block: horreo_storage::PublicAccessBlock,
+    /// Where bucket notifications can be sent.
+    pub notify_targets: Vec<crate::delivery::Target>,
 }
 
 /// How long and how much connections may take.
@@ -442,7 +467,9 @@ impl ServeArgs {
             (None, None) => Reserve::Default,
         };
         let block = self.block_public_access || file.block_public_access.unwrap_or(false);
+        let notify_targets = notify_targets(self.notify_webhook, file.notify_webhook)?;
         Ok(Config {
+            notify_targets,
             scrub,
             reserve,
             public_access_block: if block {
@@ -494,6 +521,37 @@ impl ServeArgs {
             },
         })
     }
+}
+
+/// The webhooks of the flags and of the file; an id defined twice is refused.
+fn notify_targets(
+    flags: Vec<(String, String)>,
+    file: Vec<WebhookFile>,
+) -> anyhow::Result<Vec<crate::delivery::Target>> {
+    use crate::delivery::{Target, Webhook, check_id};
+    let mut targets: Vec<Target> = Vec::new();
+    let from_flags = flags.into_iter().map(|(id, url)| WebhookFile {
+        id,
+        url,
+        token: None,
+        ca_cert: None,
+    });
+    for hook in from_flags.chain(file) {
+        check_id(&hook.id).map_err(anyhow::Error::msg)?;
+        if targets.iter().any(|t| t.id == hook.id) {
+            anyhow::bail!("notification target {:?} is defined twice", hook.id);
+        }
+        let ca = match &hook.ca_cert {
+            Some(path) => {
+                Some(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
+            }
+            None => None,
+        };
+        let webhook =
+            Webhook::new(&hook.url, hook.token, ca.as_deref()).map_err(anyhow::Error::msg)?;
+        targets.push(Target::webhook(&hook.id, webhook));
+    }
+    Ok(targets)
 }
 
 /// A timeout of at least one second.

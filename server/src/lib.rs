@@ -8,6 +8,7 @@ mod body;
 pub mod config;
 mod credentials;
 mod dates;
+pub mod delivery;
 pub mod error;
 mod handlers;
 mod listen;

@@ -182,6 +182,7 @@ async fn dispatch(
         key: endpoint.key().unwrap_or_default().to_owned(),
         principal,
         bucket_access: bucket,
+        request_id: record.request_id.clone(),
     };
     handlers::dispatch(endpoint, ctx, body).await
 }

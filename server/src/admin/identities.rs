@@ -14,6 +14,13 @@ use crate::master_key;
 
 /// Runs one `horreo admin` command.
 pub fn run(args: AdminArgs) -> anyhow::Result<()> {
+    if let AdminCommand::Events = args.command {
+        if args.remote.endpoint.is_some() {
+            anyhow::bail!("`horreo admin events` reads the data directory: give --data-dir");
+        }
+        let data_dir = args.store.data_dir.unwrap_or_else(|| "data".into());
+        return super::events::status(&data_dir);
+    }
     if let Some(endpoint) = &args.remote.endpoint {
         let remote = Remote::new(&args.remote, endpoint)?;
         return dispatch(&remote, args.command);
@@ -31,6 +38,7 @@ fn dispatch(directory: &dyn Directory, command: AdminCommand) -> anyhow::Result<
         AdminCommand::User(command) => user(directory, command),
         AdminCommand::Key(command) => key(directory, command),
         AdminCommand::Policy(command) => policy(directory, command),
+        AdminCommand::Events => anyhow::bail!("`horreo admin events` reads the data directory"),
     }
 }
 

@@ -99,6 +99,8 @@ endpoints! {
         GetBucketOwnershipControls {},
         PutBucketOwnershipControls {},
         DeleteBucketOwnershipControls {},
+        GetBucketNotificationConfiguration {},
+        PutBucketNotificationConfiguration {},
         DeleteObjects {},
         ListObjects {
             listing: Listing,
@@ -231,6 +233,12 @@ impl Endpoint {
             Operation::PutBucketOwnershipControls => Self::PutBucketOwnershipControls { bucket },
             Operation::DeleteBucketOwnershipControls => {
                 Self::DeleteBucketOwnershipControls { bucket }
+            }
+            Operation::GetBucketNotificationConfiguration => {
+                Self::GetBucketNotificationConfiguration { bucket }
+            }
+            Operation::PutBucketNotificationConfiguration => {
+                Self::PutBucketNotificationConfiguration { bucket }
             }
             Operation::DeleteObjects => Self::DeleteObjects { bucket },
             Operation::ListObjects => Self::ListObjects {

@@ -448,6 +448,7 @@ const IMPLEMENTED: &[Operation] = &[
     DeletePublicAccessBlock,
     GetBucketEncryption,
     GetBucketLocation,
+    GetBucketNotificationConfiguration,
     GetBucketPolicy,
     GetBucketPolicyStatus,
     GetBucketTagging,
@@ -468,6 +469,7 @@ const IMPLEMENTED: &[Operation] = &[
     ListObjectsV2,
     ListParts,
     PutBucketEncryption,
+    PutBucketNotificationConfiguration,
     PutBucketPolicy,
     PutBucketTagging,
     PutBucketVersioning,
@@ -878,6 +880,16 @@ const ACTIONS: &[(Operation, &str, &str)] = &[
     ),
     (UploadPart, "s3:PutObject", "s3:PutObject"),
     (UploadPartCopy, "s3:PutObject", "s3:PutObject"),
+    (
+        GetBucketNotificationConfiguration,
+        "s3:GetBucketNotification",
+        "s3:GetBucketNotification",
+    ),
+    (
+        PutBucketNotificationConfiguration,
+        "s3:PutBucketNotification",
+        "s3:PutBucketNotification",
+    ),
 ];
 
 #[test]

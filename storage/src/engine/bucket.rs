@@ -49,6 +49,7 @@ pub(super) fn create(
         public_access_block: Some(PublicAccessBlock::ALL),
         ownership: Some(ObjectOwnership::BucketOwnerEnforced),
         acl: None,
+        notification: None,
     };
     configure(&mut bucket);
     // The id, name and owner are the engine's.

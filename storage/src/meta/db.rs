@@ -32,10 +32,13 @@ pub enum Cf {
     /// accounts, users, groups, roles, managed policies and access keys
     /// (see `engine::iam`)
     Iam,
+    /// destination ARN ++ `00` ++ sequence (8) -> `ObjectEvent` waiting for
+    /// delivery (see `engine::events`)
+    Events,
 }
 
 impl Cf {
-    pub const ALL: [Cf; 9] = [
+    pub const ALL: [Cf; 10] = [
         Cf::Buckets,
         Cf::Current,
         Cf::Versions,
@@ -45,6 +48,7 @@ impl Cf {
         Cf::Uploads,
         Cf::Parts,
         Cf::Iam,
+        Cf::Events,
     ];
 
     pub fn name(self) -> &'static str {
@@ -58,6 +62,7 @@ impl Cf {
             Cf::Parts => "parts",
             Cf::Meta => "meta",
             Cf::Iam => "iam",
+            Cf::Events => "events",
         }
     }
 }

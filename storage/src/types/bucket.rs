@@ -49,6 +49,9 @@ pub struct Bucket {
     /// The bucket ACL; `None` is `private` (the owner's FULL_CONTROL).
     #[serde(default)]
     pub acl: Option<Acl>,
+    /// Where events of the bucket's objects go (PutBucketNotificationConfiguration).
+    #[serde(default)]
+    pub notification: Option<super::NotificationConfig>,
 }
 
 impl Bucket {
