@@ -22,6 +22,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+pub mod webhook;
+
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
