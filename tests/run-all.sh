@@ -37,8 +37,9 @@ die() {
 section "System packages"
 # libclang-dev + clang: bindgen for the RocksDB bindings; rclone: a client under test;
 # openssl: the tests' self-signed certificates for HTTPS; curl: handy for poking a
-# running server.
-APT_PACKAGES=(libclang-dev clang rclone openssl curl)
+# running server; redis-server (with redis-cli) and mosquitto: the brokers the
+# notification tests deliver events to (started by the tests on loopback ports).
+APT_PACKAGES=(libclang-dev clang rclone openssl curl redis-server mosquitto)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed"; then

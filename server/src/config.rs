@@ -326,6 +326,16 @@ pub struct ServeArgs {
     /// certificate can be set in the config file ([[notify_webhook]])
     #[arg(long, value_name = "ID=URL", value_parser = crate::delivery::parse_id_url)]
     pub notify_webhook: Vec<(String, String)>,
+    /// Define a Redis destination `ID=redis://HOST:PORT[/DB]`, named
+    /// `arn:horreo:sqs::ID:redis`: each event is appended (RPUSH) to the list ID;
+    /// another key or a stream (XADD) in the config file ([[notify_redis]]). Repeatable
+    #[arg(long, value_name = "ID=URL", value_parser = crate::delivery::parse_id_url)]
+    pub notify_redis: Vec<(String, String)>,
+    /// Define an MQTT destination `ID=mqtt://HOST[:PORT][/TOPIC]`, named
+    /// `arn:horreo:sqs::ID:mqtt`: each event is published with QoS 1 to TOPIC
+    /// (default: ID). Repeatable
+    #[arg(long, value_name = "ID=URL", value_parser = crate::delivery::parse_id_url)]
+    pub notify_mqtt: Vec<(String, String)>,
 }
 
 /// How log lines are written.
@@ -360,6 +370,30 @@ struct FileConfig {
     reserve: Option<String>,
     #[serde(default)]
     notify_webhook: Vec<WebhookFile>,
+    #[serde(default)]
+    notify_redis: Vec<RedisFile>,
+    #[serde(default)]
+    notify_mqtt: Vec<MqttFile>,
+}
+
+/// A `[[notify_redis]]` table of the config file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RedisFile {
+    id: String,
+    url: String,
+    /// The list or stream [default: the id].
+    key: Option<String>,
+    /// `list` (RPUSH) or `stream` (XADD) [default: list].
+    format: Option<String>,
+}
+
+/// A `[[notify_mqtt]]` table of the config file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MqttFile {
+    id: String,
+    url: String,
 }
 
 /// A `[[notify_webhook]]` table of the config file.
@@ -467,7 +501,16 @@ impl ServeArgs {
             (None, None) => Reserve::Default,
         };
         let block = self.block_public_access || file.block_public_access.unwrap_or(false);
-        let notify_targets = notify_targets(self.notify_webhook, file.notify_webhook)?;
+        let notify_targets = notify_targets(
+            NotifyFlags {
+                webhook: self.notify_webhook,
+                redis: self.notify_redis,
+                mqtt: self.notify_mqtt,
+            },
+            file.notify_webhook,
+            file.notify_redis,
+            file.notify_mqtt,
+        )?;
         Ok(Config {
             notify_targets,
             scrub,
@@ -523,24 +566,37 @@ impl ServeArgs {
     }
 }
 
-/// The webhooks of the flags and of the file; an id defined twice is refused.
+/// The `--notify-*` flags, as `(ID, URL)`.
+struct NotifyFlags {
+    webhook: Vec<(String, String)>,
+    redis: Vec<(String, String)>,
+    mqtt: Vec<(String, String)>,
+}
+
+/// The destinations of the flags and of the file; an id defined twice is refused.
 fn notify_targets(
-    flags: Vec<(String, String)>,
-    file: Vec<WebhookFile>,
+    flags: NotifyFlags,
+    webhooks: Vec<WebhookFile>,
+    redis: Vec<RedisFile>,
+    mqtt: Vec<MqttFile>,
 ) -> anyhow::Result<Vec<crate::delivery::Target>> {
-    use crate::delivery::{Target, Webhook, check_id};
+    use crate::delivery::{Mqtt, Redis, RedisFormat, Target, TargetKind, Webhook, check_id};
     let mut targets: Vec<Target> = Vec::new();
-    let from_flags = flags.into_iter().map(|(id, url)| WebhookFile {
+    let mut add = |id: &str, kind: TargetKind| {
+        check_id(id).map_err(anyhow::Error::msg)?;
+        if targets.iter().any(|t| t.id == id) {
+            anyhow::bail!("notification target {id:?} is defined twice");
+        }
+        targets.push(Target::new(id, kind));
+        Ok(())
+    };
+    let from_flags = flags.webhook.into_iter().map(|(id, url)| WebhookFile {
         id,
         url,
         token: None,
         ca_cert: None,
     });
-    for hook in from_flags.chain(file) {
-        check_id(&hook.id).map_err(anyhow::Error::msg)?;
-        if targets.iter().any(|t| t.id == hook.id) {
-            anyhow::bail!("notification target {:?} is defined twice", hook.id);
-        }
+    for hook in from_flags.chain(webhooks) {
         let ca = match &hook.ca_cert {
             Some(path) => {
                 Some(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
@@ -549,7 +605,29 @@ fn notify_targets(
         };
         let webhook =
             Webhook::new(&hook.url, hook.token, ca.as_deref()).map_err(anyhow::Error::msg)?;
-        targets.push(Target::webhook(&hook.id, webhook));
+        add(&hook.id, TargetKind::Webhook(webhook))?;
+    }
+    let redis_flags = flags.redis.into_iter().map(|(id, url)| RedisFile {
+        id,
+        url,
+        key: None,
+        format: None,
+    });
+    for r in redis_flags.chain(redis) {
+        let format = match r.format.as_deref() {
+            None | Some("list") => RedisFormat::List,
+            Some("stream") => RedisFormat::Stream,
+            Some(other) => anyhow::bail!("notify_redis format {other:?}: use list or stream"),
+        };
+        let key = r.key.unwrap_or_else(|| r.id.clone());
+        let target = Redis::new(&r.url, key, format).map_err(anyhow::Error::msg)?;
+        add(&r.id, TargetKind::Redis(target))?;
+    }
+    let mqtt_flags = flags.mqtt.into_iter().map(|(id, url)| MqttFile { id, url });
+    for m in mqtt_flags.chain(mqtt) {
+        let client_id = format!("horreo-{}", m.id);
+        let target = Mqtt::new(&m.url, &m.id, client_id).map_err(anyhow::Error::msg)?;
+        add(&m.id, TargetKind::Mqtt(target))?;
     }
     Ok(targets)
 }

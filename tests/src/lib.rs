@@ -22,6 +22,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+pub mod brokers;
 pub mod webhook;
 
 use std::io::{Read, Write};

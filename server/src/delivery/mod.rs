@@ -8,7 +8,9 @@
 //! once, in queue order (so in order per key), and survives restarts and
 //! destinations that are down for a while.
 
+mod mqtt;
 mod record;
+mod redis_target;
 mod webhook;
 
 use std::sync::Arc;
@@ -18,6 +20,8 @@ use std::time::Duration;
 
 use horreo_storage::{Engine, QueuedEvent};
 
+pub use mqtt::Mqtt;
+pub use redis_target::{Redis, RedisFormat};
 pub use webhook::Webhook;
 
 /// Events read from a queue per pass.
@@ -41,19 +45,48 @@ pub struct Target {
 #[derive(Debug, Clone)]
 pub enum TargetKind {
     Webhook(Webhook),
+    Redis(Redis),
+    Mqtt(Mqtt),
 }
 
-impl Target {
-    pub fn webhook(id: &str, webhook: Webhook) -> Self {
-        Self {
-            id: id.to_owned(),
-            arn: format!("arn:horreo:sqs::{id}:webhook"),
-            kind: TargetKind::Webhook(webhook),
+impl TargetKind {
+    /// The last part of the destination's ARN.
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Webhook(_) => "webhook",
+            Self::Redis(_) => "redis",
+            Self::Mqtt(_) => "mqtt",
+        }
+    }
+
+    fn connect(&self) -> Box<dyn Sender> {
+        match self {
+            Self::Webhook(hook) => Box::new(hook.clone()),
+            Self::Redis(redis) => Box::new(redis.connect()),
+            Self::Mqtt(mqtt) => Box::new(mqtt.connect()),
         }
     }
 }
 
-/// Parses `ID=URL`, the value of `--notify-webhook`.
+impl Target {
+    /// Destination `id`, named `arn:horreo:sqs::ID:KIND`.
+    pub fn new(id: &str, kind: TargetKind) -> Self {
+        Self {
+            id: id.to_owned(),
+            arn: format!("arn:horreo:sqs::{id}:{}", kind.name()),
+            kind,
+        }
+    }
+}
+
+/// Hands events to one destination; each worker has its own (connections
+/// are opened when needed and dropped after a failure).
+trait Sender: Send {
+    /// Sends one event's JSON; `Ok` once the destination has taken it.
+    fn send(&mut self, body: &str) -> Result<(), String>;
+}
+
+/// Parses `ID=URL`, the value of `--notify-webhook` and its siblings.
 pub fn parse_id_url(text: &str) -> Result<(String, String), String> {
     let (id, url) = text
         .split_once('=')
@@ -161,6 +194,7 @@ struct Worker {
 
 impl Worker {
     fn run(self) {
+        let mut sender = self.target.kind.connect();
         let arn = &self.target.arn;
         let mut seen = 0;
         while !self.stopping() {
@@ -177,7 +211,7 @@ impl Worker {
                 continue;
             }
             for event in batch {
-                if !self.deliver(&event) {
+                if !self.deliver(sender.as_mut(), &event) {
                     return;
                 }
             }
@@ -186,17 +220,14 @@ impl Worker {
 
     /// Sends `event` until the destination takes it, then removes it from the
     /// queue; `false` if the server stops first.
-    fn deliver(&self, event: &QueuedEvent) -> bool {
+    fn deliver(&self, sender: &mut dyn Sender, event: &QueuedEvent) -> bool {
         let body = record::body(event, &self.context.region);
         let mut backoff = BACKOFF_MIN;
         loop {
             if self.stopping() {
                 return false;
             }
-            let sent = match &self.target.kind {
-                TargetKind::Webhook(hook) => hook.send(&body),
-            };
-            match sent {
+            match sender.send(&body) {
                 Ok(()) => break,
                 Err(e) => {
                     self.counters.failures.fetch_add(1, Ordering::Relaxed);

@@ -51,9 +51,11 @@ impl Webhook {
             agent,
         })
     }
+}
 
+impl super::Sender for Webhook {
     /// POSTs `body`; `Err` with the reason unless the endpoint answered 2xx.
-    pub fn send(&self, body: &str) -> Result<(), String> {
+    fn send(&mut self, body: &str) -> Result<(), String> {
         let mut request = self
             .agent
             .post(&self.url)
