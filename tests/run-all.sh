@@ -37,9 +37,10 @@ die() {
 section "System packages"
 # libclang-dev + clang: bindgen for the RocksDB bindings; rclone: a client under test;
 # openssl: the tests' self-signed certificates for HTTPS; curl: handy for poking a
-# running server; redis-server (with redis-cli) and mosquitto: the brokers the
-# notification tests deliver events to (started by the tests on loopback ports).
-APT_PACKAGES=(libclang-dev clang rclone openssl curl redis-server mosquitto)
+# running server; redis-server (with redis-cli), mosquitto and nats-server: the
+# brokers the notification tests deliver events to (the tests start and stop them
+# on loopback ports).
+APT_PACKAGES=(libclang-dev clang rclone openssl curl redis-server mosquitto nats-server)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed"; then

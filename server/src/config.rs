@@ -336,6 +336,11 @@ pub struct ServeArgs {
     /// (default: ID). Repeatable
     #[arg(long, value_name = "ID=URL", value_parser = crate::delivery::parse_id_url)]
     pub notify_mqtt: Vec<(String, String)>,
+    /// Define a NATS destination `ID=nats://HOST[:PORT][/SUBJECT]`, named
+    /// `arn:horreo:sqs::ID:nats`: each event is published to SUBJECT (default: ID)
+    /// and counted delivered once the server confirmed it. Repeatable
+    #[arg(long, value_name = "ID=URL", value_parser = crate::delivery::parse_id_url)]
+    pub notify_nats: Vec<(String, String)>,
 }
 
 /// How log lines are written.
@@ -373,7 +378,9 @@ struct FileConfig {
     #[serde(default)]
     notify_redis: Vec<RedisFile>,
     #[serde(default)]
-    notify_mqtt: Vec<MqttFile>,
+    notify_mqtt: Vec<BrokerFile>,
+    #[serde(default)]
+    notify_nats: Vec<BrokerFile>,
 }
 
 /// A `[[notify_redis]]` table of the config file.
@@ -388,10 +395,10 @@ struct RedisFile {
     format: Option<String>,
 }
 
-/// A `[[notify_mqtt]]` table of the config file.
+/// A `[[notify_mqtt]]` or `[[notify_nats]]` table of the config file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct MqttFile {
+struct BrokerFile {
     id: String,
     url: String,
 }
@@ -506,10 +513,14 @@ impl ServeArgs {
                 webhook: self.notify_webhook,
                 redis: self.notify_redis,
                 mqtt: self.notify_mqtt,
+                nats: self.notify_nats,
             },
-            file.notify_webhook,
-            file.notify_redis,
-            file.notify_mqtt,
+            NotifyFiles {
+                webhooks: file.notify_webhook,
+                redis: file.notify_redis,
+                mqtt: file.notify_mqtt,
+                nats: file.notify_nats,
+            },
         )?;
         Ok(Config {
             notify_targets,
@@ -571,16 +582,23 @@ struct NotifyFlags {
     webhook: Vec<(String, String)>,
     redis: Vec<(String, String)>,
     mqtt: Vec<(String, String)>,
+    nats: Vec<(String, String)>,
+}
+
+/// The `[[notify_*]]` tables of the config file.
+struct NotifyFiles {
+    webhooks: Vec<WebhookFile>,
+    redis: Vec<RedisFile>,
+    mqtt: Vec<BrokerFile>,
+    nats: Vec<BrokerFile>,
 }
 
 /// The destinations of the flags and of the file; an id defined twice is refused.
 fn notify_targets(
     flags: NotifyFlags,
-    webhooks: Vec<WebhookFile>,
-    redis: Vec<RedisFile>,
-    mqtt: Vec<MqttFile>,
+    files: NotifyFiles,
 ) -> anyhow::Result<Vec<crate::delivery::Target>> {
-    use crate::delivery::{Mqtt, Redis, RedisFormat, Target, TargetKind, Webhook, check_id};
+    use crate::delivery::{Mqtt, Nats, Redis, RedisFormat, Target, TargetKind, Webhook, check_id};
     let mut targets: Vec<Target> = Vec::new();
     let mut add = |id: &str, kind: TargetKind| {
         check_id(id).map_err(anyhow::Error::msg)?;
@@ -596,7 +614,7 @@ fn notify_targets(
         token: None,
         ca_cert: None,
     });
-    for hook in from_flags.chain(webhooks) {
+    for hook in from_flags.chain(files.webhooks) {
         let ca = match &hook.ca_cert {
             Some(path) => {
                 Some(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
@@ -613,7 +631,7 @@ fn notify_targets(
         key: None,
         format: None,
     });
-    for r in redis_flags.chain(redis) {
+    for r in redis_flags.chain(files.redis) {
         let format = match r.format.as_deref() {
             None | Some("list") => RedisFormat::List,
             Some("stream") => RedisFormat::Stream,
@@ -623,11 +641,22 @@ fn notify_targets(
         let target = Redis::new(&r.url, key, format).map_err(anyhow::Error::msg)?;
         add(&r.id, TargetKind::Redis(target))?;
     }
-    let mqtt_flags = flags.mqtt.into_iter().map(|(id, url)| MqttFile { id, url });
-    for m in mqtt_flags.chain(mqtt) {
+    let mqtt_flags = flags
+        .mqtt
+        .into_iter()
+        .map(|(id, url)| BrokerFile { id, url });
+    for m in mqtt_flags.chain(files.mqtt) {
         let client_id = format!("horreo-{}", m.id);
         let target = Mqtt::new(&m.url, &m.id, client_id).map_err(anyhow::Error::msg)?;
         add(&m.id, TargetKind::Mqtt(target))?;
+    }
+    let nats_flags = flags
+        .nats
+        .into_iter()
+        .map(|(id, url)| BrokerFile { id, url });
+    for n in nats_flags.chain(files.nats) {
+        let target = Nats::new(&n.url, &n.id).map_err(anyhow::Error::msg)?;
+        add(&n.id, TargetKind::Nats(target))?;
     }
     Ok(targets)
 }

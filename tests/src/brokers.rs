@@ -1,5 +1,5 @@
 //! Message brokers for notification tests, started from their Debian packages
-//! (`redis-server`, `mosquitto`) on free loopback ports with temporary
+//! (`redis-server`, `mosquitto`, `nats-server`) on free loopback ports with temporary
 //! directories, and stopped (SIGKILL, by process id) when dropped. A broker
 //! can be created down and started later, to play a destination that is out.
 
@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 pub enum Kind {
     Redis,
     Mosquitto,
+    Nats,
 }
 
 /// A broker process on a loopback port.
@@ -65,6 +66,11 @@ impl Broker {
                 .unwrap();
                 let mut c = Command::new(binary("mosquitto"));
                 c.arg("-c").arg(config);
+                c
+            }
+            Kind::Nats => {
+                let mut c = Command::new(binary("nats-server"));
+                c.args(["-a", "127.0.0.1", "-p", &port]);
                 c
             }
         };

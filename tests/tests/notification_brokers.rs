@@ -1,5 +1,5 @@
 //! Bucket notifications to real brokers started from their Debian packages:
-//! Redis (list and stream) and MQTT (mosquitto), with aws-sdk-s3 making the
+//! Redis (list and stream), MQTT (mosquitto) and NATS, with aws-sdk-s3 making the
 //! changes. Each gets the events of PUT, multipart, copy, delete and delete
 //! marker, tagging, with AWS's JSON; a broker that is down for a while gets
 //! every event once it is back.
@@ -283,4 +283,31 @@ async fn mqtt_subscriber_gets_every_event() {
     let expected = make_changes(&s3, &bucket).await;
     let got = wait_for(expected.len() + 1, || messages.lock().unwrap().clone());
     assert_eq!(names_and_keys(&got, &bucket), owned(&expected));
+}
+
+#[tokio::test]
+async fn nats_subscriber_gets_every_event() {
+    use futures::StreamExt;
+    let broker = Broker::up(Kind::Nats);
+    let url = format!("nats://127.0.0.1:{}", broker.port());
+    let subscriber = async_nats::connect(url.as_str()).await.unwrap();
+    let mut subscription = subscriber.subscribe("horreo.events").await.unwrap();
+    subscriber.flush().await.unwrap();
+    let h = Horreo::options()
+        .arg("--notify-nats")
+        .arg(&format!("n={url}/horreo.events"))
+        .start();
+    let s3 = h.client();
+    let bucket = versioned_bucket(&s3, "notify-nats").await;
+    configure(&s3, &bucket, "arn:horreo:sqs::n:nats").await;
+    let expected = make_changes(&s3, &bucket).await;
+    let mut messages = Vec::new();
+    while messages.len() < expected.len() + 1 {
+        let next = tokio::time::timeout(Duration::from_secs(60), subscription.next())
+            .await
+            .unwrap_or_else(|_| panic!("got only {messages:#?}"))
+            .unwrap();
+        messages.push(String::from_utf8(next.payload.to_vec()).unwrap());
+    }
+    assert_eq!(names_and_keys(&messages, &bucket), owned(&expected));
 }

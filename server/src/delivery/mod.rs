@@ -9,6 +9,7 @@
 //! destinations that are down for a while.
 
 mod mqtt;
+mod nats;
 mod record;
 mod redis_target;
 mod webhook;
@@ -21,6 +22,7 @@ use std::time::Duration;
 use horreo_storage::{Engine, QueuedEvent};
 
 pub use mqtt::Mqtt;
+pub use nats::Nats;
 pub use redis_target::{Redis, RedisFormat};
 pub use webhook::Webhook;
 
@@ -47,6 +49,7 @@ pub enum TargetKind {
     Webhook(Webhook),
     Redis(Redis),
     Mqtt(Mqtt),
+    Nats(Nats),
 }
 
 impl TargetKind {
@@ -56,6 +59,7 @@ impl TargetKind {
             Self::Webhook(_) => "webhook",
             Self::Redis(_) => "redis",
             Self::Mqtt(_) => "mqtt",
+            Self::Nats(_) => "nats",
         }
     }
 
@@ -64,6 +68,7 @@ impl TargetKind {
             Self::Webhook(hook) => Box::new(hook.clone()),
             Self::Redis(redis) => Box::new(redis.connect()),
             Self::Mqtt(mqtt) => Box::new(mqtt.connect()),
+            Self::Nats(nats) => Box::new(nats.connect()),
         }
     }
 }
