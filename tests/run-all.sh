@@ -38,8 +38,10 @@ section "System packages"
 # libclang-dev + clang: bindgen for the RocksDB bindings; rclone: a client under test;
 # openssl: the tests' self-signed certificates for HTTPS; curl: handy for poking a
 # running server; systemd: `systemd-analyze verify` of deploy/horreo.service;
-# chromium: the real browser of tests/browser (the console, CORS, POST uploads, websites).
-APT_PACKAGES=(libclang-dev clang rclone openssl curl systemd chromium)
+# chromium: the real browser of tests/browser (the console, CORS, POST uploads, websites);
+# redis-server (with redis-cli), mosquitto and nats-server: the brokers the notification
+# tests deliver events to (the tests start and stop them on loopback ports).
+APT_PACKAGES=(libclang-dev clang rclone openssl curl systemd chromium redis-server mosquitto nats-server)
 # Node.js and npm for tests/browser (playwright-core), unless a Node is there.
 if ! command -v node >/dev/null; then
     APT_PACKAGES+=(nodejs npm)

@@ -41,6 +41,8 @@ pub struct AppState {
     pub metrics_token: Option<String>,
     /// Who is signed in to the web console.
     pub console: crate::ops::console::session::Sessions,
+    /// The notification destinations and their delivery workers.
+    pub delivery: crate::delivery::Delivery,
 }
 
 /// Opens the engine and serves until SIGINT/SIGTERM; in-flight requests finish,
@@ -130,7 +132,22 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     let metrics = Metrics::new()?;
     metrics.register(Box::new(StoreCollector::new(engine.clone())?));
     metrics.register(Box::new(ProcessCollector::new()?));
+    let delivery = crate::delivery::Delivery::start(
+        &engine,
+        config.notify_targets.clone(),
+        crate::delivery::Context {
+            region: config.region.clone(),
+        },
+    )?;
+    for target in &delivery.targets {
+        tracing::info!(
+            "notification destination {} ({:?})",
+            target.arn,
+            target.kind
+        );
+    }
     let state = web::Data::new(AppState {
+        delivery,
         engine,
         identities,
         access: Authoriser::new(config.public_access_block),

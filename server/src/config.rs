@@ -165,6 +165,9 @@ pub enum AdminCommand {
     /// Inline policies of a user.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Bucket notification queues: events waiting per destination (reads the
+    /// data directory; works while the server runs).
+    Events,
     /// Lifecycle rules: run a pass now.
     #[command(subcommand)]
     Lifecycle(LifecycleCommand),
@@ -390,6 +393,27 @@ pub struct ServeArgs {
     /// for tests and CI, never for data you want to keep
     #[arg(long, env = "HORREO_EPHEMERAL")]
     pub ephemeral: bool,
+    /// Define an event notification destination `ID=URL`: an HTTP(S) webhook that
+    /// gets each event as a POST of its JSON. Notification configurations name it
+    /// `arn:horreo:sqs::ID:webhook`. Repeatable; a bearer token and a CA
+    /// certificate can be set in the config file ([[notify_webhook]])
+    #[arg(long, value_name = "ID=URL", value_parser = crate::delivery::parse_id_url)]
+    pub notify_webhook: Vec<(String, String)>,
+    /// Define a Redis destination `ID=redis://HOST:PORT[/DB]`, named
+    /// `arn:horreo:sqs::ID:redis`: each event is appended (RPUSH) to the list ID;
+    /// another key or a stream (XADD) in the config file ([[notify_redis]]). Repeatable
+    #[arg(long, value_name = "ID=URL", value_parser = crate::delivery::parse_id_url)]
+    pub notify_redis: Vec<(String, String)>,
+    /// Define an MQTT destination `ID=mqtt://HOST[:PORT][/TOPIC]`, named
+    /// `arn:horreo:sqs::ID:mqtt`: each event is published with QoS 1 to TOPIC
+    /// (default: ID). Repeatable
+    #[arg(long, value_name = "ID=URL", value_parser = crate::delivery::parse_id_url)]
+    pub notify_mqtt: Vec<(String, String)>,
+    /// Define a NATS destination `ID=nats://HOST[:PORT][/SUBJECT]`, named
+    /// `arn:horreo:sqs::ID:nats`: each event is published to SUBJECT (default: ID)
+    /// and counted delivered once the server confirmed it. Repeatable
+    #[arg(long, value_name = "ID=URL", value_parser = crate::delivery::parse_id_url)]
+    pub notify_nats: Vec<(String, String)>,
 }
 
 /// A bucket the server creates at start-up (`--default-bucket`).
@@ -464,6 +488,46 @@ struct FileConfig {
     reserve: Option<String>,
     lifecycle_day_seconds: Option<u64>,
     restore_delays: Option<String>,
+    #[serde(default)]
+    notify_webhook: Vec<WebhookFile>,
+    #[serde(default)]
+    notify_redis: Vec<RedisFile>,
+    #[serde(default)]
+    notify_mqtt: Vec<BrokerFile>,
+    #[serde(default)]
+    notify_nats: Vec<BrokerFile>,
+}
+
+/// A `[[notify_redis]]` table of the config file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RedisFile {
+    id: String,
+    url: String,
+    /// The list or stream [default: the id].
+    key: Option<String>,
+    /// `list` (RPUSH) or `stream` (XADD) [default: list].
+    format: Option<String>,
+}
+
+/// A `[[notify_mqtt]]` or `[[notify_nats]]` table of the config file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BrokerFile {
+    id: String,
+    url: String,
+}
+
+/// A `[[notify_webhook]]` table of the config file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WebhookFile {
+    id: String,
+    url: String,
+    /// Sent as `Authorization: Bearer TOKEN`.
+    token: Option<String>,
+    /// PEM certificate(s) to trust for an https URL instead of the web's roots.
+    ca_cert: Option<PathBuf>,
 }
 
 /// The resolved configuration of a running server.
@@ -501,6 +565,8 @@ pub struct Config {
     pub default_buckets: Vec<DefaultBucket>,
     /// Data in a temporary directory removed on exit; master key in memory.
     pub ephemeral: bool,
+    /// Where bucket notifications can be sent.
+    pub notify_targets: Vec<crate::delivery::Target>,
 }
 
 /// How long and how much connections may take.
@@ -588,11 +654,26 @@ impl ServeArgs {
         if self.ephemeral && (self.data_dir.is_some() || file.data_dir.is_some()) {
             anyhow::bail!("--ephemeral keeps its data in a temporary directory: drop --data-dir");
         }
+        let notify_targets = notify_targets(
+            NotifyFlags {
+                webhook: self.notify_webhook,
+                redis: self.notify_redis,
+                mqtt: self.notify_mqtt,
+                nats: self.notify_nats,
+            },
+            NotifyFiles {
+                webhooks: file.notify_webhook,
+                redis: file.notify_redis,
+                mqtt: file.notify_mqtt,
+                nats: file.notify_nats,
+            },
+        )?;
         Ok(Config {
             admin_address: self.admin_address.or(file.admin_address),
             metrics_token: self.metrics_token.filter(|t| !t.is_empty()),
             default_buckets,
             ephemeral: self.ephemeral,
+            notify_targets,
             scrub,
             reserve,
             lifecycle_day: Duration::from_secs(lifecycle_day_seconds),
@@ -653,6 +734,90 @@ impl ServeArgs {
             },
         })
     }
+}
+
+/// The `--notify-*` flags, as `(ID, URL)`.
+struct NotifyFlags {
+    webhook: Vec<(String, String)>,
+    redis: Vec<(String, String)>,
+    mqtt: Vec<(String, String)>,
+    nats: Vec<(String, String)>,
+}
+
+/// The `[[notify_*]]` tables of the config file.
+struct NotifyFiles {
+    webhooks: Vec<WebhookFile>,
+    redis: Vec<RedisFile>,
+    mqtt: Vec<BrokerFile>,
+    nats: Vec<BrokerFile>,
+}
+
+/// The destinations of the flags and of the file; an id defined twice is refused.
+fn notify_targets(
+    flags: NotifyFlags,
+    files: NotifyFiles,
+) -> anyhow::Result<Vec<crate::delivery::Target>> {
+    use crate::delivery::{Mqtt, Nats, Redis, RedisFormat, Target, TargetKind, Webhook, check_id};
+    let mut targets: Vec<Target> = Vec::new();
+    let mut add = |id: &str, kind: TargetKind| {
+        check_id(id).map_err(anyhow::Error::msg)?;
+        if targets.iter().any(|t| t.id == id) {
+            anyhow::bail!("notification target {id:?} is defined twice");
+        }
+        targets.push(Target::new(id, kind));
+        Ok(())
+    };
+    let from_flags = flags.webhook.into_iter().map(|(id, url)| WebhookFile {
+        id,
+        url,
+        token: None,
+        ca_cert: None,
+    });
+    for hook in from_flags.chain(files.webhooks) {
+        let ca = match &hook.ca_cert {
+            Some(path) => {
+                Some(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
+            }
+            None => None,
+        };
+        let webhook =
+            Webhook::new(&hook.url, hook.token, ca.as_deref()).map_err(anyhow::Error::msg)?;
+        add(&hook.id, TargetKind::Webhook(webhook))?;
+    }
+    let redis_flags = flags.redis.into_iter().map(|(id, url)| RedisFile {
+        id,
+        url,
+        key: None,
+        format: None,
+    });
+    for r in redis_flags.chain(files.redis) {
+        let format = match r.format.as_deref() {
+            None | Some("list") => RedisFormat::List,
+            Some("stream") => RedisFormat::Stream,
+            Some(other) => anyhow::bail!("notify_redis format {other:?}: use list or stream"),
+        };
+        let key = r.key.unwrap_or_else(|| r.id.clone());
+        let target = Redis::new(&r.url, key, format).map_err(anyhow::Error::msg)?;
+        add(&r.id, TargetKind::Redis(target))?;
+    }
+    let mqtt_flags = flags
+        .mqtt
+        .into_iter()
+        .map(|(id, url)| BrokerFile { id, url });
+    for m in mqtt_flags.chain(files.mqtt) {
+        let client_id = format!("horreo-{}", m.id);
+        let target = Mqtt::new(&m.url, &m.id, client_id).map_err(anyhow::Error::msg)?;
+        add(&m.id, TargetKind::Mqtt(target))?;
+    }
+    let nats_flags = flags
+        .nats
+        .into_iter()
+        .map(|(id, url)| BrokerFile { id, url });
+    for n in nats_flags.chain(files.nats) {
+        let target = Nats::new(&n.url, &n.id).map_err(anyhow::Error::msg)?;
+        add(&n.id, TargetKind::Nats(target))?;
+    }
+    Ok(targets)
 }
 
 /// A timeout of at least one second.

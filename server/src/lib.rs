@@ -9,6 +9,7 @@ pub mod config;
 mod cors;
 mod credentials;
 mod dates;
+pub mod delivery;
 pub mod error;
 mod handlers;
 mod listen;

@@ -300,6 +300,7 @@ async fn dispatch(
         principal,
         bucket_access: bucket,
         form: None,
+        request_id: record.request_id.clone(),
     };
     handlers::dispatch(endpoint, ctx, body).await
 }

@@ -22,6 +22,9 @@
 
 #![allow(clippy::unwrap_used)]
 
+pub mod brokers;
+pub mod webhook;
+
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

@@ -17,6 +17,13 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
     if let AdminCommand::Lifecycle(command) = args.command {
         return super::lifecycle::run(&args.store, command);
     }
+    if let AdminCommand::Events = args.command {
+        if args.remote.endpoint.is_some() {
+            anyhow::bail!("`horreo admin events` reads the data directory: give --data-dir");
+        }
+        let data_dir = args.store.data_dir.unwrap_or_else(|| "data".into());
+        return super::events::status(&data_dir);
+    }
     if let Some(endpoint) = &args.remote.endpoint {
         let remote = Remote::new(&args.remote, endpoint)?;
         return dispatch(&remote, args.command);
@@ -36,6 +43,7 @@ fn dispatch(directory: &dyn Directory, command: AdminCommand) -> anyhow::Result<
         AdminCommand::Policy(command) => policy(directory, command),
         // Handled before a directory is opened.
         AdminCommand::Lifecycle(_) => Ok(()),
+        AdminCommand::Events => anyhow::bail!("`horreo admin events` reads the data directory"),
     }
 }
 

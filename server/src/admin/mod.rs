@@ -3,6 +3,7 @@
 //! and `horreo admin --endpoint` for a running server.
 
 pub mod directory;
+pub mod events;
 pub mod fsck;
 pub mod identities;
 pub mod lifecycle;

@@ -157,7 +157,11 @@ pub async fn copy_object(ctx: Ctx) -> S3Result<HttpResponse> {
             e.bucket(&bucket)?;
             let mut reader = e.open_object_sse(&src_bucket, &src, None, source_key.as_ref())?;
             let staged = e.stage_sse(&mut reader, &algorithms, dest_sse.as_ref())?;
-            e.put_object(&bucket, &key, staged, opts)
+            let copying = horreo_storage::EventCause {
+                origin: horreo_storage::EventOrigin::Copy,
+                ..e.cause().clone()
+            };
+            e.caused_by(copying).put_object(&bucket, &key, staged, opts)
         })
         .await?;
     let mut w = XmlWriter::new("CopyObjectResult");

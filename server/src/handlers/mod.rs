@@ -15,6 +15,7 @@ mod lifecycle;
 mod list;
 mod lock;
 mod multipart;
+mod notification;
 mod object;
 mod ownership;
 mod policy;
@@ -32,9 +33,9 @@ use std::sync::Arc;
 
 use actix_web::http::header::HeaderMap;
 use actix_web::{HttpRequest, HttpResponse};
-use horreo_storage::Engine;
+use horreo_storage::{Engine, EventCause, EventOrigin};
 
-use crate::access::{Ask, BucketAccess, Caller, Principal, RequestFacts};
+use crate::access::{Ask, BucketAccess, Caller, Identity, Principal, RequestFacts};
 use crate::app::AppState;
 use crate::body::RequestBody;
 use crate::error::{S3Error, S3ErrorCode, S3Result};
@@ -58,6 +59,8 @@ pub struct Ctx {
     /// A POST form upload's fields, standing for the request headers a
     /// PutObject would carry (see [`Ctx::headers`]).
     pub form: Option<HeaderMap>,
+    /// The request's `x-amz-request-id`.
+    pub request_id: String,
 }
 
 impl Ctx {
@@ -140,13 +143,38 @@ impl Ctx {
         }
     }
 
+    /// What caused the changes this request makes, for their events.
+    pub fn event_cause(&self) -> EventCause {
+        let principal_id = match self.principal.caller() {
+            Some(caller) => match &caller.identity {
+                Identity::Root => caller.account.id.clone(),
+                Identity::User { id, .. } => format!("AWS:{id}"),
+                Identity::AssumedRole {
+                    role_id, session, ..
+                } => format!("AWS:{role_id}:{session}"),
+            },
+            None => "Anonymous".to_owned(),
+        };
+        EventCause {
+            principal_id,
+            source_ip: self
+                .req
+                .peer_addr()
+                .map(|a| a.ip().to_string())
+                .unwrap_or_default(),
+            request_id: self.request_id.clone(),
+            origin: EventOrigin::Request,
+        }
+    }
+
     /// Runs engine work on the blocking pool, never on an async worker thread.
+    /// The engine acts for this request: its changes' events name the caller.
     pub async fn engine<T, F>(&self, work: F) -> S3Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Engine) -> horreo_storage::Result<T> + Send + 'static,
     {
-        let engine = self.state.engine.clone();
+        let engine = self.state.engine.caused_by(self.event_cause());
         tokio::task::spawn_blocking(move || work(&engine))
             .await
             .map_err(S3Error::internal)?
@@ -267,6 +295,8 @@ async fn handle(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Result<Htt
         GetBucketOwnershipControls { .. } => ownership::get(ctx).await,
         PutBucketOwnershipControls { .. } => ownership::put(ctx, body).await,
         DeleteBucketOwnershipControls { .. } => ownership::delete(ctx).await,
+        PutBucketNotificationConfiguration { .. } => notification::put(ctx, body).await,
+        GetBucketNotificationConfiguration { .. } => notification::get(ctx).await,
         ListObjects {
             listing,
             marker,

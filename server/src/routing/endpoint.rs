@@ -109,6 +109,8 @@ endpoints! {
         PutBucketWebsite {},
         DeleteBucketWebsite {},
         PostObject {},
+        GetBucketNotificationConfiguration {},
+        PutBucketNotificationConfiguration {},
         DeleteObjects {},
         ListObjects {
             listing: Listing,
@@ -260,6 +262,12 @@ impl Endpoint {
             Operation::PostObject => Self::PostObject { bucket },
             // A preflight on a bucket URL has an empty key.
             Operation::PreflightRequest => Self::PreflightRequest { bucket, key },
+            Operation::GetBucketNotificationConfiguration => {
+                Self::GetBucketNotificationConfiguration { bucket }
+            }
+            Operation::PutBucketNotificationConfiguration => {
+                Self::PutBucketNotificationConfiguration { bucket }
+            }
             Operation::DeleteObjects => Self::DeleteObjects { bucket },
             Operation::ListObjects => Self::ListObjects {
                 listing: Listing::parse(query)?,

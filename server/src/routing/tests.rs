@@ -450,6 +450,7 @@ const IMPLEMENTED: &[Operation] = &[
     GetBucketEncryption,
     GetBucketLifecycleConfiguration,
     GetBucketLocation,
+    GetBucketNotificationConfiguration,
     GetBucketPolicy,
     GetBucketPolicyStatus,
     GetBucketTagging,
@@ -471,6 +472,7 @@ const IMPLEMENTED: &[Operation] = &[
     ListParts,
     PutBucketEncryption,
     PutBucketLifecycleConfiguration,
+    PutBucketNotificationConfiguration,
     PutBucketPolicy,
     PutBucketTagging,
     PutBucketVersioning,
@@ -928,6 +930,16 @@ const ACTIONS: &[(Operation, &str, &str)] = &[
     (PostObject, "s3:PutObject", "s3:PutObject"),
     // Never authorised: answered from the bucket's CORS rules alone.
     (PreflightRequest, "", ""),
+    (
+        GetBucketNotificationConfiguration,
+        "s3:GetBucketNotification",
+        "s3:GetBucketNotification",
+    ),
+    (
+        PutBucketNotificationConfiguration,
+        "s3:PutBucketNotification",
+        "s3:PutBucketNotification",
+    ),
 ];
 
 #[test]

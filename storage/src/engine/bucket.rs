@@ -52,6 +52,7 @@ pub(super) fn create(
         lifecycle: None,
         cors: None,
         website: None,
+        notification: None,
     };
     configure(&mut bucket);
     // The id, name and owner are the engine's.

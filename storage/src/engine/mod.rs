@@ -3,6 +3,7 @@
 mod bucket;
 mod composite;
 mod encryption;
+mod events;
 mod gc;
 mod iam;
 mod keyed_scan;
@@ -81,6 +82,8 @@ impl EngineConfig {
 #[derive(Clone)]
 pub struct Engine {
     inner: Arc<Inner>,
+    /// Who acts through this handle: the events of its changes say so.
+    cause: Arc<EventCause>,
 }
 
 /// State shared with the background GC thread.
@@ -113,6 +116,8 @@ struct Inner {
     lifecycle: parking_lot::Mutex<Option<lifecycle::Worker>>,
     /// What lifecycle passes did since the engine opened.
     lifecycle_counters: parking_lot::Mutex<LifecycleCounters>,
+    /// Wakes event delivery when events are queued (see [`events`]).
+    events: events::Signal,
 }
 
 /// Object data that has been received, checksummed and made durable, but is not
@@ -278,13 +283,17 @@ impl Engine {
             iam_lock: parking_lot::Mutex::new(()),
             lifecycle: parking_lot::Mutex::new(None),
             lifecycle_counters: parking_lot::Mutex::new(LifecycleCounters::default()),
+            events: events::Signal::default(),
         });
         lifecycle::adopt_day(&inner)?;
         if settings.worker {
             let worker = lifecycle::Worker::start(Arc::downgrade(&inner), settings)?;
             *inner.lifecycle.lock() = Some(worker);
         }
-        Ok(Self { inner })
+        Ok(Self {
+            inner,
+            cause: Arc::new(EventCause::default()),
+        })
     }
 
     // ---- lifecycle ----
@@ -364,6 +373,58 @@ impl Engine {
             initiated,
             self.inner.config.lifecycle.day,
         )
+    }
+
+    /// A handle on the same store whose changes are caused by `cause`: the
+    /// events they queue name its principal, source address and request, and
+    /// its origin decides their type (`ObjectCreated:Copy`,
+    /// `LifecycleExpiration:Delete`, ...).
+    pub fn caused_by(&self, cause: EventCause) -> Engine {
+        Engine {
+            inner: Arc::clone(&self.inner),
+            cause: Arc::new(cause),
+        }
+    }
+
+    /// The cause this handle's changes carry.
+    pub fn cause(&self) -> &EventCause {
+        &self.cause
+    }
+
+    // ---- event notifications ----
+
+    /// Queues the `s3:TestEvent` for each destination of the bucket's
+    /// notification configuration, as S3 sends when one is saved.
+    pub fn queue_test_event(&self, bucket: &str) -> Result<()> {
+        let b = bucket::get(&self.inner, bucket)?;
+        events::enqueue_test(&self.inner, &b, &self.cause)
+    }
+
+    /// Up to `limit` events waiting for `destination` (an ARN), oldest first.
+    pub fn queued_events(&self, destination: &str, limit: usize) -> Result<Vec<QueuedEvent>> {
+        events::queued(&self.inner.shared.db, destination, limit)
+    }
+
+    /// Removes a delivered event from its queue.
+    pub fn acknowledge_event(&self, destination: &str, sequence: u64) -> Result<()> {
+        events::acknowledge(&self.inner.shared.db, destination, sequence)
+    }
+
+    /// How many events wait for each destination that has any.
+    pub fn event_backlog(&self) -> Result<Vec<EventBacklog>> {
+        events::backlog(&self.inner.shared.db)
+    }
+
+    /// The event backlog of the store in `data_dir`, read without taking the
+    /// store's lock: works while a server has it open.
+    pub fn read_event_backlog(data_dir: &std::path::Path) -> Result<Vec<EventBacklog>> {
+        events::backlog(&MetaDb::open_read_only(&data_dir.join("meta"))?)
+    }
+
+    /// Blocks until events are queued after `seen` (0, then what this
+    /// returned last) or `timeout` passes; returns the value to pass next.
+    pub fn wait_for_events(&self, seen: u64, timeout: std::time::Duration) -> u64 {
+        self.inner.events.wait(seen, timeout)
     }
 
     // ---- scrub ----
@@ -572,7 +633,7 @@ impl Engine {
         blob: StagedBlob,
         opts: PutOptions,
     ) -> Result<ObjectVersion> {
-        object::put(&self.inner, bucket, key, blob, opts)
+        object::put(&self.inner, &self.cause, bucket, key, blob, opts)
     }
 
     /// The current version of `key`, or the given version (`"null"` names the null
@@ -673,6 +734,7 @@ impl Engine {
     ) -> Result<Deleted> {
         object::delete(
             &self.inner,
+            &self.cause,
             bucket,
             key,
             version_id,
@@ -689,7 +751,13 @@ impl Engine {
         version_id: Option<&str>,
         tags: Vec<Tag>,
     ) -> Result<ObjectVersion> {
-        object::update_version(&self.inner, bucket, key, version_id, |_, rec| {
+        let event = if tags.is_empty() {
+            "ObjectTagging:Delete"
+        } else {
+            "ObjectTagging:Put"
+        };
+        let cause = Some((event, &*self.cause));
+        object::update_version(&self.inner, cause, bucket, key, version_id, |_, rec| {
             rec.tags = tags;
             Ok(())
         })
@@ -706,7 +774,7 @@ impl Engine {
         retention: Option<Retention>,
         bypass_governance: bool,
     ) -> Result<ObjectVersion> {
-        object::update_version(&self.inner, bucket, key, version_id, |b, rec| {
+        object::update_version(&self.inner, None, bucket, key, version_id, |b, rec| {
             if b.object_lock.is_none() {
                 return Err(Error::ObjectLockNotEnabled);
             }
@@ -730,7 +798,8 @@ impl Engine {
         version_id: Option<&str>,
         acl: Option<Acl>,
     ) -> Result<ObjectVersion> {
-        object::update_version(&self.inner, bucket, key, version_id, |_, rec| {
+        let cause = Some(("ObjectAcl:Put", &*self.cause));
+        object::update_version(&self.inner, cause, bucket, key, version_id, |_, rec| {
             rec.acl = acl;
             Ok(())
         })
@@ -789,7 +858,7 @@ impl Engine {
         version_id: Option<&str>,
         on: bool,
     ) -> Result<ObjectVersion> {
-        object::update_version(&self.inner, bucket, key, version_id, |b, rec| {
+        object::update_version(&self.inner, None, bucket, key, version_id, |b, rec| {
             if b.object_lock.is_none() {
                 return Err(Error::ObjectLockNotEnabled);
             }
@@ -887,7 +956,7 @@ impl Engine {
         upload_id: &str,
         completion: Completion,
     ) -> Result<ObjectVersion> {
-        multipart::complete(&self.inner, bucket, key, upload_id, completion)
+        multipart::complete(&self.inner, &self.cause, bucket, key, upload_id, completion)
     }
 
     /// Forgets the upload and frees its parts.

@@ -33,8 +33,8 @@ use crate::meta::records::{
 use crate::meta::{Batch, Cf, MetaDb, keys};
 use crate::types::{
     ChecksumAlgorithm, ChecksumType, Checksums, CompletedPart, Completion, EncryptionRecord,
-    MAX_OBJECT_SIZE, MIN_PART_SIZE, MultipartUpload, ObjectKey, ObjectVersion, Part, PartsPage,
-    PutOptions, UploadEntry, UploadsPage, UploadsQuery,
+    EventCause, MAX_OBJECT_SIZE, MIN_PART_SIZE, MultipartUpload, ObjectKey, ObjectVersion, Part,
+    PartsPage, PutOptions, UploadEntry, UploadsPage, UploadsQuery,
 };
 use crate::{Error, Result};
 
@@ -336,6 +336,7 @@ pub(super) fn abort_all(inner: &Inner, bucket_id: u64, batch: &mut Batch<'_>) ->
 
 pub(super) fn complete(
     inner: &Inner,
+    cause: &EventCause,
     bucket: &str,
     key: &ObjectKey,
     upload_id: &str,
@@ -472,8 +473,9 @@ pub(super) fn complete(
         encryption: upload
             .encryption
             .map(|mode| EncryptionRecord { mode, key: None }),
+        event: "ObjectCreated:CompleteMultipartUpload",
     };
-    let version = commit_version(inner, &locked, key, new, batch)?;
+    let version = commit_version(inner, cause, &locked, key, new, batch)?;
     inner.gc.wake();
     Ok(version)
 }

@@ -12,6 +12,7 @@ use std::time::SystemTime;
 use parking_lot::{MutexGuard, RwLockReadGuard};
 
 use super::encryption::{Unsealing, open_inline};
+use super::events::{self, Change};
 use super::gc::now_ms;
 use super::stage::{Staged, TmpFile};
 use super::versions::{
@@ -24,8 +25,8 @@ use crate::meta::records::{BlobId, BlobRef, GcRecord, ObjectData, VersionRecord,
 use crate::meta::{Batch, Cf, keys};
 use crate::types::{
     Bucket, Checksums, CustomerKey, DataLoc, DeletePrecondition, Deleted, EncryptionRecord,
-    ObjectKey, ObjectLock, ObjectVersion, PutOptions, Retention, VersioningState,
-    WritePrecondition,
+    EventCause, EventOrigin, ObjectKey, ObjectLock, ObjectVersion, PutOptions, Retention,
+    VersioningState, WritePrecondition,
 };
 use crate::{Error, Result};
 
@@ -63,10 +64,22 @@ pub(super) struct NewVersion {
     pub opts: PutOptions,
     pub upload_id: Option<String>,
     pub encryption: Option<EncryptionRecord>,
+    /// The event type of the creation (`ObjectCreated:Put`, ...).
+    pub event: &'static str,
+}
+
+/// The event type of an object written by a single request from `cause`.
+pub(super) fn created_event(cause: &EventCause) -> &'static str {
+    match cause.origin {
+        EventOrigin::Post => "ObjectCreated:Post",
+        EventOrigin::Copy => "ObjectCreated:Copy",
+        EventOrigin::Request | EventOrigin::Lifecycle => "ObjectCreated:Put",
+    }
 }
 
 pub(super) fn put(
     inner: &Inner,
+    cause: &EventCause,
     bucket: &str,
     key: &ObjectKey,
     blob: StagedBlob,
@@ -98,9 +111,11 @@ pub(super) fn put(
         opts,
         upload_id: None,
         encryption,
+        event: created_event(cause),
     };
-    let result = lock_key(inner, bucket, key.as_str().as_bytes())
-        .and_then(|locked| commit_version(inner, &locked, key, new, inner.shared.db.batch()));
+    let result = lock_key(inner, bucket, key.as_str().as_bytes()).and_then(|locked| {
+        commit_version(inner, cause, &locked, key, new, inner.shared.db.batch())
+    });
     if result.is_err()
         && let Some(id) = installed
     {
@@ -134,6 +149,7 @@ pub(super) fn discard_blob(inner: &Inner, id: BlobId) {
 /// Checks `new.opts.precondition` first. `locked` must hold `key`.
 pub(super) fn commit_version(
     inner: &Inner,
+    cause: &EventCause,
     locked: &Locked<'_>,
     key: &ObjectKey,
     new: NewVersion,
@@ -196,9 +212,21 @@ pub(super) fn commit_version(
         batch.put(Cf::Blobs, &id.0, &blob_ref)?;
     }
     lifecycle::index::after_write(&mut batch, bucket, k, true, now, inner.config.lifecycle.day)?;
+    let change = Change {
+        name: new.event,
+        key: key.as_str(),
+        size: Some(record.size),
+        etag: Some(&record.etag),
+        version_id: record.version_id.as_deref(),
+        sequence: seq,
+    };
+    let notify = events::enqueue(&mut batch, bucket, cause, &change)?;
     batch.commit()?;
     if freed {
         inner.gc.wake();
+    }
+    if notify {
+        inner.events.notify();
     }
     Ok(to_object_version(key.as_str().to_owned(), record))
 }
@@ -466,6 +494,7 @@ fn open_blob(inner: &Inner, id: BlobId) -> Result<File> {
 
 pub(super) fn delete(
     inner: &Inner,
+    cause: &EventCause,
     bucket: &str,
     key: &str,
     version_id: Option<&str>,
@@ -517,6 +546,8 @@ pub(super) fn delete_locked(
     let mut batch = db.batch();
     let mut freed = false;
     let mut outcome = Deleted::default();
+    // What the event says was removed: the version's id, or the marker's.
+    let removed_version: Option<String>;
     match (version_id, b.versioning) {
         (Some(vid), _) => {
             let Some(target) = find_version(db, b.id, k, vid)? else {
@@ -529,6 +560,7 @@ pub(super) fn delete_locked(
                 version_id: Some(vid.to_owned()),
                 delete_marker: target.is_delete_marker,
             };
+            removed_version = target.version_id.clone();
             freed |= remove_version(&mut batch, b.id, k, &target, bypass_governance)?;
             // Removing the newest version exposes the next one to plain GETs (or
             // nothing, if that is a delete marker).
@@ -550,6 +582,7 @@ pub(super) fn delete_locked(
             };
             batch.delete(Cf::Current, &current_row)?;
             freed |= remove_version(&mut batch, b.id, k, &cur, bypass_governance)?;
+            removed_version = cur.version_id.clone();
         }
         (None, state) => {
             let seq = inner.seq.next(db)?;
@@ -594,15 +627,38 @@ pub(super) fn delete_locked(
             if current.is_some() {
                 batch.delete(Cf::Current, &current_row)?;
             }
+            removed_version = marker.version_id;
         }
     }
     if index {
         let day = inner.config.lifecycle.day;
         lifecycle::index::after_write(&mut batch, b, k, false, SystemTime::now(), day)?;
     }
+    let mut notify = false;
+    if b.notification.is_some() {
+        let lifecycle = cause.origin == EventOrigin::Lifecycle;
+        let name = match (outcome.delete_marker && version_id.is_none(), lifecycle) {
+            (true, false) => "ObjectRemoved:DeleteMarkerCreated",
+            (true, true) => "LifecycleExpiration:DeleteMarkerCreated",
+            (false, false) => "ObjectRemoved:Delete",
+            (false, true) => "LifecycleExpiration:Delete",
+        };
+        let change = Change {
+            name,
+            key,
+            size: None,
+            etag: None,
+            version_id: removed_version.as_deref(),
+            sequence: inner.seq.next(db)?,
+        };
+        notify = events::enqueue(&mut batch, b, cause, &change)?;
+    }
     batch.commit()?;
     if freed {
         inner.gc.wake();
+    }
+    if notify {
+        inner.events.notify();
     }
     Ok(outcome)
 }
@@ -629,8 +685,11 @@ fn check_delete_precondition(
 
 /// Changes the current (or given) version's metadata in place with `change`,
 /// which sees the bucket and may refuse. `NoSuchKey` for a delete marker.
+/// With `event`, the change is an event of that type (`ObjectTagging:Put`, ...)
+/// caused by `cause`.
 pub(super) fn update_version(
     inner: &Inner,
+    event: Option<(&'static str, &EventCause)>,
     bucket: &str,
     key: &str,
     version_id: Option<&str>,
@@ -662,6 +721,21 @@ pub(super) fn update_version(
     // Tags may bring the version into a rule's filter.
     let day = inner.config.lifecycle.day;
     lifecycle::index::after_write(&mut batch, b, k, false, SystemTime::now(), day)?;
+    let mut notify = false;
+    if let Some((name, cause)) = event.filter(|_| b.notification.is_some()) {
+        let change = Change {
+            name,
+            key,
+            size: Some(target.size),
+            etag: Some(&target.etag),
+            version_id: target.version_id.as_deref(),
+            sequence: inner.seq.next(db)?,
+        };
+        notify = events::enqueue(&mut batch, b, cause, &change)?;
+    }
     batch.commit()?;
+    if notify {
+        inner.events.notify();
+    }
     Ok(to_object_version(key.to_owned(), target))
 }

@@ -37,6 +37,9 @@ pub enum Cf {
     /// lifecycle worker is to look at a key, an upload or a bucket to re-index
     /// (see `engine::lifecycle::index`)
     Lifecycle,
+    /// destination ARN ++ `00` ++ sequence (8) -> `ObjectEvent` waiting for
+    /// delivery (see `engine::events`)
+    Events,
 }
 
 impl Cf {
@@ -51,6 +54,7 @@ impl Cf {
         Cf::Parts,
         Cf::Iam,
         Cf::Lifecycle,
+        Cf::Events,
     ];
 
     pub fn name(self) -> &'static str {
@@ -65,6 +69,7 @@ impl Cf {
             Cf::Meta => "meta",
             Cf::Iam => "iam",
             Cf::Lifecycle => "lifecycle",
+            Cf::Events => "events",
         }
     }
 }

@@ -58,6 +58,9 @@ pub struct Bucket {
     /// Static website hosting (PutBucketWebsite); `None` when not configured.
     #[serde(default)]
     pub website: Option<WebsiteConfiguration>,
+    /// Where events of the bucket's objects go (PutBucketNotificationConfiguration).
+    #[serde(default)]
+    pub notification: Option<super::NotificationConfig>,
 }
 
 impl Bucket {

@@ -10,6 +10,7 @@ mod list;
 mod lock;
 mod multipart;
 mod names;
+mod notification;
 mod object;
 mod restore;
 mod scrub;
@@ -40,6 +41,10 @@ pub use multipart::{
     Part, PartsPage, UploadEntry, UploadsPage, UploadsQuery,
 };
 pub use names::{BucketName, ObjectKey};
+pub use notification::{
+    DestinationKind, EVENT_TYPES, EventBacklog, EventCause, EventOrigin, NotificationConfig,
+    NotificationRule, ObjectEvent, QueuedEvent,
+};
 pub(crate) use object::DataLoc;
 pub use object::{
     ContentHeaders, DataRef, DeletePrecondition, Deleted, ObjectPart, ObjectVersion, PutOptions,
