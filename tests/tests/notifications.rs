@@ -464,3 +464,45 @@ async fn webhook_options_come_from_the_config_file() {
             .all(|d| d.authorization.as_deref() == Some("Bearer s3cret"))
     );
 }
+
+#[tokio::test]
+async fn an_object_acl_change_sends_object_acl_put() {
+    use aws_sdk_s3::types::{
+        ObjectCannedAcl, ObjectOwnership, OwnershipControls, OwnershipControlsRule,
+    };
+    let receiver = WebhookReceiver::up();
+    let h = server_for(&receiver);
+    let s3 = h.client();
+    let bucket = unique_bucket_name("notify-acl");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    // ACLs take part only once the bucket is not BucketOwnerEnforced.
+    let rule = OwnershipControlsRule::builder()
+        .object_ownership(ObjectOwnership::ObjectWriter)
+        .build()
+        .unwrap();
+    s3.put_bucket_ownership_controls()
+        .bucket(&bucket)
+        .ownership_controls(OwnershipControls::builder().rules(rule).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    put(&s3, &bucket, "doc", b"x").await;
+    configure(
+        &s3,
+        &bucket,
+        vec![queue("acl", &["s3:ObjectAcl:Put"], None)],
+    )
+    .await;
+    s3.put_object_acl()
+        .bucket(&bucket)
+        .key("doc")
+        .acl(ObjectCannedAcl::BucketOwnerFullControl)
+        .send()
+        .await
+        .unwrap();
+    let records = records(&receiver.wait_for(2)[1..]);
+    assert_eq!(
+        names_and_keys(&records),
+        vec![("ObjectAcl:Put".to_owned(), "doc".to_owned())]
+    );
+}
