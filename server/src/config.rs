@@ -341,6 +341,10 @@ pub struct ServeArgs {
     /// and counted delivered once the server confirmed it. Repeatable
     #[arg(long, value_name = "ID=URL", value_parser = crate::delivery::parse_id_url)]
     pub notify_nats: Vec<(String, String)>,
+    /// Events kept per notification destination while it fails; the oldest
+    /// beyond it are dropped (and logged). 0: no limit [default: 1000000]
+    #[arg(long, env = "HORREO_NOTIFY_QUEUE_LIMIT")]
+    pub notify_queue_limit: Option<u64>,
 }
 
 /// How log lines are written.
@@ -381,6 +385,7 @@ struct FileConfig {
     notify_mqtt: Vec<BrokerFile>,
     #[serde(default)]
     notify_nats: Vec<BrokerFile>,
+    notify_queue_limit: Option<u64>,
 }
 
 /// A `[[notify_redis]]` table of the config file.
@@ -437,6 +442,8 @@ pub struct Config {
     pub public_access_block: horreo_storage::PublicAccessBlock,
     /// Where bucket notifications can be sent.
     pub notify_targets: Vec<crate::delivery::Target>,
+    /// Events kept per failing destination; `None`: no limit.
+    pub notify_queue_limit: Option<u64>,
 }
 
 /// How long and how much connections may take.
@@ -522,8 +529,17 @@ impl ServeArgs {
                 nats: file.notify_nats,
             },
         )?;
+        let notify_queue_limit = match self
+            .notify_queue_limit
+            .or(file.notify_queue_limit)
+            .unwrap_or(1_000_000)
+        {
+            0 => None,
+            n => Some(n),
+        };
         Ok(Config {
             notify_targets,
+            notify_queue_limit,
             scrub,
             reserve,
             public_access_block: if block {

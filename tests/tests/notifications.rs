@@ -506,3 +506,43 @@ async fn an_object_acl_change_sends_object_acl_put() {
         vec![("ObjectAcl:Put".to_owned(), "doc".to_owned())]
     );
 }
+
+#[tokio::test]
+async fn a_failing_destination_keeps_only_the_newest_events_up_to_its_limit() {
+    let mut receiver = WebhookReceiver::down();
+    let h = Horreo::options()
+        .arg("--notify-webhook")
+        .arg(&format!("hook={}", receiver.url()))
+        .arg("--notify-queue-limit")
+        .arg("5")
+        .start();
+    let s3 = h.client();
+    let bucket = unique_bucket_name("notify-limit");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    configure(
+        &s3,
+        &bucket,
+        vec![queue("all", &["s3:ObjectCreated:*"], None)],
+    )
+    .await;
+    for i in 0..10 {
+        put(&s3, &bucket, &format!("k{i}"), b"data").await;
+    }
+    // The worker trims the queue at its next failed attempt.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let status = h.admin_ok(&["events"]);
+        if status.contains(&format!("{ARN}\t5\t")) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{status}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    receiver.listen();
+    let records = records(&receiver.wait_for(5));
+    let keys: Vec<String> = names_and_keys(&records)
+        .into_iter()
+        .map(|(_, k)| k)
+        .collect();
+    assert_eq!(keys, ["k5", "k6", "k7", "k8", "k9"]);
+}
