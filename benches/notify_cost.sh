@@ -4,7 +4,9 @@
 # ObjectCreated event to a webhook, against a bucket without one, on one
 # server: three alternating rounds of 10 s each, medians compared. Then the
 # delivery lag (eventTime to arrival at the webhook, p50/p99) of the events
-# of those rounds, once the queue has drained, and the webhook's rate.
+# of those rounds, once the queue has drained (events queue up whenever PUTs
+# come faster than one destination takes them, one at a time and in order),
+# and the lag of a 10 s round at concurrency 1, below the webhook's rate.
 #
 #   benches/notify_cost.sh [HORREO_BIN] [HORREO_BENCH]
 # Needs the AWS CLI (the test virtualenv has it: ~/.cache/horreo-venv/bin/aws).
@@ -78,13 +80,20 @@ for round in 1 2 3; do
     results+=("plain $(run plain)")
     results+=("notified $(run notified)")
 done
-# Wait for the queue to drain: every PUT of the notified bucket, plus the test event.
+# Waits until the webhook has one record for each of $1 PUTs (the test event has none).
+drain() {
+    local start=$SECONDS
+    while [ "$(wc -l <"$work/lags" 2>/dev/null || echo 0)" -lt "$1" ] && [ $((SECONDS - start)) -lt 600 ]; do
+        sleep 1
+    done
+    echo $((SECONDS - start))
+}
 expected=$(printf '%s\n' "${results[@]}" | awk '$1 == "notified" {n += $3} END {print n + 0}')
-start=$SECONDS
-while [ "$(wc -l <"$work/lags" 2>/dev/null || echo 0)" -lt "$expected" ] && [ $((SECONDS - start)) -lt 600 ]; do
-    sleep 1
-done
-drain=$((SECONDS - start))
+drained=$(drain "$expected")
+loaded=$(wc -l <"$work/lags")
+steady=$("$bench" put --endpoint "$endpoint" --bucket notified --size 4KiB --concurrency 1 \
+    --duration 10s --json 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["ops_per_sec"], d["ops"])')
+drain $((loaded + ${steady#* })) >/dev/null
 printf '%s\n' "${results[@]}" | python3 -c '
 import statistics, sys
 runs = {}
@@ -95,10 +104,18 @@ plain, notified = statistics.median(runs["plain"]), statistics.median(runs["noti
 print(f"4 KiB PUT ops/s (median of 3, concurrency 16): no notification {plain:.0f}; "
       f"ObjectCreated to a webhook {notified:.0f}; ratio {notified / plain:.2f}")
 '
-python3 - "$work/lags" "$expected" "$drain" <<'PY'
+python3 - "$work/lags" "$expected" "$drained" "$loaded" "$steady" <<'PY'
 import statistics, sys
-lags = sorted(float(l) for l in open(sys.argv[1]))
-q = statistics.quantiles(lags, n=100)
-print(f"delivered {len(lags)} of {sys.argv[2]} events; lag p50 {q[49]*1000:.0f} ms, "
-      f"p99 {q[98]*1000:.0f} ms (queue drained {sys.argv[3]} s after the last round)")
+all_lags = [float(l) for l in open(sys.argv[1])]
+loaded = int(sys.argv[4])
+def pct(lags):
+    lags = sorted(lags)
+    q = statistics.quantiles(lags, n=100)
+    return len(lags), q[49] * 1000, q[98] * 1000
+n, p50, p99 = pct(all_lags[:loaded])
+print(f"under the PUT load above: delivered {n} of {sys.argv[2]} events; lag p50 {p50:.0f} ms, "
+      f"p99 {p99:.0f} ms (queue drained {sys.argv[3]} s after the last round)")
+rate, _ = sys.argv[5].split()
+n, p50, p99 = pct(all_lags[loaded:])
+print(f"at concurrency 1 ({float(rate):.0f} PUT/s): {n} events; lag p50 {p50:.0f} ms, p99 {p99:.0f} ms")
 PY

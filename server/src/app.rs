@@ -137,6 +137,7 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
         config.notify_targets.clone(),
         crate::delivery::Context {
             region: config.region.clone(),
+            queue_limit: config.notify_queue_limit,
         },
     )?;
     for target in &delivery.targets {

@@ -414,6 +414,10 @@ pub struct ServeArgs {
     /// and counted delivered once the server confirmed it. Repeatable
     #[arg(long, value_name = "ID=URL", value_parser = crate::delivery::parse_id_url)]
     pub notify_nats: Vec<(String, String)>,
+    /// Events kept per notification destination while it fails; the oldest
+    /// beyond it are dropped (and logged). 0: no limit [default: 1000000]
+    #[arg(long, env = "HORREO_NOTIFY_QUEUE_LIMIT")]
+    pub notify_queue_limit: Option<u64>,
 }
 
 /// A bucket the server creates at start-up (`--default-bucket`).
@@ -496,6 +500,7 @@ struct FileConfig {
     notify_mqtt: Vec<BrokerFile>,
     #[serde(default)]
     notify_nats: Vec<BrokerFile>,
+    notify_queue_limit: Option<u64>,
 }
 
 /// A `[[notify_redis]]` table of the config file.
@@ -567,6 +572,8 @@ pub struct Config {
     pub ephemeral: bool,
     /// Where bucket notifications can be sent.
     pub notify_targets: Vec<crate::delivery::Target>,
+    /// Events kept per failing destination; `None`: no limit.
+    pub notify_queue_limit: Option<u64>,
 }
 
 /// How long and how much connections may take.
@@ -668,12 +675,21 @@ impl ServeArgs {
                 nats: file.notify_nats,
             },
         )?;
+        let notify_queue_limit = match self
+            .notify_queue_limit
+            .or(file.notify_queue_limit)
+            .unwrap_or(1_000_000)
+        {
+            0 => None,
+            n => Some(n),
+        };
         Ok(Config {
             admin_address: self.admin_address.or(file.admin_address),
             metrics_token: self.metrics_token.filter(|t| !t.is_empty()),
             default_buckets,
             ephemeral: self.ephemeral,
             notify_targets,
+            notify_queue_limit,
             scrub,
             reserve,
             lifecycle_day: Duration::from_secs(lifecycle_day_seconds),

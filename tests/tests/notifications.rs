@@ -464,3 +464,85 @@ async fn webhook_options_come_from_the_config_file() {
             .all(|d| d.authorization.as_deref() == Some("Bearer s3cret"))
     );
 }
+
+#[tokio::test]
+async fn an_object_acl_change_sends_object_acl_put() {
+    use aws_sdk_s3::types::{
+        ObjectCannedAcl, ObjectOwnership, OwnershipControls, OwnershipControlsRule,
+    };
+    let receiver = WebhookReceiver::up();
+    let h = server_for(&receiver);
+    let s3 = h.client();
+    let bucket = unique_bucket_name("notify-acl");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    // ACLs take part only once the bucket is not BucketOwnerEnforced.
+    let rule = OwnershipControlsRule::builder()
+        .object_ownership(ObjectOwnership::ObjectWriter)
+        .build()
+        .unwrap();
+    s3.put_bucket_ownership_controls()
+        .bucket(&bucket)
+        .ownership_controls(OwnershipControls::builder().rules(rule).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    put(&s3, &bucket, "doc", b"x").await;
+    configure(
+        &s3,
+        &bucket,
+        vec![queue("acl", &["s3:ObjectAcl:Put"], None)],
+    )
+    .await;
+    s3.put_object_acl()
+        .bucket(&bucket)
+        .key("doc")
+        .acl(ObjectCannedAcl::BucketOwnerFullControl)
+        .send()
+        .await
+        .unwrap();
+    let records = records(&receiver.wait_for(2)[1..]);
+    assert_eq!(
+        names_and_keys(&records),
+        vec![("ObjectAcl:Put".to_owned(), "doc".to_owned())]
+    );
+}
+
+#[tokio::test]
+async fn a_failing_destination_keeps_only_the_newest_events_up_to_its_limit() {
+    let mut receiver = WebhookReceiver::down();
+    let h = Horreo::options()
+        .arg("--notify-webhook")
+        .arg(&format!("hook={}", receiver.url()))
+        .arg("--notify-queue-limit")
+        .arg("5")
+        .start();
+    let s3 = h.client();
+    let bucket = unique_bucket_name("notify-limit");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    configure(
+        &s3,
+        &bucket,
+        vec![queue("all", &["s3:ObjectCreated:*"], None)],
+    )
+    .await;
+    for i in 0..10 {
+        put(&s3, &bucket, &format!("k{i}"), b"data").await;
+    }
+    // The worker trims the queue at its next failed attempt.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let status = h.admin_ok(&["events"]);
+        if status.contains(&format!("{ARN}\t5\t")) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{status}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    receiver.listen();
+    let records = records(&receiver.wait_for(5));
+    let keys: Vec<String> = names_and_keys(&records)
+        .into_iter()
+        .map(|(_, k)| k)
+        .collect();
+    assert_eq!(keys, ["k5", "k6", "k7", "k8", "k9"]);
+}

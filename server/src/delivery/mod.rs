@@ -6,7 +6,9 @@
 //! from the queue only once the destination accepted it. A failed send is
 //! retried, with exponential backoff, until it succeeds: delivery is at least
 //! once, in queue order (so in order per key), and survives restarts and
-//! destinations that are down for a while.
+//! destinations that are down for a while. While a destination fails, its
+//! queue is kept to the newest `queue_limit` events; older ones are dropped
+//! and counted.
 
 mod mqtt;
 mod nats;
@@ -121,6 +123,8 @@ pub struct Counters {
     pub delivered: AtomicU64,
     /// Attempts that failed (each is retried).
     pub failures: AtomicU64,
+    /// Events dropped to keep a failing destination's queue to its limit.
+    pub dropped: AtomicU64,
     /// The last failure, for operators.
     pub last_error: std::sync::Mutex<Option<String>>,
 }
@@ -134,10 +138,21 @@ pub struct Delivery {
     threads: Vec<JoinHandle<()>>,
 }
 
-/// How a worker sees its surroundings: its region (the event JSON names it).
+/// How a worker sees its surroundings.
 #[derive(Debug, Clone)]
 pub struct Context {
+    /// The server's region (the event JSON names it).
     pub region: String,
+    /// Events kept per failing destination; `None`: no limit.
+    pub queue_limit: Option<u64>,
+}
+
+/// What became of the event a worker was sending.
+enum Outcome {
+    Delivered,
+    /// The queue was trimmed to its limit meanwhile: read it again.
+    Trimmed,
+    Stopping,
 }
 
 impl Delivery {
@@ -216,21 +231,23 @@ impl Worker {
                 continue;
             }
             for event in batch {
-                if !self.deliver(sender.as_mut(), &event) {
-                    return;
+                match self.deliver(sender.as_mut(), &event) {
+                    Outcome::Delivered => {}
+                    Outcome::Trimmed => break,
+                    Outcome::Stopping => return,
                 }
             }
         }
     }
 
     /// Sends `event` until the destination takes it, then removes it from the
-    /// queue; `false` if the server stops first.
-    fn deliver(&self, sender: &mut dyn Sender, event: &QueuedEvent) -> bool {
+    /// queue; gives up if the server stops or the queue is trimmed first.
+    fn deliver(&self, sender: &mut dyn Sender, event: &QueuedEvent) -> Outcome {
         let body = record::body(event, &self.context.region);
         let mut backoff = BACKOFF_MIN;
         loop {
             if self.stopping() {
-                return false;
+                return Outcome::Stopping;
             }
             match sender.send(&body) {
                 Ok(()) => break,
@@ -243,6 +260,9 @@ impl Worker {
                     );
                     if let Ok(mut last) = self.counters.last_error.lock() {
                         *last = Some(e);
+                    }
+                    if self.trim() {
+                        return Outcome::Trimmed;
                     }
                     self.pause(backoff);
                     backoff = (backoff * 2).min(BACKOFF_MAX);
@@ -257,7 +277,29 @@ impl Worker {
             // It stays queued and is sent again: at least once allows that.
             tracing::error!(target = %self.target.arn, "acknowledging an event failed: {e}");
         }
-        true
+        Outcome::Delivered
+    }
+
+    /// Keeps the queue to its limit; whether events were dropped.
+    fn trim(&self) -> bool {
+        let Some(limit) = self.context.queue_limit else {
+            return false;
+        };
+        match self.engine.trim_events(&self.target.arn, limit) {
+            Ok(0) => false,
+            Ok(dropped) => {
+                self.counters.dropped.fetch_add(dropped, Ordering::Relaxed);
+                tracing::warn!(
+                    target = %self.target.arn,
+                    "dropped the {dropped} oldest undelivered events: the queue holds at most {limit}"
+                );
+                true
+            }
+            Err(e) => {
+                tracing::error!(target = %self.target.arn, "trimming the event queue failed: {e}");
+                false
+            }
+        }
     }
 
     fn stopping(&self) -> bool {

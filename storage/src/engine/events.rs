@@ -160,6 +160,32 @@ pub(super) fn acknowledge(db: &MetaDb, destination: &str, sequence: u64) -> Resu
     batch.commit_unsynced()
 }
 
+/// Keeps only the newest `keep` events waiting for `destination`, removing
+/// the older ones; returns how many it removed. Costs O(keep + removed).
+pub(super) fn trim(db: &MetaDb, destination: &str, keep: u64) -> Result<u64> {
+    let prefix = queue_prefix(destination);
+    let upper = keys::prefix_successor(&prefix);
+    let mut it = db.iter(Cf::Events, Some(prefix.clone()), upper)?;
+    it.seek_to_last();
+    let mut kept = 0;
+    while kept < keep && it.valid() {
+        kept += 1;
+        it.prev();
+    }
+    let mut batch = db.batch();
+    let mut removed = 0;
+    while let Some(k) = it.key() {
+        batch.delete(Cf::Events, k)?;
+        removed += 1;
+        it.prev();
+    }
+    it.status()?;
+    if removed > 0 {
+        batch.commit_unsynced()?;
+    }
+    Ok(removed)
+}
+
 /// How many events wait for each destination that has any, by ARN.
 pub(super) fn backlog(db: &MetaDb) -> Result<Vec<EventBacklog>> {
     let mut it = db.iter(Cf::Events, None, None)?;

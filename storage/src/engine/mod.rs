@@ -410,6 +410,12 @@ impl Engine {
         events::acknowledge(&self.inner.shared.db, destination, sequence)
     }
 
+    /// Keeps only the newest `keep` events waiting for `destination`, removing
+    /// the older ones (a destination's queue limit); returns how many went.
+    pub fn trim_events(&self, destination: &str, keep: u64) -> Result<u64> {
+        events::trim(&self.inner.shared.db, destination, keep)
+    }
+
     /// How many events wait for each destination that has any.
     pub fn event_backlog(&self) -> Result<Vec<EventBacklog>> {
         events::backlog(&self.inner.shared.db)

@@ -3,6 +3,7 @@
 
 mod durability;
 mod encryption;
+mod events;
 mod iam;
 mod lifecycle;
 mod lifecycle_cost;
