@@ -309,6 +309,7 @@ impl Site<'_> {
             principal: Principal::Anonymous,
             bucket_access: Some(Arc::clone(self.access)),
             form: None,
+            request_id: self.request_id.to_owned(),
         }
     }
 

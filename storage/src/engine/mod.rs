@@ -826,7 +826,8 @@ impl Engine {
     ) -> Result<RestoreOutcome> {
         let day = self.inner.config.lifecycle.day;
         let mut outcome = RestoreOutcome::Started;
-        object::update_version(&self.inner, bucket, key, version_id, |_, rec| {
+        let cause = Some(("ObjectRestore:Post", &*self.cause));
+        object::update_version(&self.inner, cause, bucket, key, version_id, |_, rec| {
             if !rec.storage_class.is_archive() {
                 return Err(Error::InvalidObjectState(
                     "Restore is not allowed for the object's current storage class",

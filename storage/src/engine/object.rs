@@ -503,6 +503,7 @@ pub(super) fn delete(
 ) -> Result<Deleted> {
     let locked = lock_key(inner, bucket, key.as_bytes())?;
     let removal = Removal {
+        cause,
         version_id,
         bypass_governance,
         precondition,
@@ -513,6 +514,8 @@ pub(super) fn delete(
 
 /// What [`delete_locked`] removes, and how.
 pub(super) struct Removal<'a> {
+    /// Who or what removes: the event it sends says so.
+    pub cause: &'a EventCause,
     pub version_id: Option<&'a str>,
     pub bypass_governance: bool,
     pub precondition: &'a DeletePrecondition,
@@ -530,6 +533,7 @@ pub(super) fn delete_locked(
     removal: &Removal<'_>,
 ) -> Result<Deleted> {
     let Removal {
+        cause,
         version_id,
         bypass_governance,
         precondition,

@@ -43,7 +43,7 @@ pub enum Cf {
 }
 
 impl Cf {
-    pub const ALL: [Cf; 10] = [
+    pub const ALL: [Cf; 11] = [
         Cf::Buckets,
         Cf::Current,
         Cf::Versions,

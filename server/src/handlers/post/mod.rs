@@ -11,7 +11,7 @@ use std::time::SystemTime;
 
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
-use horreo_storage::{ObjectKey, ObjectVersion};
+use horreo_storage::{EventCause, EventOrigin, ObjectKey, ObjectVersion};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::headers::{self, ChecksumRequest, MAX_OBJECT_TAGS, checksum_headers, quoted};
@@ -133,6 +133,7 @@ async fn upload(
         principal,
         bucket_access: Some(access),
         form: Some(headers_of(&fields)?),
+        request_id: record.request_id.clone(),
     };
     let version = store(&ctx, &fields, form, range).await?;
     // What follows the file is ignored, but read: the connection stays usable.
@@ -313,8 +314,14 @@ async fn store<S: crate::body::ChunkSource>(
     }
     checks.verify(&staged, &Vec::new())?;
     let bucket = ctx.bucket.clone();
-    ctx.engine(move |e| e.put_object(&bucket, &key, staged, opts))
-        .await
+    ctx.engine(move |e| {
+        let cause = EventCause {
+            origin: EventOrigin::Post,
+            ..e.cause().clone()
+        };
+        e.caused_by(cause).put_object(&bucket, &key, staged, opts)
+    })
+    .await
 }
 
 /// `success_action_redirect` (303 to it, with bucket, key and ETag in its

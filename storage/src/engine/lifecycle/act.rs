@@ -10,7 +10,9 @@ use crate::engine::object::{Locked, Removal, delete_locked, lock_key};
 use crate::engine::versions::scan_versions;
 use crate::meta::records::{DataSummary, VersionRecord, decode, encode};
 use crate::meta::{Cf, keys};
-use crate::types::{DeletePrecondition, LifecycleCounters, ObjectLock, VersioningState};
+use crate::types::{
+    DeletePrecondition, EventCause, EventOrigin, LifecycleCounters, ObjectLock, VersioningState,
+};
 use crate::{Error, Result};
 
 /// Re-planning after acting is bounded: what is left waits for the next pass.
@@ -173,7 +175,12 @@ fn transition(
 /// Removes through the engine's one removal path, never bypassing governance.
 fn remove(inner: &Inner, locked: &Locked<'_>, key: &str, version_id: Option<&str>) -> Result<()> {
     let unconditional = DeletePrecondition::default();
+    let cause = EventCause {
+        origin: EventOrigin::Lifecycle,
+        ..EventCause::default()
+    };
     let removal = Removal {
+        cause: &cause,
         version_id,
         bypass_governance: false,
         precondition: &unconditional,
