@@ -40,6 +40,9 @@ pub struct LifecycleSettings {
     /// Whether the background worker runs (commands on a stopped store run
     /// passes themselves).
     pub worker: bool,
+    /// Index rows the background worker handles per second at most (`None`:
+    /// no limit); passes run by hand go at full speed.
+    pub rate: Option<u32>,
 }
 
 impl Default for LifecycleSettings {
@@ -47,6 +50,7 @@ impl Default for LifecycleSettings {
         Self {
             day: Duration::from_secs(86_400),
             worker: true,
+            rate: None,
         }
     }
 }
@@ -78,7 +82,7 @@ impl Worker {
         let thread_signal = Arc::clone(&signal);
         let thread = std::thread::Builder::new()
             .name("horreo-lifecycle".into())
-            .spawn(move || run(&inner, &thread_signal, settings.tick()))?;
+            .spawn(move || run(&inner, &thread_signal, settings))?;
         Ok(Self {
             signal,
             thread: Some(thread),
@@ -103,11 +107,14 @@ impl Drop for Worker {
     }
 }
 
-fn run(inner: &Weak<Inner>, signal: &Signal, tick: Duration) {
+fn run(inner: &Weak<Inner>, signal: &Signal, settings: LifecycleSettings) {
+    let tick = settings.tick();
     loop {
         if let Some(inner) = inner.upgrade() {
-            let stop = || *signal.shutdown.lock();
-            if let Err(e) = pass(&inner, None, &stop, &mut |_| {}) {
+            // When every engine handle but this one is gone, the engine is
+            // closing: the pass stops so that it closes without waiting.
+            let stop = || *signal.shutdown.lock() || Arc::strong_count(&inner) <= 1;
+            if let Err(e) = pass(&inner, None, settings.rate, &stop, &mut |_| {}) {
                 tracing::warn!("lifecycle pass failed: {e}");
             }
         }
@@ -160,6 +167,7 @@ const THREADS: usize = 4;
 pub(super) fn pass(
     inner: &Inner,
     only: Option<&str>,
+    rate: Option<u32>,
     stop: &(dyn Fn() -> bool + Sync),
     progress: &mut dyn FnMut(&LifecycleProgress),
 ) -> Result<LifecycleCounters> {
@@ -170,7 +178,11 @@ pub(super) fn pass(
     let upper = (plan::millis(SystemTime::now()) + 1).to_be_bytes().to_vec();
     let mut state = LifecycleProgress::default();
     let mut after: Option<Vec<u8>> = None;
+    let started = std::time::Instant::now();
     while !stop() {
+        if let Some(rate) = rate.filter(|r| *r > 0) {
+            pace(started, state.rows, rate, stop);
+        }
         let rows = next_rows(inner, after.as_deref(), &upper)?;
         let Some((last, _)) = rows.last() else {
             break;
@@ -216,6 +228,18 @@ pub(super) fn pass(
     counters.passes += 1;
     counters.last_pass_ms = plan::millis(SystemTime::now());
     Ok(state.done)
+}
+
+/// Sleeps until `rows` rows at `rate` per second are due since `started`,
+/// in short naps that `stop` can cut.
+fn pace(started: std::time::Instant, rows: u64, rate: u32, stop: &(dyn Fn() -> bool + Sync)) {
+    let due = Duration::from_secs_f64(rows as f64 / f64::from(rate));
+    while !stop() {
+        let Some(left) = due.checked_sub(started.elapsed()) else {
+            return;
+        };
+        std::thread::sleep(left.min(Duration::from_millis(100)));
+    }
 }
 
 /// Up to a page of index rows after `after`, below `upper`.
