@@ -13,6 +13,7 @@
 mod act;
 pub(super) mod index;
 pub(crate) mod plan;
+mod reindex;
 
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
@@ -22,15 +23,13 @@ use parking_lot::{Condvar, Mutex};
 
 use self::index::{DueRecord, KEY, REINDEX, UPLOAD};
 use super::{Inner, bucket, multipart};
-use crate::meta::records::{DataSummary, UploadRecord, VersionRecord, decode, encode};
-use crate::meta::{Cf, keys};
+use crate::meta::Cf;
+use crate::meta::records::decode;
 use crate::types::{Bucket, LifecycleCounters, LifecycleProgress};
 use crate::{Error, Result};
 
 /// Rows read from the index at a time.
 const PAGE: usize = 256;
-/// Keys (or uploads) a re-index step indexes before saving its cursor.
-const REINDEX_STEP: usize = 1000;
 
 /// How the lifecycle worker keeps time.
 #[derive(Debug, Clone, Copy)]
@@ -323,7 +322,7 @@ fn process_row(
             }
             batch.commit_unsynced()
         }
-        REINDEX => reindex(inner, &bucket, raw, rec, stop),
+        REINDEX => reindex::reindex(inner, &bucket, raw, rec, stop),
         _ => drop_row(),
     }
 }
@@ -356,152 +355,4 @@ fn process_upload(
         }
         later => Ok(later),
     }
-}
-
-/// Indexes every key and upload of `bucket` under its current rules, a step
-/// at a time, saving the cursor in the `REINDEX` row after each step. A rule
-/// change meanwhile resets the row; this walk then gives way to the new one.
-fn reindex(
-    inner: &Inner,
-    bucket: &Bucket,
-    raw: &[u8],
-    mut rec: DueRecord,
-    stop: &(dyn Fn() -> bool + Sync),
-) -> Result<()> {
-    let db = &inner.shared.db;
-    let mut seen = encode(&rec)?;
-    loop {
-        if stop() {
-            return Ok(());
-        }
-        let mut batch = db.batch();
-        let (cursor, finished) = match (&bucket.lifecycle, rec.uploads_phase) {
-            (None, _) => (None, true),
-            (Some(_), false) => reindex_versions(inner, bucket, rec.cursor.as_deref(), &mut batch)?,
-            (Some(_), true) => reindex_uploads(inner, bucket, rec.cursor.as_deref(), &mut batch)?,
-        };
-        let last = finished && (rec.uploads_phase || bucket.lifecycle.is_none());
-        if last {
-            batch.delete(Cf::Lifecycle, raw)?;
-        } else {
-            if finished {
-                rec.uploads_phase = true;
-                rec.cursor = None;
-            } else {
-                rec.cursor = cursor;
-            }
-            batch.put(Cf::Lifecycle, raw, &encode(&rec)?)?;
-        }
-        // Rule changes hold the configuration lock while they reset the row.
-        let _config = inner.locks.bucket_config();
-        let now_stored = db.get(Cf::Lifecycle, raw)?.map(|v| v.to_vec());
-        if now_stored.as_deref() != Some(seen.as_slice()) {
-            return Ok(());
-        }
-        batch.commit()?;
-        if last {
-            return Ok(());
-        }
-        seen = encode(&rec)?;
-    }
-}
-
-/// Indexes up to a step of keys after `cursor`; returns the next cursor and
-/// whether the bucket's versions are all done.
-fn reindex_versions(
-    inner: &Inner,
-    bucket: &Bucket,
-    cursor: Option<&[u8]>,
-    batch: &mut crate::meta::Batch<'_>,
-) -> Result<(Option<Vec<u8>>, bool)> {
-    let Some(lc) = &bucket.lifecycle else {
-        return Ok((None, true));
-    };
-    let day = inner.config.lifecycle.day;
-    let start = cursor.map_or_else(|| index::bucket_start(bucket.id), <[u8]>::to_vec);
-    let mut it = inner.shared.db.iter(
-        Cf::Versions,
-        Some(start.clone()),
-        keys::bucket_upper_bound(bucket.id),
-    )?;
-    it.seek(&start);
-    let mut stack = Vec::new();
-    let mut current_key: Option<Vec<u8>> = None;
-    let mut indexed = 0;
-    let flush = |key: &[u8], stack: &mut Vec<plan::Ver>, batch: &mut crate::meta::Batch<'_>| {
-        if let Ok(text) = std::str::from_utf8(key)
-            && let Some(at) = plan::plan(lc, text, stack, day).iter().map(|d| d.at).min()
-        {
-            index::put_key(batch, bucket, key, at)?;
-        }
-        stack.clear();
-        Ok::<_, Error>(())
-    };
-    while let Some((raw_key, value)) = it.item() {
-        let Some((_, key, _)) = keys::split_version_key(raw_key) else {
-            return Err(Error::Corrupt("malformed version row key".into()));
-        };
-        if current_key.as_deref() != Some(key.as_slice()) {
-            if let Some(done_key) = current_key.take() {
-                flush(&done_key, &mut stack, batch)?;
-                indexed += 1;
-                if indexed >= REINDEX_STEP {
-                    let next =
-                        keys::prefix_successor(&keys::version_key_prefix(bucket.id, &done_key));
-                    return Ok((next, false));
-                }
-            }
-            current_key = Some(key);
-        }
-        let rec: VersionRecord<DataSummary> = decode(value)?;
-        stack.push(act::to_ver(rec).0);
-        it.next();
-    }
-    it.status()?;
-    if let Some(done_key) = current_key {
-        flush(&done_key, &mut stack, batch)?;
-    }
-    Ok((None, true))
-}
-
-/// Indexes up to a step of uploads after `cursor` for their abort time.
-fn reindex_uploads(
-    inner: &Inner,
-    bucket: &Bucket,
-    cursor: Option<&[u8]>,
-    batch: &mut crate::meta::Batch<'_>,
-) -> Result<(Option<Vec<u8>>, bool)> {
-    let day = inner.config.lifecycle.day;
-    let start = cursor.map_or_else(|| index::bucket_start(bucket.id), <[u8]>::to_vec);
-    let mut it = inner.shared.db.iter(
-        Cf::Uploads,
-        Some(start.clone()),
-        keys::bucket_upper_bound(bucket.id),
-    )?;
-    it.seek(&start);
-    let mut count = 0;
-    while let Some((raw_key, value)) = it.item() {
-        let Some((_, key, seq)) = keys::split_upload_key(raw_key) else {
-            return Err(Error::Corrupt("malformed upload row key".into()));
-        };
-        let upload: UploadRecord = decode(value)?;
-        index::after_upload_created(
-            batch,
-            bucket,
-            &key,
-            seq,
-            &upload.upload_id,
-            upload.initiated,
-            day,
-        )?;
-        count += 1;
-        if count >= REINDEX_STEP {
-            let mut next = raw_key.to_vec();
-            next.push(0);
-            return Ok((Some(next), false));
-        }
-        it.next();
-    }
-    it.status()?;
-    Ok((None, true))
 }
