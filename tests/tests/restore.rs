@@ -92,6 +92,12 @@ async fn archived_objects_are_read_after_a_restore_until_it_expires() {
         "InvalidObjectState"
     );
     assert_eq!(read(&s3, &bucket, "instant").await.unwrap(), b"cold data");
+    let refused = server.signed("GET", &format!("/{bucket}/deep"), &[], b"");
+    assert_eq!(refused.status, 403);
+    assert_eq!(
+        horreo_tests::xml_element(&refused.text(), "StorageClass").as_deref(),
+        Some("DEEP_ARCHIVE")
+    );
     let copy = s3
         .copy_object()
         .bucket(&bucket)
