@@ -147,6 +147,17 @@ async fn archived_objects_are_read_after_a_restore_until_it_expires() {
     })
     .await;
     assert_eq!(read(&s3, &bucket, "cold").await.unwrap(), b"cold data");
+    let listed = s3
+        .list_objects_v2()
+        .bucket(&bucket)
+        .prefix("cold")
+        .optional_object_attributes(aws_sdk_s3::types::OptionalObjectAttributes::RestoreStatus)
+        .send()
+        .await
+        .unwrap();
+    let status = listed.contents()[0].restore_status().unwrap();
+    assert_eq!(status.is_restore_in_progress(), Some(false));
+    assert!(status.restore_expiry_date().is_some());
     // The restored copy expires after its (two-second) day: reads are refused again.
     eventually("the restored copy to expire", || async {
         read(&s3, &bucket, "cold").await.is_err()

@@ -113,8 +113,19 @@ fn run(inner: &Weak<Inner>, signal: &Signal, settings: LifecycleSettings) {
             // When every engine handle but this one is gone, the engine is
             // closing: the pass stops so that it closes without waiting.
             let stop = || *signal.shutdown.lock() || Arc::strong_count(&inner) <= 1;
-            if let Err(e) = pass(&inner, None, settings.rate, &stop, &mut |_| {}) {
-                tracing::warn!("lifecycle pass failed: {e}");
+            match pass(&inner, None, settings.rate, &stop, &mut |_| {}) {
+                Ok(done) if done != LifecycleCounters::default() => tracing::info!(
+                    expired = done.expired,
+                    noncurrent_expired = done.noncurrent_expired,
+                    delete_markers_removed = done.delete_markers_removed,
+                    transitioned = done.transitioned,
+                    uploads_aborted = done.uploads_aborted,
+                    bytes_freed = done.bytes_freed,
+                    locked_kept = done.locked_skipped,
+                    "lifecycle pass"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!("lifecycle pass failed: {e}"),
             }
         }
         let mut shutdown = signal.shutdown.lock();
