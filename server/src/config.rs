@@ -299,7 +299,7 @@ pub struct ServeArgs {
     /// website_address, master_key_file,
     /// tls_cert, tls_key, tls_address, allow_insecure_sse_c, block_public_access, body_timeout, send_timeout,
     /// max_connections, max_buffer_mib, shutdown_timeout, scrub_interval,
-    /// scrub_rate, reserve, lifecycle_day_seconds, restore_delays, admin_address
+    /// scrub_rate, reserve, lifecycle_day_seconds, lifecycle_rate, restore_delays, admin_address
     #[arg(long, env = "HORREO_CONFIG")]
     pub config: Option<PathBuf>,
     /// Root access key id; generated and stored in the data directory when unset
@@ -363,6 +363,10 @@ pub struct ServeArgs {
     /// RGW's rgw_lc_debug_interval) [default: 86400]
     #[arg(long, env = "HORREO_LIFECYCLE_DAY_SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub lifecycle_day_seconds: Option<u64>,
+    /// Lifecycle index rows (keys and uploads looked at) the background worker
+    /// handles per second at most; 0: no limit [default: 0]
+    #[arg(long, env = "HORREO_LIFECYCLE_RATE")]
+    pub lifecycle_rate: Option<u32>,
     /// Seconds a RestoreObject takes for the Expedited, Standard and Bulk
     /// tiers [default: 1,5,10]
     #[arg(long, env = "HORREO_RESTORE_DELAYS", value_parser = crate::handlers::restore::RestoreDelays::parse)]
@@ -491,6 +495,7 @@ struct FileConfig {
     scrub_rate: Option<String>,
     reserve: Option<String>,
     lifecycle_day_seconds: Option<u64>,
+    lifecycle_rate: Option<u32>,
     restore_delays: Option<String>,
     #[serde(default)]
     notify_webhook: Vec<WebhookFile>,
@@ -559,6 +564,8 @@ pub struct Config {
     pub reserve: Reserve,
     /// The length of a lifecycle day.
     pub lifecycle_day: Duration,
+    /// Index rows per second the lifecycle worker handles at most (`None`: no limit).
+    pub lifecycle_rate: Option<u32>,
     /// How long a RestoreObject takes per tier.
     pub restore_delays: crate::handlers::restore::RestoreDelays,
     /// Block Public Access settings applied to every bucket.
@@ -693,6 +700,10 @@ impl ServeArgs {
             scrub,
             reserve,
             lifecycle_day: Duration::from_secs(lifecycle_day_seconds),
+            lifecycle_rate: self
+                .lifecycle_rate
+                .or(file.lifecycle_rate)
+                .filter(|r| *r > 0),
             restore_delays: match (self.restore_delays, &file.restore_delays) {
                 (Some(d), _) => d,
                 (None, Some(text)) => crate::handlers::restore::RestoreDelays::parse(text)

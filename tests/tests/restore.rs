@@ -92,6 +92,12 @@ async fn archived_objects_are_read_after_a_restore_until_it_expires() {
         "InvalidObjectState"
     );
     assert_eq!(read(&s3, &bucket, "instant").await.unwrap(), b"cold data");
+    let refused = server.signed("GET", &format!("/{bucket}/deep"), &[], b"");
+    assert_eq!(refused.status, 403);
+    assert_eq!(
+        horreo_tests::xml_element(&refused.text(), "StorageClass").as_deref(),
+        Some("DEEP_ARCHIVE")
+    );
     let copy = s3
         .copy_object()
         .bucket(&bucket)
@@ -141,6 +147,17 @@ async fn archived_objects_are_read_after_a_restore_until_it_expires() {
     })
     .await;
     assert_eq!(read(&s3, &bucket, "cold").await.unwrap(), b"cold data");
+    let listed = s3
+        .list_objects_v2()
+        .bucket(&bucket)
+        .prefix("cold")
+        .optional_object_attributes(aws_sdk_s3::types::OptionalObjectAttributes::RestoreStatus)
+        .send()
+        .await
+        .unwrap();
+    let status = listed.contents()[0].restore_status().unwrap();
+    assert_eq!(status.is_restore_in_progress(), Some(false));
+    assert!(status.restore_expiry_date().is_some());
     // The restored copy expires after its (two-second) day: reads are refused again.
     eventually("the restored copy to expire", || async {
         read(&s3, &bucket, "cold").await.is_err()

@@ -73,10 +73,30 @@ fn header_elements(ctx: &Ctx, w: &mut XmlWriter, listing: &Listing, max_keys: us
     }
 }
 
-fn entries(w: &mut XmlWriter, page: &ListPage, enc: &Encoder, owner: bool) {
+/// The optional parts of each `Contents` entry.
+#[derive(Clone, Copy)]
+struct Shown {
+    owner: bool,
+    /// `x-amz-optional-object-attributes: RestoreStatus`.
+    restore_status: bool,
+}
+
+impl Shown {
+    fn of(ctx: &Ctx, owner: bool) -> Self {
+        let restore_status = ctx
+            .header("x-amz-optional-object-attributes")
+            .is_some_and(|v| v.split(',').any(|a| a.trim() == "RestoreStatus"));
+        Self {
+            owner,
+            restore_status,
+        }
+    }
+}
+
+fn entries(w: &mut XmlWriter, page: &ListPage, enc: &Encoder, shown: Shown) {
     for entry in &page.entries {
         if let ListEntry::Object(o) = entry {
-            contents(w, o, enc, owner);
+            contents(w, o, enc, shown);
         }
     }
     for entry in &page.entries {
@@ -88,7 +108,7 @@ fn entries(w: &mut XmlWriter, page: &ListPage, enc: &Encoder, owner: bool) {
     }
 }
 
-fn contents(w: &mut XmlWriter, o: &ObjectVersion, enc: &Encoder, owner: bool) {
+fn contents(w: &mut XmlWriter, o: &ObjectVersion, enc: &Encoder, shown: Shown) {
     w.open("Contents")
         .elem("Key", enc.encode(&o.key))
         .elem("LastModified", xml::timestamp(o.last_modified))
@@ -100,14 +120,26 @@ fn contents(w: &mut XmlWriter, o: &ObjectVersion, enc: &Encoder, owner: bool) {
         w.elem("ChecksumType", o.checksums.kind.as_str());
     }
     w.elem("Size", o.size.to_string());
-    if owner {
+    if shown.owner {
         w.open("Owner")
             .elem("ID", &o.owner)
             .elem("DisplayName", &o.owner)
             .close("Owner");
     }
-    w.elem("StorageClass", o.storage_class.as_str())
-        .close("Contents");
+    w.elem("StorageClass", o.storage_class.as_str());
+    let now = std::time::SystemTime::now();
+    if let Some(r) = o
+        .restore
+        .filter(|r| shown.restore_status && now < r.expires)
+    {
+        w.open("RestoreStatus")
+            .elem("IsRestoreInProgress", r.ongoing(now).to_string());
+        if !r.ongoing(now) {
+            w.elem("RestoreExpiryDate", xml::timestamp(r.expires));
+        }
+        w.close("RestoreStatus");
+    }
+    w.close("Contents");
 }
 
 /// ListObjectsV2's own parameters besides the [`Listing`].
@@ -148,7 +180,7 @@ pub async fn list_objects_v2(
     if let Some(s) = start_after {
         w.elem("StartAfter", enc.encode(&s));
     }
-    entries(&mut w, &page, &enc, fetch_owner);
+    entries(&mut w, &page, &enc, Shown::of(&ctx, fetch_owner));
     Ok(xml_response(w.finish("ListBucketResult")))
 }
 
@@ -171,7 +203,7 @@ pub async fn list_objects_v1(
         );
     }
     w.elem("IsTruncated", page.is_truncated.to_string());
-    entries(&mut w, &page, &enc, true);
+    entries(&mut w, &page, &enc, Shown::of(&ctx, true));
     Ok(xml_response(w.finish("ListBucketResult")))
 }
 

@@ -13,7 +13,7 @@ use super::lock::check_write_integrity;
 use super::range::ByteRange;
 use super::{Ctx, acl, encryption, header_value, lifecycle};
 use crate::body::{RequestBody, Staging, entity_too_large};
-use crate::error::{S3Error, S3Result};
+use crate::error::{S3Error, S3ErrorCode, S3Result};
 use crate::s3_error;
 
 /// AWS's limit for a single PUT.
@@ -235,9 +235,15 @@ pub async fn get(ctx: Ctx, params: GetParams, head: bool) -> S3Result<HttpRespon
         )));
     }
     let bucket = ctx.bucket.clone();
+    let class = version.storage_class;
     let reader = ctx
         .engine(move |e| e.open_object_sse(&bucket, &version, range, customer_key.as_ref()))
-        .await?;
+        .await
+        .map_err(|err| match err.code {
+            // As AWS: an archived object names its class.
+            S3ErrorCode::InvalidObjectState => err.with("StorageClass", class.as_str()),
+            _ => err,
+        })?;
     Ok(resp.body(SizedStream::new(
         length,
         crate::body::object_stream(reader, &ctx.state.body_limits),

@@ -330,7 +330,7 @@ impl Engine {
         only: Option<&str>,
         progress: &mut dyn FnMut(&LifecycleProgress),
     ) -> Result<LifecycleCounters> {
-        lifecycle::pass(&self.inner, only, &|| false, progress)
+        lifecycle::pass(&self.inner, only, None, &|| false, progress)
     }
 
     /// What lifecycle passes did since the engine opened.

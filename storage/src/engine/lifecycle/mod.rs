@@ -13,6 +13,7 @@
 mod act;
 pub(super) mod index;
 pub(crate) mod plan;
+mod reindex;
 
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
@@ -22,15 +23,13 @@ use parking_lot::{Condvar, Mutex};
 
 use self::index::{DueRecord, KEY, REINDEX, UPLOAD};
 use super::{Inner, bucket, multipart};
-use crate::meta::records::{DataSummary, UploadRecord, VersionRecord, decode, encode};
-use crate::meta::{Cf, keys};
+use crate::meta::Cf;
+use crate::meta::records::decode;
 use crate::types::{Bucket, LifecycleCounters, LifecycleProgress};
 use crate::{Error, Result};
 
 /// Rows read from the index at a time.
 const PAGE: usize = 256;
-/// Keys (or uploads) a re-index step indexes before saving its cursor.
-const REINDEX_STEP: usize = 1000;
 
 /// How the lifecycle worker keeps time.
 #[derive(Debug, Clone, Copy)]
@@ -40,6 +39,9 @@ pub struct LifecycleSettings {
     /// Whether the background worker runs (commands on a stopped store run
     /// passes themselves).
     pub worker: bool,
+    /// Index rows the background worker handles per second at most (`None`:
+    /// no limit); passes run by hand go at full speed.
+    pub rate: Option<u32>,
 }
 
 impl Default for LifecycleSettings {
@@ -47,6 +49,7 @@ impl Default for LifecycleSettings {
         Self {
             day: Duration::from_secs(86_400),
             worker: true,
+            rate: None,
         }
     }
 }
@@ -78,7 +81,7 @@ impl Worker {
         let thread_signal = Arc::clone(&signal);
         let thread = std::thread::Builder::new()
             .name("horreo-lifecycle".into())
-            .spawn(move || run(&inner, &thread_signal, settings.tick()))?;
+            .spawn(move || run(&inner, &thread_signal, settings))?;
         Ok(Self {
             signal,
             thread: Some(thread),
@@ -103,12 +106,26 @@ impl Drop for Worker {
     }
 }
 
-fn run(inner: &Weak<Inner>, signal: &Signal, tick: Duration) {
+fn run(inner: &Weak<Inner>, signal: &Signal, settings: LifecycleSettings) {
+    let tick = settings.tick();
     loop {
         if let Some(inner) = inner.upgrade() {
-            let stop = || *signal.shutdown.lock();
-            if let Err(e) = pass(&inner, None, &stop, &mut |_| {}) {
-                tracing::warn!("lifecycle pass failed: {e}");
+            // When every engine handle but this one is gone, the engine is
+            // closing: the pass stops so that it closes without waiting.
+            let stop = || *signal.shutdown.lock() || Arc::strong_count(&inner) <= 1;
+            match pass(&inner, None, settings.rate, &stop, &mut |_| {}) {
+                Ok(done) if done != LifecycleCounters::default() => tracing::info!(
+                    expired = done.expired,
+                    noncurrent_expired = done.noncurrent_expired,
+                    delete_markers_removed = done.delete_markers_removed,
+                    transitioned = done.transitioned,
+                    uploads_aborted = done.uploads_aborted,
+                    bytes_freed = done.bytes_freed,
+                    locked_kept = done.locked_skipped,
+                    "lifecycle pass"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!("lifecycle pass failed: {e}"),
             }
         }
         let mut shutdown = signal.shutdown.lock();
@@ -160,6 +177,7 @@ const THREADS: usize = 4;
 pub(super) fn pass(
     inner: &Inner,
     only: Option<&str>,
+    rate: Option<u32>,
     stop: &(dyn Fn() -> bool + Sync),
     progress: &mut dyn FnMut(&LifecycleProgress),
 ) -> Result<LifecycleCounters> {
@@ -170,7 +188,11 @@ pub(super) fn pass(
     let upper = (plan::millis(SystemTime::now()) + 1).to_be_bytes().to_vec();
     let mut state = LifecycleProgress::default();
     let mut after: Option<Vec<u8>> = None;
+    let started = std::time::Instant::now();
     while !stop() {
+        if let Some(rate) = rate.filter(|r| *r > 0) {
+            pace(started, state.rows, rate, stop);
+        }
         let rows = next_rows(inner, after.as_deref(), &upper)?;
         let Some((last, _)) = rows.last() else {
             break;
@@ -216,6 +238,18 @@ pub(super) fn pass(
     counters.passes += 1;
     counters.last_pass_ms = plan::millis(SystemTime::now());
     Ok(state.done)
+}
+
+/// Sleeps until `rows` rows at `rate` per second are due since `started`,
+/// in short naps that `stop` can cut.
+fn pace(started: std::time::Instant, rows: u64, rate: u32, stop: &(dyn Fn() -> bool + Sync)) {
+    let due = Duration::from_secs_f64(rows as f64 / f64::from(rate));
+    while !stop() {
+        let Some(left) = due.checked_sub(started.elapsed()) else {
+            return;
+        };
+        std::thread::sleep(left.min(Duration::from_millis(100)));
+    }
 }
 
 /// Up to a page of index rows after `after`, below `upper`.
@@ -299,7 +333,7 @@ fn process_row(
             }
             batch.commit_unsynced()
         }
-        REINDEX => reindex(inner, &bucket, raw, rec, stop),
+        REINDEX => reindex::reindex(inner, &bucket, raw, rec, stop),
         _ => drop_row(),
     }
 }
@@ -332,152 +366,4 @@ fn process_upload(
         }
         later => Ok(later),
     }
-}
-
-/// Indexes every key and upload of `bucket` under its current rules, a step
-/// at a time, saving the cursor in the `REINDEX` row after each step. A rule
-/// change meanwhile resets the row; this walk then gives way to the new one.
-fn reindex(
-    inner: &Inner,
-    bucket: &Bucket,
-    raw: &[u8],
-    mut rec: DueRecord,
-    stop: &(dyn Fn() -> bool + Sync),
-) -> Result<()> {
-    let db = &inner.shared.db;
-    let mut seen = encode(&rec)?;
-    loop {
-        if stop() {
-            return Ok(());
-        }
-        let mut batch = db.batch();
-        let (cursor, finished) = match (&bucket.lifecycle, rec.uploads_phase) {
-            (None, _) => (None, true),
-            (Some(_), false) => reindex_versions(inner, bucket, rec.cursor.as_deref(), &mut batch)?,
-            (Some(_), true) => reindex_uploads(inner, bucket, rec.cursor.as_deref(), &mut batch)?,
-        };
-        let last = finished && (rec.uploads_phase || bucket.lifecycle.is_none());
-        if last {
-            batch.delete(Cf::Lifecycle, raw)?;
-        } else {
-            if finished {
-                rec.uploads_phase = true;
-                rec.cursor = None;
-            } else {
-                rec.cursor = cursor;
-            }
-            batch.put(Cf::Lifecycle, raw, &encode(&rec)?)?;
-        }
-        // Rule changes hold the configuration lock while they reset the row.
-        let _config = inner.locks.bucket_config();
-        let now_stored = db.get(Cf::Lifecycle, raw)?.map(|v| v.to_vec());
-        if now_stored.as_deref() != Some(seen.as_slice()) {
-            return Ok(());
-        }
-        batch.commit()?;
-        if last {
-            return Ok(());
-        }
-        seen = encode(&rec)?;
-    }
-}
-
-/// Indexes up to a step of keys after `cursor`; returns the next cursor and
-/// whether the bucket's versions are all done.
-fn reindex_versions(
-    inner: &Inner,
-    bucket: &Bucket,
-    cursor: Option<&[u8]>,
-    batch: &mut crate::meta::Batch<'_>,
-) -> Result<(Option<Vec<u8>>, bool)> {
-    let Some(lc) = &bucket.lifecycle else {
-        return Ok((None, true));
-    };
-    let day = inner.config.lifecycle.day;
-    let start = cursor.map_or_else(|| index::bucket_start(bucket.id), <[u8]>::to_vec);
-    let mut it = inner.shared.db.iter(
-        Cf::Versions,
-        Some(start.clone()),
-        keys::bucket_upper_bound(bucket.id),
-    )?;
-    it.seek(&start);
-    let mut stack = Vec::new();
-    let mut current_key: Option<Vec<u8>> = None;
-    let mut indexed = 0;
-    let flush = |key: &[u8], stack: &mut Vec<plan::Ver>, batch: &mut crate::meta::Batch<'_>| {
-        if let Ok(text) = std::str::from_utf8(key)
-            && let Some(at) = plan::plan(lc, text, stack, day).iter().map(|d| d.at).min()
-        {
-            index::put_key(batch, bucket, key, at)?;
-        }
-        stack.clear();
-        Ok::<_, Error>(())
-    };
-    while let Some((raw_key, value)) = it.item() {
-        let Some((_, key, _)) = keys::split_version_key(raw_key) else {
-            return Err(Error::Corrupt("malformed version row key".into()));
-        };
-        if current_key.as_deref() != Some(key.as_slice()) {
-            if let Some(done_key) = current_key.take() {
-                flush(&done_key, &mut stack, batch)?;
-                indexed += 1;
-                if indexed >= REINDEX_STEP {
-                    let next =
-                        keys::prefix_successor(&keys::version_key_prefix(bucket.id, &done_key));
-                    return Ok((next, false));
-                }
-            }
-            current_key = Some(key);
-        }
-        let rec: VersionRecord<DataSummary> = decode(value)?;
-        stack.push(act::to_ver(rec).0);
-        it.next();
-    }
-    it.status()?;
-    if let Some(done_key) = current_key {
-        flush(&done_key, &mut stack, batch)?;
-    }
-    Ok((None, true))
-}
-
-/// Indexes up to a step of uploads after `cursor` for their abort time.
-fn reindex_uploads(
-    inner: &Inner,
-    bucket: &Bucket,
-    cursor: Option<&[u8]>,
-    batch: &mut crate::meta::Batch<'_>,
-) -> Result<(Option<Vec<u8>>, bool)> {
-    let day = inner.config.lifecycle.day;
-    let start = cursor.map_or_else(|| index::bucket_start(bucket.id), <[u8]>::to_vec);
-    let mut it = inner.shared.db.iter(
-        Cf::Uploads,
-        Some(start.clone()),
-        keys::bucket_upper_bound(bucket.id),
-    )?;
-    it.seek(&start);
-    let mut count = 0;
-    while let Some((raw_key, value)) = it.item() {
-        let Some((_, key, seq)) = keys::split_upload_key(raw_key) else {
-            return Err(Error::Corrupt("malformed upload row key".into()));
-        };
-        let upload: UploadRecord = decode(value)?;
-        index::after_upload_created(
-            batch,
-            bucket,
-            &key,
-            seq,
-            &upload.upload_id,
-            upload.initiated,
-            day,
-        )?;
-        count += 1;
-        if count >= REINDEX_STEP {
-            let mut next = raw_key.to_vec();
-            next.push(0);
-            return Ok((Some(next), false));
-        }
-        it.next();
-    }
-    it.status()?;
-    Ok((None, true))
 }

@@ -13,6 +13,7 @@ fn open_lc(dir: &Path) -> Engine {
     config.lifecycle = LifecycleSettings {
         day: DAY,
         worker: false,
+        rate: None,
     };
     Engine::open(config).unwrap()
 }
@@ -303,6 +304,7 @@ fn a_new_day_length_re_indexes_the_rules() {
     config.lifecycle = LifecycleSettings {
         day: Duration::from_secs(86_400),
         worker: false,
+        rate: None,
     };
     let e = Engine::open(config).unwrap();
     bucket(&e, "days");

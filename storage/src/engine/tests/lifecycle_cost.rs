@@ -16,6 +16,7 @@ fn open_cost(dir: &Path) -> Engine {
     config.lifecycle = LifecycleSettings {
         day: DAY,
         worker: false,
+        rate: None,
     };
     Engine::open(config).unwrap()
 }
