@@ -7,6 +7,13 @@ const API = '/_horreo/console/api/';
 const PAGE_SIZE = 200;
 let csrf = '';
 let next = null; // the continuation token of the listing on screen
+let view = 0; // counts renderings: one that a newer one overtook stops
+
+/** A check that stays true while no newer rendering has started. */
+function ticket() {
+  const mine = ++view;
+  return () => mine === view;
+}
 
 const $ = (id) => document.getElementById(id);
 
@@ -101,8 +108,8 @@ function objectRoute() {
 const folderHash = (bucket, prefix) => `#/b/${encodeURIComponent(bucket)}/${encodeURIComponent(prefix)}`;
 const objectHash = (bucket, key) => `#/o/${encodeURIComponent(bucket)}/${encodeURIComponent(key)}`;
 
-async function render() {
-  status('');
+async function render(keepStatus = false) {
+  if (!keepStatus) status('');
   try {
     const where = route();
     const object = objectRoute();
@@ -117,8 +124,10 @@ async function render() {
 // ---- buckets ----
 
 async function showBuckets() {
+  const live = ticket();
   show('buckets-view');
   const xml = await s3('GET', '');
+  if (!live()) return;
   const body = $('buckets').tBodies[0];
   body.replaceChildren();
   for (const bucket of xml.querySelectorAll('Bucket')) {
@@ -131,7 +140,7 @@ async function showBuckets() {
       try {
         await s3('DELETE', name);
         status(`Deleted bucket ${name}`);
-        await showBuckets();
+        await render(true);
       } catch (err) { status(err.message, true); }
     }));
   }
@@ -144,7 +153,7 @@ $('create-bucket').addEventListener('submit', async (event) => {
     await s3('PUT', name);
     $('bucket-name').value = '';
     status(`Created bucket ${name}`);
-    await showBuckets();
+    await render(true);
   } catch (err) { status(err.message, true); }
 });
 
@@ -160,8 +169,9 @@ function crumbs(bucket, prefix) {
   }
 }
 
-async function showVersioning(bucket) {
+async function showVersioning(bucket, live) {
   const state = field(await s3('GET', bucket, '', [['versioning', '']]), 'Status') || 'Off';
+  if (!live()) return;
   $('versioning-state').textContent = state;
   const toggle = $('versioning-toggle');
   toggle.textContent = state === 'Enabled' ? 'Suspend versioning' : 'Enable versioning';
@@ -171,18 +181,20 @@ async function showVersioning(bucket) {
       await s3('PUT', bucket, '', [['versioning', '']],
         `<VersioningConfiguration><Status>${next}</Status></VersioningConfiguration>`);
       status(`Versioning ${next.toLowerCase()}`);
-      await showVersioning(bucket);
+      await render(true);
     } catch (err) { status(err.message, true); }
   };
 }
 
 async function showObjects(bucket, prefix, token) {
+  const live = ticket();
   show('objects-view');
   crumbs(bucket, prefix);
-  await showVersioning(bucket);
+  await showVersioning(bucket, live);
   const query = [['list-type', '2'], ['delimiter', '/'], ['prefix', prefix], ['max-keys', String(PAGE_SIZE)]];
   if (token) query.push(['continuation-token', token]);
   const xml = await s3('GET', bucket, '', query);
+  if (!live()) return;
   const body = $('objects').tBodies[0];
   body.replaceChildren();
   for (const folder of texts(xml, 'CommonPrefixes > Prefix')) {
@@ -205,13 +217,17 @@ async function showObjects(bucket, prefix, token) {
       try {
         await s3('DELETE', bucket, key);
         status(`Deleted ${key}`);
-        await showObjects(bucket, prefix, null);
+        await render(true);
       } catch (err) { status(err.message, true); }
     }));
   }
   next = field(xml, 'IsTruncated') === 'true' ? field(xml, 'NextContinuationToken') : null;
   $('next-page').hidden = !next;
-  if (!body.rows.length) status('This folder is empty.');
+  if (!body.rows.length) {
+    const empty = body.insertRow().insertCell();
+    empty.colSpan = 4;
+    empty.textContent = 'This folder is empty.';
+  }
 }
 
 $('next-page').addEventListener('click', async () => {
@@ -243,6 +259,7 @@ const META = [
 ];
 
 async function showObject(bucket, key) {
+  const live = ticket();
   show('object-view');
   const nav = $('object-crumbs');
   const folder = key.includes('/') ? key.slice(0, key.lastIndexOf('/') + 1) : '';
@@ -251,6 +268,7 @@ async function showObject(bucket, key) {
   nav.append(' / ', key.slice(folder.length));
   const head = await fetch(await presign('HEAD', bucket, key), { method: 'HEAD' });
   if (!head.ok) throw new Error(`HTTP ${head.status}`);
+  if (!live()) return;
   const meta = $('meta');
   meta.replaceChildren();
   const rows = META.map(([label, name]) => [label, head.headers.get(name)]);
@@ -266,9 +284,10 @@ async function showObject(bucket, key) {
   }
   $('object-download').onclick = () => download(bucket, key);
   const tags = await s3('GET', bucket, key, [['tagging', '']]);
+  if (!live()) return;
   $('tags').value = [...tags.querySelectorAll('Tag')].map((t) => `${field(t, 'Key')}=${field(t, 'Value')}`).join('\n');
   $('tags-form').onsubmit = (event) => { event.preventDefault(); saveTags(bucket, key); };
-  await showVersions(bucket, key);
+  await showVersions(bucket, key, live);
 }
 
 const escapeXml = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -285,8 +304,9 @@ async function saveTags(bucket, key) {
   } catch (err) { status(err.message, true); }
 }
 
-async function showVersions(bucket, key) {
+async function showVersions(bucket, key, live) {
   const xml = await s3('GET', bucket, '', [['versions', ''], ['prefix', key]]);
+  if (!live()) return;
   const body = $('versions').tBodies[0];
   body.replaceChildren();
   const versions = [...xml.querySelectorAll('Version, DeleteMarker')].filter((v) => field(v, 'Key') === key);
@@ -304,7 +324,7 @@ async function showVersions(bucket, key) {
       try {
         await s3('DELETE', bucket, key, [['versionId', id]]);
         status(`Deleted version ${id}`);
-        await showVersions(bucket, key);
+        await render(true);
       } catch (err) { status(err.message, true); }
     }));
   }
@@ -351,7 +371,9 @@ async function uploadAll(files) {
     files.map(({ file, path }) => upload(where.bucket, where.prefix + path, file)),
   );
   status(`${results.filter(Boolean).length} of ${results.length} uploaded`);
-  await showObjects(where.bucket, where.prefix, null);
+  // Only if the folder uploaded to is still on screen.
+  const now = route();
+  if (now && now.bucket === where.bucket && now.prefix === where.prefix) await render(true);
 }
 
 const picked = (input) => [...input.files].map((file) => ({ file, path: file.webkitRelativePath || file.name }));
