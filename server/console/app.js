@@ -330,7 +330,48 @@ async function showVersions(bucket, key, live) {
   }
 }
 
-// ---- uploads: one PUT per file, with a progress bar and a cancel button ----
+// ---- uploads: a progress bar and a cancel button per file; files above PART go in parts ----
+
+const PART = 16 * 1024 * 1024;
+
+/** Sends `body` with an XHR (for its upload progress); resolves with the finished XHR. */
+function send(method, url, body, onProgress, track) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    track(xhr);
+    xhr.upload.addEventListener('progress', (event) => onProgress(event.loaded));
+    xhr.addEventListener('load', () => {
+      if (xhr.status === 200) resolve(xhr); else reject(new Error(`HTTP ${xhr.status}`));
+    });
+    xhr.addEventListener('error', () => reject(new Error('network error')));
+    xhr.addEventListener('abort', () => reject(new Error('cancelled')));
+    xhr.open(method, url);
+    xhr.send(body);
+  });
+}
+
+async function putWhole(bucket, key, file, onProgress, track) {
+  await send('PUT', await presign('PUT', bucket, key), file, onProgress, track);
+}
+
+/** A multipart upload, part after part; aborted if any step fails or is cancelled. */
+async function putInParts(bucket, key, file, onProgress, track) {
+  const uploadId = field(await s3('POST', bucket, key, [['uploads', '']]), 'UploadId');
+  const parts = [];
+  try {
+    for (let number = 1, start = 0; start < file.size; number += 1, start += PART) {
+      const part = file.slice(start, Math.min(start + PART, file.size));
+      const url = await presign('PUT', bucket, key, [['partNumber', String(number)], ['uploadId', uploadId]]);
+      const xhr = await send('PUT', url, part, (loaded) => onProgress(start + loaded), track);
+      parts.push(`<Part><PartNumber>${number}</PartNumber><ETag>${escapeXml(xhr.getResponseHeader('ETag') || '')}</ETag></Part>`);
+    }
+    await s3('POST', bucket, key, [['uploadId', uploadId]],
+      `<CompleteMultipartUpload>${parts.join('')}</CompleteMultipartUpload>`);
+  } catch (err) {
+    await s3('DELETE', bucket, key, [['uploadId', uploadId]]).catch(() => {});
+    throw err;
+  }
+}
 
 function upload(bucket, key, file) {
   const item = document.createElement('li');
@@ -342,26 +383,22 @@ function upload(bucket, key, file) {
   bar.setAttribute('aria-label', `Upload of ${key}`);
   const state = document.createElement('span');
   state.textContent = '0 %';
-  const xhr = new XMLHttpRequest();
-  const cancel = button('Cancel', `Cancel upload of ${key}`, () => xhr.abort());
+  let current = null;
+  let cancelled = false;
+  const cancel = button('Cancel', `Cancel upload of ${key}`, () => { cancelled = true; current?.abort(); });
   item.append(label, bar, state, cancel);
   $('uploads').append(item);
-  return new Promise((resolve) => {
-    const finish = (text) => { state.textContent = text; cancel.remove(); resolve(text === 'done'); };
-    xhr.upload.addEventListener('progress', (event) => {
-      bar.value = event.loaded;
-      state.textContent = `${Math.floor((100 * event.loaded) / (file.size || 1))} %`;
-    });
-    xhr.addEventListener('load', () => {
-      if (xhr.status === 200) { bar.value = bar.max; finish('done'); } else finish(`failed (${xhr.status})`);
-    });
-    xhr.addEventListener('error', () => finish('failed'));
-    xhr.addEventListener('abort', () => finish('cancelled'));
-    presign('PUT', bucket, key).then((url) => {
-      xhr.open('PUT', url);
-      xhr.send(file);
-    }, (err) => finish(`failed: ${err.message}`));
-  });
+  const onProgress = (loaded) => {
+    bar.value = loaded;
+    state.textContent = `${Math.floor((100 * loaded) / (file.size || 1))} %`;
+  };
+  const track = (xhr) => { current = xhr; if (cancelled) xhr.abort(); };
+  const put = file.size > PART ? putInParts : putWhole;
+  const finish = (text, ok) => { state.textContent = text; cancel.remove(); return ok; };
+  return put(bucket, key, file, onProgress, track).then(
+    () => { bar.value = bar.max; return finish('done', true); },
+    (err) => finish(cancelled ? 'cancelled' : `failed: ${err.message}`, false),
+  );
 }
 
 async function uploadAll(files) {

@@ -65,7 +65,7 @@ test('signs in, creates a bucket and opens it', async () => {
 
 const big = crypto.randomBytes(30 * 1024 * 1024);
 
-test('uploads a 30 MiB file with a progress bar', async () => {
+test('uploads a 30 MiB file in parts with a progress bar', async () => {
   await page.getByLabel('Files').setInputFiles({ name: 'big.bin', mimeType: 'application/octet-stream', buffer: big });
   const bar = page.getByRole('progressbar', { name: 'Upload of big.bin' });
   await bar.waitFor();
@@ -73,6 +73,11 @@ test('uploads a 30 MiB file with a progress bar', async () => {
   assert.equal(await bar.getAttribute('value'), String(big.length));
   await page.getByRole('cell', { name: 'big.bin', exact: true }).waitFor();
   await shot('upload');
+  // Above 16 MiB a file goes up in parts: a two-part ETag.
+  await page.getByRole('link', { name: 'big.bin', exact: true }).click();
+  await page.locator('#meta dd', { hasText: /-2"$/ }).waitFor();
+  await page.getByRole('link', { name: BUCKET }).click();
+  await page.getByRole('cell', { name: 'big.bin', exact: true }).waitFor();
 });
 
 test('uploads a folder and browses into it', async () => {
