@@ -34,9 +34,10 @@ async function api(path, method, body) {
   return data;
 }
 
-/** A presigned URL for one S3 request; `query` is a list of [name, value]. */
-async function presign(method, bucket, key = '', query = []) {
-  return (await api('presign', 'POST', { method, bucket, key, query })).url;
+/** A presigned URL for one S3 request; `query` and `headers` are lists of [name, value]
+ * (the request must then carry those x-amz-* headers: they are signed). */
+async function presign(method, bucket, key = '', query = [], headers = []) {
+  return (await api('presign', 'POST', { method, bucket, key, query, headers })).url;
 }
 
 /** The S3 error of a failed response, as "Code: Message". */
@@ -47,8 +48,9 @@ async function s3Error(response) {
   return new Error(field('Code') ? `${field('Code')}: ${field('Message')}` : `HTTP ${response.status}`);
 }
 
-async function s3(method, bucket, key = '', query = [], body = undefined) {
-  const response = await fetch(await presign(method, bucket, key, query), { method, body });
+async function s3(method, bucket, key = '', query = [], body = undefined, headers = []) {
+  const url = await presign(method, bucket, key, query, headers);
+  const response = await fetch(url, { method, body, headers: Object.fromEntries(headers) });
   if (!response.ok) throw await s3Error(response);
   const text = await response.text();
   return new DOMParser().parseFromString(text || '<r/>', 'application/xml');
@@ -319,6 +321,17 @@ async function showVersions(bucket, key, live) {
     cell(row, new Date(field(v, 'LastModified')).toLocaleString());
     const actions = cell(row, '');
     if (!marker) actions.append(button('Download', `Download version ${id}`, () => download(bucket, key, id)), ' ');
+    if (!marker && field(v, 'IsLatest') !== 'true') {
+      actions.append(button('Restore', `Restore version ${id}`, async () => {
+        // A copy of the old version becomes the newest one.
+        const source = `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}?versionId=${encodeURIComponent(id)}`;
+        try {
+          await s3('PUT', bucket, key, [], undefined, [['x-amz-copy-source', source]]);
+          status(`Restored version ${id}`);
+          await render(true);
+        } catch (err) { status(err.message, true); }
+      }), ' ');
+    }
     actions.append(button('Delete', `Delete version ${id}`, async () => {
       if (!confirm(`Delete version ${id} of ${key} for good?`)) return;
       try {

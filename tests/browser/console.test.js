@@ -104,7 +104,7 @@ test('downloads the same bytes', async () => {
   assert.equal(sha256(fs.readFileSync(await download.path())), sha256(big));
 });
 
-test('edits tags and deletes an older version', async () => {
+test('edits tags, restores and deletes older versions', async () => {
   await page.getByRole('button', { name: 'Enable versioning' }).click();
   await page.getByText('Versioning: Enabled').waitFor();
   for (const content of ['first version', 'second version, longer']) {
@@ -124,10 +124,15 @@ test('edits tags and deletes an older version', async () => {
   await page.getByRole('heading', { name: 'Metadata' }).waitFor();
   await page.waitForFunction(() => document.getElementById('tags').value.includes('team=ops'));
   assert.equal(await page.getByLabel('Tags, one key=value per line').inputValue(), 'team=ops\nstage=test');
-  const older = page.locator('#versions tbody tr', { hasNotText: '(latest)' });
-  await older.getByRole('button', { name: /^Delete version/ }).click();
+  // Restoring the first version copies it on top: three versions, 13 bytes again.
+  const older = () => page.locator('#versions tbody tr', { hasNotText: '(latest)' });
+  await older().getByRole('button', { name: /^Restore version/ }).click();
+  await page.getByText(/^Restored version/).waitFor();
+  await versionRows(3);
+  await page.locator('#meta dd', { hasText: '13 B' }).waitFor();
+  await older().first().getByRole('button', { name: /^Delete version/ }).click();
   await page.getByText(/^Deleted version/).waitFor();
-  await versionRows(1);
+  await versionRows(2);
   assert.equal(await page.locator('#versions tbody tr', { hasText: '(latest)' }).count(), 1);
   await shot('object');
   await page.getByRole('link', { name: BUCKET }).click();
