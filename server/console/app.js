@@ -7,6 +7,13 @@ const API = '/_horreo/console/api/';
 const PAGE_SIZE = 200;
 let csrf = '';
 let next = null; // the continuation token of the listing on screen
+let view = 0; // counts renderings: one that a newer one overtook stops
+
+/** A check that stays true while no newer rendering has started. */
+function ticket() {
+  const mine = ++view;
+  return () => mine === view;
+}
 
 const $ = (id) => document.getElementById(id);
 
@@ -27,9 +34,10 @@ async function api(path, method, body) {
   return data;
 }
 
-/** A presigned URL for one S3 request; `query` is a list of [name, value]. */
-async function presign(method, bucket, key = '', query = []) {
-  return (await api('presign', 'POST', { method, bucket, key, query })).url;
+/** A presigned URL for one S3 request; `query` and `headers` are lists of [name, value]
+ * (the request must then carry those x-amz-* headers: they are signed). */
+async function presign(method, bucket, key = '', query = [], headers = []) {
+  return (await api('presign', 'POST', { method, bucket, key, query, headers })).url;
 }
 
 /** The S3 error of a failed response, as "Code: Message". */
@@ -40,8 +48,9 @@ async function s3Error(response) {
   return new Error(field('Code') ? `${field('Code')}: ${field('Message')}` : `HTTP ${response.status}`);
 }
 
-async function s3(method, bucket, key = '', query = [], body = undefined) {
-  const response = await fetch(await presign(method, bucket, key, query), { method, body });
+async function s3(method, bucket, key = '', query = [], body = undefined, headers = []) {
+  const url = await presign(method, bucket, key, query, headers);
+  const response = await fetch(url, { method, body, headers: Object.fromEntries(headers) });
   if (!response.ok) throw await s3Error(response);
   const text = await response.text();
   return new DOMParser().parseFromString(text || '<r/>', 'application/xml');
@@ -101,8 +110,8 @@ function objectRoute() {
 const folderHash = (bucket, prefix) => `#/b/${encodeURIComponent(bucket)}/${encodeURIComponent(prefix)}`;
 const objectHash = (bucket, key) => `#/o/${encodeURIComponent(bucket)}/${encodeURIComponent(key)}`;
 
-async function render() {
-  status('');
+async function render(keepStatus = false) {
+  if (!keepStatus) status('');
   try {
     const where = route();
     const object = objectRoute();
@@ -117,8 +126,10 @@ async function render() {
 // ---- buckets ----
 
 async function showBuckets() {
+  const live = ticket();
   show('buckets-view');
   const xml = await s3('GET', '');
+  if (!live()) return;
   const body = $('buckets').tBodies[0];
   body.replaceChildren();
   for (const bucket of xml.querySelectorAll('Bucket')) {
@@ -131,7 +142,7 @@ async function showBuckets() {
       try {
         await s3('DELETE', name);
         status(`Deleted bucket ${name}`);
-        await showBuckets();
+        await render(true);
       } catch (err) { status(err.message, true); }
     }));
   }
@@ -144,7 +155,7 @@ $('create-bucket').addEventListener('submit', async (event) => {
     await s3('PUT', name);
     $('bucket-name').value = '';
     status(`Created bucket ${name}`);
-    await showBuckets();
+    await render(true);
   } catch (err) { status(err.message, true); }
 });
 
@@ -160,8 +171,9 @@ function crumbs(bucket, prefix) {
   }
 }
 
-async function showVersioning(bucket) {
+async function showVersioning(bucket, live) {
   const state = field(await s3('GET', bucket, '', [['versioning', '']]), 'Status') || 'Off';
+  if (!live()) return;
   $('versioning-state').textContent = state;
   const toggle = $('versioning-toggle');
   toggle.textContent = state === 'Enabled' ? 'Suspend versioning' : 'Enable versioning';
@@ -171,18 +183,20 @@ async function showVersioning(bucket) {
       await s3('PUT', bucket, '', [['versioning', '']],
         `<VersioningConfiguration><Status>${next}</Status></VersioningConfiguration>`);
       status(`Versioning ${next.toLowerCase()}`);
-      await showVersioning(bucket);
+      await render(true);
     } catch (err) { status(err.message, true); }
   };
 }
 
 async function showObjects(bucket, prefix, token) {
+  const live = ticket();
   show('objects-view');
   crumbs(bucket, prefix);
-  await showVersioning(bucket);
+  await showVersioning(bucket, live);
   const query = [['list-type', '2'], ['delimiter', '/'], ['prefix', prefix], ['max-keys', String(PAGE_SIZE)]];
   if (token) query.push(['continuation-token', token]);
   const xml = await s3('GET', bucket, '', query);
+  if (!live()) return;
   const body = $('objects').tBodies[0];
   body.replaceChildren();
   for (const folder of texts(xml, 'CommonPrefixes > Prefix')) {
@@ -205,13 +219,17 @@ async function showObjects(bucket, prefix, token) {
       try {
         await s3('DELETE', bucket, key);
         status(`Deleted ${key}`);
-        await showObjects(bucket, prefix, null);
+        await render(true);
       } catch (err) { status(err.message, true); }
     }));
   }
   next = field(xml, 'IsTruncated') === 'true' ? field(xml, 'NextContinuationToken') : null;
   $('next-page').hidden = !next;
-  if (!body.rows.length) status('This folder is empty.');
+  if (!body.rows.length) {
+    const empty = body.insertRow().insertCell();
+    empty.colSpan = 4;
+    empty.textContent = 'This folder is empty.';
+  }
 }
 
 $('next-page').addEventListener('click', async () => {
@@ -243,6 +261,7 @@ const META = [
 ];
 
 async function showObject(bucket, key) {
+  const live = ticket();
   show('object-view');
   const nav = $('object-crumbs');
   const folder = key.includes('/') ? key.slice(0, key.lastIndexOf('/') + 1) : '';
@@ -251,6 +270,7 @@ async function showObject(bucket, key) {
   nav.append(' / ', key.slice(folder.length));
   const head = await fetch(await presign('HEAD', bucket, key), { method: 'HEAD' });
   if (!head.ok) throw new Error(`HTTP ${head.status}`);
+  if (!live()) return;
   const meta = $('meta');
   meta.replaceChildren();
   const rows = META.map(([label, name]) => [label, head.headers.get(name)]);
@@ -266,9 +286,10 @@ async function showObject(bucket, key) {
   }
   $('object-download').onclick = () => download(bucket, key);
   const tags = await s3('GET', bucket, key, [['tagging', '']]);
+  if (!live()) return;
   $('tags').value = [...tags.querySelectorAll('Tag')].map((t) => `${field(t, 'Key')}=${field(t, 'Value')}`).join('\n');
   $('tags-form').onsubmit = (event) => { event.preventDefault(); saveTags(bucket, key); };
-  await showVersions(bucket, key);
+  await showVersions(bucket, key, live);
 }
 
 const escapeXml = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -285,8 +306,9 @@ async function saveTags(bucket, key) {
   } catch (err) { status(err.message, true); }
 }
 
-async function showVersions(bucket, key) {
+async function showVersions(bucket, key, live) {
   const xml = await s3('GET', bucket, '', [['versions', ''], ['prefix', key]]);
+  if (!live()) return;
   const body = $('versions').tBodies[0];
   body.replaceChildren();
   const versions = [...xml.querySelectorAll('Version, DeleteMarker')].filter((v) => field(v, 'Key') === key);
@@ -299,18 +321,70 @@ async function showVersions(bucket, key) {
     cell(row, new Date(field(v, 'LastModified')).toLocaleString());
     const actions = cell(row, '');
     if (!marker) actions.append(button('Download', `Download version ${id}`, () => download(bucket, key, id)), ' ');
+    if (!marker && field(v, 'IsLatest') !== 'true') {
+      actions.append(button('Restore', `Restore version ${id}`, async () => {
+        // A copy of the old version becomes the newest one.
+        const source = `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}?versionId=${encodeURIComponent(id)}`;
+        try {
+          await s3('PUT', bucket, key, [], undefined, [['x-amz-copy-source', source]]);
+          status(`Restored version ${id}`);
+          await render(true);
+        } catch (err) { status(err.message, true); }
+      }), ' ');
+    }
     actions.append(button('Delete', `Delete version ${id}`, async () => {
       if (!confirm(`Delete version ${id} of ${key} for good?`)) return;
       try {
         await s3('DELETE', bucket, key, [['versionId', id]]);
         status(`Deleted version ${id}`);
-        await showVersions(bucket, key);
+        await render(true);
       } catch (err) { status(err.message, true); }
     }));
   }
 }
 
-// ---- uploads: one PUT per file, with a progress bar and a cancel button ----
+// ---- uploads: a progress bar and a cancel button per file; files above PART go in parts ----
+
+const PART = 16 * 1024 * 1024;
+
+/** Sends `body` with an XHR (for its upload progress); resolves with the finished XHR. */
+function send(method, url, body, onProgress, track) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    track(xhr);
+    xhr.upload.addEventListener('progress', (event) => onProgress(event.loaded));
+    xhr.addEventListener('load', () => {
+      if (xhr.status === 200) resolve(xhr); else reject(new Error(`HTTP ${xhr.status}`));
+    });
+    xhr.addEventListener('error', () => reject(new Error('network error')));
+    xhr.addEventListener('abort', () => reject(new Error('cancelled')));
+    xhr.open(method, url);
+    xhr.send(body);
+  });
+}
+
+async function putWhole(bucket, key, file, onProgress, track) {
+  await send('PUT', await presign('PUT', bucket, key), file, onProgress, track);
+}
+
+/** A multipart upload, part after part; aborted if any step fails or is cancelled. */
+async function putInParts(bucket, key, file, onProgress, track) {
+  const uploadId = field(await s3('POST', bucket, key, [['uploads', '']]), 'UploadId');
+  const parts = [];
+  try {
+    for (let number = 1, start = 0; start < file.size; number += 1, start += PART) {
+      const part = file.slice(start, Math.min(start + PART, file.size));
+      const url = await presign('PUT', bucket, key, [['partNumber', String(number)], ['uploadId', uploadId]]);
+      const xhr = await send('PUT', url, part, (loaded) => onProgress(start + loaded), track);
+      parts.push(`<Part><PartNumber>${number}</PartNumber><ETag>${escapeXml(xhr.getResponseHeader('ETag') || '')}</ETag></Part>`);
+    }
+    await s3('POST', bucket, key, [['uploadId', uploadId]],
+      `<CompleteMultipartUpload>${parts.join('')}</CompleteMultipartUpload>`);
+  } catch (err) {
+    await s3('DELETE', bucket, key, [['uploadId', uploadId]]).catch(() => {});
+    throw err;
+  }
+}
 
 function upload(bucket, key, file) {
   const item = document.createElement('li');
@@ -322,26 +396,22 @@ function upload(bucket, key, file) {
   bar.setAttribute('aria-label', `Upload of ${key}`);
   const state = document.createElement('span');
   state.textContent = '0 %';
-  const xhr = new XMLHttpRequest();
-  const cancel = button('Cancel', `Cancel upload of ${key}`, () => xhr.abort());
+  let current = null;
+  let cancelled = false;
+  const cancel = button('Cancel', `Cancel upload of ${key}`, () => { cancelled = true; current?.abort(); });
   item.append(label, bar, state, cancel);
   $('uploads').append(item);
-  return new Promise((resolve) => {
-    const finish = (text) => { state.textContent = text; cancel.remove(); resolve(text === 'done'); };
-    xhr.upload.addEventListener('progress', (event) => {
-      bar.value = event.loaded;
-      state.textContent = `${Math.floor((100 * event.loaded) / (file.size || 1))} %`;
-    });
-    xhr.addEventListener('load', () => {
-      if (xhr.status === 200) { bar.value = bar.max; finish('done'); } else finish(`failed (${xhr.status})`);
-    });
-    xhr.addEventListener('error', () => finish('failed'));
-    xhr.addEventListener('abort', () => finish('cancelled'));
-    presign('PUT', bucket, key).then((url) => {
-      xhr.open('PUT', url);
-      xhr.send(file);
-    }, (err) => finish(`failed: ${err.message}`));
-  });
+  const onProgress = (loaded) => {
+    bar.value = loaded;
+    state.textContent = `${Math.floor((100 * loaded) / (file.size || 1))} %`;
+  };
+  const track = (xhr) => { current = xhr; if (cancelled) xhr.abort(); };
+  const put = file.size > PART ? putInParts : putWhole;
+  const finish = (text, ok) => { state.textContent = text; cancel.remove(); return ok; };
+  return put(bucket, key, file, onProgress, track).then(
+    () => { bar.value = bar.max; return finish('done', true); },
+    (err) => finish(cancelled ? 'cancelled' : `failed: ${err.message}`, false),
+  );
 }
 
 async function uploadAll(files) {
@@ -351,7 +421,9 @@ async function uploadAll(files) {
     files.map(({ file, path }) => upload(where.bucket, where.prefix + path, file)),
   );
   status(`${results.filter(Boolean).length} of ${results.length} uploaded`);
-  await showObjects(where.bucket, where.prefix, null);
+  // Only if the folder uploaded to is still on screen.
+  const now = route();
+  if (now && now.bucket === where.bucket && now.prefix === where.prefix) await render(true);
 }
 
 const picked = (input) => [...input.files].map((file) => ({ file, path: file.webkitRelativePath || file.name }));

@@ -65,7 +65,7 @@ test('signs in, creates a bucket and opens it', async () => {
 
 const big = crypto.randomBytes(30 * 1024 * 1024);
 
-test('uploads a 30 MiB file with a progress bar', async () => {
+test('uploads a 30 MiB file in parts with a progress bar', async () => {
   await page.getByLabel('Files').setInputFiles({ name: 'big.bin', mimeType: 'application/octet-stream', buffer: big });
   const bar = page.getByRole('progressbar', { name: 'Upload of big.bin' });
   await bar.waitFor();
@@ -73,6 +73,11 @@ test('uploads a 30 MiB file with a progress bar', async () => {
   assert.equal(await bar.getAttribute('value'), String(big.length));
   await page.getByRole('cell', { name: 'big.bin', exact: true }).waitFor();
   await shot('upload');
+  // Above 16 MiB a file goes up in parts: a two-part ETag.
+  await page.getByRole('link', { name: 'big.bin', exact: true }).click();
+  await page.locator('#meta dd', { hasText: /-2"$/ }).waitFor();
+  await page.getByRole('link', { name: BUCKET }).click();
+  await page.getByRole('cell', { name: 'big.bin', exact: true }).waitFor();
 });
 
 test('uploads a folder and browses into it', async () => {
@@ -99,7 +104,7 @@ test('downloads the same bytes', async () => {
   assert.equal(sha256(fs.readFileSync(await download.path())), sha256(big));
 });
 
-test('edits tags and deletes an older version', async () => {
+test('edits tags, restores and deletes older versions', async () => {
   await page.getByRole('button', { name: 'Enable versioning' }).click();
   await page.getByText('Versioning: Enabled').waitFor();
   for (const content of ['first version', 'second version, longer']) {
@@ -109,7 +114,9 @@ test('edits tags and deletes an older version', async () => {
   await page.getByRole('link', { name: 'notes.txt', exact: true }).click();
   await page.getByRole('heading', { name: 'Metadata' }).waitFor();
   await page.locator('#meta dd', { hasText: '22 B' }).waitFor();
-  assert.equal(await page.locator('#versions tbody tr').count(), 2);
+  const versionRows = (n) => page.waitForFunction(
+    (count) => document.querySelectorAll('#versions tbody tr').length === count, n);
+  await versionRows(2);
   await page.getByLabel('Tags, one key=value per line').fill('team=ops\nstage=test');
   await page.getByRole('button', { name: 'Save tags' }).click();
   await page.getByText('Saved 2 tags').waitFor();
@@ -117,10 +124,16 @@ test('edits tags and deletes an older version', async () => {
   await page.getByRole('heading', { name: 'Metadata' }).waitFor();
   await page.waitForFunction(() => document.getElementById('tags').value.includes('team=ops'));
   assert.equal(await page.getByLabel('Tags, one key=value per line').inputValue(), 'team=ops\nstage=test');
-  const older = page.locator('#versions tbody tr', { hasNotText: '(latest)' });
-  await older.getByRole('button', { name: /^Delete version/ }).click();
+  // Restoring the first version copies it on top: three versions, 13 bytes again.
+  const older = () => page.locator('#versions tbody tr', { hasNotText: '(latest)' });
+  await older().getByRole('button', { name: /^Restore version/ }).click();
+  await page.getByText(/^Restored version/).waitFor();
+  await versionRows(3);
+  await page.locator('#meta dd', { hasText: '13 B' }).waitFor();
+  await older().first().getByRole('button', { name: /^Delete version/ }).click();
   await page.getByText(/^Deleted version/).waitFor();
-  assert.equal(await page.locator('#versions tbody tr').count(), 1);
+  await versionRows(2);
+  assert.equal(await page.locator('#versions tbody tr', { hasText: '(latest)' }).count(), 1);
   await shot('object');
   await page.getByRole('link', { name: BUCKET }).click();
   await page.getByRole('cell', { name: 'big.bin', exact: true }).waitFor();

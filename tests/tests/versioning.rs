@@ -388,3 +388,30 @@ async fn reads_copies_and_tags_address_one_version() {
     );
     assert_eq!(get(&s3, &bucket, "k", None).await, b"second");
 }
+
+/// S3's way to restore an older version: copy it onto its own key. Only a copy
+/// of the current object onto itself, changing nothing, is refused.
+#[tokio::test]
+async fn copying_an_older_version_onto_its_key_restores_it() {
+    let horreo = Horreo::start();
+    let s3 = horreo.client();
+    let bucket = versioned_bucket(&s3, "restore").await;
+    let first = put(&s3, &bucket, "doc", b"first").await.unwrap();
+    put(&s3, &bucket, "doc", b"second").await;
+    s3.copy_object()
+        .bucket(&bucket)
+        .key("doc")
+        .copy_source(format!("{bucket}/doc?versionId={first}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get(&s3, &bucket, "doc", None).await, b"first");
+    let itself = s3
+        .copy_object()
+        .bucket(&bucket)
+        .key("doc")
+        .copy_source(format!("{bucket}/doc"))
+        .send()
+        .await;
+    assert_s3_error(itself, 400, Some("InvalidRequest"));
+}

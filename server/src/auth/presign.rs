@@ -16,8 +16,11 @@ pub struct PresignRequest<'a> {
     pub key: &'a str,
     /// Query parameters, not encoded.
     pub query: &'a [(String, String)],
-    /// The Host the URL will be sent to (the only signed header).
+    /// The Host the URL will be sent to.
     pub host: &'a str,
+    /// Headers the request will carry besides Host, all signed (e.g.
+    /// `x-amz-copy-source`); names in lower case.
+    pub headers: &'a [(String, String)],
 }
 
 /// The signer's identity and where the signature is valid.
@@ -31,8 +34,14 @@ pub struct Signer<'a> {
 }
 
 /// The path and query (`/bucket/key?...&X-Amz-Signature=...`) of `req`
-/// presigned by `signer` at `now`, with an unsigned payload.
+/// presigned by `signer` at `now`, with an unsigned payload. The request must
+/// carry `req.headers`, as signed.
 pub fn presigned_path(req: &PresignRequest<'_>, signer: &Signer<'_>, now: SystemTime) -> String {
+    let mut headers = vec![("host".to_owned(), req.host.to_owned())];
+    headers.extend(req.headers.iter().cloned());
+    headers.sort();
+    let signed: Vec<&str> = headers.iter().map(|(name, _)| name.as_str()).collect();
+    let signed_list = signed.join(";");
     let date = AmzDate::from_system_time(now);
     let scope = format!("{}/{}/s3/aws4_request", date.date(), signer.region);
     let mut path = String::from("/");
@@ -50,7 +59,7 @@ pub fn presigned_path(req: &PresignRequest<'_>, signer: &Signer<'_>, now: System
         ("X-Amz-Credential", credential.as_str()),
         ("X-Amz-Date", timestamp.as_str()),
         ("X-Amz-Expires", expires.as_str()),
-        ("X-Amz-SignedHeaders", "host"),
+        ("X-Amz-SignedHeaders", signed_list.as_str()),
     ];
     let pairs = req
         .query
@@ -65,12 +74,11 @@ pub fn presigned_path(req: &PresignRequest<'_>, signer: &Signer<'_>, now: System
         query.push('=');
         uri_encode(&mut query, value.as_bytes(), true);
     }
-    let headers = [("host".to_owned(), req.host.to_owned())];
     let canonical = canonical_request(
         req.method,
         &path,
         &canonical_query(&query, true),
-        &["host"],
+        &signed,
         &headers,
         "UNSIGNED-PAYLOAD",
     );

@@ -102,7 +102,10 @@ pub async fn copy_object(ctx: Ctx) -> S3Result<HttpResponse> {
     let dest_sse = encryption::write_request(&ctx, &dest_bucket)?;
     encryption::authorise_kms_write(&ctx, dest_sse.as_ref()).await?;
     let source_key = encryption::copy_source_key(&ctx)?;
-    let to_itself = source.bucket == ctx.bucket && source.key == ctx.key;
+    // Copying a named version onto its own key is how S3 restores an older
+    // version: only a copy of the current object onto itself must change something.
+    let to_itself =
+        source.bucket == ctx.bucket && source.key == ctx.key && source.version_id.is_none();
     let changes_encryption = ctx.header("x-amz-server-side-encryption").is_some()
         || ctx
             .header("x-amz-server-side-encryption-customer-algorithm")

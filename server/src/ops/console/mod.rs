@@ -5,7 +5,7 @@
 //!   access key (root or IAM user): it sets the session cookie (HttpOnly,
 //!   SameSite=Strict, Secure over TLS, 12 h) and answers the CSRF token.
 //!   `GET api/session` says who is signed in; `DELETE api/session` signs out.
-//! - `POST api/presign` `{"method","bucket","key","query"}` answers a
+//! - `POST api/presign` `{"method","bucket","key","query","headers"}` answers a
 //!   presigned URL (5 minutes) for one S3 request, signed as the session's
 //!   principal: the console acts with exactly that principal's permissions,
 //!   enforced by the S3 endpoint as for any client, and never holds a secret.
@@ -142,6 +142,9 @@ struct Presign {
     key: String,
     #[serde(default)]
     query: Vec<(String, String)>,
+    /// `x-amz-*` headers the request will carry, signed with it.
+    #[serde(default)]
+    headers: Vec<(String, String)>,
 }
 
 async fn presign(
@@ -167,6 +170,17 @@ async fn presign(
     ) {
         return problem(StatusCode::BAD_REQUEST, "unsupported method");
     }
+    let headers: Vec<(String, String)> = body
+        .headers
+        .iter()
+        .map(|(name, value)| (name.to_ascii_lowercase(), value.clone()))
+        .collect();
+    if headers.iter().any(|(name, _)| !name.starts_with("x-amz-")) {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "only x-amz-* headers can be signed",
+        );
+    }
     // The key was deleted or deactivated since sign-in: the session is over.
     let Some(secret) = state.identities.secret_key(&session.access_key) else {
         return problem(
@@ -182,6 +196,7 @@ async fn presign(
             key: &body.key,
             query: &body.query,
             host: &host,
+            headers: &headers,
         },
         &Signer {
             access_key: &session.access_key,
