@@ -299,7 +299,8 @@ pub struct ServeArgs {
     /// website_address, master_key_file,
     /// tls_cert, tls_key, tls_address, allow_insecure_sse_c, block_public_access, body_timeout, send_timeout,
     /// max_connections, max_buffer_mib, shutdown_timeout, scrub_interval,
-    /// scrub_rate, reserve, lifecycle_day_seconds, lifecycle_rate, restore_delays, admin_address
+    /// scrub_rate, reserve, lifecycle_day_seconds, lifecycle_rate, restore_delays, admin_address,
+    /// notify_queue_limit
     #[arg(long, env = "HORREO_CONFIG")]
     pub config: Option<PathBuf>,
     /// Root access key id; generated and stored in the data directory when unset
@@ -410,12 +411,13 @@ pub struct ServeArgs {
     pub notify_redis: Vec<(String, String)>,
     /// Define an MQTT destination `ID=mqtt://HOST[:PORT][/TOPIC]`, named
     /// `arn:horreo:sqs::ID:mqtt`: each event is published with QoS 1 to TOPIC
-    /// (default: ID). Repeatable
+    /// (default: ID). Repeatable; in the config file: [[notify_mqtt]]
     #[arg(long, value_name = "ID=URL", value_parser = crate::delivery::parse_id_url)]
     pub notify_mqtt: Vec<(String, String)>,
     /// Define a NATS destination `ID=nats://HOST[:PORT][/SUBJECT]`, named
     /// `arn:horreo:sqs::ID:nats`: each event is published to SUBJECT (default: ID)
-    /// and counted delivered once the server confirmed it. Repeatable
+    /// and counted delivered once the server confirmed it. Repeatable; in the
+    /// config file: [[notify_nats]]
     #[arg(long, value_name = "ID=URL", value_parser = crate::delivery::parse_id_url)]
     pub notify_nats: Vec<(String, String)>,
     /// Events kept per notification destination while it fails; the oldest
