@@ -12,7 +12,7 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { chromium } = require('playwright-core');
+const { launch } = require('./lib/chromium');
 
 const URL = process.env.HORREO_CONSOLE_URL;
 const ACCESS_KEY = process.env.HORREO_ACCESS_KEY;
@@ -28,7 +28,7 @@ const sha256 = (bytes) => crypto.createHash('sha256').update(bytes).digest('hex'
 
 test.before(async () => {
   fs.mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+  browser = await launch();
   const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1366, height: 768 } });
   page = await context.newPage();
   page.on('dialog', (dialog) => dialog.accept());
