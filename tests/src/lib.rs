@@ -1358,6 +1358,23 @@ pub fn unique_bucket_name(prefix: &str) -> String {
     format!("{prefix}-{}", random_string(12))
 }
 
+/// Creates a bucket named `prefix-<random>` with versioning enabled; its name.
+pub async fn versioned_bucket(s3: &aws_sdk_s3::Client, prefix: &str) -> String {
+    let bucket = unique_bucket_name(prefix);
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    s3.put_bucket_versioning()
+        .bucket(&bucket)
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    bucket
+}
+
 /// Random lower-case alphanumeric string.
 pub fn random_string(len: usize) -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";

@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
-    BucketVersioningStatus, CompletedMultipartUpload, CompletedPart, Event,
-    NotificationConfiguration, QueueConfiguration, Tag, Tagging, VersioningConfiguration,
+    CompletedMultipartUpload, CompletedPart, Event, NotificationConfiguration, QueueConfiguration,
+    Tag, Tagging,
 };
 use horreo_tests::brokers::{Broker, Kind};
-use horreo_tests::{Horreo, unique_bucket_name};
+use horreo_tests::{Horreo, versioned_bucket};
 use serde_json::Value;
 
 async fn configure(s3: &Client, bucket: &str, arn: &str) {
@@ -36,22 +36,6 @@ async fn configure(s3: &Client, bucket: &str, arn: &str) {
         .send()
         .await
         .unwrap();
-}
-
-async fn versioned_bucket(s3: &Client, prefix: &str) -> String {
-    let bucket = unique_bucket_name(prefix);
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
-    s3.put_bucket_versioning()
-        .bucket(&bucket)
-        .versioning_configuration(
-            VersioningConfiguration::builder()
-                .status(BucketVersioningStatus::Enabled)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    bucket
 }
 
 /// PUT, copy, multipart, tagging, delete marker, version delete: the events

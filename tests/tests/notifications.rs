@@ -6,12 +6,12 @@
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
-    BucketVersioningStatus, CompletedMultipartUpload, CompletedPart, Event, FilterRule,
-    FilterRuleName, NotificationConfiguration, NotificationConfigurationFilter, QueueConfiguration,
-    S3KeyFilter, Tag, Tagging, VersioningConfiguration,
+    CompletedMultipartUpload, CompletedPart, Event, FilterRule, FilterRuleName,
+    NotificationConfiguration, NotificationConfigurationFilter, QueueConfiguration, S3KeyFilter,
+    Tag, Tagging,
 };
 use horreo_tests::webhook::{Delivery, WebhookReceiver};
-use horreo_tests::{Horreo, assert_s3_error, unique_bucket_name};
+use horreo_tests::{Horreo, assert_s3_error, unique_bucket_name, versioned_bucket};
 use serde_json::Value;
 
 const ARN: &str = "arn:horreo:sqs::hook:webhook";
@@ -53,22 +53,6 @@ async fn configure(s3: &Client, bucket: &str, queues: Vec<QueueConfiguration>) {
         .send()
         .await
         .unwrap();
-}
-
-async fn versioned_bucket(s3: &Client, prefix: &str) -> String {
-    let bucket = unique_bucket_name(prefix);
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
-    s3.put_bucket_versioning()
-        .bucket(&bucket)
-        .versioning_configuration(
-            VersioningConfiguration::builder()
-                .status(BucketVersioningStatus::Enabled)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    bucket
 }
 
 async fn put(s3: &Client, bucket: &str, key: &str, body: &[u8]) -> String {

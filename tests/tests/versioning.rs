@@ -5,14 +5,7 @@
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
-use horreo_tests::{Horreo, assert_s3_error, unique_bucket_name};
-
-async fn versioned_bucket(s3: &Client, prefix: &str) -> String {
-    let bucket = unique_bucket_name(prefix);
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
-    set_versioning(s3, &bucket, BucketVersioningStatus::Enabled).await;
-    bucket
-}
+use horreo_tests::{Horreo, assert_s3_error, unique_bucket_name, versioned_bucket};
 
 async fn set_versioning(s3: &Client, bucket: &str, status: BucketVersioningStatus) {
     s3.put_bucket_versioning()
