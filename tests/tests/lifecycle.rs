@@ -309,6 +309,19 @@ async fn current_versions_expire_and_their_space_is_returned() {
         blob_files(server.data_dir()) == 1
     })
     .await;
+    // The worker's counters are exported as metrics.
+    let metrics = server.raw("GET", "/_horreo/metrics", &[], b"");
+    let text = String::from_utf8_lossy(&metrics.body);
+    assert!(
+        text.lines()
+            .any(|l| l == "horreo_lifecycle_expired_total 2"),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l == "horreo_lifecycle_freed_bytes_total 500000"),
+        "{text}"
+    );
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! Metrics of the store, read at each scrape from what the engine keeps: usage
 //! per bucket (maintained by the commits, not counted here), disk space,
-//! RocksDB's state, the gc backlog and the scrubber's counters. One point read
+//! RocksDB's state, the gc backlog, the scrubber's and the lifecycle worker's
+//! counters. One point read
 //! per bucket and a few property reads: cheap whatever the number of objects.
 
 use horreo_storage::Engine;
@@ -67,9 +68,18 @@ enum Reading {
     ScrubObjects,
     ScrubBytes,
     ScrubDamaged,
+    LifecyclePasses,
+    LifecycleLastPass,
+    LifecycleExpired,
+    LifecycleNoncurrentExpired,
+    LifecycleMarkersRemoved,
+    LifecycleTransitioned,
+    LifecycleUploadsAborted,
+    LifecycleFreedBytes,
+    LifecycleLockedKept,
 }
 
-const READINGS: [(Reading, &str, &str); 17] = [
+const READINGS: [(Reading, &str, &str); 26] = [
     (
         Reading::DiskSize,
         "horreo_data_disk_size_bytes",
@@ -155,6 +165,51 @@ const READINGS: [(Reading, &str, &str); 17] = [
         "horreo_scrub_damaged_total",
         "Damaged objects or blobs the scrubber found since start",
     ),
+    (
+        Reading::LifecyclePasses,
+        "horreo_lifecycle_passes_total",
+        "Lifecycle passes completed since start",
+    ),
+    (
+        Reading::LifecycleLastPass,
+        "horreo_lifecycle_last_pass_timestamp_seconds",
+        "When the last lifecycle pass ended (Unix time; 0: none yet)",
+    ),
+    (
+        Reading::LifecycleExpired,
+        "horreo_lifecycle_expired_total",
+        "Current versions the lifecycle worker expired since start",
+    ),
+    (
+        Reading::LifecycleNoncurrentExpired,
+        "horreo_lifecycle_noncurrent_expired_total",
+        "Noncurrent versions the lifecycle worker removed since start",
+    ),
+    (
+        Reading::LifecycleMarkersRemoved,
+        "horreo_lifecycle_delete_markers_removed_total",
+        "Lone delete markers the lifecycle worker removed since start",
+    ),
+    (
+        Reading::LifecycleTransitioned,
+        "horreo_lifecycle_transitioned_total",
+        "Versions the lifecycle worker moved to another storage class since start",
+    ),
+    (
+        Reading::LifecycleUploadsAborted,
+        "horreo_lifecycle_uploads_aborted_total",
+        "Incomplete multipart uploads the lifecycle worker aborted since start",
+    ),
+    (
+        Reading::LifecycleFreedBytes,
+        "horreo_lifecycle_freed_bytes_total",
+        "Bytes of object data lifecycle removals and aborts freed since start",
+    ),
+    (
+        Reading::LifecycleLockedKept,
+        "horreo_lifecycle_locked_kept_total",
+        "Lifecycle actions not taken because the version is under object lock",
+    ),
 ];
 
 impl StoreCollector {
@@ -212,6 +267,7 @@ impl StoreCollector {
         });
         let meta = self.engine.meta_health();
         let scrub = self.engine.scrub_counters();
+        let lifecycle = self.engine.lifecycle_counters();
         for (reading, gauge) in &self.gauges {
             let value = match reading {
                 Reading::DiskSize => disk.0,
@@ -231,6 +287,15 @@ impl StoreCollector {
                 Reading::ScrubObjects => scrub.objects,
                 Reading::ScrubBytes => scrub.bytes,
                 Reading::ScrubDamaged => scrub.damaged,
+                Reading::LifecyclePasses => lifecycle.passes,
+                Reading::LifecycleLastPass => lifecycle.last_pass_ms / 1000,
+                Reading::LifecycleExpired => lifecycle.expired,
+                Reading::LifecycleNoncurrentExpired => lifecycle.noncurrent_expired,
+                Reading::LifecycleMarkersRemoved => lifecycle.delete_markers_removed,
+                Reading::LifecycleTransitioned => lifecycle.transitioned,
+                Reading::LifecycleUploadsAborted => lifecycle.uploads_aborted,
+                Reading::LifecycleFreedBytes => lifecycle.bytes_freed,
+                Reading::LifecycleLockedKept => lifecycle.locked_skipped,
             };
             gauge.set(value);
         }
