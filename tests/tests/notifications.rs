@@ -522,6 +522,10 @@ async fn a_failing_destination_keeps_only_the_newest_events_up_to_its_limit() {
         assert!(std::time::Instant::now() < deadline, "{status}");
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    let metrics = h.raw("GET", "/_horreo/metrics", &[], b"");
+    let text = String::from_utf8_lossy(&metrics.body);
+    let queued = format!("horreo_notification_queued_events{{destination=\"{ARN}\"}} 5");
+    assert!(text.lines().any(|l| l == queued), "{text}");
     receiver.listen();
     let records = records(&receiver.wait_for(5));
     let keys: Vec<String> = names_and_keys(&records)

@@ -1,7 +1,7 @@
 //! Metrics of the store, read at each scrape from what the engine keeps: usage
 //! per bucket (maintained by the commits, not counted here), disk space,
-//! RocksDB's state, the gc backlog, the scrubber's and the lifecycle worker's
-//! counters. One point read
+//! RocksDB's state, the gc backlog, the notification queues, the scrubber's
+//! and the lifecycle worker's counters. One point read
 //! per bucket and a few property reads: cheap whatever the number of objects.
 
 use horreo_storage::Engine;
@@ -14,6 +14,8 @@ pub struct StoreCollector {
     engine: Engine,
     bucket_objects: IntGaugeVec,
     bucket_bytes: IntGaugeVec,
+    /// Events waiting for delivery, per notification destination.
+    notification_queued: IntGaugeVec,
     gauges: Vec<(Reading, Series)>,
 }
 
@@ -228,6 +230,13 @@ impl StoreCollector {
             ),
             &["bucket"],
         )?;
+        let notification_queued = IntGaugeVec::new(
+            Opts::new(
+                "horreo_notification_queued_events",
+                "Events queued for a notification destination, not yet delivered",
+            ),
+            &["destination"],
+        )?;
         let gauges = READINGS
             .iter()
             .map(|(reading, name, help)| Ok((*reading, Series::new(name, help)?)))
@@ -236,6 +245,7 @@ impl StoreCollector {
             engine,
             bucket_objects,
             bucket_bytes,
+            notification_queued,
             gauges,
         })
     }
@@ -256,6 +266,17 @@ impl StoreCollector {
                 }
             }
             Err(err) => tracing::warn!("metrics: reading bucket usage: {err}"),
+        }
+        self.notification_queued.reset();
+        match self.engine.event_backlog() {
+            Ok(backlog) => {
+                for queue in backlog {
+                    self.notification_queued
+                        .with_label_values(&[&queue.destination])
+                        .set(saturate(queue.queued));
+                }
+            }
+            Err(err) => tracing::warn!("metrics: reading the event queues: {err}"),
         }
         let disk = self.engine.disk_space().unwrap_or_else(|err| {
             tracing::warn!("metrics: reading disk space: {err}");
@@ -310,6 +331,7 @@ impl Collector for StoreCollector {
     fn desc(&self) -> Vec<&Desc> {
         let mut descs = self.bucket_objects.desc();
         descs.extend(self.bucket_bytes.desc());
+        descs.extend(self.notification_queued.desc());
         for (_, gauge) in &self.gauges {
             descs.extend(gauge.collector().desc());
         }
@@ -320,6 +342,7 @@ impl Collector for StoreCollector {
         self.refresh();
         let mut families = self.bucket_objects.collect();
         families.extend(self.bucket_bytes.collect());
+        families.extend(self.notification_queued.collect());
         for (_, gauge) in &self.gauges {
             families.extend(gauge.collector().collect());
         }
