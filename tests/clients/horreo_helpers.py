@@ -23,6 +23,7 @@ from pathlib import Path
 import zlib
 from dataclasses import dataclass, field
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -491,3 +492,23 @@ def remote_keys(s3, bucket: str) -> list[str]:
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         keys += [o["Key"] for o in page.get("Contents", [])]
     return sorted(keys)
+
+
+def client(server, service, access_key, secret_key, token=None):
+    """A boto3 client of `service` (s3, iam, sts) for the server, signed with
+    these credentials (and session token)."""
+    return boto3.session.Session().client(
+        service,
+        endpoint_url=server.endpoint,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        aws_session_token=token,
+        region_name=server.region,
+    )
+
+
+def code_of(call, *args, **kwargs) -> str:
+    """The error code of a boto3 call that must fail."""
+    with pytest.raises(ClientError) as info:
+        call(*args, **kwargs)
+    return info.value.response["Error"]["Code"]

@@ -12,28 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import boto3
 import pytest
-from botocore.exceptions import ClientError
+
+from horreo_helpers import client, code_of
 
 pytestmark = pytest.mark.timeout(300)
-
-
-def client(server, service, access_key, secret_key, token=None):
-    return boto3.session.Session().client(
-        service,
-        endpoint_url=server.endpoint,
-        aws_access_key_id=access_key,
-        aws_secret_access_key=secret_key,
-        aws_session_token=token,
-        region_name=server.region,
-    )
-
-
-def code_of(call, *args, **kwargs) -> str:
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    return info.value.response["Error"]["Code"]
 
 
 @pytest.fixture

@@ -82,6 +82,27 @@ fn records(deliveries: &[Delivery]) -> Vec<Value> {
         .collect()
 }
 
+/// A new bucket whose object creations all go to the webhook.
+async fn creations_bucket(s3: &Client, prefix: &str) -> String {
+    let bucket = unique_bucket_name(prefix);
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    configure(
+        s3,
+        &bucket,
+        vec![queue("all", &["s3:ObjectCreated:*"], None)],
+    )
+    .await;
+    bucket
+}
+
+/// The object keys of `records`, in order.
+fn keys_of(records: &[Value]) -> Vec<String> {
+    names_and_keys(records)
+        .into_iter()
+        .map(|(_, k)| k)
+        .collect()
+}
+
 fn names_and_keys(records: &[Value]) -> Vec<(String, String)> {
     records
         .iter()
@@ -371,14 +392,7 @@ async fn a_destination_that_was_down_gets_every_event_in_order() {
     let mut receiver = WebhookReceiver::down();
     let h = server_for(&receiver);
     let s3 = h.client();
-    let bucket = unique_bucket_name("notify-outage");
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
-    configure(
-        &s3,
-        &bucket,
-        vec![queue("all", &["s3:ObjectCreated:*"], None)],
-    )
-    .await;
+    let bucket = creations_bucket(&s3, "notify-outage").await;
     for i in 0..20 {
         put(&s3, &bucket, &format!("k{i:02}"), b"data").await;
     }
@@ -388,10 +402,7 @@ async fn a_destination_that_was_down_gets_every_event_in_order() {
 
     receiver.listen();
     let records = records(&receiver.wait_for(21));
-    let keys: Vec<String> = names_and_keys(&records)
-        .into_iter()
-        .map(|(_, k)| k)
-        .collect();
+    let keys = keys_of(&records);
     let expected: Vec<String> = (0..20).map(|i| format!("k{i:02}")).collect();
     assert_eq!(keys, expected);
 }
@@ -401,14 +412,7 @@ async fn events_of_acknowledged_writes_survive_a_crash_before_delivery() {
     let mut receiver = WebhookReceiver::down();
     let mut h = server_for(&receiver);
     let s3 = h.client();
-    let bucket = unique_bucket_name("notify-crash");
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
-    configure(
-        &s3,
-        &bucket,
-        vec![queue("all", &["s3:ObjectCreated:*"], None)],
-    )
-    .await;
+    let bucket = creations_bucket(&s3, "notify-crash").await;
     for i in 0..5 {
         put(&s3, &bucket, &format!("k{i}"), b"data").await;
     }
@@ -416,10 +420,7 @@ async fn events_of_acknowledged_writes_survive_a_crash_before_delivery() {
     receiver.listen();
     h.start_again();
     let records = records(&receiver.wait_for(6));
-    let keys: Vec<String> = names_and_keys(&records)
-        .into_iter()
-        .map(|(_, k)| k)
-        .collect();
+    let keys = keys_of(&records);
     assert_eq!(keys, ["k0", "k1", "k2", "k3", "k4"]);
 }
 
@@ -433,14 +434,7 @@ async fn webhook_options_come_from_the_config_file() {
         .config_line("token = \"s3cret\"")
         .start();
     let s3 = h.client();
-    let bucket = unique_bucket_name("notify-token");
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
-    configure(
-        &s3,
-        &bucket,
-        vec![queue("all", &["s3:ObjectCreated:*"], None)],
-    )
-    .await;
+    let bucket = creations_bucket(&s3, "notify-token").await;
     put(&s3, &bucket, "k", b"x").await;
     let got = receiver.wait_for(2);
     assert!(
@@ -501,14 +495,7 @@ async fn a_failing_destination_keeps_only_the_newest_events_up_to_its_limit() {
         .arg("5")
         .start();
     let s3 = h.client();
-    let bucket = unique_bucket_name("notify-limit");
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
-    configure(
-        &s3,
-        &bucket,
-        vec![queue("all", &["s3:ObjectCreated:*"], None)],
-    )
-    .await;
+    let bucket = creations_bucket(&s3, "notify-limit").await;
     for i in 0..10 {
         put(&s3, &bucket, &format!("k{i}"), b"data").await;
     }
@@ -528,9 +515,6 @@ async fn a_failing_destination_keeps_only_the_newest_events_up_to_its_limit() {
     assert!(text.lines().any(|l| l == queued), "{text}");
     receiver.listen();
     let records = records(&receiver.wait_for(5));
-    let keys: Vec<String> = names_and_keys(&records)
-        .into_iter()
-        .map(|(_, k)| k)
-        .collect();
+    let keys = keys_of(&records);
     assert_eq!(keys, ["k5", "k6", "k7", "k8", "k9"]);
 }
