@@ -13,6 +13,7 @@ mod blob;
 pub mod crypto;
 mod engine;
 mod error;
+#[cfg(feature = "rocksdb")]
 pub mod fsck;
 mod meta;
 pub mod types;
@@ -24,5 +25,8 @@ pub use engine::{
     SessionIdentity, StagedBlob, Stager, parse_policy_arn,
 };
 pub use error::{Error, Result};
-pub use meta::MetaHealth;
+pub use meta::{
+    Cf, Change, Cursor, Durability, FaultyStore, MemoryStore, MetaDb, MetaFault, MetaFaults,
+    MetaHealth, MetaStore,
+};
 pub use types::*;
