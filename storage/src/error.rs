@@ -116,6 +116,21 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+impl Error {
+    /// Whether the disk or the metadata store failed (rather than a check of
+    /// the engine's): a commit that fails so may still be in the store's log.
+    pub fn is_store_failure(&self) -> bool {
+        matches!(
+            self,
+            Error::Io(_)
+                | Error::Meta(_)
+                | Error::Corrupt(_)
+                | Error::InsufficientStorage(_)
+                | Error::DamagedStore(_)
+        )
+    }
+}
+
 /// `ENOSPC` and `EDQUOT`, the errors of a full disk or quota.
 fn is_out_of_space(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(28 | 122)) || e.kind() == io::ErrorKind::StorageFull

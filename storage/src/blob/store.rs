@@ -120,13 +120,15 @@ impl BlobStore {
         }
     }
 
-    /// Moves quarantined blob `id` back into place, durably.
+    /// Moves quarantined blob `id` back into place, durably (fsck's repair).
+    #[cfg(feature = "rocksdb")]
     pub fn restore(&self, id: BlobId) -> io::Result<()> {
         self.install(&self.quarantine_path(id), id)?;
         sync_dir(&self.quarantine)
     }
 
-    /// The blob ids of the quarantined files; other names are ignored.
+    /// The blob ids of the quarantined files; other names are ignored (fsck's).
+    #[cfg(feature = "rocksdb")]
     pub fn quarantined(&self) -> io::Result<Vec<BlobId>> {
         let mut ids = Vec::new();
         for entry in read_dir_if_exists(&self.quarantine)? {

@@ -22,7 +22,7 @@ use super::encryption::Sealing;
 use super::keyed_scan::{self, Item, Scan};
 use super::list::utf8;
 use super::object::{
-    Locked, NewVersion, commit_version, discard_blob, free_blob, install, lock_key,
+    Locked, NewVersion, commit_version, discard_uncommitted, free_blob, install, lock_key,
 };
 use super::stage::Staged;
 use super::versions::{read_current, to_object_version};
@@ -149,8 +149,8 @@ pub(super) fn put_part(
         encryption,
     };
     let result = commit_part(inner, bucket, key, upload_id, number, &record);
-    if result.is_err() {
-        discard_blob(inner, id);
+    if let Err(e) = &result {
+        discard_uncommitted(inner, id, e);
     }
     result.map(|()| to_part(number, record))
 }

@@ -116,10 +116,8 @@ pub(super) fn put(
     let result = lock_key(inner, bucket, key.as_str().as_bytes()).and_then(|locked| {
         commit_version(inner, cause, &locked, key, new, inner.shared.db.batch())
     });
-    if result.is_err()
-        && let Some(id) = installed
-    {
-        discard_blob(inner, id);
+    if let (Err(e), Some(id)) = (&result, installed) {
+        discard_uncommitted(inner, id, e);
     }
     result
 }
@@ -136,9 +134,19 @@ pub(super) fn install(inner: &Inner, tmp: &mut TmpFile) -> Result<BlobId> {
     Ok(id)
 }
 
+/// Removes the blob of a change that failed with `e`, unless the failure leaves
+/// it unknown whether the change committed (the store failed: its log may hold
+/// the commit, to be replayed at the next start). A blob kept that way and not
+/// committed is an orphan the start-up sweep removes.
+pub(super) fn discard_uncommitted(inner: &Inner, id: BlobId, e: &Error) {
+    if !e.is_store_failure() {
+        discard_blob(inner, id);
+    }
+}
+
 /// Removes a blob that never got committed; a failure leaves an orphan that the
 /// start-up sweep removes.
-pub(super) fn discard_blob(inner: &Inner, id: BlobId) {
+fn discard_blob(inner: &Inner, id: BlobId) {
     if let Err(e) = inner.shared.blobs.remove(id) {
         tracing::warn!(blob = %id.to_hex(), "cannot remove uncommitted blob: {e}");
     }

@@ -29,6 +29,9 @@ pub enum MetaFault {
     SyncFails,
     /// The write is acknowledged but never stored (a lying disk).
     DropWrite,
+    /// The power fails just before the write: it and every later one fail,
+    /// and [`FaultyStore::power_cut`] gives what the disk then holds.
+    PowerCut,
     /// The read reports damaged data.
     ReadDamaged,
 }
@@ -177,7 +180,7 @@ impl FaultyStore {
     fn check_poison(&self) -> Result<()> {
         match &*self.poisoned.lock() {
             Some(why) => Err(Error::Meta(format!(
-                "the metadata store refuses writes after a failed sync ({why}); restart to recover"
+                "the metadata store refuses writes ({why}); restart to recover"
             ))),
             None => Ok(()),
         }
@@ -216,6 +219,10 @@ impl MetaStore for FaultyStore {
                 "injected fault: no space left on device".into(),
             )),
             Some(MetaFault::DropWrite) => Ok(()),
+            Some(MetaFault::PowerCut) => {
+                *self.poisoned.lock() = Some("injected fault: power cut".into());
+                Err(injected("power cut"))
+            }
             Some(MetaFault::SyncFails) => {
                 // In the log (readers see it) but not durable; nothing more is
                 // accepted: the state on disk is unknown.

@@ -4,6 +4,7 @@
 mod durability;
 mod encryption;
 mod events;
+mod faults;
 mod iam;
 mod lifecycle;
 mod lifecycle_cost;
