@@ -53,6 +53,7 @@ pub(super) fn create(
         cors: None,
         website: None,
         notification: None,
+        replication: None,
     };
     configure(&mut bucket);
     // The id, name and owner are the engine's.

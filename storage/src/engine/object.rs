@@ -14,6 +14,7 @@ use parking_lot::{MutexGuard, RwLockReadGuard};
 use super::encryption::{Unsealing, open_inline};
 use super::events::{self, Change};
 use super::gc::now_ms;
+use super::replication;
 use super::stage::{Staged, TmpFile};
 use super::versions::{
     find_version, newest_version, newest_version_except, null_version, read_current,
@@ -25,8 +26,8 @@ use crate::meta::records::{BlobId, BlobRef, GcRecord, ObjectData, VersionRecord,
 use crate::meta::{Batch, Cf, keys};
 use crate::types::{
     Bucket, Checksums, CustomerKey, DataLoc, DeletePrecondition, Deleted, EncryptionRecord,
-    EventCause, EventOrigin, ObjectKey, ObjectLock, ObjectVersion, PutOptions, Retention,
-    VersioningState, WritePrecondition,
+    EventCause, EventOrigin, ObjectKey, ObjectLock, ObjectVersion, PutOptions, ReplicationStatus,
+    Retention, VersioningState, WritePrecondition,
 };
 use crate::{Error, Result};
 
@@ -163,7 +164,7 @@ pub(super) fn commit_version(
     let now = SystemTime::now();
     let lock = new_version_lock(bucket, new.opts.lock, now)?;
     let seq = inner.seq.next(db)?;
-    let record = VersionRecord {
+    let mut record = VersionRecord {
         seq,
         version_id: (bucket.versioning == VersioningState::Enabled).then(|| version_id_of(seq)),
         is_delete_marker: false,
@@ -181,8 +182,13 @@ pub(super) fn commit_version(
         lock,
         encryption: new.encryption,
         restore: None,
+        replication_status: None,
         data: new.data,
     };
+    let replication = replication::plan(bucket, key.as_str(), &record);
+    if !replication.is_empty() {
+        record.replication_status = Some(ReplicationStatus::Pending);
+    }
     let encoded = encode(&record)?;
     let mut freed = false;
     match bucket.versioning {
@@ -221,6 +227,7 @@ pub(super) fn commit_version(
         sequence: seq,
     };
     let notify = events::enqueue(&mut batch, bucket, cause, &change)?;
+    replication::enqueue(&mut batch, seq, &replication)?;
     batch.commit()?;
     if freed {
         inner.gc.wake();
@@ -228,13 +235,20 @@ pub(super) fn commit_version(
     if notify {
         inner.events.notify();
     }
+    if !replication.is_empty() {
+        inner.replication.notify();
+    }
     Ok(to_object_version(key.as_str().to_owned(), record))
 }
 
 /// The lock a new version gets: its own settings, with the bucket's default
 /// retention (counted from `now`) if it names none. `ObjectLockNotEnabled` if it
 /// names any in a bucket without object lock.
-fn new_version_lock(bucket: &Bucket, mut lock: ObjectLock, now: SystemTime) -> Result<ObjectLock> {
+pub(super) fn new_version_lock(
+    bucket: &Bucket,
+    mut lock: ObjectLock,
+    now: SystemTime,
+) -> Result<ObjectLock> {
     let Some(config) = &bucket.object_lock else {
         return if lock.is_set() {
             Err(Error::ObjectLockNotEnabled)
@@ -552,6 +566,8 @@ pub(super) fn delete_locked(
     let mut outcome = Deleted::default();
     // What the event says was removed: the version's id, or the marker's.
     let removed_version: Option<String>;
+    // Only a new delete marker is replicated: removing a version is not (S3's rule).
+    let mut replicate = Vec::new();
     match (version_id, b.versioning) {
         (Some(vid), _) => {
             let Some(target) = find_version(db, b.id, k, vid)? else {
@@ -599,7 +615,7 @@ pub(super) fn delete_locked(
                 }
                 None
             };
-            let marker = VersionRecord {
+            let mut marker = VersionRecord {
                 seq,
                 version_id,
                 is_delete_marker: true,
@@ -617,8 +633,14 @@ pub(super) fn delete_locked(
                 lock: ObjectLock::default(),
                 encryption: None,
                 restore: None,
+                replication_status: None,
                 data: ObjectData::None,
             };
+            replicate = replication::plan(b, key, &marker);
+            if !replicate.is_empty() {
+                marker.replication_status = Some(ReplicationStatus::Pending);
+            }
+            replication::enqueue(&mut batch, seq, &replicate)?;
             outcome = Deleted {
                 version_id: Some(marker.version_id.clone().unwrap_or_else(|| "null".into())),
                 delete_marker: true,
@@ -663,6 +685,9 @@ pub(super) fn delete_locked(
     }
     if notify {
         inner.events.notify();
+    }
+    if !replicate.is_empty() {
+        inner.replication.notify();
     }
     Ok(outcome)
 }
