@@ -43,6 +43,8 @@ pub struct AppState {
     pub console: crate::ops::console::session::Sessions,
     /// The notification destinations and their delivery workers.
     pub delivery: crate::delivery::Delivery,
+    /// The replication remotes and the replication worker.
+    pub replication: crate::delivery::replication::Replication,
 }
 
 /// Opens the engine and serves until SIGINT/SIGTERM; in-flight requests finish,
@@ -148,8 +150,17 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
             target.kind
         );
     }
+    let replication = crate::delivery::replication::Replication::start(
+        &engine,
+        config.replication_remotes.clone(),
+        true,
+    )?;
+    for remote in replication.remotes() {
+        tracing::info!("replication remote {remote:?}");
+    }
     let state = web::Data::new(AppState {
         delivery,
+        replication,
         engine,
         identities,
         access: Authoriser::new(config.public_access_block),

@@ -348,7 +348,7 @@ pub(super) fn resync(
             None => break,
         }
         keys_seen += 1;
-        if keys_seen % 1000 == 0 {
+        if keys_seen.is_multiple_of(1000) {
             progress(&done);
         }
     }
