@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::credentials::{self, Credentials, Origin};
 use crate::listen::{self, Listener};
 use crate::master_key::{self, KeyOrigin};
+use crate::ops::delivery_metrics::DeliveryCollector;
 use crate::ops::metrics::Metrics;
 use crate::ops::process::ProcessCollector;
 use crate::ops::store_metrics::StoreCollector;
@@ -158,6 +159,17 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     for remote in replication.remotes() {
         tracing::info!("replication remote {remote:?}");
     }
+    let notification_counters = delivery
+        .targets
+        .iter()
+        .map(|t| t.arn.clone())
+        .zip(delivery.counters.iter().cloned())
+        .collect();
+    metrics.register(Box::new(DeliveryCollector::new(
+        engine.clone(),
+        notification_counters,
+        replication.counters(),
+    )?));
     let state = web::Data::new(AppState {
         delivery,
         replication,

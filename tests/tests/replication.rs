@@ -399,6 +399,22 @@ async fn same_server_replication_keeps_versions_metadata_and_markers() {
         .send()
         .await
         .unwrap();
+    // Four versions and a marker went out, and nothing waits: the metrics say so
+    // (once the worker has counted the marker it just wrote).
+    let delivered =
+        format!("horreo_replication_delivered_total{{destination=\"arn:aws:s3:::{dst}\"}} 5");
+    let queued = format!("horreo_replication_queued{{destination=\"arn:aws:s3:::{dst}\"}}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let metrics = server.raw("GET", "/_horreo/metrics", &[], b"");
+        let text = String::from_utf8_lossy(&metrics.body).into_owned();
+        if text.contains(&delivered) {
+            assert!(!text.contains(&queued), "{text}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "{text}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     // No loop: the source still has exactly the versions written to it.
     let versions = s3.list_object_versions().bucket(&src).send().await.unwrap();
     assert_eq!(versions.versions().len(), 3);

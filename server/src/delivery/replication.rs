@@ -31,6 +31,9 @@ const IDLE: Duration = Duration::from_millis(500);
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
 
+/// The replication worker's counters per destination ARN, shared with metrics.
+pub type CounterMap = Arc<Mutex<BTreeMap<String, Arc<Counters>>>>;
+
 /// Where a rule's replicas go, read from its destination bucket ARN.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Destination {
@@ -63,7 +66,7 @@ impl Destination {
 pub struct Replication {
     remotes: Arc<Vec<Remote>>,
     /// Per destination ARN, what the worker did since the server started.
-    counters: Arc<Mutex<BTreeMap<String, Arc<Counters>>>>,
+    counters: CounterMap,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -104,15 +107,10 @@ impl Replication {
         &self.remotes
     }
 
-    /// What the worker did per destination ARN since the server started.
-    pub fn counters(&self) -> Vec<(String, Arc<Counters>)> {
-        match self.counters.lock() {
-            Ok(map) => map
-                .iter()
-                .map(|(k, v)| (k.clone(), Arc::clone(v)))
-                .collect(),
-            Err(_) => Vec::new(),
-        }
+    /// What the worker did per destination ARN since the server started
+    /// (`dropped`: tasks given up on).
+    pub fn counters(&self) -> CounterMap {
+        Arc::clone(&self.counters)
     }
 }
 
@@ -128,7 +126,7 @@ impl Drop for Replication {
 struct Worker {
     engine: Engine,
     remotes: Arc<Vec<Remote>>,
-    counters: Arc<Mutex<BTreeMap<String, Arc<Counters>>>>,
+    counters: CounterMap,
     stop: Arc<AtomicBool>,
 }
 
