@@ -279,6 +279,19 @@ async fn configuration_round_trips_and_is_validated_as_aws_does() {
     assert_eq!(d.bucket(), arn);
     assert_eq!(d.storage_class(), Some(&StorageClass::StandardIa));
 
+    // While the rules stand, versioning stays on.
+    let err = s3
+        .put_bucket_versioning()
+        .bucket(&src)
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Suspended)
+                .build(),
+        )
+        .send()
+        .await;
+    assert_s3_error(err, 409, Some("InvalidBucketState"));
+
     s3.delete_bucket_replication()
         .bucket(&src)
         .send()

@@ -137,6 +137,11 @@ where
             "Object Lock cannot be disabled once it is enabled",
         ));
     }
+    if bucket.replication.is_some() && bucket.versioning != VersioningState::Enabled {
+        return Err(Error::InvalidBucketState(
+            "A replication configuration is present on this bucket, so the versioning state cannot be changed",
+        ));
+    }
     if bucket.object_lock.is_some() && bucket.versioning != VersioningState::Enabled {
         return Err(Error::InvalidBucketState(if had_lock {
             "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed"

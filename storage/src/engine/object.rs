@@ -636,7 +636,10 @@ pub(super) fn delete_locked(
                 replication_status: None,
                 data: ObjectData::None,
             };
-            replicate = replication::plan(b, key, &marker);
+            // Markers a lifecycle rule adds are not replicated (S3's rule).
+            if cause.origin != EventOrigin::Lifecycle {
+                replicate = replication::plan(b, key, &marker);
+            }
             if !replicate.is_empty() {
                 marker.replication_status = Some(ReplicationStatus::Pending);
             }
