@@ -2,7 +2,8 @@
 //! queue (see `horreo_storage::Engine::queued_replication`).
 //!
 //! One thread walks the destinations with queued tasks and copies each
-//! destination's versions in queue order (so in order per key). A task leaves
+//! destination's versions, several keys at once and each key's versions in
+//! queue order. A task leaves
 //! its queue only once the destination has the replica (or refused it for
 //! good, which marks the source version `FAILED`); a destination that cannot
 //! be reached is retried with exponential backoff, without holding up the
@@ -13,6 +14,7 @@
 //! endpoint `ID` (`--replication-remote ID=URL`).
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -25,7 +27,9 @@ use super::replication_copy::copy;
 pub use super::replication_remote::{Remote, SendError};
 
 /// Tasks read from a queue per pass.
-const BATCH: usize = 32;
+const BATCH: usize = 256;
+/// Keys of one destination copied at once (each key's versions in order).
+const LANES: usize = 8;
 /// How long an idle worker waits before looking at its queues again anyway.
 const IDLE: Duration = Duration::from_millis(500);
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
@@ -87,6 +91,7 @@ impl Replication {
                 remotes: Arc::clone(&replication.remotes),
                 counters: Arc::clone(&replication.counters),
                 stop: Arc::clone(&replication.stop),
+                lane_hasher: std::hash::RandomState::new(),
             };
             replication.thread = Some(
                 std::thread::Builder::new()
@@ -128,6 +133,8 @@ struct Worker {
     remotes: Arc<Vec<Remote>>,
     counters: CounterMap,
     stop: Arc<AtomicBool>,
+    /// Spreads keys over the lanes of a pass.
+    lane_hasher: std::hash::RandomState,
 }
 
 /// When a failing destination is tried next, and the wait after that.
@@ -190,8 +197,9 @@ impl Worker {
         }
     }
 
-    /// Copies up to a batch of `destination`'s tasks in order, stopping at
-    /// the first that fails in a way worth retrying.
+    /// Copies up to a batch of `destination`'s tasks, [`LANES`] keys at a
+    /// time: each key's tasks in queue order, a key stopping at its first
+    /// task that fails in a way worth retrying.
     fn drain(&self, destination: &str) -> Pass {
         let batch = match self.engine.queued_replication(destination, BATCH) {
             Ok(batch) => batch,
@@ -201,7 +209,41 @@ impl Worker {
             }
         };
         let counters = self.counters_of(destination);
+        let mut lanes: Vec<Vec<&QueuedReplication>> = vec![Vec::new(); LANES];
         for entry in &batch {
+            let lane = self
+                .lane_hasher
+                .hash_one((&entry.task.bucket, &entry.task.key));
+            lanes[lane as usize % LANES].push(entry);
+        }
+        let passes: Vec<Pass> = std::thread::scope(|scope| {
+            let running: Vec<_> = lanes
+                .iter()
+                .filter(|lane| !lane.is_empty())
+                .map(|lane| scope.spawn(|| self.copy_in_order(destination, &counters, lane)))
+                .collect();
+            running
+                .into_iter()
+                .map(|t| t.join().unwrap_or(Pass::Failing))
+                .collect()
+        });
+        if passes.iter().any(|p| matches!(p, Pass::Stopping)) {
+            Pass::Stopping
+        } else if passes.iter().any(|p| matches!(p, Pass::Failing)) {
+            Pass::Failing
+        } else {
+            Pass::Worked
+        }
+    }
+
+    /// Copies `entries` (all of the same keys) one after the other.
+    fn copy_in_order(
+        &self,
+        destination: &str,
+        counters: &Counters,
+        entries: &[&QueuedReplication],
+    ) -> Pass {
+        for entry in entries {
             if self.stopping() {
                 return Pass::Stopping;
             }
@@ -213,13 +255,13 @@ impl Worker {
                 Err(SendError::Refused(why)) => {
                     counters.dropped.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(%destination, key = %entry.task.key, "replication refused: {why}");
-                    Self::remember(&counters, &why);
+                    Self::remember(counters, &why);
                     self.complete(entry, Some(&why));
                 }
                 Err(SendError::Transient(why)) => {
                     counters.failures.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(%destination, key = %entry.task.key, "replication failed, retrying: {why}");
-                    Self::remember(&counters, &why);
+                    Self::remember(counters, &why);
                     if let Err(e) = self.engine.note_replication_failure(entry, &why) {
                         tracing::error!(%destination, "recording a replication failure failed: {e}");
                     }
