@@ -12,7 +12,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     CompletedMultipartUpload, CompletedPart, DeleteMarkerReplication,
     DeleteMarkerReplicationStatus, Destination, ReplicationConfiguration, ReplicationRule,
-    ReplicationRuleFilter, ReplicationRuleStatus, ServerSideEncryption, StorageClass,
+    ReplicationRuleFilter, ReplicationRuleStatus, ServerSideEncryption, StorageClass, Tag, Tagging,
 };
 use horreo_tests::{Horreo, assert_s3_error, random_bytes, unique_bucket_name, versioned_bucket};
 
@@ -365,6 +365,32 @@ async fn same_server_replication_keeps_versions_metadata_and_markers() {
         .unwrap();
     assert_eq!(tags.tag_set().len(), 2);
 
+    // A change of tags goes out again.
+    s3.put_object_tagging()
+        .bucket(&src)
+        .key("doc.txt")
+        .version_id(&v2)
+        .tagging(
+            Tagging::builder()
+                .tag_set(Tag::builder().key("team").value("ops").build().unwrap())
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(settled_status(&s3, &src, "doc.txt", &v2).await, "COMPLETED");
+    let tags = s3
+        .get_object_tagging()
+        .bucket(&dst)
+        .key("doc.txt")
+        .version_id(&v2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tags.tag_set().len(), 1);
+    assert_eq!(tags.tag_set()[0].value(), "ops");
+
     // A delete marker is replicated (the rule says so) with its version id.
     let marker = s3
         .delete_object()
@@ -412,10 +438,10 @@ async fn same_server_replication_keeps_versions_metadata_and_markers() {
         .send()
         .await
         .unwrap();
-    // Four versions and a marker went out, and nothing waits: the metrics say so
+    // Four versions, a tag change and a marker went out, and nothing waits: the metrics say so
     // (once the worker has counted the marker it just wrote).
     let delivered =
-        format!("horreo_replication_delivered_total{{destination=\"arn:aws:s3:::{dst}\"}} 5");
+        format!("horreo_replication_delivered_total{{destination=\"arn:aws:s3:::{dst}\"}} 6");
     let queued = format!("horreo_replication_queued{{destination=\"arn:aws:s3:::{dst}\"}}");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {

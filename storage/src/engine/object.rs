@@ -739,7 +739,21 @@ pub(super) fn update_version(
     if target.is_delete_marker {
         return Err(Error::NoSuchKey);
     }
+    let kept = (target.tags.clone(), target.lock);
     change(b, &mut target)?;
+    // Replicas keep tags and lock settings: a change to them goes out again.
+    let replicated = matches!(
+        target.replication_status,
+        Some(ReplicationStatus::Pending | ReplicationStatus::Completed | ReplicationStatus::Failed)
+    );
+    let resend = if replicated && (target.tags != kept.0 || target.lock != kept.1) {
+        replication::plan(b, key, &target)
+    } else {
+        Vec::new()
+    };
+    if !resend.is_empty() {
+        target.replication_status = Some(ReplicationStatus::Pending);
+    }
     let encoded = encode(&target)?;
     let mut batch = db.batch();
     batch.put(
@@ -750,6 +764,7 @@ pub(super) fn update_version(
     if current.is_some_and(|c| c.seq == target.seq) {
         batch.put(Cf::Current, &keys::current_key(b.id, k), &encoded)?;
     }
+    replication::enqueue(&mut batch, target.seq, &resend)?;
     // Tags may bring the version into a rule's filter.
     let day = inner.config.lifecycle.day;
     lifecycle::index::after_write(&mut batch, b, k, false, SystemTime::now(), day)?;
@@ -768,6 +783,9 @@ pub(super) fn update_version(
     batch.commit()?;
     if notify {
         inner.events.notify();
+    }
+    if !resend.is_empty() {
+        inner.replication.notify();
     }
     Ok(to_object_version(key.to_owned(), target))
 }

@@ -6,7 +6,8 @@
 //! order replicas arrive in; it becomes current only if it is the newest. The
 //! engine's sequencer is moved past every sequence a replica brings, so no
 //! later local version takes it. Writing the same replica again (replication
-//! delivers at least once) changes nothing.
+//! delivers at least once, and sends a version again when its tags or lock
+//! settings change) changes nothing but those.
 
 use std::time::SystemTime;
 
@@ -129,6 +130,7 @@ fn commit(
     let k = key.as_str().as_bytes();
     let seq = replica_seq(b, source.version_id.as_deref())?;
     if let Some(rec) = existing(inner, b, k, seq, false, &new.etag)? {
+        let rec = refresh(inner, b, k, rec, &new.opts)?;
         return Ok((to_object_version(key.as_str().to_owned(), rec), false));
     }
     inner.seq.observe(seq, db)?;
@@ -175,6 +177,33 @@ fn commit(
     };
     finish(inner, b, k, batch, cause, &change)?;
     Ok((to_object_version(key.as_str().to_owned(), record), true))
+}
+
+/// A replica sent again: the source's tags or lock settings may have changed
+/// since (the content cannot have, its version id and ETag being the same).
+fn refresh(
+    inner: &Inner,
+    b: &Bucket,
+    k: &[u8],
+    mut rec: VersionRecord,
+    opts: &PutOptions,
+) -> Result<VersionRecord> {
+    if rec.tags == opts.tags && rec.lock == opts.lock {
+        return Ok(rec);
+    }
+    rec.tags = opts.tags.clone();
+    rec.lock = opts.lock;
+    let db = &inner.shared.db;
+    let encoded = encode(&rec)?;
+    let mut batch = db.batch();
+    batch.put(Cf::Versions, &keys::version_key(b.id, k, rec.seq), &encoded)?;
+    if read_current(db, b.id, k)?.is_some_and(|c| c.seq == rec.seq) {
+        batch.put(Cf::Current, &keys::current_key(b.id, k), &encoded)?;
+    }
+    let now = SystemTime::now();
+    lifecycle::index::after_write(&mut batch, b, k, false, now, inner.config.lifecycle.day)?;
+    batch.commit()?;
+    Ok(rec)
 }
 
 /// Adds the replica of delete marker `source` to `key`.
