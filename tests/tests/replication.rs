@@ -11,8 +11,9 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     CompletedMultipartUpload, CompletedPart, DeleteMarkerReplication,
-    DeleteMarkerReplicationStatus, Destination, ReplicationConfiguration, ReplicationRule,
-    ReplicationRuleFilter, ReplicationRuleStatus, ServerSideEncryption, StorageClass, Tag, Tagging,
+    DeleteMarkerReplicationStatus, Destination, ReplicaModifications, ReplicaModificationsStatus,
+    ReplicationConfiguration, ReplicationRule, ReplicationRuleFilter, ReplicationRuleStatus,
+    ServerSideEncryption, SourceSelectionCriteria, StorageClass, Tag, Tagging,
 };
 use horreo_tests::{Horreo, assert_s3_error, random_bytes, unique_bucket_name, versioned_bucket};
 
@@ -313,13 +314,20 @@ async fn same_server_replication_keeps_versions_metadata_and_markers() {
         vec![rule("all", 1, &format!("arn:aws:s3:::{dst}"), true)],
     )
     .await;
-    // Replicating back does not loop: replicas are not replicated again.
-    configure(
-        &s3,
-        &dst,
-        vec![rule("back", 1, &format!("arn:aws:s3:::{src}"), true)],
-    )
-    .await;
+    // Replicating back does not loop: replicas are not replicated again, only
+    // changes to them (ReplicaModifications).
+    let mut back = rule("back", 1, &format!("arn:aws:s3:::{src}"), true);
+    back.source_selection_criteria = Some(
+        SourceSelectionCriteria::builder()
+            .replica_modifications(
+                ReplicaModifications::builder()
+                    .status(ReplicaModificationsStatus::Enabled)
+                    .build()
+                    .unwrap(),
+            )
+            .build(),
+    );
+    configure(&s3, &dst, vec![back]).await;
 
     let v1 = put(&s3, &src, "doc.txt", b"first").await;
     let v2 = put(&s3, &src, "doc.txt", b"second").await;
@@ -390,6 +398,51 @@ async fn same_server_replication_keeps_versions_metadata_and_markers() {
         .unwrap();
     assert_eq!(tags.tag_set().len(), 1);
     assert_eq!(tags.tag_set()[0].value(), "ops");
+    // And a change to the replica comes back to the source.
+    s3.put_object_tagging()
+        .bucket(&dst)
+        .key("doc.txt")
+        .version_id(&v2)
+        .tagging(
+            Tagging::builder()
+                .tag_set(Tag::builder().key("team").value("dev").build().unwrap())
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let tags = s3
+            .get_object_tagging()
+            .bucket(&src)
+            .key("doc.txt")
+            .version_id(&v2)
+            .send()
+            .await
+            .unwrap();
+        if tags.tag_set().first().map(|t| t.value()) == Some("dev") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the replica's change never came back"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let replica = s3
+        .head_object()
+        .bucket(&dst)
+        .key("doc.txt")
+        .version_id(&v2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        replica.replication_status().map(|s| s.as_str()),
+        Some("REPLICA")
+    );
 
     // A delete marker is replicated (the rule says so) with its version id.
     let marker = s3

@@ -741,17 +741,15 @@ pub(super) fn update_version(
     }
     let kept = (target.tags.clone(), target.lock);
     change(b, &mut target)?;
-    // Replicas keep tags and lock settings: a change to them goes out again.
-    let replicated = matches!(
-        target.replication_status,
-        Some(ReplicationStatus::Pending | ReplicationStatus::Completed | ReplicationStatus::Failed)
-    );
-    let resend = if replicated && (target.tags != kept.0 || target.lock != kept.1) {
-        replication::plan(b, key, &target)
-    } else {
-        Vec::new()
+    // Replicas keep tags and lock settings: a change to them goes out again,
+    // and a change to a replica goes back where its bucket's rules say so.
+    let resend = match target.replication_status {
+        _ if target.tags == kept.0 && target.lock == kept.1 => Vec::new(),
+        Some(ReplicationStatus::Replica) => replication::plan_modification(b, key, &target),
+        Some(_) => replication::plan(b, key, &target),
+        None => Vec::new(),
     };
-    if !resend.is_empty() {
+    if !resend.is_empty() && target.replication_status != Some(ReplicationStatus::Replica) {
         target.replication_status = Some(ReplicationStatus::Pending);
     }
     let encoded = encode(&target)?;

@@ -38,8 +38,9 @@ fn replica_seq(bucket: &Bucket, version_id: Option<&str>) -> Result<u64> {
         ))
 }
 
-/// What is at a replica's row already: `Ok(Some)` the same replica (nothing
-/// to do), `Ok(None)` nothing, `Err` another version with that id.
+/// What is at a replica's row already: `Ok(Some)` the same version (a
+/// replica sent again, or the source of a replica sending a change back),
+/// `Ok(None)` nothing, `Err` another version with that id.
 fn existing(
     inner: &Inner,
     bucket: &Bucket,
@@ -53,10 +54,11 @@ fn existing(
         return Ok(None);
     };
     let rec: VersionRecord = decode(&raw)?;
-    if rec.replication_status == Some(ReplicationStatus::Replica)
-        && rec.is_delete_marker == marker
-        && (marker || rec.etag == etag)
-    {
+    let replica = rec.replication_status == Some(ReplicationStatus::Replica);
+    let same = rec.is_delete_marker == marker && (marker || rec.etag == etag);
+    // A marker comes back only from a replica of it; a version may come back
+    // from its own replica (ReplicaModifications).
+    if same && (replica || !marker) {
         Ok(Some(rec))
     } else {
         Err(Error::InvalidReplica(

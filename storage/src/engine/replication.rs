@@ -82,10 +82,40 @@ pub(super) fn plan(bucket: &Bucket, key: &str, rec: &VersionRecord) -> Vec<Repli
         return Vec::new();
     }
     let kms = matches!(mode, Some(SseMode::Kms { .. }));
-    config
+    let rules = config
         .rules_for(key, &rec.tags, rec.is_delete_marker)
         .into_iter()
-        .filter(|rule| !kms || rule.sse_kms_objects)
+        .filter(|rule| !kms || rule.sse_kms_objects);
+    tasks(bucket, key, rec, rules)
+}
+
+/// The tasks that send a change of replica `rec`'s tags or lock settings back
+/// through the rules of its bucket that enable `ReplicaModifications`.
+pub(super) fn plan_modification(
+    bucket: &Bucket,
+    key: &str,
+    rec: &VersionRecord,
+) -> Vec<ReplicationTask> {
+    let Some(config) = &bucket.replication else {
+        return Vec::new();
+    };
+    if rec.replication_status != Some(ReplicationStatus::Replica) || rec.is_delete_marker {
+        return Vec::new();
+    }
+    let rules = config
+        .rules_for(key, &rec.tags, false)
+        .into_iter()
+        .filter(|rule| rule.replica_modifications);
+    tasks(bucket, key, rec, rules)
+}
+
+fn tasks<'a>(
+    bucket: &Bucket,
+    key: &str,
+    rec: &VersionRecord,
+    rules: impl Iterator<Item = &'a crate::types::ReplicationRule>,
+) -> Vec<ReplicationTask> {
+    rules
         .map(|rule| ReplicationTask {
             bucket: bucket.name.clone(),
             key: key.to_owned(),
@@ -208,7 +238,10 @@ pub(super) fn complete(
     if let Some(locked) = &locked {
         let b = &locked.bucket;
         let version = task.version_id.as_deref().unwrap_or("null");
-        if let Some(mut rec) = find_version(db, b.id, task.key.as_bytes(), version)? {
+        if let Some(mut rec) = find_version(db, b.id, task.key.as_bytes(), version)?
+            // A replica sending a change back stays a replica.
+            && rec.replication_status != Some(ReplicationStatus::Replica)
+        {
             let status = if error.is_some() {
                 Some(ReplicationStatus::Failed)
             } else if rec.replication_status == Some(ReplicationStatus::Failed)
