@@ -169,7 +169,7 @@ fn validate_rule(rule: RuleXml) -> S3Result<ReplicationRule> {
         _ => random_id(),
     };
     let status_enabled = enabled(&rule.status)?;
-    let destination = rule
+    let destination_xml = rule
         .destination
         .ok_or_else(|| schema_needs("Destination"))?;
     let (filter, priority, delete_markers) = match (rule.filter, rule.prefix) {
@@ -211,26 +211,41 @@ fn validate_rule(rule: RuleXml) -> S3Result<ReplicationRule> {
         }
     };
     let selection = rule.source_selection_criteria;
+    let sse_kms_objects = status_of(
+        selection
+            .as_ref()
+            .and_then(|s| s.sse_kms_encrypted_objects.as_ref()),
+    )?;
+    let destination = validate_destination(&destination_xml)?;
+    match (sse_kms_objects, destination.replica_kms_key_id.is_some()) {
+        (true, false) => {
+            return Err(S3Error::invalid_request(
+                "ReplicaKmsKeyID must be specified if SseKmsEncryptedObjects tag is present.",
+            ));
+        }
+        (false, true) => {
+            return Err(S3Error::invalid_request(
+                "SseKmsEncryptedObjects must be specified if EncryptionConfiguration is present.",
+            ));
+        }
+        _ => {}
+    }
     Ok(ReplicationRule {
         id,
         priority,
         status_enabled,
         filter,
         delete_markers,
-        destination: validate_destination(&destination)?,
+        destination,
         replica_modifications: status_of(
             selection
                 .as_ref()
                 .and_then(|s| s.replica_modifications.as_ref()),
         )?,
-        sse_kms_objects: status_of(
-            selection
-                .as_ref()
-                .and_then(|s| s.sse_kms_encrypted_objects.as_ref()),
-        )?,
+        sse_kms_objects,
         existing_objects: status_of(rule.existing_object_replication.as_ref())?,
-        replication_time: status_of(destination.replication_time.as_ref())?,
-        metrics: status_of(destination.metrics.as_ref())?,
+        replication_time: status_of(destination_xml.replication_time.as_ref())?,
+        metrics: status_of(destination_xml.metrics.as_ref())?,
     })
 }
 
@@ -456,6 +471,24 @@ mod tests {
         );
         let err = parse(&xml).unwrap_err();
         assert_eq!(err.code.as_str(), "InvalidRequest");
+    }
+
+    #[test]
+    fn kms_replication_needs_both_halves() {
+        let selection = "<SourceSelectionCriteria><SseKmsEncryptedObjects><Status>Enabled\
+            </Status></SseKmsEncryptedObjects></SourceSelectionCriteria>";
+        let key = "<EncryptionConfiguration><ReplicaKmsKeyID>k</ReplicaKmsKeyID>\
+            </EncryptionConfiguration>";
+        let with = |extra: &str, dest: &str| {
+            V2.replace("</Rule>", &format!("{extra}</Rule>"))
+                .replace("</Destination>", &format!("{dest}</Destination>"))
+        };
+        for xml in [with(selection, ""), with("", key)] {
+            assert_eq!(parse(&xml).unwrap_err().code.as_str(), "InvalidRequest");
+        }
+        let both = parse(&with(selection, key)).unwrap();
+        assert!(both.rules[0].sse_kms_objects);
+        assert_eq!(parse(&render(&both)).unwrap(), both);
     }
 
     #[test]
