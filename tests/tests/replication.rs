@@ -640,3 +640,87 @@ async fn resync_replicates_objects_written_before_the_rule() {
     );
     assert_replica((&s3, &src), (&s3, &dst), "old.txt", &old).await;
 }
+
+#[tokio::test]
+async fn only_a_caller_allowed_to_replicate_writes_a_replica() {
+    let server = Horreo::start();
+    let s3 = server.client();
+    let bucket = versioned_bucket(&s3, "replica-auth").await;
+    let iam = |params: &[(&str, &str)]| {
+        let response = server.iam(None, params);
+        assert_eq!(response.status, 200, "{}", response.text());
+        response.text()
+    };
+    const V: (&str, &str) = ("Version", "2010-05-08");
+    iam(&[("Action", "CreateUser"), V, ("UserName", "writer")]);
+    let policy = format!(
+        r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow",
+            "Action": "s3:PutObject", "Resource": "arn:aws:s3:::{bucket}/*"}}]}}"#
+    );
+    iam(&[
+        ("Action", "PutUserPolicy"),
+        V,
+        ("UserName", "writer"),
+        ("PolicyName", "put"),
+        ("PolicyDocument", &policy),
+    ]);
+    let created = iam(&[("Action", "CreateAccessKey"), V, ("UserName", "writer")]);
+    let writer = aws_sdk_s3::config::Credentials::new(
+        horreo_tests::xml_element(&created, "AccessKeyId").unwrap(),
+        horreo_tests::xml_element(&created, "SecretAccessKey").unwrap(),
+        None,
+        None,
+        "writer",
+    );
+    let path = format!("/{bucket}/k");
+    let version = "0000010000000000";
+    let headers = [
+        ("x-horreo-replica-version-id", version),
+        ("x-horreo-replica-last-modified", "1700000000000"),
+    ];
+    let send = |credentials: &aws_sdk_s3::config::Credentials| {
+        let signed = horreo_tests::sigv4_headers_for_region(
+            credentials,
+            server.region(),
+            std::time::SystemTime::now(),
+            "PUT",
+            &server.authority(),
+            &path,
+            &headers,
+            b"data",
+        );
+        let mut all: Vec<(&str, &str)> = headers.to_vec();
+        all.extend(signed.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        horreo_tests::http_request(&server.authority(), "PUT", &path, &all, b"data")
+    };
+    // A plain writer may put objects, not replicas (s3:ReplicateObject).
+    let refused = send(&writer);
+    assert_eq!(refused.status, 403, "{}", refused.text());
+    assert!(
+        s3.head_object()
+            .bucket(&bucket)
+            .key("k")
+            .send()
+            .await
+            .is_err()
+    );
+    let accepted = send(&server.credentials());
+    assert_eq!(accepted.status, 200, "{}", accepted.text());
+    let head = s3
+        .head_object()
+        .bucket(&bucket)
+        .key("k")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.version_id(), Some(version));
+    assert_eq!(
+        head.replication_status().map(|s| s.as_str()),
+        Some("REPLICA")
+    );
+    assert_eq!(
+        head.last_modified().unwrap().secs(),
+        1_700_000_000,
+        "the source's last-modified"
+    );
+}
