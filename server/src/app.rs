@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::credentials::{self, Credentials, Origin};
 use crate::listen::{self, Listener};
 use crate::master_key::{self, KeyOrigin};
+use crate::ops::delivery_metrics::DeliveryCollector;
 use crate::ops::metrics::Metrics;
 use crate::ops::process::ProcessCollector;
 use crate::ops::store_metrics::StoreCollector;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub console: crate::ops::console::session::Sessions,
     /// The notification destinations and their delivery workers.
     pub delivery: crate::delivery::Delivery,
+    /// The replication remotes and the replication worker.
+    pub replication: crate::delivery::replication::Replication,
 }
 
 /// Opens the engine and serves until SIGINT/SIGTERM; in-flight requests finish,
@@ -148,8 +151,28 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
             target.kind
         );
     }
+    let replication = crate::delivery::replication::Replication::start(
+        &engine,
+        config.replication_remotes.clone(),
+        true,
+    )?;
+    for remote in replication.remotes() {
+        tracing::info!("replication remote {remote:?}");
+    }
+    let notification_counters = delivery
+        .targets
+        .iter()
+        .map(|t| t.arn.clone())
+        .zip(delivery.counters.iter().cloned())
+        .collect();
+    metrics.register(Box::new(DeliveryCollector::new(
+        engine.clone(),
+        notification_counters,
+        replication.counters(),
+    )?));
     let state = web::Data::new(AppState {
         delivery,
+        replication,
         engine,
         identities,
         access: Authoriser::new(config.public_access_block),

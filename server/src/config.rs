@@ -172,6 +172,25 @@ pub enum AdminCommand {
     /// Lifecycle rules: run a pass now.
     #[command(subcommand)]
     Lifecycle(LifecycleCommand),
+    /// Bucket replication: backlog and failures, and resyncs.
+    #[command(subcommand)]
+    Replication(ReplicationCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReplicationCommand {
+    /// Tasks queued, being retried and given up on per destination, with the
+    /// oldest and the last failure (reads the data directory; works while the
+    /// server runs)
+    Status,
+    /// Queue every version of a bucket its replication rules match that is
+    /// not replicated yet (objects written before the rules, failed ones),
+    /// with progress; on the stopped store, the server copies them once started
+    Resync {
+        /// The source bucket
+        #[arg(long)]
+        bucket: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -425,6 +444,12 @@ pub struct ServeArgs {
     /// beyond it are dropped (and logged). 0: no limit [default: 1000000]
     #[arg(long, env = "HORREO_NOTIFY_QUEUE_LIMIT")]
     pub notify_queue_limit: Option<u64>,
+    /// Define a replication destination `ID=http(s)://ACCESS_KEY:SECRET_KEY@HOST:PORT`:
+    /// an S3 endpoint (another horreo, or any S3) whose buckets replication
+    /// rules name `arn:horreo:s3::ID:BUCKET`. Repeatable; keys, region and a CA
+    /// certificate can also be set in the config file ([[replication_remote]])
+    #[arg(long, value_name = "ID=URL", value_parser = crate::delivery::parse_id_url)]
+    pub replication_remote: Vec<(String, String)>,
 }
 
 /// A bucket the server creates at start-up (`--default-bucket`).
@@ -509,6 +534,23 @@ struct FileConfig {
     #[serde(default)]
     notify_nats: Vec<BrokerFile>,
     notify_queue_limit: Option<u64>,
+    #[serde(default)]
+    replication_remote: Vec<RemoteFile>,
+}
+
+/// A `[[replication_remote]]` table of the config file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RemoteFile {
+    id: String,
+    /// `http(s)://HOST:PORT`, optionally with `ACCESS_KEY:SECRET_KEY@`.
+    url: String,
+    access_key: Option<String>,
+    secret_key: Option<String>,
+    /// The region requests are signed for [default: the server's].
+    region: Option<String>,
+    /// PEM certificate(s) to trust for an https URL instead of the web's roots.
+    ca_cert: Option<PathBuf>,
 }
 
 /// A `[[notify_redis]]` table of the config file.
@@ -584,6 +626,8 @@ pub struct Config {
     pub notify_targets: Vec<crate::delivery::Target>,
     /// Events kept per failing destination; `None`: no limit.
     pub notify_queue_limit: Option<u64>,
+    /// The S3 endpoints replication rules can name.
+    pub replication_remotes: Vec<crate::delivery::replication::Remote>,
 }
 
 /// How long and how much connections may take.
@@ -685,6 +729,12 @@ impl ServeArgs {
                 nats: file.notify_nats,
             },
         )?;
+        let region = self
+            .region
+            .or(file.region)
+            .unwrap_or_else(|| "us-east-1".to_owned());
+        let replication_remotes =
+            replication_remotes(self.replication_remote, file.replication_remote, &region)?;
         let notify_queue_limit = match self
             .notify_queue_limit
             .or(file.notify_queue_limit)
@@ -700,6 +750,7 @@ impl ServeArgs {
             ephemeral: self.ephemeral,
             notify_targets,
             notify_queue_limit,
+            replication_remotes,
             scrub,
             reserve,
             lifecycle_day: Duration::from_secs(lifecycle_day_seconds),
@@ -726,10 +777,7 @@ impl ServeArgs {
                 .address
                 .or(file.address)
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 9000))),
-            region: self
-                .region
-                .or(file.region)
-                .unwrap_or_else(|| "us-east-1".to_owned()),
+            region,
             domain: self.domain.or(file.domain),
             website_domain: self.website_domain.or(file.website_domain),
             website_address: self.website_address.or(file.website_address),
@@ -848,6 +896,49 @@ fn notify_targets(
         add(&n.id, TargetKind::Nats(target))?;
     }
     Ok(targets)
+}
+
+/// The remotes of the flags and of the file; an id defined twice is refused.
+fn replication_remotes(
+    flags: Vec<(String, String)>,
+    files: Vec<RemoteFile>,
+    region: &str,
+) -> anyhow::Result<Vec<crate::delivery::replication::Remote>> {
+    use crate::delivery::replication::Remote;
+    let from_flags = flags.into_iter().map(|(id, url)| RemoteFile {
+        id,
+        url,
+        access_key: None,
+        secret_key: None,
+        region: None,
+        ca_cert: None,
+    });
+    let mut remotes: Vec<Remote> = Vec::new();
+    for r in from_flags.chain(files) {
+        crate::delivery::check_id(&r.id).map_err(anyhow::Error::msg)?;
+        if remotes.iter().any(|d| d.id == r.id) {
+            anyhow::bail!("replication remote {:?} is defined twice", r.id);
+        }
+        let keys = match (r.access_key, r.secret_key) {
+            (Some(a), Some(s)) => Some((a, s)),
+            (None, None) => None,
+            _ => anyhow::bail!(
+                "replication remote {:?}: give both access_key and secret_key",
+                r.id
+            ),
+        };
+        let ca = match &r.ca_cert {
+            Some(path) => {
+                Some(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?)
+            }
+            None => None,
+        };
+        let region = r.region.as_deref().unwrap_or(region);
+        remotes.push(
+            Remote::new(&r.id, &r.url, keys, region, ca.as_deref()).map_err(anyhow::Error::msg)?,
+        );
+    }
+    Ok(remotes)
 }
 
 /// A timeout of at least one second.

@@ -112,6 +112,7 @@ s3_error_codes! {
     ObjectLockConfigurationNotFoundError => StatusCode::NOT_FOUND,
     OwnershipControlsNotFoundError => StatusCode::NOT_FOUND,
     PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+    ReplicationConfigurationNotFoundError => StatusCode::NOT_FOUND,
     RequestEntityTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
     RequestTimeout => StatusCode::BAD_REQUEST,
     RequestTimeTooSkewed => StatusCode::FORBIDDEN,
@@ -332,6 +333,7 @@ impl From<horreo_storage::Error> for S3Error {
             E::DeleteConflict(why) => Self::new(S3ErrorCode::DeleteConflict, why),
             E::LimitExceeded(why) => Self::new(S3ErrorCode::LimitExceeded, why),
             E::InvalidInput(why) => Self::new(S3ErrorCode::InvalidInput, why),
+            E::InvalidReplica(why) => Self::invalid_request(why),
             other @ (E::Io(_)
             | E::Meta(_)
             | E::DamagedStore(_)

@@ -108,6 +108,9 @@ pub enum Error {
     /// IAM: a parameter is out of range or malformed.
     #[error("{0}")]
     InvalidInput(String),
+    /// A replica cannot be written as asked (the text is S3's message).
+    #[error("{0}")]
+    InvalidReplica(&'static str),
     #[error("I/O error: {0}")]
     Io(io::Error),
     #[error("metadata store error: {0}")]

@@ -170,8 +170,9 @@ class HorreoServer:
         """Start the binary and wait until it answers HTTP; pytest.fail with its log if not."""
         if not Path(self.binary).is_file() or not os.access(self.binary, os.X_OK):
             pytest.fail(f"HORREO_BIN={self.binary} is not an executable file", pytrace=False)
-        self.access_key = _random_access_key()
-        self.secret_key = _random_secret_key()
+        # A restart keeps the root's keys: clients (and peers) made before still sign.
+        self.access_key = self.access_key or _random_access_key()
+        self.secret_key = self.secret_key or _random_secret_key()
         # The developer's own HORREO_* settings (config file, data dir, ...) stay out; HORREO_LOG
         # (log filter) is kept so that a failing run can be made verbose.
         env = {k: v for k, v in os.environ.items() if not k.startswith("HORREO_") or k == "HORREO_LOG"}
@@ -185,8 +186,10 @@ class HorreoServer:
         env.setdefault("RUST_BACKTRACE", "1")
         env.setdefault("NO_COLOR", "1")  # the log is attached to failure reports as plain text
         last_error = ""
-        for _attempt in range(3):
-            self.port = _free_port()
+        for attempt in range(3):
+            # A restart keeps its port too, unless another process took it.
+            if attempt > 0 or not self.port:
+                self.port = _free_port()
             command = [
                 self.binary,
                 "serve",

@@ -45,6 +45,7 @@ IMPLEMENTED = {
     # Notifications (the older GetBucketNotification / PutBucketNotification share their request lines).
     "GetBucketNotificationConfiguration", "PutBucketNotificationConfiguration",
     "GetBucketNotification", "PutBucketNotification",
+    "GetBucketReplication", "PutBucketReplication", "DeleteBucketReplication",
 }
 
 # Operations boto3 signs for another service (S3 Express One Zone, S3 Object Lambda)

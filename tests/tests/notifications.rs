@@ -517,4 +517,15 @@ async fn a_failing_destination_keeps_only_the_newest_events_up_to_its_limit() {
     let records = records(&receiver.wait_for(5));
     let keys = keys_of(&records);
     assert_eq!(keys, ["k5", "k6", "k7", "k8", "k9"]);
+    // The test event and the five oldest puts were dropped, after failed attempts.
+    let metrics = h.raw("GET", "/_horreo/metrics", &[], b"");
+    let text = String::from_utf8_lossy(&metrics.body);
+    let dropped = format!("horreo_notification_dropped_total{{destination=\"{ARN}\"}} 6");
+    assert!(text.lines().any(|l| l == dropped), "{text}");
+    let attempts = format!("horreo_notification_failed_attempts_total{{destination=\"{ARN}\"}} ");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(&attempts) && !l.ends_with(" 0")),
+        "{text}"
+    );
 }

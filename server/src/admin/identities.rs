@@ -17,6 +17,14 @@ pub fn run(args: AdminArgs) -> anyhow::Result<()> {
     if let AdminCommand::Lifecycle(command) = args.command {
         return super::lifecycle::run(&args.store, command);
     }
+    if let AdminCommand::Replication(command) = args.command {
+        if args.remote.endpoint.is_some() {
+            anyhow::bail!(
+                "`horreo admin replication` works on the data directory: give --data-dir"
+            );
+        }
+        return super::replication::run(&args.store, command);
+    }
     if let AdminCommand::Events = args.command {
         if args.remote.endpoint.is_some() {
             anyhow::bail!("`horreo admin events` reads the data directory: give --data-dir");
@@ -42,7 +50,7 @@ fn dispatch(directory: &dyn Directory, command: AdminCommand) -> anyhow::Result<
         AdminCommand::Key(command) => key(directory, command),
         AdminCommand::Policy(command) => policy(directory, command),
         // Handled before a directory is opened.
-        AdminCommand::Lifecycle(_) => Ok(()),
+        AdminCommand::Lifecycle(_) | AdminCommand::Replication(_) => Ok(()),
         AdminCommand::Events => anyhow::bail!("`horreo admin events` reads the data directory"),
     }
 }

@@ -9,6 +9,7 @@ pub mod fsck;
 pub mod identities;
 pub mod lifecycle;
 pub mod remote;
+pub mod replication;
 pub mod scrub;
 
 use std::path::Path;

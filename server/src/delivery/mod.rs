@@ -14,6 +14,9 @@ mod mqtt;
 mod nats;
 mod record;
 mod redis_target;
+pub mod replication;
+mod replication_copy;
+mod replication_remote;
 mod webhook;
 
 use std::sync::Arc;

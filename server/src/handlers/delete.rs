@@ -18,6 +18,16 @@ const MAX_DELETE_KEYS: usize = 1000;
 /// `x-amz-if-match-size`, only if the current version matches them all (412
 /// otherwise, 404 if the key has no version), checked atomically with the removal.
 pub async fn delete_object(ctx: Ctx, version_id: Option<String>) -> S3Result<HttpResponse> {
+    if let Some(source) = super::replica::source(&ctx, true).await? {
+        let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
+        let id = source.version_id.clone().unwrap_or_default();
+        ctx.engine(move |e| e.put_replica_marker(&bucket, &key, &source))
+            .await?;
+        return Ok(HttpResponse::NoContent()
+            .insert_header(("x-amz-delete-marker", "true"))
+            .insert_header(("x-amz-version-id", id))
+            .finish());
+    }
     let precondition = header_precondition(&ctx)?;
     let (bucket, key) = (ctx.bucket.clone(), ctx.key.clone());
     let bypass = bypass_governance(&ctx, &key).await?;

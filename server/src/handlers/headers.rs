@@ -329,6 +329,9 @@ pub fn object_headers(resp: &mut HttpResponseBuilder, v: &ObjectVersion) {
     if let Some(id) = &v.version_id {
         resp.insert_header(("x-amz-version-id", id.as_str()));
     }
+    if let Some(status) = v.replication_status {
+        resp.insert_header(("x-amz-replication-status", status.as_str()));
+    }
     super::lock::lock_headers(resp, &v.lock);
 }
 

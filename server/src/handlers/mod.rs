@@ -23,6 +23,8 @@ pub(crate) mod post;
 mod public_access;
 pub mod query;
 mod range;
+mod replica;
+mod replication;
 pub mod restore;
 pub(crate) mod site;
 pub mod sts;
@@ -297,6 +299,9 @@ async fn handle(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Result<Htt
         DeleteBucketOwnershipControls { .. } => ownership::delete(ctx).await,
         PutBucketNotificationConfiguration { .. } => notification::put(ctx, body).await,
         GetBucketNotificationConfiguration { .. } => notification::get(ctx).await,
+        PutBucketReplication { .. } => replication::put(ctx, body).await,
+        GetBucketReplication { .. } => replication::get(ctx).await,
+        DeleteBucketReplication { .. } => replication::delete(ctx).await,
         ListObjects {
             listing,
             marker,

@@ -30,10 +30,14 @@ pub async fn put(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
     check_write_integrity(&bucket, &opts.lock, &incoming.checks)?;
     incoming.sse = encryption::write_request(&ctx, &bucket)?;
     encryption::authorise_kms_write(&ctx, incoming.sse.as_ref()).await?;
+    let replica = super::replica::source(&ctx, false).await?;
     let staged = incoming.stage(&ctx, body, Staging::Object).await?;
     let name = ctx.bucket.clone();
     let version = ctx
-        .engine(move |e| e.put_object(&name, &key, staged, opts))
+        .engine(move |e| match &replica {
+            Some(source) => e.put_replica(&name, &key, source, staged, opts),
+            None => e.put_object(&name, &key, staged, opts),
+        })
         .await?;
     let mut resp = HttpResponse::Ok();
     resp.insert_header(("etag", quoted(&version.etag)));

@@ -2,6 +2,7 @@
 //! (under `/_horreo/` and on the admin listener), and memory upkeep.
 
 pub mod console;
+pub mod delivery_metrics;
 pub mod endpoints;
 pub mod memory;
 pub mod metrics;

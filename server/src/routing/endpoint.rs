@@ -111,6 +111,9 @@ endpoints! {
         PostObject {},
         GetBucketNotificationConfiguration {},
         PutBucketNotificationConfiguration {},
+        GetBucketReplication {},
+        PutBucketReplication {},
+        DeleteBucketReplication {},
         DeleteObjects {},
         ListObjects {
             listing: Listing,
@@ -268,6 +271,9 @@ impl Endpoint {
             Operation::PutBucketNotificationConfiguration => {
                 Self::PutBucketNotificationConfiguration { bucket }
             }
+            Operation::GetBucketReplication => Self::GetBucketReplication { bucket },
+            Operation::PutBucketReplication => Self::PutBucketReplication { bucket },
+            Operation::DeleteBucketReplication => Self::DeleteBucketReplication { bucket },
             Operation::DeleteObjects => Self::DeleteObjects { bucket },
             Operation::ListObjects => Self::ListObjects {
                 listing: Listing::parse(query)?,

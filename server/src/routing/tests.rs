@@ -493,6 +493,9 @@ const IMPLEMENTED: &[Operation] = &[
     DeleteBucketWebsite,
     PostObject,
     PreflightRequest,
+    GetBucketReplication,
+    PutBucketReplication,
+    DeleteBucketReplication,
 ];
 
 fn route_request(method: &str, path: &str, query: &str, headers: &[&str]) -> S3Result<Endpoint> {
@@ -939,6 +942,21 @@ const ACTIONS: &[(Operation, &str, &str)] = &[
         PutBucketNotificationConfiguration,
         "s3:PutBucketNotification",
         "s3:PutBucketNotification",
+    ),
+    (
+        GetBucketReplication,
+        "s3:GetReplicationConfiguration",
+        "s3:GetReplicationConfiguration",
+    ),
+    (
+        PutBucketReplication,
+        "s3:PutReplicationConfiguration",
+        "s3:PutReplicationConfiguration",
+    ),
+    (
+        DeleteBucketReplication,
+        "s3:PutReplicationConfiguration",
+        "s3:PutReplicationConfiguration",
     ),
 ];
 

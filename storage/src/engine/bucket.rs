@@ -53,6 +53,7 @@ pub(super) fn create(
         cors: None,
         website: None,
         notification: None,
+        replication: None,
     };
     configure(&mut bucket);
     // The id, name and owner are the engine's.
@@ -134,6 +135,11 @@ where
     if had_lock && bucket.object_lock.is_none() {
         return Err(Error::InvalidBucketState(
             "Object Lock cannot be disabled once it is enabled",
+        ));
+    }
+    if bucket.replication.is_some() && bucket.versioning != VersioningState::Enabled {
+        return Err(Error::InvalidBucketState(
+            "A replication configuration is present on this bucket, so the versioning state cannot be changed",
         ));
     }
     if bucket.object_lock.is_some() && bucket.versioning != VersioningState::Enabled {

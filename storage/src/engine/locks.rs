@@ -95,4 +95,23 @@ impl Sequencer {
         *next += 1;
         Ok(seq)
     }
+
+    /// Makes every later sequence greater than `seen` (a sequence another
+    /// store handed out, kept by a replica), so no local version takes it.
+    pub fn observe(&self, seen: u64, db: &MetaDb) -> Result<()> {
+        let mut state = self.state.lock();
+        let (next, ceiling) = &mut *state;
+        if seen < *next {
+            return Ok(());
+        }
+        *next = seen.saturating_add(1);
+        if *next >= *ceiling {
+            let raised = next.saturating_add(SEQ_BLOCK);
+            let mut batch = db.batch();
+            batch.put(Cf::Meta, SEQ_CEILING, &raised.to_be_bytes())?;
+            batch.commit()?;
+            *ceiling = raised;
+        }
+        Ok(())
+    }
 }

@@ -13,6 +13,8 @@ mod list_versions;
 mod locks;
 mod multipart;
 mod object;
+mod replica;
+mod replication;
 mod scrub;
 pub mod space;
 mod stage;
@@ -118,6 +120,8 @@ struct Inner {
     lifecycle_counters: parking_lot::Mutex<LifecycleCounters>,
     /// Wakes event delivery when events are queued (see [`events`]).
     events: events::Signal,
+    /// Wakes the replication worker when tasks are queued (see [`replication`]).
+    replication: events::Signal,
 }
 
 /// Object data that has been received, checksummed and made durable, but is not
@@ -290,6 +294,7 @@ impl Engine {
             lifecycle: parking_lot::Mutex::new(None),
             lifecycle_counters: parking_lot::Mutex::new(LifecycleCounters::default()),
             events: events::Signal::default(),
+            replication: events::Signal::default(),
         });
         lifecycle::adopt_day(&inner)?;
         if settings.worker {
@@ -437,6 +442,93 @@ impl Engine {
     /// returned last) or `timeout` passes; returns the value to pass next.
     pub fn wait_for_events(&self, seen: u64, timeout: std::time::Duration) -> u64 {
         self.inner.events.wait(seen, timeout)
+    }
+
+    // ---- replication ----
+
+    /// The destinations (ARNs) with replication tasks queued.
+    pub fn replication_destinations(&self) -> Result<Vec<String>> {
+        replication::destinations(&self.inner.shared.db)
+    }
+
+    /// Up to `limit` replication tasks waiting for `destination`, oldest first.
+    pub fn queued_replication(
+        &self,
+        destination: &str,
+        limit: usize,
+    ) -> Result<Vec<QueuedReplication>> {
+        replication::queued(&self.inner.shared.db, destination, limit)
+    }
+
+    /// Records a failed attempt of a task that stays queued (for operators).
+    pub fn note_replication_failure(&self, task: &QueuedReplication, error: &str) -> Result<()> {
+        replication::note_failure(&self.inner.shared.db, task, error)
+    }
+
+    /// Removes a task from its queue: done (`error: None`) or given up on, and
+    /// sets its source version's `x-amz-replication-status` accordingly.
+    pub fn complete_replication(
+        &self,
+        task: &QueuedReplication,
+        error: Option<&str>,
+    ) -> Result<()> {
+        replication::complete(&self.inner, task, error)
+    }
+
+    /// Queued and failed replication tasks per destination.
+    pub fn replication_backlog(&self) -> Result<Vec<ReplicationBacklog>> {
+        replication::backlog(&self.inner.shared.db)
+    }
+
+    /// The replication backlog of the store in `data_dir`, read without taking
+    /// the store's lock: works while a server has it open.
+    pub fn read_replication_backlog(data_dir: &std::path::Path) -> Result<Vec<ReplicationBacklog>> {
+        replication::backlog(&MetaDb::open_read_only(&data_dir.join("meta"))?)
+    }
+
+    /// Queues every version of `bucket` its replication rules match that is
+    /// not replicated yet (existing objects, failed ones), with progress.
+    pub fn resync_replication(
+        &self,
+        bucket: &str,
+        progress: &mut dyn FnMut(&ResyncProgress),
+    ) -> Result<ResyncProgress> {
+        let done = replication::resync(&self.inner, bucket, progress)?;
+        self.inner.replication.notify();
+        Ok(done)
+    }
+
+    /// Blocks until replication tasks are queued after `seen` (0, then what
+    /// this returned last) or `timeout` passes; returns the value to pass next.
+    pub fn wait_for_replication(&self, seen: u64, timeout: std::time::Duration) -> u64 {
+        self.inner.replication.wait(seen, timeout)
+    }
+
+    /// Stores `blob` as a replica of `source`: a version of `key` with the
+    /// source's version id and last-modified time, status `REPLICA`, current
+    /// only if it is the key's newest version. Writing a replica that is there
+    /// already changes nothing. `InvalidReplica` unless versioning is enabled,
+    /// or if another version holds that version id.
+    pub fn put_replica(
+        &self,
+        bucket: &str,
+        key: &ObjectKey,
+        source: &ReplicaSource,
+        blob: StagedBlob,
+        opts: PutOptions,
+    ) -> Result<ObjectVersion> {
+        replica::put(&self.inner, &self.cause, bucket, key, source, blob, opts)
+    }
+
+    /// Adds the replica of the delete marker `source` to `key`, as
+    /// [`Engine::put_replica`] adds versions.
+    pub fn put_replica_marker(
+        &self,
+        bucket: &str,
+        key: &str,
+        source: &ReplicaSource,
+    ) -> Result<()> {
+        replica::put_marker(&self.inner, &self.cause, bucket, key, source)
     }
 
     // ---- scrub ----

@@ -14,6 +14,7 @@ use parking_lot::{MutexGuard, RwLockReadGuard};
 use super::encryption::{Unsealing, open_inline};
 use super::events::{self, Change};
 use super::gc::now_ms;
+use super::replication;
 use super::stage::{Staged, TmpFile};
 use super::versions::{
     find_version, newest_version, newest_version_except, null_version, read_current,
@@ -25,8 +26,8 @@ use crate::meta::records::{BlobId, BlobRef, GcRecord, ObjectData, VersionRecord,
 use crate::meta::{Batch, Cf, keys};
 use crate::types::{
     Bucket, Checksums, CustomerKey, DataLoc, DeletePrecondition, Deleted, EncryptionRecord,
-    EventCause, EventOrigin, ObjectKey, ObjectLock, ObjectVersion, PutOptions, Retention,
-    VersioningState, WritePrecondition,
+    EventCause, EventOrigin, ObjectKey, ObjectLock, ObjectVersion, PutOptions, ReplicationStatus,
+    Retention, VersioningState, WritePrecondition,
 };
 use crate::{Error, Result};
 
@@ -171,7 +172,7 @@ pub(super) fn commit_version(
     let now = SystemTime::now();
     let lock = new_version_lock(bucket, new.opts.lock, now)?;
     let seq = inner.seq.next(db)?;
-    let record = VersionRecord {
+    let mut record = VersionRecord {
         seq,
         version_id: (bucket.versioning == VersioningState::Enabled).then(|| version_id_of(seq)),
         is_delete_marker: false,
@@ -189,8 +190,13 @@ pub(super) fn commit_version(
         lock,
         encryption: new.encryption,
         restore: None,
+        replication_status: None,
         data: new.data,
     };
+    let replication = replication::plan(bucket, key.as_str(), &record);
+    if !replication.is_empty() {
+        record.replication_status = Some(ReplicationStatus::Pending);
+    }
     let encoded = encode(&record)?;
     let mut freed = false;
     match bucket.versioning {
@@ -229,6 +235,7 @@ pub(super) fn commit_version(
         sequence: seq,
     };
     let notify = events::enqueue(&mut batch, bucket, cause, &change)?;
+    replication::enqueue(&mut batch, seq, &replication)?;
     batch.commit()?;
     if freed {
         inner.gc.wake();
@@ -236,13 +243,20 @@ pub(super) fn commit_version(
     if notify {
         inner.events.notify();
     }
+    if !replication.is_empty() {
+        inner.replication.notify();
+    }
     Ok(to_object_version(key.as_str().to_owned(), record))
 }
 
 /// The lock a new version gets: its own settings, with the bucket's default
 /// retention (counted from `now`) if it names none. `ObjectLockNotEnabled` if it
 /// names any in a bucket without object lock.
-fn new_version_lock(bucket: &Bucket, mut lock: ObjectLock, now: SystemTime) -> Result<ObjectLock> {
+pub(super) fn new_version_lock(
+    bucket: &Bucket,
+    mut lock: ObjectLock,
+    now: SystemTime,
+) -> Result<ObjectLock> {
     let Some(config) = &bucket.object_lock else {
         return if lock.is_set() {
             Err(Error::ObjectLockNotEnabled)
@@ -560,6 +574,8 @@ pub(super) fn delete_locked(
     let mut outcome = Deleted::default();
     // What the event says was removed: the version's id, or the marker's.
     let removed_version: Option<String>;
+    // Only a new delete marker is replicated: removing a version is not (S3's rule).
+    let mut replicate = Vec::new();
     match (version_id, b.versioning) {
         (Some(vid), _) => {
             let Some(target) = find_version(db, b.id, k, vid)? else {
@@ -607,7 +623,7 @@ pub(super) fn delete_locked(
                 }
                 None
             };
-            let marker = VersionRecord {
+            let mut marker = VersionRecord {
                 seq,
                 version_id,
                 is_delete_marker: true,
@@ -625,8 +641,17 @@ pub(super) fn delete_locked(
                 lock: ObjectLock::default(),
                 encryption: None,
                 restore: None,
+                replication_status: None,
                 data: ObjectData::None,
             };
+            // Markers a lifecycle rule adds are not replicated (S3's rule).
+            if cause.origin != EventOrigin::Lifecycle {
+                replicate = replication::plan(b, key, &marker);
+            }
+            if !replicate.is_empty() {
+                marker.replication_status = Some(ReplicationStatus::Pending);
+            }
+            replication::enqueue(&mut batch, seq, &replicate)?;
             outcome = Deleted {
                 version_id: Some(marker.version_id.clone().unwrap_or_else(|| "null".into())),
                 delete_marker: true,
@@ -671,6 +696,9 @@ pub(super) fn delete_locked(
     }
     if notify {
         inner.events.notify();
+    }
+    if !replicate.is_empty() {
+        inner.replication.notify();
     }
     Ok(outcome)
 }
@@ -719,7 +747,19 @@ pub(super) fn update_version(
     if target.is_delete_marker {
         return Err(Error::NoSuchKey);
     }
+    let kept = (target.tags.clone(), target.lock);
     change(b, &mut target)?;
+    // Replicas keep tags and lock settings: a change to them goes out again,
+    // and a change to a replica goes back where its bucket's rules say so.
+    let resend = match target.replication_status {
+        _ if target.tags == kept.0 && target.lock == kept.1 => Vec::new(),
+        Some(ReplicationStatus::Replica) => replication::plan_modification(b, key, &target),
+        Some(_) => replication::plan(b, key, &target),
+        None => Vec::new(),
+    };
+    if !resend.is_empty() && target.replication_status != Some(ReplicationStatus::Replica) {
+        target.replication_status = Some(ReplicationStatus::Pending);
+    }
     let encoded = encode(&target)?;
     let mut batch = db.batch();
     batch.put(
@@ -730,6 +770,7 @@ pub(super) fn update_version(
     if current.is_some_and(|c| c.seq == target.seq) {
         batch.put(Cf::Current, &keys::current_key(b.id, k), &encoded)?;
     }
+    replication::enqueue(&mut batch, target.seq, &resend)?;
     // Tags may bring the version into a rule's filter.
     let day = inner.config.lifecycle.day;
     lifecycle::index::after_write(&mut batch, b, k, false, SystemTime::now(), day)?;
@@ -748,6 +789,9 @@ pub(super) fn update_version(
     batch.commit()?;
     if notify {
         inner.events.notify();
+    }
+    if !resend.is_empty() {
+        inner.replication.notify();
     }
     Ok(to_object_version(key.to_owned(), target))
 }

@@ -13,7 +13,7 @@ pub(super) fn version_id_of(seq: u64) -> String {
     format!("{seq:016x}")
 }
 
-fn parse_version_id(id: &str) -> Option<u64> {
+pub(super) fn parse_version_id(id: &str) -> Option<u64> {
     if id.len() != 16
         || !id
             .bytes()
@@ -187,6 +187,7 @@ fn view<D>(key: String, rec: VersionRecord<D>, loc: DataLoc) -> ObjectVersion {
         acl: rec.acl,
         lock: rec.lock,
         restore: rec.restore,
+        replication_status: rec.replication_status,
         encryption: rec.encryption.as_ref().map(|e| e.mode.view()),
         sse: rec.encryption,
         data: DataRef(loc),

@@ -45,10 +45,13 @@ pub enum Cf {
     /// destination ARN ++ `00` ++ sequence (8) -> `ObjectEvent` waiting for
     /// delivery (see `engine::events`)
     Events,
+    /// `q`|`f` ++ destination ARN ++ `00` ++ sequence (8) -> `ReplicationTask`
+    /// queued or given up on (see `engine::replication`)
+    Replication,
 }
 
 impl Cf {
-    pub const ALL: [Cf; 11] = [
+    pub const ALL: [Cf; 12] = [
         Cf::Buckets,
         Cf::Current,
         Cf::Versions,
@@ -60,6 +63,7 @@ impl Cf {
         Cf::Iam,
         Cf::Lifecycle,
         Cf::Events,
+        Cf::Replication,
     ];
 
     pub fn name(self) -> &'static str {
@@ -75,6 +79,7 @@ impl Cf {
             Cf::Iam => "iam",
             Cf::Lifecycle => "lifecycle",
             Cf::Events => "events",
+            Cf::Replication => "replication",
         }
     }
 

@@ -15,7 +15,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::crypto::BlobKey;
 use crate::types::{
     Acl, ChecksumAlgorithm, ChecksumType, Checksums, ContentHeaders, EncryptionRecord, ObjectLock,
-    Restore, SseMode, StorageClass, Tag,
+    ReplicationStatus, Restore, SseMode, StorageClass, Tag,
 };
 use crate::{Error, Result};
 
@@ -167,6 +167,9 @@ pub struct VersionRecord<D = ObjectData> {
     /// The RestoreObject of an archived version.
     #[serde(default)]
     pub restore: Option<Restore>,
+    /// `x-amz-replication-status`; `None` unless replication concerns it.
+    #[serde(default)]
+    pub replication_status: Option<ReplicationStatus>,
     pub data: D,
 }
 
@@ -265,6 +268,7 @@ mod tests {
             lock: ObjectLock::default(),
             encryption: None,
             restore: None,
+            replication_status: None,
             data,
         }
     }

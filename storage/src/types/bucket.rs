@@ -61,6 +61,9 @@ pub struct Bucket {
     /// Where events of the bucket's objects go (PutBucketNotificationConfiguration).
     #[serde(default)]
     pub notification: Option<super::NotificationConfig>,
+    /// Where new versions are copied (PutBucketReplication).
+    #[serde(default)]
+    pub replication: Option<super::ReplicationConfig>,
 }
 
 impl Bucket {

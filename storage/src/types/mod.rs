@@ -12,6 +12,7 @@ mod multipart;
 mod names;
 mod notification;
 mod object;
+mod replication;
 mod restore;
 mod scrub;
 mod web;
@@ -49,6 +50,11 @@ pub(crate) use object::DataLoc;
 pub use object::{
     ContentHeaders, DataRef, DeletePrecondition, Deleted, ObjectPart, ObjectVersion, PutOptions,
     StorageClass, Tag, WritePrecondition,
+};
+pub use replication::{
+    QueuedReplication, ReplicaSource, ReplicationBacklog, ReplicationConfig,
+    ReplicationDestination, ReplicationFilter, ReplicationFilterForm, ReplicationRule,
+    ReplicationStatus, ReplicationTask, ResyncProgress,
 };
 pub use restore::{Restore, RestoreOutcome};
 pub use scrub::{ScrubConfig, ScrubCounters, ScrubFinding, ScrubPass, ScrubProgress, ScrubStatus};

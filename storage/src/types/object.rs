@@ -102,6 +102,9 @@ pub struct ObjectVersion {
     pub restore: Option<super::Restore>,
     /// How the content is encrypted at rest (`x-amz-server-side-encryption*`).
     pub encryption: Option<ObjectEncryption>,
+    /// `x-amz-replication-status`: `None` unless replication concerns it.
+    #[serde(default)]
+    pub replication_status: Option<super::ReplicationStatus>,
     /// The stored form of `encryption`, with the sealed data key.
     #[serde(skip)]
     pub(crate) sse: Option<EncryptionRecord>,

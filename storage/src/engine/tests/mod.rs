@@ -11,6 +11,7 @@ mod lifecycle_cost;
 mod lock;
 mod multipart;
 mod objects;
+mod replication;
 mod scrub;
 mod usage;
 mod versioning;

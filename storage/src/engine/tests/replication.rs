@@ -1,0 +1,121 @@
+//! Replication: the queue written with the version, its acknowledgement, and
+//! replicas that keep their source's version ids whatever order they arrive in.
+#![allow(clippy::unwrap_used)]
+
+use std::time::{Duration, SystemTime};
+
+use super::*;
+
+fn versioned(e: &Engine, name: &str) {
+    bucket(e, name);
+    e.update_bucket(name, |b| {
+        b.versioning = VersioningState::Enabled;
+        Ok(())
+    })
+    .unwrap();
+}
+
+fn replicate(e: &Engine, source: &str, destination: &str, markers: bool) {
+    e.update_bucket(source, |b| {
+        b.replication = Some(ReplicationConfig {
+            role: String::new(),
+            rules: vec![ReplicationRule {
+                id: "all".into(),
+                priority: Some(1),
+                status_enabled: true,
+                delete_markers: markers,
+                destination: ReplicationDestination {
+                    bucket_arn: destination.into(),
+                    ..Default::default()
+                },
+                ..Default::default()
+            }],
+        });
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn a_version_is_queued_pending_and_completed_once_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = open_engine(dir.path());
+    versioned(&e, "src");
+    replicate(&e, "src", "arn:aws:s3:::dst", false);
+    let v = put(&e, "src", "k", b"data").unwrap();
+    assert_eq!(v.replication_status, Some(ReplicationStatus::Pending));
+    // A marker is not queued: the rule says so.
+    e.delete_object("src", "k", None, false).unwrap();
+    assert_eq!(e.replication_destinations().unwrap(), ["arn:aws:s3:::dst"]);
+    let queued = e.queued_replication("arn:aws:s3:::dst", 10).unwrap();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].task.version_id, v.version_id);
+    e.note_replication_failure(&queued[0], "down").unwrap();
+    let backlog = e.replication_backlog().unwrap();
+    assert_eq!((backlog[0].queued, backlog[0].retrying), (1, 1));
+    e.complete_replication(&queued[0], None).unwrap();
+    let head = e.head_object("src", "k", v.version_id.as_deref()).unwrap();
+    assert_eq!(head.replication_status, Some(ReplicationStatus::Completed));
+    assert!(e.replication_destinations().unwrap().is_empty());
+}
+
+#[test]
+fn replicas_keep_version_ids_and_order_whatever_order_they_arrive_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = open_engine(dir.path());
+    versioned(&e, "dst");
+    let at = |s: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(s);
+    let source = |id: &str, t: u64| ReplicaSource {
+        version_id: Some(id.into()),
+        last_modified: at(t),
+        etag: None,
+    };
+    let key = ObjectKey::parse("k").unwrap();
+    let write = |id: &str, t: u64, data: &[u8]| {
+        let blob = e.stage(&mut &data[..], &[]).unwrap();
+        e.put_replica("dst", &key, &source(id, t), blob, PutOptions::default())
+            .unwrap()
+    };
+    // The newer version arrives first; the older one does not replace it.
+    let newer = format!("{:016x}", 1u64 << 40);
+    let older = format!("{:016x}", (1u64 << 40) - 5);
+    write(&newer, 20, b"new");
+    let old = write(&older, 10, b"old");
+    assert_eq!(old.replication_status, Some(ReplicationStatus::Replica));
+    assert_eq!(old.last_modified, at(10));
+    let current = e.head_object("dst", "k", None).unwrap();
+    assert_eq!(current.version_id.as_deref(), Some(newer.as_str()));
+    // Delivered again: nothing changes.
+    write(&older, 10, b"old");
+    let page = e
+        .list_object_versions(
+            "dst",
+            &VersionsQuery {
+                max_keys: 1000,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(page.entries.len(), 2);
+    // A local write after the replicas sorts after them.
+    let local = put(&e, "dst", "k", b"local").unwrap();
+    assert!(local.version_id.unwrap() > newer);
+    // A different version under a replica's id is refused.
+    let blob = e.stage(&mut &b"other"[..], &[]).unwrap();
+    let clash = e.put_replica(
+        "dst",
+        &key,
+        &source(&older, 10),
+        blob,
+        PutOptions::default(),
+    );
+    assert!(matches!(clash, Err(Error::InvalidReplica(_))));
+    // A replica marker newer than everything hides the key.
+    let marker = format!("{:016x}", u64::MAX >> 8);
+    e.put_replica_marker("dst", "k", &source(&marker, 30))
+        .unwrap();
+    assert!(matches!(
+        e.head_object("dst", "k", None),
+        Err(Error::DeleteMarker { .. })
+    ));
+}
