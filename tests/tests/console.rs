@@ -66,7 +66,7 @@ fn the_page_and_its_assets_are_served_with_a_strict_policy() {
             .unwrap()
             .contains("default-src 'self'")
     );
-    let script = h.raw("GET", "/_horreo/console/app.js", &[], b"");
+    let script = h.raw("GET", "/_horreo/console/js/main.js", &[], b"");
     assert!(
         script
             .header("content-type")
