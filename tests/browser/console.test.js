@@ -92,6 +92,31 @@ test('uploads a 30 MiB file in parts with a progress bar', async () => {
   await page.getByRole('cell', { name: 'big.bin', exact: true }).waitFor();
 });
 
+test('cancels an upload, which aborts its multipart upload', async () => {
+  // The second part is held back until the upload is cancelled.
+  let held;
+  await page.route(/partNumber=2&/, (route) => { held = route; });
+  await page.getByLabel('Files').setInputFiles({ name: 'cancelled.bin', mimeType: 'application/octet-stream', buffer: big });
+  const row = page.locator('#uploads li', { hasText: 'cancelled.bin' });
+  await page.waitForFunction(() => [...document.querySelectorAll('#uploads progress')].some((p) => p.value >= 16 * 1024 * 1024));
+  await row.getByRole('button', { name: 'Cancel upload of cancelled.bin' }).click();
+  await row.getByText('cancelled').waitFor();
+  await page.unroute(/partNumber=2&/);
+  await held?.abort().catch(() => {});
+  await page.getByText('0 of 1 uploaded').waitFor();
+  assert.equal(await page.getByRole('cell', { name: 'cancelled.bin', exact: true }).count(), 0);
+  const uploads = await page.evaluate(async (bucket) => {
+    const csrf = (await (await fetch('api/session')).json()).csrf;
+    const presigned = await fetch('api/presign', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-horreo-csrf': csrf },
+      body: JSON.stringify({ method: 'GET', bucket, query: [['uploads', '']] }),
+    });
+    return (await fetch((await presigned.json()).url)).text();
+  }, BUCKET);
+  assert.doesNotMatch(uploads, /<Upload>/);
+});
+
 test('uploads a folder and browses into it', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'console-folder-'));
   fs.mkdirSync(path.join(dir, 'docs'));
@@ -333,6 +358,23 @@ test('creates a user, a group, a policy and an access key shown once', async () 
 test('the dashboard charts the server\'s metrics and disk usage per bucket', async () => {
   await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Dashboard' }).click();
   await page.getByRole('img', { name: /^Requests: [0-9.]+\/s$/ }).waitFor();
+  // Traffic while the dashboard samples: listings, and GETs of a key that is not there.
+  const traffic = page.evaluate(async (bucket) => {
+    const csrf = (await (await fetch('api/session')).json()).csrf;
+    const sign = async (body) => (await (await fetch('api/presign', {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-horreo-csrf': csrf }, body: JSON.stringify(body),
+    })).json()).url;
+    const [list, missing] = [await sign({ method: 'GET', bucket }), await sign({ method: 'GET', bucket, key: 'missing' })];
+    window.stopTraffic = false;
+    while (!window.stopTraffic) {
+      await Promise.all([fetch(list), fetch(missing)]);
+    }
+  }, BUCKET);
+  await page.getByRole('img', { name: /^Requests: (?!0\.00\/s)[0-9.]+\/s$/ }).waitFor();
+  await page.getByRole('img', { name: /^Errors: (?!0\.00\/s)[0-9.]+\/s$/ }).waitFor();
+  await page.getByRole('img', { name: /^Bytes out: (?!0 B\/s)/ }).waitFor();
+  await page.evaluate(() => { window.stopTraffic = true; });
+  await traffic;
   await page.getByRole('img', { name: /^Bytes in: / }).waitFor();
   await page.getByRole('img', { name: /^95th percentile latency: [0-9.]+ ms$/ }).waitFor();
   const usage = page.locator('#bucket-usage tbody tr', { hasText: BUCKET });
