@@ -1,7 +1,7 @@
 // Uploads into the folder on screen: files and folders, chosen or dropped; a
 // progress bar and a cancel button per file; files above PART go up in parts.
 
-import { presign, s3, field } from './api.js';
+import { crc32, presign, s3, field } from './api.js';
 import { $, button, el, escapeXml, status } from './dom.js';
 import { render, route } from './main.js';
 import { onScreen } from './objects.js';
@@ -9,7 +9,7 @@ import { onScreen } from './objects.js';
 const PART = 16 * 1024 * 1024;
 
 /** Sends `body` with an XHR (for its upload progress); resolves with the finished XHR. */
-function send(method, url, body, onProgress, track) {
+function send(method, url, body, onProgress, track, headers = []) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     track(xhr);
@@ -20,12 +20,16 @@ function send(method, url, body, onProgress, track) {
     xhr.addEventListener('error', () => reject(new Error('network error')));
     xhr.addEventListener('abort', () => reject(new Error('cancelled')));
     xhr.open(method, url);
+    for (const [name, value] of headers) xhr.setRequestHeader(name, value);
     xhr.send(body);
   });
 }
 
+/** A single PUT with the file's CRC32, which a bucket with default retention
+ * requires (as AWS: a write that locks must prove its integrity). */
 async function putWhole(bucket, key, file, onProgress, track) {
-  await send('PUT', await presign('PUT', bucket, key), file, onProgress, track);
+  const headers = [['x-amz-checksum-crc32', crc32(new Uint8Array(await file.arrayBuffer()))]];
+  await send('PUT', await presign('PUT', bucket, key, [], headers), file, onProgress, track, headers);
 }
 
 /** A multipart upload, part after part; aborted if any step fails or is cancelled. */
