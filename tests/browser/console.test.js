@@ -215,6 +215,12 @@ test('places and removes a legal hold in a bucket with object lock', async () =>
   await page.getByLabel('Files').setInputFiles({ name: 'retained.txt', mimeType: 'text/plain', buffer: Buffer.from('retained') });
   await page.getByRole('link', { name: 'retained.txt', exact: true }).click();
   await page.locator('#meta dd', { hasText: /^GOVERNANCE$/ }).waitFor();
+  // So is a multipart upload: each part carries its CRC32.
+  await page.getByRole('link', { name: locked, exact: true }).click();
+  await page.getByLabel('Files').setInputFiles({ name: 'retained-big.bin', mimeType: 'application/octet-stream', buffer: big.subarray(0, 17 * 1024 * 1024) });
+  await page.getByRole('link', { name: 'retained-big.bin', exact: true }).click();
+  await page.locator('#meta dd', { hasText: /-2"$/ }).waitFor();
+  await page.locator('#meta dd', { hasText: /^GOVERNANCE$/ }).waitFor();
 });
 
 test('drops files on the folder', async () => {

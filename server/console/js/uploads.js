@@ -32,16 +32,22 @@ async function putWhole(bucket, key, file, onProgress, track) {
   await send('PUT', await presign('PUT', bucket, key, [], headers), file, onProgress, track, headers);
 }
 
-/** A multipart upload, part after part; aborted if any step fails or is cancelled. */
+/** A multipart upload, part after part, each with its CRC32 (as for a single PUT);
+ * aborted if any step fails or is cancelled. */
 async function putInParts(bucket, key, file, onProgress, track) {
-  const uploadId = field(await s3('POST', bucket, key, [['uploads', '']]), 'UploadId');
+  const algorithm = [['x-amz-checksum-algorithm', 'CRC32']];
+  const created = await s3('POST', bucket, key, [['uploads', '']], undefined, algorithm);
+  const uploadId = field(created, 'UploadId');
   const parts = [];
   try {
     for (let number = 1, start = 0; start < file.size; number += 1, start += PART) {
       const part = file.slice(start, Math.min(start + PART, file.size));
-      const url = await presign('PUT', bucket, key, [['partNumber', String(number)], ['uploadId', uploadId]]);
-      const xhr = await send('PUT', url, part, (loaded) => onProgress(start + loaded), track);
-      parts.push(`<Part><PartNumber>${number}</PartNumber><ETag>${escapeXml(xhr.getResponseHeader('ETag') || '')}</ETag></Part>`);
+      const checksum = crc32(new Uint8Array(await part.arrayBuffer()));
+      const headers = [['x-amz-checksum-crc32', checksum]];
+      const url = await presign('PUT', bucket, key, [['partNumber', String(number)], ['uploadId', uploadId]], headers);
+      const xhr = await send('PUT', url, part, (loaded) => onProgress(start + loaded), track, headers);
+      const etag = escapeXml(xhr.getResponseHeader('ETag') || '');
+      parts.push(`<Part><PartNumber>${number}</PartNumber><ETag>${etag}</ETag><ChecksumCRC32>${checksum}</ChecksumCRC32></Part>`);
     }
     await s3('POST', bucket, key, [['uploadId', uploadId]],
       `<CompleteMultipartUpload>${parts.join('')}</CompleteMultipartUpload>`);
