@@ -31,13 +31,20 @@ export async function presign(method, bucket, key = '', query = [], headers = []
 
 const parse = (text) => new DOMParser().parseFromString(text || '<r/>', 'application/xml');
 
-/** The error of a failed S3 or IAM response, as "Code: Message", with its code. */
+/** An error of S3 or IAM: "Code: Message", and the code alone. */
+export class ServiceError extends Error {
+  /** @param {string} message @param {string | undefined} code */
+  constructor(message, code) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** The error of a failed S3 or IAM response. */
 async function failure(response) {
   const xml = parse(await response.text());
   const code = xml.querySelector('Code')?.textContent;
-  const err = new Error(code ? `${code}: ${xml.querySelector('Message')?.textContent ?? ''}` : `HTTP ${response.status}`);
-  err.code = code;
-  return err;
+  return new ServiceError(code ? `${code}: ${xml.querySelector('Message')?.textContent ?? ''}` : `HTTP ${response.status}`, code);
 }
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {

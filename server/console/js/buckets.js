@@ -11,14 +11,15 @@ export async function showBuckets(live) {
   clearTable('buckets');
   for (const bucket of xml.querySelectorAll('Bucket')) {
     const name = field(bucket, 'Name');
+    const settings = link('Settings', settingsHash(name));
+    settings.setAttribute('aria-label', `Settings of ${name}`);
     const actions = document.createDocumentFragment();
-    actions.append(link('Settings', settingsHash(name)), ' ', button('Delete', `Delete bucket ${name}`, () => attempt(async () => {
+    actions.append(settings, ' ', button('Delete', `Delete bucket ${name}`, () => attempt(async () => {
       if (!confirm(`Delete the bucket ${name}? It must be empty.`)) return;
       await s3('DELETE', name);
       status(`Deleted bucket ${name}`);
       await render(true);
     })));
-    actions.firstChild.setAttribute('aria-label', `Settings of ${name}`);
     row('buckets', link(name, folderHash(name, '')), new Date(field(bucket, 'CreationDate')).toLocaleString(), actions);
   }
   emptyNote('buckets', 'No buckets yet.');

@@ -26,6 +26,7 @@ export function parseMetrics(text) {
   return out;
 }
 
+/** @param {(labels: Record<string, string>) => boolean} [keep] */
 const total = (metrics, name, keep = () => true) =>
   metrics.filter((m) => m.name === name && keep(m.labels)).reduce((sum, m) => sum + m.value, 0);
 

@@ -1,5 +1,7 @@
 // Small DOM helpers shared by every view.
 
+/** The element with this id; typed loosely: each view knows what its elements are.
+ * @param {string} id @returns {any} */
 export const $ = (id) => document.getElementById(id);
 
 /** Shows `message` in the status line (announced to screen readers). */
