@@ -73,10 +73,24 @@ fn the_page_and_its_assets_are_served_with_a_strict_policy() {
             .unwrap()
             .starts_with("text/javascript")
     );
-    assert_eq!(
-        h.raw("GET", "/_horreo/console/app.css", &[], b"").status,
-        200
+    // Revalidation answers 304 while the file is the same.
+    let css = h.raw("GET", "/_horreo/console/app.css", &[], b"");
+    assert_eq!(css.status, 200);
+    let etag = css.header("etag").unwrap().to_owned();
+    let again = h.raw(
+        "GET",
+        "/_horreo/console/app.css",
+        &[("if-none-match", &etag)],
+        b"",
     );
+    assert_eq!((again.status, again.body.len()), (304, 0));
+    let other = h.raw(
+        "GET",
+        "/_horreo/console/app.css",
+        &[("if-none-match", "\"other\"")],
+        b"",
+    );
+    assert_eq!(other.status, 200);
     assert_eq!(
         h.raw("GET", "/_horreo/console/nothing.js", &[], b"").status,
         404

@@ -82,17 +82,31 @@ pub async fn serve(
         ("api/presign", Method::POST) => signing::presign(req, payload, &state).await,
         ("api/sign", Method::POST) => signing::sign_form(req, payload, &state).await,
         ("api/metrics", Method::GET) => dashboard::metrics(req, &state).await,
-        (p, Method::GET | Method::HEAD) if !p.starts_with("api/") => asset(p),
+        (p, Method::GET | Method::HEAD) if !p.starts_with("api/") => asset(p, req),
         _ => problem(StatusCode::NOT_FOUND, "no such console resource"),
     }
 }
 
-fn asset(path: &str) -> HttpResponse {
+fn asset(path: &str, req: &HttpRequest) -> HttpResponse {
     let Some(asset) = assets::get(path) else {
         return problem(StatusCode::NOT_FOUND, "no such console resource");
     };
+    let etag = asset.etag();
+    let unchanged = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == etag));
+    if unchanged {
+        return HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .insert_header((header::CACHE_CONTROL, "no-cache"))
+            .finish();
+    }
     HttpResponse::Ok()
         .content_type(asset.content_type)
+        .insert_header((header::ETAG, etag))
+        // Revalidated at each load: a new binary's files are seen at once.
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header((
             header::CONTENT_SECURITY_POLICY,
