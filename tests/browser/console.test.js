@@ -56,10 +56,15 @@ async function signIn(accessKey, secretKey) {
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
-test('wrong credentials are refused', async () => {
+test('wrong credentials are refused (typed with the keyboard alone)', async () => {
   await page.goto(URL);
   await shot('sign-in');
-  await signIn(ACCESS_KEY, 'not-the-secret');
+  // The access key field has the focus; Tab goes to the secret, Enter submits.
+  await page.waitForFunction(() => document.activeElement?.id === 'access-key');
+  await page.keyboard.type(ACCESS_KEY);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('not-the-secret');
+  await page.keyboard.press('Enter');
   await page.getByText('wrong access key or secret key').waitFor();
   assert.equal(await page.locator('#buckets-view').isHidden(), true);
 });
