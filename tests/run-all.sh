@@ -98,6 +98,9 @@ echo "node $(node --version), npm $(npm --version), $(chromium --version 2>/dev/
 # playwright-core downloads no browser of its own.
 (cd tests/browser && npm ci --no-audit --no-fund)
 
+section "tsc -p server/console (the console's JavaScript, type-checked; nothing is emitted)"
+tests/browser/node_modules/.bin/tsc -p server/console
+
 # --------------------------------------------------------------------------------------
 section "Rust toolchain"
 command -v cargo >/dev/null || die "cargo not found: install the Rust toolchain (rustup)"

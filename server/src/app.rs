@@ -283,7 +283,14 @@ fn announce_credentials(
 /// Says where the health checks and metrics are.
 fn announce_operations(urls: &str, admin_url: Option<&str>) {
     let main = urls.split(' ').next().unwrap_or(urls);
-    println!("Console: {main}/_horreo/console/ (sign in with an access key and its secret)");
+    match admin_url {
+        Some(admin) => println!(
+            "Console: {main}/_horreo/console/ and {admin}/ (sign in with an access key and its secret)"
+        ),
+        None => {
+            println!("Console: {main}/_horreo/console/ (sign in with an access key and its secret)")
+        }
+    }
     match admin_url {
         Some(admin) => println!(
             "Health: {admin}/health/live, {admin}/health/ready; metrics: {admin}/metrics \

@@ -33,7 +33,9 @@ pub(crate) async fn serve(
     if let Some(path) = endpoints::on_main_listener(&req, &state) {
         let path = path.to_owned();
         if let Some(console_path) = path.strip_prefix("console/") {
-            return Either::Left(console::serve(console_path, &req, payload, state).await);
+            return Either::Left(
+                console::serve(console_path, console::Mount::Main, &req, payload, state).await,
+            );
         }
         return Either::Left(endpoints::serve(&path, &req, state).await);
     }

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import _random_access_key, _random_secret_key
+from conftest import _free_port, _random_access_key, _random_secret_key
 from test_startup import own_server
 
 BROWSER = Path(__file__).resolve().parents[1] / "browser"
@@ -28,10 +28,12 @@ def test_console_in_chromium():
     # No free-space reserve: the 30 MiB upload must not depend on how full the disk is.
     credentials = {"HORREO_ROOT_ACCESS_KEY": access_key, "HORREO_ROOT_SECRET_KEY": secret_key, "HORREO_RESERVE": "0"}
     shots = os.environ.get("HORREO_SCREENSHOTS", str(BROWSER / "output"))
-    with own_server(env_extra=credentials) as (port, _):
+    admin_port = _free_port()
+    with own_server(["--admin-address", f"127.0.0.1:{admin_port}"], env_extra=credentials) as (port, _):
         env = dict(
             os.environ,
             HORREO_CONSOLE_URL=f"http://127.0.0.1:{port}/_horreo/console/",
+            HORREO_ADMIN_URL=f"http://127.0.0.1:{admin_port}/",
             HORREO_ACCESS_KEY=access_key,
             HORREO_SECRET_KEY=secret_key,
             HORREO_SCREENSHOTS=shots,
@@ -45,5 +47,6 @@ def test_console_in_chromium():
             timeout=600,
         )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
-    for view in ("sign-in", "buckets", "upload", "folder", "object", "page-two"):
+    views = ("sign-in", "buckets", "upload", "folder", "object", "settings", "page-two", "users", "user", "dashboard")
+    for view in views:
         assert (Path(shots) / f"{view}.png").stat().st_size > 0, view

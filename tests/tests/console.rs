@@ -5,7 +5,7 @@
 //! tests/clients/test_console.py.
 #![allow(clippy::unwrap_used)]
 
-use horreo_tests::{Horreo, RawResponse, xml_element};
+use horreo_tests::{Horreo, RawResponse, free_port, http_request, xml_element};
 
 const V: (&str, &str) = ("Version", "2010-05-08");
 
@@ -66,17 +66,31 @@ fn the_page_and_its_assets_are_served_with_a_strict_policy() {
             .unwrap()
             .contains("default-src 'self'")
     );
-    let script = h.raw("GET", "/_horreo/console/app.js", &[], b"");
+    let script = h.raw("GET", "/_horreo/console/js/main.js", &[], b"");
     assert!(
         script
             .header("content-type")
             .unwrap()
             .starts_with("text/javascript")
     );
-    assert_eq!(
-        h.raw("GET", "/_horreo/console/app.css", &[], b"").status,
-        200
+    // Revalidation answers 304 while the file is the same.
+    let css = h.raw("GET", "/_horreo/console/app.css", &[], b"");
+    assert_eq!(css.status, 200);
+    let etag = css.header("etag").unwrap().to_owned();
+    let again = h.raw(
+        "GET",
+        "/_horreo/console/app.css",
+        &[("if-none-match", &etag)],
+        b"",
     );
+    assert_eq!((again.status, again.body.len()), (304, 0));
+    let other = h.raw(
+        "GET",
+        "/_horreo/console/app.css",
+        &[("if-none-match", "\"other\"")],
+        b"",
+    );
+    assert_eq!(other.status, 200);
     assert_eq!(
         h.raw("GET", "/_horreo/console/nothing.js", &[], b"").status,
         404
@@ -254,4 +268,173 @@ fn a_user_acts_with_exactly_its_own_permissions() {
         presign(&h, &cookie, &csrf, r#"{"method":"GET","bucket":"shared"}"#).status,
         401
     );
+}
+
+/// The session cookie and CSRF token of a sign-in at the root of `authority`.
+fn admin_session(h: &Horreo, authority: &str) -> (String, String) {
+    let body = format!(
+        r#"{{"accessKey":"{}","secretKey":"{}"}}"#,
+        h.access_key(),
+        h.secret_key()
+    );
+    let signed_in = http_request(
+        authority,
+        "POST",
+        "/api/session",
+        &[("content-type", "application/json")],
+        body.as_bytes(),
+    );
+    assert!(
+        signed_in
+            .header("set-cookie")
+            .unwrap()
+            .contains("; Path=/; ")
+    );
+    session(&signed_in)
+}
+
+#[test]
+fn the_admin_listener_serves_the_console_at_its_root() {
+    let admin_port = free_port();
+    let h = Horreo::options()
+        .arg("--admin-address")
+        .arg(&format!("127.0.0.1:{admin_port}"))
+        .start();
+    let admin = format!("127.0.0.1:{admin_port}");
+    let page = http_request(&admin, "GET", "/", &[], b"");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text()
+            .contains("<label for=\"access-key\">Access key</label>")
+    );
+    assert!(h.stdout().contains(&format!(
+        "Console: http://{}/_horreo/console/ and http://{admin}/",
+        h.authority()
+    )));
+    let (cookie, csrf) = admin_session(&h, &admin);
+    let headers = [
+        ("content-type", "application/json"),
+        ("cookie", cookie.as_str()),
+        ("x-horreo-csrf", csrf.as_str()),
+    ];
+    // The presigned request goes to the admin listener, which answers it as S3.
+    let create = http_request(
+        &admin,
+        "POST",
+        "/api/presign",
+        &headers,
+        br#"{"method":"PUT","bucket":"made-on-admin"}"#,
+    );
+    let url = presigned_url(&create);
+    assert_eq!(http_request(&admin, "PUT", &url, &[], b"").status, 200);
+    assert_eq!(h.signed("HEAD", "/made-on-admin", &[], b"").status, 200);
+    // Unsigned, S3 is not served there; health and metrics still are.
+    let unsigned = http_request(&admin, "PUT", "/other-bucket", &[], b"");
+    assert_eq!(unsigned.status, 404);
+    assert_eq!(h.signed("HEAD", "/other-bucket", &[], b"").status, 404);
+    assert_eq!(
+        http_request(&admin, "GET", "/health/ready", &[], b"").status,
+        200
+    );
+}
+
+/// The `Authorization` and `X-Amz-Date` the console has signed for an IAM `form`.
+fn sign_iam(h: &Horreo, cookie: &str, csrf: &str, form: &str) -> RawResponse {
+    let body = serde_json::json!({ "service": "iam", "body": form }).to_string();
+    h.raw(
+        "POST",
+        "/_horreo/console/api/sign",
+        &[
+            ("content-type", "application/json"),
+            ("cookie", cookie),
+            ("x-horreo-csrf", csrf),
+        ],
+        body.as_bytes(),
+    )
+}
+
+/// Sends the IAM request `form` with the headers the console had signed.
+fn send_iam(h: &Horreo, signed: &RawResponse, form: &str) -> RawResponse {
+    assert_eq!(signed.status, 200, "{}", signed.text());
+    let json: serde_json::Value = serde_json::from_slice(&signed.body).unwrap();
+    h.raw(
+        "POST",
+        "/",
+        &[
+            ("authorization", json["authorization"].as_str().unwrap()),
+            ("x-amz-date", json["amzDate"].as_str().unwrap()),
+            ("content-type", "application/x-www-form-urlencoded"),
+        ],
+        form.as_bytes(),
+    )
+}
+
+#[test]
+fn iam_requests_are_signed_for_the_session_and_checked_by_the_iam_endpoint() {
+    let h = Horreo::start();
+    let (cookie, csrf) = session(&sign_in(&h, h.access_key(), h.secret_key()));
+    let create = "Action=CreateUser&Version=2010-05-08&UserName=carol";
+    assert_eq!(sign_iam(&h, &cookie, "wrong", create).status, 403);
+    let created = send_iam(&h, &sign_iam(&h, &cookie, &csrf, create), create);
+    assert_eq!(created.status, 200, "{}", created.text());
+    let users = h.iam(None, &[("Action", "ListUsers"), V]);
+    assert!(users.text().contains("<UserName>carol</UserName>"));
+    // The signature covers the body: another body is refused.
+    let signed = sign_iam(&h, &cookie, &csrf, create);
+    let other = "Action=CreateUser&Version=2010-05-08&UserName=mallory";
+    assert_eq!(
+        send_iam(&h, &signed, other).error_code().as_deref(),
+        Some("SignatureDoesNotMatch")
+    );
+    // A user without IAM permissions is refused by IAM itself.
+    let key = h.iam(
+        None,
+        &[("Action", "CreateAccessKey"), V, ("UserName", "carol")],
+    );
+    let (id, secret) = (
+        xml_element(&key.text(), "AccessKeyId").unwrap(),
+        xml_element(&key.text(), "SecretAccessKey").unwrap(),
+    );
+    let (cookie, csrf) = session(&sign_in(&h, &id, &secret));
+    let list = "Action=ListUsers&Version=2010-05-08";
+    let refused = send_iam(&h, &sign_iam(&h, &cookie, &csrf, list), list);
+    assert_eq!(refused.status, 403, "{}", refused.text());
+    assert_eq!(refused.error_code().as_deref(), Some("AccessDenied"));
+}
+
+#[test]
+fn the_dashboard_metrics_are_for_the_servers_root_only() {
+    let h = Horreo::start();
+    let (cookie, _) = session(&sign_in(&h, h.access_key(), h.secret_key()));
+    let metrics = h.raw(
+        "GET",
+        "/_horreo/console/api/metrics",
+        &[("cookie", &cookie)],
+        b"",
+    );
+    assert_eq!(metrics.status, 200);
+    assert!(metrics.text().contains("horreo_build_info{"));
+    assert_eq!(
+        h.raw("GET", "/_horreo/console/api/metrics", &[], b"")
+            .status,
+        401
+    );
+    h.iam(None, &[("Action", "CreateUser"), V, ("UserName", "dave")]);
+    let key = h.iam(
+        None,
+        &[("Action", "CreateAccessKey"), V, ("UserName", "dave")],
+    );
+    let (id, secret) = (
+        xml_element(&key.text(), "AccessKeyId").unwrap(),
+        xml_element(&key.text(), "SecretAccessKey").unwrap(),
+    );
+    let (cookie, _) = session(&sign_in(&h, &id, &secret));
+    let refused = h.raw(
+        "GET",
+        "/_horreo/console/api/metrics",
+        &[("cookie", &cookie)],
+        b"",
+    );
+    assert_eq!(refused.status, 403);
+    assert!(refused.text().contains("root user only"));
 }

@@ -226,9 +226,10 @@ fn health_checks_answer_on_both_listeners() {
     // On the main listener `/metrics` is a bucket like any other.
     let bucket = horreo.signed("GET", "/metrics", &[], b"");
     assert_eq!(bucket.error_code().as_deref(), Some("NoSuchBucket"));
-    // The admin listener serves nothing of S3.
-    let s3 = http_request(&admin, "GET", "/", &[], b"");
-    assert_eq!(s3.status, 404);
+    // At its root, unsigned, the admin listener serves the console, not S3.
+    let page = http_request(&admin, "GET", "/", &[], b"");
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("<title>horreo console</title>"));
     assert!(
         horreo
             .stdout()

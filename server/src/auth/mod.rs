@@ -31,7 +31,7 @@ use crate::error::{S3Error, S3ErrorCode, S3Result};
 
 pub use payload::{BodyDecoder, ChunkSigning, PayloadMode, Streaming};
 pub use post::{PostSignature, verify_post};
-pub use presign::{PresignRequest, Signer, presigned_path};
+pub use presign::{PresignRequest, Signer, presigned_path, signed_form_post};
 
 /// What the gateway knows of an incoming request, before reading the body.
 #[derive(Debug, Clone, Copy)]

@@ -5,7 +5,7 @@
 use std::time::SystemTime;
 
 use super::canonical::{canonical_query, canonical_request, uri_encode};
-use super::signing::{AmzDate, SigningKey, string_to_sign};
+use super::signing::{AmzDate, SigningKey, sha256_hex, string_to_sign};
 
 /// A request to presign, path style.
 #[derive(Debug, Clone)]
@@ -85,4 +85,34 @@ pub fn presigned_path(req: &PresignRequest<'_>, signer: &Signer<'_>, now: System
     let key = SigningKey::derive(signer.secret_key, &date.date(), signer.region, "s3");
     let signature = hex::encode(key.sign(&string_to_sign(&timestamp, &scope, &canonical)));
     format!("{path}?{query}&X-Amz-Signature={signature}")
+}
+
+/// The `Authorization` and `X-Amz-Date` header values of a query-protocol
+/// request (IAM, STS: `POST /` with the form `body`) to `service` at `host`,
+/// signed by `signer` at `now` over `host;x-amz-date` and the body's hash.
+/// The request must carry exactly `body`, to exactly `host`.
+pub fn signed_form_post(
+    host: &str,
+    body: &[u8],
+    service: &str,
+    signer: &Signer<'_>,
+    now: SystemTime,
+) -> (String, String) {
+    let date = AmzDate::from_system_time(now);
+    let timestamp = date.timestamp();
+    let scope = format!("{}/{}/{service}/aws4_request", date.date(), signer.region);
+    let headers = [
+        ("host".to_owned(), host.to_owned()),
+        ("x-amz-date".to_owned(), timestamp.clone()),
+    ];
+    let signed = ["host", "x-amz-date"];
+    let canonical = canonical_request("POST", "/", "", &signed, &headers, &sha256_hex(body));
+    let key = SigningKey::derive(signer.secret_key, &date.date(), signer.region, service);
+    let signature = hex::encode(key.sign(&string_to_sign(&timestamp, &scope, &canonical)));
+    let authorization = format!(
+        "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={}, Signature={signature}",
+        signer.access_key,
+        signed.join(";")
+    );
+    (authorization, timestamp)
 }

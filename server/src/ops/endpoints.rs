@@ -10,10 +10,18 @@
 //!   a metrics token is configured.
 //!
 //! None of them needs a signature, and none of them counts as an S3 request.
+//!
+//! The admin listener also serves the web console at its root. The console
+//! sends its S3 and IAM requests, signed by the server as the signed-in
+//! principal, to its own origin: so there, and only for requests that carry a
+//! SigV4 signature, the admin listener answers S3 and IAM like the main one.
 
 use actix_web::http::{Method, StatusCode};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{Either, HttpRequest, HttpResponse, web};
 use subtle::ConstantTimeEq;
+
+use super::console;
+use super::request_log::LoggedBody;
 
 use crate::app::AppState;
 use crate::routing::Target;
@@ -56,10 +64,36 @@ pub async fn serve(path: &str, req: &HttpRequest, state: web::Data<AppState>) ->
     }
 }
 
-/// The admin listener's app: the endpoints at its root.
-pub async fn admin(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+/// The admin listener's app: the endpoints and the console at its root, and
+/// S3/IAM for signed requests.
+pub async fn admin(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Either<HttpResponse, HttpResponse<LoggedBody>> {
+    if is_signed(&req) {
+        return Either::Right(crate::pipeline::handle(req, payload, state).await);
+    }
     let path = req.path().trim_start_matches('/').to_owned();
-    serve(&path, &req, state).await
+    if path.trim_end_matches('/') == "metrics" || path.starts_with("health/") {
+        return Either::Left(serve(&path, &req, state).await);
+    }
+    Either::Left(console::serve(&path, console::Mount::Admin, &req, payload, state).await)
+}
+
+/// Whether `req` carries a SigV4 signature, in its query (presigned) or in
+/// its `Authorization` header.
+fn is_signed(req: &HttpRequest) -> bool {
+    let presigned = req
+        .query_string()
+        .split('&')
+        .any(|pair| pair.starts_with("X-Amz-Signature="));
+    let header = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("AWS4-HMAC-SHA256 "));
+    presigned || header
 }
 
 async fn ready(state: web::Data<AppState>) -> TextResponse {

@@ -1,5 +1,6 @@
-//! The web console, under `/_horreo/console/` on the main listener: a static
-//! page (see [`assets`]) and a small API for it.
+//! The web console, under `/_horreo/console/` on the main listener and at the
+//! root of the admin listener: a static page (see [`assets`]) and a small API
+//! for it.
 //!
 //! - `POST api/session` `{"accessKey","secretKey"}` signs in with any active
 //!   access key (root or IAM user): it sets the session cookie (HttpOnly,
@@ -9,14 +10,20 @@
 //!   presigned URL (5 minutes) for one S3 request, signed as the session's
 //!   principal: the console acts with exactly that principal's permissions,
 //!   enforced by the S3 endpoint as for any client, and never holds a secret.
+//! - `POST api/sign` `{"service":"iam","body"}` answers the `Authorization`
+//!   and `X-Amz-Date` headers of an IAM query-protocol request (`POST /` with
+//!   that form body), signed the same way (see [`signing`]).
+//! - `GET api/metrics` answers the Prometheus text of `/_horreo/metrics` for
+//!   the dashboard, to the root user of the server's first account only (see
+//!   [`dashboard`]).
 //!
 //! Requests that change something need the session's CSRF token in
 //! `x-horreo-csrf`, and are refused from another origin.
 
 pub mod assets;
+mod dashboard;
 pub mod session;
-
-use std::time::SystemTime;
+mod signing;
 
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -26,45 +33,80 @@ use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use crate::app::AppState;
-use crate::auth::{PresignRequest, SecretStore, Signer, presigned_path};
+use crate::auth::SecretStore;
 use session::Session;
 
 /// The session cookie's name.
 const COOKIE: &str = "horreo_console";
-/// Where the console lives, and so the cookie's path.
+/// Where the console lives on the main listener.
 pub const ROOT: &str = "/_horreo/console/";
-/// Seconds a presigned URL is valid.
-const PRESIGN_EXPIRES: u32 = 300;
-/// The largest API request body.
-const MAX_BODY: usize = 16 * 1024;
+/// The largest API request body (an IAM policy document is at most 10 KiB,
+/// form-encoded).
+const MAX_BODY: usize = 64 * 1024;
 
-/// Answers `path` (below [`ROOT`]).
+/// Which listener serves the console, and so where it lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mount {
+    /// Under [`ROOT`] of the main listener.
+    Main,
+    /// At the root of the admin listener.
+    Admin,
+}
+
+impl Mount {
+    /// The console's path, and so its cookie's.
+    fn root(self) -> &'static str {
+        match self {
+            Mount::Main => ROOT,
+            Mount::Admin => "/",
+        }
+    }
+}
+
+/// Answers `path` (below the mount's root).
 pub async fn serve(
     path: &str,
+    mount: Mount,
     req: &HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let method = req.method().clone();
     match (path, method) {
-        ("api/session", Method::POST) => sign_in(req, payload, &state).await,
+        ("api/session", Method::POST) => sign_in(mount, req, payload, &state).await,
         ("api/session", Method::GET) => match session_of(req, &state) {
             Some((_, session)) => signed_in(&session),
             None => problem(StatusCode::UNAUTHORIZED, "not signed in"),
         },
-        ("api/session", Method::DELETE) => sign_out(req, &state),
-        ("api/presign", Method::POST) => presign(req, payload, &state).await,
-        (p, Method::GET | Method::HEAD) if !p.starts_with("api/") => asset(p),
+        ("api/session", Method::DELETE) => sign_out(mount, req, &state),
+        ("api/presign", Method::POST) => signing::presign(req, payload, &state).await,
+        ("api/sign", Method::POST) => signing::sign_form(req, payload, &state).await,
+        ("api/metrics", Method::GET) => dashboard::metrics(req, &state).await,
+        (p, Method::GET | Method::HEAD) if !p.starts_with("api/") => asset(p, req),
         _ => problem(StatusCode::NOT_FOUND, "no such console resource"),
     }
 }
 
-fn asset(path: &str) -> HttpResponse {
+fn asset(path: &str, req: &HttpRequest) -> HttpResponse {
     let Some(asset) = assets::get(path) else {
         return problem(StatusCode::NOT_FOUND, "no such console resource");
     };
+    let etag = asset.etag();
+    let unchanged = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == etag));
+    if unchanged {
+        return HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .insert_header((header::CACHE_CONTROL, "no-cache"))
+            .finish();
+    }
     HttpResponse::Ok()
         .content_type(asset.content_type)
+        .insert_header((header::ETAG, etag))
+        // Revalidated at each load: a new binary's files are seen at once.
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header((
             header::CONTENT_SECURITY_POLICY,
@@ -83,6 +125,7 @@ struct SignIn {
 }
 
 async fn sign_in(
+    mount: Mount,
     req: &HttpRequest,
     payload: web::Payload,
     state: &web::Data<AppState>,
@@ -106,7 +149,8 @@ async fn sign_in(
     }
     let (id, session) = state.console.open(&body.access_key);
     let mut cookie = format!(
-        "{COOKIE}={id}; Path={ROOT}; HttpOnly; SameSite=Strict; Max-Age={}",
+        "{COOKIE}={id}; Path={}; HttpOnly; SameSite=Strict; Max-Age={}",
+        mount.root(),
         session::LIFETIME.as_secs()
     );
     if req.connection_info().scheme() == "https" {
@@ -119,7 +163,7 @@ async fn sign_in(
     response
 }
 
-fn sign_out(req: &HttpRequest, state: &web::Data<AppState>) -> HttpResponse {
+fn sign_out(mount: Mount, req: &HttpRequest, state: &web::Data<AppState>) -> HttpResponse {
     if let Some((id, session)) = session_of(req, state) {
         if !csrf_ok(req, &session) {
             return problem(StatusCode::FORBIDDEN, "missing or wrong CSRF token");
@@ -129,84 +173,34 @@ fn sign_out(req: &HttpRequest, state: &web::Data<AppState>) -> HttpResponse {
     HttpResponse::NoContent()
         .insert_header((
             header::SET_COOKIE,
-            format!("{COOKIE}=; Path={ROOT}; HttpOnly; SameSite=Strict; Max-Age=0"),
+            format!(
+                "{COOKIE}=; Path={}; HttpOnly; SameSite=Strict; Max-Age=0",
+                mount.root()
+            ),
         ))
         .finish()
 }
 
-#[derive(Deserialize)]
-struct Presign {
-    method: String,
-    bucket: String,
-    #[serde(default)]
-    key: String,
-    #[serde(default)]
-    query: Vec<(String, String)>,
-    /// `x-amz-*` headers the request will carry, signed with it.
-    #[serde(default)]
-    headers: Vec<(String, String)>,
-}
-
-async fn presign(
+/// The access key and secret of the request's session, if the request may
+/// have something signed: signed in, same origin, with the CSRF token, and
+/// the key still active (deleted or deactivated since sign-in ends the session).
+fn signing_session(
     req: &HttpRequest,
-    payload: web::Payload,
-    state: &web::Data<AppState>,
-) -> HttpResponse {
+    state: &AppState,
+) -> Result<(String, String), (StatusCode, &'static str)> {
     let Some((_, session)) = session_of(req, state) else {
-        return problem(StatusCode::UNAUTHORIZED, "not signed in");
+        return Err((StatusCode::UNAUTHORIZED, "not signed in"));
     };
     if !same_origin(req) || !csrf_ok(req, &session) {
-        return problem(StatusCode::FORBIDDEN, "missing or wrong CSRF token");
+        return Err((StatusCode::FORBIDDEN, "missing or wrong CSRF token"));
     }
-    let Some(body) = read_json::<Presign>(payload).await else {
-        return problem(
-            StatusCode::BAD_REQUEST,
-            "expected {\"method\", \"bucket\", \"key\", \"query\"}",
-        );
-    };
-    if !matches!(
-        body.method.as_str(),
-        "GET" | "HEAD" | "PUT" | "POST" | "DELETE"
-    ) {
-        return problem(StatusCode::BAD_REQUEST, "unsupported method");
-    }
-    let headers: Vec<(String, String)> = body
-        .headers
-        .iter()
-        .map(|(name, value)| (name.to_ascii_lowercase(), value.clone()))
-        .collect();
-    if headers.iter().any(|(name, _)| !name.starts_with("x-amz-")) {
-        return problem(
-            StatusCode::BAD_REQUEST,
-            "only x-amz-* headers can be signed",
-        );
-    }
-    // The key was deleted or deactivated since sign-in: the session is over.
-    let Some(secret) = state.identities.secret_key(&session.access_key) else {
-        return problem(
+    match state.identities.secret_key(&session.access_key) {
+        Some(secret) => Ok((session.access_key, secret)),
+        None => Err((
             StatusCode::UNAUTHORIZED,
             "the access key is no longer active",
-        );
-    };
-    let host = req.connection_info().host().to_owned();
-    let url = presigned_path(
-        &PresignRequest {
-            method: &body.method,
-            bucket: &body.bucket,
-            key: &body.key,
-            query: &body.query,
-            host: &host,
-            headers: &headers,
-        },
-        &Signer {
-            access_key: &session.access_key,
-            secret_key: &secret,
-            region: &state.region,
-            expires: PRESIGN_EXPIRES,
-        },
-        SystemTime::now(),
-    );
-    json_response(StatusCode::OK, &json!({ "url": url }))
+        )),
+    }
 }
 
 fn signed_in(session: &Session) -> HttpResponse {
