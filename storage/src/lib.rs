@@ -13,7 +13,11 @@ mod blob;
 pub mod crypto;
 mod engine;
 mod error;
+#[cfg(test)]
+mod format_fixtures;
 pub mod fsck;
+#[doc(hidden)]
+pub mod fuzzing;
 mod meta;
 pub mod types;
 
