@@ -34,6 +34,7 @@ pub enum Command {
     Admin(AdminArgs),
     /// Check the store's metadata against its blob files, and repair with --repair
     /// (with the server stopped).
+    #[cfg(feature = "rocksdb")]
     Fsck(crate::admin::fsck::FsckArgs),
     /// Verify every stored object now (server stopped); exit status 1 if damage is found.
     Scrub(ScrubArgs),

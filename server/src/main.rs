@@ -39,6 +39,7 @@ fn main() -> anyhow::Result<()> {
             let healthy = horreo_server::ops::probe::check(&args.url)?;
             std::process::exit(if healthy { 0 } else { 1 });
         }
+        #[cfg(feature = "rocksdb")]
         Some(Command::Fsck(args)) => {
             init_logging(LogFormat::Text);
             return horreo_server::admin::fsck::run(args);

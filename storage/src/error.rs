@@ -131,6 +131,7 @@ impl From<io::Error> for Error {
     }
 }
 
+#[cfg(feature = "rocksdb")]
 impl From<rocksdb::Error> for Error {
     fn from(e: rocksdb::Error) -> Self {
         let message = e.into_string();

@@ -15,6 +15,7 @@ mod engine;
 mod error;
 #[cfg(test)]
 mod format_fixtures;
+#[cfg(feature = "rocksdb")]
 pub mod fsck;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -28,5 +29,8 @@ pub use engine::{
     SessionIdentity, StagedBlob, Stager, parse_policy_arn,
 };
 pub use error::{Error, Result};
-pub use meta::MetaHealth;
+pub use meta::{
+    Cf, Change, Cursor, Durability, FaultyStore, MemoryStore, MetaDb, MetaFault, MetaFaults,
+    MetaHealth, MetaStore,
+};
 pub use types::*;

@@ -4,6 +4,7 @@
 
 pub mod directory;
 pub mod events;
+#[cfg(feature = "rocksdb")]
 pub mod fsck;
 pub mod identities;
 pub mod lifecycle;

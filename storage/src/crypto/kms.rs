@@ -244,8 +244,7 @@ mod tests {
 
     #[test]
     fn keys_resolve_by_id_name_alias_and_arn() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Arc::new(MetaDb::open(dir.path()).unwrap());
+        let db: Arc<MetaDb> = Arc::new(MetaDb::new(crate::meta::MemoryStore::new()));
         let kms = BuiltinKms::new(Arc::clone(&db), Key256::random());
         let k = kms.create_key("app").unwrap();
         assert!(matches!(kms.create_key("app"), Err(Error::KmsKeyExists(_))));

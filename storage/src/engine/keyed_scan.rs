@@ -79,7 +79,7 @@ pub(super) fn scan(
         if let Some(cp) = delimiter.and_then(|d| common_prefix(&key, s.prefix, d)) {
             emit(Item::CommonPrefix(utf8(cp)?))?;
             match keys::prefix_successor(cp) {
-                Some(next) => it.seek(keys::escaped_key_prefix(s.bucket_id, &next)),
+                Some(next) => it.seek(&keys::escaped_key_prefix(s.bucket_id, &next)),
                 None => break,
             }
             continue;

@@ -42,7 +42,7 @@ pub(super) fn list(inner: &Inner, bucket: &str, query: &ListQuery) -> Result<Lis
         .shared
         .db
         .iter(Cf::Current, Some(bucket_prefix.to_vec()), upper)?;
-    it.seek(with_bucket(&start));
+    it.seek(&with_bucket(&start));
 
     let mut page = ListPage::default();
     while let Some((raw_key, value)) = it.item() {
@@ -60,7 +60,7 @@ pub(super) fn list(inner: &Inner, bucket: &str, query: &ListQuery) -> Result<Lis
             page.entries.push(ListEntry::CommonPrefix(utf8(cp)?));
             // Seek past every key under the common prefix instead of walking them.
             match keys::prefix_successor(cp) {
-                Some(next) => it.seek(with_bucket(&next)),
+                Some(next) => it.seek(&with_bucket(&next)),
                 None => break,
             }
             continue;

@@ -243,8 +243,14 @@ impl Engine {
         std::fs::create_dir_all(&config.data_dir)?;
         // The RocksDB lock comes first: a second engine on the same directory must
         // fail before it touches the first one's temporary files.
-        let db = Arc::new(MetaDb::open(&config.data_dir.join("meta"))?);
-        crate::fsck::refuse_unfinished_salvage(&config.data_dir)?;
+        let db = durable_meta(&config.data_dir)?;
+        Self::open_on(config, db)
+    }
+
+    /// Opens the engine on the metadata store `db`, with blobs under
+    /// `config.data_dir`: for tests on the in-memory and fault-injecting stores.
+    pub fn open_on(config: EngineConfig, db: Arc<MetaDb>) -> Result<Self> {
+        std::fs::create_dir_all(&config.data_dir)?;
         usage::count_once(&db)?;
         let crypto = match &config.master_key {
             Some(master) => Some(Arc::new(encryption::Keys::open(&db, master.clone())?)),
@@ -424,7 +430,7 @@ impl Engine {
     /// The event backlog of the store in `data_dir`, read without taking the
     /// store's lock: works while a server has it open.
     pub fn read_event_backlog(data_dir: &std::path::Path) -> Result<Vec<EventBacklog>> {
-        events::backlog(&MetaDb::open_read_only(&data_dir.join("meta"))?)
+        events::backlog(&*read_only_meta(data_dir)?)
     }
 
     /// Blocks until events are queued after `seen` (0, then what this
@@ -444,7 +450,7 @@ impl Engine {
     /// The scrub status of the store in `data_dir`, read without taking the
     /// store's lock: works while a server has it open.
     pub fn read_scrub_status(data_dir: &std::path::Path) -> Result<ScrubStatus> {
-        scrub::load(&MetaDb::open_read_only(&data_dir.join("meta"))?)
+        scrub::load(&*read_only_meta(data_dir)?)
     }
 
     /// Runs one full scrub pass now, at full speed, on the calling thread,
@@ -993,4 +999,37 @@ fn read_error(e: io::Error) -> Error {
     } else {
         Error::Io(e)
     }
+}
+
+/// Opens the durable metadata store of `data_dir` (RocksDB under `meta/`),
+/// taking its lock; refuses a store an interrupted `fsck --repair` left.
+#[cfg(feature = "rocksdb")]
+fn durable_meta(data_dir: &std::path::Path) -> Result<Arc<MetaDb>> {
+    let db = crate::meta::RocksStore::open(&data_dir.join("meta"))?;
+    crate::fsck::refuse_unfinished_salvage(data_dir)?;
+    Ok(Arc::new(MetaDb::new(db)))
+}
+
+/// Opens the metadata store of `data_dir` to read it beside a running server.
+#[cfg(feature = "rocksdb")]
+fn read_only_meta(data_dir: &std::path::Path) -> Result<Box<MetaDb>> {
+    let db = crate::meta::RocksStore::open_read_only(&data_dir.join("meta"))?;
+    Ok(Box::new(MetaDb::new(db)))
+}
+
+#[cfg(not(feature = "rocksdb"))]
+fn durable_meta(_: &std::path::Path) -> Result<Arc<MetaDb>> {
+    Err(no_durable_store())
+}
+
+#[cfg(not(feature = "rocksdb"))]
+fn read_only_meta(_: &std::path::Path) -> Result<Box<MetaDb>> {
+    Err(no_durable_store())
+}
+
+#[cfg(not(feature = "rocksdb"))]
+fn no_durable_store() -> Error {
+    Error::Meta(
+        "this build has no durable metadata store (built without the `rocksdb` feature)".into(),
+    )
 }

@@ -219,7 +219,7 @@ fn scan_parts(
     let lower = keys::part_key(seq, 0).to_vec();
     let upper = keys::prefix_successor(&seq.to_be_bytes());
     let mut it = db.iter(Cf::Parts, Some(lower), upper)?;
-    it.seek(keys::part_key(seq, first));
+    it.seek(&keys::part_key(seq, first));
     while let Some((raw_key, value)) = it.item() {
         let Some((_, number)) = keys::split_part_key(raw_key) else {
             return Err(Error::Corrupt("malformed part row key".into()));

@@ -1,7 +1,7 @@
 //! Objects and bytes stored per bucket, kept exact by the commits themselves.
 //!
 //! Each commit that adds or removes a version row adds a delta to its bucket's
-//! usage row in the same batch, as a RocksDB merge operand that the `meta`
+//! usage row in the same batch, as a merge operand that the `meta`
 //! column family's merge operator sums: concurrent commits to one bucket never
 //! read-modify-write the row, and no count is lost or doubled by a crash. A store
 //! written before usage was counted is counted once, by a scan at open.
@@ -100,9 +100,8 @@ pub(super) fn forget(batch: &mut Batch<'_>, bucket_id: u64) -> Result<()> {
 /// row. Rows of no other kind are ever merged. `None` (which RocksDB reports
 /// as corruption on reading that row) for an operand that is not a delta.
 pub(crate) fn merge(
-    _key: &[u8],
     existing: Option<&[u8]>,
-    operands: &rocksdb::MergeOperands,
+    operands: &mut dyn Iterator<Item = &[u8]>,
 ) -> Option<Vec<u8>> {
     let mut sum = match existing {
         Some(raw) => Delta::decode(raw)?,

@@ -6,11 +6,9 @@
 //! Both column families sort by bucket id, then key bytes, so the check is one
 //! merge of two ordered scans: memory stays flat whatever the store's size.
 
-use rocksdb::DBRawIterator;
-
 use crate::Result;
 use crate::meta::records::{VersionRecord, decode};
-use crate::meta::{Cf, MetaDb, keys};
+use crate::meta::{Cf, Cursor, MetaDb, RocksStore, keys};
 
 /// What the check of `current` found.
 #[derive(Debug, Default)]
@@ -51,7 +49,7 @@ pub fn check(db: &MetaDb) -> Result<CurrentCheck> {
             Some(_) => found.mismatched += 1,
             None => {
                 if let Err(e) = cur.status() {
-                    found.damage = Some(e.into_string());
+                    found.damage = Some(e.to_string());
                     return Ok(found);
                 }
                 found.mismatched += 1;
@@ -63,7 +61,7 @@ pub fn check(db: &MetaDb) -> Result<CurrentCheck> {
         cur.next();
     }
     if let Err(e) = cur.status() {
-        found.damage = Some(e.into_string());
+        found.damage = Some(e.to_string());
     }
     Ok(found)
 }
@@ -71,8 +69,9 @@ pub fn check(db: &MetaDb) -> Result<CurrentCheck> {
 /// Replaces `current` by a fresh column family holding exactly the rows
 /// `versions` implies; made durable before it returns. Damaged table files
 /// of the old one are dropped with it. Interrupted, it is safe to run again.
-pub fn rebuild(db: &mut MetaDb) -> Result<u64> {
-    db.recreate(Cf::Current)?;
+pub fn rebuild(store: &mut MetaDb<RocksStore>) -> Result<u64> {
+    store.store_mut().recreate(Cf::Current)?;
+    let db: &MetaDb = store;
     let mut rows = 0;
     let mut expected = Expected::new(db)?;
     let mut batch = db.batch();
@@ -100,7 +99,7 @@ struct Row {
 /// version of each key unless it is a delete marker. Rows that do not decode
 /// are skipped (fsck reports them on its own).
 struct Expected<'a> {
-    it: DBRawIterator<'a>,
+    it: Box<dyn Cursor + 'a>,
     last: Option<(u64, Vec<u8>)>,
 }
 

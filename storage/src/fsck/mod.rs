@@ -30,11 +30,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::blob::BlobStore;
 use crate::blob::format::{HEADER_LEN, Header, Transform};
-use crate::meta::db::{Recovery, wal_files};
 use crate::meta::records::{
     BlobId, BlobRef, ObjectData, PartRecord, VersionRecord, decode, encode,
 };
+use crate::meta::rocks::{Recovery, wal_files};
 use crate::meta::wal;
+use crate::meta::{MetaStore, RocksStore};
 
 mod current;
 use crate::meta::{Cf, MetaDb, keys};
@@ -145,7 +146,7 @@ pub fn fsck(
         ..FsckReport::default()
     };
     let blobs = BlobStore::open(data_dir)?;
-    let mut db = match MetaDb::open(&meta) {
+    let mut db = match RocksStore::open(&meta).map(MetaDb::new) {
         Ok(db) => {
             // A salvage an earlier fsck could not finish.
             for dir in pending_salvages(blobs.quarantine_dir()) {
@@ -168,7 +169,7 @@ pub fn fsck(
                     std::fs::remove_file(log)?;
                 }
                 crate::blob::store::sync_dir(&meta)?;
-                let db = MetaDb::open(&meta)?;
+                let db = MetaDb::new(RocksStore::open(&meta)?);
                 let copies: Vec<PathBuf> = logs
                     .iter()
                     .filter_map(|l| l.file_name().map(|n| backup.join(n)))
@@ -179,7 +180,7 @@ pub fn fsck(
                 report.wal_backup = Some(backup);
                 db
             } else {
-                MetaDb::open_with(&meta, Recovery::Salvage, true)?
+                MetaDb::new(RocksStore::open_with(&meta, Recovery::Salvage, true)?)
             }
         }
         Err(e) => return Err(e),
@@ -259,7 +260,7 @@ fn pending_salvages(quarantine: &Path) -> Vec<PathBuf> {
 /// Applies every intact batch of the log files `logs`, in order, makes the
 /// result durable and clears the `PENDING` mark of `backup`.
 fn salvage_into(
-    db: &MetaDb,
+    db: &MetaDb<RocksStore>,
     backup: &Path,
     logs: &[PathBuf],
     report: &mut FsckReport,
@@ -269,10 +270,10 @@ fn salvage_into(
         report.wal_batches += found.batches.len();
         report.wal_damaged += found.damaged;
         for batch in &found.batches {
-            db.apply_raw_batch(batch)?;
+            db.store().apply_raw_batch(batch)?;
         }
     }
-    db.flush_all()?;
+    db.store().flush()?;
     std::fs::remove_file(backup.join(PENDING))?;
     crate::blob::store::sync_dir(backup)?;
     Ok(())

@@ -1,18 +1,23 @@
-//! The RocksDB wrapper: column families, synced batches, bounded iteration.
+//! The metadata store as the engine sees it: column families, batches, and
+//! the scans built on a [`MetaStore`]'s cursor.
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use rocksdb::statistics::Ticker;
-use rocksdb::{
-    BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DB, DBPinnableSlice,
-    DBRawIterator, DBRecoveryMode, FlushOptions, Options, ReadOptions, WriteBatch, WriteOptions,
-};
-
+use super::store::{Change, Cursor, Durability, MergeFn, MetaHealth, MetaStore};
 use crate::{Error, Result};
 
+/// What the engine holds: a metadata store behind the one trait (`S` is
+/// `dyn MetaStore` once built), with the scans and batches made of it.
+pub struct MetaDb<S: ?Sized = dyn MetaStore> {
+    store: S,
+}
+
+impl<S: MetaStore> MetaDb<S> {
+    pub fn new(store: S) -> Self {
+        Self { store }
+    }
+}
+
 /// The column families of the metadata store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Cf {
     /// bucket name -> `Bucket`
     Buckets,
@@ -72,174 +77,61 @@ impl Cf {
             Cf::Events => "events",
         }
     }
+
+    /// How merge operands combine in this column family, if it takes any:
+    /// `meta` holds the per-bucket usage rows, summed deltas (`engine::usage`).
+    pub fn merge_operator(self) -> Option<MergeFn> {
+        (self == Cf::Meta).then_some(crate::engine::usage::merge as MergeFn)
+    }
 }
 
-/// The options of column family `cf`.
-fn cf_options(cache: &Cache, cf: Cf) -> Options {
-    let mut cf_opts = Options::default();
-    if cf == Cf::Meta {
-        // Usage rows take summed deltas (see `engine::usage`).
-        cf_opts.set_merge_operator_associative("horreo.usage", crate::engine::usage::merge);
-    }
-    cf_opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
-    cf_opts.set_write_buffer_size(MEMTABLE_BUDGET / 4);
-    // Point lookups (GET, HEAD, preconditions) dominate: bloom filters make a
-    // miss cost no disk read.
-    let mut table = BlockBasedOptions::default();
-    table.set_bloom_filter(10.0, false);
-    table.set_cache_index_and_filter_blocks(true);
-    table.set_block_cache(cache);
-    cf_opts.set_block_based_table_factory(&table);
-    // Deleted objects leave tombstones that listings step over until a
-    // compaction drops them: an SST file dense with them is compacted soon.
-    cf_opts.add_compact_on_deletion_collector_factory(1024, 256, 0.25);
-    cf_opts
-}
-
-/// How the write-ahead log is replayed when the store opens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Recovery {
-    /// A record torn by a crash at the very end of the log is dropped (it was
-    /// never acknowledged); any other damage fails the open with
-    /// [`Error::DamagedStore`]: no acknowledged write is ever dropped silently.
-    Strict,
-    /// Damaged records are skipped and every intact one is replayed: for
-    /// `horreo fsck`, after the damaged log files were backed up.
-    Salvage,
-}
-
-/// The metadata store. Shared by all engine threads; every method is thread-safe.
-pub struct MetaDb {
-    db: DB,
-    /// The block cache every column family shares.
-    cache: Cache,
-    /// The options the store was opened with: they hold its statistics.
-    opts: Options,
-    read_only: bool,
-    /// Deletes committed per column family since its memtable was last flushed
-    /// for them (see [`MetaDb::flush_tombstones`]).
-    tombstones: [AtomicU64; Cf::ALL.len()],
-}
-
-/// All memtables together (see [`MetaDb::open`]).
-const MEMTABLE_BUDGET: usize = 64 << 20;
-/// The block cache shared by every column family.
-const BLOCK_CACHE: usize = 32 << 20;
-
-impl MetaDb {
-    /// Opens or creates the store and all column families under `path`, with
-    /// [`Recovery::Strict`]. Fails if another process has it open.
-    pub fn open(path: &Path) -> Result<Self> {
-        Self::open_with(path, Recovery::Strict, false)
+impl<S: MetaStore + ?Sized> MetaDb<S> {
+    /// The store itself, for what only it offers (fsck's repairs, power cuts).
+    pub fn store(&self) -> &S {
+        &self.store
     }
 
-    /// Opens the store as `recovery` says; `read_only` opens an existing store
-    /// without writing to it (and without its lock: a server may have it open).
-    pub fn open_with(path: &Path, recovery: Recovery, read_only: bool) -> Result<Self> {
-        let mut opts = Options::default();
-        opts.create_if_missing(!read_only);
-        opts.create_missing_column_families(!read_only);
-        opts.set_paranoid_checks(true);
-        opts.set_wal_recovery_mode(match recovery {
-            Recovery::Strict => DBRecoveryMode::TolerateCorruptedTailRecords,
-            Recovery::Salvage => DBRecoveryMode::SkipAnyCorruptedRecord,
-        });
-        opts.set_max_background_jobs(2);
-        opts.set_bytes_per_sync(1 << 20);
-        opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
-        // With eight column families written at different rates, the WAL would
-        // otherwise be kept for the slowest one: flush whatever pins it past 256 MiB.
-        opts.set_max_total_wal_size(256 << 20);
-        // Memory stays bounded whatever the write load: memtables of all column
-        // families together flush at MEMTABLE_BUDGET, and one block cache serves them
-        // all (by default each would get its own, and 64 MiB memtables each).
-        opts.set_db_write_buffer_size(MEMTABLE_BUDGET);
-        // Counters only (no timers, no histograms): what the metrics report of
-        // the block cache and write stalls.
-        opts.enable_statistics();
-        opts.set_statistics_level(rocksdb::statistics::StatsLevel::ExceptHistogramOrTimers);
-        let cache = Cache::new_lru_cache(BLOCK_CACHE);
-        let descriptors =
-            Cf::ALL.map(|cf| ColumnFamilyDescriptor::new(cf.name(), cf_options(&cache, cf)));
-        let opened = if read_only {
-            DB::open_cf_descriptors_read_only(&opts, path, descriptors, false)
-        } else {
-            DB::open_cf_descriptors(&opts, path, descriptors)
-        };
-        let db = opened.map_err(|e| open_error(path, e))?;
-        Ok(Self {
-            db,
-            cache,
-            opts,
-            read_only,
-            tombstones: Default::default(),
-        })
-    }
-
-    /// Drops column family `cf` with all its table files and creates it again,
-    /// empty: for `horreo fsck` rebuilding a column family that is a copy.
-    pub fn recreate(&mut self, cf: Cf) -> Result<()> {
-        self.db.drop_cf(cf.name())?;
-        self.db.create_cf(cf.name(), &cf_options(&self.cache, cf))?;
-        Ok(())
-    }
-
-    /// Opens an existing store for reading only, without taking its lock (so
-    /// beside a running server): sees what was written when it opened.
-    pub fn open_read_only(path: &Path) -> Result<Self> {
-        Self::open_with(path, Recovery::Strict, true)
-    }
-
-    /// Writes every memtable to SST files and syncs the WAL: afterwards the
-    /// store opens without replaying anything.
-    pub fn flush_all(&self) -> Result<()> {
-        let handles: Vec<&ColumnFamily> = Cf::ALL
-            .iter()
-            .filter_map(|cf| self.db.cf_handle(cf.name()))
-            .collect();
-        let mut fo = FlushOptions::default();
-        fo.set_wait(true);
-        self.db.flush_cfs_opt(&handles, &fo)?;
-        self.db.flush_wal(true)?;
-        Ok(())
-    }
-
-    fn cf(&self, cf: Cf) -> Result<&ColumnFamily> {
-        self.db
-            .cf_handle(cf.name())
-            .ok_or_else(|| Error::Meta(format!("column family {} is missing", cf.name())))
+    pub fn store_mut(&mut self) -> &mut S {
+        &mut self.store
     }
 
     /// Reads one row.
-    pub fn get(&self, cf: Cf, key: &[u8]) -> Result<Option<DBPinnableSlice<'_>>> {
-        Ok(self.db.get_pinned_cf(self.cf(cf)?, key)?)
+    pub fn get(&self, cf: Cf, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.store.get(cf, key)
     }
 
-    /// Reads several rows of one column family in one call, in the order given.
+    /// Reads several rows of one column family, in the order given.
     pub fn multi_get(&self, cf: Cf, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
-        let handle = self.cf(cf)?;
-        self.db
-            .multi_get_cf(keys.iter().map(|k| (handle, k.as_slice())))
-            .into_iter()
-            .map(|r| r.map_err(Error::from))
-            .collect()
+        self.store.multi_get(cf, keys)
     }
 
-    /// A raw iterator over `cf` restricted to `[lower, upper)`; not yet positioned.
+    /// A cursor over `cf` restricted to `[lower, upper)`; not yet positioned.
     pub fn iter(
         &self,
         cf: Cf,
         lower: Option<Vec<u8>>,
         upper: Option<Vec<u8>>,
-    ) -> Result<DBRawIterator<'_>> {
-        let mut ro = ReadOptions::default();
-        if let Some(lower) = lower {
-            ro.set_iterate_lower_bound(lower);
-        }
-        if let Some(upper) = upper {
-            ro.set_iterate_upper_bound(upper);
-        }
-        Ok(self.db.raw_iterator_cf_opt(self.cf(cf)?, ro))
+    ) -> Result<Box<dyn Cursor + '_>> {
+        self.store.cursor(cf, lower, upper)
+    }
+
+    /// An estimate of the rows in `cf`: for progress displays.
+    pub fn estimate_rows(&self, cf: Cf) -> u64 {
+        self.store.estimate_rows(cf)
+    }
+
+    pub fn health(&self) -> MetaHealth {
+        self.store.health()
+    }
+
+    /// See [`MetaStore::flush_tombstones`].
+    pub fn flush_tombstones(&self, threshold: u64) -> Result<()> {
+        self.store.flush_tombstones(threshold)
+    }
+
+    /// Makes every commit durable, leaving nothing to replay at the next open.
+    pub fn flush_all(&self) -> Result<()> {
+        self.store.flush()
     }
 
     /// Whether any row of `cf` lies in `[lower, upper)`: one bounded seek.
@@ -249,52 +141,6 @@ impl MetaDb {
         let found = it.valid();
         it.status()?;
         Ok(found)
-    }
-
-    /// Applies a write batch in RocksDB's own encoding, as read from a log file
-    /// (see [`super::wal`]); not synced: call [`MetaDb::flush_all`] after.
-    pub fn apply_raw_batch(&self, data: &[u8]) -> Result<()> {
-        self.db.write(WriteBatch::from_data(data))?;
-        Ok(())
-    }
-
-    /// RocksDB's estimate of the rows in `cf`: for progress displays.
-    pub fn estimate_rows(&self, cf: Cf) -> u64 {
-        self.cf(cf)
-            .ok()
-            .and_then(|h| {
-                self.db
-                    .property_int_value_cf(h, "rocksdb.estimate-num-keys")
-                    .ok()
-                    .flatten()
-            })
-            .unwrap_or(0)
-    }
-
-    /// What the metrics report of RocksDB itself, read from its properties and
-    /// statistics counters (no I/O).
-    pub fn health(&self) -> MetaHealth {
-        let db_wide = |name: &str| self.db.property_int_value(name).ok().flatten().unwrap_or(0);
-        // Per column family: summed over all of them.
-        let summed = |name: &str| -> u64 {
-            Cf::ALL
-                .iter()
-                .filter_map(|cf| self.db.cf_handle(cf.name()))
-                .filter_map(|h| self.db.property_int_value_cf(h, name).ok().flatten())
-                .sum()
-        };
-        MetaHealth {
-            write_stopped: db_wide("rocksdb.is-write-stopped") != 0,
-            delayed_write_rate: db_wide("rocksdb.actual-delayed-write-rate"),
-            pending_compaction_bytes: summed("rocksdb.estimate-pending-compaction-bytes"),
-            running_compactions: db_wide("rocksdb.num-running-compactions"),
-            live_data_bytes: summed("rocksdb.total-sst-files-size"),
-            memtable_bytes: summed("rocksdb.cur-size-all-mem-tables"),
-            block_cache_bytes: self.cache.get_usage() as u64,
-            block_cache_hits: self.opts.get_ticker_count(Ticker::BlockCacheHit),
-            block_cache_misses: self.opts.get_ticker_count(Ticker::BlockCacheMiss),
-            stall_micros: self.opts.get_ticker_count(Ticker::StallMicros),
-        }
     }
 
     /// The number of rows in `cf`, counting at most `cap`: an exact count for
@@ -312,160 +158,61 @@ impl MetaDb {
     }
 
     /// Starts a batch of changes that commit together or not at all.
-    pub fn batch(&self) -> Batch<'_> {
+    pub fn batch(&self) -> Batch<'_, S> {
         Batch {
             db: self,
-            wb: WriteBatch::default(),
-            deletes: [0; Cf::ALL.len()],
-        }
-    }
-
-    fn count_tombstones(&self, deletes: &[u64; Cf::ALL.len()]) {
-        for (count, n) in self.tombstones.iter().zip(deletes) {
-            if *n > 0 {
-                count.fetch_add(*n, Ordering::Relaxed);
-            }
-        }
-    }
-
-    /// Flushes the memtable of each column family that has taken `threshold` or
-    /// more deletes since its last flush. Deleted rows leave tombstones that every
-    /// scan steps over while they sit in the memtable; once flushed, the SST file
-    /// dense with them is marked for compaction, which drops them. So a scan past
-    /// many deleted rows costs O(threshold), not O(deleted rows), soon after.
-    pub fn flush_tombstones(&self, threshold: u64) -> Result<()> {
-        for cf in Cf::ALL {
-            let count = &self.tombstones[cf as usize];
-            if count.load(Ordering::Relaxed) >= threshold {
-                count.store(0, Ordering::Relaxed);
-                self.db.flush_cf(self.cf(cf)?)?;
-            }
-        }
-        Ok(())
-    }
-}
-
-impl Drop for MetaDb {
-    /// A clean close leaves nothing to replay: a WAL that is empty cannot be
-    /// damaged, and the next start does not depend on it.
-    fn drop(&mut self) {
-        if !self.read_only
-            && let Err(e) = self.flush_all()
-        {
-            tracing::warn!("flushing the metadata store on close failed: {e}");
+            changes: Vec::new(),
         }
     }
 }
 
-/// The write-ahead log files of the store at `path`, by name.
-pub fn wal_files(path: &Path) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(path)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "log"))
-                .collect()
-        })
-        .unwrap_or_default();
-    out.sort();
-    out
+/// A set of row changes committed atomically by [`Batch::commit`]. Adding a
+/// change never fails today; the `Result` leaves room for a store that bounds
+/// its batches.
+pub struct Batch<'a, S: ?Sized = dyn MetaStore> {
+    db: &'a MetaDb<S>,
+    changes: Vec<Change>,
 }
 
-/// Says what a failed open means: damage is [`Error::DamagedStore`], naming
-/// the log files and what to run; a held lock names the likely owner.
-fn open_error(path: &Path, e: rocksdb::Error) -> Error {
-    let detail = e.into_string();
-    if detail.contains("Corruption") {
-        let files: Vec<String> = wal_files(path)
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect();
-        let data_dir = path.parent().unwrap_or(path);
-        return Error::DamagedStore(format!(
-            "the metadata store {} is damaged ({detail}; write-ahead log: {}). horreo does not \
-             start on it, so that no acknowledged write is dropped and no blob it needs is \
-             deleted. With the server stopped, run `horreo fsck --data-dir {}` to see what is \
-             affected, then `horreo fsck --data-dir {} --repair` to salvage every intact record",
-            path.display(),
-            if files.is_empty() {
-                "none".to_owned()
-            } else {
-                files.join(", ")
-            },
-            data_dir.display(),
-            data_dir.display(),
-        ));
-    }
-    if detail.contains("lock") {
-        return Error::Meta(format!(
-            "{detail} (the store is in use by another process: is a horreo server running on it?)"
-        ));
-    }
-    Error::Meta(detail)
-}
-
-/// A set of row changes committed atomically by [`Batch::commit`].
-pub struct Batch<'a> {
-    db: &'a MetaDb,
-    wb: WriteBatch,
-    deletes: [u64; Cf::ALL.len()],
-}
-
-impl Batch<'_> {
+impl<S: MetaStore + ?Sized> Batch<'_, S> {
     pub fn put(&mut self, cf: Cf, key: &[u8], value: &[u8]) -> Result<()> {
-        self.wb.put_cf(self.db.cf(cf)?, key, value);
+        self.changes.push(Change::Put {
+            cf,
+            key: key.to_vec(),
+            value: value.to_vec(),
+        });
         Ok(())
     }
 
     /// Adds `operand` to the row through the column family's merge operator.
     pub fn merge(&mut self, cf: Cf, key: &[u8], operand: &[u8]) -> Result<()> {
-        self.wb.merge_cf(self.db.cf(cf)?, key, operand);
+        self.changes.push(Change::Merge {
+            cf,
+            key: key.to_vec(),
+            operand: operand.to_vec(),
+        });
         Ok(())
     }
 
     pub fn delete(&mut self, cf: Cf, key: &[u8]) -> Result<()> {
-        self.wb.delete_cf(self.db.cf(cf)?, key);
-        self.deletes[cf as usize] += 1;
+        self.changes.push(Change::Delete {
+            cf,
+            key: key.to_vec(),
+        });
         Ok(())
     }
 
-    /// Commits durably: the WAL is fsynced before this returns. Concurrent commits
-    /// share one fsync (RocksDB's group commit), so callers must not serialise them.
+    /// Commits durably ([`Durability::Sync`]). Concurrent commits share one
+    /// sync where the store groups them, so callers must not serialise them.
     pub fn commit(self) -> Result<()> {
-        let mut wo = WriteOptions::default();
-        wo.set_sync(true);
-        self.db.db.write_opt(self.wb, &wo)?;
-        self.db.count_tombstones(&self.deletes);
-        Ok(())
+        self.db.store.write(self.changes, Durability::Sync)
     }
 
-    /// Commits without waiting for the WAL fsync: for changes that are safe to lose
-    /// in a crash (e.g. removing gc rows whose files are already gone).
+    /// Commits without waiting for the sync ([`Durability::Lazy`]): for changes
+    /// that are safe to lose in a crash.
     pub fn commit_unsynced(self) -> Result<()> {
-        self.db.db.write(self.wb)?;
-        self.db.count_tombstones(&self.deletes);
-        Ok(())
+        self.db.store.write(self.changes, Durability::Lazy)
     }
-}
-
-/// RocksDB's own state, as the metrics report it.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct MetaHealth {
-    /// Writes are stopped until compaction catches up.
-    pub write_stopped: bool,
-    /// The rate writes are slowed to, bytes per second; 0 when not slowed.
-    pub delayed_write_rate: u64,
-    /// Bytes compaction must rewrite to bring every level within its target.
-    pub pending_compaction_bytes: u64,
-    pub running_compactions: u64,
-    /// Bytes of all table files.
-    pub live_data_bytes: u64,
-    pub memtable_bytes: u64,
-    pub block_cache_bytes: u64,
-    /// Block cache lookups that hit and missed since the store opened.
-    pub block_cache_hits: u64,
-    pub block_cache_misses: u64,
-    /// Microseconds writes were stalled since the store opened.
-    pub stall_micros: u64,
 }
 
 /// Reads a big-endian u64 counter value.
@@ -474,46 +221,4 @@ pub fn decode_u64(raw: &[u8]) -> Result<u64> {
         .try_into()
         .map_err(|_| Error::Corrupt(format!("counter has {} bytes, expected 8", raw.len())))?;
     Ok(u64::from_be_bytes(bytes))
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    fn memtable_deletes(db: &MetaDb, cf: Cf) -> u64 {
-        db.db
-            .property_int_value_cf(db.cf(cf).unwrap(), "rocksdb.num-deletes-active-mem-table")
-            .unwrap()
-            .unwrap()
-    }
-
-    #[test]
-    fn many_deletes_leave_the_memtable() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = MetaDb::open(dir.path()).unwrap();
-        for round in 0..2u32 {
-            let mut batch = db.batch();
-            for i in 0..600u32 {
-                let key = (round * 1000 + i).to_be_bytes();
-                batch.put(Cf::Current, &key, b"v").unwrap();
-                batch.delete(Cf::Current, &key).unwrap();
-            }
-            batch.commit().unwrap();
-        }
-        db.batch().commit().unwrap();
-        // Below the threshold nothing happens; at it, the deletes are flushed.
-        db.flush_tombstones(2000).unwrap();
-        assert_eq!(memtable_deletes(&db, Cf::Current), 1200);
-        db.flush_tombstones(1000).unwrap();
-        assert_eq!(memtable_deletes(&db, Cf::Current), 0);
-        assert_eq!(
-            db.tombstones[Cf::Current as usize].load(Ordering::Relaxed),
-            0
-        );
-        assert_eq!(
-            db.tombstones[Cf::Versions as usize].load(Ordering::Relaxed),
-            0
-        );
-    }
 }

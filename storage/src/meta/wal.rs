@@ -118,7 +118,7 @@ fn unmask(masked: u32) -> u32 {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::meta::{Cf, MetaDb};
+    use crate::meta::{Cf, MetaDb, RocksStore};
 
     fn mask(crc: u32) -> u32 {
         crc.rotate_right(15).wrapping_add(MASK_DELTA)
@@ -138,7 +138,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let values: Vec<Vec<u8>> = (0..6u8).map(|i| vec![b'a' + i; 3000]).collect();
         {
-            let db = MetaDb::open(dir.path()).unwrap();
+            let db = MetaDb::new(RocksStore::open(dir.path()).unwrap());
             for (i, v) in values.iter().enumerate() {
                 let mut batch = db.batch();
                 batch.put(Cf::Current, &[i as u8], v).unwrap();
@@ -147,7 +147,7 @@ mod tests {
             // Leave the records in the log, as a crash would.
             std::mem::forget(db);
         }
-        let log = crate::meta::db::wal_files(dir.path()).pop().unwrap();
+        let log = crate::meta::rocks::wal_files(dir.path()).pop().unwrap();
         let mut raw = std::fs::read(&log).unwrap();
         let clean = salvage(&raw);
         assert_eq!(clean.damaged, 0);

@@ -1,0 +1,334 @@
+//! The contract of [`MetaStore`], checked against every implementation: RocksDB,
+//! memory, and the fault injector (with no faults planned) over each.
+//!
+//! Each check takes a fresh store; `stores()` names them. A model (one ordered
+//! map per column family) says what every read must return after random
+//! batches, and scans are compared in both directions and from random seeks.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+use proptest::prelude::*;
+
+use super::{Cf, FaultyStore, MemoryStore, MetaDb, MetaFaults, MetaStore, RocksStore};
+
+/// A fresh store of each kind; the temporary directories live as long as they.
+fn stores() -> Vec<(&'static str, Box<MetaDb>, Option<tempfile::TempDir>)> {
+    let rocks_dir = tempfile::tempdir().unwrap();
+    let faulty_rocks_dir = tempfile::tempdir().unwrap();
+    vec![
+        (
+            "rocksdb",
+            MetaDb::new(RocksStore::open(rocks_dir.path()).unwrap()),
+            Some(rocks_dir),
+        )
+            .boxed(),
+        ("memory", MetaDb::new(MemoryStore::new()), None).boxed(),
+        (
+            "faulty(memory)",
+            MetaDb::new(FaultyStore::in_memory(MetaFaults::new())),
+            None,
+        )
+            .boxed(),
+        (
+            "faulty(rocksdb)",
+            MetaDb::new(FaultyStore::new(
+                RocksStore::open(faulty_rocks_dir.path()).unwrap(),
+                MetaFaults::new(),
+            )),
+            Some(faulty_rocks_dir),
+        )
+            .boxed(),
+    ]
+}
+
+/// Boxes the store of a `stores()` entry (each is a different type).
+trait Boxed {
+    fn boxed(self) -> (&'static str, Box<MetaDb>, Option<tempfile::TempDir>);
+}
+
+impl<S: MetaStore + 'static> Boxed for (&'static str, MetaDb<S>, Option<tempfile::TempDir>) {
+    fn boxed(self) -> (&'static str, Box<MetaDb>, Option<tempfile::TempDir>) {
+        (self.0, Box::new(self.1), self.2)
+    }
+}
+
+/// Every row of `cf`, by a forward scan.
+fn scan(db: &MetaDb, cf: Cf) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut it = db.iter(cf, None, None).unwrap();
+    it.seek_to_first();
+    let mut out = Vec::new();
+    while let Some((k, v)) = it.item() {
+        out.push((k.to_vec(), v.to_vec()));
+        it.next();
+    }
+    it.status().unwrap();
+    out
+}
+
+#[test]
+fn reads_what_a_batch_wrote_in_every_column_family() {
+    for (name, db, _dir) in stores() {
+        let mut batch = db.batch();
+        for cf in Cf::ALL {
+            batch.put(cf, b"k", cf.name().as_bytes()).unwrap();
+        }
+        batch.commit().unwrap();
+        for cf in Cf::ALL {
+            assert_eq!(
+                db.get(cf, b"k").unwrap().unwrap(),
+                cf.name().as_bytes(),
+                "{name}"
+            );
+        }
+        let mut batch = db.batch();
+        batch.delete(Cf::Current, b"k").unwrap();
+        batch.put(Cf::Versions, b"k", b"new").unwrap();
+        batch.commit_unsynced().unwrap();
+        assert_eq!(db.get(Cf::Current, b"k").unwrap(), None, "{name}");
+        assert_eq!(
+            db.get(Cf::Versions, b"k").unwrap().unwrap(),
+            b"new",
+            "{name}"
+        );
+        assert_eq!(
+            db.multi_get(Cf::Buckets, &[b"x".to_vec(), b"k".to_vec()])
+                .unwrap(),
+            vec![None, Some(b"buckets".to_vec())],
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn later_changes_of_a_batch_win() {
+    for (name, db, _dir) in stores() {
+        let mut batch = db.batch();
+        batch.put(Cf::Current, b"a", b"1").unwrap();
+        batch.delete(Cf::Current, b"a").unwrap();
+        batch.put(Cf::Current, b"b", b"1").unwrap();
+        batch.put(Cf::Current, b"b", b"2").unwrap();
+        batch.commit().unwrap();
+        assert_eq!(
+            scan(&db, Cf::Current),
+            vec![(b"b".to_vec(), b"2".to_vec())],
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn merges_sum_usage_deltas() {
+    let delta = |objects: i64, bytes: i64| {
+        let mut raw = objects.to_be_bytes().to_vec();
+        raw.extend_from_slice(&bytes.to_be_bytes());
+        raw
+    };
+    for (name, db, _dir) in stores() {
+        let mut batch = db.batch();
+        batch.merge(Cf::Meta, b"usage/1", &delta(1, 100)).unwrap();
+        batch.merge(Cf::Meta, b"usage/1", &delta(1, 50)).unwrap();
+        batch.commit().unwrap();
+        let mut batch = db.batch();
+        batch.merge(Cf::Meta, b"usage/1", &delta(-1, -100)).unwrap();
+        batch.commit().unwrap();
+        assert_eq!(
+            db.get(Cf::Meta, b"usage/1").unwrap().unwrap(),
+            delta(1, 50),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn cursors_keep_to_their_bounds_in_both_directions() {
+    for (name, db, _dir) in stores() {
+        let mut batch = db.batch();
+        for k in [b"a", b"b", b"c", b"d", b"e"] {
+            batch.put(Cf::Versions, k, k).unwrap();
+        }
+        batch.commit().unwrap();
+        let mut it = db
+            .iter(Cf::Versions, Some(b"b".to_vec()), Some(b"e".to_vec()))
+            .unwrap();
+        it.seek_to_first();
+        assert_eq!(it.key(), Some(&b"b"[..]), "{name}");
+        it.seek_to_last();
+        assert_eq!(it.key(), Some(&b"d"[..]), "{name}");
+        it.prev();
+        assert_eq!(it.key(), Some(&b"c"[..]), "{name}");
+        // Below the lower bound, a seek lands on the first row within bounds.
+        it.seek(b"a");
+        assert_eq!(it.key(), Some(&b"b"[..]), "{name}");
+        it.prev();
+        assert!(!it.valid(), "{name}");
+        it.seek(b"cc");
+        assert_eq!(it.item(), Some((&b"d"[..], &b"d"[..])), "{name}");
+        it.next();
+        assert!(!it.valid(), "{name}");
+        it.seek(b"e");
+        assert!(!it.valid(), "{name}");
+        it.status().unwrap();
+        // An empty range.
+        let mut it = db
+            .iter(Cf::Versions, Some(b"c".to_vec()), Some(b"c".to_vec()))
+            .unwrap();
+        it.seek_to_first();
+        assert!(!it.valid(), "{name}");
+        it.seek_to_last();
+        assert!(!it.valid(), "{name}");
+        assert!(
+            db.any_in_range(Cf::Versions, b"c".to_vec(), Some(b"d".to_vec()))
+                .unwrap()
+        );
+        assert!(!db.any_in_range(Cf::Versions, b"f".to_vec(), None).unwrap());
+        assert_eq!(db.count_rows(Cf::Versions, 3).unwrap(), 3, "{name}");
+    }
+}
+
+#[test]
+fn a_cursor_does_not_block_writes_of_its_thread() {
+    for (name, db, _dir) in stores() {
+        let mut batch = db.batch();
+        batch.put(Cf::Gc, b"1", b"").unwrap();
+        batch.put(Cf::Gc, b"2", b"").unwrap();
+        batch.commit().unwrap();
+        let mut it = db.iter(Cf::Gc, None, None).unwrap();
+        it.seek_to_first();
+        let mut seen = 0;
+        while let Some((key, _)) = it.item() {
+            let mut batch = db.batch();
+            batch.delete(Cf::Gc, key).unwrap();
+            batch.commit_unsynced().unwrap();
+            seen += 1;
+            it.next();
+        }
+        assert_eq!(seen, 2, "{name}");
+        assert_eq!(db.count_rows(Cf::Gc, 10).unwrap(), 0, "{name}");
+    }
+}
+
+#[test]
+fn the_rocksdb_store_keeps_durable_commits_across_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = MetaDb::new(RocksStore::open(dir.path()).unwrap());
+        let db: &MetaDb = &db;
+        let mut batch = db.batch();
+        batch.put(Cf::Buckets, b"b", b"1").unwrap();
+        batch.commit().unwrap();
+    }
+    let db = MetaDb::new(RocksStore::open(dir.path()).unwrap());
+    let db: &MetaDb = &db;
+    assert_eq!(db.get(Cf::Buckets, b"b").unwrap().unwrap(), b"1");
+}
+
+/// One change of a random batch: the column family (of three), key and value.
+#[derive(Debug, Clone)]
+enum Op {
+    Put(usize, Vec<u8>, Vec<u8>),
+    Delete(usize, Vec<u8>),
+}
+
+const CFS: [Cf; 3] = [Cf::Current, Cf::Versions, Cf::Uploads];
+
+fn key() -> impl Strategy<Value = Vec<u8>> {
+    // Few distinct short keys, so batches overwrite and delete each other's rows.
+    prop::collection::vec(prop::sample::select(vec![0u8, 1, 0x7f, 0x80, 0xff]), 0..4)
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0..3usize, key(), prop::collection::vec(any::<u8>(), 0..8))
+            .prop_map(|(cf, k, v)| Op::Put(cf, k, v)),
+        1 => (0..3usize, key()).prop_map(|(cf, k)| Op::Delete(cf, k)),
+    ]
+}
+
+type Model = [BTreeMap<Vec<u8>, Vec<u8>>; 3];
+
+/// Rows of `model[cf]` in `[lower, upper)`.
+fn model_rows(
+    model: &Model,
+    cf: usize,
+    lower: &Option<Vec<u8>>,
+    upper: &Option<Vec<u8>>,
+) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let lo = lower.as_deref().map_or(Bound::Unbounded, Bound::Included);
+    let hi = upper.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+    if let (Bound::Included(l), Bound::Excluded(h)) = (lo, hi)
+        && l >= h
+    {
+        return Vec::new();
+    }
+    model[cf]
+        .range::<[u8], _>((lo, hi))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// After random batches, every store reads like the model: point reads,
+    /// bounded scans forward and backward, and seeks to random keys.
+    #[test]
+    fn every_store_reads_like_the_model(
+        batches in prop::collection::vec(prop::collection::vec(op(), 1..6), 1..12),
+        lower in prop::option::of(key()),
+        upper in prop::option::of(key()),
+        seeks in prop::collection::vec(key(), 1..6),
+    ) {
+        let mut model: Model = Default::default();
+        for batch in &batches {
+            for op in batch {
+                match op {
+                    Op::Put(cf, k, v) => { model[*cf].insert(k.clone(), v.clone()); }
+                    Op::Delete(cf, k) => { model[*cf].remove(k); }
+                }
+            }
+        }
+        for (name, db, _dir) in stores() {
+            for (i, batch) in batches.iter().enumerate() {
+                let mut b = db.batch();
+                for op in batch {
+                    match op {
+                        Op::Put(cf, k, v) => b.put(CFS[*cf], k, v).unwrap(),
+                        Op::Delete(cf, k) => b.delete(CFS[*cf], k).unwrap(),
+                    }
+                }
+                if i % 2 == 0 { b.commit().unwrap() } else { b.commit_unsynced().unwrap() }
+            }
+            for (cf, table) in model.iter().enumerate() {
+                for k in table.keys().chain(seeks.iter()) {
+                    prop_assert_eq!(db.get(CFS[cf], k).unwrap(), table.get(k).cloned(), "{}", name);
+                }
+                let expected = model_rows(&model, cf, &lower, &upper);
+                let mut it = db.iter(CFS[cf], lower.clone(), upper.clone()).unwrap();
+                it.seek_to_first();
+                let mut forward = Vec::new();
+                while let Some((k, v)) = it.item() {
+                    forward.push((k.to_vec(), v.to_vec()));
+                    it.next();
+                }
+                prop_assert_eq!(&forward, &expected, "{} forward", name);
+                it.seek_to_last();
+                let mut backward = Vec::new();
+                while let Some((k, v)) = it.item() {
+                    backward.push((k.to_vec(), v.to_vec()));
+                    it.prev();
+                }
+                backward.reverse();
+                prop_assert_eq!(&backward, &expected, "{} backward", name);
+                for s in &seeks {
+                    it.seek(s);
+                    let want = expected.iter().find(|(k, _)| k >= s).map(|(k, _)| k.as_slice());
+                    prop_assert_eq!(it.key(), want, "{} seek {:?}", name, s);
+                }
+                it.status().unwrap();
+            }
+        }
+    }
+}
