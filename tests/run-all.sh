@@ -133,6 +133,11 @@ if ! cargo test --workspace --no-fail-fast; then
     failed+=("cargo test --workspace --no-fail-fast")
 fi
 
+section "Fuzz targets (fuzz/ci.sh: each parser's target for ${FUZZ_SECONDS:-20} s)"
+if ! bash fuzz/ci.sh; then
+    failed+=("fuzz/ci.sh")
+fi
+
 section "pytest tests/clients (boto3, aws-cli, rclone against $HORREO_BIN)"
 if ! "$VENV/bin/python" -m pytest tests/clients -q --timeout="$PYTEST_TIMEOUT" "$@"; then
     failed+=("pytest tests/clients")
