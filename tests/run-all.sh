@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run every test of horreo: formatting and lints, the Rust unit and end-to-end tests
-# (aws-sdk-s3), then the real-client suite in tests/clients (boto3, AWS CLI, rclone)
-# against the built binary.
+# (aws-sdk-s3), each fuzz target for a bounded time (fuzz/ci.sh: nightly toolchain and
+# cargo-fuzz installed if missing, its own target directory), then the real-client suite
+# in tests/clients (boto3, AWS CLI, rclone) against the built binary.
 #
 #   bash tests/run-all.sh              # everything
 #   bash tests/run-all.sh -k rclone    # extra arguments go to pytest
