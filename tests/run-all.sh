@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run every test of horreo: formatting and lints, the Rust unit and end-to-end tests
-# (aws-sdk-s3), then the real-client suite in tests/clients (boto3, AWS CLI, rclone)
-# against the built binary.
+# (aws-sdk-s3), each fuzz target for a bounded time (fuzz/ci.sh: nightly toolchain and
+# cargo-fuzz installed if missing, its own target directory), then the real-client suite
+# in tests/clients (boto3, AWS CLI, rclone) against the built binary.
 #
 #   bash tests/run-all.sh              # everything
 #   bash tests/run-all.sh -k rclone    # extra arguments go to pytest
@@ -134,6 +135,11 @@ echo "open-file limit: $(ulimit -n)"
 section "cargo test --workspace --no-fail-fast"
 if ! cargo test --workspace --no-fail-fast; then
     failed+=("cargo test --workspace --no-fail-fast")
+fi
+
+section "Fuzz targets (fuzz/ci.sh: each parser's target for ${FUZZ_SECONDS:-20} s)"
+if ! bash fuzz/ci.sh; then
+    failed+=("fuzz/ci.sh")
 fi
 
 section "pytest tests/clients (boto3, aws-cli, rclone against $HORREO_BIN)"

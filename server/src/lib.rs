@@ -11,6 +11,8 @@ mod credentials;
 mod dates;
 pub mod delivery;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod handlers;
 mod listen;
 pub mod master_key;

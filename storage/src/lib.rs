@@ -13,8 +13,12 @@ mod blob;
 pub mod crypto;
 mod engine;
 mod error;
+#[cfg(test)]
+mod format_fixtures;
 #[cfg(feature = "rocksdb")]
 pub mod fsck;
+#[doc(hidden)]
+pub mod fuzzing;
 mod meta;
 pub mod types;
 

@@ -9,6 +9,8 @@
 
 pub(crate) mod canonical;
 mod chunked;
+#[doc(hidden)]
+pub mod fuzzing;
 mod header;
 mod http_date;
 mod payload;
@@ -19,7 +21,8 @@ pub(crate) mod signing;
 mod sigv2;
 mod verify;
 
-#[cfg(test)]
+// The independent client-side signer of the tests, also used by `fuzzing`.
+#[cfg_attr(not(test), allow(dead_code))]
 mod testing;
 #[cfg(test)]
 mod tests;

@@ -443,7 +443,7 @@ async fn requested_acl(
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct AccessControlPolicy {
+pub(super) struct AccessControlPolicy {
     owner: Option<OwnerXml>,
     access_control_list: Option<GrantsXml>,
 }

@@ -306,7 +306,7 @@ pub fn response_headers(ctx: &Ctx, resp: &mut HttpResponseBuilder, enc: Option<&
 /// Body of PutBucketEncryption.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct ServerSideEncryptionConfiguration {
+pub(super) struct ServerSideEncryptionConfiguration {
     #[serde(default, rename = "Rule")]
     rules: Vec<RuleXml>,
 }

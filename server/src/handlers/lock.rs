@@ -196,7 +196,7 @@ pub async fn put_config(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
     Ok(HttpResponse::Ok().finish())
 }
 
-fn default_retention(d: xml::DefaultRetention) -> S3Result<DefaultRetention> {
+pub(super) fn default_retention(d: xml::DefaultRetention) -> S3Result<DefaultRetention> {
     let mode = d
         .mode
         .as_deref()

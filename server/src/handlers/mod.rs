@@ -8,6 +8,8 @@ mod copy;
 pub(crate) mod cors;
 mod delete;
 mod encryption;
+#[doc(hidden)]
+pub mod fuzzing;
 mod header_value;
 mod headers;
 pub mod iam;

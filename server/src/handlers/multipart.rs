@@ -181,7 +181,7 @@ pub async fn upload_part_copy(ctx: Ctx, upload_id: String, number: u32) -> S3Res
 }
 
 /// `x-amz-copy-source-range: bytes=first-last`, both within the source.
-fn copy_source_range(spec: &str, size: u64) -> S3Result<std::ops::Range<u64>> {
+pub(super) fn copy_source_range(spec: &str, size: u64) -> S3Result<std::ops::Range<u64>> {
     let parsed = spec
         .trim()
         .strip_prefix("bytes=")

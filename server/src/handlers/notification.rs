@@ -17,7 +17,7 @@ use crate::xml::{self, XmlWriter};
 
 /// Body of PutBucketNotificationConfiguration.
 #[derive(Debug, Deserialize, Default)]
-struct ConfigurationXml {
+pub(super) struct ConfigurationXml {
     #[serde(default, rename = "TopicConfiguration")]
     topics: Vec<RuleXml>,
     #[serde(default, rename = "QueueConfiguration")]
@@ -160,7 +160,7 @@ fn element_names(kind: DestinationKind) -> (&'static str, &'static str) {
 }
 
 /// Checks the configuration by S3's rules and turns it into the stored form.
-fn validate(parsed: ConfigurationXml) -> S3Result<NotificationConfig> {
+pub(super) fn validate(parsed: ConfigurationXml) -> S3Result<NotificationConfig> {
     let mut rules = Vec::new();
     let groups = [
         (DestinationKind::Topic, parsed.topics),

@@ -13,7 +13,7 @@ use crate::xml::{self, XmlWriter};
 /// The request body: exactly one rule.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct OwnershipControls {
+pub(super) struct OwnershipControls {
     #[serde(rename = "Rule", default)]
     rules: Vec<Rule>,
 }

@@ -13,7 +13,7 @@ use crate::xml::{self, XmlWriter};
 /// The request body; a setting left out is off, as on AWS.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct PublicAccessBlockConfiguration {
+pub(super) struct PublicAccessBlockConfiguration {
     #[serde(default)]
     block_public_acls: bool,
     #[serde(default)]

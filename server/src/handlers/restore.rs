@@ -55,7 +55,7 @@ impl RestoreDelays {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct RestoreRequest {
+pub(super) struct RestoreRequest {
     days: Option<i64>,
     glacier_job_parameters: Option<GlacierJobParameters>,
     #[serde(rename = "Type")]

@@ -1,7 +1,7 @@
 //! Lifecycle configuration of a bucket: Put/Get/DeleteBucketLifecycle(Configuration),
 //! and the `x-amz-expiration` header of object responses.
 
-mod parse;
+pub(super) mod parse;
 
 use std::time::SystemTime;
 
@@ -93,7 +93,7 @@ pub fn expiration_value(at: SystemTime, rule: &str) -> String {
     )
 }
 
-fn render(lifecycle: &BucketLifecycle) -> String {
+pub(super) fn render(lifecycle: &BucketLifecycle) -> String {
     let mut w = XmlWriter::new("LifecycleConfiguration");
     for rule in &lifecycle.rules {
         w.open("Rule");

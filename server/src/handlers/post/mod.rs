@@ -4,8 +4,8 @@
 //! is, with the same checksums, encryption and durable commit. Fields after
 //! the file are ignored, as AWS ignores them.
 
-mod form;
-mod policy;
+pub(super) mod form;
+pub(super) mod policy;
 
 use std::time::SystemTime;
 
