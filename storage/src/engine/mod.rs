@@ -483,7 +483,7 @@ impl Engine {
     /// The replication backlog of the store in `data_dir`, read without taking
     /// the store's lock: works while a server has it open.
     pub fn read_replication_backlog(data_dir: &std::path::Path) -> Result<Vec<ReplicationBacklog>> {
-        replication::backlog(&MetaDb::open_read_only(&data_dir.join("meta"))?)
+        replication::backlog(&*read_only_meta(data_dir)?)
     }
 
     /// Queues every version of `bucket` its replication rules match that is

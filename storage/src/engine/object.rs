@@ -147,7 +147,7 @@ pub(super) fn discard_uncommitted(inner: &Inner, id: BlobId, e: &Error) {
 
 /// Removes a blob that never got committed; a failure leaves an orphan that the
 /// start-up sweep removes.
-fn discard_blob(inner: &Inner, id: BlobId) {
+pub(super) fn discard_blob(inner: &Inner, id: BlobId) {
     if let Err(e) = inner.shared.blobs.remove(id) {
         tracing::warn!(blob = %id.to_hex(), "cannot remove uncommitted blob: {e}");
     }

@@ -12,7 +12,10 @@
 use std::time::SystemTime;
 
 use super::events::{self, Change};
-use super::object::{NewVersion, created_event, discard_blob, install, lock_key, new_version_lock};
+use super::object::{
+    NewVersion, created_event, discard_blob, discard_uncommitted, install, lock_key,
+    new_version_lock,
+};
 use super::stage::Staged;
 use super::versions::{newest_version, parse_version_id, read_current, to_object_version};
 use super::{Inner, StagedBlob, bucket, lifecycle};
@@ -110,8 +113,11 @@ pub(super) fn put(
         event: created_event(cause),
     };
     let result = commit(inner, cause, bucket_name, key, source, new);
-    if let (Err(_) | Ok((_, false)), Some(id)) = (&result, installed) {
-        discard_blob(inner, id);
+    match (&result, installed) {
+        // Already there: this copy is not needed.
+        (Ok((_, false)), Some(id)) => discard_blob(inner, id),
+        (Err(e), Some(id)) => discard_uncommitted(inner, id, e),
+        _ => {}
     }
     result.map(|(v, _)| v)
 }
