@@ -69,6 +69,7 @@ fn version(seq: u64, data: ObjectData) -> VersionRecord {
         lock: ObjectLock::default(),
         encryption: None,
         restore: None,
+        replication_status: None,
         data,
     }
 }
@@ -163,6 +164,7 @@ fn expected() -> Vec<(&'static str, Vec<u8>, String)> {
         cors: None,
         website: None,
         notification: None,
+        replication: None,
     };
     let event = ObjectEvent {
         name: "ObjectCreated:Put".into(),
