@@ -1,9 +1,10 @@
 //! The contract of [`MetaStore`], checked against every implementation: RocksDB,
 //! memory, and the fault injector (with no faults planned) over each.
 //!
-//! Each check takes a fresh store; `stores()` names them. A model (one ordered
-//! map per column family) says what every read must return after random
-//! batches, and scans are compared in both directions and from random seeks.
+//! Each check runs on a fresh store of each kind (`conformance!` makes one
+//! test module per kind). A model (one ordered map per column family) says
+//! what every read must return after random batches, and scans are compared
+//! in both directions and from random seeks.
 
 #![allow(clippy::unwrap_used)]
 
@@ -12,48 +13,7 @@ use std::ops::Bound;
 
 use proptest::prelude::*;
 
-use super::{Cf, FaultyStore, MemoryStore, MetaDb, MetaFaults, MetaStore, RocksStore};
-
-/// A fresh store of each kind; the temporary directories live as long as they.
-fn stores() -> Vec<(&'static str, Box<MetaDb>, Option<tempfile::TempDir>)> {
-    let rocks_dir = tempfile::tempdir().unwrap();
-    let faulty_rocks_dir = tempfile::tempdir().unwrap();
-    vec![
-        (
-            "rocksdb",
-            MetaDb::new(RocksStore::open(rocks_dir.path()).unwrap()),
-            Some(rocks_dir),
-        )
-            .boxed(),
-        ("memory", MetaDb::new(MemoryStore::new()), None).boxed(),
-        (
-            "faulty(memory)",
-            MetaDb::new(FaultyStore::in_memory(MetaFaults::new())),
-            None,
-        )
-            .boxed(),
-        (
-            "faulty(rocksdb)",
-            MetaDb::new(FaultyStore::new(
-                RocksStore::open(faulty_rocks_dir.path()).unwrap(),
-                MetaFaults::new(),
-            )),
-            Some(faulty_rocks_dir),
-        )
-            .boxed(),
-    ]
-}
-
-/// Boxes the store of a `stores()` entry (each is a different type).
-trait Boxed {
-    fn boxed(self) -> (&'static str, Box<MetaDb>, Option<tempfile::TempDir>);
-}
-
-impl<S: MetaStore + 'static> Boxed for (&'static str, MetaDb<S>, Option<tempfile::TempDir>) {
-    fn boxed(self) -> (&'static str, Box<MetaDb>, Option<tempfile::TempDir>) {
-        (self.0, Box::new(self.1), self.2)
-    }
-}
+use super::{Cf, FaultyStore, MemoryStore, MetaDb, MetaFaults, RocksStore};
 
 /// Every row of `cf`, by a forward scan.
 fn scan(db: &MetaDb, cf: Cf) -> Vec<(Vec<u8>, Vec<u8>)> {
@@ -68,146 +28,131 @@ fn scan(db: &MetaDb, cf: Cf) -> Vec<(Vec<u8>, Vec<u8>)> {
     out
 }
 
-#[test]
-fn reads_what_a_batch_wrote_in_every_column_family() {
-    for (name, db, _dir) in stores() {
-        let mut batch = db.batch();
-        for cf in Cf::ALL {
-            batch.put(cf, b"k", cf.name().as_bytes()).unwrap();
-        }
-        batch.commit().unwrap();
-        for cf in Cf::ALL {
-            assert_eq!(
-                db.get(cf, b"k").unwrap().unwrap(),
-                cf.name().as_bytes(),
-                "{name}"
-            );
-        }
-        let mut batch = db.batch();
-        batch.delete(Cf::Current, b"k").unwrap();
-        batch.put(Cf::Versions, b"k", b"new").unwrap();
-        batch.commit_unsynced().unwrap();
-        assert_eq!(db.get(Cf::Current, b"k").unwrap(), None, "{name}");
+fn reads_what_a_batch_wrote_in_every_column_family(name: &str, db: &MetaDb) {
+    let mut batch = db.batch();
+    for cf in Cf::ALL {
+        batch.put(cf, b"k", cf.name().as_bytes()).unwrap();
+    }
+    batch.commit().unwrap();
+    for cf in Cf::ALL {
         assert_eq!(
-            db.get(Cf::Versions, b"k").unwrap().unwrap(),
-            b"new",
-            "{name}"
-        );
-        assert_eq!(
-            db.multi_get(Cf::Buckets, &[b"x".to_vec(), b"k".to_vec()])
-                .unwrap(),
-            vec![None, Some(b"buckets".to_vec())],
+            db.get(cf, b"k").unwrap().unwrap(),
+            cf.name().as_bytes(),
             "{name}"
         );
     }
+    let mut batch = db.batch();
+    batch.delete(Cf::Current, b"k").unwrap();
+    batch.put(Cf::Versions, b"k", b"new").unwrap();
+    batch.commit_unsynced().unwrap();
+    assert_eq!(db.get(Cf::Current, b"k").unwrap(), None, "{name}");
+    assert_eq!(
+        db.get(Cf::Versions, b"k").unwrap().unwrap(),
+        b"new",
+        "{name}"
+    );
+    assert_eq!(
+        db.multi_get(Cf::Buckets, &[b"x".to_vec(), b"k".to_vec()])
+            .unwrap(),
+        vec![None, Some(b"buckets".to_vec())],
+        "{name}"
+    );
 }
 
-#[test]
-fn later_changes_of_a_batch_win() {
-    for (name, db, _dir) in stores() {
-        let mut batch = db.batch();
-        batch.put(Cf::Current, b"a", b"1").unwrap();
-        batch.delete(Cf::Current, b"a").unwrap();
-        batch.put(Cf::Current, b"b", b"1").unwrap();
-        batch.put(Cf::Current, b"b", b"2").unwrap();
-        batch.commit().unwrap();
-        assert_eq!(
-            scan(&db, Cf::Current),
-            vec![(b"b".to_vec(), b"2".to_vec())],
-            "{name}"
-        );
-    }
+fn later_changes_of_a_batch_win(name: &str, db: &MetaDb) {
+    let mut batch = db.batch();
+    batch.put(Cf::Current, b"a", b"1").unwrap();
+    batch.delete(Cf::Current, b"a").unwrap();
+    batch.put(Cf::Current, b"b", b"1").unwrap();
+    batch.put(Cf::Current, b"b", b"2").unwrap();
+    batch.commit().unwrap();
+    assert_eq!(
+        scan(db, Cf::Current),
+        vec![(b"b".to_vec(), b"2".to_vec())],
+        "{name}"
+    );
 }
 
-#[test]
-fn merges_sum_usage_deltas() {
+fn merges_sum_usage_deltas(name: &str, db: &MetaDb) {
     let delta = |objects: i64, bytes: i64| {
         let mut raw = objects.to_be_bytes().to_vec();
         raw.extend_from_slice(&bytes.to_be_bytes());
         raw
     };
-    for (name, db, _dir) in stores() {
-        let mut batch = db.batch();
-        batch.merge(Cf::Meta, b"usage/1", &delta(1, 100)).unwrap();
-        batch.merge(Cf::Meta, b"usage/1", &delta(1, 50)).unwrap();
-        batch.commit().unwrap();
-        let mut batch = db.batch();
-        batch.merge(Cf::Meta, b"usage/1", &delta(-1, -100)).unwrap();
-        batch.commit().unwrap();
-        assert_eq!(
-            db.get(Cf::Meta, b"usage/1").unwrap().unwrap(),
-            delta(1, 50),
-            "{name}"
-        );
-    }
+    let mut batch = db.batch();
+    batch.merge(Cf::Meta, b"usage/1", &delta(1, 100)).unwrap();
+    batch.merge(Cf::Meta, b"usage/1", &delta(1, 50)).unwrap();
+    batch.commit().unwrap();
+    let mut batch = db.batch();
+    batch.merge(Cf::Meta, b"usage/1", &delta(-1, -100)).unwrap();
+    batch.commit().unwrap();
+    assert_eq!(
+        db.get(Cf::Meta, b"usage/1").unwrap().unwrap(),
+        delta(1, 50),
+        "{name}"
+    );
 }
 
-#[test]
-fn cursors_keep_to_their_bounds_in_both_directions() {
-    for (name, db, _dir) in stores() {
+fn cursors_keep_to_their_bounds_in_both_directions(name: &str, db: &MetaDb) {
+    let mut batch = db.batch();
+    for k in [b"a", b"b", b"c", b"d", b"e"] {
+        batch.put(Cf::Versions, k, k).unwrap();
+    }
+    batch.commit().unwrap();
+    let mut it = db
+        .iter(Cf::Versions, Some(b"b".to_vec()), Some(b"e".to_vec()))
+        .unwrap();
+    it.seek_to_first();
+    assert_eq!(it.key(), Some(&b"b"[..]), "{name}");
+    it.seek_to_last();
+    assert_eq!(it.key(), Some(&b"d"[..]), "{name}");
+    it.prev();
+    assert_eq!(it.key(), Some(&b"c"[..]), "{name}");
+    // Below the lower bound, a seek lands on the first row within bounds.
+    it.seek(b"a");
+    assert_eq!(it.key(), Some(&b"b"[..]), "{name}");
+    it.prev();
+    assert!(!it.valid(), "{name}");
+    it.seek(b"cc");
+    assert_eq!(it.item(), Some((&b"d"[..], &b"d"[..])), "{name}");
+    it.next();
+    assert!(!it.valid(), "{name}");
+    it.seek(b"e");
+    assert!(!it.valid(), "{name}");
+    it.status().unwrap();
+    // An empty range.
+    let mut it = db
+        .iter(Cf::Versions, Some(b"c".to_vec()), Some(b"c".to_vec()))
+        .unwrap();
+    it.seek_to_first();
+    assert!(!it.valid(), "{name}");
+    it.seek_to_last();
+    assert!(!it.valid(), "{name}");
+    assert!(
+        db.any_in_range(Cf::Versions, b"c".to_vec(), Some(b"d".to_vec()))
+            .unwrap()
+    );
+    assert!(!db.any_in_range(Cf::Versions, b"f".to_vec(), None).unwrap());
+    assert_eq!(db.count_rows(Cf::Versions, 3).unwrap(), 3, "{name}");
+}
+
+fn a_cursor_does_not_block_writes_of_its_thread(name: &str, db: &MetaDb) {
+    let mut batch = db.batch();
+    batch.put(Cf::Gc, b"1", b"").unwrap();
+    batch.put(Cf::Gc, b"2", b"").unwrap();
+    batch.commit().unwrap();
+    let mut it = db.iter(Cf::Gc, None, None).unwrap();
+    it.seek_to_first();
+    let mut seen = 0;
+    while let Some((key, _)) = it.item() {
         let mut batch = db.batch();
-        for k in [b"a", b"b", b"c", b"d", b"e"] {
-            batch.put(Cf::Versions, k, k).unwrap();
-        }
-        batch.commit().unwrap();
-        let mut it = db
-            .iter(Cf::Versions, Some(b"b".to_vec()), Some(b"e".to_vec()))
-            .unwrap();
-        it.seek_to_first();
-        assert_eq!(it.key(), Some(&b"b"[..]), "{name}");
-        it.seek_to_last();
-        assert_eq!(it.key(), Some(&b"d"[..]), "{name}");
-        it.prev();
-        assert_eq!(it.key(), Some(&b"c"[..]), "{name}");
-        // Below the lower bound, a seek lands on the first row within bounds.
-        it.seek(b"a");
-        assert_eq!(it.key(), Some(&b"b"[..]), "{name}");
-        it.prev();
-        assert!(!it.valid(), "{name}");
-        it.seek(b"cc");
-        assert_eq!(it.item(), Some((&b"d"[..], &b"d"[..])), "{name}");
+        batch.delete(Cf::Gc, key).unwrap();
+        batch.commit_unsynced().unwrap();
+        seen += 1;
         it.next();
-        assert!(!it.valid(), "{name}");
-        it.seek(b"e");
-        assert!(!it.valid(), "{name}");
-        it.status().unwrap();
-        // An empty range.
-        let mut it = db
-            .iter(Cf::Versions, Some(b"c".to_vec()), Some(b"c".to_vec()))
-            .unwrap();
-        it.seek_to_first();
-        assert!(!it.valid(), "{name}");
-        it.seek_to_last();
-        assert!(!it.valid(), "{name}");
-        assert!(
-            db.any_in_range(Cf::Versions, b"c".to_vec(), Some(b"d".to_vec()))
-                .unwrap()
-        );
-        assert!(!db.any_in_range(Cf::Versions, b"f".to_vec(), None).unwrap());
-        assert_eq!(db.count_rows(Cf::Versions, 3).unwrap(), 3, "{name}");
     }
-}
-
-#[test]
-fn a_cursor_does_not_block_writes_of_its_thread() {
-    for (name, db, _dir) in stores() {
-        let mut batch = db.batch();
-        batch.put(Cf::Gc, b"1", b"").unwrap();
-        batch.put(Cf::Gc, b"2", b"").unwrap();
-        batch.commit().unwrap();
-        let mut it = db.iter(Cf::Gc, None, None).unwrap();
-        it.seek_to_first();
-        let mut seen = 0;
-        while let Some((key, _)) = it.item() {
-            let mut batch = db.batch();
-            batch.delete(Cf::Gc, key).unwrap();
-            batch.commit_unsynced().unwrap();
-            seen += 1;
-            it.next();
-        }
-        assert_eq!(seen, 2, "{name}");
-        assert_eq!(db.count_rows(Cf::Gc, 10).unwrap(), 0, "{name}");
-    }
+    assert_eq!(seen, 2, "{name}");
+    assert_eq!(db.count_rows(Cf::Gc, 10).unwrap(), 0, "{name}");
 }
 
 #[test]
@@ -269,66 +214,161 @@ fn model_rows(
         .collect()
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+/// A random case: batches of changes, scan bounds and keys to seek to.
+#[derive(Debug, Clone)]
+struct Case {
+    batches: Vec<Vec<Op>>,
+    lower: Option<Vec<u8>>,
+    upper: Option<Vec<u8>>,
+    seeks: Vec<Vec<u8>>,
+}
 
-    /// After random batches, every store reads like the model: point reads,
-    /// bounded scans forward and backward, and seeks to random keys.
-    #[test]
-    fn every_store_reads_like_the_model(
-        batches in prop::collection::vec(prop::collection::vec(op(), 1..6), 1..12),
-        lower in prop::option::of(key()),
-        upper in prop::option::of(key()),
-        seeks in prop::collection::vec(key(), 1..6),
-    ) {
-        let mut model: Model = Default::default();
-        for batch in &batches {
-            for op in batch {
-                match op {
-                    Op::Put(cf, k, v) => { model[*cf].insert(k.clone(), v.clone()); }
-                    Op::Delete(cf, k) => { model[*cf].remove(k); }
+fn case() -> impl Strategy<Value = Case> {
+    (
+        prop::collection::vec(prop::collection::vec(op(), 1..6), 1..12),
+        prop::option::of(key()),
+        prop::option::of(key()),
+        prop::collection::vec(key(), 1..6),
+    )
+        .prop_map(|(batches, lower, upper, seeks)| Case {
+            batches,
+            lower,
+            upper,
+            seeks,
+        })
+}
+
+/// After the case's batches, the store reads like the model: point reads,
+/// bounded scans forward and backward, and seeks.
+fn reads_like_the_model(name: &str, db: &MetaDb, case: &Case) -> Result<(), TestCaseError> {
+    let mut model: Model = Default::default();
+    for (i, batch) in case.batches.iter().enumerate() {
+        let mut b = db.batch();
+        for op in batch {
+            match op {
+                Op::Put(cf, k, v) => {
+                    b.put(CFS[*cf], k, v).unwrap();
+                    model[*cf].insert(k.clone(), v.clone());
+                }
+                Op::Delete(cf, k) => {
+                    b.delete(CFS[*cf], k).unwrap();
+                    model[*cf].remove(k);
                 }
             }
         }
-        for (name, db, _dir) in stores() {
-            for (i, batch) in batches.iter().enumerate() {
-                let mut b = db.batch();
-                for op in batch {
-                    match op {
-                        Op::Put(cf, k, v) => b.put(CFS[*cf], k, v).unwrap(),
-                        Op::Delete(cf, k) => b.delete(CFS[*cf], k).unwrap(),
-                    }
-                }
-                if i % 2 == 0 { b.commit().unwrap() } else { b.commit_unsynced().unwrap() }
-            }
-            for (cf, table) in model.iter().enumerate() {
-                for k in table.keys().chain(seeks.iter()) {
-                    prop_assert_eq!(db.get(CFS[cf], k).unwrap(), table.get(k).cloned(), "{}", name);
-                }
-                let expected = model_rows(&model, cf, &lower, &upper);
-                let mut it = db.iter(CFS[cf], lower.clone(), upper.clone()).unwrap();
-                it.seek_to_first();
-                let mut forward = Vec::new();
-                while let Some((k, v)) = it.item() {
-                    forward.push((k.to_vec(), v.to_vec()));
-                    it.next();
-                }
-                prop_assert_eq!(&forward, &expected, "{} forward", name);
-                it.seek_to_last();
-                let mut backward = Vec::new();
-                while let Some((k, v)) = it.item() {
-                    backward.push((k.to_vec(), v.to_vec()));
-                    it.prev();
-                }
-                backward.reverse();
-                prop_assert_eq!(&backward, &expected, "{} backward", name);
-                for s in &seeks {
-                    it.seek(s);
-                    let want = expected.iter().find(|(k, _)| k >= s).map(|(k, _)| k.as_slice());
-                    prop_assert_eq!(it.key(), want, "{} seek {:?}", name, s);
-                }
-                it.status().unwrap();
-            }
+        if i % 2 == 0 {
+            b.commit().unwrap()
+        } else {
+            b.commit_unsynced().unwrap()
         }
     }
+    for (cf, table) in model.iter().enumerate() {
+        for k in table.keys().chain(case.seeks.iter()) {
+            prop_assert_eq!(
+                db.get(CFS[cf], k).unwrap(),
+                table.get(k).cloned(),
+                "{}",
+                name
+            );
+        }
+        let expected = model_rows(&model, cf, &case.lower, &case.upper);
+        let mut it = db
+            .iter(CFS[cf], case.lower.clone(), case.upper.clone())
+            .unwrap();
+        it.seek_to_first();
+        let mut forward = Vec::new();
+        while let Some((k, v)) = it.item() {
+            forward.push((k.to_vec(), v.to_vec()));
+            it.next();
+        }
+        prop_assert_eq!(&forward, &expected, "{} forward", name);
+        it.seek_to_last();
+        let mut backward = Vec::new();
+        while let Some((k, v)) = it.item() {
+            backward.push((k.to_vec(), v.to_vec()));
+            it.prev();
+        }
+        backward.reverse();
+        prop_assert_eq!(&backward, &expected, "{} backward", name);
+        for s in &case.seeks {
+            it.seek(s);
+            let want = expected
+                .iter()
+                .find(|(k, _)| k >= s)
+                .map(|(k, _)| k.as_slice());
+            prop_assert_eq!(it.key(), want, "{} seek {:?}", name, s);
+        }
+        it.status().unwrap();
+    }
+    Ok(())
 }
+
+/// The suite for one kind of store: `$open` makes a fresh one (with whatever
+/// must outlive it, such as its directory).
+macro_rules! conformance {
+    ($backend:ident, $open:expr) => {
+        mod $backend {
+            use super::*;
+
+            fn check(run: impl Fn(&str, &MetaDb)) {
+                let (db, _keep) = $open;
+                run(stringify!($backend), &db);
+            }
+
+            #[test]
+            fn reads_what_a_batch_wrote_in_every_column_family() {
+                check(super::reads_what_a_batch_wrote_in_every_column_family);
+            }
+
+            #[test]
+            fn later_changes_of_a_batch_win() {
+                check(super::later_changes_of_a_batch_win);
+            }
+
+            #[test]
+            fn merges_sum_usage_deltas() {
+                check(super::merges_sum_usage_deltas);
+            }
+
+            #[test]
+            fn cursors_keep_to_their_bounds_in_both_directions() {
+                check(super::cursors_keep_to_their_bounds_in_both_directions);
+            }
+
+            #[test]
+            fn a_cursor_does_not_block_writes_of_its_thread() {
+                check(super::a_cursor_does_not_block_writes_of_its_thread);
+            }
+
+            proptest! {
+                #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+                #[test]
+                fn reads_like_the_model(case in case()) {
+                    let (db, _keep) = $open;
+                    super::reads_like_the_model(stringify!($backend), &db, &case)?;
+                }
+            }
+        }
+    };
+}
+
+/// A store on disk in a fresh directory, which lives as long as it.
+fn rocksdb() -> (Box<MetaDb>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    (
+        Box::new(MetaDb::new(RocksStore::open(dir.path()).unwrap())),
+        dir,
+    )
+}
+
+conformance!(rocks, rocksdb());
+conformance!(memory, (MetaDb::new(MemoryStore::new()), ()));
+conformance!(
+    faulty_memory,
+    (MetaDb::new(FaultyStore::in_memory(MetaFaults::new())), ())
+);
+conformance!(faulty_rocks, {
+    let dir = tempfile::tempdir().unwrap();
+    let store = RocksStore::open(dir.path()).unwrap();
+    (MetaDb::new(FaultyStore::new(store, MetaFaults::new())), dir)
+});
