@@ -328,6 +328,16 @@ fn the_admin_listener_serves_the_console_at_its_root() {
     let url = presigned_url(&create);
     assert_eq!(http_request(&admin, "PUT", &url, &[], b"").status, 200);
     assert_eq!(h.signed("HEAD", "/made-on-admin", &[], b"").status, 200);
+    // The admin session is that listener's own: the main listener's console
+    // does not take its cookie (browsers send it to every port of the host).
+    assert!(cookie.starts_with("horreo_console_admin="), "{cookie}");
+    let main = h.raw(
+        "GET",
+        "/_horreo/console/api/session",
+        &[("cookie", &cookie)],
+        b"",
+    );
+    assert_eq!(main.status, 401);
     // Unsigned, S3 is not served there; health and metrics still are.
     let unsigned = http_request(&admin, "PUT", "/other-bucket", &[], b"");
     assert_eq!(unsigned.status, 404);

@@ -9,11 +9,15 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{problem, session_of};
+use super::{Mount, problem, session_of};
 use crate::app::AppState;
 
-pub(super) async fn metrics(req: &HttpRequest, state: &web::Data<AppState>) -> HttpResponse {
-    let Some((_, session)) = session_of(req, state) else {
+pub(super) async fn metrics(
+    mount: Mount,
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+) -> HttpResponse {
+    let Some((_, session)) = session_of(mount, req, state) else {
         return problem(StatusCode::UNAUTHORIZED, "not signed in");
     };
     let operator = state

@@ -36,8 +36,6 @@ use crate::app::AppState;
 use crate::auth::SecretStore;
 use session::Session;
 
-/// The session cookie's name.
-const COOKIE: &str = "horreo_console";
 /// Where the console lives on the main listener.
 pub const ROOT: &str = "/_horreo/console/";
 /// The largest API request body (an IAM policy document is at most 10 KiB,
@@ -61,6 +59,15 @@ impl Mount {
             Mount::Admin => "/",
         }
     }
+
+    /// The session cookie's name. Browsers send a host's cookies to each of its
+    /// ports: one name per listener keeps their sessions apart.
+    fn cookie(self) -> &'static str {
+        match self {
+            Mount::Main => "horreo_console",
+            Mount::Admin => "horreo_console_admin",
+        }
+    }
 }
 
 /// Answers `path` (below the mount's root).
@@ -74,14 +81,14 @@ pub async fn serve(
     let method = req.method().clone();
     match (path, method) {
         ("api/session", Method::POST) => sign_in(mount, req, payload, &state).await,
-        ("api/session", Method::GET) => match session_of(req, &state) {
+        ("api/session", Method::GET) => match session_of(mount, req, &state) {
             Some((_, session)) => signed_in(&session),
             None => problem(StatusCode::UNAUTHORIZED, "not signed in"),
         },
         ("api/session", Method::DELETE) => sign_out(mount, req, &state),
-        ("api/presign", Method::POST) => signing::presign(req, payload, &state).await,
-        ("api/sign", Method::POST) => signing::sign_form(req, payload, &state).await,
-        ("api/metrics", Method::GET) => dashboard::metrics(req, &state).await,
+        ("api/presign", Method::POST) => signing::presign(mount, req, payload, &state).await,
+        ("api/sign", Method::POST) => signing::sign_form(mount, req, payload, &state).await,
+        ("api/metrics", Method::GET) => dashboard::metrics(mount, req, &state).await,
         (p, Method::GET | Method::HEAD) if !p.starts_with("api/") => asset(p, req),
         _ => problem(StatusCode::NOT_FOUND, "no such console resource"),
     }
@@ -149,7 +156,8 @@ async fn sign_in(
     }
     let (id, session) = state.console.open(&body.access_key);
     let mut cookie = format!(
-        "{COOKIE}={id}; Path={}; HttpOnly; SameSite=Strict; Max-Age={}",
+        "{}={id}; Path={}; HttpOnly; SameSite=Strict; Max-Age={}",
+        mount.cookie(),
         mount.root(),
         session::LIFETIME.as_secs()
     );
@@ -164,7 +172,7 @@ async fn sign_in(
 }
 
 fn sign_out(mount: Mount, req: &HttpRequest, state: &web::Data<AppState>) -> HttpResponse {
-    if let Some((id, session)) = session_of(req, state) {
+    if let Some((id, session)) = session_of(mount, req, state) {
         if !csrf_ok(req, &session) {
             return problem(StatusCode::FORBIDDEN, "missing or wrong CSRF token");
         }
@@ -174,7 +182,8 @@ fn sign_out(mount: Mount, req: &HttpRequest, state: &web::Data<AppState>) -> Htt
         .insert_header((
             header::SET_COOKIE,
             format!(
-                "{COOKIE}=; Path={}; HttpOnly; SameSite=Strict; Max-Age=0",
+                "{}=; Path={}; HttpOnly; SameSite=Strict; Max-Age=0",
+                mount.cookie(),
                 mount.root()
             ),
         ))
@@ -185,10 +194,11 @@ fn sign_out(mount: Mount, req: &HttpRequest, state: &web::Data<AppState>) -> Htt
 /// have something signed: signed in, same origin, with the CSRF token, and
 /// the key still active (deleted or deactivated since sign-in ends the session).
 fn signing_session(
+    mount: Mount,
     req: &HttpRequest,
     state: &AppState,
 ) -> Result<(String, String), (StatusCode, &'static str)> {
-    let Some((_, session)) = session_of(req, state) else {
+    let Some((_, session)) = session_of(mount, req, state) else {
         return Err((StatusCode::UNAUTHORIZED, "not signed in"));
     };
     if !same_origin(req) || !csrf_ok(req, &session) {
@@ -211,12 +221,12 @@ fn signed_in(session: &Session) -> HttpResponse {
 }
 
 /// The session the request's cookie names, with its id.
-fn session_of(req: &HttpRequest, state: &AppState) -> Option<(String, Session)> {
+fn session_of(mount: Mount, req: &HttpRequest, state: &AppState) -> Option<(String, Session)> {
     let cookies = req.headers().get(header::COOKIE)?.to_str().ok()?;
     let id = cookies
         .split(';')
         .filter_map(|c| c.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(name, _)| *name == mount.cookie())
         .map(|(_, value)| value.to_owned())?;
     let session = state.console.get(&id)?;
     Some((id, session))

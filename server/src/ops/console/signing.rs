@@ -11,7 +11,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{json_response, problem, read_json, signing_session};
+use super::{Mount, json_response, problem, read_json, signing_session};
 use crate::app::AppState;
 use crate::auth::{PresignRequest, Signer, presigned_path, signed_form_post};
 
@@ -33,11 +33,12 @@ struct Presign {
 
 /// `POST api/presign`: a presigned path for one S3 request.
 pub(super) async fn presign(
+    mount: Mount,
     req: &HttpRequest,
     payload: web::Payload,
     state: &web::Data<AppState>,
 ) -> HttpResponse {
-    let (access_key, secret) = match signing_session(req, state) {
+    let (access_key, secret) = match signing_session(mount, req, state) {
         Ok(keys) => keys,
         Err((status, message)) => return problem(status, message),
     };
@@ -94,11 +95,12 @@ struct SignForm {
 
 /// `POST api/sign`: the headers of an IAM request (`POST /` with `body`).
 pub(super) async fn sign_form(
+    mount: Mount,
     req: &HttpRequest,
     payload: web::Payload,
     state: &web::Data<AppState>,
 ) -> HttpResponse {
-    let (access_key, secret) = match signing_session(req, state) {
+    let (access_key, secret) = match signing_session(mount, req, state) {
         Ok(keys) => keys,
         Err((status, message)) => return problem(status, message),
     };
