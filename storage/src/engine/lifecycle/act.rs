@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use super::plan::{self, Action, Ver};
 use crate::engine::Inner;
+use crate::engine::events::{self, Change};
 use crate::engine::object::{Locked, Removal, delete_locked, lock_key};
 use crate::engine::versions::scan_versions;
 use crate::meta::records::{DataSummary, VersionRecord, decode, encode};
@@ -70,7 +71,7 @@ pub(super) fn process_key(
             )?;
         }
         if !acted {
-            acted = transition(inner, &locked, key, &dues, now, done)?;
+            acted = transition(inner, &locked, key_text, &dues, now, done)?;
         }
         if !acted {
             let next = dues
@@ -123,11 +124,12 @@ fn expire(
     Ok(false)
 }
 
-/// Applies the furthest due transition of each version whose class it changes.
+/// Applies the furthest due transition of each version whose class it changes,
+/// queueing its `LifecycleTransition` event in the same batch.
 fn transition(
     inner: &Inner,
     locked: &Locked<'_>,
-    key: &[u8],
+    key: &str,
     dues: &[plan::Due],
     now: SystemTime,
     done: &mut LifecycleCounters,
@@ -145,7 +147,7 @@ fn transition(
     let bucket_id = locked.bucket.id;
     let mut acted = false;
     for (seq, (_, class)) in latest {
-        let row = keys::version_key(bucket_id, key, seq);
+        let row = keys::version_key(bucket_id, key.as_bytes(), seq);
         let Some(raw) = db.get(Cf::Versions, &row)? else {
             continue;
         };
@@ -155,7 +157,7 @@ fn transition(
         }
         rec.storage_class = class;
         let encoded = encode(&rec)?;
-        let current_row = keys::current_key(bucket_id, key);
+        let current_row = keys::current_key(bucket_id, key.as_bytes());
         let is_current = match db.get(Cf::Current, &current_row)? {
             Some(raw) => decode::<VersionRecord<DataSummary>>(&raw)?.seq == seq,
             None => false,
@@ -165,7 +167,19 @@ fn transition(
         if is_current {
             batch.put(Cf::Current, &current_row, &encoded)?;
         }
+        let change = Change {
+            name: "LifecycleTransition",
+            key,
+            size: Some(rec.size),
+            etag: Some(&rec.etag),
+            version_id: rec.version_id.as_deref(),
+            sequence: inner.seq.next(db)?,
+        };
+        let notify = events::enqueue(&mut batch, &locked.bucket, &lifecycle_cause(), &change)?;
         batch.commit()?;
+        if notify {
+            inner.events.notify();
+        }
         done.transitioned += 1;
         acted = true;
     }
@@ -175,10 +189,7 @@ fn transition(
 /// Removes through the engine's one removal path, never bypassing governance.
 fn remove(inner: &Inner, locked: &Locked<'_>, key: &str, version_id: Option<&str>) -> Result<()> {
     let unconditional = DeletePrecondition::default();
-    let cause = EventCause {
-        origin: EventOrigin::Lifecycle,
-        ..EventCause::default()
-    };
+    let cause = lifecycle_cause();
     let removal = Removal {
         cause: &cause,
         version_id,
@@ -187,6 +198,14 @@ fn remove(inner: &Inner, locked: &Locked<'_>, key: &str, version_id: Option<&str
         index: false,
     };
     delete_locked(inner, locked, key, &removal).map(|_| ())
+}
+
+/// What the worker's changes name as their cause in events.
+fn lifecycle_cause() -> EventCause {
+    EventCause {
+        origin: EventOrigin::Lifecycle,
+        ..EventCause::default()
+    }
 }
 
 /// Whether a removal happened; an `ObjectLocked` refusal is remembered with

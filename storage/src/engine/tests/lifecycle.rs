@@ -319,3 +319,58 @@ fn a_new_day_length_re_indexes_the_rules() {
     wait_days(1);
     assert_eq!(run(&e).expired, 1);
 }
+
+/// The worker's transitions and expirations queue their events, named as AWS
+/// names them, in the order they happened.
+#[test]
+fn transitions_and_expirations_queue_their_events() {
+    const ARN: &str = "arn:test:lifecycle";
+    let dir = tempfile::tempdir().unwrap();
+    let e = open_lc(dir.path());
+    bucket(&e, "lce");
+    e.update_bucket("lce", |b| {
+        b.notification = Some(NotificationConfig {
+            rules: vec![NotificationRule {
+                id: "lc".into(),
+                kind: DestinationKind::Queue,
+                arn: ARN.into(),
+                events: vec![
+                    "s3:LifecycleTransition".into(),
+                    "s3:LifecycleExpiration:*".into(),
+                ],
+                prefix: None,
+                suffix: None,
+            }],
+            event_bridge: false,
+        });
+        Ok(())
+    })
+    .unwrap();
+    let mut r = rule("r", "");
+    r.transitions = vec![LifecycleTransition {
+        days: Some(1),
+        date: None,
+        storage_class: StorageClass::Glacier,
+    }];
+    r.expiration = expire_after(3);
+    set(&e, "lce", vec![r]);
+    // Past the 128 KiB below which objects do not transition by default.
+    put(&e, "lce", "k", &content(200_000, 1)).unwrap();
+    wait_days(1);
+    run(&e);
+    wait_days(3);
+    run(&e);
+    let events: Vec<(String, String, Option<u64>)> = e
+        .queued_events(ARN, 10)
+        .unwrap()
+        .into_iter()
+        .map(|q| (q.event.name, q.event.key, q.event.size))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("LifecycleTransition".into(), "k".into(), Some(200_000)),
+            ("LifecycleExpiration:Delete".into(), "k".into(), None),
+        ]
+    );
+}
