@@ -937,8 +937,8 @@ impl Engine {
                 Some(r) if r.readable(now) => {
                     outcome = RestoreOutcome::Extended;
                     Restore {
-                        ready_at: r.ready_at,
                         expires: lifecycle::plan::due_at(now, days, day),
+                        ..r
                     }
                 }
                 _ => {
@@ -946,6 +946,7 @@ impl Engine {
                     Restore {
                         ready_at,
                         expires: lifecycle::plan::due_at(ready_at, days, day),
+                        completed: false,
                     }
                 }
             });

@@ -748,6 +748,7 @@ pub(super) fn update_version(
         return Err(Error::NoSuchKey);
     }
     let kept = (target.tags.clone(), target.lock);
+    let restore_before = target.restore;
     change(b, &mut target)?;
     // Replicas keep tags and lock settings: a change to them goes out again,
     // and a change to a replica goes back where its bucket's rules say so.
@@ -774,6 +775,11 @@ pub(super) fn update_version(
     // Tags may bring the version into a rule's filter.
     let day = inner.config.lifecycle.day;
     lifecycle::index::after_write(&mut batch, b, k, false, SystemTime::now(), day)?;
+    // A new or extended restore: the worker announces its end (and its copy's).
+    if let Some(r) = target.restore.filter(|r| Some(*r) != restore_before) {
+        let at = if r.completed { r.expires } else { r.ready_at };
+        lifecycle::index::put_key(&mut batch, b, k, at)?;
+    }
     let mut notify = false;
     if let Some((name, cause)) = event.filter(|_| b.notification.is_some()) {
         let change = Change {

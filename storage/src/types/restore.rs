@@ -12,6 +12,10 @@ use super::StorageClass;
 pub struct Restore {
     pub ready_at: SystemTime,
     pub expires: SystemTime,
+    /// Whether its `ObjectRestore:Completed` event is queued (it is, once
+    /// the lifecycle worker saw `ready_at` pass).
+    #[serde(default)]
+    pub completed: bool,
 }
 
 impl Restore {

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use super::plan::{self, Action, Ver};
+use super::restores;
 use crate::engine::Inner;
 use crate::engine::events::{self, Change};
 use crate::engine::object::{Locked, Removal, delete_locked, lock_key};
@@ -12,7 +13,8 @@ use crate::engine::versions::scan_versions;
 use crate::meta::records::{DataSummary, VersionRecord, decode, encode};
 use crate::meta::{Cf, keys};
 use crate::types::{
-    DeletePrecondition, EventCause, EventOrigin, LifecycleCounters, ObjectLock, VersioningState,
+    BucketLifecycle, DeletePrecondition, EventCause, EventOrigin, LifecycleCounters, ObjectLock,
+    VersioningState,
 };
 use crate::{Error, Result};
 
@@ -37,16 +39,33 @@ pub(super) fn process_key(
         Err(Error::NoSuchBucket) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let Some(lc) = locked.bucket.lifecycle.clone() else {
-        return Ok(None);
+    let restores = restores::settle(inner, &locked, key_text)?;
+    let rules = match locked.bucket.lifecycle.clone() {
+        Some(lc) => apply_rules(inner, &locked, key, key_text, &lc, done)?,
+        None => None,
     };
+    Ok(match (restores, rules) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    })
+}
+
+/// Does what the bucket's rules say is due for `key`; returns when to look again.
+fn apply_rules(
+    inner: &Inner,
+    locked: &Locked<'_>,
+    key: &[u8],
+    key_text: &str,
+    lc: &BucketLifecycle,
+    done: &mut LifecycleCounters,
+) -> Result<Option<SystemTime>> {
     let day = inner.config.lifecycle.day;
     // Versions whose action object lock refused, with when to try again.
     let mut held: HashMap<u64, SystemTime> = HashMap::new();
     for _ in 0..MAX_ROUNDS {
         let stack = read_stack(inner, locked.bucket.id, key)?;
         let vers: Vec<Ver> = stack.iter().map(|(v, _)| v.clone()).collect();
-        let dues = plan::plan(&lc, key_text, &vers, day);
+        let dues = plan::plan(lc, key_text, &vers, day);
         let now = SystemTime::now();
         let ready: Vec<&Action> = dues
             .iter()
@@ -57,7 +76,7 @@ pub(super) fn process_key(
         // Noncurrent versions go independently of each other: all at once.
         for action in &ready {
             if let Action::RemoveNoncurrent { seq, version_id } = action {
-                let removed = remove(inner, &locked, key_text, Some(version_id));
+                let removed = remove(inner, locked, key_text, Some(version_id));
                 if settle(removed, *seq, &stack, now, day, &mut held, done)? {
                     done.noncurrent_expired += 1;
                     done.bytes_freed += size_of(&stack, *seq);
@@ -67,11 +86,11 @@ pub(super) fn process_key(
         }
         if !acted {
             acted = expire(
-                inner, &locked, key_text, &ready, &stack, now, &mut held, done,
+                inner, locked, key_text, &ready, &stack, now, &mut held, done,
             )?;
         }
         if !acted {
-            acted = transition(inner, &locked, key_text, &dues, now, done)?;
+            acted = transition(inner, locked, key_text, &dues, now, done)?;
         }
         if !acted {
             let next = dues

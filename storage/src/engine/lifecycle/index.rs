@@ -91,7 +91,7 @@ pub(super) fn split_row_key(raw: &[u8]) -> Option<RowKey> {
 }
 
 /// Adds to `batch` that `key` of `bucket` is to be looked at by `at`.
-pub(super) fn put_key(
+pub(in crate::engine) fn put_key(
     batch: &mut Batch<'_>,
     bucket: &Bucket,
     key: &[u8],

@@ -14,6 +14,7 @@ mod act;
 pub(super) mod index;
 pub(crate) mod plan;
 mod reindex;
+mod restores;
 
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;

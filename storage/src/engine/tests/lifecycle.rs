@@ -320,24 +320,17 @@ fn a_new_day_length_re_indexes_the_rules() {
     assert_eq!(run(&e).expired, 1);
 }
 
-/// The worker's transitions and expirations queue their events, named as AWS
-/// names them, in the order they happened.
-#[test]
-fn transitions_and_expirations_queue_their_events() {
-    const ARN: &str = "arn:test:lifecycle";
-    let dir = tempfile::tempdir().unwrap();
-    let e = open_lc(dir.path());
-    bucket(&e, "lce");
-    e.update_bucket("lce", |b| {
+const EVENTS: &str = "arn:test:lifecycle";
+
+/// Sends `events` of bucket `name` to the test queue `EVENTS`.
+fn notify(e: &Engine, name: &str, events: &[&str]) {
+    e.update_bucket(name, |b| {
         b.notification = Some(NotificationConfig {
             rules: vec![NotificationRule {
                 id: "lc".into(),
                 kind: DestinationKind::Queue,
-                arn: ARN.into(),
-                events: vec![
-                    "s3:LifecycleTransition".into(),
-                    "s3:LifecycleExpiration:*".into(),
-                ],
+                arn: EVENTS.into(),
+                events: events.iter().map(|e| (*e).to_owned()).collect(),
                 prefix: None,
                 suffix: None,
             }],
@@ -346,6 +339,29 @@ fn transitions_and_expirations_queue_their_events() {
         Ok(())
     })
     .unwrap();
+}
+
+/// The queued events: name, key, size.
+fn queued(e: &Engine) -> Vec<(String, String, Option<u64>)> {
+    e.queued_events(EVENTS, 10)
+        .unwrap()
+        .into_iter()
+        .map(|q| (q.event.name, q.event.key, q.event.size))
+        .collect()
+}
+
+/// The worker's transitions and expirations queue their events, named as AWS
+/// names them, in the order they happened.
+#[test]
+fn transitions_and_expirations_queue_their_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = open_lc(dir.path());
+    bucket(&e, "lce");
+    notify(
+        &e,
+        "lce",
+        &["s3:LifecycleTransition", "s3:LifecycleExpiration:*"],
+    );
     let mut r = rule("r", "");
     r.transitions = vec![LifecycleTransition {
         days: Some(1),
@@ -360,17 +376,45 @@ fn transitions_and_expirations_queue_their_events() {
     run(&e);
     wait_days(3);
     run(&e);
-    let events: Vec<(String, String, Option<u64>)> = e
-        .queued_events(ARN, 10)
-        .unwrap()
-        .into_iter()
-        .map(|q| (q.event.name, q.event.key, q.event.size))
-        .collect();
     assert_eq!(
-        events,
+        queued(&e),
         [
             ("LifecycleTransition".into(), "k".into(), Some(200_000)),
             ("LifecycleExpiration:Delete".into(), "k".into(), None),
+        ]
+    );
+}
+
+/// A restore's start, completion and the end of its copy each queue their
+/// event, in a bucket without lifecycle rules; the ended restore is cleared.
+#[test]
+fn restores_announce_their_completion_and_their_copy_s_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = open_lc(dir.path());
+    bucket(&e, "arc");
+    notify(&e, "arc", &["s3:ObjectRestore:*"]);
+    let opts = PutOptions {
+        storage_class: StorageClass::Glacier,
+        ..PutOptions::default()
+    };
+    put_with(&e, "arc", "k", b"cold", opts).unwrap();
+    e.restore_object("arc", "k", None, 1, DAY / 2).unwrap();
+    run(&e);
+    assert_eq!(queued(&e).len(), 1, "only the restore's start so far");
+    std::thread::sleep(DAY);
+    run(&e);
+    let restore = e.head_object("arc", "k", None).unwrap().restore.unwrap();
+    assert!(restore.completed);
+    wait_days(1);
+    run(&e);
+    assert_eq!(e.head_object("arc", "k", None).unwrap().restore, None);
+    let names: Vec<String> = queued(&e).into_iter().map(|(name, _, _)| name).collect();
+    assert_eq!(
+        names,
+        [
+            "ObjectRestore:Post",
+            "ObjectRestore:Completed",
+            "ObjectRestore:Delete"
         ]
     );
 }
