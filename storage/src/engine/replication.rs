@@ -16,13 +16,14 @@
 
 use std::time::SystemTime;
 
+use super::events::{self, Change};
 use super::object::lock_key;
 use super::versions::{find_version, read_current};
 use super::{Inner, bucket};
 use crate::meta::records::{VersionRecord, decode, encode};
 use crate::meta::{Batch, Cf, MetaDb, keys};
 use crate::types::{
-    Bucket, QueuedReplication, ReplicationBacklog, ReplicationStatus, ReplicationTask,
+    Bucket, EventCause, QueuedReplication, ReplicationBacklog, ReplicationStatus, ReplicationTask,
     ResyncProgress, SseMode,
 };
 use crate::{Error, Result};
@@ -215,6 +216,7 @@ pub(super) fn complete(
 ) -> Result<()> {
     let db = &inner.shared.db;
     let task = &entry.task;
+    let mut notify = false;
     let mut batch = db.batch();
     batch.delete(
         Cf::Replication,
@@ -255,9 +257,58 @@ pub(super) fn complete(
                 rec.replication_status = status;
                 put_version(&mut batch, db, b.id, &task.key, &rec)?;
             }
+            if let Some(name) = metrics_event(b, &entry.destination, &rec, error.is_some()) {
+                let change = Change {
+                    name,
+                    key: &task.key,
+                    size: Some(rec.size),
+                    etag: Some(&rec.etag),
+                    version_id: rec.version_id.as_deref(),
+                    sequence: inner.seq.next(db)?,
+                };
+                if events::enqueue(&mut batch, b, &EventCause::default(), &change)? {
+                    notify = true;
+                }
+            }
         }
     }
-    batch.commit_unsynced()
+    batch.commit_unsynced()?;
+    if notify {
+        inner.events.notify();
+    }
+    Ok(())
+}
+
+/// S3 Replication Time Control's threshold: a version replicated later than
+/// this after it was written is reported late.
+const RTC_THRESHOLD: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// The `s3:Replication:*` event a finished copy of `rec` to `destination`
+/// makes, if the rule sending it there enables metrics or Replication Time
+/// Control (AWS sends them only then): `OperationFailedReplication` when it
+/// failed for good, `OperationReplicatedAfterThreshold` when it succeeded past
+/// the threshold under Replication Time Control.
+fn metrics_event(
+    bucket: &Bucket,
+    destination: &str,
+    rec: &VersionRecord,
+    failed: bool,
+) -> Option<&'static str> {
+    let rule = bucket
+        .replication
+        .as_ref()?
+        .rules
+        .iter()
+        .find(|r| r.destination.bucket_arn == destination)?;
+    if failed && (rule.metrics || rule.replication_time) {
+        return Some("Replication:OperationFailedReplication");
+    }
+    let late = rec
+        .last_modified
+        .elapsed()
+        .is_ok_and(|age| age > RTC_THRESHOLD);
+    (!failed && rule.replication_time && late)
+        .then_some("Replication:OperationReplicatedAfterThreshold")
 }
 
 /// Whether a destination other than `done` still has version `seq` queued.

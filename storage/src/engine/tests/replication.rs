@@ -119,3 +119,60 @@ fn replicas_keep_version_ids_and_order_whatever_order_they_arrive_in() {
         Err(Error::DeleteMarker { .. })
     ));
 }
+
+/// A version refused for good under a rule with replication metrics queues
+/// `s3:Replication:OperationFailedReplication`; without metrics, nothing.
+#[test]
+fn a_failed_replication_under_metrics_is_an_event() {
+    const EVENTS: &str = "arn:test:replication-events";
+    let dir = tempfile::tempdir().unwrap();
+    let e = open_engine(dir.path());
+    versioned(&e, "src");
+    replicate(&e, "src", "arn:aws:s3:::dst", false);
+    e.update_bucket("src", |b| {
+        b.notification = Some(NotificationConfig {
+            rules: vec![NotificationRule {
+                id: "repl".into(),
+                kind: DestinationKind::Queue,
+                arn: EVENTS.into(),
+                events: vec!["s3:Replication:*".into()],
+                prefix: None,
+                suffix: None,
+            }],
+            event_bridge: false,
+        });
+        Ok(())
+    })
+    .unwrap();
+    let fail_next = |e: &Engine| {
+        let queued = e.queued_replication("arn:aws:s3:::dst", 10).unwrap();
+        e.complete_replication(&queued[0], Some("403 AccessDenied"))
+            .unwrap();
+    };
+    put(&e, "src", "quiet", b"data").unwrap();
+    fail_next(&e);
+    assert!(e.queued_events(EVENTS, 10).unwrap().is_empty());
+    e.update_bucket("src", |b| {
+        if let Some(config) = &mut b.replication {
+            config.rules[0].metrics = true;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let v = put(&e, "src", "k", b"data").unwrap();
+    fail_next(&e);
+    let events: Vec<(String, String, Option<String>)> = e
+        .queued_events(EVENTS, 10)
+        .unwrap()
+        .into_iter()
+        .map(|q| (q.event.name, q.event.key, q.event.version_id))
+        .collect();
+    assert_eq!(
+        events,
+        [(
+            "Replication:OperationFailedReplication".into(),
+            "k".into(),
+            v.version_id
+        )]
+    );
+}
