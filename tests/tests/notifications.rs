@@ -529,3 +529,118 @@ async fn a_failing_destination_keeps_only_the_newest_events_up_to_its_limit() {
         "{text}"
     );
 }
+
+/// What the background workers do reaches the webhook too: a restore's start,
+/// completion and end, and a lifecycle expiry, each with AWS's fields.
+#[tokio::test]
+async fn restores_and_lifecycle_expiry_send_their_events() {
+    use aws_sdk_s3::types::{
+        BucketLifecycleConfiguration, ExpirationStatus, GlacierJobParameters, LifecycleExpiration,
+        LifecycleRule, LifecycleRuleFilter, RestoreRequest, StorageClass, Tier,
+    };
+    let receiver = WebhookReceiver::up();
+    let h = Horreo::options()
+        .arg("--notify-webhook")
+        .arg(&format!("hook={}", receiver.url()))
+        .arg("--restore-delays")
+        .arg("1,1,1")
+        .arg("--lifecycle-day-seconds")
+        .arg("2")
+        .start();
+    let s3 = h.client();
+    let bucket = unique_bucket_name("notify-workers");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    configure(
+        &s3,
+        &bucket,
+        vec![queue(
+            "workers",
+            &["s3:ObjectRestore:*", "s3:LifecycleExpiration:*"],
+            None,
+        )],
+    )
+    .await;
+    receiver.wait_for(1);
+    s3.put_object()
+        .bucket(&bucket)
+        .key("cold")
+        .storage_class(StorageClass::Glacier)
+        .body(ByteStream::from_static(b"frozen"))
+        .send()
+        .await
+        .unwrap();
+    put(&s3, &bucket, "logs/old", b"log line").await;
+    s3.restore_object()
+        .bucket(&bucket)
+        .key("cold")
+        .restore_request(
+            RestoreRequest::builder()
+                .days(1)
+                .glacier_job_parameters(
+                    GlacierJobParameters::builder()
+                        .tier(Tier::Expedited)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let rule = LifecycleRule::builder()
+        .id("logs")
+        .status(ExpirationStatus::Enabled)
+        .filter(LifecycleRuleFilter::builder().prefix("logs/").build())
+        .expiration(LifecycleExpiration::builder().days(1).build())
+        .build()
+        .unwrap();
+    s3.put_bucket_lifecycle_configuration()
+        .bucket(&bucket)
+        .lifecycle_configuration(
+            BucketLifecycleConfiguration::builder()
+                .rules(rule)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    // The test event, then four: the restore's start, its completion (after a
+    // second), the expiry (after a day or two) and the restored copy's end.
+    let got = records(&receiver.wait_for(5));
+    let mut seen = names_and_keys(&got);
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            (
+                "LifecycleExpiration:Delete".to_owned(),
+                "logs/old".to_owned()
+            ),
+            ("ObjectRestore:Completed".to_owned(), "cold".to_owned()),
+            ("ObjectRestore:Delete".to_owned(), "cold".to_owned()),
+            ("ObjectRestore:Post".to_owned(), "cold".to_owned()),
+        ]
+    );
+    let completed = got
+        .iter()
+        .find(|r| r["eventName"] == "ObjectRestore:Completed")
+        .unwrap();
+    assert_eq!(completed["eventSource"], "aws:s3");
+    assert_eq!(completed["s3"]["bucket"]["name"], bucket.as_str());
+    assert_eq!(completed["s3"]["object"]["size"], 6);
+    // The restore's own events come in the order they happened.
+    let restore_order: Vec<&str> = got
+        .iter()
+        .filter_map(|r| r["eventName"].as_str())
+        .filter(|n| n.starts_with("ObjectRestore"))
+        .collect();
+    assert_eq!(
+        restore_order,
+        [
+            "ObjectRestore:Post",
+            "ObjectRestore:Completed",
+            "ObjectRestore:Delete"
+        ]
+    );
+}
