@@ -10,6 +10,7 @@
 //! A crash at any point leaves the old state or the new one, never a mix.
 
 mod blob;
+pub mod clock;
 pub mod crypto;
 mod engine;
 mod error;

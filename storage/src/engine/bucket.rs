@@ -1,7 +1,5 @@
 //! Buckets: creation, lookup, configuration, deletion.
 
-use std::time::SystemTime;
-
 use super::{Inner, multipart};
 use crate::meta::db::decode_u64;
 use crate::meta::records::{decode, encode};
@@ -33,7 +31,7 @@ pub(super) fn create(
     let mut bucket = Bucket {
         id,
         name: name.as_str().to_owned(),
-        created: SystemTime::now(),
+        created: inner.shared.now(),
         region: region.to_owned(),
         owner: owner.to_owned(),
         // Object lock needs every version kept: it comes with versioning.

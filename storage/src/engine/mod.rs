@@ -65,6 +65,8 @@ pub struct EngineConfig {
     pub reserve: space::Reserve,
     /// The lifecycle day and whether the lifecycle worker runs.
     pub lifecycle: LifecycleSettings,
+    /// Where every time-based decision reads the time.
+    pub clock: Arc<dyn crate::clock::Clock>,
 }
 
 impl EngineConfig {
@@ -76,6 +78,7 @@ impl EngineConfig {
             scrub: ScrubConfig::default(),
             reserve: space::Reserve::Default,
             lifecycle: LifecycleSettings::default(),
+            clock: Arc::new(crate::clock::SystemClock),
         }
     }
 }
@@ -96,6 +99,14 @@ struct Shared {
     /// exclusively by the orphan sweep while it judges files: the sweep never
     /// mistakes a blob about to be committed for an orphan.
     install_gate: RwLock<()>,
+    clock: Arc<dyn crate::clock::Clock>,
+}
+
+impl Shared {
+    /// The engine's time (see [`crate::clock`]).
+    fn now(&self) -> std::time::SystemTime {
+        self.clock.now()
+    }
 }
 
 struct Inner {
@@ -268,6 +279,7 @@ impl Engine {
             db,
             blobs,
             install_gate: RwLock::new(()),
+            clock: Arc::clone(&config.clock),
         });
         let gc = gc::Gc::start(Arc::clone(&shared))?;
         let scrub_counters = Arc::new(scrub::Counters::default());
@@ -882,7 +894,7 @@ impl Engine {
             if b.object_lock.is_none() {
                 return Err(Error::ObjectLockNotEnabled);
             }
-            let now = std::time::SystemTime::now();
+            let now = self.inner.shared.now();
             if !rec
                 .lock
                 .allows_retention(retention.as_ref(), now, bypass_governance)
@@ -931,7 +943,7 @@ impl Engine {
                     "Restore is not allowed for the object's current storage class",
                 ));
             }
-            let now = std::time::SystemTime::now();
+            let now = self.inner.shared.now();
             rec.restore = Some(match rec.restore {
                 Some(r) if r.ongoing(now) => return Err(Error::RestoreAlreadyInProgress),
                 Some(r) if r.readable(now) => {

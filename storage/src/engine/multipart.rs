@@ -13,7 +13,6 @@
 //! upload completes or aborts either lands first or fails with `NoSuchUpload`.
 
 use std::collections::BTreeMap;
-use std::time::SystemTime;
 
 use md5::{Digest, Md5};
 
@@ -59,7 +58,7 @@ pub(super) fn create(
     let seq = inner.seq.next(db)?;
     let record = UploadRecord {
         upload_id: format!("{seq:016x}{:032x}", rand::random::<u128>()),
-        initiated: SystemTime::now(),
+        initiated: inner.shared.now(),
         storage_class: opts.storage_class,
         content: opts.content,
         user_metadata: opts.user_metadata,
@@ -143,7 +142,7 @@ pub(super) fn put_part(
     let record = PartRecord {
         size,
         etag: hex::encode(md5),
-        last_modified: SystemTime::now(),
+        last_modified: inner.shared.now(),
         checksums,
         blob: id,
         encryption,

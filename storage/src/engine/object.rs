@@ -169,7 +169,7 @@ pub(super) fn commit_version(
     let bucket = &locked.bucket;
     let current = read_current(db, bucket.id, k)?;
     check_precondition(new.opts.precondition.as_ref(), current.as_ref())?;
-    let now = SystemTime::now();
+    let now = inner.shared.now();
     let lock = new_version_lock(bucket, new.opts.lock, now)?;
     let seq = inner.seq.next(db)?;
     let mut record = VersionRecord {
@@ -203,12 +203,12 @@ pub(super) fn commit_version(
         VersioningState::Enabled => {}
         VersioningState::Unversioned => {
             if let Some(old) = &current {
-                freed |= remove_version(&mut batch, bucket.id, k, old, false)?;
+                freed |= remove_version(&mut batch, inner.shared.now(), bucket.id, k, old, false)?;
             }
         }
         VersioningState::Suspended => {
             if let Some(old) = null_version(db, bucket.id, k, current.as_ref())? {
-                freed |= remove_version(&mut batch, bucket.id, k, &old, false)?;
+                freed |= remove_version(&mut batch, inner.shared.now(), bucket.id, k, &old, false)?;
             }
         }
     }
@@ -300,15 +300,13 @@ fn check_precondition(
 /// lock forbids it.
 fn remove_version(
     batch: &mut Batch<'_>,
+    now: SystemTime,
     bucket_id: u64,
     key: &[u8],
     rec: &VersionRecord,
     bypass_governance: bool,
 ) -> Result<bool> {
-    if !rec
-        .lock
-        .allows_removal(SystemTime::now(), bypass_governance)
-    {
+    if !rec.lock.allows_removal(now, bypass_governance) {
         return Err(Error::ObjectLocked);
     }
     batch.delete(Cf::Versions, &keys::version_key(bucket_id, key, rec.seq))?;
@@ -367,7 +365,7 @@ pub(super) fn open(
     if version.storage_class.is_archive()
         && !version
             .restore
-            .is_some_and(|r| r.readable(SystemTime::now()))
+            .is_some_and(|r| r.readable(inner.shared.now()))
     {
         return Err(Error::InvalidObjectState(
             "The operation is not valid for the object's storage class",
@@ -589,7 +587,14 @@ pub(super) fn delete_locked(
                 delete_marker: target.is_delete_marker,
             };
             removed_version = target.version_id.clone();
-            freed |= remove_version(&mut batch, b.id, k, &target, bypass_governance)?;
+            freed |= remove_version(
+                &mut batch,
+                inner.shared.now(),
+                b.id,
+                k,
+                &target,
+                bypass_governance,
+            )?;
             // Removing the newest version exposes the next one to plain GETs (or
             // nothing, if that is a delete marker).
             let next = newest_version_except(db, b.id, k, target.seq)?;
@@ -609,7 +614,14 @@ pub(super) fn delete_locked(
                 return Ok(outcome);
             };
             batch.delete(Cf::Current, &current_row)?;
-            freed |= remove_version(&mut batch, b.id, k, &cur, bypass_governance)?;
+            freed |= remove_version(
+                &mut batch,
+                inner.shared.now(),
+                b.id,
+                k,
+                &cur,
+                bypass_governance,
+            )?;
             removed_version = cur.version_id.clone();
         }
         (None, state) => {
@@ -619,7 +631,14 @@ pub(super) fn delete_locked(
             } else {
                 // Suspended: the null delete marker replaces the null version.
                 if let Some(old) = null_version(db, b.id, k, current.as_ref())? {
-                    freed |= remove_version(&mut batch, b.id, k, &old, bypass_governance)?;
+                    freed |= remove_version(
+                        &mut batch,
+                        inner.shared.now(),
+                        b.id,
+                        k,
+                        &old,
+                        bypass_governance,
+                    )?;
                 }
                 None
             };
@@ -627,7 +646,7 @@ pub(super) fn delete_locked(
                 seq,
                 version_id,
                 is_delete_marker: true,
-                last_modified: SystemTime::now(),
+                last_modified: inner.shared.now(),
                 size: 0,
                 etag: String::new(),
                 storage_class: Default::default(),
@@ -669,7 +688,7 @@ pub(super) fn delete_locked(
     }
     if index {
         let day = inner.config.lifecycle.day;
-        lifecycle::index::after_write(&mut batch, b, k, false, SystemTime::now(), day)?;
+        lifecycle::index::after_write(&mut batch, b, k, false, inner.shared.now(), day)?;
     }
     let mut notify = false;
     if b.notification.is_some() {
@@ -774,7 +793,7 @@ pub(super) fn update_version(
     replication::enqueue(&mut batch, target.seq, &resend)?;
     // Tags may bring the version into a rule's filter.
     let day = inner.config.lifecycle.day;
-    lifecycle::index::after_write(&mut batch, b, k, false, SystemTime::now(), day)?;
+    lifecycle::index::after_write(&mut batch, b, k, false, inner.shared.now(), day)?;
     // A new or extended restore: the worker announces its end (and its copy's).
     if let Some(r) = target.restore.filter(|r| Some(*r) != restore_before) {
         let at = if r.completed { r.expires } else { r.ready_at };

@@ -9,8 +9,6 @@
 //! delivers at least once, and sends a version again when its tags or lock
 //! settings change) changes nothing but those.
 
-use std::time::SystemTime;
-
 use super::events::{self, Change};
 use super::object::{
     NewVersion, created_event, discard_blob, discard_uncommitted, install, lock_key,
@@ -142,7 +140,7 @@ fn commit(
         return Ok((to_object_version(key.as_str().to_owned(), rec), false));
     }
     inner.seq.observe(seq, db)?;
-    let lock = new_version_lock(b, new.opts.lock, SystemTime::now())?;
+    let lock = new_version_lock(b, new.opts.lock, inner.shared.now())?;
     let record = VersionRecord {
         seq,
         version_id: source.version_id.clone(),
@@ -208,7 +206,7 @@ fn refresh(
     if read_current(db, b.id, k)?.is_some_and(|c| c.seq == rec.seq) {
         batch.put(Cf::Current, &keys::current_key(b.id, k), &encoded)?;
     }
-    let now = SystemTime::now();
+    let now = inner.shared.now();
     lifecycle::index::after_write(&mut batch, b, k, false, now, inner.config.lifecycle.day)?;
     batch.commit()?;
     Ok(rec)
@@ -283,7 +281,7 @@ fn finish(
     cause: &EventCause,
     change: &Change<'_>,
 ) -> Result<()> {
-    let now = SystemTime::now();
+    let now = inner.shared.now();
     lifecycle::index::after_write(&mut batch, b, k, true, now, inner.config.lifecycle.day)?;
     let notify = events::enqueue(&mut batch, b, cause, change)?;
     batch.commit()?;

@@ -20,7 +20,7 @@ use std::io::{self, Read};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
@@ -174,7 +174,7 @@ fn run(scrub: &Scrub, interval: Duration, rate: u64, signal: &Signal) {
                     .and_then(|l| l.finished)
                     .map(|f| f + interval);
                 let wait = due
-                    .and_then(|d| d.duration_since(SystemTime::now()).ok())
+                    .and_then(|d| d.duration_since(scrub.shared.now()).ok())
                     .unwrap_or_default();
                 if !wait.is_zero() {
                     if signal.sleep(wait.min(MAX_NAP)) {
@@ -182,7 +182,7 @@ fn run(scrub: &Scrub, interval: Duration, rate: u64, signal: &Signal) {
                     }
                     continue;
                 }
-                ScrubPass::new(SystemTime::now())
+                ScrubPass::new(scrub.shared.now())
             }
         };
         let mut run = PassRun::new(scrub, status.last, pass, rate, signal, None);
@@ -229,7 +229,7 @@ pub(super) fn pass_now(
     let mut run = PassRun::new(
         scrub,
         last,
-        ScrubPass::new(SystemTime::now()),
+        ScrubPass::new(scrub.shared.now()),
         0,
         &signal,
         Some(progress),
@@ -379,7 +379,7 @@ impl<'a> PassRun<'a> {
                 self.saved = Instant::now();
             }
         }
-        self.pass.finished = Some(SystemTime::now());
+        self.pass.finished = Some(self.scrub.shared.now());
         self.last = Some(self.pass.clone());
         save(self.db(), &self.status(), true)?;
         self.scrub.counters.passes.fetch_add(1, Ordering::Relaxed);

@@ -66,7 +66,7 @@ fn apply_rules(
         let stack = read_stack(inner, locked.bucket.id, key)?;
         let vers: Vec<Ver> = stack.iter().map(|(v, _)| v.clone()).collect();
         let dues = plan::plan(lc, key_text, &vers, day);
-        let now = SystemTime::now();
+        let now = inner.shared.now();
         let ready: Vec<&Action> = dues
             .iter()
             .filter(|d| d.at <= now && !held.contains_key(&seq_of(&d.action)))
@@ -102,7 +102,7 @@ fn apply_rules(
             return Ok(next);
         }
     }
-    Ok(Some(SystemTime::now() + Duration::from_millis(1)))
+    Ok(Some(inner.shared.now() + Duration::from_millis(1)))
 }
 
 /// Expires the current version or removes a lone delete marker, if due.

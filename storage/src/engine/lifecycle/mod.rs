@@ -186,7 +186,9 @@ pub(super) fn pass(
         Some(name) => Some(bucket::get(inner, name)?.id),
         None => None,
     };
-    let upper = (plan::millis(SystemTime::now()) + 1).to_be_bytes().to_vec();
+    let upper = (plan::millis(inner.shared.now()) + 1)
+        .to_be_bytes()
+        .to_vec();
     let mut state = LifecycleProgress::default();
     let mut after: Option<Vec<u8>> = None;
     let started = std::time::Instant::now();
@@ -237,7 +239,7 @@ pub(super) fn pass(
     let mut counters = inner.lifecycle_counters.lock();
     counters.add(&state.done);
     counters.passes += 1;
-    counters.last_pass_ms = plan::millis(SystemTime::now());
+    counters.last_pass_ms = plan::millis(inner.shared.now());
     Ok(state.done)
 }
 
@@ -360,7 +362,7 @@ fn process_upload(
     };
     let day = inner.config.lifecycle.day;
     match plan::abort_due(lc, key_text, upload.initiated, day) {
-        Some(at) if at <= SystemTime::now() => {
+        Some(at) if at <= inner.shared.now() => {
             done.bytes_freed += multipart::abort_locked(inner, &locked, key_text, upload_id)?;
             done.uploads_aborted += 1;
             Ok(None)

@@ -19,7 +19,7 @@ use crate::types::{EventCause, EventOrigin};
 /// next one is (`None`: none is pending).
 pub(super) fn settle(inner: &Inner, locked: &Locked<'_>, key: &str) -> Result<Option<SystemTime>> {
     let db = &inner.shared.db;
-    let now = SystemTime::now();
+    let now = inner.shared.now();
     let mut next: Option<SystemTime> = None;
     let mut due: Vec<(VersionRecord, &'static str)> = Vec::new();
     scan_versions(db, locked.bucket.id, key.as_bytes(), |raw| {

@@ -1,6 +1,7 @@
 //! Engine tests: shared helpers here, tests by topic in the submodules.
 #![allow(clippy::unwrap_used)]
 
+mod clock;
 mod durability;
 mod encryption;
 mod events;
