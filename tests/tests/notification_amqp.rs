@@ -5,7 +5,7 @@
 //! queue exists) arrive once both are there.
 #![allow(clippy::unwrap_used)]
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
@@ -182,4 +182,24 @@ async fn events_made_while_rabbitmq_is_down_arrive_once_it_is_up() {
     let messages = consume(&channel, "later", 3).await;
     assert_eq!(messages[0]["Event"], "s3:TestEvent");
     check_records(&messages[1..], &bucket, &version, &etag);
+    // The metrics show the three deliveries and the attempts that failed first.
+    let arn = "arn:horreo:sqs::later:amqp";
+    let delivered = format!("horreo_notification_delivered_total{{destination=\"{arn}\"}} 3");
+    let attempts = format!("horreo_notification_failed_attempts_total{{destination=\"{arn}\"}} ");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let metrics = h.raw("GET", "/_horreo/metrics", &[], b"");
+        let text = String::from_utf8_lossy(&metrics.body).into_owned();
+        // The consumer can get a message before the server has counted its confirm.
+        if text.lines().any(|l| l == delivered) {
+            assert!(
+                text.lines()
+                    .any(|l| l.starts_with(&attempts) && !l.ends_with(" 0")),
+                "{text}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "{text}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
