@@ -41,8 +41,10 @@ section "System packages"
 # running server; systemd: `systemd-analyze verify` of deploy/horreo.service;
 # chromium: the real browser of tests/browser (the console, CORS, POST uploads, websites);
 # redis-server (with redis-cli), mosquitto and nats-server: the brokers the notification
-# tests deliver events to (the tests start and stop them on loopback ports).
-APT_PACKAGES=(libclang-dev clang rclone openssl curl systemd chromium redis-server mosquitto nats-server)
+# tests deliver events to (the tests start and stop them on loopback ports);
+# rabbitmq-server: the AMQP 0-9-1 broker of tests/tests/notification_amqp.rs (each test
+# starts its own node, with its own epmd, on free loopback ports, and kills both).
+APT_PACKAGES=(libclang-dev clang rclone openssl curl systemd chromium redis-server mosquitto nats-server rabbitmq-server)
 # Node.js and npm for tests/browser (playwright-core), unless a Node is there.
 if ! command -v node >/dev/null; then
     APT_PACKAGES+=(nodejs npm)

@@ -440,6 +440,14 @@ pub struct ServeArgs {
     /// config file: [[notify_nats]]
     #[arg(long, value_name = "ID=URL", value_parser = crate::delivery::parse_id_url)]
     pub notify_nats: Vec<(String, String)>,
+    /// Define an AMQP 0-9-1 destination (RabbitMQ)
+    /// `ID=amqp://USER:PASSWORD@HOST[:PORT][/VHOST][?exchange=E&routing_key=K]`,
+    /// named `arn:horreo:sqs::ID:amqp`: each event is published, persistent, to
+    /// exchange E (default: the default exchange, which routes to the queue named
+    /// K) with routing key K (default: ID), and counted delivered once the broker
+    /// confirmed it. Repeatable; in the config file: [[notify_amqp]]
+    #[arg(long, value_name = "ID=URL", value_parser = crate::delivery::parse_id_url)]
+    pub notify_amqp: Vec<(String, String)>,
     /// Events kept per notification destination while it fails; the oldest
     /// beyond it are dropped (and logged). 0: no limit [default: 1000000]
     #[arg(long, env = "HORREO_NOTIFY_QUEUE_LIMIT")]
@@ -533,6 +541,8 @@ struct FileConfig {
     notify_mqtt: Vec<BrokerFile>,
     #[serde(default)]
     notify_nats: Vec<BrokerFile>,
+    #[serde(default)]
+    notify_amqp: Vec<BrokerFile>,
     notify_queue_limit: Option<u64>,
     #[serde(default)]
     replication_remote: Vec<RemoteFile>,
@@ -565,7 +575,7 @@ struct RedisFile {
     format: Option<String>,
 }
 
-/// A `[[notify_mqtt]]` or `[[notify_nats]]` table of the config file.
+/// A `[[notify_mqtt]]`, `[[notify_nats]]` or `[[notify_amqp]]` table of the config file.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BrokerFile {
@@ -721,12 +731,14 @@ impl ServeArgs {
                 redis: self.notify_redis,
                 mqtt: self.notify_mqtt,
                 nats: self.notify_nats,
+                amqp: self.notify_amqp,
             },
             NotifyFiles {
                 webhooks: file.notify_webhook,
                 redis: file.notify_redis,
                 mqtt: file.notify_mqtt,
                 nats: file.notify_nats,
+                amqp: file.notify_amqp,
             },
         )?;
         let region = self
@@ -820,6 +832,7 @@ struct NotifyFlags {
     redis: Vec<(String, String)>,
     mqtt: Vec<(String, String)>,
     nats: Vec<(String, String)>,
+    amqp: Vec<(String, String)>,
 }
 
 /// The `[[notify_*]]` tables of the config file.
@@ -828,6 +841,7 @@ struct NotifyFiles {
     redis: Vec<RedisFile>,
     mqtt: Vec<BrokerFile>,
     nats: Vec<BrokerFile>,
+    amqp: Vec<BrokerFile>,
 }
 
 /// The destinations of the flags and of the file; an id defined twice is refused.
@@ -835,7 +849,9 @@ fn notify_targets(
     flags: NotifyFlags,
     files: NotifyFiles,
 ) -> anyhow::Result<Vec<crate::delivery::Target>> {
-    use crate::delivery::{Mqtt, Nats, Redis, RedisFormat, Target, TargetKind, Webhook, check_id};
+    use crate::delivery::{
+        Amqp, Mqtt, Nats, Redis, RedisFormat, Target, TargetKind, Webhook, check_id,
+    };
     let mut targets: Vec<Target> = Vec::new();
     let mut add = |id: &str, kind: TargetKind| {
         check_id(id).map_err(anyhow::Error::msg)?;
@@ -894,6 +910,14 @@ fn notify_targets(
     for n in nats_flags.chain(files.nats) {
         let target = Nats::new(&n.url, &n.id).map_err(anyhow::Error::msg)?;
         add(&n.id, TargetKind::Nats(target))?;
+    }
+    let amqp_flags = flags
+        .amqp
+        .into_iter()
+        .map(|(id, url)| BrokerFile { id, url });
+    for a in amqp_flags.chain(files.amqp) {
+        let target = Amqp::new(&a.url, &a.id).map_err(anyhow::Error::msg)?;
+        add(&a.id, TargetKind::Amqp(target))?;
     }
     Ok(targets)
 }

@@ -23,6 +23,7 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod brokers;
+pub mod rabbitmq;
 pub mod webhook;
 
 use std::io::{Read, Write};

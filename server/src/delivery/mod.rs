@@ -10,6 +10,7 @@
 //! queue is kept to the newest `queue_limit` events; older ones are dropped
 //! and counted.
 
+mod amqp;
 mod mqtt;
 mod nats;
 mod record;
@@ -26,6 +27,7 @@ use std::time::Duration;
 
 use horreo_storage::{Engine, QueuedEvent};
 
+pub use amqp::Amqp;
 pub use mqtt::Mqtt;
 pub use nats::Nats;
 pub use redis_target::{Redis, RedisFormat};
@@ -55,6 +57,7 @@ pub enum TargetKind {
     Redis(Redis),
     Mqtt(Mqtt),
     Nats(Nats),
+    Amqp(Amqp),
 }
 
 impl TargetKind {
@@ -65,6 +68,7 @@ impl TargetKind {
             Self::Redis(_) => "redis",
             Self::Mqtt(_) => "mqtt",
             Self::Nats(_) => "nats",
+            Self::Amqp(_) => "amqp",
         }
     }
 
@@ -74,6 +78,7 @@ impl TargetKind {
             Self::Redis(redis) => Box::new(redis.connect()),
             Self::Mqtt(mqtt) => Box::new(mqtt.connect()),
             Self::Nats(nats) => Box::new(nats.connect()),
+            Self::Amqp(amqp) => Box::new(amqp.connect()),
         }
     }
 }
