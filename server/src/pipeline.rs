@@ -2,8 +2,6 @@
 //! (see [`crate::access::gate`]), dispatch to the handler, and render every
 //! error the same way. IAM and STS requests take [`crate::query`] instead.
 
-use std::time::SystemTime;
-
 use actix_http::Request;
 use actix_web::dev::RequestHead;
 use actix_web::http::header::{HeaderName, HeaderValue};
@@ -230,7 +228,7 @@ pub(crate) fn authenticate(
             payload: auth::anonymous_payload(&parts)?,
         });
     }
-    auth::verify_scoped(&parts, SystemTime::now(), scope, &state.identities)
+    auth::verify_scoped(&parts, state.engine.now(), scope, &state.identities)
 }
 
 /// Adds the request id headers to a response and logs the request once the

@@ -2,7 +2,6 @@
 //! comes from, and whether the authoriser lets it do what it asks.
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use crate::access::{self, Ask, BucketAccess, Caller, Principal, RequestFacts};
 use crate::app::AppState;
@@ -97,7 +96,7 @@ pub(crate) async fn permits(
     if owner_root && unbound {
         return Ok(true);
     }
-    let context = access::request_context(facts, principal.policy_principal(), SystemTime::now());
+    let context = access::request_context(facts, principal.policy_principal(), state.engine.now());
     let verdict = state
         .access
         .decide(

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use horreo_storage::{Account, Engine, KeyStatus, Session, SessionIdentity};
 
@@ -149,7 +149,7 @@ impl Identities {
         }
         let (engine, key) = (self.engine.clone(), access_key.to_owned());
         tokio::task::spawn_blocking(move || {
-            if let Err(e) = engine.record_key_use(&key, SystemTime::now()) {
+            if let Err(e) = engine.record_key_use(&key, engine.now()) {
                 tracing::warn!("cannot record the use of access key {key}: {e}");
             }
         });
@@ -176,7 +176,7 @@ impl Identities {
             .map_err(S3Error::internal)?
             .filter(|s| s.access_key == access_key)
             .ok_or_else(invalid_token)?;
-        if session.expires <= SystemTime::now() {
+        if session.expires <= self.engine.now() {
             return Err(S3Error::new(
                 S3ErrorCode::ExpiredToken,
                 "The provided token has expired.",

@@ -3,7 +3,7 @@
 //! session token carries the whole session (see `Engine::issue_session`).
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use horreo_policy::{Context, Decision, Policy, PolicyKind, Request};
 use horreo_storage::{Session, SessionIdentity};
@@ -84,7 +84,7 @@ fn session_token(state: &AppState, caller: &Caller, params: &Params) -> S3Result
     let (session, token) = state.engine.issue_session(
         &caller.account.id,
         identity,
-        SystemTime::now() + lifetime,
+        state.engine.now() + lifetime,
         Vec::new(),
     )?;
     let mut r = Response::with_result("GetSessionToken", STS_NAMESPACE);
@@ -119,7 +119,7 @@ fn assume_role(state: &AppState, caller: &Arc<Caller>, params: &Params) -> S3Res
     if let Some(external_id) = params.optional("ExternalId") {
         context.insert("sts:ExternalId", external_id);
     }
-    context.insert("aws:CurrentTime", crate::xml::timestamp(SystemTime::now()));
+    context.insert("aws:CurrentTime", crate::xml::timestamp(state.engine.now()));
     // Unlike other resource policies, a trust policy must always allow: a
     // caller's own policies never suffice alone, even in the role's account.
     let principal = caller.policy_principal();
@@ -167,7 +167,7 @@ fn assume_role(state: &AppState, caller: &Arc<Caller>, params: &Params) -> S3Res
     let (session, token) =
         state
             .engine
-            .issue_session(account, identity, SystemTime::now() + lifetime, policies)?;
+            .issue_session(account, identity, state.engine.now() + lifetime, policies)?;
     let mut r = Response::with_result("AssumeRole", STS_NAMESPACE);
     credentials(r.xml(), &session, &token);
     r.xml()

@@ -250,6 +250,12 @@ impl Read for PartsReader {
 }
 
 impl Engine {
+    /// The engine's time (see [`crate::clock`]): what presigned expiry, STS
+    /// sessions and POST policies are checked against, too.
+    pub fn now(&self) -> std::time::SystemTime {
+        self.inner.shared.now()
+    }
+
     /// Opens (or creates) the store under `config.data_dir`, removes leftovers of
     /// interrupted writes, and starts the background task that deletes the blobs
     /// of replaced and deleted objects (and, once at start, orphaned blob files).

@@ -7,8 +7,6 @@
 pub(super) mod form;
 pub(super) mod policy;
 
-use std::time::SystemTime;
-
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use horreo_storage::{EventCause, EventOrigin, ObjectKey, ObjectVersion};
@@ -197,7 +195,7 @@ fn authenticate(
     let secrets: &dyn SecretStore = &state.identities;
     let verified = auth::verify_post(encoded, signature, &state.region, secrets)?;
     let policy = PostPolicy::parse(encoded)?;
-    policy.check(fields, bucket, SystemTime::now())?;
+    policy.check(fields, bucket, state.engine.now())?;
     let caller = caller_of(state, &verified)?;
     Ok((Principal::Caller(caller), policy.length_range()))
 }
