@@ -2,6 +2,7 @@
 //! presigned query, whole SigV4 requests and aws-chunked bodies. See
 //! `crate::fuzzing`.
 
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::BytesMut;
@@ -150,8 +151,13 @@ pub fn aws_chunked(data: &[u8]) {
     }
 }
 
-/// The chunk signing of a request signed with the example key.
-fn example_signing() -> (Signed, ChunkSigning) {
+/// The chunk signing of a request signed with the example key, computed once.
+fn example_signing() -> &'static (Signed, ChunkSigning) {
+    static SIGNING: OnceLock<(Signed, ChunkSigning)> = OnceLock::new();
+    SIGNING.get_or_init(sign_example)
+}
+
+fn sign_example() -> (Signed, ChunkSigning) {
     let mut req = TestRequest::new("PUT", "/bucket/key", "")
         .header("host", "bucket.s3.amazonaws.com")
         .header("x-amz-date", "20130524T000000Z");
@@ -176,7 +182,7 @@ fn streaming(flags: u8, decoded_content_length: Option<u64>, declared: Vec<Strin
         _ => (false, false),
     };
     Streaming {
-        signing: signed.then(|| example_signing().1),
+        signing: signed.then(|| example_signing().1.clone()),
         trailer,
         decoded_content_length,
         declared_trailers: declared,
@@ -254,8 +260,8 @@ fn round_trip(flags: u8, mut input: Input<'_>) {
             .map(|n| (*n).to_owned())
             .collect();
     }
-    let signed = streaming.signing.is_some().then(|| example_signing().0);
-    let body = testing::aws_chunked(content, chunk_size, signed.as_ref(), &trailers);
+    let signed = streaming.signing.is_some().then(|| &example_signing().0);
+    let body = testing::aws_chunked(content, chunk_size, signed, &trailers);
     let mode = PayloadMode::Streaming(streaming);
     let decoded = outcome(decode(&mode, &mut body.chunks(chunk_size + 7)));
     let expected: Vec<(String, String)> = trailers
