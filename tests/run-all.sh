@@ -139,7 +139,7 @@ if ! cargo test --workspace --no-fail-fast; then
     failed+=("cargo test --workspace --no-fail-fast")
 fi
 
-section "Fuzz targets (fuzz/ci.sh: each parser's target for ${FUZZ_SECONDS:-20} s)"
+section "Fuzz targets (fuzz/ci.sh: each parser's target for ${FUZZ_SECONDS:-15} s)"
 if ! bash fuzz/ci.sh; then
     failed+=("fuzz/ci.sh")
 fi
