@@ -272,6 +272,10 @@ test('edits bucket settings, showing the server\'s validation errors', async () 
   await page.getByLabel('Bucket tags, one key=value per line').fill('owner=console');
   await page.getByRole('button', { name: 'Save bucket tags' }).click();
   await page.getByText('Saved 1 bucket tags').waitFor();
+  // Replication needs a versioned destination that exists: the server says so.
+  await page.getByRole('button', { name: 'Fill replication with an example' }).click();
+  await page.getByRole('button', { name: 'Save replication' }).click();
+  await page.locator('#setting-replication-error', { hasText: /^InvalidRequest: / }).waitFor();
   await page.getByLabel('Event notifications (XML)').fill('<NotificationConfiguration></NotificationConfiguration>');
   await page.getByRole('button', { name: 'Save event notifications' }).click();
   await page.getByText('Saved event notifications').waitFor();

@@ -34,6 +34,10 @@ const DOCUMENTS = [
     example: () => '<NotificationConfiguration>\n  <QueueConfiguration>\n    <Id>uploads</Id>\n    <Queue>arn:horreo:sqs:us-east-1:000000000000:DESTINATION</Queue>\n    <Event>s3:ObjectCreated:*</Event>\n  </QueueConfiguration>\n</NotificationConfiguration>',
   },
   {
+    query: 'replication', title: 'Replication', notSet: ['ReplicationConfigurationNotFoundError'],
+    example: (b) => `<ReplicationConfiguration>\n  <Role></Role>\n  <Rule>\n    <ID>copy-all</ID>\n    <Priority>1</Priority>\n    <Status>Enabled</Status>\n    <Filter><Prefix></Prefix></Filter>\n    <DeleteMarkerReplication><Status>Disabled</Status></DeleteMarkerReplication>\n    <Destination><Bucket>arn:aws:s3:::${b}-replica</Bucket></Destination>\n  </Rule>\n</ReplicationConfiguration>`,
+  },
+  {
     query: 'object-lock', title: 'Object lock', notSet: ['ObjectLockConfigurationNotFoundError'], keep: true,
     example: () => '<ObjectLockConfiguration>\n  <ObjectLockEnabled>Enabled</ObjectLockEnabled>\n  <Rule>\n    <DefaultRetention><Mode>GOVERNANCE</Mode><Days>1</Days></DefaultRetention>\n  </Rule>\n</ObjectLockConfiguration>',
   },
