@@ -642,27 +642,8 @@ pub(super) fn delete_locked(
                 }
                 None
             };
-            let mut marker = VersionRecord {
-                seq,
-                version_id,
-                is_delete_marker: true,
-                last_modified: inner.shared.now(),
-                size: 0,
-                etag: String::new(),
-                storage_class: Default::default(),
-                content: Default::default(),
-                user_metadata: Vec::new(),
-                tags: Vec::new(),
-                checksums: Checksums::default(),
-                owner: b.owner.clone(),
-                acl: None,
-                upload_id: None,
-                lock: ObjectLock::default(),
-                encryption: None,
-                restore: None,
-                replication_status: None,
-                data: ObjectData::None,
-            };
+            let mut marker =
+                VersionRecord::delete_marker(seq, version_id, inner.shared.now(), b.owner.clone());
             // Markers a lifecycle rule adds are not replicated (S3's rule).
             if cause.origin != EventOrigin::Lifecycle {
                 replicate = replication::plan(b, key, &marker);

@@ -20,8 +20,8 @@ use super::{Inner, StagedBlob, bucket, lifecycle};
 use crate::meta::records::{BlobRef, ObjectData, VersionRecord, decode, encode};
 use crate::meta::{Batch, Cf, keys};
 use crate::types::{
-    Bucket, Checksums, EventCause, ObjectKey, ObjectLock, ObjectVersion, PutOptions, ReplicaSource,
-    ReplicationStatus, VersioningState,
+    Bucket, EventCause, ObjectKey, ObjectVersion, PutOptions, ReplicaSource, ReplicationStatus,
+    VersioningState,
 };
 use crate::{Error, Result};
 
@@ -230,25 +230,13 @@ pub(super) fn put_marker(
     }
     inner.seq.observe(seq, db)?;
     let marker = VersionRecord {
-        seq,
-        version_id: source.version_id.clone(),
-        is_delete_marker: true,
-        last_modified: source.last_modified,
-        size: 0,
-        etag: String::new(),
-        storage_class: Default::default(),
-        content: Default::default(),
-        user_metadata: Vec::new(),
-        tags: Vec::new(),
-        checksums: Checksums::default(),
-        owner: b.owner.clone(),
-        acl: None,
-        upload_id: None,
-        lock: ObjectLock::default(),
-        encryption: None,
-        restore: None,
         replication_status: Some(ReplicationStatus::Replica),
-        data: ObjectData::None,
+        ..VersionRecord::delete_marker(
+            seq,
+            source.version_id.clone(),
+            source.last_modified,
+            b.owner.clone(),
+        )
     };
     let mut batch = db.batch();
     batch.put(

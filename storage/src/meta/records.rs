@@ -174,6 +174,36 @@ pub struct VersionRecord<D = ObjectData> {
 }
 
 impl VersionRecord {
+    /// A delete marker: no data, no metadata, owned by `owner`.
+    pub fn delete_marker(
+        seq: u64,
+        version_id: Option<String>,
+        last_modified: SystemTime,
+        owner: String,
+    ) -> Self {
+        Self {
+            seq,
+            version_id,
+            is_delete_marker: true,
+            last_modified,
+            size: 0,
+            etag: String::new(),
+            storage_class: StorageClass::default(),
+            content: ContentHeaders::default(),
+            user_metadata: Vec::new(),
+            tags: Vec::new(),
+            checksums: Checksums::default(),
+            owner,
+            acl: None,
+            upload_id: None,
+            lock: ObjectLock::default(),
+            encryption: None,
+            restore: None,
+            replication_status: None,
+            data: ObjectData::None,
+        }
+    }
+
     /// The blobs this version references.
     pub fn blobs(&self) -> Vec<BlobId> {
         match &self.data {
