@@ -105,9 +105,10 @@ test('cancels an upload, which aborts its multipart upload', async () => {
   const row = page.locator('#uploads li', { hasText: 'cancelled.bin' });
   await page.waitForFunction(() => [...document.querySelectorAll('#uploads progress')].some((p) => p.value >= 16 * 1024 * 1024));
   await row.getByRole('button', { name: 'Cancel upload of cancelled.bin' }).click();
-  await row.getByText('cancelled').waitFor();
+  await row.getByText('cancelled', { exact: true }).waitFor();
   await page.unroute(/partNumber=2&/);
   await held?.abort().catch(() => {});
+  await page.getByText('0 of 1 uploaded').waitFor();
   assert.equal(await page.getByRole('cell', { name: 'cancelled.bin', exact: true }).count(), 0);
   const uploads = await page.evaluate(async (bucket) => {
     const csrf = (await (await fetch('api/session')).json()).csrf;

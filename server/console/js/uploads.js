@@ -8,11 +8,16 @@ import { onScreen } from './objects.js';
 
 const PART = 16 * 1024 * 1024;
 
-/** Sends `body` with an XHR (for its upload progress); resolves with the finished XHR. */
+/** Sends `body` with an XHR (for its upload progress); resolves with the finished
+ * XHR. `track` is handed the XHR first (to abort it later) and says whether to send
+ * it at all: an upload cancelled between two requests sends nothing more. */
 function send(method, url, body, onProgress, track, headers = []) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    track(xhr);
+    if (!track(xhr)) {
+      reject(new Error('cancelled'));
+      return;
+    }
     xhr.upload.addEventListener('progress', (event) => onProgress(event.loaded));
     xhr.addEventListener('load', () => {
       if (xhr.status === 200) resolve(xhr); else reject(new Error(`HTTP ${xhr.status}`));
@@ -68,7 +73,7 @@ function upload(bucket, key, file) {
     bar.value = loaded;
     state.textContent = `${Math.floor((100 * loaded) / (file.size || 1))} %`;
   };
-  const track = (xhr) => { current = xhr; if (cancelled) xhr.abort(); };
+  const track = (xhr) => { current = xhr; return !cancelled; };
   const put = file.size > PART ? putInParts : putWhole;
   const finish = (text, ok) => { state.textContent = text; cancel.remove(); return ok; };
   return put(bucket, key, file, onProgress, track).then(
