@@ -97,13 +97,7 @@ pub(super) fn put(
     } = blob;
     // Held until the blob's reference commits (or the blob is removed again).
     let _installing = shared.install_gate.read();
-    let (data, installed) = match content {
-        Staged::Inline(bytes) => (ObjectData::Inline(bytes), None),
-        Staged::File(mut tmp) => {
-            let id = install(inner, &mut tmp)?;
-            (ObjectData::Blob { id, size }, Some(id))
-        }
-    };
+    let (data, installed) = install_staged(inner, content, size)?;
     let new = NewVersion {
         size,
         etag: hex::encode(md5),
@@ -121,6 +115,23 @@ pub(super) fn put(
         discard_uncommitted(inner, id, e);
     }
     result
+}
+
+/// The data of a new version from what was staged: inline bytes as they are, a
+/// staged file installed as a blob (whose id is returned too). The caller holds
+/// `install_gate`.
+pub(super) fn install_staged(
+    inner: &Inner,
+    content: Staged,
+    size: u64,
+) -> Result<(ObjectData, Option<BlobId>)> {
+    Ok(match content {
+        Staged::Inline(bytes) => (ObjectData::Inline(bytes), None),
+        Staged::File(mut tmp) => {
+            let id = install(inner, &mut tmp)?;
+            (ObjectData::Blob { id, size }, Some(id))
+        }
+    })
 }
 
 /// Moves a staged file into the blob store under a new random id. The caller

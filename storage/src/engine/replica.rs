@@ -11,13 +11,12 @@
 
 use super::events::{self, Change};
 use super::object::{
-    NewVersion, created_event, discard_blob, discard_uncommitted, install, lock_key,
+    NewVersion, created_event, discard_blob, discard_uncommitted, install_staged, lock_key,
     new_version_lock,
 };
-use super::stage::Staged;
 use super::versions::{newest_version, parse_version_id, read_current, to_object_version};
 use super::{Inner, StagedBlob, bucket, lifecycle};
-use crate::meta::records::{BlobRef, ObjectData, VersionRecord, decode, encode};
+use crate::meta::records::{BlobRef, VersionRecord, decode, encode};
 use crate::meta::{Batch, Cf, keys};
 use crate::types::{
     Bucket, EventCause, ObjectKey, ObjectVersion, PutOptions, ReplicaSource, ReplicationStatus,
@@ -93,13 +92,7 @@ pub(super) fn put(
         _ => hex::encode(md5),
     };
     let _installing = inner.shared.install_gate.read();
-    let (data, installed) = match content {
-        Staged::Inline(bytes) => (ObjectData::Inline(bytes), None),
-        Staged::File(mut tmp) => {
-            let id = install(inner, &mut tmp)?;
-            (ObjectData::Blob { id, size }, Some(id))
-        }
-    };
+    let (data, installed) = install_staged(inner, content, size)?;
     let new = NewVersion {
         size,
         etag,
