@@ -14,15 +14,20 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::blob::format::{HEADER_LEN, Header};
+use crate::crypto::kms::KeyRecord;
 use crate::crypto::{BlobKey, SealedKey};
+use crate::engine::iam::access_keys::KeyRow;
+use crate::engine::iam::{Session, SessionIdentity};
+use crate::engine::lifecycle::index::DueRecord;
 use crate::meta::records::{
     BlobId, BlobRef, DataSummary, GcRecord, ObjectData, PartData, PartRecord, UploadRecord,
     VersionRecord, decode, encode,
 };
 use crate::types::{
-    Bucket, ChecksumAlgorithm, ChecksumType, Checksums, ContentHeaders, EncryptionRecord,
-    EventCause, ObjectEvent, ObjectLock, Retention, RetentionMode, SseMode, StorageClass, Tag,
-    VersioningState,
+    AccessKey, Account, Bucket, ChecksumAlgorithm, ChecksumType, Checksums, ContentHeaders,
+    EncryptionRecord, EventCause, Group, KeyStatus, ManagedPolicy, ObjectEvent, ObjectLock,
+    Policies, PolicyVersion, ReplicationTask, Retention, RetentionMode, Role, SseMode,
+    StorageClass, Tag, User, VersioningState,
 };
 
 fn dir() -> PathBuf {
@@ -74,18 +79,19 @@ fn version(seq: u64, data: ObjectData) -> VersionRecord {
     }
 }
 
-/// Every fixture: its file name, and the value it must decode to (as `Debug`).
-fn expected() -> Vec<(&'static str, Vec<u8>, String)> {
-    fn entry<T: Serialize + std::fmt::Debug>(
-        name: &'static str,
-        value: T,
-    ) -> (&'static str, Vec<u8>, String) {
-        let encoded = match encode(&value) {
-            Ok(encoded) => encoded,
-            Err(err) => panic!("{name}: {err}"),
-        };
-        (name, encoded, format!("{value:?}"))
-    }
+/// A fixture: its file name, its bytes, and the value they decode to (as `Debug`).
+type Fixture = (&'static str, Vec<u8>, String);
+
+fn entry<T: Serialize + std::fmt::Debug>(name: &'static str, value: T) -> Fixture {
+    let encoded = match encode(&value) {
+        Ok(encoded) => encoded,
+        Err(err) => panic!("{name}: {err}"),
+    };
+    (name, encoded, format!("{value:?}"))
+}
+
+/// Every fixture.
+fn expected() -> Vec<Fixture> {
     let blob = BlobId([0x11; 16]);
     let mut encrypted = version(2, ObjectData::Blob { id: blob, size: 11 });
     encrypted.encryption = Some(EncryptionRecord {
@@ -178,7 +184,7 @@ fn expected() -> Vec<(&'static str, Vec<u8>, String)> {
         config_id: "rule-1".into(),
         cause: EventCause::default(),
     };
-    vec![
+    let mut all = vec![
         entry(
             "version-inline.bin",
             version(1, ObjectData::Inline(Bytes::from_static(b"hello world"))),
@@ -207,6 +213,150 @@ fn expected() -> Vec<(&'static str, Vec<u8>, String)> {
             "blob-header-encrypted.bin",
             Header::encrypted(64 * 1024).encode().to_vec(),
             format!("{:?}", Header::encrypted(64 * 1024)),
+        ),
+    ];
+    all.extend(identity_and_queue_rows());
+    all
+}
+
+/// The rows of identities, KMS keys, sessions and the background queues.
+fn identity_and_queue_rows() -> Vec<Fixture> {
+    let policies = Policies {
+        inline: [(
+            "read".to_owned(),
+            r#"{"Version":"2012-10-17","Statement":[]}"#.to_owned(),
+        )]
+        .into(),
+        attached: vec!["arn:aws:iam::000000000001:policy/backups".into()],
+    };
+    let access_key = AccessKey {
+        id: "AKIAEXAMPLEKEY000001".into(),
+        account: "000000000001".into(),
+        user: Some("alice".into()),
+        status: KeyStatus::Active,
+        created: at(1_700_000_500),
+        last_used: Some(at(1_700_000_600)),
+    };
+    vec![
+        entry(
+            "account.bin",
+            Account {
+                id: "000000000001".into(),
+                name: "default".into(),
+                canonical_id: "ab".repeat(32),
+                created: at(1_600_000_000),
+                access_keys: vec!["AKIAEXAMPLEKEY000002".into()],
+            },
+        ),
+        entry(
+            "user.bin",
+            User {
+                name: "alice".into(),
+                id: "AIDAEXAMPLE000000001".into(),
+                path: "/staff/".into(),
+                created: at(1_700_000_400),
+                policies: policies.clone(),
+                groups: vec!["admins".into()],
+                access_keys: vec![access_key.id.clone()],
+            },
+        ),
+        entry(
+            "group.bin",
+            Group {
+                name: "admins".into(),
+                id: "AGPAEXAMPLE000000001".into(),
+                path: "/".into(),
+                created: at(1_700_000_410),
+                policies: policies.clone(),
+            },
+        ),
+        entry(
+            "role.bin",
+            Role {
+                name: "uploader".into(),
+                id: "AROAEXAMPLE000000001".into(),
+                path: "/service/".into(),
+                created: at(1_700_000_420),
+                description: "writes backups".into(),
+                assume_role_policy: r#"{"Version":"2012-10-17","Statement":[]}"#.into(),
+                max_session_duration: 3600,
+                policies,
+            },
+        ),
+        entry(
+            "managed-policy.bin",
+            ManagedPolicy {
+                name: "backups".into(),
+                id: "ANPAEXAMPLE000000001".into(),
+                path: "/".into(),
+                description: String::new(),
+                created: at(1_700_000_430),
+                updated: at(1_700_000_440),
+                versions: vec![PolicyVersion {
+                    id: "v2".into(),
+                    document: r#"{"Version":"2012-10-17","Statement":[]}"#.into(),
+                    created: at(1_700_000_440),
+                }],
+                default_version: "v2".into(),
+                next_version: 3,
+                attachments: 1,
+            },
+        ),
+        entry(
+            "access-key.bin",
+            KeyRow {
+                key: access_key,
+                secret: blob_key(5),
+            },
+        ),
+        entry(
+            "kms-key.bin",
+            KeyRecord {
+                id: "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0".into(),
+                name: "alias/backups".into(),
+                created: at(1_700_000_450),
+                sealed: blob_key(6).sealed,
+            },
+        ),
+        entry(
+            "session.bin",
+            Session {
+                access_key: "ASIAEXAMPLE000000001".into(),
+                secret: "session-secret".into(),
+                account: "000000000001".into(),
+                identity: SessionIdentity::Role {
+                    name: "uploader".into(),
+                    path: "/service/".into(),
+                    id: "AROAEXAMPLE000000001".into(),
+                    session_name: "nightly".into(),
+                },
+                expires: at(1_700_003_600),
+                policies: vec![],
+            },
+        ),
+        entry(
+            "lifecycle-due.bin",
+            DueRecord {
+                bucket: "photos".into(),
+                upload_id: Some("upload-2".into()),
+                cursor: Some(b"cursor".to_vec()),
+                uploads_phase: true,
+            },
+        ),
+        entry(
+            "replication-task.bin",
+            ReplicationTask {
+                bucket: "photos".into(),
+                key: "cat.jpg".into(),
+                version_id: Some("v1".into()),
+                delete_marker: false,
+                destination: "arn:aws:s3:::photos-copy".into(),
+                rule_id: "copy-all".into(),
+                storage_class: Some(StorageClass::StandardIa),
+                queued: at(1_700_000_460),
+                attempts: 2,
+                last_error: Some("connection refused".into()),
+            },
         ),
     ]
 }
@@ -238,6 +388,34 @@ fn committed_records_decode_to_what_was_written() {
             "blob-ref.bin" => decoded::<BlobRef>(name, &raw),
             "bucket.bin" => decoded::<Bucket>(name, &raw),
             "event.bin" => decoded::<ObjectEvent>(name, &raw),
+            "account.bin" => decoded::<Account>(name, &raw),
+            "user.bin" => decoded::<User>(name, &raw),
+            "group.bin" => decoded::<Group>(name, &raw),
+            "role.bin" => decoded::<Role>(name, &raw),
+            "managed-policy.bin" => decoded::<ManagedPolicy>(name, &raw),
+            "session.bin" => decoded::<Session>(name, &raw),
+            "lifecycle-due.bin" => decoded::<DueRecord>(name, &raw),
+            "replication-task.bin" => decoded::<ReplicationTask>(name, &raw),
+            "access-key.bin" => {
+                let row: KeyRow = match decode(&raw) {
+                    Ok(row) => row,
+                    Err(err) => panic!("{name} no longer decodes: {err}"),
+                };
+                assert_eq!(row.secret, blob_key(5), "{name}: the sealed secret's bytes");
+                format!("{row:?}")
+            }
+            "kms-key.bin" => {
+                let key: KeyRecord = match decode(&raw) {
+                    Ok(key) => key,
+                    Err(err) => panic!("{name} no longer decodes: {err}"),
+                };
+                assert_eq!(
+                    key.sealed,
+                    blob_key(6).sealed,
+                    "{name}: the sealed key's bytes"
+                );
+                format!("{key:?}")
+            }
             "blob-key.bin" => {
                 let key: BlobKey = match decode(&raw) {
                     Ok(key) => key,

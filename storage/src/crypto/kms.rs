@@ -44,12 +44,12 @@ pub struct BuiltinKms {
     create: Mutex<()>,
 }
 
-#[derive(Serialize, Deserialize)]
-struct KeyRecord {
-    id: String,
-    name: String,
-    created: SystemTime,
-    sealed: SealedKey,
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct KeyRecord {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) created: SystemTime,
+    pub(crate) sealed: SealedKey,
 }
 
 const ID_PREFIX: &str = "kms/id/";

@@ -16,10 +16,10 @@ use crate::types::{AccessKey, KeyStatus, MAX_ACCESS_KEYS, User};
 use crate::{Error, Result};
 
 /// A stored key: its description and its sealed secret.
-#[derive(Serialize, Deserialize)]
-struct KeyRow {
-    key: AccessKey,
-    secret: BlobKey,
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct KeyRow {
+    pub(crate) key: AccessKey,
+    pub(crate) secret: BlobKey,
 }
 
 fn row_key(id: &str) -> Vec<u8> {

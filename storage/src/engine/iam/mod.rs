@@ -6,7 +6,7 @@
 //! never lose each other's changes; secret keys are stored only sealed under
 //! the master key (no master key, no access keys but the configured root's).
 
-mod access_keys;
+pub(crate) mod access_keys;
 mod policies;
 mod principals;
 mod sessions;

@@ -30,7 +30,7 @@ pub(super) const UPLOAD: u8 = 2;
 
 /// Value of a `lifecycle` row.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(super) struct DueRecord {
+pub(crate) struct DueRecord {
     /// The bucket's name (rows are keyed by id; a re-created bucket has another).
     pub bucket: String,
     #[serde(default)]
@@ -45,7 +45,7 @@ pub(super) struct DueRecord {
 
 /// A decoded row key.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct RowKey {
+pub(crate) struct RowKey {
     pub due_ms: u64,
     pub bucket_id: u64,
     pub kind: u8,
@@ -53,7 +53,7 @@ pub(super) struct RowKey {
     pub key: Vec<u8>,
 }
 
-pub(super) fn row_key(
+pub(crate) fn row_key(
     due_ms: u64,
     bucket_id: u64,
     kind: u8,
@@ -71,7 +71,7 @@ pub(super) fn row_key(
     out
 }
 
-pub(super) fn split_row_key(raw: &[u8]) -> Option<RowKey> {
+pub(crate) fn split_row_key(raw: &[u8]) -> Option<RowKey> {
     let (due, rest) = raw.split_first_chunk::<8>()?;
     let (bucket, rest) = rest.split_first_chunk::<8>()?;
     let (&kind, rest) = rest.split_first()?;

@@ -11,7 +11,7 @@
 //!   (86,400 s; shorter to try rules out, as Ceph RGW's `rgw_lc_debug_interval`).
 
 mod act;
-pub(super) mod index;
+pub(crate) mod index;
 pub(crate) mod plan;
 mod reindex;
 mod restores;
