@@ -70,6 +70,7 @@ fn version(seq: u64, data: ObjectData) -> VersionRecord {
         encryption: None,
         restore: None,
         replication_status: None,
+        tiering: None,
         data,
     }
 }
@@ -165,6 +166,7 @@ fn expected() -> Vec<(&'static str, Vec<u8>, String)> {
         website: None,
         notification: None,
         replication: None,
+        intelligent_tiering: Vec::new(),
     };
     let event = ObjectEvent {
         name: "ObjectCreated:Put".into(),

@@ -153,6 +153,7 @@ fn commit(
         encryption: new.encryption,
         restore: None,
         replication_status: Some(ReplicationStatus::Replica),
+        tiering: None,
         data: new.data,
     };
     let mut batch = db.batch();
