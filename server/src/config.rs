@@ -990,6 +990,17 @@ fn read_file_config(path: &Path) -> anyhow::Result<FileConfig> {
     toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))
 }
 
+/// Parses `--lifecycle-day-seconds`: seconds, fractions allowed (`0.2`), from
+/// 0.01 (a shorter day would tick faster than the worker looks) to 10 years.
+pub fn parse_day_seconds(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(s) if (0.01..=315_360_000.0).contains(&s) => Ok(s),
+        _ => Err(format!(
+            "{text:?}: expected seconds between 0.01 and 315360000 (fractions allowed)"
+        )),
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -1012,16 +1023,5 @@ mod tests {
         for bad in ["ab", "Upper", "name:frozen", "name:", ":versioned"] {
             assert!(bad.parse::<DefaultBucket>().is_err(), "{bad}");
         }
-    }
-}
-
-/// Parses `--lifecycle-day-seconds`: seconds, fractions allowed (`0.2`), from
-/// 0.01 (a shorter day would tick faster than the worker looks) to 10 years.
-pub fn parse_day_seconds(text: &str) -> Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(s) if (0.01..=315_360_000.0).contains(&s) => Ok(s),
-        _ => Err(format!(
-            "{text:?}: expected seconds between 0.01 and 315360000 (fractions allowed)"
-        )),
     }
 }

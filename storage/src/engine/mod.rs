@@ -967,8 +967,8 @@ impl Engine {
                 (true, None) => 1,
                 (true, Some(_)) => return Err(Error::RestoreDays { tiered }),
             };
-            let archived = rec.tiering.is_some_and(|t| t.tier.is_archive());
-            if !rec.storage_class.is_archive() && !(tiered && archived) {
+            let tier_archived = tiered && rec.tiering.is_some_and(|t| t.tier.is_archive());
+            if !(rec.storage_class.is_archive() || tier_archived) {
                 return Err(Error::InvalidObjectState(
                     "Restore is not allowed for the object's current storage class",
                 ));
