@@ -3,22 +3,24 @@
 # against the same load with no pass running (issue 14's "Measure"), over HTTP
 # with many concurrent clients.
 #
-# One server (`--lifecycle-day-seconds 1`): 100,000 objects of 4 KiB are
-# loaded into bucket `lc` (no rules yet) and 500 into `hot`; then a mixed
+# One server (`--lifecycle-day-seconds 1`): 100,000 objects of 1 KiB (LC_SIZE)
+# are loaded into bucket `expiring` (no rules yet) and 500 of 4 KiB into `hot`; then a mixed
 # load of 4 KiB GET/PUT (50/50, concurrency 32) runs twice on `hot`: once
-# idle, once right after an Expiration of 1 day is put on `lc`, which makes
-# all 100,000 due at once (re-index, then the worker expires them). The
-# expired counter in /metrics is read around each run, so the script shows
-# that the pass was still running when the load ended.
+# idle, once right after an Expiration of 1 day is put on `expiring`, which makes
+# all 100,000 due at once (re-index, then the worker expires them); the
+# second run starts once the bucket's object count in /metrics starts to fall.
+# The count is read around it, so the script shows that the pass was expiring
+# objects throughout the loaded run.
 #
 #   benches/lifecycle_load.sh [HORREO_BIN] [HORREO_BENCH]
-#   (LC_OBJECTS=100000 LC_SECONDS=15 LC_CONCURRENCY=32 by default)
+#   (LC_OBJECTS=100000 LC_SIZE=1KiB LC_SECONDS=15 LC_CONCURRENCY=32 by default)
 set -euo pipefail
 
 target=${CARGO_TARGET_DIR:-target}
 bin=${1:-$target/release/horreo}
 bench=${2:-$(dirname "$bin")/horreo-bench}
 objects=${LC_OBJECTS:-100000}
+size=${LC_SIZE:-1KiB}
 seconds=${LC_SECONDS:-15}
 concurrency=${LC_CONCURRENCY:-32}
 [ -x "$bin" ] && [ -x "$bench" ] || { echo "need $bin and $bench" >&2; exit 1; }
@@ -42,8 +44,10 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 
-expired() {
-    curl -s "$endpoint/_horreo/metrics" | awk '/^horreo_lifecycle_expired_total /{print $2}'
+# Objects left in the expiring bucket: its usage row follows every commit,
+# while the lifecycle counters are added up when a pass ends.
+remaining() {
+    curl -s "$endpoint/_horreo/metrics" | awk '/^horreo_bucket_objects\{bucket="expiring"\} /{print $2}'
 }
 load() {
     "$bench" mixed --endpoint "$endpoint" --bucket hot --size 4KiB --existing 500 \
@@ -51,7 +55,7 @@ load() {
 }
 
 start=$(date +%s.%N)
-"$bench" put --endpoint "$endpoint" --bucket lc --size 4KiB --count "$objects" --concurrency 32 >/dev/null 2>&1
+"$bench" put --endpoint "$endpoint" --bucket expiring --size "$size" --count "$objects" --concurrency 32 >/dev/null 2>&1
 "$bench" put --endpoint "$endpoint" --bucket hot --size 4KiB --count 500 >/dev/null 2>&1
 echo "loaded $objects + 500 objects in $(echo "$(date +%s.%N) - $start" | bc) s"
 
@@ -59,22 +63,27 @@ idle=$(load)
 "$py" - "$endpoint" <<'PY'
 import sys, boto3
 s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1")
-s3.put_bucket_lifecycle_configuration(Bucket="lc", LifecycleConfiguration={"Rules": [
+s3.put_bucket_lifecycle_configuration(Bucket="expiring", LifecycleConfiguration={"Rules": [
     {"ID": "all", "Filter": {}, "Status": "Enabled", "Expiration": {"Days": 1}}]})
 PY
 pass_start=$(date +%s.%N)
-before=$(expired)
+# The bucket is re-indexed first (a walk of its keys); the load starts once
+# expiries are under way.
+while [ "$(remaining)" -ge "$objects" ]; do sleep 0.2; done
+reindexed=$(echo "$(date +%s.%N) - $pass_start" | bc)
+before=$(remaining)
 busy=$(load)
-after=$(expired)
-while [ "$(expired)" -lt "$objects" ]; do sleep 0.5; done
+after=$(remaining)
+while [ "$(remaining)" -gt 0 ]; do sleep 0.5; done
 pass_secs=$(echo "$(date +%s.%N) - $pass_start" | bc)
 kill "$pid"; wait "$pid" || true
-"$py" - "$idle" "$busy" "$before" "$after" "$objects" "$pass_secs" <<'PY'
+"$py" - "$idle" "$busy" "$before" "$after" "$objects" "$pass_secs" "$reindexed" <<'PY'
 import json, sys
 idle, busy = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 before, after, objects, secs = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6])
-print(f"expired during the loaded run: {after - before} of {objects} (all {objects} after {secs:.1f} s, "
-      f"{objects / secs:.0f}/s)")
+reindexed = float(sys.argv[7])
+print(f"re-index until the first expiry: {reindexed:.1f} s; expired during the loaded run: "
+      f"{before - after} of {objects}, {after} still to go at its end (all {objects} after {secs:.1f} s)")
 for op in ("get", "put"):
     i, b = idle["by_op"][op]["ops_per_sec"], busy["by_op"][op]["ops_per_sec"]
     print(f"4 KiB {op.upper()}: idle {i:.0f} ops/s, during the pass {b:.0f} ops/s, ratio {b / i:.2f}; "
