@@ -160,3 +160,27 @@ fn archive_tiers_need_a_restore() {
     assert!(e.delete_intelligent_tiering("tier", "arc").unwrap());
     assert!(!e.delete_intelligent_tiering("tier", "arc").unwrap());
 }
+
+#[test]
+fn a_read_before_a_restart_keeps_the_version_frequent() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new());
+    let e = open_at(dir.path(), &clock);
+    bucket(&e, "tier");
+    put_tiered(&e, "k", BIG);
+    clock.advance(20 * DAY);
+    get(&e, "tier", "k", None).unwrap();
+    // No pass ran since the read: a clean shutdown writes it down.
+    drop(e);
+    let e = open_at(dir.path(), &clock);
+    clock.advance(15 * DAY);
+    run(&e);
+    assert_eq!(
+        tier(&e, "k"),
+        AccessTier::FrequentAccess,
+        "read 15 days ago"
+    );
+    clock.advance(16 * DAY);
+    run(&e);
+    assert_eq!(tier(&e, "k"), AccessTier::InfrequentAccess);
+}
