@@ -43,7 +43,7 @@ def tiering_server():
             binary=binary,
             data_dir=data_dir,
             log_path=Path(workdir) / "horreo.log",
-            extra_args=("--lifecycle-day-seconds", str(DAY), "--restore-delays", "1,1,1"),
+            extra_args=("--lifecycle-day-seconds", str(DAY), "--restore-delays", "1,3,1"),
         )
         server.start()
         try:

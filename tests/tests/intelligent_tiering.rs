@@ -121,7 +121,7 @@ async fn archived_objects_come_back_with_a_restore() {
         .arg("--lifecycle-day-seconds")
         .arg("0.25")
         .arg("--restore-delays")
-        .arg("1,1,1")
+        .arg("1,3,1")
         .start();
     let s3 = horreo.client();
     let bucket = unique_bucket_name("itarc");
