@@ -203,8 +203,8 @@ pub enum LifecycleCommand {
         bucket: Option<String>,
         /// Seconds one lifecycle day lasts: the value the server runs with
         /// [default: 86400]
-        #[arg(long, env = "HORREO_LIFECYCLE_DAY_SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
-        lifecycle_day_seconds: Option<u64>,
+        #[arg(long, env = "HORREO_LIFECYCLE_DAY_SECONDS", value_parser = parse_day_seconds)]
+        lifecycle_day_seconds: Option<f64>,
     },
 }
 
@@ -381,9 +381,9 @@ pub struct ServeArgs {
     #[arg(long, env = "HORREO_RESERVE", value_parser = parse_reserve)]
     pub reserve: Option<Reserve>,
     /// Seconds one lifecycle day lasts, to try lifecycle rules out (as Ceph
-    /// RGW's rgw_lc_debug_interval) [default: 86400]
-    #[arg(long, env = "HORREO_LIFECYCLE_DAY_SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
-    pub lifecycle_day_seconds: Option<u64>,
+    /// RGW's rgw_lc_debug_interval); fractions allowed, at least 0.01 [default: 86400]
+    #[arg(long, env = "HORREO_LIFECYCLE_DAY_SECONDS", value_parser = parse_day_seconds)]
+    pub lifecycle_day_seconds: Option<f64>,
     /// Lifecycle index rows (keys and uploads looked at) the background worker
     /// handles per second at most; 0: no limit [default: 0]
     #[arg(long, env = "HORREO_LIFECYCLE_RATE")]
@@ -530,7 +530,7 @@ struct FileConfig {
     scrub_interval: Option<String>,
     scrub_rate: Option<String>,
     reserve: Option<String>,
-    lifecycle_day_seconds: Option<u64>,
+    lifecycle_day_seconds: Option<f64>,
     lifecycle_rate: Option<u32>,
     restore_delays: Option<String>,
     #[serde(default)]
@@ -712,10 +712,9 @@ impl ServeArgs {
         let lifecycle_day_seconds = self
             .lifecycle_day_seconds
             .or(file.lifecycle_day_seconds)
-            .unwrap_or(86_400);
-        if lifecycle_day_seconds == 0 {
-            anyhow::bail!("lifecycle_day_seconds must be at least 1");
-        }
+            .unwrap_or(86_400.0);
+        parse_day_seconds(&lifecycle_day_seconds.to_string())
+            .map_err(|e| anyhow::anyhow!("lifecycle_day_seconds: {e}"))?;
         let default_buckets = self
             .default_buckets
             .iter()
@@ -765,7 +764,7 @@ impl ServeArgs {
             replication_remotes,
             scrub,
             reserve,
-            lifecycle_day: Duration::from_secs(lifecycle_day_seconds),
+            lifecycle_day: Duration::from_secs_f64(lifecycle_day_seconds),
             lifecycle_rate: self
                 .lifecycle_rate
                 .or(file.lifecycle_rate)
@@ -989,6 +988,17 @@ fn read_file_config(path: &Path) -> anyhow::Result<FileConfig> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading config file {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))
+}
+
+/// Parses `--lifecycle-day-seconds`: seconds, fractions allowed (`0.2`), from
+/// 0.01 (a shorter day would tick faster than the worker looks) to 10 years.
+pub fn parse_day_seconds(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(s) if (0.01..=315_360_000.0).contains(&s) => Ok(s),
+        _ => Err(format!(
+            "{text:?}: expected seconds between 0.01 and 315360000 (fractions allowed)"
+        )),
+    }
 }
 
 #[cfg(test)]

@@ -98,6 +98,7 @@ s3_error_codes! {
     NoSuchBucket => StatusCode::NOT_FOUND,
     NoSuchBucketPolicy => StatusCode::NOT_FOUND,
     NoSuchCORSConfiguration => StatusCode::NOT_FOUND,
+    NoSuchConfiguration => StatusCode::NOT_FOUND,
     NoSuchEntity => StatusCode::NOT_FOUND,
     NoSuchKey => StatusCode::NOT_FOUND,
     NoSuchLifecycleConfiguration => StatusCode::NOT_FOUND,
@@ -252,6 +253,10 @@ impl From<horreo_storage::Error> for S3Error {
                 "The specified version does not exist.",
             ),
             E::InvalidObjectState(why) => Self::new(S3ErrorCode::InvalidObjectState, why),
+            E::RestoreDays { tiered: false } => Self::malformed_xml(),
+            E::RestoreDays { tiered: true } => Self::invalid_argument(
+                "Days is not allowed for objects in the INTELLIGENT_TIERING storage class",
+            ),
             E::RestoreAlreadyInProgress => Self::new(
                 S3ErrorCode::RestoreAlreadyInProgress,
                 "Object restore is already in progress",

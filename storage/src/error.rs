@@ -39,6 +39,10 @@ pub enum Error {
     /// not archived.
     #[error("{0}")]
     InvalidObjectState(&'static str),
+    /// A RestoreObject without `Days` of a GLACIER or DEEP_ARCHIVE version
+    /// (`tiered`: with `Days`, of an Intelligent-Tiering one).
+    #[error("a restore's Days is required for archive classes and refused for Intelligent-Tiering")]
+    RestoreDays { tiered: bool },
     /// A RestoreObject of the version is still in progress.
     #[error("object restore is already in progress")]
     RestoreAlreadyInProgress,

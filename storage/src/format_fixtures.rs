@@ -75,6 +75,7 @@ fn version(seq: u64, data: ObjectData) -> VersionRecord {
         encryption: None,
         restore: None,
         replication_status: None,
+        tiering: None,
         data,
     }
 }
@@ -171,6 +172,7 @@ fn expected() -> Vec<Fixture> {
         website: None,
         notification: None,
         replication: None,
+        intelligent_tiering: Vec::new(),
     };
     let event = ObjectEvent {
         name: "ObjectCreated:Put".into(),

@@ -46,6 +46,9 @@ IMPLEMENTED = {
     "GetBucketNotificationConfiguration", "PutBucketNotificationConfiguration",
     "GetBucketNotification", "PutBucketNotification",
     "GetBucketReplication", "PutBucketReplication", "DeleteBucketReplication",
+    # Intelligent-Tiering's archive tiers.
+    "GetBucketIntelligentTieringConfiguration", "PutBucketIntelligentTieringConfiguration",
+    "DeleteBucketIntelligentTieringConfiguration", "ListBucketIntelligentTieringConfigurations",
 }
 
 # Operations boto3 signs for another service (S3 Express One Zone, S3 Object Lambda)

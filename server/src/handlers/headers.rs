@@ -320,6 +320,9 @@ pub fn object_headers(resp: &mut HttpResponseBuilder, v: &ObjectVersion) {
         resp.insert_header(("x-amz-storage-class", v.storage_class.as_str()));
     }
     super::restore::restore_header(resp, v.restore.as_ref());
+    if let Some(tier) = super::restore::archive_status(v) {
+        resp.insert_header(("x-amz-archive-status", tier.as_str()));
+    }
     if let Some(location) = &c.website_redirect_location {
         insert_stored(resp, "x-amz-website-redirect-location", location);
     }

@@ -31,6 +31,7 @@ pub mod restore;
 pub(crate) mod site;
 pub mod sts;
 mod tagging;
+mod tiering;
 mod website;
 
 use std::sync::Arc;
@@ -304,6 +305,12 @@ async fn handle(endpoint: Endpoint, ctx: Ctx, body: RequestBody) -> S3Result<Htt
         PutBucketReplication { .. } => replication::put(ctx, body).await,
         GetBucketReplication { .. } => replication::get(ctx).await,
         DeleteBucketReplication { .. } => replication::delete(ctx).await,
+        PutBucketIntelligentTieringConfiguration { id, .. } => tiering::put(ctx, id, body).await,
+        GetBucketIntelligentTieringConfiguration { id, .. } => tiering::get(ctx, id).await,
+        DeleteBucketIntelligentTieringConfiguration { id, .. } => tiering::delete(ctx, id).await,
+        ListBucketIntelligentTieringConfigurations {
+            continuation_token, ..
+        } => tiering::list(ctx, continuation_token).await,
         ListObjects {
             listing,
             marker,

@@ -240,12 +240,17 @@ pub async fn get(ctx: Ctx, params: GetParams, head: bool) -> S3Result<HttpRespon
     }
     let bucket = ctx.bucket.clone();
     let class = version.storage_class;
+    let tier = super::restore::archive_status(&version);
     let reader = ctx
         .engine(move |e| e.open_object_sse(&bucket, &version, range, customer_key.as_ref()))
         .await
-        .map_err(|err| match err.code {
-            // As AWS: an archived object names its class.
-            S3ErrorCode::InvalidObjectState => err.with("StorageClass", class.as_str()),
+        .map_err(|err| match (err.code, tier) {
+            // As AWS: an archived object names its class (and its
+            // Intelligent-Tiering archive tier).
+            (S3ErrorCode::InvalidObjectState, None) => err.with("StorageClass", class.as_str()),
+            (S3ErrorCode::InvalidObjectState, Some(tier)) => err
+                .with("StorageClass", class.as_str())
+                .with("AccessTier", tier.as_str()),
             _ => err,
         })?;
     Ok(resp.body(SizedStream::new(

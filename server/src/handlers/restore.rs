@@ -1,10 +1,11 @@
-//! RestoreObject of archived versions (GLACIER, DEEP_ARCHIVE), and the
+//! RestoreObject of archived versions (GLACIER, DEEP_ARCHIVE, and the archive
+//! tiers of INTELLIGENT_TIERING), and the
 //! `x-amz-restore` header of GET and HEAD.
 
 use std::time::{Duration, SystemTime};
 
 use actix_web::{HttpResponse, HttpResponseBuilder};
-use horreo_storage::{Restore, RestoreOutcome};
+use horreo_storage::{AccessTier, ObjectVersion, Restore, RestoreOutcome, StorageClass};
 use serde::Deserialize;
 
 use super::{Ctx, MAX_XML_BODY};
@@ -80,12 +81,14 @@ pub async fn restore(
     if request.kind.is_some() {
         return Err(S3Error::not_implemented("RestoreObject of Type SELECT"));
     }
+    // Days is required for GLACIER and DEEP_ARCHIVE and refused for
+    // Intelligent-Tiering: the engine knows which the version is.
     let days = match request.days.map(u32::try_from) {
-        Some(Ok(days)) if days > 0 => days,
+        Some(Ok(days)) if days > 0 => Some(days),
         Some(_) => {
             return Err(S3Error::invalid_argument("Days must be a positive integer"));
         }
-        None => return Err(S3Error::malformed_xml()),
+        None => None,
     };
     let tier = request
         .glacier_job_parameters
@@ -106,6 +109,16 @@ pub async fn restore(
         RestoreOutcome::Started => HttpResponse::Accepted().finish(),
         RestoreOutcome::Extended => HttpResponse::Ok().finish(),
     })
+}
+
+/// The Intelligent-Tiering archive tier `v` is in, unless a restore made it
+/// readable: `x-amz-archive-status` of HEAD and the `AccessTier` of GET's
+/// `InvalidObjectState`.
+pub fn archive_status(v: &ObjectVersion) -> Option<AccessTier> {
+    let tier = v.tiering?.tier;
+    let readable = v.restore.is_some_and(|r| r.readable(SystemTime::now()));
+    (v.storage_class == StorageClass::IntelligentTiering && tier.is_archive() && !readable)
+        .then_some(tier)
 }
 
 /// `x-amz-restore` of a version with a restore that is under way or whose

@@ -16,6 +16,9 @@ pub struct StoreCollector {
     bucket_bytes: IntGaugeVec,
     /// Events waiting for delivery, per notification destination.
     notification_queued: IntGaugeVec,
+    /// INTELLIGENT_TIERING versions and bytes per access tier.
+    tier_objects: IntGaugeVec,
+    tier_bytes: IntGaugeVec,
     gauges: Vec<(Reading, Series)>,
 }
 
@@ -79,9 +82,10 @@ enum Reading {
     LifecycleUploadsAborted,
     LifecycleFreedBytes,
     LifecycleLockedKept,
+    LifecycleTierMoves,
 }
 
-const READINGS: [(Reading, &str, &str); 26] = [
+const READINGS: [(Reading, &str, &str); 27] = [
     (
         Reading::DiskSize,
         "horreo_data_disk_size_bytes",
@@ -212,6 +216,11 @@ const READINGS: [(Reading, &str, &str); 26] = [
         "horreo_lifecycle_locked_kept_total",
         "Lifecycle actions not taken because the version is under object lock",
     ),
+    (
+        Reading::LifecycleTierMoves,
+        "horreo_lifecycle_tier_moves_total",
+        "INTELLIGENT_TIERING versions moved to a deeper access tier since start",
+    ),
 ];
 
 impl StoreCollector {
@@ -237,6 +246,20 @@ impl StoreCollector {
             ),
             &["destination"],
         )?;
+        let tier_objects = IntGaugeVec::new(
+            Opts::new(
+                "horreo_intelligent_tiering_objects",
+                "INTELLIGENT_TIERING object versions in an access tier",
+            ),
+            &["tier"],
+        )?;
+        let tier_bytes = IntGaugeVec::new(
+            Opts::new(
+                "horreo_intelligent_tiering_bytes",
+                "Bytes of the INTELLIGENT_TIERING object versions in an access tier",
+            ),
+            &["tier"],
+        )?;
         let gauges = READINGS
             .iter()
             .map(|(reading, name, help)| Ok((*reading, Series::new(name, help)?)))
@@ -246,6 +269,8 @@ impl StoreCollector {
             bucket_objects,
             bucket_bytes,
             notification_queued,
+            tier_objects,
+            tier_bytes,
             gauges,
         })
     }
@@ -277,6 +302,20 @@ impl StoreCollector {
                 }
             }
             Err(err) => tracing::warn!("metrics: reading the event queues: {err}"),
+        }
+        match self.engine.tier_usage() {
+            Ok(tiers) => {
+                for t in tiers {
+                    let tier = t.tier.as_str();
+                    self.tier_objects
+                        .with_label_values(&[tier])
+                        .set(saturate(t.objects));
+                    self.tier_bytes
+                        .with_label_values(&[tier])
+                        .set(saturate(t.bytes));
+                }
+            }
+            Err(err) => tracing::warn!("metrics: reading the tier usage: {err}"),
         }
         let disk = self.engine.disk_space().unwrap_or_else(|err| {
             tracing::warn!("metrics: reading disk space: {err}");
@@ -317,6 +356,7 @@ impl StoreCollector {
                 Reading::LifecycleUploadsAborted => lifecycle.uploads_aborted,
                 Reading::LifecycleFreedBytes => lifecycle.bytes_freed,
                 Reading::LifecycleLockedKept => lifecycle.locked_skipped,
+                Reading::LifecycleTierMoves => lifecycle.tier_moves,
             };
             gauge.set(value);
         }
@@ -332,6 +372,8 @@ impl Collector for StoreCollector {
         let mut descs = self.bucket_objects.desc();
         descs.extend(self.bucket_bytes.desc());
         descs.extend(self.notification_queued.desc());
+        descs.extend(self.tier_objects.desc());
+        descs.extend(self.tier_bytes.desc());
         for (_, gauge) in &self.gauges {
             descs.extend(gauge.collector().desc());
         }
@@ -343,6 +385,8 @@ impl Collector for StoreCollector {
         let mut families = self.bucket_objects.collect();
         families.extend(self.bucket_bytes.collect());
         families.extend(self.notification_queued.collect());
+        families.extend(self.tier_objects.collect());
+        families.extend(self.tier_bytes.collect());
         for (_, gauge) in &self.gauges {
             families.extend(gauge.collector().collect());
         }

@@ -114,6 +114,10 @@ endpoints! {
         GetBucketReplication {},
         PutBucketReplication {},
         DeleteBucketReplication {},
+        GetBucketIntelligentTieringConfiguration { id: Option<String> },
+        PutBucketIntelligentTieringConfiguration { id: Option<String> },
+        DeleteBucketIntelligentTieringConfiguration { id: Option<String> },
+        ListBucketIntelligentTieringConfigurations { continuation_token: Option<String> },
         DeleteObjects {},
         ListObjects {
             listing: Listing,
@@ -274,6 +278,30 @@ impl Endpoint {
             Operation::GetBucketReplication => Self::GetBucketReplication { bucket },
             Operation::PutBucketReplication => Self::PutBucketReplication { bucket },
             Operation::DeleteBucketReplication => Self::DeleteBucketReplication { bucket },
+            Operation::GetBucketIntelligentTieringConfiguration => {
+                Self::GetBucketIntelligentTieringConfiguration {
+                    id: text(query, "id"),
+                    bucket,
+                }
+            }
+            Operation::PutBucketIntelligentTieringConfiguration => {
+                Self::PutBucketIntelligentTieringConfiguration {
+                    id: text(query, "id"),
+                    bucket,
+                }
+            }
+            Operation::DeleteBucketIntelligentTieringConfiguration => {
+                Self::DeleteBucketIntelligentTieringConfiguration {
+                    id: text(query, "id"),
+                    bucket,
+                }
+            }
+            Operation::ListBucketIntelligentTieringConfigurations => {
+                Self::ListBucketIntelligentTieringConfigurations {
+                    continuation_token: text(query, "continuation-token"),
+                    bucket,
+                }
+            }
             Operation::DeleteObjects => Self::DeleteObjects { bucket },
             Operation::ListObjects => Self::ListObjects {
                 listing: Listing::parse(query)?,

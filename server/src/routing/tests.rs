@@ -496,6 +496,10 @@ const IMPLEMENTED: &[Operation] = &[
     GetBucketReplication,
     PutBucketReplication,
     DeleteBucketReplication,
+    GetBucketIntelligentTieringConfiguration,
+    PutBucketIntelligentTieringConfiguration,
+    DeleteBucketIntelligentTieringConfiguration,
+    ListBucketIntelligentTieringConfigurations,
 ];
 
 fn route_request(method: &str, path: &str, query: &str, headers: &[&str]) -> S3Result<Endpoint> {
@@ -957,6 +961,26 @@ const ACTIONS: &[(Operation, &str, &str)] = &[
         DeleteBucketReplication,
         "s3:PutReplicationConfiguration",
         "s3:PutReplicationConfiguration",
+    ),
+    (
+        GetBucketIntelligentTieringConfiguration,
+        "s3:GetIntelligentTieringConfiguration",
+        "s3:GetIntelligentTieringConfiguration",
+    ),
+    (
+        ListBucketIntelligentTieringConfigurations,
+        "s3:GetIntelligentTieringConfiguration",
+        "s3:GetIntelligentTieringConfiguration",
+    ),
+    (
+        PutBucketIntelligentTieringConfiguration,
+        "s3:PutIntelligentTieringConfiguration",
+        "s3:PutIntelligentTieringConfiguration",
+    ),
+    (
+        DeleteBucketIntelligentTieringConfiguration,
+        "s3:PutIntelligentTieringConfiguration",
+        "s3:PutIntelligentTieringConfiguration",
     ),
 ];
 

@@ -52,6 +52,7 @@ pub(super) fn create(
         website: None,
         notification: None,
         replication: None,
+        intelligent_tiering: Vec::new(),
     };
     configure(&mut bucket);
     // The id, name and owner are the engine's.

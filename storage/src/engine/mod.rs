@@ -129,10 +129,20 @@ struct Inner {
     lifecycle: parking_lot::Mutex<Option<lifecycle::Worker>>,
     /// What lifecycle passes did since the engine opened.
     lifecycle_counters: parking_lot::Mutex<LifecycleCounters>,
+    /// Reads of Intelligent-Tiering versions, written down by the next pass.
+    accesses: lifecycle::tiering::Accesses,
     /// Wakes event delivery when events are queued (see [`events`]).
     events: events::Signal,
     /// Wakes the replication worker when tasks are queued (see [`replication`]).
     replication: events::Signal,
+}
+
+impl Drop for Inner {
+    /// Writes down the reads of Intelligent-Tiering versions noted since the
+    /// last lifecycle pass, so that a clean shutdown forgets none.
+    fn drop(&mut self) {
+        lifecycle::tiering::flush(self);
+    }
 }
 
 /// Object data that has been received, checksummed and made durable, but is not
@@ -273,6 +283,7 @@ impl Engine {
     pub fn open_on(config: EngineConfig, db: Arc<MetaDb>) -> Result<Self> {
         std::fs::create_dir_all(&config.data_dir)?;
         usage::count_once(&db)?;
+        usage::count_tiers_once(&db)?;
         let crypto = match &config.master_key {
             Some(master) => Some(Arc::new(encryption::Keys::open(&db, master.clone())?)),
             None => None,
@@ -311,6 +322,7 @@ impl Engine {
             iam_lock: parking_lot::Mutex::new(()),
             lifecycle: parking_lot::Mutex::new(None),
             lifecycle_counters: parking_lot::Mutex::new(LifecycleCounters::default()),
+            accesses: lifecycle::tiering::Accesses::default(),
             events: events::Signal::default(),
             replication: events::Signal::default(),
         });
@@ -930,21 +942,33 @@ impl Engine {
     /// RestoreObject: makes an archived version (GLACIER, DEEP_ARCHIVE)
     /// readable from `delay` from now for `days` lifecycle days (counted from
     /// then, to a day boundary); a restored one's copy is kept `days` from now.
+    /// A version in an Intelligent-Tiering archive tier takes no `days`: it is
+    /// back in Frequent Access from `delay` from now (its `x-amz-restore` then
+    /// shows an expiry a day later, as a GLACIER one's would).
     /// `RestoreAlreadyInProgress` while a restore is under way,
-    /// `InvalidObjectState` for a version of another class.
+    /// `InvalidObjectState` for a version of another class or tier,
+    /// `RestoreDays` when `days` is missing (or given, for Intelligent-Tiering).
     pub fn restore_object(
         &self,
         bucket: &str,
         key: &str,
         version_id: Option<&str>,
-        days: u32,
+        days: Option<u32>,
         delay: std::time::Duration,
     ) -> Result<RestoreOutcome> {
         let day = self.inner.config.lifecycle.day;
         let mut outcome = RestoreOutcome::Started;
         let cause = Some(("ObjectRestore:Post", &*self.cause));
         object::update_version(&self.inner, cause, bucket, key, version_id, |_, rec| {
-            if !rec.storage_class.is_archive() {
+            let tiered = rec.storage_class == StorageClass::IntelligentTiering;
+            let days = match (tiered, days) {
+                (false, Some(days)) => days,
+                (false, None) => return Err(Error::RestoreDays { tiered }),
+                (true, None) => 1,
+                (true, Some(_)) => return Err(Error::RestoreDays { tiered }),
+            };
+            let tier_archived = tiered && rec.tiering.is_some_and(|t| t.tier.is_archive());
+            if !(rec.storage_class.is_archive() || tier_archived) {
                 return Err(Error::InvalidObjectState(
                     "Restore is not allowed for the object's current storage class",
                 ));
@@ -971,6 +995,46 @@ impl Engine {
             Ok(())
         })?;
         Ok(outcome)
+    }
+
+    /// Adds or replaces (by id) an Intelligent-Tiering configuration of the
+    /// bucket; its versions are re-indexed for their new archive times.
+    pub fn put_intelligent_tiering(
+        &self,
+        name: &str,
+        config: IntelligentTieringConfig,
+    ) -> Result<Bucket> {
+        bucket::update_with(
+            &self.inner,
+            name,
+            |b| {
+                match b.intelligent_tiering.iter_mut().find(|c| c.id == config.id) {
+                    Some(old) => *old = config,
+                    None => b.intelligent_tiering.push(config),
+                }
+                Ok(())
+            },
+            |b, batch| lifecycle::index::schedule_reindex(batch, b),
+        )
+    }
+
+    /// Removes the Intelligent-Tiering configuration `id`; `false` if the
+    /// bucket has none of that id (nothing changes then). Versions already in
+    /// an archive tier stay there until restored.
+    pub fn delete_intelligent_tiering(&self, name: &str, id: &str) -> Result<bool> {
+        let mut found = false;
+        bucket::update_with(
+            &self.inner,
+            name,
+            |b| {
+                let before = b.intelligent_tiering.len();
+                b.intelligent_tiering.retain(|c| c.id != id);
+                found = b.intelligent_tiering.len() != before;
+                Ok(())
+            },
+            |_, _| Ok(()),
+        )?;
+        Ok(found)
     }
 
     /// Turns the legal hold of the current (or given) version on or off.

@@ -27,7 +27,7 @@ use crate::meta::{Batch, Cf, keys};
 use crate::types::{
     Bucket, Checksums, CustomerKey, DataLoc, DeletePrecondition, Deleted, EncryptionRecord,
     EventCause, EventOrigin, ObjectKey, ObjectLock, ObjectVersion, PutOptions, ReplicationStatus,
-    Retention, VersioningState, WritePrecondition,
+    Retention, StorageClass, VersioningState, WritePrecondition,
 };
 use crate::{Error, Result};
 
@@ -202,6 +202,7 @@ pub(super) fn commit_version(
         encryption: new.encryption,
         restore: None,
         replication_status: None,
+        tiering: None,
         data: new.data,
     };
     let replication = replication::plan(bucket, key.as_str(), &record);
@@ -237,6 +238,14 @@ pub(super) fn commit_version(
         batch.put(Cf::Blobs, &id.0, &blob_ref)?;
     }
     lifecycle::index::after_write(&mut batch, bucket, k, true, now, inner.config.lifecycle.day)?;
+    lifecycle::tiering::after_write(
+        &mut batch,
+        bucket,
+        k,
+        &record,
+        now,
+        inner.config.lifecycle.day,
+    )?;
     let change = Change {
         name: new.event,
         key: key.as_str(),
@@ -373,15 +382,18 @@ pub(super) fn open(
     range: Option<Range<u64>>,
     customer_key: Option<&CustomerKey>,
 ) -> Result<ObjectReader> {
-    if version.storage_class.is_archive()
-        && !version
-            .restore
-            .is_some_and(|r| r.readable(inner.shared.now()))
-    {
+    let now = inner.shared.now();
+    let tiered_archive = version.storage_class == StorageClass::IntelligentTiering
+        && version.tiering.is_some_and(|t| t.tier.is_archive());
+    let archived = version.storage_class.is_archive() || tiered_archive;
+    if archived && !version.restore.is_some_and(|r| r.readable(now)) {
         return Err(Error::InvalidObjectState(
             "The operation is not valid for the object's storage class",
         ));
     }
+    inner
+        .accesses
+        .note(bucket, version, now, inner.config.lifecycle.day);
     let object = format!(
         "object {bucket}/{} version {}",
         version.key,

@@ -19,8 +19,8 @@ use super::{Inner, StagedBlob, bucket, lifecycle};
 use crate::meta::records::{BlobRef, VersionRecord, decode, encode};
 use crate::meta::{Batch, Cf, keys};
 use crate::types::{
-    Bucket, EventCause, ObjectKey, ObjectVersion, PutOptions, ReplicaSource, ReplicationStatus,
-    VersioningState,
+    AccessTier, Bucket, EventCause, ObjectKey, ObjectVersion, PutOptions, ReplicaSource,
+    ReplicationStatus, StorageClass, TierState, VersioningState,
 };
 use crate::{Error, Result};
 
@@ -153,6 +153,11 @@ fn commit(
         encryption: new.encryption,
         restore: None,
         replication_status: Some(ReplicationStatus::Replica),
+        // A replica is new here: Intelligent-Tiering counts from its arrival.
+        tiering: (new.opts.storage_class == StorageClass::IntelligentTiering).then(|| TierState {
+            tier: AccessTier::FrequentAccess,
+            last_access: Some(inner.shared.now()),
+        }),
         data: new.data,
     };
     let mut batch = db.batch();
@@ -162,6 +167,8 @@ fn commit(
         batch.put(Cf::Current, &keys::current_key(b.id, k), &encoded)?;
     }
     super::usage::count(&mut batch, b.id, &record, true)?;
+    let (now, day) = (inner.shared.now(), inner.config.lifecycle.day);
+    lifecycle::tiering::after_write(&mut batch, b, k, &record, now, day)?;
     let blob_ref = encode(&BlobRef { bucket_id: b.id })?;
     for id in record.blobs() {
         batch.put(Cf::Blobs, &id.0, &blob_ref)?;

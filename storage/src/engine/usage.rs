@@ -8,7 +8,9 @@
 //!
 //! Counted are version rows that are not delete markers, current and noncurrent
 //! alike (what the disk holds), by their object size. Parts of multipart uploads
-//! in progress are not counted.
+//! in progress are not counted. `INTELLIGENT_TIERING` versions are also counted
+//! store-wide per access tier, the same way (a tier move is a removal from one
+//! tier row and an addition to another, in the move's batch).
 
 use std::collections::BTreeMap;
 
@@ -16,6 +18,7 @@ use super::{Engine, Inner};
 use crate::Result;
 use crate::meta::records::{DataSummary, VersionRecord, decode};
 use crate::meta::{Batch, Cf, MetaDb, keys};
+use crate::types::{AccessTier, StorageClass, TierUsage};
 
 /// Usage rows: this prefix, then the bucket id (u64 BE).
 pub(super) const PREFIX: &[u8] = b"usage/";
@@ -88,7 +91,56 @@ pub(super) fn count<D>(
             bytes: size.wrapping_neg(),
         }
     };
-    batch.merge(Cf::Meta, &row_key(bucket_id), &delta.encode())
+    batch.merge(Cf::Meta, &row_key(bucket_id), &delta.encode())?;
+    if rec.storage_class == StorageClass::IntelligentTiering {
+        batch.merge(Cf::Meta, &tier_row_key(tier_of(rec)), &delta.encode())?;
+    }
+    Ok(())
+}
+
+/// Store-wide usage rows of Intelligent-Tiering's access tiers: this prefix,
+/// then the tier's code.
+const TIER_PREFIX: &[u8] = b"usage_tier/";
+/// Present once every `INTELLIGENT_TIERING` version is counted in the tier rows.
+const TIERS_COUNTED: &[u8] = b"usage_tiers_counted";
+
+fn tier_row_key(tier: AccessTier) -> Vec<u8> {
+    let mut key = TIER_PREFIX.to_vec();
+    key.push(tier.code());
+    key
+}
+
+fn tier_of<D>(rec: &VersionRecord<D>) -> AccessTier {
+    rec.tiering.map(|t| t.tier).unwrap_or_default()
+}
+
+/// Counts every `INTELLIGENT_TIERING` version into the tier rows, once per
+/// store (one written before tiers were counted, or a new one). Runs at open.
+pub(super) fn count_tiers_once(db: &MetaDb) -> Result<()> {
+    if db.get(Cf::Meta, TIERS_COUNTED)?.is_some() {
+        return Ok(());
+    }
+    let mut sums: BTreeMap<AccessTier, Delta> = BTreeMap::new();
+    let mut it = db.iter(Cf::Versions, None, None)?;
+    it.seek_to_first();
+    while let Some(value) = it.value() {
+        let rec: VersionRecord<DataSummary> = decode(value)?;
+        if !rec.is_delete_marker && rec.storage_class == StorageClass::IntelligentTiering {
+            let sum = sums.entry(tier_of(&rec)).or_default();
+            *sum = sum.add(Delta {
+                objects: 1,
+                bytes: i64::try_from(rec.size).unwrap_or(i64::MAX),
+            });
+        }
+        it.next();
+    }
+    it.status()?;
+    let mut batch = db.batch();
+    for (tier, sum) in &sums {
+        batch.put(Cf::Meta, &tier_row_key(*tier), &sum.encode())?;
+    }
+    batch.put(Cf::Meta, TIERS_COUNTED, b"1")?;
+    batch.commit()
 }
 
 /// Adds to `batch` the removal of an emptied bucket's usage row.
@@ -97,8 +149,9 @@ pub(super) fn forget(batch: &mut Batch<'_>, bucket_id: u64) -> Result<()> {
 }
 
 /// The `meta` column family's merge operator: sums the usage deltas onto the
-/// row. Rows of no other kind are ever merged. `None` (which RocksDB reports
-/// as corruption on reading that row) for an operand that is not a delta.
+/// row (bucket and tier usage rows; rows of no other kind are ever merged).
+/// `None` (which RocksDB reports as corruption on reading that row) for an
+/// operand that is not a delta.
 pub(crate) fn merge(
     existing: Option<&[u8]>,
     operands: &mut dyn Iterator<Item = &[u8]>,
@@ -167,6 +220,23 @@ fn read(inner: &Inner, bucket_id: u64) -> Result<BucketUsage> {
 }
 
 impl Engine {
+    /// Objects and bytes of `INTELLIGENT_TIERING` versions in each access
+    /// tier, shallowest first: one point read per tier.
+    pub fn tier_usage(&self) -> Result<Vec<TierUsage>> {
+        AccessTier::ALL
+            .iter()
+            .map(|&tier| {
+                let row = self.inner.shared.db.get(Cf::Meta, &tier_row_key(tier))?;
+                let sum = row.and_then(|raw| Delta::decode(&raw)).unwrap_or_default();
+                Ok(TierUsage {
+                    tier,
+                    objects: u64::try_from(sum.objects).unwrap_or(0),
+                    bytes: u64::try_from(sum.bytes).unwrap_or(0),
+                })
+            })
+            .collect()
+    }
+
     /// Each bucket's name and usage, in name order: one point read per bucket,
     /// whatever the number of objects.
     pub fn bucket_usage(&self) -> Result<Vec<(String, BucketUsage)>> {

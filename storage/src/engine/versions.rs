@@ -188,6 +188,7 @@ fn view<D>(key: String, rec: VersionRecord<D>, loc: DataLoc) -> ObjectVersion {
         lock: rec.lock,
         restore: rec.restore,
         replication_status: rec.replication_status,
+        tiering: rec.tiering,
         encryption: rec.encryption.as_ref().map(|e| e.mode.view()),
         sse: rec.encryption,
         data: DataRef(loc),

@@ -15,7 +15,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::crypto::BlobKey;
 use crate::types::{
     Acl, ChecksumAlgorithm, ChecksumType, Checksums, ContentHeaders, EncryptionRecord, ObjectLock,
-    ReplicationStatus, Restore, SseMode, StorageClass, Tag,
+    ReplicationStatus, Restore, SseMode, StorageClass, Tag, TierState,
 };
 use crate::{Error, Result};
 
@@ -170,6 +170,10 @@ pub struct VersionRecord<D = ObjectData> {
     /// `x-amz-replication-status`; `None` unless replication concerns it.
     #[serde(default)]
     pub replication_status: Option<ReplicationStatus>,
+    /// The access tier of an `INTELLIGENT_TIERING` version (`None`: Frequent
+    /// Access, never read, or another class).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tiering: Option<TierState>,
     pub data: D,
 }
 
@@ -200,6 +204,7 @@ impl VersionRecord {
             encryption: None,
             restore: None,
             replication_status: None,
+            tiering: None,
             data: ObjectData::None,
         }
     }
@@ -299,6 +304,7 @@ mod tests {
             encryption: None,
             restore: None,
             replication_status: None,
+            tiering: None,
             data,
         }
     }

@@ -64,6 +64,9 @@ pub struct Bucket {
     /// Where new versions are copied (PutBucketReplication).
     #[serde(default)]
     pub replication: Option<super::ReplicationConfig>,
+    /// Intelligent-Tiering configurations (archive tiers), in the order put.
+    #[serde(default)]
+    pub intelligent_tiering: Vec<super::IntelligentTieringConfig>,
 }
 
 impl Bucket {

@@ -155,6 +155,8 @@ pub struct LifecycleCounters {
     pub bytes_freed: u64,
     /// Actions refused because the version is under object lock.
     pub locked_skipped: u64,
+    /// Intelligent-Tiering versions moved to a deeper access tier.
+    pub tier_moves: u64,
 }
 
 impl LifecycleCounters {
@@ -167,6 +169,7 @@ impl LifecycleCounters {
         self.uploads_aborted += other.uploads_aborted;
         self.bytes_freed += other.bytes_freed;
         self.locked_skipped += other.locked_skipped;
+        self.tier_moves += other.tier_moves;
     }
 }
 

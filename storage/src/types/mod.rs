@@ -15,6 +15,7 @@ mod object;
 mod replication;
 mod restore;
 mod scrub;
+mod tiering;
 mod web;
 
 pub use acl::{Acl, Grant, Grantee, GroupGrantee, ObjectOwnership, Permission};
@@ -58,4 +59,8 @@ pub use replication::{
 };
 pub use restore::{Restore, RestoreOutcome};
 pub use scrub::{ScrubConfig, ScrubCounters, ScrubFinding, ScrubPass, ScrubProgress, ScrubStatus};
+pub use tiering::{
+    ARCHIVE_INSTANT_ACCESS_DAYS, AccessTier, INFREQUENT_ACCESS_DAYS, IntelligentTieringConfig,
+    MIN_MONITORED_SIZE, TierState, TierUsage, Tiering,
+};
 pub use web::{CorsRule, Redirect, RedirectAllRequestsTo, RoutingRule, WebsiteConfiguration};

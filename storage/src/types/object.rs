@@ -105,6 +105,10 @@ pub struct ObjectVersion {
     /// `x-amz-replication-status`: `None` unless replication concerns it.
     #[serde(default)]
     pub replication_status: Option<super::ReplicationStatus>,
+    /// The access tier of an `INTELLIGENT_TIERING` version (`None`: Frequent
+    /// Access and never read, or another class).
+    #[serde(default)]
+    pub tiering: Option<super::TierState>,
     /// The stored form of `encryption`, with the sealed data key.
     #[serde(skip)]
     pub(crate) sse: Option<EncryptionRecord>,

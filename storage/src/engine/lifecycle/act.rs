@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use super::plan::{self, Action, Ver};
-use super::restores;
+use super::{restores, tiering};
 use crate::engine::Inner;
 use crate::engine::events::{self, Change};
 use crate::engine::object::{Locked, Removal, delete_locked, lock_key};
@@ -44,10 +44,8 @@ pub(super) fn process_key(
         Some(lc) => apply_rules(inner, &locked, key, key_text, &lc, done)?,
         None => None,
     };
-    Ok(match (restores, rules) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    })
+    let tiers = tiering::settle(inner, &locked, key_text, done)?;
+    Ok([restores, rules, tiers].into_iter().flatten().min())
 }
 
 /// Does what the bucket's rules say is due for `key`; returns when to look again.
@@ -174,7 +172,15 @@ fn transition(
         if rec.storage_class == class {
             continue;
         }
+        let before = rec.clone();
         rec.storage_class = class;
+        if class == crate::types::StorageClass::IntelligentTiering {
+            // It starts in Frequent Access, as if read now.
+            rec.tiering = Some(crate::types::TierState {
+                tier: crate::types::AccessTier::FrequentAccess,
+                last_access: Some(now),
+            });
+        }
         let encoded = encode(&rec)?;
         let current_row = keys::current_key(bucket_id, key.as_bytes());
         let is_current = match db.get(Cf::Current, &current_row)? {
@@ -186,6 +192,9 @@ fn transition(
         if is_current {
             batch.put(Cf::Current, &current_row, &encoded)?;
         }
+        // Moves the version between the Intelligent-Tiering counts.
+        crate::engine::usage::count(&mut batch, bucket_id, &before, false)?;
+        crate::engine::usage::count(&mut batch, bucket_id, &rec, true)?;
         let change = Change {
             name: "LifecycleTransition",
             key,

@@ -1,4 +1,5 @@
-//! The lifecycle worker: applies buckets' lifecycle rules continuously.
+//! The lifecycle worker: applies buckets' lifecycle rules (and moves
+//! Intelligent-Tiering versions between access tiers) continuously.
 //!
 //! - A pass reads the due-time index (see [`index`]) up to now: a pass costs
 //!   O(rows due), whatever the number of objects; a store with nothing due
@@ -7,6 +8,8 @@
 //!   through the engine's one removal path ([`act`]); the row is then replaced
 //!   by one at the key's next due time. Acting is idempotent, so a pass
 //!   interrupted by a crash simply resumes from the rows still there.
+//! - The same index drives Intelligent-Tiering's moves between access tiers
+//!   ([`tiering`]); each pass first writes down the reads noted since the last.
 //! - Time is measured in lifecycle days of `LifecycleSettings::day`
 //!   (86,400 s; shorter to try rules out, as Ceph RGW's `rgw_lc_debug_interval`).
 
@@ -15,6 +18,7 @@ pub(crate) mod index;
 pub(crate) mod plan;
 mod reindex;
 mod restores;
+pub(super) mod tiering;
 
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
@@ -120,6 +124,7 @@ fn run(inner: &Weak<Inner>, signal: &Signal, settings: LifecycleSettings) {
                     noncurrent_expired = done.noncurrent_expired,
                     delete_markers_removed = done.delete_markers_removed,
                     transitioned = done.transitioned,
+                    tier_moves = done.tier_moves,
                     uploads_aborted = done.uploads_aborted,
                     bytes_freed = done.bytes_freed,
                     locked_kept = done.locked_skipped,
@@ -159,7 +164,7 @@ pub(super) fn adopt_day(inner: &Inner) -> Result<()> {
     if stored.is_some() {
         for b in bucket::list(inner)?
             .iter()
-            .filter(|b| b.lifecycle.is_some())
+            .filter(|b| b.lifecycle.is_some() || !b.intelligent_tiering.is_empty())
         {
             index::schedule_reindex(&mut batch, b)?;
         }
@@ -186,6 +191,7 @@ pub(super) fn pass(
         Some(name) => Some(bucket::get(inner, name)?.id),
         None => None,
     };
+    tiering::flush(inner);
     let upper = (plan::millis(inner.shared.now()) + 1)
         .to_be_bytes()
         .to_vec();

@@ -3,8 +3,10 @@
 //! with the cursor saved in the bucket's `REINDEX` row after each step (so a
 //! restart resumes where it stopped).
 
+use std::time::SystemTime;
+
 use super::index::{self, DueRecord};
-use super::{act, plan};
+use super::{act, plan, tiering};
 use crate::engine::Inner;
 use crate::meta::records::{DataSummary, UploadRecord, VersionRecord, decode, encode};
 use crate::meta::{Batch, Cf, keys};
@@ -31,12 +33,14 @@ pub(super) fn reindex(
             return Ok(());
         }
         let mut batch = db.batch();
-        let (cursor, finished) = match (&bucket.lifecycle, rec.uploads_phase) {
-            (None, _) => (None, true),
-            (Some(_), false) => reindex_versions(inner, bucket, rec.cursor.as_deref(), &mut batch)?,
-            (Some(_), true) => reindex_uploads(inner, bucket, rec.cursor.as_deref(), &mut batch)?,
+        // Intelligent-Tiering configurations need the versions indexed too.
+        let versions = bucket.lifecycle.is_some() || !bucket.intelligent_tiering.is_empty();
+        let (cursor, finished) = match (versions, rec.uploads_phase) {
+            (false, _) => (None, true),
+            (true, false) => reindex_versions(inner, bucket, rec.cursor.as_deref(), &mut batch)?,
+            (true, true) => reindex_uploads(inner, bucket, rec.cursor.as_deref(), &mut batch)?,
         };
-        let last = finished && (rec.uploads_phase || bucket.lifecycle.is_none());
+        let last = finished && (rec.uploads_phase || !versions);
         if last {
             batch.delete(Cf::Lifecycle, raw)?;
         } else {
@@ -70,10 +74,9 @@ fn reindex_versions(
     cursor: Option<&[u8]>,
     batch: &mut Batch<'_>,
 ) -> Result<(Option<Vec<u8>>, bool)> {
-    let Some(lc) = &bucket.lifecycle else {
-        return Ok((None, true));
-    };
+    let lc = bucket.lifecycle.as_ref();
     let day = inner.config.lifecycle.day;
+    let now = inner.shared.now();
     let start = cursor.map_or_else(|| index::bucket_start(bucket.id), <[u8]>::to_vec);
     let mut it = inner.shared.db.iter(
         Cf::Versions,
@@ -83,14 +86,22 @@ fn reindex_versions(
     it.seek(&start);
     let mut stack = Vec::new();
     let mut current_key: Option<Vec<u8>> = None;
+    // The key's next Intelligent-Tiering move, found as its versions are read.
+    let mut tier_due: Option<SystemTime> = None;
     let mut indexed = 0;
-    let flush = |key: &[u8], stack: &mut Vec<plan::Ver>, batch: &mut Batch<'_>| {
-        if let Ok(text) = std::str::from_utf8(key)
-            && let Some(at) = plan::plan(lc, text, stack, day).iter().map(|d| d.at).min()
-        {
-            index::put_key(batch, bucket, key, at)?;
+    let flush = |key: &[u8],
+                 stack: &mut Vec<plan::Ver>,
+                 tier_due: &mut Option<SystemTime>,
+                 batch: &mut Batch<'_>| {
+        if let Ok(text) = std::str::from_utf8(key) {
+            let rules =
+                lc.and_then(|lc| plan::plan(lc, text, stack, day).iter().map(|d| d.at).min());
+            if let Some(at) = rules.into_iter().chain(tier_due.take()).min() {
+                index::put_key(batch, bucket, key, at)?;
+            }
         }
         stack.clear();
+        *tier_due = None;
         Ok::<_, Error>(())
     };
     while let Some((raw_key, value)) = it.item() {
@@ -99,7 +110,7 @@ fn reindex_versions(
         };
         if current_key.as_deref() != Some(key.as_slice()) {
             if let Some(done_key) = current_key.take() {
-                flush(&done_key, &mut stack, batch)?;
+                flush(&done_key, &mut stack, &mut tier_due, batch)?;
                 indexed += 1;
                 if indexed >= REINDEX_STEP {
                     let next =
@@ -110,12 +121,17 @@ fn reindex_versions(
             current_key = Some(key);
         }
         let rec: VersionRecord<DataSummary> = decode(value)?;
+        if let Some(Ok(text)) = current_key.as_deref().map(std::str::from_utf8)
+            && let Some(at) = tiering::next_move(bucket, text, &rec, now, day)
+        {
+            tier_due = Some(tier_due.map_or(at, |t| t.min(at)));
+        }
         stack.push(act::to_ver(rec).0);
         it.next();
     }
     it.status()?;
     if let Some(done_key) = current_key {
-        flush(&done_key, &mut stack, batch)?;
+        flush(&done_key, &mut stack, &mut tier_due, batch)?;
     }
     Ok((None, true))
 }

@@ -7,10 +7,10 @@
 use std::time::SystemTime;
 
 use crate::Result;
-use crate::engine::Inner;
 use crate::engine::events::{self, Change};
 use crate::engine::object::Locked;
 use crate::engine::versions::scan_versions;
+use crate::engine::{Inner, usage};
 use crate::meta::records::{VersionRecord, decode, encode};
 use crate::meta::{Cf, keys};
 use crate::types::{EventCause, EventOrigin};
@@ -21,7 +21,7 @@ pub(super) fn settle(inner: &Inner, locked: &Locked<'_>, key: &str) -> Result<Op
     let db = &inner.shared.db;
     let now = inner.shared.now();
     let mut next: Option<SystemTime> = None;
-    let mut due: Vec<(VersionRecord, &'static str)> = Vec::new();
+    let mut due: Vec<(VersionRecord, &'static str, SystemTime)> = Vec::new();
     scan_versions(db, locked.bucket.id, key.as_bytes(), |raw| {
         let mut rec: VersionRecord = decode(raw)?;
         let Some(mut restore) = rec.restore else {
@@ -44,7 +44,7 @@ pub(super) fn settle(inner: &Inner, locked: &Locked<'_>, key: &str) -> Result<Op
             next = Some(next.map_or(at, |n| n.min(at)));
             return Ok(true);
         };
-        due.push((rec, event));
+        due.push((rec, event, restore.ready_at));
         Ok(true)
     })?;
     let cause = EventCause {
@@ -52,14 +52,26 @@ pub(super) fn settle(inner: &Inner, locked: &Locked<'_>, key: &str) -> Result<Op
         ..EventCause::default()
     };
     let bucket = &locked.bucket;
-    for (rec, name) in due {
+    for (mut rec, name, ready_at) in due {
         let current_row = keys::current_key(bucket.id, key.as_bytes());
         let is_current = match db.get(Cf::Current, &current_row)? {
             Some(raw) => decode::<VersionRecord>(&raw)?.seq == rec.seq,
             None => false,
         };
-        let encoded = encode(&rec)?;
+        let before = rec.clone();
         let mut batch = db.batch();
+        // A restored version of an Intelligent-Tiering archive tier is back
+        // in Frequent Access, as if read when the restore completed.
+        if super::tiering::restored(&mut rec, ready_at) {
+            usage::count(&mut batch, bucket.id, &before, false)?;
+            usage::count(&mut batch, bucket.id, &rec, true)?;
+            if let Some(at) =
+                super::tiering::next_move(bucket, key, &rec, now, inner.config.lifecycle.day)
+            {
+                next = Some(next.map_or(at, |n| n.min(at)));
+            }
+        }
+        let encoded = encode(&rec)?;
         batch.put(
             Cf::Versions,
             &keys::version_key(bucket.id, key.as_bytes(), rec.seq),

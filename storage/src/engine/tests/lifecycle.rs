@@ -398,7 +398,8 @@ fn restores_announce_their_completion_and_their_copy_s_end() {
         ..PutOptions::default()
     };
     put_with(&e, "arc", "k", b"cold", opts).unwrap();
-    e.restore_object("arc", "k", None, 1, DAY / 2).unwrap();
+    e.restore_object("arc", "k", None, Some(1), DAY / 2)
+        .unwrap();
     run(&e);
     assert_eq!(queued(&e).len(), 1, "only the restore's start so far");
     std::thread::sleep(DAY);

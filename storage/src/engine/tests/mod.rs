@@ -14,6 +14,7 @@ mod multipart;
 mod objects;
 mod replication;
 mod scrub;
+mod tiering;
 mod usage;
 mod versioning;
 
