@@ -24,7 +24,7 @@ use crate::meta::records::{VersionRecord, decode, encode};
 use crate::meta::{Batch, Cf, MetaDb, keys};
 use crate::types::{
     Bucket, EventCause, QueuedReplication, ReplicationBacklog, ReplicationRule, ReplicationStatus,
-    ReplicationTask, ResyncProgress, SseMode,
+    ReplicationTask, ResyncProgress, SseMode, Tag,
 };
 use crate::{Error, Result};
 
@@ -269,7 +269,7 @@ pub(super) fn complete(
                 .now()
                 .duration_since(rec.last_modified)
                 .is_ok_and(|age| age > inner.config.replication_time_threshold);
-            if let Some(name) = metrics_event(b, task, error.is_some(), late) {
+            if let Some(name) = metrics_event(b, task, &rec, error.is_some(), late) {
                 let change = Change {
                     name,
                     key: &task.key,
@@ -291,18 +291,19 @@ pub(super) fn complete(
     Ok(())
 }
 
-/// The rule of `bucket` that sends `task`'s version to its destination now,
-/// if any: the rule that queued it, else the one of highest priority.
-fn rule_of<'a>(bucket: &'a Bucket, task: &ReplicationTask) -> Option<&'a ReplicationRule> {
-    let rules = &bucket.replication.as_ref()?.rules;
-    let to_destination = || {
-        rules
-            .iter()
-            .filter(|r| r.status_enabled && r.destination.bucket_arn == task.destination)
-    };
-    to_destination()
-        .find(|r| r.id == task.rule_id)
-        .or_else(|| to_destination().max_by_key(|r| r.priority))
+/// The rule of `bucket` that would send `task`'s version (tagged `tags`) to
+/// its destination now, if any.
+fn rule_of<'a>(
+    bucket: &'a Bucket,
+    task: &ReplicationTask,
+    tags: &[Tag],
+) -> Option<&'a ReplicationRule> {
+    bucket
+        .replication
+        .as_ref()?
+        .rules_for(&task.key, tags, task.delete_marker)
+        .into_iter()
+        .find(|r| r.destination.bucket_arn == task.destination)
 }
 
 /// The `s3:Replication:*` event a finished copy of `task`'s version makes,
@@ -310,15 +311,16 @@ fn rule_of<'a>(bucket: &'a Bucket, task: &ReplicationTask) -> Option<&'a Replica
 /// or Replication Time Control on its rule, `OperationFailedReplication` when
 /// it failed for good; with Replication Time Control,
 /// `OperationReplicatedAfterThreshold` when it succeeded `late` (past the
-/// threshold). `OperationNotTracked` when the rule that queued it under
-/// metrics is gone or no longer tracks it.
+/// threshold). `OperationNotTracked` when it was queued under metrics and
+/// the rule that would send it now (if any) does not track it.
 fn metrics_event(
     bucket: &Bucket,
     task: &ReplicationTask,
+    rec: &VersionRecord,
     failed: bool,
     late: bool,
 ) -> Option<&'static str> {
-    let rule = rule_of(bucket, task).filter(|r| r.metrics || r.replication_time);
+    let rule = rule_of(bucket, task, &rec.tags).filter(|r| r.metrics || r.replication_time);
     let Some(rule) = rule else {
         return task.tracked.then_some("Replication:OperationNotTracked");
     };
@@ -374,13 +376,13 @@ pub(super) fn flag_overdue(inner: &Inner, destination: &str, after: u64) -> Resu
             Err(Error::NoSuchBucket) => continue,
             Err(e) => return Err(e),
         };
-        if !rule_of(&b, &task).is_some_and(|r| r.replication_time) {
-            continue;
-        }
         let version = task.version_id.as_deref().unwrap_or("null");
         let Some(rec) = find_version(db, b.id, task.key.as_bytes(), version)? else {
             continue;
         };
+        if !rule_of(&b, &task, &rec.tags).is_some_and(|r| r.replication_time) {
+            continue;
+        }
         let change = Change {
             name: "Replication:OperationMissedThreshold",
             key: &task.key,
