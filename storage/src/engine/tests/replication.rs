@@ -260,3 +260,69 @@ fn replication_time_control_reports_missed_thresholds_and_untracked_versions() {
         ]
     );
 }
+
+/// An upload completed as a replica keeps the source's version id,
+/// last-modified time and parts; the same replica completed again (a copy
+/// retried after its acknowledgement was lost) changes nothing.
+#[test]
+fn an_upload_completed_as_a_replica_keeps_its_parts_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = open_engine(dir.path());
+    versioned(&e, "dst");
+    let key = ObjectKey::parse("big").unwrap();
+    let source = ReplicaSource {
+        version_id: Some(format!("{:016x}", 1u64 << 40)),
+        last_modified: SystemTime::UNIX_EPOCH + Duration::from_secs(1_000),
+        etag: None,
+    };
+    let parts = [vec![1u8; MIN_PART_SIZE as usize], vec![2u8; 10]];
+    let send = |e: &Engine| {
+        let upload = e
+            .create_upload("dst", &key, PutOptions::default(), None, None)
+            .unwrap();
+        let mut listed = Vec::new();
+        for (data, number) in parts.iter().zip(1..) {
+            let staged = e.stage_part(&mut &data[..], &[]).unwrap();
+            let part = e
+                .put_part("dst", "big", &upload.upload_id, number, staged)
+                .unwrap();
+            listed.push(CompletedPart {
+                number,
+                etag: part.etag,
+                checksums: Vec::new(),
+            });
+        }
+        let completion = Completion {
+            parts: listed,
+            replica: Some(source.clone()),
+            ..Default::default()
+        };
+        e.complete_upload("dst", &key, &upload.upload_id, completion)
+            .unwrap()
+    };
+    let first = send(&e);
+    assert_eq!(first.version_id, source.version_id);
+    assert_eq!(first.last_modified, source.last_modified);
+    assert_eq!(first.replication_status, Some(ReplicationStatus::Replica));
+    assert!(first.etag.ends_with("-2"), "{}", first.etag);
+    let again = send(&e);
+    assert_eq!(again.etag, first.etag);
+    let head = e.head_object("dst", "big", None).unwrap();
+    assert_eq!(head.parts_count(), Some(2));
+    let versions = e
+        .list_object_versions(
+            "dst",
+            &VersionsQuery {
+                max_keys: 10,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(versions.entries.len(), 1);
+    let mut content = Vec::new();
+    e.open_object("dst", &head, None)
+        .unwrap()
+        .read_to_end(&mut content)
+        .unwrap();
+    assert_eq!(content, parts.concat());
+}
