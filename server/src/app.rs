@@ -111,6 +111,7 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     engine_config.scrub = config.scrub;
     engine_config.reserve = config.reserve;
     engine_config.lifecycle.day = config.lifecycle_day;
+    engine_config.replication_time_threshold = config.replication_time_threshold;
     engine_config.lifecycle.rate = config.lifecycle_rate;
     let opened = tokio::task::spawn_blocking(move || Engine::open(engine_config)).await?;
     if let (Err(_), KeyOrigin::Generated(path)) = (&opened, &key_origin) {

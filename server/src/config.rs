@@ -319,7 +319,8 @@ pub struct ServeArgs {
     /// website_address, master_key_file,
     /// tls_cert, tls_key, tls_address, allow_insecure_sse_c, block_public_access, body_timeout, send_timeout,
     /// max_connections, max_buffer_mib, shutdown_timeout, scrub_interval,
-    /// scrub_rate, reserve, lifecycle_day_seconds, lifecycle_rate, restore_delays, admin_address,
+    /// scrub_rate, reserve, lifecycle_day_seconds, replication_time_threshold_seconds,
+    /// lifecycle_rate, restore_delays, admin_address,
     /// notify_queue_limit
     #[arg(long, env = "HORREO_CONFIG")]
     pub config: Option<PathBuf>,
@@ -384,6 +385,10 @@ pub struct ServeArgs {
     /// RGW's rgw_lc_debug_interval); fractions allowed, at least 0.01 [default: 86400]
     #[arg(long, env = "HORREO_LIFECYCLE_DAY_SECONDS", value_parser = parse_day_seconds)]
     pub lifecycle_day_seconds: Option<f64>,
+    /// Seconds S3 Replication Time Control allows a replica, to try its
+    /// threshold events out [default: 900]
+    #[arg(long, env = "HORREO_REPLICATION_TIME_THRESHOLD_SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub replication_time_threshold_seconds: Option<u64>,
     /// Lifecycle index rows (keys and uploads looked at) the background worker
     /// handles per second at most; 0: no limit [default: 0]
     #[arg(long, env = "HORREO_LIFECYCLE_RATE")]
@@ -531,6 +536,7 @@ struct FileConfig {
     scrub_rate: Option<String>,
     reserve: Option<String>,
     lifecycle_day_seconds: Option<f64>,
+    replication_time_threshold_seconds: Option<u64>,
     lifecycle_rate: Option<u32>,
     restore_delays: Option<String>,
     #[serde(default)]
@@ -619,6 +625,8 @@ pub struct Config {
     pub reserve: Reserve,
     /// The length of a lifecycle day.
     pub lifecycle_day: Duration,
+    /// S3 Replication Time Control's threshold.
+    pub replication_time_threshold: Duration,
     /// Index rows per second the lifecycle worker handles at most (`None`: no limit).
     pub lifecycle_rate: Option<u32>,
     /// How long a RestoreObject takes per tier.
@@ -765,6 +773,12 @@ impl ServeArgs {
             scrub,
             reserve,
             lifecycle_day: Duration::from_secs_f64(lifecycle_day_seconds),
+            replication_time_threshold: Duration::from_secs(
+                self.replication_time_threshold_seconds
+                    .or(file.replication_time_threshold_seconds)
+                    .filter(|s| *s > 0)
+                    .unwrap_or(15 * 60),
+            ),
             lifecycle_rate: self
                 .lifecycle_rate
                 .or(file.lifecycle_rate)

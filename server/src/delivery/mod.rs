@@ -17,6 +17,7 @@ mod record;
 mod redis_target;
 pub mod replication;
 mod replication_copy;
+mod replication_parts;
 mod replication_remote;
 mod webhook;
 

@@ -34,6 +34,8 @@ const LANES: usize = 8;
 const IDLE: Duration = Duration::from_millis(500);
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// How often the queues are looked at for tasks past the RTC threshold.
+const OVERDUE_EVERY: Duration = Duration::from_secs(1);
 
 /// The replication worker's counters per destination ARN, shared with metrics.
 pub type CounterMap = Arc<Mutex<BTreeMap<String, Arc<Counters>>>>;
@@ -147,6 +149,7 @@ impl Worker {
     fn run(self) {
         let mut seen = 0;
         let mut backoffs: HashMap<String, Backoff> = HashMap::new();
+        let mut overdue = Overdue::default();
         while !self.stopping() {
             let destinations = match self.engine.replication_destinations() {
                 Ok(d) => d,
@@ -156,6 +159,7 @@ impl Worker {
                     continue;
                 }
             };
+            overdue.flag(&self.engine, &destinations);
             let mut worked = false;
             for destination in destinations {
                 if backoffs
@@ -304,6 +308,38 @@ impl Worker {
             let nap = left.min(step);
             std::thread::sleep(nap);
             left -= nap;
+        }
+    }
+}
+
+/// Where each destination's queue was last looked at for tasks past the
+/// Replication Time Control threshold (from the head again after a restart:
+/// each task is reported once all the same).
+#[derive(Default)]
+struct Overdue {
+    after: HashMap<String, u64>,
+    last: Option<Instant>,
+}
+
+impl Overdue {
+    /// At most once a second, reports the tasks of `destinations` that became
+    /// overdue since.
+    fn flag(&mut self, engine: &Engine, destinations: &[String]) {
+        if self.last.is_some_and(|t| t.elapsed() < OVERDUE_EVERY) {
+            return;
+        }
+        self.last = Some(Instant::now());
+        self.after.retain(|d, _| destinations.contains(d));
+        for destination in destinations {
+            let after = self.after.get(destination).copied().unwrap_or(0);
+            match engine.flag_overdue_replication(destination, after) {
+                Ok(next) => {
+                    self.after.insert(destination.clone(), next);
+                }
+                Err(e) => {
+                    tracing::error!(%destination, "looking for overdue replication failed: {e}");
+                }
+            }
         }
     }
 }

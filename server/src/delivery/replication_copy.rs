@@ -2,10 +2,13 @@
 //! bucket of this server through the engine, or a remote S3 endpoint.
 //!
 //! Replicas keep the key, version id, last-modified time, content headers,
-//! user metadata, tags, full-object checksums, lock settings and storage
-//! class (or the rule's). Encrypted sources are encrypted again at the
+//! user metadata, tags, checksums, lock settings and storage class (or the
+//! rule's); multipart sources keep their parts and ETag (see
+//! `replication_parts`). Encrypted sources are encrypted again at the
 //! destination: SSE-S3 with its own key, SSE-KMS with the rule's
 //! `ReplicaKmsKeyID`; plain sources get the destination bucket's default.
+//! SSE-C sources (whose key the server never keeps) are copied still sealed
+//! to buckets of this server, and refused by remote destinations.
 
 use horreo_storage::{
     Bucket, ChecksumAlgorithm, ChecksumType, Engine, Error, ObjectEncryption, ObjectKey,
@@ -13,6 +16,7 @@ use horreo_storage::{
 };
 
 use super::replication::{Destination, Remote, SendError};
+use super::replication_parts::{self, part_plan};
 use crate::xml;
 
 /// Copies `entry`'s version to its destination. A source version that is
@@ -61,7 +65,29 @@ pub(super) fn copy(
             if version.is_delete_marker {
                 return remote.delete(&bucket, &task.key, headers);
             }
+            if matches!(version.encryption, Some(ObjectEncryption::Customer { .. })) {
+                return Err(SendError::Refused(
+                    "an SSE-C object replicates only to a bucket of this server \
+                     (the customer's key is not kept, so its content cannot be read)"
+                        .into(),
+                ));
+            }
+            if let Some(plan) = part_plan(&version) {
+                // The replica keeps the source's ETag, whatever its form.
+                if source.etag.is_none() {
+                    headers.push(("x-horreo-replica-etag".into(), version.etag.clone()));
+                }
+                let upload = replication_parts::RemoteUpload {
+                    remote,
+                    source_bucket: &task.bucket,
+                    bucket: &bucket,
+                    headers: object_headers(task, &version, replica_key),
+                    replica: headers,
+                };
+                return replication_parts::send_remote(engine, &version, &plan, upload);
+            }
             headers.extend(object_headers(task, &version, replica_key));
+            headers.extend(body_checks(&version));
             let reader = engine
                 .open_object(&task.bucket, &version, None)
                 .map_err(local_error)?;
@@ -101,6 +127,35 @@ fn copy_local(
         }),
         _ => destination.encryption.as_ref().map(|d| d.request()),
     };
+    let opts = PutOptions {
+        content: version.content.clone(),
+        user_metadata: version.user_metadata.clone(),
+        tags: version.tags.clone(),
+        storage_class: task.storage_class.unwrap_or(version.storage_class),
+        owner: destination.owner.clone(),
+        acl: None,
+        precondition: None,
+        lock: version.lock,
+        sse: None,
+    };
+    let key = ObjectKey::parse(&task.key).map_err(|e| SendError::Refused(e.to_string()))?;
+    if matches!(version.encryption, Some(ObjectEncryption::Customer { .. })) {
+        return engine
+            .put_replica_sealed(&task.bucket, version, bucket, &key, source, opts)
+            .map(|_| ())
+            .map_err(local_error);
+    }
+    if let Some(plan) = part_plan(version) {
+        let upload = replication_parts::LocalUpload {
+            source_bucket: &task.bucket,
+            bucket,
+            key,
+            opts,
+            sse,
+            source,
+        };
+        return replication_parts::copy_local(engine, version, &plan, upload);
+    }
     let algorithms = full_object_checksums(version)
         .map(|(a, _)| a)
         .collect::<Vec<_>>();
@@ -118,18 +173,6 @@ fn copy_local(
             )));
         }
     }
-    let opts = PutOptions {
-        content: version.content.clone(),
-        user_metadata: version.user_metadata.clone(),
-        tags: version.tags.clone(),
-        storage_class: task.storage_class.unwrap_or(version.storage_class),
-        owner: destination.owner.clone(),
-        acl: None,
-        precondition: None,
-        lock: version.lock,
-        sse: None,
-    };
-    let key = ObjectKey::parse(&task.key).map_err(|e| SendError::Refused(e.to_string()))?;
     engine
         .put_replica(bucket, &key, source, staged, opts)
         .map(|_| ())
@@ -151,7 +194,7 @@ fn full_object_checksums(
 }
 
 /// Refusals that retrying cannot cure fail the task; the rest are retried.
-fn local_error(e: Error) -> SendError {
+pub(super) fn local_error(e: Error) -> SendError {
     match e {
         Error::NoSuchBucket
         | Error::InvalidReplica(_)
@@ -247,6 +290,12 @@ fn object_headers(
         }
         _ => {}
     }
+    out
+}
+
+/// The headers of a single PUT that let the destination check the content.
+fn body_checks(version: &ObjectVersion) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
     for (algorithm, value) in full_object_checksums(version) {
         out.push((algorithm.header_name().into(), value.into()));
     }

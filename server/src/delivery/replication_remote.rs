@@ -28,7 +28,7 @@ pub struct Remote {
     access_key: String,
     secret_key: String,
     region: String,
-    agent: ureq::Agent,
+    pub(super) agent: ureq::Agent,
 }
 
 impl std::fmt::Debug for Remote {
@@ -118,7 +118,7 @@ impl Remote {
     ) -> Result<(), SendError> {
         let mut headers = headers;
         headers.push(("content-length".into(), size.to_string()));
-        let (url, signed) = self.sign("PUT", bucket, key, headers);
+        let (url, signed) = self.sign("PUT", bucket, key, &[], headers);
         let mut request = self.agent.put(&url);
         for (name, value) in &signed {
             request = request.header(name, value);
@@ -134,7 +134,7 @@ impl Remote {
         key: &str,
         headers: Vec<(String, String)>,
     ) -> Result<(), SendError> {
-        let (url, signed) = self.sign("DELETE", bucket, key, headers);
+        let (url, signed) = self.sign("DELETE", bucket, key, &[], headers);
         let mut request = self.agent.delete(&url);
         for (name, value) in &signed {
             request = request.header(name, value);
@@ -142,18 +142,31 @@ impl Remote {
         outcome(request.call())
     }
 
-    /// The URL of `bucket/key` and every header to send, signed.
-    fn sign(
+    /// The URL of `bucket/key?query` and every header to send, signed.
+    pub(super) fn sign(
         &self,
         method: &str,
         bucket: &str,
         key: &str,
+        query: &[(&str, &str)],
         headers: Vec<(String, String)>,
     ) -> (String, Vec<(String, String)>) {
         let mut path = String::from("/");
         uri_encode(&mut path, bucket.as_bytes(), true);
         path.push('/');
         uri_encode(&mut path, key.as_bytes(), false);
+        let mut pairs: Vec<(String, String)> = query
+            .iter()
+            .map(|(n, v)| {
+                let (mut name, mut value) = (String::new(), String::new());
+                uri_encode(&mut name, n.as_bytes(), true);
+                uri_encode(&mut value, v.as_bytes(), true);
+                (name, value)
+            })
+            .collect();
+        pairs.sort();
+        let query: Vec<String> = pairs.iter().map(|(n, v)| format!("{n}={v}")).collect();
+        let query = query.join("&");
         let now = AmzDate::from_system_time(SystemTime::now());
         let mut all: Vec<(String, String)> = headers
             .into_iter()
@@ -165,7 +178,7 @@ impl Remote {
         all.sort();
         let signed_names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
         let signed_names = signed_names.join(";");
-        let mut canonical = format!("{method}\n{path}\n\n");
+        let mut canonical = format!("{method}\n{path}\n{query}\n");
         for (name, value) in &all {
             canonical.push_str(name);
             canonical.push(':');
@@ -189,15 +202,27 @@ impl Remote {
                 self.access_key
             ),
         ));
-        (format!("{}{path}", self.url), all)
+        let url = if query.is_empty() {
+            format!("{}{path}", self.url)
+        } else {
+            format!("{}{path}?{query}", self.url)
+        };
+        (url, all)
     }
 }
 
 fn outcome(answer: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<(), SendError> {
+    answered(answer).map(|_| ())
+}
+
+/// The response of a request that succeeded; why it did not otherwise.
+pub(super) fn answered(
+    answer: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+) -> Result<ureq::http::Response<ureq::Body>, SendError> {
     let response = answer.map_err(|e| SendError::Transient(e.to_string()))?;
     let status = response.status();
     if status.is_success() {
-        return Ok(());
+        return Ok(response);
     }
     // The error XML's code and message say why, for operators.
     let text = response
@@ -217,7 +242,7 @@ fn outcome(answer: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Res
     }
 }
 
-fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
+pub(super) fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
     let start = text.find(open)? + open.len();
     let end = text[start..].find(close)? + start;
     Some(&text[start..end])
@@ -276,9 +301,10 @@ mod tests {
             "PUT",
             "b",
             "a b/c",
+            &[("uploadId", "u+1"), ("partNumber", "2")],
             vec![("x-amz-meta-k".into(), " v ".into())],
         );
-        assert_eq!(url, "http://h:9000/b/a%20b/c");
+        assert_eq!(url, "http://h:9000/b/a%20b/c?partNumber=2&uploadId=u%2B1");
         let auth = &headers
             .iter()
             .find(|(n, _)| n == "authorization")

@@ -239,8 +239,10 @@ pub async fn complete(ctx: Ctx, upload_id: String, body: RequestBody) -> S3Resul
             checksums,
         });
     }
+    let replica = super::replica::source(&ctx, false).await?;
     let completion = Completion {
         parts,
+        replica,
         precondition,
         checksums: ChecksumAlgorithm::ALL
             .into_iter()

@@ -1,6 +1,6 @@
-//! Replicas arriving from another horreo: a PutObject or DeleteObject that
-//! carries `x-horreo-replica-version-id` (see `delivery::replication_remote`)
-//! writes a version or delete marker that keeps its source's version id and
+//! Replicas arriving from another horreo: a PutObject, CompleteMultipartUpload
+//! or DeleteObject that carries `x-horreo-replica-version-id` (see
+//! `delivery::replication_remote`) writes a version or delete marker that keeps its source's version id and
 //! last-modified time, status `REPLICA`. Only a principal allowed
 //! `s3:ReplicateObject` (a version) or `s3:ReplicateDelete` (a marker) on the
 //! key may, as S3 asks of a replication role.

@@ -14,6 +14,7 @@ mod locks;
 mod multipart;
 mod object;
 mod replica;
+mod replica_sealed;
 mod replication;
 mod scrub;
 pub mod space;
@@ -67,6 +68,10 @@ pub struct EngineConfig {
     pub lifecycle: LifecycleSettings,
     /// Where every time-based decision reads the time.
     pub clock: Arc<dyn crate::clock::Clock>,
+    /// S3 Replication Time Control's threshold (15 minutes): a version
+    /// waiting longer is reported by `s3:Replication:OperationMissedThreshold`,
+    /// and `…ReplicatedAfterThreshold` once replicated.
+    pub replication_time_threshold: std::time::Duration,
 }
 
 impl EngineConfig {
@@ -79,6 +84,7 @@ impl EngineConfig {
             reserve: space::Reserve::Default,
             lifecycle: LifecycleSettings::default(),
             clock: Arc::new(crate::clock::SystemClock),
+            replication_time_threshold: std::time::Duration::from_secs(15 * 60),
         }
     }
 }
@@ -505,6 +511,14 @@ impl Engine {
         replication::complete(&self.inner, task, error)
     }
 
+    /// Queues `s3:Replication:OperationMissedThreshold` for the tasks of
+    /// `destination` after sequence `after` that have waited past the
+    /// Replication Time Control threshold under a rule that enables it, once
+    /// each; returns the sequence to continue after next time.
+    pub fn flag_overdue_replication(&self, destination: &str, after: u64) -> Result<u64> {
+        replication::flag_overdue(&self.inner, destination, after)
+    }
+
     /// Queued and failed replication tasks per destination.
     pub fn replication_backlog(&self) -> Result<Vec<ReplicationBacklog>> {
         replication::backlog(&self.inner.shared.db)
@@ -548,6 +562,32 @@ impl Engine {
         opts: PutOptions,
     ) -> Result<ObjectVersion> {
         replica::put(&self.inner, &self.cause, bucket, key, source, blob, opts)
+    }
+
+    /// Stores the replica of SSE-C `version` of `source_bucket` as
+    /// [`Engine::put_replica`] does, its content copied as stored (still
+    /// sealed under the customer's key, which the server does not keep): the
+    /// replica opens with the same key, and keeps the ETag, checksums and parts.
+    #[allow(clippy::too_many_arguments)]
+    pub fn put_replica_sealed(
+        &self,
+        source_bucket: &str,
+        version: &ObjectVersion,
+        bucket: &str,
+        key: &ObjectKey,
+        source: &ReplicaSource,
+        opts: PutOptions,
+    ) -> Result<ObjectVersion> {
+        replica_sealed::put(
+            &self.inner,
+            &self.cause,
+            source_bucket,
+            version,
+            bucket,
+            key,
+            source,
+            opts,
+        )
     }
 
     /// Adds the replica of the delete marker `source` to `key`, as
@@ -1136,7 +1176,10 @@ impl Engine {
     /// `InvalidPart` (malformed ETag, unknown part, other ETag or
     /// checksum), `EntityTooSmall`, `EntityTooLarge`, `ChecksumMismatch`; then the
     /// precondition. A retry of a completion that succeeded returns the same
-    /// version while it is current.
+    /// version while it is current. With `completion.replica`, the object is
+    /// committed as [`Engine::put_replica`] commits (no precondition), keeping
+    /// the parts: a replica of a multipart source keeps its ETag, composite
+    /// checksum and part boundaries.
     pub fn complete_upload(
         &self,
         bucket: &str,

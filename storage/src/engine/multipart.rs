@@ -25,7 +25,7 @@ use super::object::{
 };
 use super::stage::Staged;
 use super::versions::{read_current, to_object_version};
-use super::{Inner, StagedBlob, bucket, lifecycle};
+use super::{Inner, StagedBlob, bucket, lifecycle, replica};
 use crate::meta::records::{
     BlobRef, ObjectData, PartData, PartRecord, UploadRecord, decode, encode,
 };
@@ -339,8 +339,9 @@ pub(super) fn complete(
     bucket: &str,
     key: &ObjectKey,
     upload_id: &str,
-    completion: Completion,
+    mut completion: Completion,
 ) -> Result<ObjectVersion> {
+    let replica = completion.replica.take();
     let listed = &completion.parts[..];
     let db = &inner.shared.db;
     let k = key.as_str().as_bytes();
@@ -474,7 +475,18 @@ pub(super) fn complete(
             .map(|mode| EncryptionRecord { mode, key: None }),
         event: "ObjectCreated:CompleteMultipartUpload",
     };
-    let version = commit_version(inner, cause, &locked, key, new, batch)?;
+    let version = match &replica {
+        Some(source) => {
+            // A multipart source's ETag is what these parts make; any other
+            // (a plain source sent in parts) is the source's to keep.
+            let new = NewVersion {
+                etag: source.etag.clone().unwrap_or(new.etag),
+                ..new
+            };
+            replica::commit(inner, cause, &locked, key, source, new, batch)?.0
+        }
+        None => commit_version(inner, cause, &locked, key, new, batch)?,
+    };
     inner.gc.wake();
     Ok(version)
 }

@@ -205,7 +205,7 @@ pub(super) fn commit_version(
         tiering: None,
         data: new.data,
     };
-    let replication = replication::plan(bucket, key.as_str(), &record);
+    let replication = replication::plan(bucket, key.as_str(), &record, now);
     if !replication.is_empty() {
         record.replication_status = Some(ReplicationStatus::Pending);
     }
@@ -669,7 +669,7 @@ pub(super) fn delete_locked(
                 VersionRecord::delete_marker(seq, version_id, inner.shared.now(), b.owner.clone());
             // Markers a lifecycle rule adds are not replicated (S3's rule).
             if cause.origin != EventOrigin::Lifecycle {
-                replicate = replication::plan(b, key, &marker);
+                replicate = replication::plan(b, key, &marker, inner.shared.now());
             }
             if !replicate.is_empty() {
                 marker.replication_status = Some(ReplicationStatus::Pending);
@@ -777,8 +777,10 @@ pub(super) fn update_version(
     // and a change to a replica goes back where its bucket's rules say so.
     let resend = match target.replication_status {
         _ if target.tags == kept.0 && target.lock == kept.1 => Vec::new(),
-        Some(ReplicationStatus::Replica) => replication::plan_modification(b, key, &target),
-        Some(_) => replication::plan(b, key, &target),
+        Some(ReplicationStatus::Replica) => {
+            replication::plan_modification(b, key, &target, inner.shared.now())
+        }
+        Some(_) => replication::plan(b, key, &target, inner.shared.now()),
         None => Vec::new(),
     };
     if !resend.is_empty() && target.replication_status != Some(ReplicationStatus::Replica) {

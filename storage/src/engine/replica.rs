@@ -11,12 +11,12 @@
 
 use super::events::{self, Change};
 use super::object::{
-    NewVersion, created_event, discard_blob, discard_uncommitted, install_staged, lock_key,
-    new_version_lock,
+    Locked, NewVersion, created_event, discard_blob, discard_uncommitted, free_blob,
+    install_staged, lock_key, new_version_lock,
 };
 use super::versions::{newest_version, parse_version_id, read_current, to_object_version};
 use super::{Inner, StagedBlob, bucket, lifecycle};
-use crate::meta::records::{BlobRef, VersionRecord, decode, encode};
+use crate::meta::records::{BlobRef, ObjectData, VersionRecord, decode, encode};
 use crate::meta::{Batch, Cf, keys};
 use crate::types::{
     AccessTier, Bucket, EventCause, ObjectKey, ObjectVersion, PutOptions, ReplicaSource,
@@ -103,7 +103,9 @@ pub(super) fn put(
         encryption,
         event: created_event(cause),
     };
-    let result = commit(inner, cause, bucket_name, key, source, new);
+    let db = &inner.shared.db;
+    let result = lock_key(inner, bucket_name, key.as_str().as_bytes())
+        .and_then(|locked| commit(inner, cause, &locked, key, source, new, db.batch()));
     match (&result, installed) {
         // Already there: this copy is not needed.
         (Ok((_, false)), Some(id)) => discard_blob(inner, id),
@@ -113,23 +115,29 @@ pub(super) fn put(
     result.map(|(v, _)| v)
 }
 
-/// Commits a replica version; whether it stored `new`'s data (false: the
-/// replica was there already).
-fn commit(
+/// Commits a replica version together with whatever `batch` holds; whether
+/// it stored `new`'s data (false: the replica was there already, and part
+/// blobs `new` refers to are freed in the same batch). `locked` holds `key`.
+pub(super) fn commit(
     inner: &Inner,
     cause: &EventCause,
-    bucket_name: &str,
+    locked: &Locked<'_>,
     key: &ObjectKey,
     source: &ReplicaSource,
     new: NewVersion,
+    mut batch: Batch<'_>,
 ) -> Result<(ObjectVersion, bool)> {
     let db = &inner.shared.db;
-    let locked = lock_key(inner, bucket_name, key.as_str().as_bytes())?;
     let b = &locked.bucket;
     let k = key.as_str().as_bytes();
     let seq = replica_seq(b, source.version_id.as_deref())?;
     if let Some(rec) = existing(inner, b, k, seq, false, &new.etag)? {
-        let rec = refresh(inner, b, k, rec, &new.opts)?;
+        if let ObjectData::Parts(parts) = &new.data {
+            for part in parts {
+                free_blob(&mut batch, part.id)?;
+            }
+        }
+        let rec = refresh(inner, b, k, rec, &new.opts, batch)?;
         return Ok((to_object_version(key.as_str().to_owned(), rec), false));
     }
     inner.seq.observe(seq, db)?;
@@ -148,7 +156,7 @@ fn commit(
         checksums: new.checksums,
         owner: new.opts.owner,
         acl: new.opts.acl,
-        upload_id: None,
+        upload_id: new.upload_id,
         lock,
         encryption: new.encryption,
         restore: None,
@@ -160,7 +168,6 @@ fn commit(
         }),
         data: new.data,
     };
-    let mut batch = db.batch();
     let encoded = encode(&record)?;
     batch.put(Cf::Versions, &keys::version_key(b.id, k, seq), &encoded)?;
     if newest_version(db, b.id, k)?.is_none_or(|n| n.seq < seq) {
@@ -187,21 +194,26 @@ fn commit(
 
 /// A replica sent again: the source's tags or lock settings may have changed
 /// since (the content cannot have, its version id and ETag being the same).
+/// Commits `batch` with the change, if it holds anything.
 fn refresh(
     inner: &Inner,
     b: &Bucket,
     k: &[u8],
     mut rec: VersionRecord,
     opts: &PutOptions,
+    mut batch: Batch<'_>,
 ) -> Result<VersionRecord> {
     if rec.tags == opts.tags && rec.lock == opts.lock {
+        if !batch.is_empty() {
+            batch.commit()?;
+            inner.gc.wake();
+        }
         return Ok(rec);
     }
     rec.tags = opts.tags.clone();
     rec.lock = opts.lock;
     let db = &inner.shared.db;
     let encoded = encode(&rec)?;
-    let mut batch = db.batch();
     batch.put(Cf::Versions, &keys::version_key(b.id, k, rec.seq), &encoded)?;
     if read_current(db, b.id, k)?.is_some_and(|c| c.seq == rec.seq) {
         batch.put(Cf::Current, &keys::current_key(b.id, k), &encoded)?;
@@ -209,6 +221,7 @@ fn refresh(
     let now = inner.shared.now();
     lifecycle::index::after_write(&mut batch, b, k, false, now, inner.config.lifecycle.day)?;
     batch.commit()?;
+    inner.gc.wake();
     Ok(rec)
 }
 

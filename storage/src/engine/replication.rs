@@ -23,8 +23,8 @@ use super::{Inner, bucket};
 use crate::meta::records::{VersionRecord, decode, encode};
 use crate::meta::{Batch, Cf, MetaDb, keys};
 use crate::types::{
-    Bucket, EventCause, QueuedReplication, ReplicationBacklog, ReplicationStatus, ReplicationTask,
-    ResyncProgress, SseMode,
+    Bucket, EventCause, QueuedReplication, ReplicationBacklog, ReplicationRule, ReplicationStatus,
+    ReplicationTask, ResyncProgress, SseMode, Tag,
 };
 use crate::{Error, Result};
 
@@ -69,9 +69,15 @@ fn malformed() -> Error {
 }
 
 /// The tasks replicating `rec` (a new version or delete marker of `key` in
-/// `bucket`) calls for; empty for replicas, null versions, SSE-C objects
-/// (their key is not ours to use) and SSE-KMS objects unless the rule asks.
-pub(super) fn plan(bucket: &Bucket, key: &str, rec: &VersionRecord) -> Vec<ReplicationTask> {
+/// `bucket`) calls for; empty for replicas, null versions and SSE-KMS
+/// objects unless the rule asks. SSE-C objects replicate like plain ones, as
+/// on AWS.
+pub(super) fn plan(
+    bucket: &Bucket,
+    key: &str,
+    rec: &VersionRecord,
+    now: SystemTime,
+) -> Vec<ReplicationTask> {
     let Some(config) = &bucket.replication else {
         return Vec::new();
     };
@@ -79,15 +85,12 @@ pub(super) fn plan(bucket: &Bucket, key: &str, rec: &VersionRecord) -> Vec<Repli
         return Vec::new();
     }
     let mode = rec.encryption.as_ref().map(|e| &e.mode);
-    if matches!(mode, Some(SseMode::Customer { .. })) {
-        return Vec::new();
-    }
     let kms = matches!(mode, Some(SseMode::Kms { .. }));
     let rules = config
         .rules_for(key, &rec.tags, rec.is_delete_marker)
         .into_iter()
         .filter(|rule| !kms || rule.sse_kms_objects);
-    tasks(bucket, key, rec, rules)
+    tasks(bucket, key, rec, rules, now)
 }
 
 /// The tasks that send a change of replica `rec`'s tags or lock settings back
@@ -96,6 +99,7 @@ pub(super) fn plan_modification(
     bucket: &Bucket,
     key: &str,
     rec: &VersionRecord,
+    now: SystemTime,
 ) -> Vec<ReplicationTask> {
     let Some(config) = &bucket.replication else {
         return Vec::new();
@@ -107,14 +111,15 @@ pub(super) fn plan_modification(
         .rules_for(key, &rec.tags, false)
         .into_iter()
         .filter(|rule| rule.replica_modifications);
-    tasks(bucket, key, rec, rules)
+    tasks(bucket, key, rec, rules, now)
 }
 
 fn tasks<'a>(
     bucket: &Bucket,
     key: &str,
     rec: &VersionRecord,
-    rules: impl Iterator<Item = &'a crate::types::ReplicationRule>,
+    rules: impl Iterator<Item = &'a ReplicationRule>,
+    now: SystemTime,
 ) -> Vec<ReplicationTask> {
     rules
         .map(|rule| ReplicationTask {
@@ -125,9 +130,11 @@ fn tasks<'a>(
             destination: rule.destination.bucket_arn.clone(),
             rule_id: rule.id.clone(),
             storage_class: rule.destination.storage_class,
-            queued: SystemTime::now(),
+            queued: now,
             attempts: 0,
             last_error: None,
+            tracked: rule.metrics || rule.replication_time,
+            missed_threshold: false,
         })
         .collect()
 }
@@ -257,7 +264,12 @@ pub(super) fn complete(
                 rec.replication_status = status;
                 put_version(&mut batch, db, b.id, &task.key, &rec)?;
             }
-            if let Some(name) = metrics_event(b, &entry.destination, &rec, error.is_some()) {
+            let late = inner
+                .shared
+                .now()
+                .duration_since(rec.last_modified)
+                .is_ok_and(|age| age > inner.config.replication_time_threshold);
+            if let Some(name) = metrics_event(b, task, &rec, error.is_some(), late) {
                 let change = Change {
                     name,
                     key: &task.key,
@@ -279,36 +291,113 @@ pub(super) fn complete(
     Ok(())
 }
 
-/// S3 Replication Time Control's threshold: a version replicated later than
-/// this after it was written is reported late.
-const RTC_THRESHOLD: std::time::Duration = std::time::Duration::from_secs(15 * 60);
-
-/// The `s3:Replication:*` event a finished copy of `rec` to `destination`
-/// makes, if the rule sending it there enables metrics or Replication Time
-/// Control (AWS sends them only then): `OperationFailedReplication` when it
-/// failed for good, `OperationReplicatedAfterThreshold` when it succeeded past
-/// the threshold under Replication Time Control.
-fn metrics_event(
-    bucket: &Bucket,
-    destination: &str,
-    rec: &VersionRecord,
-    failed: bool,
-) -> Option<&'static str> {
-    let rule = bucket
+/// The rule of `bucket` that would send `task`'s version (tagged `tags`) to
+/// its destination now, if any.
+fn rule_of<'a>(
+    bucket: &'a Bucket,
+    task: &ReplicationTask,
+    tags: &[Tag],
+) -> Option<&'a ReplicationRule> {
+    bucket
         .replication
         .as_ref()?
-        .rules
-        .iter()
-        .find(|r| r.destination.bucket_arn == destination)?;
-    if failed && (rule.metrics || rule.replication_time) {
+        .rules_for(&task.key, tags, task.delete_marker)
+        .into_iter()
+        .find(|r| r.destination.bucket_arn == task.destination)
+}
+
+/// The `s3:Replication:*` event a finished copy of `task`'s version makes,
+/// if replication metrics track it (AWS sends them only then): with metrics
+/// or Replication Time Control on its rule, `OperationFailedReplication` when
+/// it failed for good; with Replication Time Control,
+/// `OperationReplicatedAfterThreshold` when it succeeded `late` (past the
+/// threshold). `OperationNotTracked` when it was queued under metrics and
+/// the rule that would send it now (if any) does not track it.
+fn metrics_event(
+    bucket: &Bucket,
+    task: &ReplicationTask,
+    rec: &VersionRecord,
+    failed: bool,
+    late: bool,
+) -> Option<&'static str> {
+    let rule = rule_of(bucket, task, &rec.tags).filter(|r| r.metrics || r.replication_time);
+    let Some(rule) = rule else {
+        return task.tracked.then_some("Replication:OperationNotTracked");
+    };
+    if failed {
         return Some("Replication:OperationFailedReplication");
     }
-    let late = rec
-        .last_modified
-        .elapsed()
-        .is_ok_and(|age| age > RTC_THRESHOLD);
-    (!failed && rule.replication_time && late)
-        .then_some("Replication:OperationReplicatedAfterThreshold")
+    (rule.replication_time && late).then_some("Replication:OperationReplicatedAfterThreshold")
+}
+
+/// Queues `s3:Replication:OperationMissedThreshold` for each task waiting for
+/// `destination` past the Replication Time Control threshold under a rule
+/// that enables it, once per task. Looks at tasks after sequence `after`, in
+/// queue order, up to the first one not yet due (or a thousand); returns the
+/// sequence to continue after.
+pub(super) fn flag_overdue(inner: &Inner, destination: &str, after: u64) -> Result<u64> {
+    let db = &inner.shared.db;
+    let now = inner.shared.now();
+    let threshold = inner.config.replication_time_threshold;
+    let start = row_key(QUEUED, destination, after.saturating_add(1));
+    let upper = keys::prefix_successor(&prefix(QUEUED, destination));
+    let mut due = Vec::new();
+    let mut cursor = after;
+    {
+        let mut it = db.iter(Cf::Replication, Some(start.clone()), upper)?;
+        it.seek(&start);
+        while due.len() < 1000
+            && let (Some(k), Some(v)) = (it.key(), it.value())
+        {
+            let (_, _, sequence) = split_row_key(k).ok_or_else(malformed)?;
+            let task: ReplicationTask = decode(v)?;
+            if now.duration_since(task.queued).unwrap_or_default() <= threshold {
+                break;
+            }
+            cursor = sequence;
+            if !task.missed_threshold {
+                due.push((sequence, task));
+            }
+            it.next();
+        }
+        it.status()?;
+    }
+    let mut batch = db.batch();
+    let mut notify = false;
+    for (sequence, mut task) in due {
+        task.missed_threshold = true;
+        batch.put(
+            Cf::Replication,
+            &row_key(QUEUED, destination, sequence),
+            &encode(&task)?,
+        )?;
+        let b = match bucket::get(inner, &task.bucket) {
+            Ok(b) => b,
+            Err(Error::NoSuchBucket) => continue,
+            Err(e) => return Err(e),
+        };
+        let version = task.version_id.as_deref().unwrap_or("null");
+        let Some(rec) = find_version(db, b.id, task.key.as_bytes(), version)? else {
+            continue;
+        };
+        if !rule_of(&b, &task, &rec.tags).is_some_and(|r| r.replication_time) {
+            continue;
+        }
+        let change = Change {
+            name: "Replication:OperationMissedThreshold",
+            key: &task.key,
+            size: Some(rec.size),
+            etag: Some(&rec.etag),
+            version_id: rec.version_id.as_deref(),
+            sequence: inner.seq.next(db)?,
+        };
+        notify |= events::enqueue(&mut batch, &b, &EventCause::default(), &change)?;
+    }
+    batch.commit()?;
+    if notify {
+        inner.events.notify();
+    }
+    Ok(cursor)
 }
 
 /// Whether a destination other than `done` still has version `seq` queued.
@@ -457,7 +546,7 @@ fn resync_key(inner: &Inner, bucket: &str, key: &str, done: &mut ResyncProgress)
         ) {
             continue;
         }
-        let tasks = plan(b, key, &rec);
+        let tasks = plan(b, key, &rec, inner.shared.now());
         if tasks.is_empty() {
             continue;
         }

@@ -207,6 +207,11 @@ impl<S: MetaStore + ?Sized> Batch<'_, S> {
         Ok(())
     }
 
+    /// Whether no change was added.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
     /// Commits durably ([`Durability::Sync`]). Concurrent commits share one
     /// sync where the store groups them, so callers must not serialise them.
     pub fn commit(self) -> Result<()> {

@@ -74,6 +74,10 @@ pub struct Completion {
     /// Object checksums the client states (`x-amz-checksum-*`); each must equal
     /// the one computed (the `-N` suffix of a composite value is optional).
     pub checksums: Vec<(ChecksumAlgorithm, String)>,
+    /// The source version when the upload carries a replica (see
+    /// [`Engine::put_replica`](crate::Engine::put_replica)): the object then
+    /// keeps the source's version id and last-modified time, and its ETag.
+    pub replica: Option<super::ReplicaSource>,
 }
 
 /// A page of ListParts.

@@ -168,6 +168,13 @@ pub struct ReplicationTask {
     pub attempts: u32,
     #[serde(default)]
     pub last_error: Option<String>,
+    /// Its rule enabled replication metrics or Replication Time Control when
+    /// it was queued: replication metrics track it.
+    #[serde(default)]
+    pub tracked: bool,
+    /// `s3:Replication:OperationMissedThreshold` was queued for it.
+    #[serde(default)]
+    pub missed_threshold: bool,
 }
 
 /// A task read from its queue: acknowledge it by `destination` and `sequence`.

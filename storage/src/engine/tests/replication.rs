@@ -176,3 +176,153 @@ fn a_failed_replication_under_metrics_is_an_event() {
         )]
     );
 }
+
+/// Under Replication Time Control, a version still queued past the threshold
+/// queues `s3:Replication:OperationMissedThreshold` once, and
+/// `…ReplicatedAfterThreshold` when it is replicated; a version queued under
+/// metrics whose rule stops tracking it ends with `…OperationNotTracked`.
+#[test]
+fn replication_time_control_reports_missed_thresholds_and_untracked_versions() {
+    use crate::clock::{Clock, ManualClock};
+    const EVENTS: &str = "arn:test:rtc-events";
+    const DST: &str = "arn:aws:s3:::dst";
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new());
+    let mut config = EngineConfig::new(dir.path());
+    config.clock = Arc::clone(&clock) as Arc<dyn Clock>;
+    config.lifecycle.worker = false;
+    let e = Engine::open(config).unwrap();
+    versioned(&e, "src");
+    replicate(&e, "src", DST, false);
+    let rtc = |on: bool| {
+        e.update_bucket("src", |b| {
+            if let Some(config) = &mut b.replication {
+                config.rules[0].replication_time = on;
+                config.rules[0].metrics = on;
+            }
+            Ok(())
+        })
+        .unwrap();
+    };
+    rtc(true);
+    e.update_bucket("src", |b| {
+        b.notification = Some(NotificationConfig {
+            rules: vec![NotificationRule {
+                id: "rtc".into(),
+                kind: DestinationKind::Queue,
+                arn: EVENTS.into(),
+                events: vec!["s3:Replication:*".into()],
+                prefix: None,
+                suffix: None,
+            }],
+            event_bridge: false,
+        });
+        Ok(())
+    })
+    .unwrap();
+    let events = |e: &Engine| -> Vec<(String, String)> {
+        e.queued_events(EVENTS, 10)
+            .unwrap()
+            .into_iter()
+            .map(|q| (q.event.name, q.event.key))
+            .collect()
+    };
+    let late = put(&e, "src", "late", b"data").unwrap();
+    clock.advance(Duration::from_secs(10 * 60));
+    let on_time = put(&e, "src", "on-time", b"data").unwrap();
+    assert_eq!(e.flag_overdue_replication(DST, 0).unwrap(), 0);
+    assert!(events(&e).is_empty());
+    clock.advance(Duration::from_secs(6 * 60));
+    // Only the first is past 15 minutes; looked at again, nothing new.
+    let after = e.flag_overdue_replication(DST, 0).unwrap();
+    assert_eq!(e.flag_overdue_replication(DST, 0).unwrap(), after);
+    assert_eq!(
+        events(&e),
+        [("Replication:OperationMissedThreshold".into(), "late".into())]
+    );
+    let queued = e.queued_replication(DST, 10).unwrap();
+    assert_eq!(queued[0].task.version_id, late.version_id);
+    assert!(queued[0].task.missed_threshold && !queued[1].task.missed_threshold);
+    e.complete_replication(&queued[0], None).unwrap();
+    // The rule stops tracking before the second one is replicated.
+    rtc(false);
+    e.complete_replication(&queued[1], None).unwrap();
+    assert_eq!(queued[1].task.version_id, on_time.version_id);
+    assert_eq!(
+        events(&e),
+        [
+            ("Replication:OperationMissedThreshold".into(), "late".into()),
+            (
+                "Replication:OperationReplicatedAfterThreshold".into(),
+                "late".into()
+            ),
+            ("Replication:OperationNotTracked".into(), "on-time".into()),
+        ]
+    );
+}
+
+/// An upload completed as a replica keeps the source's version id,
+/// last-modified time and parts; the same replica completed again (a copy
+/// retried after its acknowledgement was lost) changes nothing.
+#[test]
+fn an_upload_completed_as_a_replica_keeps_its_parts_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = open_engine(dir.path());
+    versioned(&e, "dst");
+    let key = ObjectKey::parse("big").unwrap();
+    let source = ReplicaSource {
+        version_id: Some(format!("{:016x}", 1u64 << 40)),
+        last_modified: SystemTime::UNIX_EPOCH + Duration::from_secs(1_000),
+        etag: None,
+    };
+    let parts = [vec![1u8; MIN_PART_SIZE as usize], vec![2u8; 10]];
+    let send = |e: &Engine| {
+        let upload = e
+            .create_upload("dst", &key, PutOptions::default(), None, None)
+            .unwrap();
+        let mut listed = Vec::new();
+        for (data, number) in parts.iter().zip(1..) {
+            let staged = e.stage_part(&mut &data[..], &[]).unwrap();
+            let part = e
+                .put_part("dst", "big", &upload.upload_id, number, staged)
+                .unwrap();
+            listed.push(CompletedPart {
+                number,
+                etag: part.etag,
+                checksums: Vec::new(),
+            });
+        }
+        let completion = Completion {
+            parts: listed,
+            replica: Some(source.clone()),
+            ..Default::default()
+        };
+        e.complete_upload("dst", &key, &upload.upload_id, completion)
+            .unwrap()
+    };
+    let first = send(&e);
+    assert_eq!(first.version_id, source.version_id);
+    assert_eq!(first.last_modified, source.last_modified);
+    assert_eq!(first.replication_status, Some(ReplicationStatus::Replica));
+    assert!(first.etag.ends_with("-2"), "{}", first.etag);
+    let again = send(&e);
+    assert_eq!(again.etag, first.etag);
+    let head = e.head_object("dst", "big", None).unwrap();
+    assert_eq!(head.parts_count(), Some(2));
+    let versions = e
+        .list_object_versions(
+            "dst",
+            &VersionsQuery {
+                max_keys: 10,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(versions.entries.len(), 1);
+    let mut content = Vec::new();
+    e.open_object("dst", &head, None)
+        .unwrap()
+        .read_to_end(&mut content)
+        .unwrap();
+    assert_eq!(content, parts.concat());
+}
