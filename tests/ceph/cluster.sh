@@ -37,6 +37,13 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))
 PY
 }
 
+# Whether process PID is still running (a zombie whose parent has not reaped it is not).
+running() {
+    local state
+    state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+    [[ "$state" != Z* ]]
+}
+
 stop_cluster() {
     local dir=$1
     [[ -d "$dir" ]] || return 0
@@ -48,7 +55,7 @@ stop_cluster() {
         for pid in $pids; do kill -KILL "$pid" 2>/dev/null || true; done
         for _ in $(seq 1 100); do
             local alive=0
-            for pid in $pids; do kill -0 "$pid" 2>/dev/null && alive=1; done
+            for pid in $pids; do running "$pid" && alive=1; done
             ((alive)) || break
             sleep 0.05
         done
@@ -114,12 +121,12 @@ CONF
     ceph-authtool "$keys/mon.a.keyring" --import-keyring "$keys/client.admin.keyring" >/dev/null
     monmaptool --create --addv a "$mon_addr" --fsid "$fsid" "$dir/monmap" >/dev/null
     ceph-mon --mkfs -i a --monmap "$dir/monmap" --keyring "$keys/mon.a.keyring"
-    ceph-mon -f -i a 2>>"$dir/log/mon.a.stderr" &
+    ceph-mon -f -i a </dev/null >>"$dir/log/mon.a.out" 2>&1 &
     echo $! >>"$dir/pids"
 
     ceph auth get-or-create mgr.x mon 'allow profile mgr' osd 'allow *' mds 'allow *' \
         -o "$keys/mgr.x.keyring"
-    ceph-mgr -f -i x 2>>"$dir/log/mgr.x.stderr" &
+    ceph-mgr -f -i x </dev/null >>"$dir/log/mgr.x.out" 2>&1 &
     echo $! >>"$dir/pids"
 
     local osd_uuid osd_secret osd_id
@@ -129,7 +136,7 @@ CONF
     [[ "$osd_id" == 0 ]] || { echo "unexpected osd id $osd_id" >&2; false; }
     ceph-authtool --create-keyring "$keys/osd.0.keyring" --name osd.0 --add-key "$osd_secret" >/dev/null
     ceph-osd -i 0 --mkfs --osd-uuid "$osd_uuid" >/dev/null 2>&1
-    ceph-osd -f -i 0 2>>"$dir/log/osd.0.stderr" &
+    ceph-osd -f -i 0 </dev/null >>"$dir/log/osd.0.out" 2>&1 &
     echo $! >>"$dir/pids"
 
     ceph osd pool create "$POOL" 8 8 >/dev/null 2>&1
@@ -156,7 +163,7 @@ CONF
 
     if [[ -n "$owner" ]]; then
         # Detached from the caller's pipes, so a caller reading our output sees EOF now.
-        nohup bash -c 'while kill -0 "$1" 2>/dev/null && [[ -d "$2" ]]; do sleep 1; done; exec "$0" stop "$2"' \
+        setsid nohup bash -c 'while kill -0 "$1" 2>/dev/null && [[ -d "$2" ]]; do sleep 1; done; exec "$0" stop "$2"' \
             "$0" "$owner" "$dir" </dev/null >/dev/null 2>&1 &
     fi
     echo "ceph cluster up: $dir (mon $mon_addr, pool $POOL)"
