@@ -295,4 +295,6 @@ impl MetaStore for RadosStore {
 }
 
 #[cfg(test)]
+mod binding_tests;
+#[cfg(test)]
 pub(crate) mod test_cluster;
