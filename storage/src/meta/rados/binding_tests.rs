@@ -136,6 +136,35 @@ fn objects_read_back_by_range_with_their_xattrs() {
     assert!(matches!(io.remove("blob"), Err(Error::NotFound { .. })));
 }
 
+#[test]
+fn asynchronous_writes_and_reads_complete_on_a_tokio_runtime() {
+    let Some(cluster) = test_cluster() else {
+        return;
+    };
+    let io = cluster.fresh_namespace();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let data = vec![5u8; 1 << 20];
+        // Several in flight at once, each completed by its own callback.
+        let (a, b, c, d) = tokio::join!(
+            io.write_full_async("part0", &data),
+            io.write_full_async("part1", &data),
+            io.write_full_async("part2", &data),
+            io.write_full_async("part3", &data),
+        );
+        for result in [a, b, c, d] {
+            result.unwrap();
+        }
+        assert_eq!(io.read_async("part3", 1000, 10).await.unwrap(), [5u8; 10]);
+        assert!(matches!(
+            io.read_async("missing", 0, 10).await,
+            Err(Error::NotFound { .. })
+        ));
+    });
+}
+
 /// Latencies of the omap operations the store makes (for benches/README.md;
 /// run with `cargo test --workspace --lib omap_latencies -- --ignored --nocapture`).
 #[test]
