@@ -43,8 +43,12 @@ section "System packages"
 # redis-server (with redis-cli), mosquitto and nats-server: the brokers the notification
 # tests deliver events to (the tests start and stop them on loopback ports);
 # rabbitmq-server: the AMQP 0-9-1 broker of tests/tests/notification_amqp.rs (each test
-# starts its own node, with its own epmd, on free loopback ports, and kills both).
-APT_PACKAGES=(libclang-dev clang rclone openssl curl systemd chromium redis-server mosquitto nats-server rabbitmq-server)
+# starts its own node, with its own epmd, on free loopback ports, and kills both);
+# librados-dev: the `rados` feature's bindings (horreo-rados) link librados;
+# ceph-mon ceph-mgr ceph-osd ceph-common: the throwaway cluster of tests/ceph/cluster.sh
+# that the RADOS backend's tests boot (loopback ports, daemons stopped by PID).
+APT_PACKAGES=(libclang-dev clang rclone openssl curl systemd chromium redis-server mosquitto nats-server rabbitmq-server
+    librados-dev ceph-mon ceph-mgr ceph-osd ceph-common)
 # Node.js and npm for tests/browser (playwright-core), unless a Node is there.
 if ! command -v node >/dev/null; then
     APT_PACKAGES+=(nodejs npm)

@@ -30,6 +30,8 @@ pub use engine::{
     SessionIdentity, StagedBlob, Stager, parse_policy_arn,
 };
 pub use error::{Error, Result};
+#[cfg(feature = "rados")]
+pub use meta::RadosStore;
 pub use meta::{
     Cf, Change, Cursor, Durability, FaultyStore, MemoryStore, MetaDb, MetaFault, MetaFaults,
     MetaHealth, MetaStore,

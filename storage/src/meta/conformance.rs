@@ -304,13 +304,20 @@ fn reads_like_the_model(name: &str, db: &MetaDb, case: &Case) -> Result<(), Test
 }
 
 /// The suite for one kind of store: `$open` makes a fresh one (with whatever
-/// must outlive it, such as its directory).
+/// must outlive it, such as its directory); with `unless`, every check is
+/// skipped while `$skip` holds (a backend whose service is not installed).
 macro_rules! conformance {
     ($backend:ident, $open:expr) => {
+        conformance!($backend, $open, unless false);
+    };
+    ($backend:ident, $open:expr, unless $skip:expr) => {
         mod $backend {
             use super::*;
 
             fn check(run: impl Fn(&str, &MetaDb)) {
+                if $skip {
+                    return;
+                }
                 let (db, _keep) = $open;
                 run(stringify!($backend), &db);
             }
@@ -344,6 +351,9 @@ macro_rules! conformance {
                 #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
                 #[test]
                 fn reads_like_the_model(case in case()) {
+                    if $skip {
+                        return Ok(());
+                    }
                     let (db, _keep) = $open;
                     super::reads_like_the_model(stringify!($backend), &db, &case)?;
                 }
@@ -372,3 +382,20 @@ conformance!(faulty_rocks, {
     let store = RocksStore::open(dir.path()).unwrap();
     (MetaDb::new(FaultyStore::new(store, MetaFaults::new())), dir)
 });
+
+/// A store in a namespace of its own on the process's test cluster.
+#[cfg(feature = "rados")]
+fn rados_store() -> (MetaDb<super::RadosStore>, ()) {
+    let cluster = crate::meta::rados::test_cluster::test_cluster().unwrap();
+    (
+        MetaDb::new(super::RadosStore::open(cluster.fresh_namespace())),
+        (),
+    )
+}
+
+#[cfg(feature = "rados")]
+conformance!(
+    rados,
+    rados_store(),
+    unless crate::meta::rados::test_cluster::test_cluster().is_none()
+);

@@ -8,6 +8,8 @@ pub mod db;
 pub mod fault;
 pub mod keys;
 pub mod memory;
+#[cfg(feature = "rados")]
+pub mod rados;
 pub mod records;
 #[cfg(feature = "rocksdb")]
 pub mod rocks;
@@ -18,6 +20,8 @@ pub mod wal;
 pub use db::{Batch, Cf, MetaDb};
 pub use fault::{FaultyStore, MetaFault, MetaFaults};
 pub use memory::MemoryStore;
+#[cfg(feature = "rados")]
+pub use rados::RadosStore;
 #[cfg(feature = "rocksdb")]
 pub use rocks::RocksStore;
 pub use store::{Change, Cursor, Durability, MetaHealth, MetaStore};
