@@ -358,6 +358,9 @@ fn identity_and_queue_rows() -> Vec<Fixture> {
                 queued: at(1_700_000_460),
                 attempts: 2,
                 last_error: Some("connection refused".into()),
+                // Written before these fields: they decode to their defaults.
+                tracked: false,
+                missed_threshold: false,
             },
         ),
     ]
