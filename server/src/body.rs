@@ -167,16 +167,12 @@ pub(crate) async fn stage_from(
     max_size: u64,
     sse: Option<SseRequest>,
 ) -> S3Result<StagedBlob> {
-    let stager = blocking(move || {
-        engine
-            .begin_stage(&algorithms, false, sse.as_ref())
-            .map_err(S3Error::from)
-    })
-    .await?;
-    let mut pipeline = Pipeline {
-        idle: Some(stager),
-        pending: None,
-    };
+    let mut pipeline = Pipeline::new(Begin {
+        engine,
+        algorithms,
+        part: false,
+        sse,
+    });
     let mut batch = BytesMut::new();
     let mut size = 0u64;
     let streamed: S3Result<()> = async {
@@ -191,11 +187,15 @@ pub(crate) async fn stage_from(
                 pipeline.write(batch.split().freeze(), None).await?;
             }
         }
-        pipeline.write(batch.split().freeze(), None).await
+        Ok(())
     }
     .await;
     match streamed {
-        Ok(()) => pipeline.finish().await,
+        Ok(()) => {
+            pipeline
+                .finish(batch.freeze(), None, |_, staged| Ok(staged))
+                .await
+        }
         Err(err) => {
             let stored = pipeline.wait().await;
             pipeline.discard();
@@ -223,31 +223,30 @@ impl RequestBody {
     }
 
     /// Streams the body into the engine's staging area, computing `algorithms`
-    /// and encrypting as `sse` asks.
+    /// and encrypting as `sse` asks, then hands what was staged and the
+    /// trailers to `then`, in the same blocking step as the last write and the
+    /// fsync: engine work that follows the staging (checks, the commit) costs
+    /// no extra hand-off to the blocking pool and back.
     /// Nothing is staged unless the whole body arrived and verified; more than
     /// `max_size` decoded bytes fails with `EntityTooLarge`. A storage error
     /// (a full disk: `InsufficientStorage`) wins over what the body does after
     /// it; the rest of the body is then read and discarded, so that the client
     /// sees the error rather than a reset connection.
-    pub async fn stage(
+    pub async fn stage<T: Send + 'static>(
         mut self,
         engine: Engine,
         algorithms: Vec<ChecksumAlgorithm>,
         max_size: u64,
         kind: Staging,
         sse: Option<SseRequest>,
-    ) -> S3Result<(StagedBlob, Trailers)> {
-        let part = matches!(kind, Staging::Part);
-        let stager = blocking(move || {
-            engine
-                .begin_stage(&algorithms, part, sse.as_ref())
-                .map_err(S3Error::from)
-        })
-        .await?;
-        let mut pipeline = Pipeline {
-            idle: Some(stager),
-            pending: None,
-        };
+        then: impl FnOnce(&Engine, StagedBlob, Trailers) -> S3Result<T> + Send + 'static,
+    ) -> S3Result<T> {
+        let mut pipeline = Pipeline::new(Begin {
+            engine,
+            algorithms,
+            part: matches!(kind, Staging::Part),
+            sse,
+        });
         let mut batch = BytesMut::new();
         let mut reserved: Option<OwnedSemaphorePermit> = None;
         let mut decoded = 0u64;
@@ -277,15 +276,17 @@ impl RequestBody {
                         .await?;
                 }
             }
-            let trailers = self.decoder.finish()?;
-            pipeline
-                .write(batch.split().freeze(), reserved.take())
-                .await?;
-            Ok(trailers)
+            self.decoder.finish()
         }
         .await;
         let result = match streamed {
-            Ok(trailers) => pipeline.finish().await.map(|staged| (staged, trailers)),
+            Ok(trailers) => {
+                pipeline
+                    .finish(batch.freeze(), reserved.take(), move |engine, staged| {
+                        then(engine, staged, trailers)
+                    })
+                    .await
+            }
             Err(err) => {
                 // A storage failure that came first is the real cause.
                 let stored = pipeline.wait().await;
@@ -302,35 +303,84 @@ impl RequestBody {
     }
 }
 
+/// How a [`Stager`] begins: done by the first blocking step, so that a body
+/// that fits in one batch (every small object) is begun, written and made
+/// durable in one step, one hand-off to the blocking pool and back.
+struct Begin {
+    engine: Engine,
+    algorithms: Vec<ChecksumAlgorithm>,
+    part: bool,
+    sse: Option<SseRequest>,
+}
+
+impl Begin {
+    fn start(self) -> S3Result<Stager> {
+        self.engine
+            .begin_stage(&self.algorithms, self.part, self.sse.as_ref())
+            .map_err(S3Error::from)
+    }
+}
+
+/// The stager between steps: not begun yet, or begun.
+enum Idle {
+    Unbegun(Begin),
+    Begun(Box<Stager>),
+}
+
+impl Idle {
+    fn stager(self) -> S3Result<Box<Stager>> {
+        match self {
+            Idle::Unbegun(begin) => begin.start().map(Box::new),
+            Idle::Begun(stager) => Ok(stager),
+        }
+    }
+}
+
 /// A [`Stager`] fed by blocking steps: while one batch is written, the next
 /// is received.
 struct Pipeline {
+    /// The engine the last step hands the staged content to.
+    engine: Engine,
     /// The stager when no step runs.
-    idle: Option<Stager>,
+    idle: Option<Idle>,
     /// The step writing the previous batch; gives the stager back.
-    pending: Option<JoinHandle<S3Result<Stager>>>,
+    pending: Option<JoinHandle<S3Result<Box<Stager>>>>,
 }
 
 impl Pipeline {
+    fn new(begin: Begin) -> Self {
+        Self {
+            engine: begin.engine.clone(),
+            idle: Some(Idle::Unbegun(begin)),
+            pending: None,
+        }
+    }
+
     /// Waits for the step in progress, if any, and takes its stager back.
     async fn wait(&mut self) -> S3Result<()> {
         if let Some(step) = self.pending.take() {
-            self.idle = Some(step.await.map_err(S3Error::internal)??);
+            self.idle = Some(Idle::Begun(step.await.map_err(S3Error::internal)??));
         }
         Ok(())
+    }
+
+    /// The stager once no step runs.
+    async fn take_idle(&mut self) -> S3Result<Idle> {
+        self.wait().await?;
+        self.idle
+            .take()
+            .ok_or_else(|| S3Error::internal("staging step lost its stager"))
     }
 
     /// Starts writing `batch` once the previous step is done; `permit` (its
     /// share of the memory budget) is released when the batch is written.
     async fn write(&mut self, batch: Bytes, permit: Option<OwnedSemaphorePermit>) -> S3Result<()> {
-        self.wait().await?;
         if batch.is_empty() {
-            return Ok(());
+            return self.wait().await;
         }
-        let Some(mut stager) = self.idle.take() else {
-            return Err(S3Error::internal("staging step lost its stager"));
-        };
+        let idle = self.take_idle().await?;
         self.pending = Some(tokio::task::spawn_blocking(move || {
+            let mut stager = idle.stager()?;
             let written = stager.write(&batch).map_err(S3Error::from);
             drop(permit);
             written.map(|()| stager)
@@ -338,19 +388,29 @@ impl Pipeline {
         Ok(())
     }
 
-    /// Waits for the last step and makes the content durable.
-    async fn finish(mut self) -> S3Result<StagedBlob> {
-        self.wait().await?;
-        let stager = self
-            .idle
-            .take()
-            .ok_or_else(|| S3Error::internal("staging step lost its stager"))?;
-        blocking(move || stager.finish().map_err(S3Error::from)).await
+    /// Writes the last batch, makes the content durable and hands it to
+    /// `then`, all in one step.
+    async fn finish<T: Send + 'static>(
+        mut self,
+        batch: Bytes,
+        permit: Option<OwnedSemaphorePermit>,
+        then: impl FnOnce(&Engine, StagedBlob) -> S3Result<T> + Send + 'static,
+    ) -> S3Result<T> {
+        let idle = self.take_idle().await?;
+        let engine = self.engine;
+        blocking(move || {
+            let mut stager = idle.stager()?;
+            let written = stager.write(&batch).map_err(S3Error::from);
+            drop(permit);
+            written?;
+            then(&engine, (*stager).finish()?)
+        })
+        .await
     }
 
     /// Drops what was staged (its tmp file is removed) off the async workers.
     fn discard(&mut self) {
-        if let Some(stager) = self.idle.take() {
+        if let Some(Idle::Begun(stager)) = self.idle.take() {
             tokio::task::spawn_blocking(move || drop(stager));
         }
     }
