@@ -61,14 +61,69 @@ pub(super) fn create(
     let mut batch = db.batch();
     batch.put(Cf::Buckets, bucket.name.as_bytes(), &encode(&bucket)?)?;
     batch.put(Cf::Meta, NEXT_BUCKET_ID, &(id + 1).to_be_bytes())?;
-    batch.commit()?;
+    let committed = batch.commit();
+    inner.buckets.forget(&bucket.name);
+    committed?;
     Ok(bucket)
 }
 
+/// The bucket `name` (`NoSuchBucket` if there is none), from [`Cache`] when it
+/// holds it: every object request reads its bucket several times.
 pub(super) fn get(inner: &Inner, name: &str) -> Result<Bucket> {
-    match inner.shared.db.get(Cf::Buckets, name.as_bytes())? {
-        Some(raw) => decode(&raw),
-        None => Err(Error::NoSuchBucket),
+    if let Some(bucket) = inner.buckets.get(name) {
+        return Ok(bucket);
+    }
+    let generation = inner.buckets.generation();
+    let bucket: Bucket = match inner.shared.db.get(Cf::Buckets, name.as_bytes())? {
+        Some(raw) => decode(&raw)?,
+        None => return Err(Error::NoSuchBucket),
+    };
+    inner.buckets.insert(generation, &bucket);
+    Ok(bucket)
+}
+
+/// Decoded buckets by name, as committed. Every change to a bucket's row
+/// calls [`Cache::forget`] after its commit (whether or not the commit
+/// succeeded), while still holding the lock that serialises bucket changes;
+/// a reader that read the row before a change and inserts after it is
+/// refused by the generation, so the cache never holds a replaced bucket.
+/// In-process only: a store shared by several gateways would need the same
+/// invalidation through the metadata store.
+#[derive(Default)]
+pub(super) struct Cache {
+    state: parking_lot::RwLock<CacheState>,
+}
+
+#[derive(Default)]
+struct CacheState {
+    buckets: std::collections::HashMap<String, Bucket>,
+    /// Bumped by every [`Cache::forget`].
+    generation: u64,
+}
+
+impl Cache {
+    fn get(&self, name: &str) -> Option<Bucket> {
+        self.state.read().buckets.get(name).cloned()
+    }
+
+    fn generation(&self) -> u64 {
+        self.state.read().generation
+    }
+
+    /// Keeps `bucket`, read when the cache was at `generation`, unless a
+    /// change came since.
+    fn insert(&self, generation: u64, bucket: &Bucket) {
+        let mut state = self.state.write();
+        if state.generation == generation {
+            state.buckets.insert(bucket.name.clone(), bucket.clone());
+        }
+    }
+
+    /// Drops `name` after a change to its row.
+    fn forget(&self, name: &str) {
+        let mut state = self.state.write();
+        state.buckets.remove(name);
+        state.generation += 1;
     }
 }
 
@@ -101,7 +156,9 @@ pub(super) fn delete(inner: &Inner, name: &str) -> Result<()> {
     let aborted = multipart::abort_all(inner, bucket.id, &mut batch)?;
     batch.delete(Cf::Buckets, name.as_bytes())?;
     super::usage::forget(&mut batch, bucket.id)?;
-    batch.commit()?;
+    let committed = batch.commit();
+    inner.buckets.forget(name);
+    committed?;
     if aborted > 0 {
         inner.gc.wake();
     }
@@ -150,6 +207,8 @@ where
     let mut batch = db.batch();
     batch.put(Cf::Buckets, name.as_bytes(), &encode(&bucket)?)?;
     also(&bucket, &mut batch)?;
-    batch.commit()?;
+    let committed = batch.commit();
+    inner.buckets.forget(name);
+    committed?;
     Ok(bucket)
 }

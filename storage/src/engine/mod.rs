@@ -133,6 +133,9 @@ struct Inner {
     events: events::Signal,
     /// Wakes the replication worker when tasks are queued (see [`replication`]).
     replication: events::Signal,
+    /// Buckets as committed, so that a request does not decode its bucket's
+    /// row each time it needs it (see [`bucket::Cache`]).
+    buckets: bucket::Cache,
 }
 
 /// Object data that has been received, checksummed and made durable, but is not
@@ -313,6 +316,7 @@ impl Engine {
             lifecycle_counters: parking_lot::Mutex::new(LifecycleCounters::default()),
             events: events::Signal::default(),
             replication: events::Signal::default(),
+            buckets: bucket::Cache::default(),
         });
         lifecycle::adopt_day(&inner)?;
         if settings.worker {
