@@ -151,8 +151,7 @@ impl ChunkSource for RequestBody {
             Ok(chunk) => chunk,
             Err(err) => return Some(Err(err)),
         };
-        let mut out = BytesMut::with_capacity(chunk.len());
-        Some(self.decoder.push(&chunk, &mut out).map(|()| out.freeze()))
+        Some(self.decoder.push_bytes(chunk))
     }
 }
 
@@ -173,7 +172,7 @@ pub(crate) async fn stage_from(
         part: false,
         sse,
     });
-    let mut batch = BytesMut::new();
+    let mut batch = Batch::default();
     let mut size = 0u64;
     let streamed: S3Result<()> = async {
         while let Some(piece) = source.next_piece().await {
@@ -182,20 +181,16 @@ pub(crate) async fn stage_from(
             if size > max_size {
                 return Err(entity_too_large());
             }
-            batch.extend_from_slice(&piece);
-            if batch.len() >= BATCH {
-                pipeline.write(batch.split().freeze(), None).await?;
+            batch.push(piece);
+            if batch.len >= BATCH {
+                pipeline.write(batch.take(), None).await?;
             }
         }
         Ok(())
     }
     .await;
     match streamed {
-        Ok(()) => {
-            pipeline
-                .finish(batch.freeze(), None, |_, staged| Ok(staged))
-                .await
-        }
+        Ok(()) => pipeline.finish(batch, None, |_, staged| Ok(staged)).await,
         Err(err) => {
             let stored = pipeline.wait().await;
             pipeline.discard();
@@ -247,7 +242,7 @@ impl RequestBody {
             part: matches!(kind, Staging::Part),
             sse,
         });
-        let mut batch = BytesMut::new();
+        let mut batch = Batch::default();
         let mut reserved: Option<OwnedSemaphorePermit> = None;
         let mut decoded = 0u64;
         let streamed: S3Result<Trailers> = async {
@@ -264,16 +259,14 @@ impl RequestBody {
                         None => reserved = Some(permit),
                     }
                 }
-                let before = batch.len();
-                self.decoder.push(&chunk, &mut batch)?;
-                decoded += (batch.len() - before) as u64;
+                let piece = self.decoder.push_bytes(chunk)?;
+                decoded += piece.len() as u64;
                 if decoded > max_size {
                     return Err(entity_too_large());
                 }
-                if batch.len() >= BATCH || !budgeted {
-                    pipeline
-                        .write(batch.split().freeze(), reserved.take())
-                        .await?;
+                batch.push(piece);
+                if batch.len >= BATCH || !budgeted {
+                    pipeline.write(batch.take(), reserved.take()).await?;
                 }
             }
             self.decoder.finish()
@@ -282,7 +275,7 @@ impl RequestBody {
         let result = match streamed {
             Ok(trailers) => {
                 pipeline
-                    .finish(batch.freeze(), reserved.take(), move |engine, staged| {
+                    .finish(batch, reserved.take(), move |engine, staged| {
                         then(engine, staged, trailers)
                     })
                     .await
@@ -300,6 +293,37 @@ impl RequestBody {
             self.source.drain(max_size).await;
         }
         result
+    }
+}
+
+/// Decoded content collected for one blocking step, in the pieces it arrived
+/// in: a body that is not aws-chunked is its own content, so no copy is made
+/// on the async side (the chunk writer's buffer is the one copy between the
+/// socket's buffers and the file).
+#[derive(Default)]
+struct Batch {
+    pieces: Vec<Bytes>,
+    len: usize,
+}
+
+impl Batch {
+    fn push(&mut self, piece: Bytes) {
+        if !piece.is_empty() {
+            self.len += piece.len();
+            self.pieces.push(piece);
+        }
+    }
+
+    fn take(&mut self) -> Batch {
+        std::mem::take(self)
+    }
+
+    /// Feeds every piece to `stager`, in order.
+    fn write_to(&self, stager: &mut Stager) -> S3Result<()> {
+        for piece in &self.pieces {
+            stager.write(piece)?;
+        }
+        Ok(())
     }
 }
 
@@ -374,15 +398,15 @@ impl Pipeline {
 
     /// Starts writing `batch` once the previous step is done; `permit` (its
     /// share of the memory budget) is released when the batch is written.
-    async fn write(&mut self, batch: Bytes, permit: Option<OwnedSemaphorePermit>) -> S3Result<()> {
-        if batch.is_empty() {
+    async fn write(&mut self, batch: Batch, permit: Option<OwnedSemaphorePermit>) -> S3Result<()> {
+        if batch.len == 0 {
             return self.wait().await;
         }
         let idle = self.take_idle().await?;
         self.pending = Some(tokio::task::spawn_blocking(move || {
             let mut stager = idle.stager()?;
-            let written = stager.write(&batch).map_err(S3Error::from);
-            drop(permit);
+            let written = batch.write_to(&mut stager);
+            drop((batch, permit));
             written.map(|()| stager)
         }));
         Ok(())
@@ -392,7 +416,7 @@ impl Pipeline {
     /// `then`, all in one step.
     async fn finish<T: Send + 'static>(
         mut self,
-        batch: Bytes,
+        batch: Batch,
         permit: Option<OwnedSemaphorePermit>,
         then: impl FnOnce(&Engine, StagedBlob) -> S3Result<T> + Send + 'static,
     ) -> S3Result<T> {
@@ -400,8 +424,8 @@ impl Pipeline {
         let engine = self.engine;
         blocking(move || {
             let mut stager = idle.stager()?;
-            let written = stager.write(&batch).map_err(S3Error::from);
-            drop(permit);
+            let written = batch.write_to(&mut stager);
+            drop((batch, permit));
             written?;
             then(&engine, (*stager).finish()?)
         })
