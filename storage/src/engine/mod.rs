@@ -11,6 +11,7 @@ mod lifecycle;
 mod list;
 mod list_versions;
 mod locks;
+mod md5_asm;
 mod multipart;
 mod object;
 mod replica;
