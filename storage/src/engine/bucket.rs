@@ -212,3 +212,48 @@ where
     committed?;
     Ok(bucket)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::engine::tests::{bucket as create_bucket, open_engine};
+
+    /// A bucket changed or deleted is seen so at once, though it was cached.
+    #[test]
+    fn changes_are_seen_through_the_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = open_engine(dir.path());
+        create_bucket(&engine, "cached");
+        let inner = &engine.inner;
+        assert_eq!(
+            get(inner, "cached").unwrap().versioning,
+            VersioningState::Unversioned
+        );
+        update(inner, "cached", |b| {
+            b.versioning = VersioningState::Enabled;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            get(inner, "cached").unwrap().versioning,
+            VersioningState::Enabled
+        );
+        delete(inner, "cached").unwrap();
+        assert!(matches!(get(inner, "cached"), Err(Error::NoSuchBucket)));
+    }
+
+    /// A reader that read a bucket's row before a change does not cache it after.
+    #[test]
+    fn a_row_read_before_a_change_is_not_cached() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = open_engine(dir.path());
+        create_bucket(&engine, "cached");
+        let inner = &engine.inner;
+        let generation = inner.buckets.generation();
+        let read_before = get(inner, "cached").unwrap();
+        inner.buckets.forget("cached");
+        inner.buckets.insert(generation, &read_before);
+        assert!(inner.buckets.get("cached").is_none());
+    }
+}
