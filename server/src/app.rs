@@ -187,6 +187,15 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
         metrics_token: config.metrics_token.clone(),
         console: Default::default(),
     });
+    // Weak: the registration must not keep the engine open past shutdown.
+    let idle_state = std::sync::Arc::downgrade(&state.clone().into_inner());
+    crate::ops::memory::on_idle(move || {
+        if let Some(state) = idle_state.upgrade()
+            && let Err(e) = state.engine.release_memory()
+        {
+            tracing::warn!("releasing the metadata store's memory failed: {e}");
+        }
+    });
     let (mut listeners, urls) = match (tls_config, tls_listener) {
         (None, _) => (vec![Listener::http(listener)], format!("http://{address}")),
         (Some(tls), None) => (

@@ -151,8 +151,7 @@ impl ChunkSource for RequestBody {
             Ok(chunk) => chunk,
             Err(err) => return Some(Err(err)),
         };
-        let mut out = BytesMut::with_capacity(chunk.len());
-        Some(self.decoder.push(&chunk, &mut out).map(|()| out.freeze()))
+        Some(self.decoder.push_bytes(chunk))
     }
 }
 
@@ -167,17 +166,13 @@ pub(crate) async fn stage_from(
     max_size: u64,
     sse: Option<SseRequest>,
 ) -> S3Result<StagedBlob> {
-    let stager = blocking(move || {
-        engine
-            .begin_stage(&algorithms, false, sse.as_ref())
-            .map_err(S3Error::from)
-    })
-    .await?;
-    let mut pipeline = Pipeline {
-        idle: Some(stager),
-        pending: None,
-    };
-    let mut batch = BytesMut::new();
+    let mut pipeline = Pipeline::new(Begin {
+        engine,
+        algorithms,
+        part: false,
+        sse,
+    });
+    let mut batch = Batch::default();
     let mut size = 0u64;
     let streamed: S3Result<()> = async {
         while let Some(piece) = source.next_piece().await {
@@ -186,16 +181,16 @@ pub(crate) async fn stage_from(
             if size > max_size {
                 return Err(entity_too_large());
             }
-            batch.extend_from_slice(&piece);
-            if batch.len() >= BATCH {
-                pipeline.write(batch.split().freeze(), None).await?;
+            batch.push(piece);
+            if batch.len >= BATCH {
+                pipeline.write(batch.take(), None).await?;
             }
         }
-        pipeline.write(batch.split().freeze(), None).await
+        Ok(())
     }
     .await;
     match streamed {
-        Ok(()) => pipeline.finish().await,
+        Ok(()) => pipeline.finish(batch, None, |_, staged| Ok(staged)).await,
         Err(err) => {
             let stored = pipeline.wait().await;
             pipeline.discard();
@@ -223,32 +218,31 @@ impl RequestBody {
     }
 
     /// Streams the body into the engine's staging area, computing `algorithms`
-    /// and encrypting as `sse` asks.
+    /// and encrypting as `sse` asks, then hands what was staged and the
+    /// trailers to `then`, in the same blocking step as the last write and the
+    /// fsync: engine work that follows the staging (checks, the commit) costs
+    /// no extra hand-off to the blocking pool and back.
     /// Nothing is staged unless the whole body arrived and verified; more than
     /// `max_size` decoded bytes fails with `EntityTooLarge`. A storage error
     /// (a full disk: `InsufficientStorage`) wins over what the body does after
     /// it; the rest of the body is then read and discarded, so that the client
     /// sees the error rather than a reset connection.
-    pub async fn stage(
+    pub async fn stage<T: Send + 'static>(
         mut self,
         engine: Engine,
         algorithms: Vec<ChecksumAlgorithm>,
         max_size: u64,
         kind: Staging,
         sse: Option<SseRequest>,
-    ) -> S3Result<(StagedBlob, Trailers)> {
-        let part = matches!(kind, Staging::Part);
-        let stager = blocking(move || {
-            engine
-                .begin_stage(&algorithms, part, sse.as_ref())
-                .map_err(S3Error::from)
-        })
-        .await?;
-        let mut pipeline = Pipeline {
-            idle: Some(stager),
-            pending: None,
-        };
-        let mut batch = BytesMut::new();
+        then: impl FnOnce(&Engine, StagedBlob, Trailers) -> S3Result<T> + Send + 'static,
+    ) -> S3Result<T> {
+        let mut pipeline = Pipeline::new(Begin {
+            engine,
+            algorithms,
+            part: matches!(kind, Staging::Part),
+            sse,
+        });
+        let mut batch = Batch::default();
         let mut reserved: Option<OwnedSemaphorePermit> = None;
         let mut decoded = 0u64;
         let streamed: S3Result<Trailers> = async {
@@ -265,27 +259,27 @@ impl RequestBody {
                         None => reserved = Some(permit),
                     }
                 }
-                let before = batch.len();
-                self.decoder.push(&chunk, &mut batch)?;
-                decoded += (batch.len() - before) as u64;
+                let piece = self.decoder.push_bytes(chunk)?;
+                decoded += piece.len() as u64;
                 if decoded > max_size {
                     return Err(entity_too_large());
                 }
-                if batch.len() >= BATCH || !budgeted {
-                    pipeline
-                        .write(batch.split().freeze(), reserved.take())
-                        .await?;
+                batch.push(piece);
+                if batch.len >= BATCH || !budgeted {
+                    pipeline.write(batch.take(), reserved.take()).await?;
                 }
             }
-            let trailers = self.decoder.finish()?;
-            pipeline
-                .write(batch.split().freeze(), reserved.take())
-                .await?;
-            Ok(trailers)
+            self.decoder.finish()
         }
         .await;
         let result = match streamed {
-            Ok(trailers) => pipeline.finish().await.map(|staged| (staged, trailers)),
+            Ok(trailers) => {
+                pipeline
+                    .finish(batch, reserved.take(), move |engine, staged| {
+                        then(engine, staged, trailers)
+                    })
+                    .await
+            }
             Err(err) => {
                 // A storage failure that came first is the real cause.
                 let stored = pipeline.wait().await;
@@ -302,55 +296,145 @@ impl RequestBody {
     }
 }
 
+/// Decoded content collected for one blocking step, in the pieces it arrived
+/// in: a body that is not aws-chunked is its own content, so no copy is made
+/// on the async side (the chunk writer's buffer is the one copy between the
+/// socket's buffers and the file).
+#[derive(Default)]
+struct Batch {
+    pieces: Vec<Bytes>,
+    len: usize,
+}
+
+impl Batch {
+    fn push(&mut self, piece: Bytes) {
+        if !piece.is_empty() {
+            self.len += piece.len();
+            self.pieces.push(piece);
+        }
+    }
+
+    fn take(&mut self) -> Batch {
+        std::mem::take(self)
+    }
+
+    /// Feeds every piece to `stager`, in order.
+    fn write_to(&self, stager: &mut Stager) -> S3Result<()> {
+        for piece in &self.pieces {
+            stager.write(piece)?;
+        }
+        Ok(())
+    }
+}
+
+/// How a [`Stager`] begins: done by the first blocking step, so that a body
+/// that fits in one batch (every small object) is begun, written and made
+/// durable in one step, one hand-off to the blocking pool and back.
+struct Begin {
+    engine: Engine,
+    algorithms: Vec<ChecksumAlgorithm>,
+    part: bool,
+    sse: Option<SseRequest>,
+}
+
+impl Begin {
+    fn start(self) -> S3Result<Stager> {
+        self.engine
+            .begin_stage(&self.algorithms, self.part, self.sse.as_ref())
+            .map_err(S3Error::from)
+    }
+}
+
+/// The stager between steps: not begun yet, or begun.
+enum Idle {
+    Unbegun(Begin),
+    Begun(Box<Stager>),
+}
+
+impl Idle {
+    fn stager(self) -> S3Result<Box<Stager>> {
+        match self {
+            Idle::Unbegun(begin) => begin.start().map(Box::new),
+            Idle::Begun(stager) => Ok(stager),
+        }
+    }
+}
+
 /// A [`Stager`] fed by blocking steps: while one batch is written, the next
 /// is received.
 struct Pipeline {
+    /// The engine the last step hands the staged content to.
+    engine: Engine,
     /// The stager when no step runs.
-    idle: Option<Stager>,
+    idle: Option<Idle>,
     /// The step writing the previous batch; gives the stager back.
-    pending: Option<JoinHandle<S3Result<Stager>>>,
+    pending: Option<JoinHandle<S3Result<Box<Stager>>>>,
 }
 
 impl Pipeline {
+    fn new(begin: Begin) -> Self {
+        Self {
+            engine: begin.engine.clone(),
+            idle: Some(Idle::Unbegun(begin)),
+            pending: None,
+        }
+    }
+
     /// Waits for the step in progress, if any, and takes its stager back.
     async fn wait(&mut self) -> S3Result<()> {
         if let Some(step) = self.pending.take() {
-            self.idle = Some(step.await.map_err(S3Error::internal)??);
+            self.idle = Some(Idle::Begun(step.await.map_err(S3Error::internal)??));
         }
         Ok(())
     }
 
+    /// The stager once no step runs.
+    async fn take_idle(&mut self) -> S3Result<Idle> {
+        self.wait().await?;
+        self.idle
+            .take()
+            .ok_or_else(|| S3Error::internal("staging step lost its stager"))
+    }
+
     /// Starts writing `batch` once the previous step is done; `permit` (its
     /// share of the memory budget) is released when the batch is written.
-    async fn write(&mut self, batch: Bytes, permit: Option<OwnedSemaphorePermit>) -> S3Result<()> {
-        self.wait().await?;
-        if batch.is_empty() {
-            return Ok(());
+    async fn write(&mut self, batch: Batch, permit: Option<OwnedSemaphorePermit>) -> S3Result<()> {
+        if batch.len == 0 {
+            return self.wait().await;
         }
-        let Some(mut stager) = self.idle.take() else {
-            return Err(S3Error::internal("staging step lost its stager"));
-        };
+        let idle = self.take_idle().await?;
         self.pending = Some(tokio::task::spawn_blocking(move || {
-            let written = stager.write(&batch).map_err(S3Error::from);
-            drop(permit);
+            let mut stager = idle.stager()?;
+            let written = batch.write_to(&mut stager);
+            drop((batch, permit));
             written.map(|()| stager)
         }));
         Ok(())
     }
 
-    /// Waits for the last step and makes the content durable.
-    async fn finish(mut self) -> S3Result<StagedBlob> {
-        self.wait().await?;
-        let stager = self
-            .idle
-            .take()
-            .ok_or_else(|| S3Error::internal("staging step lost its stager"))?;
-        blocking(move || stager.finish().map_err(S3Error::from)).await
+    /// Writes the last batch, makes the content durable and hands it to
+    /// `then`, all in one step.
+    async fn finish<T: Send + 'static>(
+        mut self,
+        batch: Batch,
+        permit: Option<OwnedSemaphorePermit>,
+        then: impl FnOnce(&Engine, StagedBlob) -> S3Result<T> + Send + 'static,
+    ) -> S3Result<T> {
+        let idle = self.take_idle().await?;
+        let engine = self.engine;
+        blocking(move || {
+            let mut stager = idle.stager()?;
+            let written = batch.write_to(&mut stager);
+            drop((batch, permit));
+            written?;
+            then(&engine, (*stager).finish()?)
+        })
+        .await
     }
 
     /// Drops what was staged (its tmp file is removed) off the async workers.
     fn discard(&mut self) {
-        if let Some(stager) = self.idle.take() {
+        if let Some(Idle::Begun(stager)) = self.idle.take() {
             tokio::task::spawn_blocking(move || drop(stager));
         }
     }

@@ -1,7 +1,7 @@
 //! How an authenticated request's body is framed and verified, and the
 //! [`BodyDecoder`] that turns the raw body into the object's content.
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use sha2::{Digest, Sha256};
 
 use super::chunked::ChunkedDecoder;
@@ -198,6 +198,30 @@ impl BodyDecoder {
                 Ok(())
             }
             Inner::Chunked(decoder) => decoder.push(raw, out),
+        }
+    }
+
+    /// Like [`BodyDecoder::push`], for raw bytes held in a [`Bytes`]: a body
+    /// that is not aws-chunked is its own content and comes back as it is,
+    /// without a copy; an aws-chunked one is decoded into a new buffer.
+    pub fn push_bytes(&mut self, raw: Bytes) -> S3Result<Bytes> {
+        match &mut self.inner {
+            Inner::Plain {
+                expected,
+                hasher,
+                len,
+            } => {
+                if expected.is_some() {
+                    hasher.update(&raw);
+                }
+                *len += raw.len() as u64;
+                Ok(raw)
+            }
+            Inner::Chunked(decoder) => {
+                let mut out = BytesMut::with_capacity(raw.len());
+                decoder.push(&raw, &mut out)?;
+                Ok(out.freeze())
+            }
         }
     }
 

@@ -187,6 +187,7 @@ pub fn validate_tags(tags: Vec<Tag>, max: usize) -> S3Result<Vec<Tag>> {
 
 /// The checksums a write must verify, from `x-amz-checksum-*` headers and the
 /// algorithms announced for trailers or by the SDK.
+#[derive(Clone)]
 pub struct ChecksumRequest {
     /// Algorithms to compute while staging.
     pub algorithms: Vec<ChecksumAlgorithm>,

@@ -114,10 +114,11 @@ pub async fn upload_part(
     {
         checks.algorithms.push(alg);
     }
-    let staged = incoming.stage(&ctx, body, Staging::Part).await?;
     let (bucket, key, id) = (ctx.bucket.clone(), ctx.key.clone(), upload_id);
-    let part = ctx
-        .engine(move |e| e.put_part(&bucket, &key, &id, number, staged))
+    let part = incoming
+        .stage_then(&ctx, body, Staging::Part, move |e, staged| {
+            e.put_part(&bucket, &key, &id, number, staged)
+        })
         .await?;
     let mut resp = HttpResponse::Ok();
     resp.insert_header(("etag", quoted(&part.etag)));

@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, HttpResponseBuilder};
 use std::ops::Range;
 
-use horreo_storage::{ObjectKey, ObjectVersion, SseRequest, StagedBlob};
+use horreo_storage::{Engine, ObjectKey, ObjectVersion, SseRequest, StagedBlob};
 
 use super::conditional::{Conditions, Outcome};
 use super::headers::{self, ChecksumRequest, checksum_headers, object_headers, quoted};
@@ -31,13 +31,17 @@ pub async fn put(ctx: Ctx, body: RequestBody) -> S3Result<HttpResponse> {
     incoming.sse = encryption::write_request(&ctx, &bucket)?;
     encryption::authorise_kms_write(&ctx, incoming.sse.as_ref()).await?;
     let replica = super::replica::source(&ctx, false).await?;
-    let staged = incoming.stage(&ctx, body, Staging::Object).await?;
     let name = ctx.bucket.clone();
-    let version = ctx
-        .engine(move |e| match &replica {
-            Some(source) => e.put_replica(&name, &key, source, staged, opts),
-            None => e.put_object(&name, &key, staged, opts),
-        })
+    let version = incoming
+        .stage_then(
+            &ctx,
+            body,
+            Staging::Object,
+            move |e, staged| match &replica {
+                Some(source) => e.put_replica(&name, &key, source, staged, opts),
+                None => e.put_object(&name, &key, staged, opts),
+            },
+        )
         .await?;
     let mut resp = HttpResponse::Ok();
     resp.insert_header(("etag", quoted(&version.etag)));
@@ -83,27 +87,38 @@ impl Incoming {
         })
     }
 
-    /// Stages the body, then checks it against the announced length and checksums.
-    pub async fn stage(&self, ctx: &Ctx, body: RequestBody, kind: Staging) -> S3Result<StagedBlob> {
+    /// Stages the body, checks it against the announced length and checksums,
+    /// and hands it to `then` (the commit) in the blocking step that made it
+    /// durable, with the engine acting for this request.
+    pub async fn stage_then<T: Send + 'static>(
+        &self,
+        ctx: &Ctx,
+        body: RequestBody,
+        kind: Staging,
+        then: impl FnOnce(&Engine, StagedBlob) -> horreo_storage::Result<T> + Send + 'static,
+    ) -> S3Result<T> {
         // Refuse a body that cannot fit before reading it (one statvfs call).
         ctx.state.engine.check_space(self.declared.unwrap_or(0))?;
-        let (staged, trailers) = body
-            .stage(
-                ctx.state.engine.clone(),
-                self.checks.algorithms.clone(),
-                MAX_PUT_SIZE,
-                kind,
-                self.sse.clone(),
-            )
-            .await?;
-        if self.declared.is_some_and(|len| len != staged.size) {
-            return Err(s3_error!(
-                IncompleteBody,
-                "You did not provide the number of bytes specified by the Content-Length HTTP header."
-            ));
-        }
-        self.checks.verify(&staged, &trailers)?;
-        Ok(staged)
+        let declared = self.declared;
+        let checks = self.checks.clone();
+        body.stage(
+            ctx.state.engine.caused_by(ctx.event_cause()),
+            self.checks.algorithms.clone(),
+            MAX_PUT_SIZE,
+            kind,
+            self.sse.clone(),
+            move |engine, staged, trailers| {
+                if declared.is_some_and(|len| len != staged.size) {
+                    return Err(s3_error!(
+                        IncompleteBody,
+                        "You did not provide the number of bytes specified by the Content-Length HTTP header."
+                    ));
+                }
+                checks.verify(&staged, &trailers)?;
+                then(engine, staged).map_err(S3Error::from)
+            },
+        )
+        .await
     }
 }
 

@@ -3,9 +3,12 @@
 //! glibc's allocator keeps freed memory in per-thread arenas (up to eight per
 //! core) and returns it to the kernel only from the top of each heap, so after a
 //! burst of requests the server's RSS stayed several times its idle size.
-//! horreo limits glibc to two arenas and trims the heap once the server has been
-//! idle for a few seconds. Elsewhere (other C libraries) both are no-ops.
+//! horreo limits glibc to two arenas and, once the server has been idle for a
+//! few seconds, lets the metadata store give back its write buffers and block
+//! cache ([`on_idle`]) and trims the heap. Elsewhere (other C libraries) the
+//! arena limit and the trim are no-ops.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -14,6 +17,17 @@ const IDLE: Duration = Duration::from_secs(5);
 
 /// Requests finished so far: the idle check's only input.
 static FINISHED: AtomicU64 = AtomicU64::new(0);
+
+/// What else gives memory back when the server goes idle, before the trim.
+static RELEASE: OnceLock<Box<dyn Fn() + Send + Sync>> = OnceLock::new();
+
+/// Registers `release` (once per process) to run when the server goes idle,
+/// on the trimming thread, just before the heap is trimmed.
+pub fn on_idle(release: impl Fn() + Send + Sync + 'static) {
+    if RELEASE.set(Box::new(release)).is_err() {
+        tracing::debug!("an idle release is already registered");
+    }
+}
 
 /// Counts a finished request (called by the request log).
 pub fn note_request() {
@@ -41,6 +55,9 @@ pub fn start_idle_trim() {
                 if now != seen {
                     (seen, trimmed) = (now, false);
                 } else if !trimmed {
+                    if let Some(release) = RELEASE.get() {
+                        release();
+                    }
                     sys::trim();
                     trimmed = true;
                 }

@@ -62,14 +62,69 @@ pub(super) fn create(
     let mut batch = db.batch();
     batch.put(Cf::Buckets, bucket.name.as_bytes(), &encode(&bucket)?)?;
     batch.put(Cf::Meta, NEXT_BUCKET_ID, &(id + 1).to_be_bytes())?;
-    batch.commit()?;
+    let committed = batch.commit();
+    inner.buckets.forget(&bucket.name);
+    committed?;
     Ok(bucket)
 }
 
+/// The bucket `name` (`NoSuchBucket` if there is none), from [`Cache`] when it
+/// holds it: every object request reads its bucket several times.
 pub(super) fn get(inner: &Inner, name: &str) -> Result<Bucket> {
-    match inner.shared.db.get(Cf::Buckets, name.as_bytes())? {
-        Some(raw) => decode(&raw),
-        None => Err(Error::NoSuchBucket),
+    if let Some(bucket) = inner.buckets.get(name) {
+        return Ok(bucket);
+    }
+    let generation = inner.buckets.generation();
+    let bucket: Bucket = match inner.shared.db.get(Cf::Buckets, name.as_bytes())? {
+        Some(raw) => decode(&raw)?,
+        None => return Err(Error::NoSuchBucket),
+    };
+    inner.buckets.insert(generation, &bucket);
+    Ok(bucket)
+}
+
+/// Decoded buckets by name, as committed. Every change to a bucket's row
+/// calls [`Cache::forget`] after its commit (whether or not the commit
+/// succeeded), while still holding the lock that serialises bucket changes;
+/// a reader that read the row before a change and inserts after it is
+/// refused by the generation, so the cache never holds a replaced bucket.
+/// In-process only: a store shared by several gateways would need the same
+/// invalidation through the metadata store.
+#[derive(Default)]
+pub(super) struct Cache {
+    state: parking_lot::RwLock<CacheState>,
+}
+
+#[derive(Default)]
+struct CacheState {
+    buckets: std::collections::HashMap<String, Bucket>,
+    /// Bumped by every [`Cache::forget`].
+    generation: u64,
+}
+
+impl Cache {
+    fn get(&self, name: &str) -> Option<Bucket> {
+        self.state.read().buckets.get(name).cloned()
+    }
+
+    fn generation(&self) -> u64 {
+        self.state.read().generation
+    }
+
+    /// Keeps `bucket`, read when the cache was at `generation`, unless a
+    /// change came since.
+    fn insert(&self, generation: u64, bucket: &Bucket) {
+        let mut state = self.state.write();
+        if state.generation == generation {
+            state.buckets.insert(bucket.name.clone(), bucket.clone());
+        }
+    }
+
+    /// Drops `name` after a change to its row.
+    fn forget(&self, name: &str) {
+        let mut state = self.state.write();
+        state.buckets.remove(name);
+        state.generation += 1;
     }
 }
 
@@ -102,7 +157,9 @@ pub(super) fn delete(inner: &Inner, name: &str) -> Result<()> {
     let aborted = multipart::abort_all(inner, bucket.id, &mut batch)?;
     batch.delete(Cf::Buckets, name.as_bytes())?;
     super::usage::forget(&mut batch, bucket.id)?;
-    batch.commit()?;
+    let committed = batch.commit();
+    inner.buckets.forget(name);
+    committed?;
     if aborted > 0 {
         inner.gc.wake();
     }
@@ -151,6 +208,53 @@ where
     let mut batch = db.batch();
     batch.put(Cf::Buckets, name.as_bytes(), &encode(&bucket)?)?;
     also(&bucket, &mut batch)?;
-    batch.commit()?;
+    let committed = batch.commit();
+    inner.buckets.forget(name);
+    committed?;
     Ok(bucket)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::engine::tests::{bucket as create_bucket, open_engine};
+
+    /// A bucket changed or deleted is seen so at once, though it was cached.
+    #[test]
+    fn changes_are_seen_through_the_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = open_engine(dir.path());
+        create_bucket(&engine, "cached");
+        let inner = &engine.inner;
+        assert_eq!(
+            get(inner, "cached").unwrap().versioning,
+            VersioningState::Unversioned
+        );
+        update(inner, "cached", |b| {
+            b.versioning = VersioningState::Enabled;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            get(inner, "cached").unwrap().versioning,
+            VersioningState::Enabled
+        );
+        delete(inner, "cached").unwrap();
+        assert!(matches!(get(inner, "cached"), Err(Error::NoSuchBucket)));
+    }
+
+    /// A reader that read a bucket's row before a change does not cache it after.
+    #[test]
+    fn a_row_read_before_a_change_is_not_cached() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = open_engine(dir.path());
+        create_bucket(&engine, "cached");
+        let inner = &engine.inner;
+        let generation = inner.buckets.generation();
+        let read_before = get(inner, "cached").unwrap();
+        inner.buckets.forget("cached");
+        inner.buckets.insert(generation, &read_before);
+        assert!(inner.buckets.get("cached").is_none());
+    }
 }

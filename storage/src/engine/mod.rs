@@ -11,6 +11,7 @@ pub(crate) mod lifecycle;
 mod list;
 mod list_versions;
 mod locks;
+mod md5_asm;
 mod multipart;
 mod object;
 mod replica;
@@ -141,6 +142,9 @@ struct Inner {
     events: events::Signal,
     /// Wakes the replication worker when tasks are queued (see [`replication`]).
     replication: events::Signal,
+    /// Buckets as committed, so that a request does not decode its bucket's
+    /// row each time it needs it (see [`bucket::Cache`]).
+    buckets: bucket::Cache,
 }
 
 impl Drop for Inner {
@@ -331,6 +335,7 @@ impl Engine {
             accesses: lifecycle::tiering::Accesses::default(),
             events: events::Signal::default(),
             replication: events::Signal::default(),
+            buckets: bucket::Cache::default(),
         });
         lifecycle::adopt_day(&inner)?;
         if settings.worker {
@@ -634,6 +639,13 @@ impl Engine {
     }
 
     /// RocksDB's own state: stalls, compaction backlog, block cache.
+    /// Gives back the memory the metadata store holds only to speed up work to
+    /// come (its write buffers are written out, its block cache emptied):
+    /// for an idle server. Blocks for the flush; nothing committed is lost.
+    pub fn release_memory(&self) -> Result<()> {
+        self.inner.shared.db.release_memory()
+    }
+
     pub fn meta_health(&self) -> crate::meta::MetaHealth {
         self.inner.shared.db.health()
     }

@@ -139,6 +139,11 @@ impl<S: MetaStore + ?Sized> MetaDb<S> {
         self.store.flush()
     }
 
+    /// See [`MetaStore::release_memory`].
+    pub fn release_memory(&self) -> Result<()> {
+        self.store.release_memory()
+    }
+
     /// Whether any row of `cf` lies in `[lower, upper)`: one bounded seek.
     pub fn any_in_range(&self, cf: Cf, lower: Vec<u8>, upper: Option<Vec<u8>>) -> Result<bool> {
         let mut it = self.iter(cf, Some(lower.clone()), upper)?;

@@ -220,6 +220,16 @@ impl MetaStore for RocksStore {
         Ok(())
     }
 
+    /// Writes every memtable out (their arenas are freed) and empties the
+    /// block cache, keeping its capacity for the next busy period.
+    fn release_memory(&self) -> Result<()> {
+        self.flush()?;
+        let mut cache = self.cache.clone();
+        cache.set_capacity(0);
+        cache.set_capacity(BLOCK_CACHE);
+        Ok(())
+    }
+
     /// RocksDB's estimate of the rows in `cf`.
     fn estimate_rows(&self, cf: Cf) -> u64 {
         self.cf(cf)

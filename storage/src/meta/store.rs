@@ -119,6 +119,13 @@ pub trait MetaStore: Send + Sync {
         MetaHealth::default()
     }
 
+    /// Gives back memory that only speeds up work to come (a write buffer
+    /// holding committed rows, cached blocks), after a busy period: nothing
+    /// committed is lost, later reads may be slower at first.
+    fn release_memory(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// Housekeeping after many deletes, so scans stop stepping over them (an
     /// LSM tree's tombstones); a no-op where deletes leave nothing behind.
     fn flush_tombstones(&self, _threshold: u64) -> Result<()> {
