@@ -11,7 +11,6 @@ pub(crate) mod lifecycle;
 mod list;
 mod list_versions;
 mod locks;
-mod md5_asm;
 mod multipart;
 mod object;
 mod replica;

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
-use sha1::{Digest, Sha1};
+use md5::{Digest, Md5};
+use sha1::Sha1;
 use sha2::Sha256;
 
 use super::encryption::{Sealing, seal_inline};
-use super::md5_asm::Md5;
 use super::space::RECHECK;
 use super::{Inner, StagedBlob};
 use crate::Result;
@@ -289,7 +289,7 @@ impl Hashes {
             })
             .collect();
         (
-            self.md5.finalize(),
+            self.md5.finalize().into(),
             Checksums {
                 values,
                 kind: ChecksumType::FullObject,
