@@ -6,7 +6,7 @@
 //!   file) the thread deletes the file, then the row.
 //! - Once at start it sweeps orphans: blob files without a `blobs` reference,
 //!   left by a crash between a blob's installation and its commit. They are
-//!   moved to `quarantine/`, never deleted: a record that was lost or damaged
+//!   quarantined, never deleted: a record that was lost or damaged
 //!   may still need them (`horreo fsck --repair` moves those back). The engine
 //!   only starts on a store that opened without damage.
 
@@ -91,7 +91,7 @@ fn run(shared: &Shared, signal: &Signal) {
     match sweep_orphans(shared, signal) {
         Ok(0) => {}
         Ok(n) => tracing::info!(
-            quarantine = %shared.blobs.quarantine_dir().display(),
+            quarantine = %shared.blobs.quarantine_location(),
             "moved {n} orphaned blob files (referenced by no object) to the quarantine; \
              `horreo fsck` tells whether anything needs them, and they may be deleted otherwise"
         ),
@@ -179,17 +179,25 @@ fn collect(shared: &Shared, signal: &Signal) -> Result<Option<Duration>> {
     }
 }
 
-/// Quarantines blob files that no committed version references. Returns how many.
+/// Runs the orphan sweep now (tests that check what a fault left behind).
+#[cfg(test)]
+pub(super) fn sweep_orphans_now(shared: &Shared) -> Result<usize> {
+    sweep_orphans(shared, &Signal::default())
+}
+
+/// Quarantines blobs that no committed version references. Returns how many.
 fn sweep_orphans(shared: &Shared, signal: &Signal) -> Result<usize> {
     let mut removed = 0;
-    for leaf in shared.blobs.leaf_dirs()? {
+    let mut after = None;
+    loop {
         if signal.shutting_down() {
             break;
         }
-        let ids = shared.blobs.ids_in(&leaf)?;
-        if ids.is_empty() {
-            continue;
-        }
+        let ids = shared.blobs.list(after, BATCH)?;
+        let Some(last) = ids.last() else {
+            break;
+        };
+        after = Some(*last);
         let rows: Vec<Vec<u8>> = ids.iter().map(|id| id.0.to_vec()).collect();
         // No put is between installing a blob and committing its reference while
         // this is held, so "unreferenced" really means orphaned.

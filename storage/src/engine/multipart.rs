@@ -133,12 +133,12 @@ pub(super) fn put_part(
         content,
         encryption,
     } = blob;
-    let Staged::File(mut tmp) = content else {
+    let Staged::Blob(staged) = content else {
         return Err(Error::Meta("a part was staged inline".into()));
     };
     // Held until the blob's reference commits (or the blob is removed again).
     let _installing = inner.shared.install_gate.read();
-    let id = install(inner, &mut tmp)?;
+    let id = install(inner, staged)?;
     let record = PartRecord {
         size,
         etag: hex::encode(md5),

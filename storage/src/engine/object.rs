@@ -4,8 +4,7 @@
 //! `current` row, the `versions` rows, the `blobs` reference of a new blob and the
 //! `gc` row of a replaced one commit together or not at all.
 
-use std::fs::File;
-use std::io::{self, Cursor};
+use std::io::Cursor;
 use std::ops::Range;
 use std::time::SystemTime;
 
@@ -15,13 +14,13 @@ use super::encryption::{Unsealing, open_inline};
 use super::events::{self, Change};
 use super::gc::now_ms;
 use super::replication;
-use super::stage::{Staged, TmpFile};
+use super::stage::Staged;
 use super::versions::{
     find_version, newest_version, newest_version_except, null_version, read_current,
     to_object_version, version_id_of,
 };
 use super::{Inner, ObjectReader, PartsReader, Source, StagedBlob, bucket, lifecycle, read_error};
-use crate::blob::ChunkReader;
+use crate::blob::{BlobRead, ChunkReader, StagedWrite};
 use crate::meta::records::{BlobId, BlobRef, GcRecord, ObjectData, VersionRecord, decode, encode};
 use crate::meta::{Batch, Cf, keys};
 use crate::types::{
@@ -127,22 +126,22 @@ pub(super) fn install_staged(
 ) -> Result<(ObjectData, Option<BlobId>)> {
     Ok(match content {
         Staged::Inline(bytes) => (ObjectData::Inline(bytes), None),
-        Staged::File(mut tmp) => {
-            let id = install(inner, &mut tmp)?;
+        Staged::Blob(staged) => {
+            let id = install(inner, staged)?;
             (ObjectData::Blob { id, size }, Some(id))
         }
     })
 }
 
-/// Moves a staged file into the blob store under a new random id. The caller
-/// holds `install_gate` until the blob's reference commits.
-pub(super) fn install(inner: &Inner, tmp: &mut TmpFile) -> Result<BlobId> {
+/// Installs a staged blob under a new random id. The caller holds
+/// `install_gate` until the blob's reference commits.
+pub(super) fn install(inner: &Inner, staged: Box<dyn StagedWrite>) -> Result<BlobId> {
     let id = BlobId::random();
-    if let Err(e) = inner.shared.blobs.install(&tmp.path, id) {
+    if let Err(e) = staged.install(id) {
+        // A failed install may have left the blob in place.
         discard_blob(inner, id);
         return Err(e.into());
     }
-    tmp.installed = true;
     Ok(id)
 }
 
@@ -475,9 +474,9 @@ fn open_source(
             Source::Inline(Cursor::new(bytes.slice(r.start as usize..r.end as usize)))
         }
         ObjectData::Blob { id, size } => {
-            let file = open_blob(inner, id)?;
+            let blob = open_blob(inner, id)?;
             Source::Chunks(
-                ChunkReader::open_with(file, id.to_hex(), size, clamp(size), single_cipher()?)
+                ChunkReader::open_with(blob, id.to_hex(), size, clamp(size), single_cipher()?)
                     .map_err(read_error)?,
             )
         }
@@ -507,19 +506,16 @@ fn open_source(
     Ok(source)
 }
 
-/// Opens a blob's file: `NoSuchKey` if it went with a replaced version,
-/// `Corrupt` if it is missing while still referenced.
-fn open_blob(inner: &Inner, id: BlobId) -> Result<File> {
-    match File::open(inner.shared.blobs.path(id)) {
-        Ok(file) => Ok(file),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            Err(if inner.shared.db.get(Cf::Blobs, &id.0)?.is_some() {
-                Error::Corrupt(format!("blob {} is missing", id.to_hex()))
-            } else {
-                Error::NoSuchKey
-            })
-        }
-        Err(e) => Err(e.into()),
+/// Opens a blob: `NoSuchKey` if it went with a replaced version, `Corrupt`
+/// if it is missing while still referenced.
+fn open_blob(inner: &Inner, id: BlobId) -> Result<Box<dyn BlobRead>> {
+    match inner.shared.blobs.open(id)? {
+        Some(blob) => Ok(blob),
+        None => Err(if inner.shared.db.get(Cf::Blobs, &id.0)?.is_some() {
+            Error::Corrupt(format!("blob {} is missing", id.to_hex()))
+        } else {
+            Error::NoSuchKey
+        }),
     }
 }
 

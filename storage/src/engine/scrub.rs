@@ -15,7 +15,6 @@
 //!   record, which `Engine::scrub_status` returns. The scrubber only reads.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::io::{self, Read};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -574,11 +573,9 @@ impl<'a> PassRun<'a> {
     /// Reads and verifies a whole blob; the problem found, if any.
     fn check_blob(&mut self, id: BlobId, size: u64, protection: Protection) -> Option<String> {
         let name = id.to_hex();
-        let file = match File::open(self.scrub.shared.blobs.path(id)) {
-            Ok(file) => file,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Some(format!("blob {name} is missing"));
-            }
+        let blob = match self.scrub.shared.blobs.open(id) {
+            Ok(Some(blob)) => blob,
+            Ok(None) => return Some(format!("blob {name} is missing")),
             Err(e) => return Some(format!("blob {name} cannot be opened: {e}")),
         };
         let cipher = match protection {
@@ -586,12 +583,12 @@ impl<'a> PassRun<'a> {
             Protection::Sealed(cipher) => Some(cipher),
             Protection::KeyUnavailable => {
                 self.pass.unverifiable += 1;
-                return check_layout(&file, &name, size, Transform::Aes256Gcm)
+                return check_layout(&*blob, &name, size, Transform::Aes256Gcm)
                     .err()
                     .map(|e| e.to_string());
             }
         };
-        let mut reader = match ChunkReader::open_with(file, name, size, 0..size, cipher) {
+        let mut reader = match ChunkReader::open_with(blob, name, size, 0..size, cipher) {
             Ok(reader) => reader,
             Err(e) => return Some(e.to_string()),
         };

@@ -24,12 +24,12 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::blob::BlobStore;
 use crate::blob::format::{HEADER_LEN, Header, Transform};
+use crate::blob::local::sync_dir;
+use crate::blob::{BlobRead, BlobStore, LocalBlobs};
 use crate::meta::records::{
     BlobId, BlobRef, ObjectData, PartRecord, VersionRecord, decode, encode,
 };
@@ -145,7 +145,7 @@ pub fn fsck(
         repaired: opts.repair,
         ..FsckReport::default()
     };
-    let blobs = BlobStore::open(data_dir)?;
+    let blobs = LocalBlobs::open(data_dir)?;
     let mut db = match RocksStore::open(&meta).map(MetaDb::new) {
         Ok(db) => {
             // A salvage an earlier fsck could not finish.
@@ -168,7 +168,7 @@ pub fn fsck(
                 for log in &logs {
                     std::fs::remove_file(log)?;
                 }
-                crate::blob::store::sync_dir(&meta)?;
+                sync_dir(&meta)?;
                 let db = MetaDb::new(RocksStore::open(&meta)?);
                 let copies: Vec<PathBuf> = logs
                     .iter()
@@ -198,7 +198,7 @@ pub fn fsck(
 /// Checks an open store without changing it: for tests of what faults leave
 /// behind (on any metadata store; a running engine's gc may race the sweep).
 #[cfg(test)]
-pub(crate) fn check_open(db: &MetaDb, blobs: &BlobStore) -> Result<FsckReport> {
+pub(crate) fn check_open(db: &MetaDb, blobs: &dyn BlobStore) -> Result<FsckReport> {
     let found = current::check(db)?;
     let mut report = FsckReport {
         current_damage: found.damage,
@@ -212,7 +212,7 @@ pub(crate) fn check_open(db: &MetaDb, blobs: &BlobStore) -> Result<FsckReport> {
 /// Checks every blob the records need, and every blob file against them.
 fn check_blobs(
     db: &MetaDb,
-    blobs: &BlobStore,
+    blobs: &dyn BlobStore,
     opts: FsckOptions,
     report: &mut FsckReport,
     progress: &mut dyn FnMut(FsckProgress),
@@ -227,6 +227,9 @@ fn check_blobs(
         .count() as u64;
     Ok(())
 }
+
+/// Blob ids checked per listing page.
+const SWEEP_PAGE: usize = 1024;
 
 /// Marks a salvage in progress in its backup directory.
 const PENDING: &str = "PENDING";
@@ -251,8 +254,8 @@ fn back_up_wal(logs: &[PathBuf], quarantine: &Path) -> Result<PathBuf> {
         }
     }
     File::create(dir.join(PENDING))?.sync_all()?;
-    crate::blob::store::sync_dir(&dir)?;
-    crate::blob::store::sync_dir(quarantine)?;
+    sync_dir(&dir)?;
+    sync_dir(quarantine)?;
     Ok(dir)
 }
 
@@ -301,7 +304,7 @@ fn salvage_into(
     }
     db.store().flush()?;
     std::fs::remove_file(backup.join(PENDING))?;
-    crate::blob::store::sync_dir(backup)?;
+    sync_dir(backup)?;
     Ok(())
 }
 
@@ -423,7 +426,7 @@ fn collect_needs(
 /// quarantined ones back and re-creates missing rows.
 fn check_needs(
     db: &MetaDb,
-    blobs: &BlobStore,
+    blobs: &dyn BlobStore,
     needs: &HashMap<BlobId, Need>,
     opts: FsckOptions,
     report: &mut FsckReport,
@@ -433,27 +436,27 @@ fn check_needs(
     let mut batch = db.batch();
     for id in ids {
         let need = &needs[id];
-        let mut path = blobs.path(*id);
-        if !path.exists() {
-            let quarantined = blobs.quarantine_path(*id);
-            if !quarantined.exists() {
-                report
-                    .missing
-                    .push(format!("{}: blob {} is missing", need.owner, id.to_hex()));
-                continue;
+        let blob = match blobs.open(*id)? {
+            Some(blob) => blob,
+            None => {
+                let Some(quarantined) = blobs.open_quarantined(*id)? else {
+                    report
+                        .missing
+                        .push(format!("{}: blob {} is missing", need.owner, id.to_hex()));
+                    continue;
+                };
+                report.quarantined_needed.push(format!(
+                    "{}: blob {} is in the quarantine",
+                    need.owner,
+                    id.to_hex()
+                ));
+                if opts.repair {
+                    blobs.restore(*id)?;
+                }
+                quarantined
             }
-            report.quarantined_needed.push(format!(
-                "{}: blob {} is in the quarantine",
-                need.owner,
-                id.to_hex()
-            ));
-            if opts.repair {
-                blobs.restore(*id)?;
-            } else {
-                path = quarantined;
-            }
-        }
-        if let Err(why) = check_file(&path, need) {
+        };
+        if let Err(why) = check_file(&*blob, need) {
             report
                 .damaged
                 .push(format!("{}: blob {}: {why}", need.owner, id.to_hex()));
@@ -472,13 +475,12 @@ fn check_needs(
     Ok(())
 }
 
-/// Whether a blob file has a valid header of the expected kind and exactly the
+/// Whether a blob has a valid header of the expected kind and exactly the
 /// length its content size implies (chunk contents are `horreo scrub`'s job).
-fn check_file(path: &Path, need: &Need) -> std::result::Result<(), String> {
-    let mut file = File::open(path).map_err(|e| e.to_string())?;
-    let len = file.metadata().map_err(|e| e.to_string())?.len();
+fn check_file(blob: &dyn BlobRead, need: &Need) -> std::result::Result<(), String> {
+    let len = blob.len().map_err(|e| e.to_string())?;
     let mut raw = [0u8; HEADER_LEN as usize];
-    file.read_exact(&mut raw)
+    blob.read_exact_at(&mut raw, 0)
         .map_err(|_| format!("file of {len} bytes has no header"))?;
     let header = Header::decode(&raw)?;
     let encrypted = header.transform == Transform::Aes256Gcm;
@@ -502,16 +504,19 @@ fn check_file(path: &Path, need: &Need) -> std::result::Result<(), String> {
 /// Finds blob files no record needs; with repair, quarantines them.
 fn sweep_files(
     db: &MetaDb,
-    blobs: &BlobStore,
+    blobs: &dyn BlobStore,
     needs: &HashMap<BlobId, Need>,
     opts: FsckOptions,
     report: &mut FsckReport,
     progress: &mut dyn FnMut(FsckProgress),
 ) -> Result<()> {
-    let leaves = blobs.leaf_dirs()?;
-    let total = leaves.len() as u64;
-    for (n, leaf) in leaves.iter().enumerate() {
-        let ids = blobs.ids_in(leaf)?;
+    let mut after = None;
+    loop {
+        let ids = blobs.list(after, SWEEP_PAGE)?;
+        let Some(last) = ids.last().copied() else {
+            break;
+        };
+        after = Some(last);
         report.blob_files += ids.len() as u64;
         let unneeded: Vec<BlobId> = ids
             .into_iter()
@@ -533,10 +538,12 @@ fn sweep_files(
             }
             report.orphans.push(id);
         }
+        // Ids are random and listed in order: the first two bytes of the
+        // last one say how far through the id space the sweep is.
         progress(FsckProgress {
             phase: "blob files",
-            done: n as u64 + 1,
-            total,
+            done: u64::from(u16::from_be_bytes([last.0[0], last.0[1]])) + 1,
+            total: 1 << 16,
         });
     }
     Ok(())
