@@ -466,3 +466,120 @@ impl BlobRead for FaultyRead {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    use super::*;
+
+    fn store() -> (FaultyBlobs, Arc<BlobFaults>) {
+        let faults = BlobFaults::new();
+        (
+            FaultyBlobs::in_memory(MemoryBlobs::new(), Arc::clone(&faults)),
+            faults,
+        )
+    }
+
+    fn id(n: u8) -> BlobId {
+        BlobId([n; 16])
+    }
+
+    fn write(store: &FaultyBlobs, id: BlobId, bytes: &[u8], sync: bool) -> io::Result<()> {
+        let mut staged = store.stage()?;
+        staged.append(bytes)?;
+        if sync {
+            staged.sync()?;
+        }
+        staged.install(id)
+    }
+
+    fn bytes_after_cut(store: &FaultyBlobs, id: BlobId, seed: u64) -> Option<Vec<u8>> {
+        let image = store.power_cut(&mut StdRng::seed_from_u64(seed)).unwrap();
+        image.contents().0.get(&id).cloned()
+    }
+
+    #[test]
+    fn a_failed_or_full_write_changes_nothing() {
+        let (store, faults) = store();
+        faults.on_write(1, BlobFault::FailWrite);
+        faults.on_write(4, BlobFault::NoSpace);
+        assert!(write(&store, id(1), b"a", true).is_err());
+        let err = write(&store, id(1), b"a", true).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(28));
+        assert!(store.list(None, 10).unwrap().is_empty());
+        write(&store, id(1), b"a", true).unwrap();
+        assert_eq!(store.list(None, 10).unwrap(), [id(1)]);
+    }
+
+    #[test]
+    fn a_failed_sync_poisons_the_store_and_is_lost_at_a_power_cut() {
+        let (store, faults) = store();
+        faults.on_write(2, BlobFault::SyncFails);
+        assert!(write(&store, id(1), b"a", true).is_err());
+        let err = write(&store, id(2), b"b", true).unwrap_err();
+        assert!(err.to_string().contains("refuses writes"), "{err}");
+        assert!(store.remove(id(1)).is_err());
+        assert_eq!(bytes_after_cut(&store, id(1), 0), None);
+    }
+
+    #[test]
+    fn a_power_cut_keeps_synced_bytes_and_a_prefix_of_the_rest() {
+        let (store, faults) = store();
+        write(&store, id(1), b"durable", true).unwrap();
+        // Installed without a sync: a cut keeps some prefix, maybe none of it.
+        write(&store, id(2), b"0123456789", false).unwrap();
+        let lengths: Vec<usize> = (0..20)
+            .map(|seed| bytes_after_cut(&store, id(2), seed).unwrap().len())
+            .collect();
+        assert!(lengths.iter().any(|&n| n < 10), "{lengths:?}");
+        for seed in 0..20 {
+            let kept = bytes_after_cut(&store, id(2), seed).unwrap();
+            assert_eq!(&b"0123456789"[..kept.len()], &kept[..]);
+            assert_eq!(bytes_after_cut(&store, id(1), seed).unwrap(), b"durable");
+        }
+        // A removal may come undone; staged blobs are gone.
+        store.remove(id(1)).unwrap();
+        let revived = (0..20).filter(|&s| bytes_after_cut(&store, id(1), s).is_some());
+        assert!(revived.count() > 0);
+        let mut staged = store.stage().unwrap();
+        staged.append(b"staged").unwrap();
+        staged.sync().unwrap();
+        let image = store.power_cut(&mut StdRng::seed_from_u64(1)).unwrap();
+        assert!(image.contents().0.values().all(|b| b != b"staged"));
+        // A cut stops every later write.
+        faults.on_write(faults.writes() + 1, BlobFault::PowerCut);
+        assert!(write(&store, id(3), b"x", true).is_err());
+        assert!(write(&store, id(3), b"x", true).is_err());
+    }
+
+    #[test]
+    fn a_torn_append_keeps_a_prefix_and_cuts_the_power() {
+        let power = Power::new();
+        let faults = BlobFaults::on(Arc::clone(&power));
+        let store = FaultyBlobs::in_memory(MemoryBlobs::new(), Arc::clone(&faults));
+        faults.on_write(1, BlobFault::TornWrite);
+        let mut staged = store.stage().unwrap();
+        assert!(staged.append(b"abcdef").is_err());
+        assert!(power.is_cut());
+        assert!(staged.sync().is_err());
+    }
+
+    #[test]
+    fn dropped_writes_and_flipped_bits() {
+        let (store, faults) = store();
+        faults.on_write(2, BlobFault::DropWrite);
+        // The sync is dropped: the bytes are installed but not durable.
+        write(&store, id(1), b"0123456789", true).unwrap();
+        assert!((0..20).any(|s| bytes_after_cut(&store, id(1), s).unwrap().len() < 10));
+        faults.on_read(faults.reads() + 1, BlobFault::FlipBit);
+        let blob = store.open(id(1)).unwrap().unwrap();
+        let mut buf = [0u8; 10];
+        blob.read_exact_at(&mut buf, 0).unwrap();
+        assert_ne!(&buf, b"0123456789");
+        blob.read_exact_at(&mut buf, 0).unwrap();
+        assert_eq!(&buf, b"0123456789");
+    }
+}

@@ -83,8 +83,28 @@ fn try_put(engine: &Engine, bucket: &str, key: &str, data: &[u8]) -> Result<()> 
     Ok(())
 }
 
+/// A multipart upload of one part (a part is always a blob).
+fn try_multipart(engine: &Engine, bucket: &str, key: &str, data: &[u8]) -> Result<()> {
+    let k = ObjectKey::parse(key).unwrap();
+    let upload = engine.create_upload(bucket, &k, PutOptions::default(), None, None)?;
+    let staged = engine.stage_part(&mut &data[..], &[])?;
+    let part = engine.put_part(bucket, key, &upload.upload_id, 1, staged)?;
+    let parts = vec![CompletedPart {
+        number: 1,
+        etag: part.etag,
+        checksums: Vec::new(),
+    }];
+    let completion = Completion {
+        parts,
+        ..Default::default()
+    };
+    engine.complete_upload(bucket, &k, &upload.upload_id, completion)?;
+    Ok(())
+}
+
 /// One step of a workload: a PUT (small ones inline, larger ones to a blob,
-/// `large` of them) or a DELETE, in an unversioned or a versioned bucket.
+/// `large` of them), a one-part multipart upload, or a DELETE, in an
+/// unversioned or a versioned bucket.
 fn step(engine: &Engine, rng: &mut StdRng, model: &mut Model, large: f64) -> Result<()> {
     let bucket = if rng.random_bool(0.5) {
         "plain"
@@ -95,6 +115,10 @@ fn step(engine: &Engine, rng: &mut StdRng, model: &mut Model, large: f64) -> Res
     if rng.random_bool(0.25) {
         engine.delete_object(bucket, &key, None, false)?;
         model.insert((bucket.into(), key), None);
+    } else if rng.random_bool(0.15) {
+        let data = content(3000, rng.random());
+        try_multipart(engine, bucket, &key, &data)?;
+        model.insert((bucket.into(), key), Some(data));
     } else {
         let len = if rng.random_bool(large) { 5000 } else { 100 };
         let data = content(len, rng.random());
