@@ -68,6 +68,8 @@ pub struct ScrubArgs {
     /// exit status 1 if the last complete pass found damage
     #[arg(long)]
     pub status: bool,
+    #[command(flatten)]
+    pub tiers: crate::tier_config::TierArgs,
 }
 
 /// Where a command that works on a stopped store finds it and its master key.
@@ -320,7 +322,7 @@ pub struct ServeArgs {
     /// tls_cert, tls_key, tls_address, allow_insecure_sse_c, block_public_access, body_timeout, send_timeout,
     /// max_connections, max_buffer_mib, shutdown_timeout, scrub_interval,
     /// scrub_rate, reserve, lifecycle_day_seconds, lifecycle_rate, restore_delays, admin_address,
-    /// notify_queue_limit
+    /// notify_queue_limit, and a `[tiers]` table (`GLACIER = "/mnt/slow"`)
     #[arg(long, env = "HORREO_CONFIG")]
     pub config: Option<PathBuf>,
     /// Root access key id; generated and stored in the data directory when unset
@@ -384,6 +386,11 @@ pub struct ServeArgs {
     /// RGW's rgw_lc_debug_interval) [default: 86400]
     #[arg(long, env = "HORREO_LIFECYCLE_DAY_SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub lifecycle_day_seconds: Option<u64>,
+    /// Storage tier: objects of storage class CLASS keep their data under DIR
+    /// (`GLACIER=/mnt/slow`); repeatable; HORREO_TIERS takes a comma-separated
+    /// list [default: every class in the data directory]
+    #[arg(long = "tier", value_name = "CLASS=DIR", env = "HORREO_TIERS", value_delimiter = ',', value_parser = crate::tier_config::TierArg::parse)]
+    pub tiers: Vec<crate::tier_config::TierArg>,
     /// Lifecycle index rows (keys and uploads looked at) the background worker
     /// handles per second at most; 0: no limit [default: 0]
     #[arg(long, env = "HORREO_LIFECYCLE_RATE")]
@@ -533,6 +540,9 @@ struct FileConfig {
     lifecycle_day_seconds: Option<u64>,
     lifecycle_rate: Option<u32>,
     restore_delays: Option<String>,
+    /// Storage class name to tier directory.
+    #[serde(default)]
+    tiers: std::collections::BTreeMap<String, PathBuf>,
     #[serde(default)]
     notify_webhook: Vec<WebhookFile>,
     #[serde(default)]
@@ -619,6 +629,8 @@ pub struct Config {
     pub reserve: Reserve,
     /// The length of a lifecycle day.
     pub lifecycle_day: Duration,
+    /// The directory of each storage class that has a tier of its own.
+    pub tiers: Vec<(horreo_storage::StorageClass, PathBuf)>,
     /// Index rows per second the lifecycle worker handles at most (`None`: no limit).
     pub lifecycle_rate: Option<u32>,
     /// How long a RestoreObject takes per tier.
@@ -755,7 +767,9 @@ impl ServeArgs {
             0 => None,
             n => Some(n),
         };
+        let tiers = crate::tier_config::resolve(self.tiers, &file.tiers)?;
         Ok(Config {
+            tiers,
             admin_address: self.admin_address.or(file.admin_address),
             metrics_token: self.metrics_token.filter(|t| !t.is_empty()),
             default_buckets,

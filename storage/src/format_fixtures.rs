@@ -87,7 +87,14 @@ fn expected() -> Vec<(&'static str, Vec<u8>, String)> {
         (name, encoded, format!("{value:?}"))
     }
     let blob = BlobId([0x11; 16]);
-    let mut encrypted = version(2, ObjectData::Blob { id: blob, size: 11 });
+    let mut encrypted = version(
+        2,
+        ObjectData::Blob {
+            id: blob,
+            size: 11,
+            tier: None,
+        },
+    );
     encrypted.encryption = Some(EncryptionRecord {
         mode: SseMode::S3,
         key: Some(blob_key(7)),
@@ -110,12 +117,14 @@ fn expected() -> Vec<(&'static str, Vec<u8>, String)> {
                 size: 5 * 1024 * 1024,
                 key: None,
                 checksum: Some("AAAAAA==".into()),
+                tier: None,
             },
             PartData {
                 id: BlobId([0x22; 16]),
                 size: 1,
                 key: None,
                 checksum: None,
+                tier: None,
             },
         ]),
     );
@@ -142,6 +151,7 @@ fn expected() -> Vec<(&'static str, Vec<u8>, String)> {
         checksums: Checksums::default(),
         blob: BlobId([0x31; 16]),
         encryption: None,
+        tier: None,
     };
     let bucket = Bucket {
         id: 42,
@@ -192,9 +202,16 @@ fn expected() -> Vec<(&'static str, Vec<u8>, String)> {
             "gc.bin",
             GcRecord {
                 since_ms: 1_700_000_400_000,
+                tier: None,
             },
         ),
-        entry("blob-ref.bin", BlobRef { bucket_id: 42 }),
+        entry(
+            "blob-ref.bin",
+            BlobRef {
+                bucket_id: 42,
+                tier: None,
+            },
+        ),
         entry("bucket.bin", bucket),
         entry("blob-key.bin", blob_key(9)),
         entry("event.bin", event),

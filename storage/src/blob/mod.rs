@@ -12,6 +12,7 @@ pub mod local;
 pub mod memory;
 pub mod reader;
 pub mod store;
+pub mod tiers;
 pub mod writer;
 
 #[cfg(test)]
@@ -21,6 +22,7 @@ pub use local::LocalBlobs;
 pub use memory::MemoryBlobs;
 pub use reader::ChunkReader;
 pub use store::{BlobRead, BlobStore, StagedWrite};
+pub use tiers::Tiers;
 pub use writer::ChunkWriter;
 
 #[cfg(test)]

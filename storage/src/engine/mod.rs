@@ -18,6 +18,7 @@ mod replication;
 mod scrub;
 pub mod space;
 mod stage;
+mod tiering;
 pub(crate) mod usage;
 mod versions;
 
@@ -40,7 +41,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use parking_lot::RwLock;
 
-use crate::blob::{BlobRead, BlobStore, ChunkReader, LocalBlobs};
+use crate::blob::{BlobRead, BlobStore, ChunkReader, LocalBlobs, Tiers};
 use crate::crypto::chunk::ChunkCipher;
 use crate::crypto::kms::KeyProvider;
 use crate::meta::MetaDb;
@@ -67,6 +68,9 @@ pub struct EngineConfig {
     pub lifecycle: LifecycleSettings,
     /// Where every time-based decision reads the time.
     pub clock: Arc<dyn crate::clock::Clock>,
+    /// Storage tiers: the directory that holds the blobs of each listed class
+    /// (each a blob store of its own); other classes use `data_dir`.
+    pub tiers: Vec<(StorageClass, PathBuf)>,
 }
 
 impl EngineConfig {
@@ -79,6 +83,7 @@ impl EngineConfig {
             reserve: space::Reserve::Default,
             lifecycle: LifecycleSettings::default(),
             clock: Arc::new(crate::clock::SystemClock),
+            tiers: Vec::new(),
         }
     }
 }
@@ -94,7 +99,10 @@ pub struct Engine {
 /// State shared with the background GC thread.
 struct Shared {
     db: Arc<MetaDb>,
+    /// The main blob store (`tiers.main()`).
     blobs: Arc<dyn BlobStore>,
+    /// Every blob store, by storage tier.
+    tiers: Tiers,
     /// Held shared from a blob's installation until its reference commits, and
     /// exclusively by the orphan sweep while it judges files: the sweep never
     /// mistakes a blob about to be committed for an orphan.
@@ -281,7 +289,8 @@ impl Engine {
     }
 
     /// Opens the engine on the metadata store `db` and the blob store `blobs`
-    /// (`config.data_dir` still holds the free-space probe's files).
+    /// (`config.data_dir` still holds the free-space probe's files); the tiers
+    /// of `config.tiers` are local directories.
     pub fn open_with(
         config: EngineConfig,
         db: Arc<MetaDb>,
@@ -293,12 +302,16 @@ impl Engine {
             Some(master) => Some(Arc::new(encryption::Keys::open(&db, master.clone())?)),
             None => None,
         };
-        blobs.wipe_staged()?;
+        let tiers = Tiers::open_local(Arc::clone(&blobs), &config.data_dir, &config.tiers)?;
+        for (_, store) in tiers.all() {
+            store.wipe_staged()?;
+        }
         let space = space::Space::open(&config.data_dir, config.reserve)?;
         let seq = locks::Sequencer::load(&db)?;
         let shared = Arc::new(Shared {
             db,
             blobs,
+            tiers,
             install_gate: RwLock::new(()),
             clock: Arc::clone(&config.clock),
         });

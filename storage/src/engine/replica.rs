@@ -11,12 +11,13 @@
 
 use super::events::{self, Change};
 use super::object::{
-    NewVersion, created_event, discard_blob, discard_uncommitted, install_staged, lock_key,
-    new_version_lock,
+    NewVersion, created_event, discard_blob, discard_uncommitted, lock_key, new_version_lock,
+    reference_blobs,
 };
+use super::tiering::install_staged;
 use super::versions::{newest_version, parse_version_id, read_current, to_object_version};
 use super::{Inner, StagedBlob, bucket, lifecycle};
-use crate::meta::records::{BlobRef, VersionRecord, decode, encode};
+use crate::meta::records::{VersionRecord, decode, encode};
 use crate::meta::{Batch, Cf, keys};
 use crate::types::{
     Bucket, EventCause, ObjectKey, ObjectVersion, PutOptions, ReplicaSource, ReplicationStatus,
@@ -92,7 +93,7 @@ pub(super) fn put(
         _ => hex::encode(md5),
     };
     let _installing = inner.shared.install_gate.read();
-    let (data, installed) = install_staged(inner, content, size)?;
+    let (data, installed) = install_staged(inner, content, size, opts.storage_class)?;
     let new = NewVersion {
         size,
         etag,
@@ -106,8 +107,8 @@ pub(super) fn put(
     let result = commit(inner, cause, bucket_name, key, source, new);
     match (&result, installed) {
         // Already there: this copy is not needed.
-        (Ok((_, false)), Some(id)) => discard_blob(inner, id),
-        (Err(e), Some(id)) => discard_uncommitted(inner, id, e),
+        (Ok((_, false)), Some(loc)) => discard_blob(inner, &loc),
+        (Err(e), Some(loc)) => discard_uncommitted(inner, &loc, e),
         _ => {}
     }
     result.map(|(v, _)| v)
@@ -162,10 +163,7 @@ fn commit(
         batch.put(Cf::Current, &keys::current_key(b.id, k), &encoded)?;
     }
     super::usage::count(&mut batch, b.id, &record, true)?;
-    let blob_ref = encode(&BlobRef { bucket_id: b.id })?;
-    for id in record.blobs() {
-        batch.put(Cf::Blobs, &id.0, &blob_ref)?;
-    }
+    reference_blobs(&mut batch, b.id, &record)?;
     let change = Change {
         name: new.event,
         key: key.as_str(),

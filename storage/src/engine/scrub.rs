@@ -32,7 +32,8 @@ use crate::blob::reader::check_layout;
 use crate::crypto::BlobKey;
 use crate::crypto::chunk::ChunkCipher;
 use crate::meta::records::{
-    BlobId, DataSummary, ObjectData, PartRecord, UploadRecord, VersionRecord, decode, encode,
+    BlobId, BlobLoc, DataSummary, ObjectData, PartRecord, UploadRecord, VersionRecord, decode,
+    encode,
 };
 use crate::meta::{Cf, MetaDb, keys};
 use crate::types::{
@@ -469,7 +470,7 @@ impl<'a> PassRun<'a> {
                     rec.encryption.as_ref().and_then(|e| e.key.as_ref()),
                 );
                 let problem = match protection {
-                    Ok(p) => self.check_blob(rec.blob, rec.size, p),
+                    Ok(p) => self.check_blob(&rec.blob_loc(), rec.size, p),
                     Err(e) => Some(e),
                 };
                 self.pass.objects += 1;
@@ -524,10 +525,10 @@ impl<'a> PassRun<'a> {
                 self.count(bytes.len());
                 problems.extend(problem.map(|p| (None, p)));
             }
-            ObjectData::Blob { id, size } => {
+            ObjectData::Blob { id, size, tier } => {
                 let key = rec.encryption.as_ref().and_then(|e| e.key.as_ref());
                 let problem = match self.protection(mode, key) {
-                    Ok(p) => self.check_blob(*id, *size, p),
+                    Ok(p) => self.check_blob(&BlobLoc::new(*id, tier.clone()), *size, p),
                     Err(e) => Some(e),
                 };
                 problems.extend(problem.map(|p| (Some(*id), p)));
@@ -535,7 +536,10 @@ impl<'a> PassRun<'a> {
             ObjectData::Parts(parts) => {
                 for part in parts {
                     let problem = match self.protection(mode, part.key.as_ref()) {
-                        Ok(p) => self.check_blob(part.id, part.size, p),
+                        Ok(p) => {
+                            let loc = BlobLoc::new(part.id, part.tier.clone());
+                            self.check_blob(&loc, part.size, p)
+                        }
                         Err(e) => Some(e),
                     };
                     problems.extend(problem.map(|p| (Some(part.id), p)));
@@ -571,9 +575,13 @@ impl<'a> PassRun<'a> {
     }
 
     /// Reads and verifies a whole blob; the problem found, if any.
-    fn check_blob(&mut self, id: BlobId, size: u64, protection: Protection) -> Option<String> {
-        let name = id.to_hex();
-        let blob = match self.scrub.shared.blobs.open(id) {
+    fn check_blob(&mut self, loc: &BlobLoc, size: u64, protection: Protection) -> Option<String> {
+        let name = loc.id.to_hex();
+        let store = match self.scrub.shared.tiers.store(loc.tier.as_deref()) {
+            Ok(store) => store,
+            Err(e) => return Some(e.to_string()),
+        };
+        let blob = match store.open(loc.id) {
             Ok(Some(blob)) => blob,
             Ok(None) => return Some(format!("blob {name} is missing")),
             Err(e) => return Some(format!("blob {name} cannot be opened: {e}")),

@@ -25,11 +25,12 @@
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::blob::format::{HEADER_LEN, Header, Transform};
 use crate::blob::local::sync_dir;
-use crate::blob::{BlobRead, BlobStore, LocalBlobs};
+use crate::blob::{BlobRead, BlobStore, LocalBlobs, Tiers};
 use crate::meta::records::{
     BlobId, BlobRef, ObjectData, PartRecord, VersionRecord, decode, encode,
 };
@@ -39,7 +40,7 @@ use crate::meta::{MetaStore, RocksStore};
 
 mod current;
 use crate::meta::{Cf, MetaDb, keys};
-use crate::types::Bucket;
+use crate::types::{Bucket, StorageClass};
 use crate::{Error, Result};
 
 /// What `horreo fsck` is to do.
@@ -121,6 +122,8 @@ impl FsckReport {
 
 /// A blob some record needs.
 struct Need {
+    /// The tier the record says holds it.
+    tier: Option<String>,
     size: u64,
     encrypted: bool,
     bucket_id: u64,
@@ -131,6 +134,17 @@ struct Need {
 /// server may have open (`Error::Meta` naming the lock otherwise).
 pub fn fsck(
     data_dir: &Path,
+    opts: FsckOptions,
+    progress: &mut dyn FnMut(FsckProgress),
+) -> Result<FsckReport> {
+    fsck_tiers(data_dir, &[], opts, progress)
+}
+
+/// [`fsck`] of a store with storage tiers (the server's `--tier` map): blobs
+/// are looked for, and orphans swept, in every tier directory.
+pub fn fsck_tiers(
+    data_dir: &Path,
+    tiers: &[(StorageClass, PathBuf)],
     opts: FsckOptions,
     progress: &mut dyn FnMut(FsckProgress),
 ) -> Result<FsckReport> {
@@ -145,7 +159,9 @@ pub fn fsck(
         repaired: opts.repair,
         ..FsckReport::default()
     };
-    let blobs = LocalBlobs::open(data_dir)?;
+    let blobs = Arc::new(LocalBlobs::open(data_dir)?);
+    let main: Arc<dyn BlobStore> = blobs.clone();
+    let tiers = Tiers::open_local(main, data_dir, tiers)?;
     let mut db = match RocksStore::open(&meta).map(MetaDb::new) {
         Ok(db) => {
             // A salvage an earlier fsck could not finish.
@@ -191,40 +207,42 @@ pub fn fsck(
     }
     report.current_damage = found.damage;
     report.current_mismatched = found.mismatched;
-    check_blobs(&db, &blobs, opts, &mut report, progress)?;
+    check_blobs(&db, &tiers, opts, &mut report, progress)?;
     Ok(report)
 }
 
 /// Checks an open store without changing it: for tests of what faults leave
 /// behind (on any metadata store; a running engine's gc may race the sweep).
 #[cfg(test)]
-pub(crate) fn check_open(db: &MetaDb, blobs: &dyn BlobStore) -> Result<FsckReport> {
+pub(crate) fn check_open(db: &MetaDb, tiers: &Tiers) -> Result<FsckReport> {
     let found = current::check(db)?;
     let mut report = FsckReport {
         current_damage: found.damage,
         current_mismatched: found.mismatched,
         ..FsckReport::default()
     };
-    check_blobs(db, blobs, FsckOptions::default(), &mut report, &mut |_| {})?;
+    check_blobs(db, tiers, FsckOptions::default(), &mut report, &mut |_| {})?;
     Ok(report)
 }
 
 /// Checks every blob the records need, and every blob file against them.
 fn check_blobs(
     db: &MetaDb,
-    blobs: &dyn BlobStore,
+    tiers: &Tiers,
     opts: FsckOptions,
     report: &mut FsckReport,
     progress: &mut dyn FnMut(FsckProgress),
 ) -> Result<()> {
     let needs = collect_needs(db, report, progress)?;
-    check_needs(db, blobs, &needs, opts, report)?;
-    sweep_files(db, blobs, &needs, opts, report, progress)?;
-    report.quarantine_unneeded = blobs
-        .quarantined()?
-        .iter()
-        .filter(|id| !needs.contains_key(id))
-        .count() as u64;
+    check_needs(db, tiers, &needs, opts, report)?;
+    for (_, blobs) in tiers.all() {
+        sweep_files(db, &**blobs, &needs, opts, report, progress)?;
+        report.quarantine_unneeded += blobs
+            .quarantined()?
+            .iter()
+            .filter(|id| !needs.contains_key(id))
+            .count() as u64;
+    }
     Ok(())
 }
 
@@ -354,16 +372,20 @@ fn collect_needs(
         match decode::<VersionRecord>(value) {
             Ok(rec) => {
                 let encrypted = rec.encryption.is_some();
-                let pieces: Vec<(BlobId, u64)> = match &rec.data {
-                    ObjectData::Blob { id, size } => vec![(*id, *size)],
-                    ObjectData::Parts(parts) => parts.iter().map(|p| (p.id, p.size)).collect(),
+                let pieces: Vec<(BlobId, u64, Option<String>)> = match &rec.data {
+                    ObjectData::Blob { id, size, tier } => vec![(*id, *size, tier.clone())],
+                    ObjectData::Parts(parts) => parts
+                        .iter()
+                        .map(|p| (p.id, p.size, p.tier.clone()))
+                        .collect(),
                     ObjectData::None | ObjectData::Inline(_) => Vec::new(),
                 };
-                for (id, size) in pieces {
+                for (id, size, tier) in pieces {
                     let owner = owner.clone();
                     needs.insert(
                         id,
                         Need {
+                            tier,
                             size,
                             encrypted,
                             bucket_id,
@@ -407,6 +429,7 @@ fn collect_needs(
                 needs.insert(
                     part.blob,
                     Need {
+                        tier: part.tier.clone(),
                         size: part.size,
                         encrypted: part.encryption.is_some(),
                         bucket_id,
@@ -426,7 +449,7 @@ fn collect_needs(
 /// quarantined ones back and re-creates missing rows.
 fn check_needs(
     db: &MetaDb,
-    blobs: &dyn BlobStore,
+    tiers: &Tiers,
     needs: &HashMap<BlobId, Need>,
     opts: FsckOptions,
     report: &mut FsckReport,
@@ -436,6 +459,13 @@ fn check_needs(
     let mut batch = db.batch();
     for id in ids {
         let need = &needs[id];
+        let blobs = match tiers.store(need.tier.as_deref()) {
+            Ok(store) => store,
+            Err(e) => {
+                report.missing.push(format!("{}: {e}", need.owner));
+                continue;
+            }
+        };
         let blob = match blobs.open(*id)? {
             Some(blob) => blob,
             None => {
@@ -465,6 +495,7 @@ fn check_needs(
             report.unreferenced += 1;
             let row = encode(&BlobRef {
                 bucket_id: need.bucket_id,
+                tier: need.tier.clone(),
             })?;
             batch.put(Cf::Blobs, &id.0, &row)?;
         }

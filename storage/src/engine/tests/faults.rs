@@ -189,7 +189,7 @@ fn assert_never_wrong(engine: &Engine, model: &Model, what: &str) -> usize {
 /// The store's consistency check (`horreo fsck` without repair).
 fn check(engine: &Engine) -> crate::fsck::FsckReport {
     let shared = &engine.inner.shared;
-    crate::fsck::check_open(&shared.db, &*shared.blobs).unwrap()
+    crate::fsck::check_open(&shared.db, &shared.tiers).unwrap()
 }
 
 /// Whether the store is consistent: `current` agrees with `versions`, every
