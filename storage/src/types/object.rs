@@ -14,8 +14,8 @@ pub struct Tag {
     pub value: String,
 }
 
-/// Every storage class AWS names. horreo keeps all data on the same disk; the class
-/// is stored and reported.
+/// Every storage class AWS names. The class is stored and reported, and picks
+/// the storage tier (a directory of its own, if configured) of the data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum StorageClass {
     #[default]
