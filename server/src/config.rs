@@ -207,6 +207,9 @@ pub enum LifecycleCommand {
         /// [default: 86400]
         #[arg(long, env = "HORREO_LIFECYCLE_DAY_SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
         lifecycle_day_seconds: Option<u64>,
+        /// The server's storage tiers: transitions move data between them
+        #[command(flatten)]
+        tiers: crate::tier_config::TierArgs,
     },
 }
 

@@ -332,3 +332,33 @@ async fn a_kill_during_transitions_loses_nothing_and_leaves_no_dangling_blob() {
     .await;
     t.fsck_clean();
 }
+
+#[tokio::test]
+async fn admin_lifecycle_run_moves_data_between_the_tiers_it_is_given() {
+    let dirs = tempfile::tempdir().unwrap();
+    let cold = dirs.path().join("cold");
+    let tier = format!("GLACIER_IR={}", cold.display());
+    // A lifecycle day of a real day: only the command below acts.
+    let mut server = Horreo::options().arg("--tier").arg(&tier).start();
+    let s3 = server.client();
+    let bucket = unique_bucket_name("tiers-admin");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let data = body(9);
+    put(&s3, &bucket, "k", &data, StorageClass::Standard).await;
+    transition_rule(&s3, &bucket, "", TransitionStorageClass::GlacierIr).await;
+    assert!(server.stop());
+    let out = server.admin_ok(&[
+        "lifecycle",
+        "run",
+        "--lifecycle-day-seconds",
+        "1",
+        "--tier",
+        &tier,
+    ]);
+    assert!(out.contains(", 1 transitioned,"), "{out}");
+    assert_eq!(blob_files(&cold), 1);
+    server.start_again();
+    let (got, class) = get(&server.client(), &bucket, "k").await;
+    assert_eq!(got, data);
+    assert_eq!(class, Some(StorageClass::GlacierIr));
+}
