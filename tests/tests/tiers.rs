@@ -1,8 +1,9 @@
 //! Storage tiers with aws-sdk-s3: a server started with two tier directories
 //! (`--tier STANDARD_IA=A --tier GLACIER_IR=B`) and a lifecycle day of one
 //! second. Objects written with a class land in its directory, multipart parts
-//! too; a lifecycle transition and a CopyObject that changes the class move the
-//! files; reads work before, during and after, and after a restart; a kill -9
+//! too; a lifecycle transition (of the worker, or of `horreo admin lifecycle
+//! run`) and a CopyObject that changes the class move the files, encrypted ones
+//! too; reads work before, during and after, and after a restart; a kill -9
 //! in the middle of transitions loses nothing and leaves `horreo fsck` clean.
 #![allow(clippy::unwrap_used)]
 
@@ -343,10 +344,22 @@ async fn admin_lifecycle_run_moves_data_between_the_tiers_it_is_given() {
     let s3 = server.client();
     let bucket = unique_bucket_name("tiers-admin");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    // The rule comes first: each write then indexes its key as due.
+    transition_rule(&s3, &bucket, "", TransitionStorageClass::GlacierIr).await;
     let data = body(9);
     put(&s3, &bucket, "k", &data, StorageClass::Standard).await;
-    transition_rule(&s3, &bucket, "", TransitionStorageClass::GlacierIr).await;
+    // Encrypted content moves as stored and still decrypts.
+    s3.put_object()
+        .bucket(&bucket)
+        .key("sealed")
+        .server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::Aes256)
+        .body(ByteStream::from(data.clone()))
+        .send()
+        .await
+        .unwrap();
     assert!(server.stop());
+    // As in lifecycle.rs: with one-second days, both are due two seconds from now.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     let out = server.admin_ok(&[
         "lifecycle",
         "run",
@@ -355,10 +368,12 @@ async fn admin_lifecycle_run_moves_data_between_the_tiers_it_is_given() {
         "--tier",
         &tier,
     ]);
-    assert!(out.contains(", 1 transitioned,"), "{out}");
-    assert_eq!(blob_files(&cold), 1);
+    assert!(out.contains(", 2 transitioned,"), "{out}");
+    assert_eq!(blob_files(&cold), 2);
     server.start_again();
-    let (got, class) = get(&server.client(), &bucket, "k").await;
-    assert_eq!(got, data);
-    assert_eq!(class, Some(StorageClass::GlacierIr));
+    for key in ["k", "sealed"] {
+        let (got, class) = get(&server.client(), &bucket, key).await;
+        assert_eq!(got, data, "{key}");
+        assert_eq!(class, Some(StorageClass::GlacierIr));
+    }
 }
