@@ -196,7 +196,9 @@ fn transition_version(
         return Ok(false);
     }
     // Held from the copies' installation until their references commit.
-    let _installing = inner.shared.install_gate.read();
+    // Writers take the gate before the key lock; this is taken under it, so it
+    // must not queue behind a waiting sweep (which waits for those writers).
+    let _installing = inner.shared.install_gate.read_recursive();
     let (freed, copies) = tiering::move_data(inner, &mut rec, class)?;
     rec.storage_class = class;
     let committed = commit_transition(inner, locked, key, &rec, &freed);
