@@ -113,6 +113,7 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     engine_config.lifecycle.day = config.lifecycle_day;
     engine_config.replication_time_threshold = config.replication_time_threshold;
     engine_config.lifecycle.rate = config.lifecycle_rate;
+    engine_config.tiers.clone_from(&config.tiers);
     let opened = tokio::task::spawn_blocking(move || Engine::open(engine_config)).await?;
     if let (Err(_), KeyOrigin::Generated(path)) = (&opened, &key_origin) {
         // The store belongs to another key: the one just made is of no use.

@@ -68,6 +68,8 @@ pub struct ScrubArgs {
     /// exit status 1 if the last complete pass found damage
     #[arg(long)]
     pub status: bool,
+    #[command(flatten)]
+    pub tiers: crate::tier_config::TierArgs,
 }
 
 /// Where a command that works on a stopped store finds it and its master key.
@@ -205,6 +207,9 @@ pub enum LifecycleCommand {
         /// [default: 86400]
         #[arg(long, env = "HORREO_LIFECYCLE_DAY_SECONDS", value_parser = parse_day_seconds)]
         lifecycle_day_seconds: Option<f64>,
+        /// The server's storage tiers: transitions move data between them
+        #[command(flatten)]
+        tiers: crate::tier_config::TierArgs,
     },
 }
 
@@ -321,7 +326,7 @@ pub struct ServeArgs {
     /// max_connections, max_buffer_mib, shutdown_timeout, scrub_interval,
     /// scrub_rate, reserve, lifecycle_day_seconds, replication_time_threshold_seconds,
     /// lifecycle_rate, restore_delays, admin_address,
-    /// notify_queue_limit
+    /// notify_queue_limit, and a `[tiers]` table (`GLACIER = "/mnt/slow"`)
     #[arg(long, env = "HORREO_CONFIG")]
     pub config: Option<PathBuf>,
     /// Root access key id; generated and stored in the data directory when unset
@@ -389,6 +394,11 @@ pub struct ServeArgs {
     /// threshold events out [default: 900]
     #[arg(long, env = "HORREO_REPLICATION_TIME_THRESHOLD_SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub replication_time_threshold_seconds: Option<u64>,
+    /// Storage tier: objects of storage class CLASS keep their data under DIR
+    /// (`GLACIER=/mnt/slow`); repeatable; HORREO_TIERS takes a comma-separated
+    /// list [default: every class in the data directory]
+    #[arg(long = "tier", value_name = "CLASS=DIR", env = "HORREO_TIERS", value_delimiter = ',', value_parser = crate::tier_config::TierArg::parse)]
+    pub tiers: Vec<crate::tier_config::TierArg>,
     /// Lifecycle index rows (keys and uploads looked at) the background worker
     /// handles per second at most; 0: no limit [default: 0]
     #[arg(long, env = "HORREO_LIFECYCLE_RATE")]
@@ -539,6 +549,9 @@ struct FileConfig {
     replication_time_threshold_seconds: Option<u64>,
     lifecycle_rate: Option<u32>,
     restore_delays: Option<String>,
+    /// Storage class name to tier directory.
+    #[serde(default)]
+    tiers: std::collections::BTreeMap<String, PathBuf>,
     #[serde(default)]
     notify_webhook: Vec<WebhookFile>,
     #[serde(default)]
@@ -627,6 +640,8 @@ pub struct Config {
     pub lifecycle_day: Duration,
     /// S3 Replication Time Control's threshold.
     pub replication_time_threshold: Duration,
+    /// The directory of each storage class that has a tier of its own.
+    pub tiers: Vec<(horreo_storage::StorageClass, PathBuf)>,
     /// Index rows per second the lifecycle worker handles at most (`None`: no limit).
     pub lifecycle_rate: Option<u32>,
     /// How long a RestoreObject takes per tier.
@@ -762,7 +777,9 @@ impl ServeArgs {
             0 => None,
             n => Some(n),
         };
+        let tiers = crate::tier_config::resolve(self.tiers, &file.tiers)?;
         Ok(Config {
+            tiers,
             admin_address: self.admin_address.or(file.admin_address),
             metrics_token: self.metrics_token.filter(|t| !t.is_empty()),
             default_buckets,

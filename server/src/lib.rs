@@ -21,5 +21,6 @@ mod pipeline;
 mod query;
 pub mod routing;
 mod startup;
+pub mod tier_config;
 pub mod tls;
 mod xml;

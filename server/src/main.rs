@@ -27,6 +27,7 @@ fn main() -> anyhow::Result<()> {
                 &data_dir,
                 args.master_key_file.as_deref(),
                 args.status,
+                args.tiers.resolve()?,
             )?;
             std::process::exit(i32::from(damaged));
         }

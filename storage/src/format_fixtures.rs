@@ -94,7 +94,14 @@ fn entry<T: Serialize + std::fmt::Debug>(name: &'static str, value: T) -> Fixtur
 /// Every fixture.
 fn expected() -> Vec<Fixture> {
     let blob = BlobId([0x11; 16]);
-    let mut encrypted = version(2, ObjectData::Blob { id: blob, size: 11 });
+    let mut encrypted = version(
+        2,
+        ObjectData::Blob {
+            id: blob,
+            size: 11,
+            tier: None,
+        },
+    );
     encrypted.encryption = Some(EncryptionRecord {
         mode: SseMode::S3,
         key: Some(blob_key(7)),
@@ -117,12 +124,14 @@ fn expected() -> Vec<Fixture> {
                 size: 5 * 1024 * 1024,
                 key: None,
                 checksum: Some("AAAAAA==".into()),
+                tier: None,
             },
             PartData {
                 id: BlobId([0x22; 16]),
                 size: 1,
                 key: None,
                 checksum: None,
+                tier: None,
             },
         ]),
     );
@@ -149,6 +158,7 @@ fn expected() -> Vec<Fixture> {
         checksums: Checksums::default(),
         blob: BlobId([0x31; 16]),
         encryption: None,
+        tier: None,
     };
     let bucket = Bucket {
         id: 42,
@@ -200,9 +210,16 @@ fn expected() -> Vec<Fixture> {
             "gc.bin",
             GcRecord {
                 since_ms: 1_700_000_400_000,
+                tier: None,
             },
         ),
-        entry("blob-ref.bin", BlobRef { bucket_id: 42 }),
+        entry(
+            "blob-ref.bin",
+            BlobRef {
+                bucket_id: 42,
+                tier: None,
+            },
+        ),
         entry("bucket.bin", bucket),
         entry("blob-key.bin", blob_key(9)),
         entry("event.bin", event),

@@ -21,6 +21,7 @@ pub mod fsck;
 #[doc(hidden)]
 pub mod fuzzing;
 mod meta;
+pub mod power;
 pub mod types;
 
 pub use crypto::{Key256, MasterKey};

@@ -19,6 +19,8 @@ pub struct FsckArgs {
     /// first), move needed blobs back from the quarantine, quarantine orphans
     #[arg(long)]
     pub repair: bool,
+    #[command(flatten)]
+    pub tiers: crate::tier_config::TierArgs,
 }
 
 /// How often progress is logged when stderr is not a terminal.
@@ -31,7 +33,8 @@ pub fn run(args: FsckArgs) -> anyhow::Result<()> {
         repair: args.repair,
     };
     let mut display = Display::new();
-    let report = fsck::fsck(&data_dir, opts, &mut |p| display.update(p))?;
+    let tiers = args.tiers.resolve()?;
+    let report = fsck::fsck_tiers(&data_dir, &tiers, opts, &mut |p| display.update(p))?;
     display.finish();
     print_report(&report);
     if report.has_losses() || (!args.repair && !report.is_clean()) {

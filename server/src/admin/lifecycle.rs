@@ -15,12 +15,15 @@ pub fn run(store: &StoreArgs, command: LifecycleCommand) -> anyhow::Result<()> {
     let LifecycleCommand::Run {
         bucket,
         lifecycle_day_seconds,
+        tiers,
     } = command;
+    let tiers = tiers.resolve()?;
     let data_dir = store.data_dir.clone().unwrap_or_else(|| "data".into());
     let (master, _) = master_key::for_stopped_store(&data_dir, store.master_key_file.as_deref())?;
     let day = Duration::from_secs_f64(lifecycle_day_seconds.unwrap_or(86_400.0));
     let engine = super::open_stopped_store_with(&data_dir, master, |config| {
         config.lifecycle.day = day;
+        config.tiers = tiers;
     })?;
     let mut last_line = Instant::now();
     let done = engine.lifecycle_run(bucket.as_deref(), &mut |p: &LifecycleProgress| {

@@ -20,6 +20,7 @@ pub fn run(
     data_dir: &Path,
     master_key_file: Option<&Path>,
     status_only: bool,
+    tiers: Vec<(horreo_storage::StorageClass, std::path::PathBuf)>,
 ) -> anyhow::Result<bool> {
     if !data_dir.join("meta").exists() {
         anyhow::bail!("{} holds no horreo store", data_dir.display());
@@ -31,6 +32,7 @@ pub fn run(
         return Ok(status.last.is_some_and(|l| l.damaged_total > 0));
     }
     let mut config = EngineConfig::new(data_dir);
+    config.tiers = tiers;
     config.master_key = master_key(data_dir, master_key_file)?;
     if config.master_key.is_none() {
         eprintln!(

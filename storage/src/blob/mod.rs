@@ -1,12 +1,28 @@
-//! The blob store: object content in chunked, integrity-checked files.
+//! Object content: the chunk format (integrity-checked, optionally encrypted
+//! chunks) written and read through the [`BlobStore`] trait, with a local-file,
+//! an in-memory and a fault-injecting implementation.
 
+#[cfg(test)]
+mod conformance;
+#[cfg(test)]
+pub mod fault;
 pub mod format;
+pub mod local;
+#[cfg(test)]
+pub mod memory;
 pub mod reader;
 pub mod store;
+pub mod tiers;
 pub mod writer;
 
+#[cfg(test)]
+pub use fault::{BlobFault, BlobFaults, FaultyBlobs};
+pub use local::LocalBlobs;
+#[cfg(test)]
+pub use memory::MemoryBlobs;
 pub use reader::ChunkReader;
-pub use store::BlobStore;
+pub use store::{BlobRead, BlobStore, StagedWrite};
+pub use tiers::Tiers;
 pub use writer::ChunkWriter;
 
 #[cfg(test)]
@@ -24,20 +40,36 @@ mod tests {
         (0..len).map(|i| (i * 31 % 251) as u8).collect()
     }
 
-    /// Writes `data` as a blob with `chunk` bytes per chunk, fed in `piece`-byte writes.
+    /// Writes `data` as a blob in a local store under `dir` with `chunk` bytes
+    /// per chunk, fed in `piece`-byte writes. Returns the blob's file.
     fn write_blob(
         dir: &std::path::Path,
         data: &[u8],
         chunk: u32,
         piece: usize,
     ) -> std::path::PathBuf {
-        let path = dir.join("blob");
-        let mut w = ChunkWriter::new(File::create(&path).unwrap(), Header::plain(chunk));
+        write_with(dir, data, Header::plain(chunk), None, piece)
+    }
+
+    fn write_with(
+        dir: &std::path::Path,
+        data: &[u8],
+        header: Header,
+        cipher: Option<crate::crypto::chunk::ChunkCipher>,
+        piece: usize,
+    ) -> std::path::PathBuf {
+        let store = LocalBlobs::open(dir).unwrap();
+        let mut w = ChunkWriter::with_cipher(store.stage().unwrap(), header, cipher);
         for part in data.chunks(piece.max(1)) {
             w.write(part).unwrap();
         }
-        w.finish().unwrap();
-        path
+        let id = crate::meta::records::BlobId::random();
+        w.finish().unwrap().install(id).unwrap();
+        store.path(id)
+    }
+
+    fn open_file(path: &std::path::Path) -> Box<dyn BlobRead> {
+        Box::new(File::open(path).unwrap())
     }
 
     fn read_range(
@@ -47,7 +79,7 @@ mod tests {
         end: u64,
         buf: usize,
     ) -> std::io::Result<Vec<u8>> {
-        let mut r = ChunkReader::open(File::open(path).unwrap(), "test".into(), size, start..end)?;
+        let mut r = ChunkReader::open(open_file(path), "test".into(), size, start..end)?;
         let mut out = Vec::new();
         let mut b = vec![0u8; buf];
         loop {
@@ -128,8 +160,7 @@ mod tests {
         let at = HEADER_LEN + 20 * 14 + 3;
         std::os::unix::fs::FileExt::write_all_at(&f, &[data[203] ^ 1], at).unwrap();
         drop(f);
-        let open =
-            |s: u64, e: u64| ChunkReader::open(File::open(&path).unwrap(), "t".into(), 400, s..e);
+        let open = |s: u64, e: u64| ChunkReader::open(open_file(&path), "t".into(), 400, s..e);
         // Chunk 20 is in the first batch of these ranges: the open fails.
         for (s, e) in [(150, 400), (200, 210), (60, 400)] {
             let err = open(s, e).err().unwrap();
@@ -155,21 +186,12 @@ mod tests {
     fn encrypted_blob_round_trips_any_range_and_refuses_a_plain_file() {
         let dir = tempfile::tempdir().unwrap();
         let data = content(95);
-        let path = dir.path().join("enc");
-        let mut w = ChunkWriter::with_cipher(
-            File::create(&path).unwrap(),
-            Header::encrypted(10),
-            Some(cipher()),
-        );
-        for part in data.chunks(7) {
-            w.write(part).unwrap();
-        }
-        w.finish().unwrap();
+        let path = write_with(dir.path(), &data, Header::encrypted(10), Some(cipher()), 7);
         let raw = std::fs::read(&path).unwrap();
         assert_eq!(raw.len() as u64, HEADER_LEN + 95 + 10 * 16);
         assert!(!raw.windows(10).any(|w| w == &data[20..30]));
         let read = |path: &std::path::Path, c, s: u64, e: u64| {
-            let mut r = ChunkReader::open_with(File::open(path).unwrap(), "t".into(), 95, s..e, c)?;
+            let mut r = ChunkReader::open_with(open_file(path), "t".into(), 95, s..e, c)?;
             let mut out = Vec::new();
             r.read_to_end(&mut out).map(|_| out)
         };

@@ -1,14 +1,13 @@
 //! Reads a byte range of a blob, verifying every chunk before handing out its bytes.
 
-use std::fs::File;
 use std::io;
 use std::ops::Range;
-use std::os::unix::fs::FileExt;
 
 use super::format::{HEADER_LEN, Header, Layout, Transform, plain_chunk_ok};
+use super::store::BlobRead;
 use crate::crypto::chunk::ChunkCipher;
 
-/// Chunks read per syscall (1 MiB of payload with the default chunk size).
+/// Chunks read per positioned read (1 MiB of payload with the default chunk size).
 const CHUNKS_PER_READ: u64 = 16;
 
 /// A range up to this long is verified whole when opened.
@@ -29,7 +28,7 @@ pub fn corrupt(msg: impl std::fmt::Display) -> io::Error {
 /// several per syscall (as many as the caller's buffer asks for), and each is
 /// verified before any of its bytes are returned. A used-up batch is freed.
 pub struct ChunkReader {
-    file: File,
+    blob: Box<dyn BlobRead>,
     /// Names the blob in error messages.
     name: String,
     layout: Layout,
@@ -46,11 +45,17 @@ pub struct ChunkReader {
 }
 
 impl ChunkReader {
-    /// Opens `range` (clamped to `size`) of the `size`-byte blob in `file`. Fails with
-    /// `InvalidData` if the header is bad or the file length does not match `size`.
+    /// Opens `range` (clamped to `size`) of the `size`-byte plain blob `blob`.
+    /// Fails with `InvalidData` if the header is bad or the blob's length does
+    /// not match `size`.
     #[cfg(test)]
-    pub fn open(file: File, name: String, size: u64, range: Range<u64>) -> io::Result<Self> {
-        Self::open_with(file, name, size, range, None)
+    pub fn open(
+        blob: Box<dyn BlobRead>,
+        name: String,
+        size: u64,
+        range: Range<u64>,
+    ) -> io::Result<Self> {
+        Self::open_with(blob, name, size, range, None)
     }
 
     /// Like [`ChunkReader::open`], for a blob encrypted with `cipher` (`None`: a
@@ -61,7 +66,7 @@ impl ChunkReader {
     /// one its first chunks ([`KEPT_AFTER_OPEN`]), before any caller commits to
     /// a response: damage there fails the open, not a later read.
     pub fn open_with(
-        file: File,
+        blob: Box<dyn BlobRead>,
         name: String,
         size: u64,
         range: Range<u64>,
@@ -72,10 +77,10 @@ impl ChunkReader {
         } else {
             Transform::Plain
         };
-        let layout = check_layout(&file, &name, size, transform)?;
+        let layout = check_layout(&*blob, &name, size, transform)?;
         let end = range.end.min(size);
         let mut reader = Self {
-            file,
+            blob,
             name,
             layout,
             size,
@@ -126,7 +131,7 @@ impl ChunkReader {
         let len = usize::try_from(stop - start).map_err(|_| corrupt("chunk batch too large"))?;
         self.batch_len = 0;
         self.buf.resize(len, 0);
-        self.file
+        self.blob
             .read_exact_at(&mut self.buf, start)
             .map_err(|e| eof_is_corrupt(e, &self.name))?;
         let last_chunk = l.chunk_count(self.size).saturating_sub(1);
@@ -192,15 +197,15 @@ impl ChunkReader {
 }
 
 /// Checks what needs no key: the header is valid, says `transform`, and the
-/// file length matches a `size`-byte object. Returns the blob's layout.
+/// blob's length matches a `size`-byte object. Returns the blob's layout.
 pub fn check_layout(
-    file: &File,
+    blob: &dyn BlobRead,
     name: &str,
     size: u64,
     transform: Transform,
 ) -> io::Result<Layout> {
     let mut raw = [0u8; HEADER_LEN as usize];
-    file.read_exact_at(&mut raw, 0)
+    blob.read_exact_at(&mut raw, 0)
         .map_err(|e| eof_is_corrupt(e, name))?;
     let header = Header::decode(&raw).map_err(|e| corrupt(format!("blob {name}: {e}")))?;
     if header.transform != transform {
@@ -210,7 +215,7 @@ pub fn check_layout(
         )));
     }
     let layout = header.layout();
-    let actual = file.metadata()?.len();
+    let actual = blob.len()?;
     let expected = layout.file_len(size);
     if actual != expected {
         return Err(corrupt(format!(

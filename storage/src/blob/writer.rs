@@ -1,19 +1,19 @@
 //! Streams content into the chunk format.
 
-use std::fs::File;
-use std::io::{self, Write};
+use std::io;
 
 use super::format::{Header, plain_trailer};
+use super::store::StagedWrite;
 use crate::crypto::chunk::ChunkCipher;
 
-/// Bytes buffered before one `write` syscall.
+/// Bytes buffered before one append to the staged blob.
 const OUT_BUFFER: usize = 1024 * 1024;
 
-/// Writes content as a blob file: header, then chunks sealed with their trailer
+/// Writes content as a staged blob: header, then chunks sealed with their trailer
 /// (a CRC32C, or with a cipher an AES-256-GCM tag after the chunk is encrypted in
 /// place). Memory use is one output buffer, whatever the content size.
 pub struct ChunkWriter {
-    file: File,
+    staged: Box<dyn StagedWrite>,
     chunk_size: usize,
     out: Vec<u8>,
     /// Where the current (unsealed) chunk's payload starts in `out`.
@@ -28,18 +28,17 @@ pub struct ChunkWriter {
 }
 
 impl ChunkWriter {
-    /// Starts a blob in the empty file `file`. `cipher` must be given exactly when
-    /// the header's transform is `Aes256Gcm`.
-    #[cfg(test)]
-    pub fn new(file: File, header: Header) -> Self {
-        Self::with_cipher(file, header, None)
-    }
-
-    pub fn with_cipher(file: File, header: Header, cipher: Option<ChunkCipher>) -> Self {
+    /// Starts a blob in the empty staged blob `staged`. `cipher` must be given
+    /// exactly when the header's transform is `Aes256Gcm`.
+    pub fn with_cipher(
+        staged: Box<dyn StagedWrite>,
+        header: Header,
+        cipher: Option<ChunkCipher>,
+    ) -> Self {
         let mut out = Vec::with_capacity(OUT_BUFFER + header.chunk_size as usize + 64);
         out.extend_from_slice(&header.encode());
         Self {
-            file,
+            staged,
             chunk_size: header.chunk_size as usize,
             chunk_start: out.len(),
             out,
@@ -67,7 +66,7 @@ impl ChunkWriter {
             data = rest;
             if self.chunk_start >= OUT_BUFFER {
                 // Everything before the unsealed chunk is final.
-                self.file.write_all(&self.out[..self.chunk_start])?;
+                self.staged.append(&self.out[..self.chunk_start])?;
                 self.out.drain(..self.chunk_start);
                 self.chunk_start = 0;
             }
@@ -89,13 +88,14 @@ impl ChunkWriter {
         self.crc = 0;
     }
 
-    /// Seals the last chunk, writes everything and fsyncs the file's data.
-    pub fn finish(mut self) -> io::Result<File> {
+    /// Seals the last chunk, appends everything and syncs it: the staged blob
+    /// returned is ready to install.
+    pub fn finish(mut self) -> io::Result<Box<dyn StagedWrite>> {
         if self.filled > 0 {
             self.seal_chunk(true);
         }
-        self.file.write_all(&self.out)?;
-        self.file.sync_data()?;
-        Ok(self.file)
+        self.staged.append(&self.out)?;
+        self.staged.sync()?;
+        Ok(self.staged)
     }
 }

@@ -6,7 +6,7 @@
 //!   file) the thread deletes the file, then the row.
 //! - Once at start it sweeps orphans: blob files without a `blobs` reference,
 //!   left by a crash between a blob's installation and its commit. They are
-//!   moved to `quarantine/`, never deleted: a record that was lost or damaged
+//!   quarantined, never deleted: a record that was lost or damaged
 //!   may still need them (`horreo fsck --repair` moves those back). The engine
 //!   only starts on a store that opened without damage.
 
@@ -18,6 +18,7 @@ use parking_lot::{Condvar, Mutex};
 
 use super::Shared;
 use crate::Result;
+use crate::blob::BlobStore;
 use crate::meta::Cf;
 use crate::meta::records::{BlobId, GcRecord, decode};
 
@@ -91,7 +92,7 @@ fn run(shared: &Shared, signal: &Signal) {
     match sweep_orphans(shared, signal) {
         Ok(0) => {}
         Ok(n) => tracing::info!(
-            quarantine = %shared.blobs.quarantine_dir().display(),
+            quarantine = %shared.blobs.quarantine_location(),
             "moved {n} orphaned blob files (referenced by no object) to the quarantine; \
              `horreo fsck` tells whether anything needs them, and they may be deleted otherwise"
         ),
@@ -139,9 +140,10 @@ fn collect(shared: &Shared, signal: &Signal) -> Result<Option<Duration>> {
         it.seek_to_first();
         while let Some((key, value)) = it.item() {
             seen += 1;
-            let since = decode::<GcRecord>(value).map_or(0, |r| r.since_ms);
+            let (since, tier) =
+                decode::<GcRecord>(value).map_or((0, None), |r| (r.since_ms, r.tier));
             match BlobId::from_slice(key) {
-                Some(id) if since.saturating_add(grace_ms) <= now => due.push(id),
+                Some(id) if since.saturating_add(grace_ms) <= now => due.push((id, tier)),
                 Some(_) => {
                     let wait = since.saturating_add(grace_ms) - now;
                     next_due = Some(next_due.map_or(wait, |w| w.min(wait)));
@@ -158,11 +160,15 @@ fn collect(shared: &Shared, signal: &Signal) -> Result<Option<Duration>> {
 
         let mut batch = shared.db.batch();
         let mut removed = 0;
-        for id in &due {
+        for (id, tier) in &due {
             if signal.shutting_down() {
                 break;
             }
-            match shared.blobs.remove(*id) {
+            let outcome = shared
+                .tiers
+                .store(tier.as_deref())
+                .and_then(|store| Ok(store.remove(*id)?));
+            match outcome {
                 Ok(_) => {
                     batch.delete(Cf::Gc, &id.0)?;
                     removed += 1;
@@ -179,17 +185,36 @@ fn collect(shared: &Shared, signal: &Signal) -> Result<Option<Duration>> {
     }
 }
 
-/// Quarantines blob files that no committed version references. Returns how many.
+/// Runs the orphan sweep now (tests that check what a fault left behind).
+#[cfg(test)]
+pub(super) fn sweep_orphans_now(shared: &Shared) -> Result<usize> {
+    sweep_orphans(shared, &Signal::default())
+}
+
+/// Quarantines blobs that no committed version references, in every tier.
+/// Returns how many.
 fn sweep_orphans(shared: &Shared, signal: &Signal) -> Result<usize> {
     let mut removed = 0;
-    for leaf in shared.blobs.leaf_dirs()? {
+    for (_, store) in shared.tiers.all() {
+        removed += sweep_store(shared, &**store, signal)?;
+    }
+    Ok(removed)
+}
+
+/// Quarantines the blobs of `store` that no row references (a blob id is
+/// unique across tiers, so any reference keeps it). Returns how many.
+fn sweep_store(shared: &Shared, store: &dyn BlobStore, signal: &Signal) -> Result<usize> {
+    let mut removed = 0;
+    let mut after = None;
+    loop {
         if signal.shutting_down() {
             break;
         }
-        let ids = shared.blobs.ids_in(&leaf)?;
-        if ids.is_empty() {
-            continue;
-        }
+        let ids = store.list(after, BATCH)?;
+        let Some(last) = ids.last() else {
+            break;
+        };
+        after = Some(*last);
         let rows: Vec<Vec<u8>> = ids.iter().map(|id| id.0.to_vec()).collect();
         // No put is between installing a blob and committing its reference while
         // this is held, so "unreferenced" really means orphaned.
@@ -198,7 +223,7 @@ fn sweep_orphans(shared: &Shared, signal: &Signal) -> Result<usize> {
         // Garbage already listed in `gc` is the collector's to delete.
         let garbage = shared.db.multi_get(Cf::Gc, &rows)?;
         for ((id, reference), garbage) in ids.iter().zip(refs).zip(garbage) {
-            if reference.is_none() && garbage.is_none() && shared.blobs.quarantine(*id)? {
+            if reference.is_none() && garbage.is_none() && store.quarantine(*id)? {
                 removed += 1;
             }
         }

@@ -13,6 +13,7 @@ mod list_versions;
 mod locks;
 mod multipart;
 mod object;
+mod placement;
 mod replica;
 mod replica_sealed;
 mod replication;
@@ -41,7 +42,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use parking_lot::RwLock;
 
-use crate::blob::{BlobStore, ChunkReader};
+use crate::blob::{BlobRead, BlobStore, ChunkReader, LocalBlobs, Tiers};
 use crate::crypto::chunk::ChunkCipher;
 use crate::crypto::kms::KeyProvider;
 use crate::meta::MetaDb;
@@ -72,6 +73,9 @@ pub struct EngineConfig {
     /// waiting longer is reported by `s3:Replication:OperationMissedThreshold`,
     /// and `…ReplicatedAfterThreshold` once replicated.
     pub replication_time_threshold: std::time::Duration,
+    /// Storage tiers: the directory that holds the blobs of each listed class
+    /// (each a blob store of its own); other classes use `data_dir`.
+    pub tiers: Vec<(StorageClass, PathBuf)>,
 }
 
 impl EngineConfig {
@@ -85,6 +89,7 @@ impl EngineConfig {
             lifecycle: LifecycleSettings::default(),
             clock: Arc::new(crate::clock::SystemClock),
             replication_time_threshold: std::time::Duration::from_secs(15 * 60),
+            tiers: Vec::new(),
         }
     }
 }
@@ -100,7 +105,10 @@ pub struct Engine {
 /// State shared with the background GC thread.
 struct Shared {
     db: Arc<MetaDb>,
-    blobs: BlobStore,
+    /// The main blob store (`tiers.main()`).
+    blobs: Arc<dyn BlobStore>,
+    /// Every blob store, by storage tier.
+    tiers: Tiers,
     /// Held shared from a blob's installation until its reference commits, and
     /// exclusively by the orphan sweep while it judges files: the sweep never
     /// mistakes a blob about to be committed for an orphan.
@@ -216,17 +224,21 @@ impl Read for ObjectReader {
     }
 }
 
+/// A part blob to read: the open blob, its record, the range of it to read,
+/// and its cipher if encrypted.
+type PartPiece = (Box<dyn BlobRead>, PartData, Range<u64>, Option<ChunkCipher>);
+
 /// Reads ranges of several part blobs one after the other.
 struct PartsReader {
-    /// Opened part files still to read, with the range of each to read.
-    pending: VecDeque<(File, PartData, Range<u64>, Option<ChunkCipher>)>,
+    /// Opened part blobs still to read, with the range of each to read.
+    pending: VecDeque<PartPiece>,
     current: Option<ChunkReader>,
 }
 
 impl PartsReader {
     /// Opens the first part at once, so that damage at the start of the range
     /// fails here (see [`ChunkReader::open_with`]).
-    fn open(pieces: Vec<(File, PartData, Range<u64>, Option<ChunkCipher>)>) -> io::Result<Self> {
+    fn open(pieces: Vec<PartPiece>) -> io::Result<Self> {
         let mut reader = Self {
             pending: pieces.into(),
             current: None,
@@ -237,12 +249,12 @@ impl PartsReader {
 
     /// Opens the next pending part; `false` when none is left.
     fn open_next(&mut self) -> io::Result<bool> {
-        let Some((file, part, range, cipher)) = self.pending.pop_front() else {
+        let Some((blob, part, range, cipher)) = self.pending.pop_front() else {
             self.current = None;
             return Ok(false);
         };
         self.current = Some(ChunkReader::open_with(
-            file,
+            blob,
             part.id.to_hex(),
             part.size,
             range,
@@ -291,19 +303,35 @@ impl Engine {
     /// `config.data_dir`: for tests on the in-memory and fault-injecting stores.
     pub fn open_on(config: EngineConfig, db: Arc<MetaDb>) -> Result<Self> {
         std::fs::create_dir_all(&config.data_dir)?;
+        let blobs = Arc::new(LocalBlobs::open(&config.data_dir)?);
+        Self::open_with(config, db, blobs)
+    }
+
+    /// Opens the engine on the metadata store `db` and the blob store `blobs`
+    /// (`config.data_dir` still holds the free-space probe's files); the tiers
+    /// of `config.tiers` are local directories.
+    pub fn open_with(
+        config: EngineConfig,
+        db: Arc<MetaDb>,
+        blobs: Arc<dyn BlobStore>,
+    ) -> Result<Self> {
+        std::fs::create_dir_all(&config.data_dir)?;
         usage::count_once(&db)?;
         usage::count_tiers_once(&db)?;
         let crypto = match &config.master_key {
             Some(master) => Some(Arc::new(encryption::Keys::open(&db, master.clone())?)),
             None => None,
         };
-        let blobs = BlobStore::open(&config.data_dir)?;
-        blobs.wipe_tmp()?;
+        let tiers = Tiers::open_local(Arc::clone(&blobs), &config.data_dir, &config.tiers)?;
+        for (_, store) in tiers.all() {
+            store.wipe_staged()?;
+        }
         let space = space::Space::open(&config.data_dir, config.reserve)?;
         let seq = locks::Sequencer::load(&db)?;
         let shared = Arc::new(Shared {
             db,
             blobs,
+            tiers,
             install_gate: RwLock::new(()),
             clock: Arc::clone(&config.clock),
         });

@@ -20,9 +20,8 @@ use super::composite::multipart_checksum;
 use super::encryption::Sealing;
 use super::keyed_scan::{self, Item, Scan};
 use super::list::utf8;
-use super::object::{
-    Locked, NewVersion, commit_version, discard_uncommitted, free_blob, install, lock_key,
-};
+use super::object::{Locked, NewVersion, commit_version, discard_uncommitted, free_blob, lock_key};
+use super::placement::install_in_class;
 use super::stage::Staged;
 use super::versions::{read_current, to_object_version};
 use super::{Inner, StagedBlob, bucket, lifecycle, replica};
@@ -133,23 +132,29 @@ pub(super) fn put_part(
         content,
         encryption,
     } = blob;
-    let Staged::File(mut tmp) = content else {
+    let Staged::Blob(staged) = content else {
         return Err(Error::Meta("a part was staged inline".into()));
     };
+    // The part lands in the tier of the upload's class (which never changes).
+    let bucket_id = bucket::get(inner, bucket)?.id;
+    let class = find(&inner.shared.db, bucket_id, key.as_bytes(), upload_id)?
+        .1
+        .storage_class;
     // Held until the blob's reference commits (or the blob is removed again).
     let _installing = inner.shared.install_gate.read();
-    let id = install(inner, &mut tmp)?;
+    let loc = install_in_class(inner, staged, class)?;
     let record = PartRecord {
         size,
         etag: hex::encode(md5),
         last_modified: inner.shared.now(),
         checksums,
-        blob: id,
+        blob: loc.id,
         encryption,
+        tier: loc.tier.clone(),
     };
     let result = commit_part(inner, bucket, key, upload_id, number, &record);
     if let Err(e) = &result {
-        discard_uncommitted(inner, id, e);
+        discard_uncommitted(inner, &loc, e);
     }
     result.map(|()| to_part(number, record))
 }
@@ -185,10 +190,11 @@ fn commit_part(
         &record.blob.0,
         &encode(&BlobRef {
             bucket_id: locked.bucket.id,
+            tier: record.tier.clone(),
         })?,
     )?;
     if let Some(old) = &replaced {
-        free_blob(&mut batch, old.blob)?;
+        free_blob(&mut batch, &old.blob_loc())?;
     }
     batch.commit()?;
     if replaced.is_some() {
@@ -279,7 +285,7 @@ pub(super) fn abort_locked(
     let mut freed = 0;
     for (number, part) in parts_of(db, seq)? {
         batch.delete(Cf::Parts, &keys::part_key(seq, number))?;
-        free_blob(&mut batch, part.blob)?;
+        free_blob(&mut batch, &part.blob_loc())?;
         freed += part.size;
     }
     batch.delete(
@@ -323,7 +329,7 @@ pub(super) fn abort_all(inner: &Inner, bucket_id: u64, batch: &mut Batch<'_>) ->
         };
         for (number, part) in parts_of(db, seq)? {
             batch.delete(Cf::Parts, &keys::part_key(seq, number))?;
-            free_blob(batch, part.blob)?;
+            free_blob(batch, &part.blob_loc())?;
         }
         batch.delete(Cf::Uploads, raw_key)?;
         count += 1;
@@ -411,6 +417,7 @@ pub(super) fn complete(
                 .checksum_algorithm
                 .and_then(|alg| p.checksums.get(alg))
                 .map(str::to_owned),
+            tier: p.tier.clone(),
         })
         .collect();
     let part_sums: Vec<(&str, u64)> = match upload.checksum_algorithm {
@@ -451,7 +458,7 @@ pub(super) fn complete(
     }
     for (number, unused) in &stored {
         batch.delete(Cf::Parts, &keys::part_key(seq, *number))?;
-        free_blob(&mut batch, unused.blob)?;
+        free_blob(&mut batch, &unused.blob_loc())?;
     }
     let new = NewVersion {
         size,

@@ -4,8 +4,7 @@
 //! `current` row, the `versions` rows, the `blobs` reference of a new blob and the
 //! `gc` row of a replaced one commit together or not at all.
 
-use std::fs::File;
-use std::io::{self, Cursor};
+use std::io::Cursor;
 use std::ops::Range;
 use std::time::SystemTime;
 
@@ -14,15 +13,17 @@ use parking_lot::{MutexGuard, RwLockReadGuard};
 use super::encryption::{Unsealing, open_inline};
 use super::events::{self, Change};
 use super::gc::now_ms;
+use super::placement::install_staged;
 use super::replication;
-use super::stage::{Staged, TmpFile};
 use super::versions::{
     find_version, newest_version, newest_version_except, null_version, read_current,
     to_object_version, version_id_of,
 };
 use super::{Inner, ObjectReader, PartsReader, Source, StagedBlob, bucket, lifecycle, read_error};
-use crate::blob::ChunkReader;
-use crate::meta::records::{BlobId, BlobRef, GcRecord, ObjectData, VersionRecord, decode, encode};
+use crate::blob::{BlobRead, ChunkReader, StagedWrite};
+use crate::meta::records::{
+    BlobId, BlobLoc, BlobRef, GcRecord, ObjectData, VersionRecord, decode, encode,
+};
 use crate::meta::{Batch, Cf, keys};
 use crate::types::{
     Bucket, Checksums, CustomerKey, DataLoc, DeletePrecondition, Deleted, EncryptionRecord,
@@ -97,7 +98,7 @@ pub(super) fn put(
     } = blob;
     // Held until the blob's reference commits (or the blob is removed again).
     let _installing = shared.install_gate.read();
-    let (data, installed) = install_staged(inner, content, size)?;
+    let (data, installed) = install_staged(inner, content, size, opts.storage_class)?;
     let new = NewVersion {
         size,
         etag: hex::encode(md5),
@@ -111,38 +112,21 @@ pub(super) fn put(
     let result = lock_key(inner, bucket, key.as_str().as_bytes()).and_then(|locked| {
         commit_version(inner, cause, &locked, key, new, inner.shared.db.batch())
     });
-    if let (Err(e), Some(id)) = (&result, installed) {
-        discard_uncommitted(inner, id, e);
+    if let (Err(e), Some(loc)) = (&result, installed) {
+        discard_uncommitted(inner, &loc, e);
     }
     result
 }
 
-/// The data of a new version from what was staged: inline bytes as they are, a
-/// staged file installed as a blob (whose id is returned too). The caller holds
-/// `install_gate`.
-pub(super) fn install_staged(
-    inner: &Inner,
-    content: Staged,
-    size: u64,
-) -> Result<(ObjectData, Option<BlobId>)> {
-    Ok(match content {
-        Staged::Inline(bytes) => (ObjectData::Inline(bytes), None),
-        Staged::File(mut tmp) => {
-            let id = install(inner, &mut tmp)?;
-            (ObjectData::Blob { id, size }, Some(id))
-        }
-    })
-}
-
-/// Moves a staged file into the blob store under a new random id. The caller
-/// holds `install_gate` until the blob's reference commits.
-pub(super) fn install(inner: &Inner, tmp: &mut TmpFile) -> Result<BlobId> {
+/// Installs a staged blob under a new random id. The caller holds
+/// `install_gate` until the blob's reference commits.
+pub(super) fn install(inner: &Inner, staged: Box<dyn StagedWrite>) -> Result<BlobId> {
     let id = BlobId::random();
-    if let Err(e) = inner.shared.blobs.install(&tmp.path, id) {
-        discard_blob(inner, id);
+    if let Err(e) = staged.install(id) {
+        // A failed install may have left the blob in place.
+        discard_blob(inner, &BlobLoc::new(id, None));
         return Err(e.into());
     }
-    tmp.installed = true;
     Ok(id)
 }
 
@@ -150,17 +134,22 @@ pub(super) fn install(inner: &Inner, tmp: &mut TmpFile) -> Result<BlobId> {
 /// it unknown whether the change committed (the store failed: its log may hold
 /// the commit, to be replayed at the next start). A blob kept that way and not
 /// committed is an orphan the start-up sweep removes.
-pub(super) fn discard_uncommitted(inner: &Inner, id: BlobId, e: &Error) {
+pub(super) fn discard_uncommitted(inner: &Inner, blob: &BlobLoc, e: &Error) {
     if !e.is_store_failure() {
-        discard_blob(inner, id);
+        discard_blob(inner, blob);
     }
 }
 
 /// Removes a blob that never got committed; a failure leaves an orphan that the
 /// start-up sweep removes.
-pub(super) fn discard_blob(inner: &Inner, id: BlobId) {
-    if let Err(e) = inner.shared.blobs.remove(id) {
-        tracing::warn!(blob = %id.to_hex(), "cannot remove uncommitted blob: {e}");
+pub(super) fn discard_blob(inner: &Inner, blob: &BlobLoc) {
+    let removed = inner
+        .shared
+        .tiers
+        .store(blob.tier.as_deref())
+        .and_then(|store| Ok(store.remove(blob.id)?));
+    if let Err(e) = removed {
+        tracing::warn!(blob = %blob.id.to_hex(), "cannot remove uncommitted blob: {e}");
     }
 }
 
@@ -231,12 +220,7 @@ pub(super) fn commit_version(
         &encoded,
     )?;
     super::usage::count(&mut batch, bucket.id, &record, true)?;
-    let blob_ref = encode(&BlobRef {
-        bucket_id: bucket.id,
-    })?;
-    for id in record.blobs() {
-        batch.put(Cf::Blobs, &id.0, &blob_ref)?;
-    }
+    reference_blobs(&mut batch, bucket.id, &record)?;
     lifecycle::index::after_write(&mut batch, bucket, k, true, now, inner.config.lifecycle.day)?;
     lifecycle::tiering::after_write(
         &mut batch,
@@ -332,16 +316,36 @@ fn remove_version(
     batch.delete(Cf::Versions, &keys::version_key(bucket_id, key, rec.seq))?;
     super::usage::count(batch, bucket_id, rec, false)?;
     let blobs = rec.blobs();
-    for id in &blobs {
-        free_blob(batch, *id)?;
+    for blob in &blobs {
+        free_blob(batch, blob)?;
     }
     Ok(!blobs.is_empty())
 }
 
-/// Adds to `batch` that blob `id` is no longer referenced and is to be deleted.
-pub(super) fn free_blob(batch: &mut Batch<'_>, id: BlobId) -> Result<()> {
-    batch.delete(Cf::Blobs, &id.0)?;
-    batch.put(Cf::Gc, &id.0, &encode(&GcRecord { since_ms: now_ms() })?)
+/// Adds to `batch` that `blob` is no longer referenced and is to be deleted.
+pub(super) fn free_blob(batch: &mut Batch<'_>, blob: &BlobLoc) -> Result<()> {
+    batch.delete(Cf::Blobs, &blob.id.0)?;
+    let gc = GcRecord {
+        since_ms: now_ms(),
+        tier: blob.tier.clone(),
+    };
+    batch.put(Cf::Gc, &blob.id.0, &encode(&gc)?)
+}
+
+/// Adds to `batch` the `blobs` rows of every blob `record` references.
+pub(super) fn reference_blobs(
+    batch: &mut Batch<'_>,
+    bucket_id: u64,
+    record: &VersionRecord,
+) -> Result<()> {
+    for blob in record.blobs() {
+        let row = BlobRef {
+            bucket_id,
+            tier: blob.tier,
+        };
+        batch.put(Cf::Blobs, &blob.id.0, &encode(&row)?)?;
+    }
+    Ok(())
 }
 
 pub(super) fn head(
@@ -428,10 +432,11 @@ fn open_source(
     let db = &inner.shared.db;
     let (data, encryption) = match &version.data.0 {
         DataLoc::Inline(bytes) => (ObjectData::Inline(bytes.clone()), version.sse.clone()),
-        DataLoc::Blob { id, size } => (
+        DataLoc::Blob { id, size, tier } => (
             ObjectData::Blob {
                 id: *id,
                 size: *size,
+                tier: tier.clone(),
             },
             version.sse.clone(),
         ),
@@ -486,10 +491,10 @@ fn open_source(
             let r = clamp(bytes.len() as u64);
             Source::Inline(Cursor::new(bytes.slice(r.start as usize..r.end as usize)))
         }
-        ObjectData::Blob { id, size } => {
-            let file = open_blob(inner, id)?;
+        ObjectData::Blob { id, size, tier } => {
+            let blob = open_blob(inner, &BlobLoc::new(id, tier))?;
             Source::Chunks(
-                ChunkReader::open_with(file, id.to_hex(), size, clamp(size), single_cipher()?)
+                ChunkReader::open_with(blob, id.to_hex(), size, clamp(size), single_cipher()?)
                     .map_err(read_error)?,
             )
         }
@@ -511,7 +516,8 @@ fn open_source(
                     Some(u) => Some(u.cipher(part.key.as_ref())?),
                     None => None,
                 };
-                pieces.push((open_blob(inner, part.id)?, part, local, cipher));
+                let blob = open_blob(inner, &BlobLoc::new(part.id, part.tier.clone()))?;
+                pieces.push((blob, part, local, cipher));
             }
             Source::Parts(PartsReader::open(pieces).map_err(read_error)?)
         }
@@ -519,19 +525,17 @@ fn open_source(
     Ok(source)
 }
 
-/// Opens a blob's file: `NoSuchKey` if it went with a replaced version,
-/// `Corrupt` if it is missing while still referenced.
-fn open_blob(inner: &Inner, id: BlobId) -> Result<File> {
-    match File::open(inner.shared.blobs.path(id)) {
-        Ok(file) => Ok(file),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            Err(if inner.shared.db.get(Cf::Blobs, &id.0)?.is_some() {
-                Error::Corrupt(format!("blob {} is missing", id.to_hex()))
-            } else {
-                Error::NoSuchKey
-            })
-        }
-        Err(e) => Err(e.into()),
+/// Opens a blob: `NoSuchKey` if it went with a replaced version, `Corrupt`
+/// if it is missing while still referenced.
+fn open_blob(inner: &Inner, loc: &BlobLoc) -> Result<Box<dyn BlobRead>> {
+    let store = inner.shared.tiers.store(loc.tier.as_deref())?;
+    match store.open(loc.id)? {
+        Some(blob) => Ok(blob),
+        None => Err(if inner.shared.db.get(Cf::Blobs, &loc.id.0)?.is_some() {
+            Error::Corrupt(format!("blob {} is missing", loc.id.to_hex()))
+        } else {
+            Error::NoSuchKey
+        }),
     }
 }
 

@@ -11,12 +11,13 @@
 
 use super::events::{self, Change};
 use super::object::{
-    Locked, NewVersion, created_event, discard_blob, discard_uncommitted, free_blob,
-    install_staged, lock_key, new_version_lock,
+    Locked, NewVersion, created_event, discard_blob, discard_uncommitted, free_blob, lock_key,
+    new_version_lock, reference_blobs,
 };
+use super::placement::install_staged;
 use super::versions::{newest_version, parse_version_id, read_current, to_object_version};
 use super::{Inner, StagedBlob, bucket, lifecycle};
-use crate::meta::records::{BlobRef, ObjectData, VersionRecord, decode, encode};
+use crate::meta::records::{BlobLoc, ObjectData, VersionRecord, decode, encode};
 use crate::meta::{Batch, Cf, keys};
 use crate::types::{
     AccessTier, Bucket, EventCause, ObjectKey, ObjectVersion, PutOptions, ReplicaSource,
@@ -92,7 +93,7 @@ pub(super) fn put(
         _ => hex::encode(md5),
     };
     let _installing = inner.shared.install_gate.read();
-    let (data, installed) = install_staged(inner, content, size)?;
+    let (data, installed) = install_staged(inner, content, size, opts.storage_class)?;
     let new = NewVersion {
         size,
         etag,
@@ -108,8 +109,8 @@ pub(super) fn put(
         .and_then(|locked| commit(inner, cause, &locked, key, source, new, db.batch()));
     match (&result, installed) {
         // Already there: this copy is not needed.
-        (Ok((_, false)), Some(id)) => discard_blob(inner, id),
-        (Err(e), Some(id)) => discard_uncommitted(inner, id, e),
+        (Ok((_, false)), Some(loc)) => discard_blob(inner, &loc),
+        (Err(e), Some(loc)) => discard_uncommitted(inner, &loc, e),
         _ => {}
     }
     result.map(|(v, _)| v)
@@ -134,7 +135,7 @@ pub(super) fn commit(
     if let Some(rec) = existing(inner, b, k, seq, false, &new.etag)? {
         if let ObjectData::Parts(parts) = &new.data {
             for part in parts {
-                free_blob(&mut batch, part.id)?;
+                free_blob(&mut batch, &BlobLoc::new(part.id, part.tier.clone()))?;
             }
         }
         let rec = refresh(inner, b, k, rec, &new.opts, batch)?;
@@ -176,10 +177,7 @@ pub(super) fn commit(
     super::usage::count(&mut batch, b.id, &record, true)?;
     let (now, day) = (inner.shared.now(), inner.config.lifecycle.day);
     lifecycle::tiering::after_write(&mut batch, b, k, &record, now, day)?;
-    let blob_ref = encode(&BlobRef { bucket_id: b.id })?;
-    for id in record.blobs() {
-        batch.put(Cf::Blobs, &id.0, &blob_ref)?;
-    }
+    reference_blobs(&mut batch, b.id, &record)?;
     let change = Change {
         name: new.event,
         key: key.as_str(),

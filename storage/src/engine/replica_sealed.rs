@@ -5,17 +5,11 @@
 //! and opens with the same customer key. Chunks are bound to their content id
 //! and data key, not to the blob file, so the copy verifies as the source does.
 
-use std::fs::File;
-use std::io;
-
-use super::object::{
-    NewVersion, created_event, discard_blob, discard_uncommitted, install, lock_key,
-};
-use super::stage::TmpFile;
+use super::object::{NewVersion, created_event, discard_blob, discard_uncommitted, lock_key};
 use super::versions::find_version;
-use super::{Inner, bucket, replica};
-use crate::meta::records::{BlobId, ObjectData, PartData};
-use crate::types::{EventCause, ObjectKey, ObjectVersion, PutOptions, ReplicaSource};
+use super::{Inner, bucket, placement, replica};
+use crate::meta::records::{BlobId, BlobLoc, ObjectData, PartData};
+use crate::types::{EventCause, ObjectKey, ObjectVersion, PutOptions, ReplicaSource, StorageClass};
 use crate::{Error, Result};
 
 /// Writes the replica of `version` (of `source_bucket`) to `bucket_name`, its
@@ -37,11 +31,11 @@ pub(super) fn put(
         .ok_or(Error::NoSuchVersion)?;
     let _installing = inner.shared.install_gate.read();
     let mut copied = Vec::new();
-    let data = match copy_data(inner, &rec.data, &mut copied) {
+    let data = match copy_data(inner, &rec.data, opts.storage_class, &mut copied) {
         Ok(data) => data,
         Err(e) => {
-            for id in copied {
-                discard_blob(inner, id);
+            for loc in &copied {
+                discard_blob(inner, loc);
             }
             return Err(e);
         }
@@ -62,58 +56,55 @@ pub(super) fn put(
         .and_then(|locked| replica::commit(inner, cause, &locked, key, source, new, db.batch()));
     match &result {
         // Already there: the copies are not needed (parts were freed with the commit).
-        Ok((_, false)) if !in_parts => copied.iter().for_each(|id| discard_blob(inner, *id)),
+        Ok((_, false)) if !in_parts => copied.iter().for_each(|loc| discard_blob(inner, loc)),
         Err(e) => copied
             .iter()
-            .for_each(|id| discard_uncommitted(inner, *id, e)),
+            .for_each(|loc| discard_uncommitted(inner, loc, e)),
         _ => {}
     }
     result.map(|(v, _)| v)
 }
 
-/// `data` with each blob copied; the copies' ids are added to `copied`.
-fn copy_data(inner: &Inner, data: &ObjectData, copied: &mut Vec<BlobId>) -> Result<ObjectData> {
+/// `data` with each blob copied, as stored, into the tier of `class`; the
+/// copies are added to `copied`. The caller holds `install_gate` until their
+/// references commit.
+fn copy_data(
+    inner: &Inner,
+    data: &ObjectData,
+    class: StorageClass,
+    copied: &mut Vec<BlobLoc>,
+) -> Result<ObjectData> {
+    let tiers = &inner.shared.tiers;
+    let target = tiers.for_class(class);
+    let to = tiers.store(target.as_deref())?;
+    let mut copy = |id: BlobId, tier: &Option<String>| -> Result<BlobLoc> {
+        let from = tiers.store(tier.as_deref())?;
+        let loc = BlobLoc::new(placement::copy_blob(from, id, to)?, target.clone());
+        copied.push(loc.clone());
+        Ok(loc)
+    };
     Ok(match data {
         ObjectData::None => return Err(Error::NoSuchKey),
         ObjectData::Inline(bytes) => ObjectData::Inline(bytes.clone()),
-        ObjectData::Blob { id, size } => {
-            let copy = copy_blob(inner, *id)?;
-            copied.push(copy);
+        ObjectData::Blob { id, size, tier } => {
+            let loc = copy(*id, tier)?;
             ObjectData::Blob {
-                id: copy,
+                id: loc.id,
                 size: *size,
+                tier: loc.tier,
             }
         }
         ObjectData::Parts(parts) => {
             let mut out = Vec::with_capacity(parts.len());
             for part in parts {
-                let copy = copy_blob(inner, part.id)?;
-                copied.push(copy);
+                let loc = copy(part.id, &part.tier)?;
                 out.push(PartData {
-                    id: copy,
+                    id: loc.id,
+                    tier: loc.tier,
                     ..part.clone()
                 });
             }
             ObjectData::Parts(out)
         }
     })
-}
-
-/// A new blob holding the same bytes as blob `id`, durable. The caller holds
-/// `install_gate` until its reference commits.
-fn copy_blob(inner: &Inner, id: BlobId) -> Result<BlobId> {
-    let blobs = &inner.shared.blobs;
-    let mut from = File::open(blobs.path(id)).map_err(|e| match e.kind() {
-        // Removed since it was looked up: the source version is gone.
-        io::ErrorKind::NotFound => Error::NoSuchVersion,
-        _ => Error::Io(e),
-    })?;
-    let (mut to, path) = blobs.create_tmp()?;
-    let mut tmp = TmpFile {
-        path,
-        installed: false,
-    };
-    io::copy(&mut from, &mut to)?;
-    to.sync_all()?;
-    install(inner, &mut tmp)
 }

@@ -15,7 +15,6 @@
 //!   record, which `Engine::scrub_status` returns. The scrubber only reads.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::io::{self, Read};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,7 +32,8 @@ use crate::blob::reader::check_layout;
 use crate::crypto::BlobKey;
 use crate::crypto::chunk::ChunkCipher;
 use crate::meta::records::{
-    BlobId, DataSummary, ObjectData, PartRecord, UploadRecord, VersionRecord, decode, encode,
+    BlobId, BlobLoc, DataSummary, ObjectData, PartRecord, UploadRecord, VersionRecord, decode,
+    encode,
 };
 use crate::meta::{Cf, MetaDb, keys};
 use crate::types::{
@@ -470,7 +470,7 @@ impl<'a> PassRun<'a> {
                     rec.encryption.as_ref().and_then(|e| e.key.as_ref()),
                 );
                 let problem = match protection {
-                    Ok(p) => self.check_blob(rec.blob, rec.size, p),
+                    Ok(p) => self.check_blob(&rec.blob_loc(), rec.size, p),
                     Err(e) => Some(e),
                 };
                 self.pass.objects += 1;
@@ -525,10 +525,10 @@ impl<'a> PassRun<'a> {
                 self.count(bytes.len());
                 problems.extend(problem.map(|p| (None, p)));
             }
-            ObjectData::Blob { id, size } => {
+            ObjectData::Blob { id, size, tier } => {
                 let key = rec.encryption.as_ref().and_then(|e| e.key.as_ref());
                 let problem = match self.protection(mode, key) {
-                    Ok(p) => self.check_blob(*id, *size, p),
+                    Ok(p) => self.check_blob(&BlobLoc::new(*id, tier.clone()), *size, p),
                     Err(e) => Some(e),
                 };
                 problems.extend(problem.map(|p| (Some(*id), p)));
@@ -536,7 +536,10 @@ impl<'a> PassRun<'a> {
             ObjectData::Parts(parts) => {
                 for part in parts {
                     let problem = match self.protection(mode, part.key.as_ref()) {
-                        Ok(p) => self.check_blob(part.id, part.size, p),
+                        Ok(p) => {
+                            let loc = BlobLoc::new(part.id, part.tier.clone());
+                            self.check_blob(&loc, part.size, p)
+                        }
                         Err(e) => Some(e),
                     };
                     problems.extend(problem.map(|p| (Some(part.id), p)));
@@ -572,13 +575,15 @@ impl<'a> PassRun<'a> {
     }
 
     /// Reads and verifies a whole blob; the problem found, if any.
-    fn check_blob(&mut self, id: BlobId, size: u64, protection: Protection) -> Option<String> {
-        let name = id.to_hex();
-        let file = match File::open(self.scrub.shared.blobs.path(id)) {
-            Ok(file) => file,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Some(format!("blob {name} is missing"));
-            }
+    fn check_blob(&mut self, loc: &BlobLoc, size: u64, protection: Protection) -> Option<String> {
+        let name = loc.id.to_hex();
+        let store = match self.scrub.shared.tiers.store(loc.tier.as_deref()) {
+            Ok(store) => store,
+            Err(e) => return Some(e.to_string()),
+        };
+        let blob = match store.open(loc.id) {
+            Ok(Some(blob)) => blob,
+            Ok(None) => return Some(format!("blob {name} is missing")),
             Err(e) => return Some(format!("blob {name} cannot be opened: {e}")),
         };
         let cipher = match protection {
@@ -586,12 +591,12 @@ impl<'a> PassRun<'a> {
             Protection::Sealed(cipher) => Some(cipher),
             Protection::KeyUnavailable => {
                 self.pass.unverifiable += 1;
-                return check_layout(&file, &name, size, Transform::Aes256Gcm)
+                return check_layout(&*blob, &name, size, Transform::Aes256Gcm)
                     .err()
                     .map(|e| e.to_string());
             }
         };
-        let mut reader = match ChunkReader::open_with(file, name, size, 0..size, cipher) {
+        let mut reader = match ChunkReader::open_with(blob, name, size, 0..size, cipher) {
             Ok(reader) => reader,
             Err(e) => return Some(e.to_string()),
         };

@@ -1,7 +1,6 @@
 //! Receiving a body: hashing it in one pass and keeping it inline or in a tmp blob.
 
 use std::io::{self, Read};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use base64::Engine as _;
@@ -15,8 +14,8 @@ use super::encryption::{Sealing, seal_inline};
 use super::space::RECHECK;
 use super::{Inner, StagedBlob};
 use crate::Result;
-use crate::blob::ChunkWriter;
 use crate::blob::format::{DEFAULT_CHUNK_SIZE, Header};
+use crate::blob::{ChunkWriter, StagedWrite};
 use crate::crypto::chunk::ChunkCipher;
 use crate::types::{ChecksumAlgorithm, ChecksumType, Checksums, EncryptionRecord, SseRequest};
 
@@ -28,24 +27,8 @@ const LARGE_BUFFER: usize = 512 * 1024;
 /// Where staged content waits for its commit.
 pub(super) enum Staged {
     Inline(Bytes),
-    File(TmpFile),
-}
-
-/// A fsynced blob file under `tmp/`. Deleted on drop unless it was installed.
-pub(super) struct TmpFile {
-    pub path: PathBuf,
-    pub installed: bool,
-}
-
-impl Drop for TmpFile {
-    fn drop(&mut self) {
-        if !self.installed
-            && let Err(e) = std::fs::remove_file(&self.path)
-            && e.kind() != io::ErrorKind::NotFound
-        {
-            tracing::warn!(path = %self.path.display(), "cannot remove staged file: {e}");
-        }
-    }
+    /// A synced staged blob, discarded on drop unless installed.
+    Blob(Box<dyn StagedWrite>),
 }
 
 /// Stages `body` to its end: a [`Stager`] fed from a blocking reader.
@@ -83,8 +66,8 @@ pub struct Stager {
     hashes: Hashes,
     /// The content while it may still be stored inline.
     inline_buf: Vec<u8>,
-    /// The tmp blob file once the content is (or must be) a file.
-    spilled: Option<(ChunkWriter, TmpFile)>,
+    /// The staged blob once the content is (or must be) a blob.
+    spilled: Option<ChunkWriter>,
     cipher: Option<ChunkCipher>,
     encryption: Option<EncryptionRecord>,
     size: u64,
@@ -114,7 +97,7 @@ impl Stager {
         let spilled = if inline {
             None
         } else {
-            Some(create_tmp(inner, cipher.clone())?)
+            Some(create_blob(inner, cipher.clone())?)
         };
         Ok(Self {
             inner: inner.clone(),
@@ -147,20 +130,20 @@ impl Stager {
         }
         self.hashes.update(data);
         self.size += data.len() as u64;
-        if let Some((writer, _)) = self.spilled.as_mut() {
+        if let Some(writer) = self.spilled.as_mut() {
             writer.write(data)?;
         } else if self.inline_buf.len() + data.len() <= self.inner.config.inline_threshold {
             self.inline_buf.extend_from_slice(data);
         } else {
-            let (mut writer, tmp) = create_tmp(&self.inner, self.cipher.clone())?;
+            let mut writer = create_blob(&self.inner, self.cipher.clone())?;
             writer.write(&std::mem::take(&mut self.inline_buf))?;
             writer.write(data)?;
-            self.spilled = Some((writer, tmp));
+            self.spilled = Some(writer);
         }
         Ok(())
     }
 
-    /// Makes the content durable (fsync of its tmp file) and hands it over
+    /// Makes the content durable (sync of its staged blob) and hands it over
     /// for a commit.
     pub fn finish(self) -> Result<StagedBlob> {
         let Self {
@@ -174,10 +157,7 @@ impl Stager {
         } = self;
         let (md5, checksums) = hashes.finish();
         let content = match spilled {
-            Some((writer, tmp)) => {
-                writer.finish()?;
-                Staged::File(tmp)
-            }
+            Some(writer) => Staged::Blob(writer.finish()?),
             None => Staged::Inline(Bytes::from(match &cipher {
                 Some(cipher) => seal_inline(cipher, inline_buf),
                 None => inline_buf,
@@ -193,19 +173,15 @@ impl Stager {
     }
 }
 
-/// A new tmp blob file and its writer. From here on the file is removed on any
-/// failure (`TmpFile`'s drop).
-fn create_tmp(inner: &Inner, cipher: Option<ChunkCipher>) -> Result<(ChunkWriter, TmpFile)> {
-    let (file, path) = inner.shared.blobs.create_tmp()?;
-    let tmp = TmpFile {
-        path,
-        installed: false,
-    };
+/// A writer into a new staged blob. From here on the blob is discarded on any
+/// failure (the staged blob's drop).
+fn create_blob(inner: &Inner, cipher: Option<ChunkCipher>) -> Result<ChunkWriter> {
+    let staged = inner.shared.blobs.stage()?;
     let header = match cipher {
         Some(_) => Header::encrypted(DEFAULT_CHUNK_SIZE),
         None => Header::plain(DEFAULT_CHUNK_SIZE),
     };
-    Ok((ChunkWriter::with_cipher(file, header, cipher), tmp))
+    Ok(ChunkWriter::with_cipher(staged, header, cipher))
 }
 
 /// The checksum of `data` as S3 sends it (base64 of the big-endian digest).

@@ -141,9 +141,10 @@ pub(super) fn to_object_version(key: String, rec: VersionRecord) -> ObjectVersio
     let loc = match &rec.data {
         ObjectData::None => DataLoc::Unknown,
         ObjectData::Inline(bytes) => DataLoc::Inline(bytes.clone()),
-        ObjectData::Blob { id, size } => DataLoc::Blob {
+        ObjectData::Blob { id, size, tier } => DataLoc::Blob {
             id: *id,
             size: *size,
+            tier: tier.clone(),
         },
         ObjectData::Parts(parts) => DataLoc::Parts(parts.as_slice().into()),
     };
@@ -162,9 +163,10 @@ pub(super) fn summary_to_object_version(
             bucket_id,
             seq: rec.seq,
         },
-        DataSummary::Blob { id, size } => DataLoc::Blob {
+        DataSummary::Blob { id, size, tier } => DataLoc::Blob {
             id: *id,
             size: *size,
+            tier: tier.clone(),
         },
     };
     view(key, rec, loc)

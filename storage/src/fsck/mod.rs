@@ -24,12 +24,13 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::blob::BlobStore;
 use crate::blob::format::{HEADER_LEN, Header, Transform};
+use crate::blob::local::sync_dir;
+use crate::blob::{BlobRead, BlobStore, LocalBlobs, Tiers};
 use crate::meta::records::{
     BlobId, BlobRef, ObjectData, PartRecord, VersionRecord, decode, encode,
 };
@@ -39,7 +40,7 @@ use crate::meta::{MetaStore, RocksStore};
 
 mod current;
 use crate::meta::{Cf, MetaDb, keys};
-use crate::types::Bucket;
+use crate::types::{Bucket, StorageClass};
 use crate::{Error, Result};
 
 /// What `horreo fsck` is to do.
@@ -121,6 +122,8 @@ impl FsckReport {
 
 /// A blob some record needs.
 struct Need {
+    /// The tier the record says holds it.
+    tier: Option<String>,
     size: u64,
     encrypted: bool,
     bucket_id: u64,
@@ -131,6 +134,17 @@ struct Need {
 /// server may have open (`Error::Meta` naming the lock otherwise).
 pub fn fsck(
     data_dir: &Path,
+    opts: FsckOptions,
+    progress: &mut dyn FnMut(FsckProgress),
+) -> Result<FsckReport> {
+    fsck_tiers(data_dir, &[], opts, progress)
+}
+
+/// [`fsck`] of a store with storage tiers (the server's `--tier` map): blobs
+/// are looked for, and orphans swept, in every tier directory.
+pub fn fsck_tiers(
+    data_dir: &Path,
+    tiers: &[(StorageClass, PathBuf)],
     opts: FsckOptions,
     progress: &mut dyn FnMut(FsckProgress),
 ) -> Result<FsckReport> {
@@ -145,7 +159,9 @@ pub fn fsck(
         repaired: opts.repair,
         ..FsckReport::default()
     };
-    let blobs = BlobStore::open(data_dir)?;
+    let blobs = Arc::new(LocalBlobs::open(data_dir)?);
+    let main: Arc<dyn BlobStore> = blobs.clone();
+    let tiers = Tiers::open_local(main, data_dir, tiers)?;
     let mut db = match RocksStore::open(&meta).map(MetaDb::new) {
         Ok(db) => {
             // A salvage an earlier fsck could not finish.
@@ -168,7 +184,7 @@ pub fn fsck(
                 for log in &logs {
                     std::fs::remove_file(log)?;
                 }
-                crate::blob::store::sync_dir(&meta)?;
+                sync_dir(&meta)?;
                 let db = MetaDb::new(RocksStore::open(&meta)?);
                 let copies: Vec<PathBuf> = logs
                     .iter()
@@ -191,42 +207,47 @@ pub fn fsck(
     }
     report.current_damage = found.damage;
     report.current_mismatched = found.mismatched;
-    check_blobs(&db, &blobs, opts, &mut report, progress)?;
+    check_blobs(&db, &tiers, opts, &mut report, progress)?;
     Ok(report)
 }
 
 /// Checks an open store without changing it: for tests of what faults leave
 /// behind (on any metadata store; a running engine's gc may race the sweep).
 #[cfg(test)]
-pub(crate) fn check_open(db: &MetaDb, blobs: &BlobStore) -> Result<FsckReport> {
+pub(crate) fn check_open(db: &MetaDb, tiers: &Tiers) -> Result<FsckReport> {
     let found = current::check(db)?;
     let mut report = FsckReport {
         current_damage: found.damage,
         current_mismatched: found.mismatched,
         ..FsckReport::default()
     };
-    check_blobs(db, blobs, FsckOptions::default(), &mut report, &mut |_| {})?;
+    check_blobs(db, tiers, FsckOptions::default(), &mut report, &mut |_| {})?;
     Ok(report)
 }
 
 /// Checks every blob the records need, and every blob file against them.
 fn check_blobs(
     db: &MetaDb,
-    blobs: &BlobStore,
+    tiers: &Tiers,
     opts: FsckOptions,
     report: &mut FsckReport,
     progress: &mut dyn FnMut(FsckProgress),
 ) -> Result<()> {
     let needs = collect_needs(db, report, progress)?;
-    check_needs(db, blobs, &needs, opts, report)?;
-    sweep_files(db, blobs, &needs, opts, report, progress)?;
-    report.quarantine_unneeded = blobs
-        .quarantined()?
-        .iter()
-        .filter(|id| !needs.contains_key(id))
-        .count() as u64;
+    check_needs(db, tiers, &needs, opts, report)?;
+    for (_, blobs) in tiers.all() {
+        sweep_files(db, &**blobs, &needs, opts, report, progress)?;
+        report.quarantine_unneeded += blobs
+            .quarantined()?
+            .iter()
+            .filter(|id| !needs.contains_key(id))
+            .count() as u64;
+    }
     Ok(())
 }
+
+/// Blob ids checked per listing page.
+const SWEEP_PAGE: usize = 1024;
 
 /// Marks a salvage in progress in its backup directory.
 const PENDING: &str = "PENDING";
@@ -251,8 +272,8 @@ fn back_up_wal(logs: &[PathBuf], quarantine: &Path) -> Result<PathBuf> {
         }
     }
     File::create(dir.join(PENDING))?.sync_all()?;
-    crate::blob::store::sync_dir(&dir)?;
-    crate::blob::store::sync_dir(quarantine)?;
+    sync_dir(&dir)?;
+    sync_dir(quarantine)?;
     Ok(dir)
 }
 
@@ -301,7 +322,7 @@ fn salvage_into(
     }
     db.store().flush()?;
     std::fs::remove_file(backup.join(PENDING))?;
-    crate::blob::store::sync_dir(backup)?;
+    sync_dir(backup)?;
     Ok(())
 }
 
@@ -351,16 +372,20 @@ fn collect_needs(
         match decode::<VersionRecord>(value) {
             Ok(rec) => {
                 let encrypted = rec.encryption.is_some();
-                let pieces: Vec<(BlobId, u64)> = match &rec.data {
-                    ObjectData::Blob { id, size } => vec![(*id, *size)],
-                    ObjectData::Parts(parts) => parts.iter().map(|p| (p.id, p.size)).collect(),
+                let pieces: Vec<(BlobId, u64, Option<String>)> = match &rec.data {
+                    ObjectData::Blob { id, size, tier } => vec![(*id, *size, tier.clone())],
+                    ObjectData::Parts(parts) => parts
+                        .iter()
+                        .map(|p| (p.id, p.size, p.tier.clone()))
+                        .collect(),
                     ObjectData::None | ObjectData::Inline(_) => Vec::new(),
                 };
-                for (id, size) in pieces {
+                for (id, size, tier) in pieces {
                     let owner = owner.clone();
                     needs.insert(
                         id,
                         Need {
+                            tier,
                             size,
                             encrypted,
                             bucket_id,
@@ -404,6 +429,7 @@ fn collect_needs(
                 needs.insert(
                     part.blob,
                     Need {
+                        tier: part.tier.clone(),
                         size: part.size,
                         encrypted: part.encryption.is_some(),
                         bucket_id,
@@ -423,7 +449,7 @@ fn collect_needs(
 /// quarantined ones back and re-creates missing rows.
 fn check_needs(
     db: &MetaDb,
-    blobs: &BlobStore,
+    tiers: &Tiers,
     needs: &HashMap<BlobId, Need>,
     opts: FsckOptions,
     report: &mut FsckReport,
@@ -433,27 +459,34 @@ fn check_needs(
     let mut batch = db.batch();
     for id in ids {
         let need = &needs[id];
-        let mut path = blobs.path(*id);
-        if !path.exists() {
-            let quarantined = blobs.quarantine_path(*id);
-            if !quarantined.exists() {
-                report
-                    .missing
-                    .push(format!("{}: blob {} is missing", need.owner, id.to_hex()));
+        let blobs = match tiers.store(need.tier.as_deref()) {
+            Ok(store) => store,
+            Err(e) => {
+                report.missing.push(format!("{}: {e}", need.owner));
                 continue;
             }
-            report.quarantined_needed.push(format!(
-                "{}: blob {} is in the quarantine",
-                need.owner,
-                id.to_hex()
-            ));
-            if opts.repair {
-                blobs.restore(*id)?;
-            } else {
-                path = quarantined;
+        };
+        let blob = match blobs.open(*id)? {
+            Some(blob) => blob,
+            None => {
+                let Some(quarantined) = blobs.open_quarantined(*id)? else {
+                    report
+                        .missing
+                        .push(format!("{}: blob {} is missing", need.owner, id.to_hex()));
+                    continue;
+                };
+                report.quarantined_needed.push(format!(
+                    "{}: blob {} is in the quarantine",
+                    need.owner,
+                    id.to_hex()
+                ));
+                if opts.repair {
+                    blobs.restore(*id)?;
+                }
+                quarantined
             }
-        }
-        if let Err(why) = check_file(&path, need) {
+        };
+        if let Err(why) = check_file(&*blob, need) {
             report
                 .damaged
                 .push(format!("{}: blob {}: {why}", need.owner, id.to_hex()));
@@ -462,6 +495,7 @@ fn check_needs(
             report.unreferenced += 1;
             let row = encode(&BlobRef {
                 bucket_id: need.bucket_id,
+                tier: need.tier.clone(),
             })?;
             batch.put(Cf::Blobs, &id.0, &row)?;
         }
@@ -472,13 +506,12 @@ fn check_needs(
     Ok(())
 }
 
-/// Whether a blob file has a valid header of the expected kind and exactly the
+/// Whether a blob has a valid header of the expected kind and exactly the
 /// length its content size implies (chunk contents are `horreo scrub`'s job).
-fn check_file(path: &Path, need: &Need) -> std::result::Result<(), String> {
-    let mut file = File::open(path).map_err(|e| e.to_string())?;
-    let len = file.metadata().map_err(|e| e.to_string())?.len();
+fn check_file(blob: &dyn BlobRead, need: &Need) -> std::result::Result<(), String> {
+    let len = blob.len().map_err(|e| e.to_string())?;
     let mut raw = [0u8; HEADER_LEN as usize];
-    file.read_exact(&mut raw)
+    blob.read_exact_at(&mut raw, 0)
         .map_err(|_| format!("file of {len} bytes has no header"))?;
     let header = Header::decode(&raw)?;
     let encrypted = header.transform == Transform::Aes256Gcm;
@@ -502,16 +535,19 @@ fn check_file(path: &Path, need: &Need) -> std::result::Result<(), String> {
 /// Finds blob files no record needs; with repair, quarantines them.
 fn sweep_files(
     db: &MetaDb,
-    blobs: &BlobStore,
+    blobs: &dyn BlobStore,
     needs: &HashMap<BlobId, Need>,
     opts: FsckOptions,
     report: &mut FsckReport,
     progress: &mut dyn FnMut(FsckProgress),
 ) -> Result<()> {
-    let leaves = blobs.leaf_dirs()?;
-    let total = leaves.len() as u64;
-    for (n, leaf) in leaves.iter().enumerate() {
-        let ids = blobs.ids_in(leaf)?;
+    let mut after = None;
+    loop {
+        let ids = blobs.list(after, SWEEP_PAGE)?;
+        let Some(last) = ids.last().copied() else {
+            break;
+        };
+        after = Some(last);
         report.blob_files += ids.len() as u64;
         let unneeded: Vec<BlobId> = ids
             .into_iter()
@@ -533,10 +569,12 @@ fn sweep_files(
             }
             report.orphans.push(id);
         }
+        // Ids are random and listed in order: the first two bytes of the
+        // last one say how far through the id space the sweep is.
         progress(FsckProgress {
             phase: "blob files",
-            done: n as u64 + 1,
-            total,
+            done: u64::from(u16::from_be_bytes([last.0[0], last.0[1]])) + 1,
+            total: 1 << 16,
         });
     }
     Ok(())

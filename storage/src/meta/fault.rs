@@ -14,6 +14,7 @@ use parking_lot::Mutex;
 
 use super::store::{Change, Cursor, Durability, MetaHealth, MetaStore};
 use super::{Cf, MemoryStore};
+use crate::power::Power;
 use crate::{Error, Result};
 
 /// What the nth write or read does instead of succeeding.
@@ -29,8 +30,9 @@ pub enum MetaFault {
     SyncFails,
     /// The write is acknowledged but never stored (a lying disk).
     DropWrite,
-    /// The power fails just before the write: it and every later one fail,
-    /// and [`FaultyStore::power_cut`] gives what the disk then holds.
+    /// The power fails just before the write: it and every later one fail
+    /// (of this store and of every other store on the same [`Power`]), and
+    /// [`FaultyStore::power_cut`] gives what the disk then holds.
     PowerCut,
     /// The read reports damaged data.
     ReadDamaged,
@@ -40,6 +42,8 @@ pub enum MetaFault {
 #[derive(Default)]
 pub struct MetaFaults {
     state: Mutex<Plan>,
+    /// The machine the store runs on.
+    power: Arc<Power>,
 }
 
 #[derive(Default)]
@@ -53,6 +57,15 @@ struct Plan {
 impl MetaFaults {
     pub fn new() -> Arc<Self> {
         Arc::default()
+    }
+
+    /// A plan for a store on the machine `power` feeds (shared with its blob
+    /// store, see [`crate::blob::BlobFaults::on`]).
+    pub fn on(power: Arc<Power>) -> Arc<Self> {
+        Arc::new(Self {
+            state: Mutex::default(),
+            power,
+        })
     }
 
     /// Makes write number `n` (counted from 1 over the store's life) do `fault`.
@@ -178,6 +191,9 @@ impl FaultyStore {
     }
 
     fn check_poison(&self) -> Result<()> {
+        if self.faults.power.is_cut() {
+            return Err(injected("the power is cut"));
+        }
         match &*self.poisoned.lock() {
             Some(why) => Err(Error::Meta(format!(
                 "the metadata store refuses writes ({why}); restart to recover"
@@ -220,7 +236,7 @@ impl MetaStore for FaultyStore {
             )),
             Some(MetaFault::DropWrite) => Ok(()),
             Some(MetaFault::PowerCut) => {
-                *self.poisoned.lock() = Some("injected fault: power cut".into());
+                self.faults.power.cut();
                 Err(injected("power cut"))
             }
             Some(MetaFault::SyncFails) => {

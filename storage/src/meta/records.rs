@@ -99,8 +99,14 @@ pub enum ObjectData {
     None,
     /// Small content kept in the record itself.
     Inline(Bytes),
-    /// Content in a chunked blob file.
-    Blob { id: BlobId, size: u64 },
+    /// Content in a chunked blob file, in storage tier `tier` (`None`: the
+    /// main data directory, as every record written before tiers existed).
+    Blob {
+        id: BlobId,
+        size: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tier: Option<String>,
+    },
     /// A completed multipart upload: its part blobs, in order, never copied.
     Parts(Vec<PartData>),
 }
@@ -117,6 +123,9 @@ pub struct PartData {
     /// one; absent in objects completed before horreo kept it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksum: Option<String>,
+    /// The storage tier holding the part's blob; `None`: the main directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
 }
 
 /// [`ObjectData`] decoded without copying inline content: for listings.
@@ -124,7 +133,12 @@ pub struct PartData {
 pub enum DataSummary {
     None,
     Inline(IgnoredAny),
-    Blob { id: BlobId, size: u64 },
+    Blob {
+        id: BlobId,
+        size: u64,
+        #[serde(default)]
+        tier: Option<String>,
+    },
     Parts(IgnoredAny),
 }
 
@@ -209,13 +223,29 @@ impl VersionRecord {
         }
     }
 
-    /// The blobs this version references.
-    pub fn blobs(&self) -> Vec<BlobId> {
+    /// The blobs this version references, with their tiers.
+    pub fn blobs(&self) -> Vec<BlobLoc> {
         match &self.data {
-            ObjectData::Blob { id, .. } => vec![*id],
-            ObjectData::Parts(parts) => parts.iter().map(|p| p.id).collect(),
+            ObjectData::Blob { id, tier, .. } => vec![BlobLoc::new(*id, tier.clone())],
+            ObjectData::Parts(parts) => parts
+                .iter()
+                .map(|p| BlobLoc::new(p.id, p.tier.clone()))
+                .collect(),
             ObjectData::None | ObjectData::Inline(_) => Vec::new(),
         }
+    }
+}
+
+/// Where a blob is: its id and its storage tier (`None`: the main directory).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobLoc {
+    pub id: BlobId,
+    pub tier: Option<String>,
+}
+
+impl BlobLoc {
+    pub fn new(id: BlobId, tier: Option<String>) -> Self {
+        Self { id, tier }
     }
 }
 
@@ -223,6 +253,9 @@ impl VersionRecord {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GcRecord {
     pub since_ms: u64,
+    /// The tier holding the blob; `None`: the main directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
 }
 
 /// Value of an `uploads` row: a multipart upload in progress. The bucket, key and
@@ -271,12 +304,26 @@ pub struct PartRecord {
     /// The part's mode and data key, if encrypted.
     #[serde(default)]
     pub encryption: Option<EncryptionRecord>,
+    /// The tier holding the part's blob (the upload's class's); `None`: the
+    /// main directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
+}
+
+impl PartRecord {
+    /// Where the part's blob is.
+    pub fn blob_loc(&self) -> BlobLoc {
+        BlobLoc::new(self.blob, self.tier.clone())
+    }
 }
 
 /// Value of a `blobs` row: the blob is referenced by a committed version.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BlobRef {
     pub bucket_id: u64,
+    /// The tier holding the blob; `None`: the main directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
 }
 
 #[cfg(test)]
@@ -314,7 +361,11 @@ mod tests {
         let id = BlobId::random();
         for data in [
             ObjectData::Inline(Bytes::from_static(b"abc")),
-            ObjectData::Blob { id, size: 3 },
+            ObjectData::Blob {
+                id,
+                size: 3,
+                tier: Some("GLACIER".into()),
+            },
             ObjectData::None,
         ] {
             let raw = encode(&record(data.clone())).unwrap();

@@ -14,8 +14,8 @@ pub struct Tag {
     pub value: String,
 }
 
-/// Every storage class AWS names. horreo keeps all data on the same disk; the class
-/// is stored and reported.
+/// Every storage class AWS names. The class is stored and reported, and picks
+/// the storage tier (a directory of its own, if configured) of the data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum StorageClass {
     #[default]
@@ -190,8 +190,12 @@ pub(crate) enum DataLoc {
     Unknown,
     /// The content itself (small objects, read together with their metadata).
     Inline(bytes::Bytes),
-    /// A blob file.
-    Blob { id: BlobId, size: u64 },
+    /// A blob file in storage tier `tier` (`None`: the main directory).
+    Blob {
+        id: BlobId,
+        size: u64,
+        tier: Option<String>,
+    },
     /// The part blobs of a multipart object, in order.
     Parts(Arc<[PartData]>),
     /// The `versions` row with this sequence holds the content.
@@ -203,7 +207,7 @@ impl fmt::Debug for DataRef {
         match &self.0 {
             DataLoc::Unknown => f.write_str("DataRef(unknown)"),
             DataLoc::Inline(b) => write!(f, "DataRef(inline, {} bytes)", b.len()),
-            DataLoc::Blob { id, size } => write!(f, "DataRef({id:?}, {size} bytes)"),
+            DataLoc::Blob { id, size, .. } => write!(f, "DataRef({id:?}, {size} bytes)"),
             DataLoc::Parts(parts) => write!(f, "DataRef({} parts)", parts.len()),
             DataLoc::Row { bucket_id, seq } => write!(f, "DataRef(row {bucket_id}/{seq})"),
         }

@@ -8,9 +8,12 @@ use super::plan::{self, Action, Ver};
 use super::{restores, tiering};
 use crate::engine::Inner;
 use crate::engine::events::{self, Change};
-use crate::engine::object::{Locked, Removal, delete_locked, lock_key};
+use crate::engine::object::{
+    Locked, Removal, delete_locked, discard_uncommitted, free_blob, lock_key, reference_blobs,
+};
+use crate::engine::placement;
 use crate::engine::versions::scan_versions;
-use crate::meta::records::{DataSummary, VersionRecord, decode, encode};
+use crate::meta::records::{BlobLoc, DataSummary, VersionRecord, decode, encode};
 use crate::meta::{Cf, keys};
 use crate::types::{
     BucketLifecycle, DeletePrecondition, EventCause, EventOrigin, LifecycleCounters, ObjectLock,
@@ -88,7 +91,9 @@ fn apply_rules(
             )?;
         }
         if !acted {
-            acted = transition(inner, locked, key_text, &dues, now, done)?;
+            let moved = transition(inner, locked, key_text, &dues, now)?;
+            done.transitioned += moved;
+            acted = moved > 0;
         }
         if !acted {
             let next = dues
@@ -149,8 +154,7 @@ fn transition(
     key: &str,
     dues: &[plan::Due],
     now: SystemTime,
-    done: &mut LifecycleCounters,
-) -> Result<bool> {
+) -> Result<u64> {
     let mut latest: HashMap<u64, (SystemTime, crate::types::StorageClass)> = HashMap::new();
     for d in dues.iter().filter(|d| d.at <= now) {
         if let Action::Transition { seq, class } = d.action {
@@ -160,58 +164,114 @@ fn transition(
             }
         }
     }
+    let mut moved = 0;
+    for (seq, (_, class)) in latest {
+        moved += u64::from(transition_version(inner, locked, key, seq, class, now)?);
+    }
+    Ok(moved)
+}
+
+/// Gives version `seq` of `key` storage class `class`, moving its data to the
+/// class's tier: the copies are durable before the one batch that points the
+/// record at them and frees the old blobs (through the gc path). `locked`
+/// holds the key, so the version read here is the one committed over.
+/// Returns whether the version changed.
+fn transition_version(
+    inner: &Inner,
+    locked: &Locked<'_>,
+    key: &str,
+    seq: u64,
+    class: crate::types::StorageClass,
+    now: SystemTime,
+) -> Result<bool> {
     let db = &inner.shared.db;
     let bucket_id = locked.bucket.id;
-    let mut acted = false;
-    for (seq, (_, class)) in latest {
-        let row = keys::version_key(bucket_id, key.as_bytes(), seq);
-        let Some(raw) = db.get(Cf::Versions, &row)? else {
-            continue;
-        };
-        let mut rec: VersionRecord = decode(&raw)?;
-        if rec.storage_class == class {
-            continue;
-        }
-        let before = rec.clone();
-        rec.storage_class = class;
-        if class == crate::types::StorageClass::IntelligentTiering {
-            // It starts in Frequent Access, as if read now.
-            rec.tiering = Some(crate::types::TierState {
-                tier: crate::types::AccessTier::FrequentAccess,
-                last_access: Some(now),
-            });
-        }
-        let encoded = encode(&rec)?;
-        let current_row = keys::current_key(bucket_id, key.as_bytes());
-        let is_current = match db.get(Cf::Current, &current_row)? {
-            Some(raw) => decode::<VersionRecord<DataSummary>>(&raw)?.seq == seq,
-            None => false,
-        };
-        let mut batch = db.batch();
-        batch.put(Cf::Versions, &row, &encoded)?;
-        if is_current {
-            batch.put(Cf::Current, &current_row, &encoded)?;
-        }
-        // Moves the version between the Intelligent-Tiering counts.
-        crate::engine::usage::count(&mut batch, bucket_id, &before, false)?;
-        crate::engine::usage::count(&mut batch, bucket_id, &rec, true)?;
-        let change = Change {
-            name: "LifecycleTransition",
-            key,
-            size: Some(rec.size),
-            etag: Some(&rec.etag),
-            version_id: rec.version_id.as_deref(),
-            sequence: inner.seq.next(db)?,
-        };
-        let notify = events::enqueue(&mut batch, &locked.bucket, &lifecycle_cause(), &change)?;
-        batch.commit()?;
-        if notify {
-            inner.events.notify();
-        }
-        done.transitioned += 1;
-        acted = true;
+    let row = keys::version_key(bucket_id, key.as_bytes(), seq);
+    let Some(raw) = db.get(Cf::Versions, &row)? else {
+        return Ok(false);
+    };
+    let mut rec: VersionRecord = decode(&raw)?;
+    if rec.storage_class == class {
+        return Ok(false);
     }
-    Ok(acted)
+    // Held from the copies' installation until their references commit.
+    // Writers take the gate before the key lock; this is taken under it, so it
+    // must not queue behind a waiting sweep (which waits for those writers).
+    let _installing = inner.shared.install_gate.read_recursive();
+    let before = rec.clone();
+    let (freed, copies) = placement::move_data(inner, &mut rec, class)?;
+    rec.storage_class = class;
+    if class == crate::types::StorageClass::IntelligentTiering {
+        // It starts in Frequent Access, as if read now.
+        rec.tiering = Some(crate::types::TierState {
+            tier: crate::types::AccessTier::FrequentAccess,
+            last_access: Some(now),
+        });
+    }
+    let committed = commit_transition(inner, locked, key, &before, &rec, &freed);
+    if let Err(e) = &committed {
+        for copy in &copies {
+            discard_uncommitted(inner, copy, e);
+        }
+    }
+    committed?;
+    if !freed.is_empty() {
+        inner.gc.wake();
+    }
+    Ok(true)
+}
+
+/// Commits the transitioned record `rec` (`before` it was) and its `current`
+/// row if it is the current version, the references of its blobs, the `gc`
+/// rows of `freed` and the move between the Intelligent-Tiering counts, with
+/// its event, in one batch.
+fn commit_transition(
+    inner: &Inner,
+    locked: &Locked<'_>,
+    key: &str,
+    before: &VersionRecord,
+    rec: &VersionRecord,
+    freed: &[BlobLoc],
+) -> Result<()> {
+    let db = &inner.shared.db;
+    let bucket_id = locked.bucket.id;
+    let encoded = encode(rec)?;
+    let current_row = keys::current_key(bucket_id, key.as_bytes());
+    let is_current = match db.get(Cf::Current, &current_row)? {
+        Some(raw) => decode::<VersionRecord<DataSummary>>(&raw)?.seq == rec.seq,
+        None => false,
+    };
+    let mut batch = db.batch();
+    batch.put(
+        Cf::Versions,
+        &keys::version_key(bucket_id, key.as_bytes(), rec.seq),
+        &encoded,
+    )?;
+    if is_current {
+        batch.put(Cf::Current, &current_row, &encoded)?;
+    }
+    for blob in freed {
+        free_blob(&mut batch, blob)?;
+    }
+    if !freed.is_empty() {
+        reference_blobs(&mut batch, bucket_id, rec)?;
+    }
+    crate::engine::usage::count(&mut batch, bucket_id, before, false)?;
+    crate::engine::usage::count(&mut batch, bucket_id, rec, true)?;
+    let change = Change {
+        name: "LifecycleTransition",
+        key,
+        size: Some(rec.size),
+        etag: Some(&rec.etag),
+        version_id: rec.version_id.as_deref(),
+        sequence: inner.seq.next(db)?,
+    };
+    let notify = events::enqueue(&mut batch, &locked.bucket, &lifecycle_cause(), &change)?;
+    batch.commit()?;
+    if notify {
+        inner.events.notify();
+    }
+    Ok(())
 }
 
 /// Removes through the engine's one removal path, never bypassing governance.

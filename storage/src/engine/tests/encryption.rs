@@ -160,7 +160,7 @@ fn flipped_byte_in_an_encrypted_blob_fails_the_read() {
     let DataLoc::Blob { id, .. } = v.data.0 else {
         panic!("not a blob")
     };
-    let path = e.inner.shared.blobs.path(id);
+    let path = crate::blob::LocalBlobs::open(dir.path()).unwrap().path(id);
     let mut raw = std::fs::read(&path).unwrap();
     raw[100_000] ^= 0x04;
     std::fs::write(&path, raw).unwrap();

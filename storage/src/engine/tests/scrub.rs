@@ -61,10 +61,8 @@ fn scrub_now_reports_a_damaged_blob() {
     bucket(&engine, "bkt");
     put(&engine, "bkt", "inline", b"small").unwrap();
     put(&engine, "bkt", "blob", &vec![7u8; 200 * 1024]).unwrap();
-    let blobs = &engine.inner.shared.blobs;
-    let leaf = blobs.leaf_dirs().unwrap();
-    let id = blobs.ids_in(&leaf[0]).unwrap()[0];
-    let path = blobs.path(id);
+    let id = engine.inner.shared.blobs.list(None, 1).unwrap()[0];
+    let path = crate::blob::LocalBlobs::open(dir.path()).unwrap().path(id);
     let mut raw = std::fs::read(&path).unwrap();
     raw[70_000] ^= 4;
     std::fs::write(&path, raw).unwrap();
