@@ -20,7 +20,7 @@ use rand::{Rng, RngCore};
 use super::memory::MemoryBlobs;
 use super::store::{BlobRead, BlobStore, StagedWrite};
 use crate::meta::records::BlobId;
-use crate::power::Power;
+use crate::power::FaultPlan;
 
 /// What the nth write or read does instead of succeeding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,68 +44,8 @@ pub enum BlobFault {
     FlipBit,
 }
 
-/// The faults to inject, shared between a test and the store it wrapped.
-#[derive(Default)]
-pub struct BlobFaults {
-    state: Mutex<Plan>,
-    power: Arc<Power>,
-}
-
-#[derive(Default)]
-struct Plan {
-    writes: u64,
-    reads: u64,
-    on_write: BTreeMap<u64, BlobFault>,
-    on_read: BTreeMap<u64, BlobFault>,
-}
-
-impl BlobFaults {
-    pub fn new() -> Arc<Self> {
-        Arc::default()
-    }
-
-    /// A plan for a store on the machine `power` feeds.
-    pub fn on(power: Arc<Power>) -> Arc<Self> {
-        Arc::new(Self {
-            state: Mutex::default(),
-            power,
-        })
-    }
-
-    /// Makes write number `n` (counted from 1 over the store's life) do `fault`.
-    pub fn on_write(&self, n: u64, fault: BlobFault) {
-        self.state.lock().on_write.insert(n, fault);
-    }
-
-    /// Makes positioned read number `n` do `fault`.
-    pub fn on_read(&self, n: u64, fault: BlobFault) {
-        self.state.lock().on_read.insert(n, fault);
-    }
-
-    /// Writes attempted so far.
-    pub fn writes(&self) -> u64 {
-        self.state.lock().writes
-    }
-
-    /// Positioned reads so far.
-    pub fn reads(&self) -> u64 {
-        self.state.lock().reads
-    }
-
-    fn next_write(&self) -> Option<BlobFault> {
-        let mut plan = self.state.lock();
-        plan.writes += 1;
-        let n = plan.writes;
-        plan.on_write.remove(&n)
-    }
-
-    fn next_read(&self) -> Option<BlobFault> {
-        let mut plan = self.state.lock();
-        plan.reads += 1;
-        let n = plan.reads;
-        plan.on_read.remove(&n)
-    }
-}
+/// The faults to inject, shared between a test and the store it wraps.
+pub type BlobFaults = FaultPlan<BlobFault>;
 
 /// A blob as a power cut would find it: `synced` of its bytes are durable.
 #[derive(Clone)]
@@ -149,7 +89,7 @@ enum Go {
 impl Shared {
     /// Consults the plan for the next write: fails it, or says how it goes on.
     fn write(&self) -> io::Result<Go> {
-        if self.faults.power.is_cut() {
+        if self.faults.power().is_cut() {
             return Err(injected("the power is cut"));
         }
         if let Some(why) = &*self.poisoned.lock() {
@@ -161,7 +101,7 @@ impl Shared {
             Some(BlobFault::FailWrite) => Err(injected("write failed")),
             Some(BlobFault::NoSpace) => Err(io::Error::from_raw_os_error(28)),
             Some(BlobFault::PowerCut) => {
-                self.faults.power.cut();
+                self.faults.power().cut();
                 Err(injected("power cut"))
             }
             Some(BlobFault::SyncFails) => Ok(Go::FailSync),
@@ -177,7 +117,7 @@ impl Shared {
     }
 
     fn tear(&self) -> io::Error {
-        self.faults.power.cut();
+        self.faults.power().cut();
         injected("torn write, then a power cut")
     }
 
@@ -474,6 +414,7 @@ mod tests {
     use rand::rngs::StdRng;
 
     use super::*;
+    use crate::power::Power;
 
     fn store() -> (FaultyBlobs, Arc<BlobFaults>) {
         let faults = BlobFaults::new();

@@ -7,14 +7,13 @@
 //! [`MemoryStore`] it also keeps the image a power cut would leave: every
 //! durable commit, plus the lazy commits before the last durable one.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
 
 use super::store::{Change, Cursor, Durability, MetaHealth, MetaStore};
 use super::{Cf, MemoryStore};
-use crate::power::Power;
+use crate::power::FaultPlan;
 use crate::{Error, Result};
 
 /// What the nth write or read does instead of succeeding.
@@ -38,65 +37,8 @@ pub enum MetaFault {
     ReadDamaged,
 }
 
-/// The faults to inject, shared between a test and the store it wrapped.
-#[derive(Default)]
-pub struct MetaFaults {
-    state: Mutex<Plan>,
-    /// The machine the store runs on.
-    power: Arc<Power>,
-}
-
-#[derive(Default)]
-struct Plan {
-    writes: u64,
-    reads: u64,
-    on_write: BTreeMap<u64, MetaFault>,
-    on_read: BTreeMap<u64, MetaFault>,
-}
-
-impl MetaFaults {
-    pub fn new() -> Arc<Self> {
-        Arc::default()
-    }
-
-    /// A plan for a store on the machine `power` feeds (shared with its blob
-    /// store, see [`crate::blob::BlobFaults::on`]).
-    pub fn on(power: Arc<Power>) -> Arc<Self> {
-        Arc::new(Self {
-            state: Mutex::default(),
-            power,
-        })
-    }
-
-    /// Makes write number `n` (counted from 1 over the store's life) do `fault`.
-    pub fn on_write(&self, n: u64, fault: MetaFault) {
-        self.state.lock().on_write.insert(n, fault);
-    }
-
-    /// Makes read number `n` (point reads and cursor creations) do `fault`.
-    pub fn on_read(&self, n: u64, fault: MetaFault) {
-        self.state.lock().on_read.insert(n, fault);
-    }
-
-    /// Writes attempted so far.
-    pub fn writes(&self) -> u64 {
-        self.state.lock().writes
-    }
-
-    fn next_write(&self) -> Option<MetaFault> {
-        let mut plan = self.state.lock();
-        plan.writes += 1;
-        let n = plan.writes;
-        plan.on_write.remove(&n)
-    }
-
-    fn next_read(&self) -> Option<MetaFault> {
-        let mut plan = self.state.lock();
-        plan.reads += 1;
-        let n = plan.reads;
-        plan.on_read.remove(&n)
-    }
-}
+/// The faults to inject, shared between a test and the store it wraps.
+pub type MetaFaults = FaultPlan<MetaFault>;
 
 /// The power-cut image of a store in memory: what a crash right now leaves.
 struct Image {
@@ -191,7 +133,7 @@ impl FaultyStore {
     }
 
     fn check_poison(&self) -> Result<()> {
-        if self.faults.power.is_cut() {
+        if self.faults.power().is_cut() {
             return Err(injected("the power is cut"));
         }
         match &*self.poisoned.lock() {
@@ -236,7 +178,7 @@ impl MetaStore for FaultyStore {
             )),
             Some(MetaFault::DropWrite) => Ok(()),
             Some(MetaFault::PowerCut) => {
-                self.faults.power.cut();
+                self.faults.power().cut();
                 Err(injected("power cut"))
             }
             Some(MetaFault::SyncFails) => {
