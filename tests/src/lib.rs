@@ -24,6 +24,7 @@
 
 pub mod brokers;
 pub mod rabbitmq;
+pub mod replication;
 pub mod webhook;
 
 use std::io::{Read, Write};
@@ -1336,6 +1337,21 @@ pub fn form_encode(params: &[(&str, &str)]) -> String {
 }
 
 /// `n` random bytes.
+/// Polls `cond` until it holds, failing the test with `what` after two
+/// minutes: for what a background worker does (lifecycle, transitions,
+/// restores) on a scaled lifecycle day.
+pub async fn eventually<F, Fut>(what: &str, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !cond().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 pub fn random_bytes(n: usize) -> Vec<u8> {
     let mut data = vec![0u8; n];
     rand::rng().fill_bytes(&mut data);

@@ -5,14 +5,14 @@
 //! The server's lifecycle day lasts a quarter of a second.
 #![allow(clippy::unwrap_used)]
 
-use std::time::{Duration, Instant};
-
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     IntelligentTieringAccessTier, IntelligentTieringConfiguration, IntelligentTieringFilter,
     IntelligentTieringStatus, RestoreRequest, StorageClass, Tiering,
 };
-use horreo_tests::{Horreo, assert_s3_error, http_request, unique_bucket_name, xml_element};
+use horreo_tests::{
+    Horreo, assert_s3_error, eventually, http_request, unique_bucket_name, xml_element,
+};
 
 fn configuration(
     id: &str,
@@ -42,18 +42,6 @@ fn tier_objects(horreo: &Horreo, tier: &str) -> u64 {
     text.lines()
         .find_map(|l| l.strip_prefix(&series)?.parse().ok())
         .unwrap_or_else(|| panic!("{series} missing in:\n{text}"))
-}
-
-async fn eventually<F, Fut>(what: &str, mut cond: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !cond().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test]

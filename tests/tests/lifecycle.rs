@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
@@ -16,7 +16,7 @@ use aws_sdk_s3::types::{
     LifecycleRuleFilter, NoncurrentVersionExpiration, ObjectLockLegalHoldStatus, Tag,
     VersioningConfiguration,
 };
-use horreo_tests::{Horreo, assert_s3_error, random_bytes, unique_bucket_name};
+use horreo_tests::{Horreo, assert_s3_error, eventually, random_bytes, unique_bucket_name};
 
 /// A server whose lifecycle day lasts a second.
 fn fast_server() -> Horreo {
@@ -65,19 +65,6 @@ async fn put(s3: &Client, bucket: &str, key: &str, body: Vec<u8>) {
         .send()
         .await
         .unwrap();
-}
-
-/// Waits (at most a minute) until `cond` holds.
-async fn eventually<F, Fut>(what: &str, mut cond: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !cond().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 async fn exists(s3: &Client, bucket: &str, key: &str) -> bool {

@@ -10,70 +10,13 @@ use std::time::{Duration, Instant};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
-    CompletedMultipartUpload, CompletedPart, DeleteMarkerReplication,
-    DeleteMarkerReplicationStatus, Destination, ReplicaModifications, ReplicaModificationsStatus,
-    ReplicationConfiguration, ReplicationRule, ReplicationRuleFilter, ReplicationRuleStatus,
-    ServerSideEncryption, SourceSelectionCriteria, StorageClass, Tag, Tagging,
+    CompletedMultipartUpload, CompletedPart, DeleteMarkerReplicationStatus, Destination,
+    ReplicaModifications, ReplicaModificationsStatus, ReplicationRule, ReplicationRuleFilter,
+    ReplicationRuleStatus, ServerSideEncryption, SourceSelectionCriteria, StorageClass, Tag,
+    Tagging,
 };
+use horreo_tests::replication::{configuration, configure, remote, rule, settled_status};
 use horreo_tests::{Horreo, assert_s3_error, random_bytes, unique_bucket_name, versioned_bucket};
-
-fn rule(id: &str, priority: i32, destination: &str, markers: bool) -> ReplicationRule {
-    let status = if markers {
-        DeleteMarkerReplicationStatus::Enabled
-    } else {
-        DeleteMarkerReplicationStatus::Disabled
-    };
-    ReplicationRule::builder()
-        .id(id)
-        .priority(priority)
-        .status(ReplicationRuleStatus::Enabled)
-        .filter(ReplicationRuleFilter::builder().prefix("").build())
-        .delete_marker_replication(DeleteMarkerReplication::builder().status(status).build())
-        .destination(Destination::builder().bucket(destination).build().unwrap())
-        .build()
-        .unwrap()
-}
-
-fn configuration(rules: Vec<ReplicationRule>) -> ReplicationConfiguration {
-    ReplicationConfiguration::builder()
-        .role("arn:aws:iam::000000000000:role/replication")
-        .set_rules(Some(rules))
-        .build()
-        .unwrap()
-}
-
-async fn configure(s3: &Client, bucket: &str, rules: Vec<ReplicationRule>) {
-    s3.put_bucket_replication()
-        .bucket(bucket)
-        .replication_configuration(configuration(rules))
-        .send()
-        .await
-        .unwrap();
-}
-
-/// The `x-amz-replication-status` of a version, waiting (up to a minute)
-/// while it is PENDING.
-async fn settled_status(s3: &Client, bucket: &str, key: &str, version: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let head = s3
-            .head_object()
-            .bucket(bucket)
-            .key(key)
-            .version_id(version)
-            .send()
-            .await
-            .unwrap();
-        let status = head
-            .replication_status()
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_default();
-        if status != "PENDING" || Instant::now() > deadline {
-            return status;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 async fn put(s3: &Client, bucket: &str, key: &str, body: &[u8]) -> String {
     s3.put_object()
@@ -194,7 +137,7 @@ async fn configuration_round_trips_and_is_validated_as_aws_does() {
     let err = s3
         .put_bucket_replication()
         .bucket(&plain)
-        .replication_configuration(configuration(vec![rule("r", 1, &arn, false)]))
+        .replication_configuration(configuration(vec![rule("r", 1, "", &arn, false)]))
         .send()
         .await;
     assert_s3_error(err, 400, Some("InvalidRequest"));
@@ -207,7 +150,7 @@ async fn configuration_round_trips_and_is_validated_as_aws_does() {
         let err = s3
             .put_bucket_replication()
             .bucket(&src)
-            .replication_configuration(configuration(vec![rule("r", 1, &bad, false)]))
+            .replication_configuration(configuration(vec![rule("r", 1, "", &bad, false)]))
             .send()
             .await;
         assert_s3_error(err, 400, Some("InvalidRequest"));
@@ -218,6 +161,7 @@ async fn configuration_round_trips_and_is_validated_as_aws_does() {
         .replication_configuration(configuration(vec![rule(
             "r",
             1,
+            "",
             "arn:horreo:s3::nowhere:bucket",
             false,
         )]))
@@ -244,14 +188,14 @@ async fn configuration_round_trips_and_is_validated_as_aws_does() {
         .put_bucket_replication()
         .bucket(&src)
         .replication_configuration(configuration(vec![
-            rule("same", 1, &arn, false),
-            rule("same", 2, &arn, false),
+            rule("same", 1, "", &arn, false),
+            rule("same", 2, "", &arn, false),
         ]))
         .send()
         .await;
     assert_s3_error(err, 400, Some("InvalidArgument"));
 
-    let mut with_class = rule("logs", 3, &arn, true);
+    let mut with_class = rule("logs", 3, "", &arn, true);
     with_class.destination = Some(
         Destination::builder()
             .bucket(&arn)
@@ -311,12 +255,12 @@ async fn same_server_replication_keeps_versions_metadata_and_markers() {
     configure(
         &s3,
         &src,
-        vec![rule("all", 1, &format!("arn:aws:s3:::{dst}"), true)],
+        vec![rule("all", 1, "", &format!("arn:aws:s3:::{dst}"), true)],
     )
     .await;
     // Replicating back does not loop: replicas are not replicated again, only
     // changes to them (ReplicaModifications).
-    let mut back = rule("back", 1, &format!("arn:aws:s3:::{src}"), true);
+    let mut back = rule("back", 1, "", &format!("arn:aws:s3:::{src}"), true);
     back.source_selection_criteria = Some(
         SourceSelectionCriteria::builder()
             .replica_modifications(
@@ -350,7 +294,10 @@ async fn same_server_replication_keeps_versions_metadata_and_markers() {
         ("secret.bin", &sse),
         ("big.bin", &big),
     ] {
-        assert_eq!(settled_status(&s3, &src, key, version).await, "COMPLETED");
+        assert_eq!(
+            settled_status(&s3, &src, key, version, None).await,
+            "COMPLETED"
+        );
         assert_replica((&s3, &src), (&s3, &dst), key, version).await;
     }
     let replica = s3
@@ -387,7 +334,10 @@ async fn same_server_replication_keeps_versions_metadata_and_markers() {
         .send()
         .await
         .unwrap();
-    assert_eq!(settled_status(&s3, &src, "doc.txt", &v2).await, "COMPLETED");
+    assert_eq!(
+        settled_status(&s3, &src, "doc.txt", &v2, None).await,
+        "COMPLETED"
+    );
     let tags = s3
         .get_object_tagging()
         .bucket(&dst)
@@ -516,15 +466,9 @@ async fn same_server_replication_keeps_versions_metadata_and_markers() {
 /// A destination server, and a source server that names it `dr`.
 fn two_servers() -> (Horreo, Horreo) {
     let destination = Horreo::start();
-    let url = format!(
-        "dr=http://{}:{}@{}",
-        destination.access_key(),
-        destination.secret_key(),
-        destination.authority()
-    );
     let source = Horreo::options()
         .arg("--replication-remote")
-        .arg(&url)
+        .arg(&remote("dr", &destination))
         .start();
     (source, destination)
 }
@@ -538,13 +482,16 @@ async fn cross_server_replication_catches_up_after_the_destination_returns() {
     configure(
         &sa,
         &src,
-        vec![rule("dr", 1, &format!("arn:horreo:s3::dr:{dst}"), true)],
+        vec![rule("dr", 1, "", &format!("arn:horreo:s3::dr:{dst}"), true)],
     )
     .await;
     let first = put(&sa, &src, "a/one.txt", b"one").await;
     let (big, _) = put_multipart(&sa, &src, "a/big.bin").await;
     for (key, version) in [("a/one.txt", &first), ("a/big.bin", &big)] {
-        assert_eq!(settled_status(&sa, &src, key, version).await, "COMPLETED");
+        assert_eq!(
+            settled_status(&sa, &src, key, version, None).await,
+            "COMPLETED"
+        );
         assert_replica((&sa, &src), (&sb, &dst), key, version).await;
     }
 
@@ -587,7 +534,10 @@ async fn cross_server_replication_catches_up_after_the_destination_returns() {
     b.start_again();
     let (sa, sb) = (a.client(), b.client());
     for (key, version) in &later {
-        assert_eq!(settled_status(&sa, &src, key, version).await, "COMPLETED");
+        assert_eq!(
+            settled_status(&sa, &src, key, version, None).await,
+            "COMPLETED"
+        );
         assert_replica((&sa, &src), (&sb, &dst), key, version).await;
     }
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -624,7 +574,7 @@ async fn resync_replicates_objects_written_before_the_rule() {
     configure(
         &s3,
         &src,
-        vec![rule("all", 1, &format!("arn:aws:s3:::{dst}"), false)],
+        vec![rule("all", 1, "", &format!("arn:aws:s3:::{dst}"), false)],
     )
     .await;
     let head = s3.head_object().bucket(&src).key("old.txt").send().await;
@@ -635,7 +585,7 @@ async fn resync_replicates_objects_written_before_the_rule() {
     server.start_again();
     let s3 = server.client();
     assert_eq!(
-        settled_status(&s3, &src, "old.txt", &old).await,
+        settled_status(&s3, &src, "old.txt", &old, None).await,
         "COMPLETED"
     );
     assert_replica((&s3, &src), (&s3, &dst), "old.txt", &old).await;

@@ -5,14 +5,12 @@
 //! `OperationNotTracked` if the rule that now sends them no longer tracks them.
 #![allow(clippy::unwrap_used)]
 
-use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
-    DeleteMarkerReplication, DeleteMarkerReplicationStatus, Destination, Event, Metrics,
-    MetricsStatus, NotificationConfiguration, QueueConfiguration, ReplicationConfiguration,
-    ReplicationRule, ReplicationRuleFilter, ReplicationRuleStatus, ReplicationTime,
-    ReplicationTimeStatus, ReplicationTimeValue,
+    Destination, Event, Metrics, MetricsStatus, NotificationConfiguration, QueueConfiguration,
+    ReplicationRule, ReplicationTime, ReplicationTimeStatus, ReplicationTimeValue,
 };
+use horreo_tests::replication::{self, configure};
 use horreo_tests::webhook::{Delivery, WebhookReceiver};
 use horreo_tests::{Horreo, versioned_bucket};
 use serde_json::Value;
@@ -39,34 +37,7 @@ fn rule(id: &str, priority: i32, prefix: &str, destination: &str, rtc: bool) -> 
                     .unwrap(),
             );
     }
-    ReplicationRule::builder()
-        .id(id)
-        .priority(priority)
-        .status(ReplicationRuleStatus::Enabled)
-        .filter(ReplicationRuleFilter::builder().prefix(prefix).build())
-        .delete_marker_replication(
-            DeleteMarkerReplication::builder()
-                .status(DeleteMarkerReplicationStatus::Disabled)
-                .build(),
-        )
-        .destination(target.build().unwrap())
-        .build()
-        .unwrap()
-}
-
-async fn replicate(s3: &Client, bucket: &str, rules: Vec<ReplicationRule>) {
-    s3.put_bucket_replication()
-        .bucket(bucket)
-        .replication_configuration(
-            ReplicationConfiguration::builder()
-                .role("arn:aws:iam::000000000000:role/replication")
-                .set_rules(Some(rules))
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    replication::rule_to(id, priority, prefix, target.build().unwrap(), false)
 }
 
 /// `(eventName, key)` of each record delivered after the test event.
@@ -90,12 +61,7 @@ async fn versions_past_the_rtc_threshold_are_reported_missed_then_replicated_or_
     let receiver = WebhookReceiver::up();
     let mut destination = Horreo::start();
     let remote = versioned_bucket(&destination.client(), "rtc-dst").await;
-    let url = format!(
-        "dr=http://{}:{}@{}",
-        destination.access_key(),
-        destination.secret_key(),
-        destination.authority()
-    );
+    let url = replication::remote("dr", &destination);
     destination.stop();
     let source = Horreo::options()
         .arg("--replication-remote")
@@ -125,7 +91,7 @@ async fn versions_past_the_rtc_threshold_are_reported_missed_then_replicated_or_
         .await
         .unwrap();
     let arn = format!("arn:horreo:s3::dr:{remote}");
-    replicate(&s3, &src, vec![rule("all", 1, "", &arn, true)]).await;
+    configure(&s3, &src, vec![rule("all", 1, "", &arn, true)]).await;
     for key in ["late/a", "other/b"] {
         s3.put_object()
             .bucket(&src)
@@ -145,7 +111,7 @@ async fn versions_past_the_rtc_threshold_are_reported_missed_then_replicated_or_
         ]
     );
     // Only `late/` stays under RTC; the rest goes on without metrics.
-    replicate(
+    configure(
         &s3,
         &src,
         vec![

@@ -7,36 +7,18 @@
 //! read them.
 #![allow(clippy::unwrap_used)]
 
-use std::time::{Duration, Instant};
-
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     ChecksumAlgorithm, ChecksumMode, ChecksumType, CompletedMultipartUpload, CompletedPart,
-    DeleteMarkerReplication, DeleteMarkerReplicationStatus, Destination, ObjectAttributes,
-    ReplicationConfiguration, ReplicationRule, ReplicationRuleFilter, ReplicationRuleStatus,
+    ObjectAttributes, ReplicationConfiguration,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use horreo_tests::replication::{remote, rule, settled_status};
 use horreo_tests::{Horreo, random_bytes, versioned_bucket};
 use md5::Md5;
 use sha2::{Digest, Sha256};
-
-fn rule(id: &str, priority: i32, destination: &str) -> ReplicationRule {
-    ReplicationRule::builder()
-        .id(id)
-        .priority(priority)
-        .status(ReplicationRuleStatus::Enabled)
-        .filter(ReplicationRuleFilter::builder().prefix("").build())
-        .delete_marker_replication(
-            DeleteMarkerReplication::builder()
-                .status(DeleteMarkerReplicationStatus::Disabled)
-                .build(),
-        )
-        .destination(Destination::builder().bucket(destination).build().unwrap())
-        .build()
-        .unwrap()
-}
 
 /// A multipart object of `sizes` with `algorithm` (`kind`); its version id
 /// and content.
@@ -99,36 +81,6 @@ async fn put_parts(
         .await
         .unwrap();
     (done.version_id().unwrap().to_owned(), all)
-}
-
-/// Waits (up to a minute) until the source version is no longer PENDING;
-/// `customer_key`: its SSE-C key and key MD5.
-async fn settled(
-    s3: &Client,
-    bucket: &str,
-    key: &str,
-    version: &str,
-    customer_key: Option<(&str, &str)>,
-) -> String {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let mut head = s3.head_object().bucket(bucket).key(key).version_id(version);
-        if let Some((k, md5)) = customer_key {
-            head = head
-                .sse_customer_algorithm("AES256")
-                .sse_customer_key(k)
-                .sse_customer_key_md5(md5);
-        }
-        let head = head.send().await.unwrap();
-        let status = head
-            .replication_status()
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_default();
-        if status != "PENDING" || Instant::now() > deadline {
-            return status;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// What a client sees of a version's parts: ETag, checksums, type, parts
@@ -196,15 +148,9 @@ async fn view(s3: &Client, bucket: &str, key: &str, version: &str) -> String {
 #[tokio::test]
 async fn multipart_replicas_keep_etag_checksums_and_parts() {
     let destination = Horreo::start();
-    let url = format!(
-        "dr=http://{}:{}@{}",
-        destination.access_key(),
-        destination.secret_key(),
-        destination.authority()
-    );
     let source = Horreo::options()
         .arg("--replication-remote")
-        .arg(&url)
+        .arg(&remote("dr", &destination))
         .start();
     let (sa, sb) = (source.client(), destination.client());
     let src = versioned_bucket(&sa, "mp-src").await;
@@ -215,8 +161,20 @@ async fn multipart_replicas_keep_etag_checksums_and_parts() {
         .replication_configuration(
             ReplicationConfiguration::builder()
                 .role("arn:aws:iam::000000000000:role/replication")
-                .rules(rule("local", 1, &format!("arn:aws:s3:::{local}")))
-                .rules(rule("dr", 2, &format!("arn:horreo:s3::dr:{remote}")))
+                .rules(rule(
+                    "local",
+                    1,
+                    "",
+                    &format!("arn:aws:s3:::{local}"),
+                    false,
+                ))
+                .rules(rule(
+                    "dr",
+                    2,
+                    "",
+                    &format!("arn:horreo:s3::dr:{remote}"),
+                    false,
+                ))
                 .build()
                 .unwrap(),
         )
@@ -251,7 +209,10 @@ async fn multipart_replicas_keep_etag_checksums_and_parts() {
         ),
     ];
     for (key, (version, content)) in &objects {
-        assert_eq!(settled(&sa, &src, key, version, None).await, "COMPLETED");
+        assert_eq!(
+            settled_status(&sa, &src, key, version, None).await,
+            "COMPLETED"
+        );
         let want = view(&sa, &src, key, version).await;
         assert!(want.contains("-3\\\"") || want.contains("-2\\\""), "{want}");
         for (s3, bucket) in [(&sa, &local), (&sb, &remote)] {
@@ -286,16 +247,10 @@ async fn multipart_replicas_keep_etag_checksums_and_parts() {
 #[tokio::test]
 async fn sse_c_objects_replicate_sealed_to_the_same_server_only() {
     let destination = Horreo::start();
-    let url = format!(
-        "dr=http://{}:{}@{}",
-        destination.access_key(),
-        destination.secret_key(),
-        destination.authority()
-    );
     let mut source = Horreo::options()
         .tls()
         .arg("--replication-remote")
-        .arg(&url)
+        .arg(&remote("dr", &destination))
         .start();
     let (sa, sb) = (source.https_client(), destination.client());
     let src = versioned_bucket(&sa, "ssec-src").await;
@@ -306,8 +261,20 @@ async fn sse_c_objects_replicate_sealed_to_the_same_server_only() {
         .replication_configuration(
             ReplicationConfiguration::builder()
                 .role("arn:aws:iam::000000000000:role/replication")
-                .rules(rule("local", 1, &format!("arn:aws:s3:::{local}")))
-                .rules(rule("dr", 2, &format!("arn:horreo:s3::dr:{remote}")))
+                .rules(rule(
+                    "local",
+                    1,
+                    "",
+                    &format!("arn:aws:s3:::{local}"),
+                    false,
+                ))
+                .rules(rule(
+                    "dr",
+                    2,
+                    "",
+                    &format!("arn:horreo:s3::dr:{remote}"),
+                    false,
+                ))
                 .build()
                 .unwrap(),
         )
@@ -333,7 +300,7 @@ async fn sse_c_objects_replicate_sealed_to_the_same_server_only() {
         // The remote cannot take it: the version says so.
         let customer_key = Some((key.as_str(), key_md5.as_str()));
         assert_eq!(
-            settled(&sa, &src, name, version, customer_key).await,
+            settled_status(&sa, &src, name, version, customer_key).await,
             "FAILED"
         );
         let replica = sa

@@ -5,15 +5,13 @@
 //! lifecycle day lasts two seconds.
 #![allow(clippy::unwrap_used)]
 
-use std::time::{Duration, Instant};
-
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     BucketLifecycleConfiguration, ExpirationStatus, GlacierJobParameters, LifecycleRule,
     LifecycleRuleFilter, RestoreRequest, StorageClass, Tier, Transition, TransitionStorageClass,
 };
-use horreo_tests::{Horreo, assert_s3_error, unique_bucket_name};
+use horreo_tests::{Horreo, assert_s3_error, eventually, unique_bucket_name};
 
 fn server() -> Horreo {
     Horreo::options()
@@ -58,18 +56,6 @@ fn restore_request(days: i32, tier: Tier) -> RestoreRequest {
         .days(days)
         .glacier_job_parameters(GlacierJobParameters::builder().tier(tier).build().unwrap())
         .build()
-}
-
-async fn eventually<F, Fut>(what: &str, mut cond: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !cond().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 #[tokio::test]

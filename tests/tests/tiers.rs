@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
@@ -17,7 +17,7 @@ use aws_sdk_s3::types::{
     BucketLifecycleConfiguration, CompletedMultipartUpload, CompletedPart, ExpirationStatus,
     LifecycleRule, LifecycleRuleFilter, StorageClass, Transition, TransitionStorageClass,
 };
-use horreo_tests::{Horreo, horreo_binary, random_bytes, unique_bucket_name};
+use horreo_tests::{Horreo, eventually, horreo_binary, random_bytes, unique_bucket_name};
 
 /// Larger than the inline threshold (a blob file) and than the smallest
 /// object lifecycle transitions by default (128 KiB).
@@ -148,19 +148,6 @@ async fn transition_rule(s3: &Client, bucket: &str, prefix: &str, class: Transit
         .send()
         .await
         .unwrap();
-}
-
-/// Waits (at most two minutes) until `cond` holds.
-async fn eventually<F, Fut>(what: &str, mut cond: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !cond().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 #[tokio::test]

@@ -14,17 +14,13 @@ use crate::xml::{self, XmlWriter};
 const MAX_BUCKET_TAGS: usize = 50;
 
 async fn read_tags(body: RequestBody, max: usize) -> S3Result<Vec<Tag>> {
-    let body = body.read_all(MAX_XML_BODY).await?;
-    let tagging: xml::Tagging = xml::parse(&body)?;
-    let tags = tagging
-        .tag_set
-        .tags
-        .into_iter()
-        .map(|t| Tag {
-            key: t.key,
-            value: t.value,
-        })
-        .collect();
+    parse_tags(&body.read_all(MAX_XML_BODY).await?, max)
+}
+
+/// A `Tagging` body's tags, checked as AWS checks them (at most `max`).
+pub(super) fn parse_tags(body: &[u8], max: usize) -> S3Result<Vec<Tag>> {
+    let tagging: xml::Tagging = xml::parse(body)?;
+    let tags = tagging.tag_set.tags.into_iter().map(Tag::from).collect();
     validate_tags(tags, max)
 }
 
@@ -32,10 +28,7 @@ fn render(tags: &[Tag]) -> HttpResponse {
     let mut w = XmlWriter::new("Tagging");
     w.open("TagSet");
     for tag in tags {
-        w.open("Tag")
-            .elem("Key", &tag.key)
-            .elem("Value", &tag.value)
-            .close("Tag");
+        w.tag(&tag.key, &tag.value);
     }
     w.close("TagSet");
     xml_response(w.finish("Tagging"))

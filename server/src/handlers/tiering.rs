@@ -3,16 +3,14 @@
 //! The moves themselves are the lifecycle worker's (see the storage crate).
 
 use actix_web::HttpResponse;
-use horreo_storage::{
-    AccessTier, FilterForm, IntelligentTieringConfig, LifecycleFilter, Tag, Tiering,
-};
+use horreo_storage::{AccessTier, FilterForm, IntelligentTieringConfig, LifecycleFilter, Tiering};
 use serde::Deserialize;
 
-use super::{Ctx, MAX_XML_BODY, xml_response};
+use super::{Ctx, MAX_XML_BODY, lifecycle, xml_response};
 use crate::body::RequestBody;
 use crate::error::{S3Error, S3Result};
 use crate::s3_error;
-use crate::xml::{self, TagXml, XmlWriter};
+use crate::xml::{self, FilterXml, XmlWriter};
 
 /// Most configurations a bucket may hold, as on AWS.
 const MAX_CONFIGURATIONS: usize = 1000;
@@ -32,22 +30,6 @@ struct ConfigurationXml {
     status: Option<String>,
     #[serde(default, rename = "Tiering")]
     tierings: Vec<TieringXml>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct FilterXml {
-    prefix: Option<String>,
-    tag: Option<TagXml>,
-    and: Option<AndXml>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct AndXml {
-    prefix: Option<String>,
-    #[serde(default, rename = "Tag")]
-    tags: Vec<TagXml>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -228,63 +210,27 @@ fn parse(id: &str, body: &[u8]) -> S3Result<IntelligentTieringConfig> {
     })
 }
 
+/// Intelligent-Tiering's `Filter`: a lifecycle filter without size
+/// conditions, whose `And` holds at least one tag.
 fn filter(raw: Option<FilterXml>) -> S3Result<LifecycleFilter> {
-    let tag = |t: TagXml| Tag {
-        key: t.key,
-        value: t.value,
-    };
-    let Some(f) = raw else {
+    let Some(raw) = raw else {
         return Ok(LifecycleFilter::default());
     };
-    let (form, prefix, tags) = match (f.prefix, f.tag, f.and) {
-        (None, None, None) => (FilterForm::Empty, String::new(), Vec::new()),
-        (Some(p), None, None) => (FilterForm::Prefix, p, Vec::new()),
-        (None, Some(t), None) => (FilterForm::Tag, String::new(), vec![tag(t)]),
-        (None, None, Some(and)) => {
-            let tags: Vec<Tag> = and.tags.into_iter().map(tag).collect();
-            if tags.is_empty() {
-                return Err(S3Error::malformed_xml());
-            }
-            (FilterForm::And, and.prefix.unwrap_or_default(), tags)
-        }
-        _ => return Err(S3Error::malformed_xml()),
-    };
-    Ok(LifecycleFilter {
-        form,
-        prefix,
-        tags,
-        size_greater_than: None,
-        size_less_than: None,
-    })
+    if raw.has_size() {
+        return Err(S3Error::malformed_xml());
+    }
+    let filter = lifecycle::parse::filter(raw)?;
+    if filter.form == FilterForm::And && filter.tags.is_empty() {
+        return Err(S3Error::malformed_xml());
+    }
+    Ok(filter)
 }
 
 /// The configuration's elements, in AWS's order, inside the caller's element.
 fn render(w: &mut XmlWriter, c: &IntelligentTieringConfig) {
-    let tag = |w: &mut XmlWriter, t: &Tag| {
-        w.open("Tag").elem("Key", &t.key).elem("Value", &t.value);
-        w.close("Tag");
-    };
     w.elem("Id", &c.id);
-    let f = &c.filter;
-    match f.form {
-        FilterForm::Prefix => {
-            w.open("Filter").elem("Prefix", &f.prefix);
-            w.close("Filter");
-        }
-        FilterForm::Tag => {
-            w.open("Filter");
-            f.tags.iter().for_each(|t| tag(w, t));
-            w.close("Filter");
-        }
-        FilterForm::And => {
-            w.open("Filter").open("And");
-            if !f.prefix.is_empty() {
-                w.elem("Prefix", &f.prefix);
-            }
-            f.tags.iter().for_each(|t| tag(w, t));
-            w.close("And").close("Filter");
-        }
-        _ => {}
+    if c.filter.form != FilterForm::Empty {
+        lifecycle::render_filter(w, &c.filter);
     }
     w.elem("Status", if c.enabled { "Enabled" } else { "Disabled" });
     for t in &c.tierings {

@@ -7,8 +7,8 @@ mod writer;
 
 pub use cors::{parse_cors, render_cors};
 pub use parse::{
-    CompleteMultipartUpload, CreateBucketConfiguration, DefaultRetention, Delete, LegalHold,
-    ObjectLockConfiguration, Retention, TagXml, Tagging, VersioningConfiguration, parse,
+    CompleteMultipartUpload, CreateBucketConfiguration, DefaultRetention, Delete, FilterXml,
+    LegalHold, ObjectLockConfiguration, Retention, TagXml, Tagging, VersioningConfiguration, parse,
 };
 pub use website::{parse_website, render_website};
 pub use writer::XmlWriter;

@@ -58,6 +58,51 @@ pub struct TagXml {
     pub value: String,
 }
 
+impl From<TagXml> for horreo_storage::Tag {
+    fn from(t: TagXml) -> Self {
+        Self {
+            key: t.key,
+            value: t.value,
+        }
+    }
+}
+
+/// The `Filter` element of lifecycle rules, Intelligent-Tiering and
+/// replication configurations: at most one condition, or `And` of several.
+/// Each configuration checks which conditions it allows.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FilterXml {
+    pub prefix: Option<String>,
+    pub tag: Option<TagXml>,
+    pub object_size_greater_than: Option<i64>,
+    pub object_size_less_than: Option<i64>,
+    pub and: Option<FilterAndXml>,
+}
+
+/// The `And` element of a [`FilterXml`].
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FilterAndXml {
+    pub prefix: Option<String>,
+    #[serde(default, rename = "Tag")]
+    pub tags: Vec<TagXml>,
+    pub object_size_greater_than: Option<i64>,
+    pub object_size_less_than: Option<i64>,
+}
+
+impl FilterXml {
+    /// Whether an object-size condition appears, at the top or inside `And`.
+    pub fn has_size(&self) -> bool {
+        let and = self.and.as_ref();
+        self.object_size_greater_than.is_some()
+            || self.object_size_less_than.is_some()
+            || and.is_some_and(|a| {
+                a.object_size_greater_than.is_some() || a.object_size_less_than.is_some()
+            })
+    }
+}
+
 /// Body of PutBucketVersioning.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]

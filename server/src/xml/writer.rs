@@ -90,6 +90,12 @@ impl XmlWriter {
         self
     }
 
+    /// `<Tag><Key>key</Key><Value>value</Value></Tag>`, as every tag set has it.
+    pub fn tag(&mut self, key: &str, value: &str) -> &mut Self {
+        self.open("Tag").elem("Key", key).elem("Value", value);
+        self.close("Tag")
+    }
+
     /// Closes the root element and returns the document.
     pub fn finish(mut self, root: &str) -> String {
         self.close(root);

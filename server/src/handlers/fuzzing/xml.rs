@@ -1,16 +1,14 @@
 //! Every XML request body, the first byte choosing which parser reads the rest.
 
-use horreo_storage::types::Tag;
-
 use crate::handlers::acl::AccessControlPolicy;
 use crate::handlers::encryption::ServerSideEncryptionConfiguration;
-use crate::handlers::headers::validate_tags;
 use crate::handlers::lifecycle::{self, parse as lifecycle_parse};
 use crate::handlers::lock::default_retention;
 use crate::handlers::notification::{self, ConfigurationXml};
 use crate::handlers::ownership::OwnershipControls;
 use crate::handlers::public_access::PublicAccessBlockConfiguration;
 use crate::handlers::restore::RestoreRequest;
+use crate::handlers::tagging::parse_tags;
 use crate::xml::{self, parse};
 
 /// The bodies, in the order the first byte selects them.
@@ -31,18 +29,7 @@ pub fn xml_bodies(data: &[u8]) {
             let _ = parse::<xml::Delete>(body);
         }
         2 => {
-            if let Ok(tagging) = parse::<xml::Tagging>(body) {
-                let tags = tagging
-                    .tag_set
-                    .tags
-                    .into_iter()
-                    .map(|t| Tag {
-                        key: t.key,
-                        value: t.value,
-                    })
-                    .collect();
-                let _ = validate_tags(tags, 50);
-            }
+            let _ = parse_tags(body, 50);
         }
         3 => {
             let _ = parse::<xml::VersioningConfiguration>(body);

@@ -6,7 +6,9 @@ pub(super) mod parse;
 use std::time::SystemTime;
 
 use actix_web::HttpResponse;
-use horreo_storage::{Bucket, BucketLifecycle, FilterForm, LifecycleRule, ObjectVersion};
+use horreo_storage::{
+    Bucket, BucketLifecycle, FilterForm, LifecycleFilter, LifecycleRule, ObjectVersion,
+};
 
 use super::{Ctx, MAX_XML_BODY, xml_response};
 use crate::body::RequestBody;
@@ -105,7 +107,7 @@ pub(super) fn render(lifecycle: &BucketLifecycle) -> String {
 
 fn render_rule(w: &mut XmlWriter, rule: &LifecycleRule) {
     w.elem("ID", &rule.id);
-    render_filter(w, rule);
+    render_rule_filter(w, rule);
     w.elem("Status", if rule.enabled { "Enabled" } else { "Disabled" });
     for t in &rule.transitions {
         w.open("Transition");
@@ -150,29 +152,30 @@ fn render_rule(w: &mut XmlWriter, rule: &LifecycleRule) {
     }
 }
 
-fn render_filter(w: &mut XmlWriter, rule: &LifecycleRule) {
-    let f = &rule.filter;
-    let tag = |w: &mut XmlWriter, t: &horreo_storage::Tag| {
-        w.open("Tag").elem("Key", &t.key).elem("Value", &t.value);
-        w.close("Tag");
-    };
-    match f.form {
+fn render_rule_filter(w: &mut XmlWriter, rule: &LifecycleRule) {
+    match rule.filter.form {
         FilterForm::RulePrefix => {
-            w.elem("Prefix", &f.prefix);
-            return;
+            w.elem("Prefix", &rule.filter.prefix);
         }
-        FilterForm::Empty => {
-            w.open("Filter").close("Filter");
-            return;
-        }
-        _ => {}
+        _ => render_filter(w, &rule.filter),
     }
+}
+
+/// The `Filter` element of a lifecycle rule or an Intelligent-Tiering
+/// configuration, in AWS's order.
+pub(super) fn render_filter(w: &mut XmlWriter, f: &LifecycleFilter) {
+    let tags = |w: &mut XmlWriter| {
+        for t in &f.tags {
+            w.tag(&t.key, &t.value);
+        }
+    };
     w.open("Filter");
     match f.form {
+        FilterForm::RulePrefix | FilterForm::Empty => {}
         FilterForm::Prefix => {
             w.elem("Prefix", &f.prefix);
         }
-        FilterForm::Tag => f.tags.iter().for_each(|t| tag(w, t)),
+        FilterForm::Tag => tags(w),
         FilterForm::SizeGreaterThan => {
             w.opt(
                 "ObjectSizeGreaterThan",
@@ -190,7 +193,7 @@ fn render_filter(w: &mut XmlWriter, rule: &LifecycleRule) {
             if !f.prefix.is_empty() {
                 w.elem("Prefix", &f.prefix);
             }
-            f.tags.iter().for_each(|t| tag(w, t));
+            tags(w);
             w.opt(
                 "ObjectSizeGreaterThan",
                 f.size_greater_than.map(|s| s.to_string()),

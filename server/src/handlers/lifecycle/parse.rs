@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::dates;
 use crate::error::{S3Error, S3Result};
 use crate::xml;
-use crate::xml::TagXml;
+use crate::xml::{FilterXml, TagXml};
 
 /// Most rules a configuration may hold.
 const MAX_RULES: usize = 1000;
@@ -44,26 +44,6 @@ struct RuleXml {
     #[serde(default, rename = "NoncurrentVersionTransition")]
     noncurrent_transitions: Vec<NoncurrentTransitionXml>,
     abort_incomplete_multipart_upload: Option<AbortXml>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct FilterXml {
-    prefix: Option<String>,
-    tag: Option<TagXml>,
-    object_size_greater_than: Option<i64>,
-    object_size_less_than: Option<i64>,
-    and: Option<AndXml>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct AndXml {
-    prefix: Option<String>,
-    #[serde(default, rename = "Tag")]
-    tags: Vec<TagXml>,
-    object_size_greater_than: Option<i64>,
-    object_size_less_than: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -334,7 +314,9 @@ fn check_overlapping_prefixes(rules: &[LifecycleRule]) -> S3Result<()> {
     Ok(())
 }
 
-fn filter(raw: FilterXml) -> S3Result<LifecycleFilter> {
+/// A lifecycle rule's `Filter` (also Intelligent-Tiering's, which allows no
+/// size conditions): one condition, or `And` of several; tag keys unique.
+pub(in crate::handlers) fn filter(raw: FilterXml) -> S3Result<LifecycleFilter> {
     let conditions = usize::from(raw.prefix.is_some())
         + usize::from(raw.tag.is_some())
         + usize::from(raw.object_size_greater_than.is_some())

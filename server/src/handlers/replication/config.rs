@@ -8,7 +8,7 @@ use horreo_storage::{
 use serde::Deserialize;
 
 use crate::error::{S3Error, S3Result};
-use crate::xml::XmlWriter;
+use crate::xml::{FilterXml, XmlWriter};
 
 /// Most rules a configuration may hold, as on AWS.
 const MAX_RULES: usize = 1000;
@@ -37,29 +37,6 @@ struct RuleXml {
     destination: Option<DestinationXml>,
     source_selection_criteria: Option<SelectionXml>,
     existing_object_replication: Option<StatusXml>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct FilterXml {
-    prefix: Option<String>,
-    tag: Option<TagXml>,
-    and: Option<AndXml>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct AndXml {
-    prefix: Option<String>,
-    #[serde(default, rename = "Tag")]
-    tags: Vec<TagXml>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct TagXml {
-    key: String,
-    value: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -255,13 +232,6 @@ fn random_id() -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-fn tag(t: TagXml) -> Tag {
-    Tag {
-        key: t.key,
-        value: t.value,
-    }
-}
-
 fn validate_filter(filter: FilterXml) -> S3Result<ReplicationFilter> {
     let out = match (filter.prefix, filter.tag, filter.and) {
         (prefix, None, None) => ReplicationFilter {
@@ -271,12 +241,12 @@ fn validate_filter(filter: FilterXml) -> S3Result<ReplicationFilter> {
         },
         (None, Some(t), None) => ReplicationFilter {
             prefix: None,
-            tags: vec![tag(t)],
+            tags: vec![Tag::from(t)],
             form: ReplicationFilterForm::Tag,
         },
         (None, None, Some(and)) => ReplicationFilter {
             prefix: and.prefix,
-            tags: and.tags.into_iter().map(tag).collect(),
+            tags: and.tags.into_iter().map(Tag::from).collect(),
             form: ReplicationFilterForm::And,
         },
         _ => return Err(S3Error::malformed_xml()),
@@ -399,11 +369,10 @@ pub fn render(config: &ReplicationConfig) -> String {
 }
 
 fn render_filter(w: &mut XmlWriter, f: &ReplicationFilter) {
-    let tag = |w: &mut XmlWriter, t: &Tag| {
-        w.open("Tag")
-            .elem("Key", &t.key)
-            .elem("Value", &t.value)
-            .close("Tag");
+    let tags = |w: &mut XmlWriter| {
+        for t in &f.tags {
+            w.tag(&t.key, &t.value);
+        }
     };
     match f.form {
         ReplicationFilterForm::Legacy => {
@@ -416,17 +385,13 @@ fn render_filter(w: &mut XmlWriter, f: &ReplicationFilter) {
         }
         ReplicationFilterForm::Tag => {
             w.open("Filter");
-            for t in &f.tags {
-                tag(w, t);
-            }
+            tags(w);
             w.close("Filter");
         }
         ReplicationFilterForm::And => {
             w.open("Filter").open("And");
             w.opt("Prefix", f.prefix.as_deref());
-            for t in &f.tags {
-                tag(w, t);
-            }
+            tags(w);
             w.close("And").close("Filter");
         }
     }
