@@ -116,7 +116,13 @@ fn concurrent_completions_of_one_upload_make_one_version() {
         .collect();
     assert_eq!(ids.len(), 1, "{results:?}");
     let page = engines[1]
-        .list_object_versions("bkt", &VersionsQuery::default())
+        .list_object_versions(
+            "bkt",
+            &VersionsQuery {
+                max_keys: 1000,
+                ..Default::default()
+            },
+        )
         .unwrap();
     assert_eq!(page.entries.len(), 1, "{:?}", page.entries);
     assert_eq!(

@@ -207,6 +207,7 @@ mod tests {
         let rest = [put(Cf::Blobs, b"b1", b"r"), put(Cf::Gc, b"g1", b"r")];
         let (key, intent) = intent_row(&rest.iter().collect::<Vec<_>>()).unwrap();
         let object = shard_object(Cf::Current, b"k");
+        store.list_shard(Cf::Current, b"k").unwrap();
         store.note_intent_object(&object).unwrap();
         store
             .write_object(&object, &[&first], Some((&key, &intent)))
