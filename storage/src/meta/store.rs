@@ -37,10 +37,9 @@
 //!   index entries); every RADOS write is durable on ack, so `Lazy` = `Sync`;
 //! - merges (summed counters) become an object class call or a guarded
 //!   read-modify-write with an omap compare;
-//! - single-process guarantees the engine keeps in memory today (striped key
-//!   locks, the version sequencer) become compare-and-swap guards on the
-//!   batch (an omap value compare or object version assert that fails the
-//!   whole operation with `-ECANCELED`).
+//! - the engine's read-modify-writes carry their reads as preconditions
+//!   ([`Change::Expect`]), omap value compares there that fail the whole
+//!   operation with `-ECANCELED` when another gateway got in first.
 
 use std::time::Duration;
 
