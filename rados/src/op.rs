@@ -318,12 +318,24 @@ impl ReadOp {
     /// first when empty). `start_after` cannot hold a NUL byte (librados
     /// takes it as a C string). Returns the step's index in the result.
     pub fn omap_get_vals(&mut self, start_after: &[u8], max: u64) -> usize {
-        let start = match CString::new(start_after) {
-            Ok(s) => s,
-            Err(_) => {
-                self.invalid
-                    .get_or_insert(Error::InvalidArgument("omap start key holds a NUL byte"));
-                CString::default()
+        self.omap_get_vals_with_prefix(start_after, b"", max)
+    }
+
+    /// Lists as [`ReadOp::omap_get_vals`] does, only rows whose keys start
+    /// with `prefix` (which, too, cannot hold a NUL byte).
+    pub fn omap_get_vals_with_prefix(
+        &mut self,
+        start_after: &[u8],
+        prefix: &[u8],
+        max: u64,
+    ) -> usize {
+        let (start, prefix) = match (CString::new(start_after), CString::new(prefix)) {
+            (Ok(s), Ok(p)) => (s, p),
+            _ => {
+                self.invalid.get_or_insert(Error::InvalidArgument(
+                    "omap start key or prefix holds a NUL byte",
+                ));
+                (CString::default(), CString::default())
             }
         };
         let op = self.op;
@@ -334,7 +346,7 @@ impl ReadOp {
             ffi::rados_read_op_omap_get_vals2(
                 op,
                 start.as_ptr(),
-                c"".as_ptr(),
+                prefix.as_ptr(),
                 max,
                 &mut slot.iter,
                 &mut slot.more,

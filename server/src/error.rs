@@ -48,6 +48,7 @@ s3_error_codes! {
     BucketAlreadyExists => StatusCode::CONFLICT,
     BucketAlreadyOwnedByYou => StatusCode::CONFLICT,
     BucketNotEmpty => StatusCode::CONFLICT,
+    ConditionalRequestConflict => StatusCode::CONFLICT,
     DeleteConflict => StatusCode::CONFLICT,
     EntityAlreadyExists => StatusCode::CONFLICT,
     EntityTooLarge => StatusCode::BAD_REQUEST,
@@ -274,6 +275,10 @@ impl From<horreo_storage::Error> for S3Error {
             E::PreconditionFailed => Self::new(
                 S3ErrorCode::PreconditionFailed,
                 "At least one of the pre-conditions you specified did not hold",
+            ),
+            E::Conflict => Self::new(
+                S3ErrorCode::ConditionalRequestConflict,
+                "A conflicting operation occurred on this object. Please try again.",
             ),
             E::NoSuchUpload => Self::new(
                 S3ErrorCode::NoSuchUpload,

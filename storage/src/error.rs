@@ -58,6 +58,12 @@ pub enum Error {
     InvalidBucketState(&'static str),
     #[error("a write precondition did not hold")]
     PreconditionFailed,
+    /// A batch's row precondition ([`crate::meta::Change::Expect`]) did not
+    /// hold: another writer (another gateway, on a shared store) changed the
+    /// row since it was read. Nothing was written; the engine re-reads and
+    /// retries, and gives this up only after losing many races in a row.
+    #[error("a conflicting operation changed the same row; try again")]
+    Conflict,
     /// Stored data failed its integrity check: never served as data.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),

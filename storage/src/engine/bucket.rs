@@ -1,7 +1,6 @@
 //! Buckets: creation, lookup, configuration, deletion.
 
 use super::{Inner, multipart};
-use crate::meta::db::decode_u64;
 use crate::meta::records::{decode, encode};
 use crate::meta::{Batch, Cf, keys};
 use crate::types::{
@@ -24,10 +23,9 @@ pub(super) fn create(
     if db.get(Cf::Buckets, name.as_str().as_bytes())?.is_some() {
         return Err(Error::BucketAlreadyOwnedByYou);
     }
-    let id = match db.get(Cf::Meta, NEXT_BUCKET_ID)? {
-        Some(raw) => decode_u64(&raw)?,
-        None => 1,
-    };
+    // Taken before the bucket's row commits: a create that then loses the
+    // name to another gateway leaves a gap in the ids, which is harmless.
+    let (id, _) = super::locks::reserve_range(db, NEXT_BUCKET_ID, 1, |next| (next, next + 1))?;
     let mut bucket = Bucket {
         id,
         name: name.as_str().to_owned(),
@@ -60,18 +58,23 @@ pub(super) fn create(
     bucket.name = name.as_str().to_owned();
     bucket.owner = owner.to_owned();
     let mut batch = db.batch();
+    // Another gateway may have created it since the check above.
+    batch.expect(Cf::Buckets, bucket.name.as_bytes(), None)?;
     batch.put(Cf::Buckets, bucket.name.as_bytes(), &encode(&bucket)?)?;
-    batch.put(Cf::Meta, NEXT_BUCKET_ID, &(id + 1).to_be_bytes())?;
     let committed = batch.commit();
     inner.buckets.forget(&bucket.name);
-    committed?;
-    Ok(bucket)
+    match committed {
+        Err(Error::Conflict) => Err(Error::BucketAlreadyOwnedByYou),
+        committed => committed.map(|()| bucket),
+    }
 }
 
 /// The bucket `name` (`NoSuchBucket` if there is none), from [`Cache`] when it
 /// holds it: every object request reads its bucket several times.
 pub(super) fn get(inner: &Inner, name: &str) -> Result<Bucket> {
-    if let Some(bucket) = inner.buckets.get(name) {
+    // Other gateways change buckets without telling this one's cache.
+    let cached = !inner.shared.db.shared_by_gateways();
+    if let Some(bucket) = inner.buckets.get(name).filter(|_| cached) {
         return Ok(bucket);
     }
     let generation = inner.buckets.generation();
@@ -79,8 +82,23 @@ pub(super) fn get(inner: &Inner, name: &str) -> Result<Bucket> {
         Some(raw) => decode(&raw)?,
         None => return Err(Error::NoSuchBucket),
     };
-    inner.buckets.insert(generation, &bucket);
+    if cached {
+        inner.buckets.insert(generation, &bucket);
+    }
     Ok(bucket)
+}
+
+/// The bucket `name` as stored (not cached), with `batch` made to commit
+/// only if its row is unchanged then: another gateway may change or delete
+/// it meanwhile ([`Error::Conflict`]).
+fn read_guarded(inner: &Inner, batch: &mut Batch<'_>, name: &str) -> Result<Bucket> {
+    let raw = inner
+        .shared
+        .db
+        .get(Cf::Buckets, name.as_bytes())?
+        .ok_or(Error::NoSuchBucket)?;
+    batch.expect(Cf::Buckets, name.as_bytes(), Some(&raw))?;
+    decode(&raw)
 }
 
 /// Decoded buckets by name, as committed. Every change to a bucket's row
@@ -88,8 +106,7 @@ pub(super) fn get(inner: &Inner, name: &str) -> Result<Bucket> {
 /// succeeded), while still holding the lock that serialises bucket changes;
 /// a reader that read the row before a change and inserts after it is
 /// refused by the generation, so the cache never holds a replaced bucket.
-/// In-process only: a store shared by several gateways would need the same
-/// invalidation through the metadata store.
+/// In-process only: on a store shared by several gateways it is not used.
 #[derive(Default)]
 pub(super) struct Cache {
     state: parking_lot::RwLock<CacheState>,
@@ -140,10 +157,16 @@ pub(super) fn list(inner: &Inner) -> Result<Vec<Bucket>> {
     Ok(out)
 }
 
+/// Deletes the bucket `name` if it is empty.
 pub(super) fn delete(inner: &Inner, name: &str) -> Result<()> {
+    super::object::retry_conflicts(|| delete_once(inner, name))
+}
+
+fn delete_once(inner: &Inner, name: &str) -> Result<()> {
     let db = &inner.shared.db;
     let _config = inner.locks.bucket_config();
-    let bucket = get(inner, name)?;
+    let mut batch = db.batch();
+    let bucket = read_guarded(inner, &mut batch, name)?;
     let _exclusive = inner.locks.bucket_exclusive(bucket.id);
     let prefix = keys::bucket_prefix(bucket.id).to_vec();
     let upper = keys::bucket_upper_bound(bucket.id);
@@ -152,7 +175,6 @@ pub(super) fn delete(inner: &Inner, name: &str) -> Result<()> {
     {
         return Err(Error::BucketNotEmpty);
     }
-    let mut batch = db.batch();
     // As in AWS, uploads in progress do not keep a bucket alive: they go with it.
     let aborted = multipart::abort_all(inner, bucket.id, &mut batch)?;
     batch.delete(Cf::Buckets, name.as_bytes())?;
@@ -182,7 +204,8 @@ where
 {
     let db = &inner.shared.db;
     let _config = inner.locks.bucket_config();
-    let mut bucket = get(inner, name)?;
+    let mut batch = db.batch();
+    let mut bucket = read_guarded(inner, &mut batch, name)?;
     let (id, stored_name) = (bucket.id, bucket.name.clone());
     let had_lock = bucket.object_lock.is_some();
     change(&mut bucket)?;
@@ -205,7 +228,6 @@ where
             "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration"
         }));
     }
-    let mut batch = db.batch();
     batch.put(Cf::Buckets, name.as_bytes(), &encode(&bucket)?)?;
     also(&bucket, &mut batch)?;
     let committed = batch.commit();

@@ -89,7 +89,13 @@ impl Drop for Gc {
 }
 
 fn run(shared: &Shared, signal: &Signal) {
-    match sweep_orphans(shared, signal) {
+    // Once, by the gateway that runs the workers when this one starts.
+    let swept = if shared.runs_workers() {
+        sweep_orphans(shared, signal)
+    } else {
+        Ok(0)
+    };
+    match swept {
         Ok(0) => {}
         Ok(n) => tracing::info!(
             quarantine = %shared.blobs.quarantine_location(),
@@ -102,7 +108,13 @@ fn run(shared: &Shared, signal: &Signal) {
         if let Err(e) = shared.db.flush_tombstones(TOMBSTONE_FLUSH) {
             tracing::warn!("flushing deleted rows failed: {e}");
         }
-        let wait = match collect(shared, signal) {
+        // Renews the workers' lease at every tick while this gateway holds it.
+        let collected = if shared.runs_workers() {
+            collect(shared, signal)
+        } else {
+            Ok(None)
+        };
+        let wait = match collected {
             Ok(next_due) => next_due.map_or(TICK, |d| d.min(TICK)),
             Err(e) => {
                 tracing::warn!("blob gc pass failed: {e}");

@@ -7,9 +7,9 @@ use std::hash::{BuildHasher, RandomState};
 
 use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use crate::Result;
 use crate::meta::db::decode_u64;
 use crate::meta::{Cf, MetaDb};
+use crate::{Error, Result};
 
 const KEY_STRIPES: usize = 256;
 const BUCKET_STRIPES: usize = 64;
@@ -60,36 +60,38 @@ const SEQ_CEILING: &[u8] = b"seq_ceiling";
 /// Sequences reserved per synced counter write.
 const SEQ_BLOCK: u64 = 1 << 16;
 
-/// Hands out version sequences: unique and increasing, also across restarts.
+/// Hands out version sequences: unique and increasing, also across restarts
+/// and across gateways sharing one store.
 ///
-/// The persisted value is a ceiling: every sequence handed out is below it, so
-/// after a restart counting resumes at the ceiling (gaps are harmless). It is
-/// raised by one synced write per block of sequences.
+/// The persisted value is a ceiling: every sequence handed out by any
+/// gateway is below it. A gateway reserves the block of sequences below a
+/// raised ceiling with one synced write guarded on the ceiling it read, so
+/// two gateways never reserve the same block (gaps are harmless). Within a
+/// gateway sequences increase; across gateways they interleave, so a write
+/// that replaces a version asks for a sequence above that version's
+/// ([`Sequencer::next_after`]). It reserves its first block when first asked.
+#[derive(Default)]
 pub struct Sequencer {
+    /// The next sequence and the end of the block reserved.
     state: Mutex<(u64, u64)>,
 }
 
 impl Sequencer {
-    pub fn load(db: &MetaDb) -> Result<Self> {
-        let ceiling = match db.get(Cf::Meta, SEQ_CEILING)? {
-            Some(raw) => decode_u64(&raw)?,
-            None => 1,
-        };
-        Ok(Self {
-            state: Mutex::new((ceiling, ceiling)),
-        })
-    }
-
     /// The next sequence.
     pub fn next(&self, db: &MetaDb) -> Result<u64> {
+        self.next_after(None, db)
+    }
+
+    /// The next sequence, above `floor` if given (the sequence of a version
+    /// the new one replaces, which another gateway may have handed out).
+    pub fn next_after(&self, floor: Option<u64>, db: &MetaDb) -> Result<u64> {
         let mut state = self.state.lock();
         let (next, ceiling) = &mut *state;
+        if let Some(floor) = floor {
+            *next = (*next).max(floor.saturating_add(1));
+        }
         if *next >= *ceiling {
-            let raised = *next + SEQ_BLOCK;
-            let mut batch = db.batch();
-            batch.put(Cf::Meta, SEQ_CEILING, &raised.to_be_bytes())?;
-            batch.commit()?;
-            *ceiling = raised;
+            (*next, *ceiling) = reserve(db, *next)?;
         }
         let seq = *next;
         *next += 1;
@@ -106,12 +108,50 @@ impl Sequencer {
         }
         *next = seen.saturating_add(1);
         if *next >= *ceiling {
-            let raised = next.saturating_add(SEQ_BLOCK);
-            let mut batch = db.batch();
-            batch.put(Cf::Meta, SEQ_CEILING, &raised.to_be_bytes())?;
-            batch.commit()?;
-            *ceiling = raised;
+            (*next, *ceiling) = reserve(db, *next)?;
         }
         Ok(())
     }
+}
+
+/// Reserves a block of at least [`SEQ_BLOCK`] sequences, none below
+/// `at_least`, by raising the stored ceiling; returns the block's bounds.
+fn reserve(db: &MetaDb, at_least: u64) -> Result<(u64, u64)> {
+    reserve_range(db, SEQ_CEILING, 1, |stored| {
+        let start = stored.max(at_least);
+        (start, start.saturating_add(SEQ_BLOCK))
+    })
+}
+
+/// How many times a counter's guarded update is retried against other
+/// gateways raising it too.
+const RESERVE_RETRIES: usize = 64;
+
+/// Reserves a range of the counter in row `name` of `meta` (the next value
+/// not yet handed out; `initial` when absent): `plan` maps the stored value
+/// to the range `[start, end)` taken, and `end` is stored, guarded on the
+/// value read, so no two callers (gateways) take overlapping ranges.
+pub(super) fn reserve_range(
+    db: &MetaDb,
+    name: &[u8],
+    initial: u64,
+    plan: impl Fn(u64) -> (u64, u64),
+) -> Result<(u64, u64)> {
+    for _ in 0..RESERVE_RETRIES {
+        let raw = db.get(Cf::Meta, name)?;
+        let stored = match &raw {
+            Some(raw) => decode_u64(raw)?,
+            None => initial,
+        };
+        let (start, end) = plan(stored);
+        let mut batch = db.batch();
+        batch.expect(Cf::Meta, name, raw.as_deref())?;
+        batch.put(Cf::Meta, name, &end.to_be_bytes())?;
+        match batch.commit() {
+            Ok(()) => return Ok((start, end)),
+            Err(Error::Conflict) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Err(Error::Conflict)
 }

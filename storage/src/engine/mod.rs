@@ -114,9 +114,29 @@ struct Shared {
     /// mistakes a blob about to be committed for an orphan.
     install_gate: RwLock<()>,
     clock: Arc<dyn crate::clock::Clock>,
+    /// This engine's name as a holder of the workers' lease.
+    lease_holder: String,
 }
 
+/// The lease under which background workers (gc, lifecycle, scrub) run on
+/// one gateway at a time, renewed by the gc thread's every tick.
+const WORKERS_LEASE: &str = "workers";
+/// How long the workers' lease outlives its holder's last renewal.
+const WORKERS_LEASE_TIME: std::time::Duration = std::time::Duration::from_secs(30);
+
 impl Shared {
+    /// Whether this engine is to run the background workers now: it holds
+    /// (and so renews) the workers' lease. Always, on a store only one
+    /// process opens.
+    fn runs_workers(&self) -> bool {
+        self.db
+            .hold_lease(WORKERS_LEASE, &self.lease_holder, WORKERS_LEASE_TIME)
+            .unwrap_or_else(|e| {
+                tracing::warn!("cannot renew the workers' lease: {e}");
+                false
+            })
+    }
+
     /// The engine's time (see [`crate::clock`]).
     fn now(&self) -> std::time::SystemTime {
         self.clock.now()
@@ -327,13 +347,14 @@ impl Engine {
             store.wipe_staged()?;
         }
         let space = space::Space::open(&config.data_dir, config.reserve)?;
-        let seq = locks::Sequencer::load(&db)?;
+        let seq = locks::Sequencer::default();
         let shared = Arc::new(Shared {
             db,
             blobs,
             tiers,
             install_gate: RwLock::new(()),
             clock: Arc::clone(&config.clock),
+            lease_holder: format!("{:032x}", rand::random::<u128>()),
         });
         let gc = gc::Gc::start(Arc::clone(&shared))?;
         let scrub_counters = Arc::new(scrub::Counters::default());

@@ -20,7 +20,9 @@ use super::composite::multipart_checksum;
 use super::encryption::Sealing;
 use super::keyed_scan::{self, Item, Scan};
 use super::list::utf8;
-use super::object::{Locked, NewVersion, commit_version, discard_uncommitted, free_blob, lock_key};
+use super::object::{
+    Locked, NewVersion, commit_version, discard_uncommitted, free_blob, lock_key, retry_conflicts,
+};
 use super::placement::install_in_class;
 use super::stage::Staged;
 use super::versions::{read_current, to_object_version};
@@ -103,6 +105,35 @@ pub(super) fn get(
 }
 
 fn find(db: &MetaDb, bucket_id: u64, key: &[u8], upload_id: &str) -> Result<(u64, UploadRecord)> {
+    find_row(db, bucket_id, key, upload_id).map(|(seq, record, _)| (seq, record))
+}
+
+/// Finds the upload as [`find`] does, and makes `batch` commit only if the
+/// upload is still there then (not completed or aborted meanwhile by another
+/// gateway): [`Error::Conflict`] if it is gone.
+fn find_guarded(
+    db: &MetaDb,
+    batch: &mut Batch<'_>,
+    bucket_id: u64,
+    key: &[u8],
+    upload_id: &str,
+) -> Result<(u64, UploadRecord)> {
+    let (seq, record, raw) = find_row(db, bucket_id, key, upload_id)?;
+    batch.expect(
+        Cf::Uploads,
+        &keys::upload_key(bucket_id, key, seq),
+        Some(&raw),
+    )?;
+    Ok((seq, record))
+}
+
+/// The upload's sequence, record and stored row.
+fn find_row(
+    db: &MetaDb,
+    bucket_id: u64,
+    key: &[u8],
+    upload_id: &str,
+) -> Result<(u64, UploadRecord, Vec<u8>)> {
     let seq = upload_id
         .get(..16)
         .and_then(|hex| u64::from_str_radix(hex, 16).ok())
@@ -114,7 +145,7 @@ fn find(db: &MetaDb, bucket_id: u64, key: &[u8], upload_id: &str) -> Result<(u64
     if record.upload_id != upload_id {
         return Err(Error::NoSuchUpload);
     }
-    Ok((seq, record))
+    Ok((seq, record, raw))
 }
 
 pub(super) fn put_part(
@@ -152,7 +183,7 @@ pub(super) fn put_part(
         encryption,
         tier: loc.tier.clone(),
     };
-    let result = commit_part(inner, bucket, key, upload_id, number, &record);
+    let result = retry_conflicts(|| commit_part(inner, bucket, key, upload_id, number, &record));
     if let Err(e) = &result {
         discard_uncommitted(inner, &loc, e);
     }
@@ -169,7 +200,8 @@ fn commit_part(
 ) -> Result<()> {
     let db = &inner.shared.db;
     let locked = lock_key(inner, bucket, key.as_bytes())?;
-    let (seq, upload) = find(db, locked.bucket.id, key.as_bytes(), upload_id)?;
+    let mut batch = db.batch();
+    let (seq, upload) = find_guarded(db, &mut batch, locked.bucket.id, key.as_bytes(), upload_id)?;
     let fits = match (&upload.encryption, &record.encryption) {
         (None, None) => true,
         (Some(want), Some(got)) => want.compatible(&got.mode),
@@ -183,7 +215,6 @@ fn commit_part(
         .get(Cf::Parts, &row)?
         .map(|raw| decode::<PartRecord>(&raw))
         .transpose()?;
-    let mut batch = db.batch();
     batch.put(Cf::Parts, &row, &encode(record)?)?;
     batch.put(
         Cf::Blobs,
@@ -267,8 +298,10 @@ pub(super) fn list_parts(
 }
 
 pub(super) fn abort(inner: &Inner, bucket: &str, key: &str, upload_id: &str) -> Result<()> {
-    let locked = lock_key(inner, bucket, key.as_bytes())?;
-    abort_locked(inner, &locked, key, upload_id).map(|_| ())
+    retry_conflicts(|| {
+        let locked = lock_key(inner, bucket, key.as_bytes())?;
+        abort_locked(inner, &locked, key, upload_id).map(|_| ())
+    })
 }
 
 /// Aborts with the key already locked; returns the bytes of the parts freed.
@@ -280,8 +313,8 @@ pub(super) fn abort_locked(
 ) -> Result<u64> {
     let db = &inner.shared.db;
     let bucket_id = locked.bucket.id;
-    let (seq, _) = find(db, bucket_id, key.as_bytes(), upload_id)?;
     let mut batch = db.batch();
+    let (seq, _) = find_guarded(db, &mut batch, bucket_id, key.as_bytes(), upload_id)?;
     let mut freed = 0;
     for (number, part) in parts_of(db, seq)? {
         batch.delete(Cf::Parts, &keys::part_key(seq, number))?;
@@ -339,7 +372,20 @@ pub(super) fn abort_all(inner: &Inner, bucket_id: u64, batch: &mut Batch<'_>) ->
     Ok(count)
 }
 
+/// Completes the upload: one version, however many gateways complete it at
+/// once (the others answer as a retried completion does).
 pub(super) fn complete(
+    inner: &Inner,
+    cause: &EventCause,
+    bucket: &str,
+    key: &ObjectKey,
+    upload_id: &str,
+    completion: Completion,
+) -> Result<ObjectVersion> {
+    retry_conflicts(|| complete_once(inner, cause, bucket, key, upload_id, completion.clone()))
+}
+
+fn complete_once(
     inner: &Inner,
     cause: &EventCause,
     bucket: &str,
@@ -353,9 +399,10 @@ pub(super) fn complete(
     let k = key.as_str().as_bytes();
     let locked = lock_key(inner, bucket, k)?;
     let bucket_id = locked.bucket.id;
+    let mut batch = db.batch();
     // The upload must exist before the parts listed are judged: a missing upload
     // is `NoSuchUpload` whatever the list says.
-    let (seq, upload) = match find(db, bucket_id, k, upload_id) {
+    let (seq, upload) = match find_guarded(db, &mut batch, bucket_id, k, upload_id) {
         Ok(found) => found,
         // A retried completion answers as the first one did.
         Err(Error::NoSuchUpload) => {
@@ -450,7 +497,6 @@ pub(super) fn complete(
         }
     }
 
-    let mut batch = db.batch();
     batch.delete(Cf::Uploads, &keys::upload_key(bucket_id, k, seq))?;
     for want in listed {
         stored.remove(&want.number);

@@ -17,7 +17,7 @@ use super::placement::install_staged;
 use super::replication;
 use super::versions::{
     find_version, newest_version, newest_version_except, null_version, read_current,
-    to_object_version, version_id_of,
+    read_current_guarded, to_object_version, version_id_of,
 };
 use super::{Inner, ObjectReader, PartsReader, Source, StagedBlob, bucket, lifecycle, read_error};
 use crate::blob::{BlobRead, ChunkReader, StagedWrite};
@@ -58,6 +58,7 @@ pub(super) fn lock_key<'a>(inner: &'a Inner, bucket_name: &str, key: &[u8]) -> R
 }
 
 /// The fields of a new version besides its key and sequence.
+#[derive(Clone)]
 pub(super) struct NewVersion {
     pub size: u64,
     pub etag: String,
@@ -109,8 +110,16 @@ pub(super) fn put(
         encryption,
         event: created_event(cause),
     };
-    let result = lock_key(inner, bucket, key.as_str().as_bytes()).and_then(|locked| {
-        commit_version(inner, cause, &locked, key, new, inner.shared.db.batch())
+    let result = retry_conflicts(|| {
+        let locked = lock_key(inner, bucket, key.as_str().as_bytes())?;
+        commit_version(
+            inner,
+            cause,
+            &locked,
+            key,
+            new.clone(),
+            inner.shared.db.batch(),
+        )
     });
     if let (Err(e), Some(loc)) = (&result, installed) {
         discard_uncommitted(inner, &loc, e);
@@ -153,9 +162,28 @@ pub(super) fn discard_blob(inner: &Inner, blob: &BlobLoc) {
     }
 }
 
+/// How many times a read-modify-write that lost a race is run again.
+const CONFLICT_RETRIES: usize = 16;
+
+/// Runs `attempt` again while it fails with [`Error::Conflict`]: another
+/// writer (another gateway on a shared store) changed a row it read between
+/// its read and its commit. The key's stripe lock keeps this from happening
+/// within one gateway. Gives up with `Conflict` after [`CONFLICT_RETRIES`].
+pub(super) fn retry_conflicts<T>(mut attempt: impl FnMut() -> Result<T>) -> Result<T> {
+    for _ in 1..CONFLICT_RETRIES {
+        match attempt() {
+            Err(Error::Conflict) => {}
+            done => return done,
+        }
+    }
+    attempt()
+}
+
 /// Commits `new` as the current version of `key` together with whatever `batch`
 /// already holds, replacing versions as the bucket's versioning state says.
-/// Checks `new.opts.precondition` first. `locked` must hold `key`.
+/// Checks `new.opts.precondition` first; the batch commits only if the
+/// current version is still the one checked ([`Error::Conflict`] if not).
+/// `locked` must hold `key`.
 pub(super) fn commit_version(
     inner: &Inner,
     cause: &EventCause,
@@ -167,11 +195,11 @@ pub(super) fn commit_version(
     let db = &inner.shared.db;
     let k = key.as_str().as_bytes();
     let bucket = &locked.bucket;
-    let current = read_current(db, bucket.id, k)?;
+    let current = read_current_guarded(db, &mut batch, bucket.id, k)?;
     check_precondition(new.opts.precondition.as_ref(), current.as_ref())?;
     let now = inner.shared.now();
     let lock = new_version_lock(bucket, new.opts.lock, now)?;
-    let seq = inner.seq.next(db)?;
+    let seq = inner.seq.next_after(current.as_ref().map(|c| c.seq), db)?;
     let mut record = VersionRecord {
         seq,
         version_id: (bucket.versioning == VersioningState::Enabled).then(|| version_id_of(seq)),
@@ -548,7 +576,6 @@ pub(super) fn delete(
     bypass_governance: bool,
     precondition: &DeletePrecondition,
 ) -> Result<Deleted> {
-    let locked = lock_key(inner, bucket, key.as_bytes())?;
     let removal = Removal {
         cause,
         version_id,
@@ -556,7 +583,10 @@ pub(super) fn delete(
         precondition,
         index: true,
     };
-    delete_locked(inner, &locked, key, &removal)
+    retry_conflicts(|| {
+        let locked = lock_key(inner, bucket, key.as_bytes())?;
+        delete_locked(inner, &locked, key, &removal)
+    })
 }
 
 /// What [`delete_locked`] removes, and how.
@@ -589,12 +619,12 @@ pub(super) fn delete_locked(
     let db = &inner.shared.db;
     let k = key.as_bytes();
     let b = &locked.bucket;
-    let current = read_current(db, b.id, k)?;
+    let mut batch = db.batch();
+    let current = read_current_guarded(db, &mut batch, b.id, k)?;
     if !precondition.is_empty() {
         check_delete_precondition(inner, b.id, k, precondition, current.as_ref())?;
     }
     let current_row = keys::current_key(b.id, k);
-    let mut batch = db.batch();
     let mut freed = false;
     let mut outcome = Deleted::default();
     // What the event says was removed: the version's id, or the marker's.
@@ -652,7 +682,7 @@ pub(super) fn delete_locked(
             removed_version = cur.version_id.clone();
         }
         (None, state) => {
-            let seq = inner.seq.next(db)?;
+            let seq = inner.seq.next_after(current.as_ref().map(|c| c.seq), db)?;
             let version_id = if state == VersioningState::Enabled {
                 Some(version_id_of(seq))
             } else {
@@ -766,7 +796,8 @@ pub(super) fn update_version(
     let k = key.as_bytes();
     let locked = lock_key(inner, bucket, k)?;
     let b = &locked.bucket;
-    let current = read_current(db, b.id, k)?;
+    let mut batch = db.batch();
+    let current = read_current_guarded(db, &mut batch, b.id, k)?;
     let mut target = match version_id {
         None => current.clone().ok_or(Error::NoSuchKey)?,
         Some(v) => find_version(db, b.id, k, v)?.ok_or(Error::NoSuchVersion)?,
@@ -791,7 +822,6 @@ pub(super) fn update_version(
         target.replication_status = Some(ReplicationStatus::Pending);
     }
     let encoded = encode(&target)?;
-    let mut batch = db.batch();
     batch.put(
         Cf::Versions,
         &keys::version_key(b.id, k, target.seq),

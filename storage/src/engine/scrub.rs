@@ -182,6 +182,13 @@ fn run(scrub: &Scrub, interval: Duration, rate: u64, signal: &Signal) {
                     }
                     continue;
                 }
+                // Another gateway runs the workers: look again later.
+                if !scrub.shared.runs_workers() {
+                    if signal.sleep(RETRY) {
+                        return;
+                    }
+                    continue;
+                }
                 ScrubPass::new(scrub.shared.now())
             }
         };

@@ -2,7 +2,7 @@
 
 use crate::Result;
 use crate::meta::records::{DataSummary, ObjectData, VersionRecord, decode};
-use crate::meta::{Cf, MetaDb, keys};
+use crate::meta::{Batch, Cf, MetaDb, keys};
 use crate::types::{DataLoc, DataRef, ObjectVersion};
 
 /// The version id S3 clients use for the null version.
@@ -32,6 +32,22 @@ pub(super) fn read_current(
     db.get(Cf::Current, &keys::current_key(bucket_id, key))?
         .map(|raw| decode(&raw))
         .transpose()
+}
+
+/// Reads the current version of `key` as [`read_current`] does, and makes
+/// `batch` commit only if it is still the current one then: a change that
+/// another writer (another gateway) made since fails the batch with
+/// [`crate::Error::Conflict`], and the caller reads again.
+pub(super) fn read_current_guarded(
+    db: &MetaDb,
+    batch: &mut Batch<'_>,
+    bucket_id: u64,
+    key: &[u8],
+) -> Result<Option<VersionRecord>> {
+    let row = keys::current_key(bucket_id, key);
+    let raw = db.get(Cf::Current, &row)?;
+    batch.expect(Cf::Current, &row, raw.as_deref())?;
+    raw.map(|raw| decode(&raw)).transpose()
 }
 
 /// The version named `version_id` (`"null"` for the null version), if it exists.

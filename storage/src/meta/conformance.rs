@@ -14,6 +14,7 @@ use std::ops::Bound;
 use proptest::prelude::*;
 
 use super::{Cf, FaultyStore, MemoryStore, MetaDb, MetaFaults, RocksStore};
+use crate::Error;
 
 /// Every row of `cf`, by a forward scan.
 fn scan(db: &MetaDb, cf: Cf) -> Vec<(Vec<u8>, Vec<u8>)> {
@@ -69,6 +70,73 @@ fn later_changes_of_a_batch_win(name: &str, db: &MetaDb) {
     assert_eq!(
         scan(db, Cf::Current),
         vec![(b"b".to_vec(), b"2".to_vec())],
+        "{name}"
+    );
+}
+
+fn preconditions_guard_the_whole_batch(name: &str, db: &MetaDb) {
+    let mut batch = db.batch();
+    batch.put(Cf::Current, b"k", b"v1").unwrap();
+    batch.commit().unwrap();
+    // Holds: the batch commits, in every family it touches.
+    let mut batch = db.batch();
+    batch.put(Cf::Current, b"k", b"v2").unwrap();
+    batch.expect(Cf::Current, b"k", Some(b"v1")).unwrap();
+    batch.put(Cf::Versions, b"z", b"1").unwrap();
+    batch.commit().unwrap();
+    assert_eq!(db.get(Cf::Current, b"k").unwrap().unwrap(), b"v2", "{name}");
+    // Stale: nothing of the batch is written.
+    let mut batch = db.batch();
+    batch.expect(Cf::Current, b"k", Some(b"v1")).unwrap();
+    batch.put(Cf::Current, b"k", b"v3").unwrap();
+    batch.delete(Cf::Versions, b"z").unwrap();
+    batch.put(Cf::Gc, b"g", b"1").unwrap();
+    assert!(matches!(batch.commit(), Err(Error::Conflict)), "{name}");
+    assert_eq!(db.get(Cf::Current, b"k").unwrap().unwrap(), b"v2", "{name}");
+    assert_eq!(db.get(Cf::Versions, b"z").unwrap().unwrap(), b"1", "{name}");
+    assert_eq!(db.get(Cf::Gc, b"g").unwrap(), None, "{name}");
+    // Absence: holds once, then the row is there.
+    for outcome in [true, false] {
+        let mut batch = db.batch();
+        batch.expect(Cf::Buckets, b"new", None).unwrap();
+        batch.put(Cf::Buckets, b"new", b"b").unwrap();
+        assert_eq!(batch.commit().is_ok(), outcome, "{name}");
+    }
+    let mut batch = db.batch();
+    batch.expect(Cf::Buckets, b"missing", Some(b"b")).unwrap();
+    batch.delete(Cf::Buckets, b"missing").unwrap();
+    assert!(matches!(batch.commit(), Err(Error::Conflict)), "{name}");
+}
+
+fn one_of_racing_guarded_writers_wins(name: &str, db: &MetaDb) {
+    let won: Vec<bool> = std::thread::scope(|s| {
+        let writers: Vec<_> = (0..8u8)
+            .map(|i| {
+                s.spawn(move || {
+                    let mut batch = db.batch();
+                    batch.expect(Cf::Current, b"race", None).unwrap();
+                    batch.put(Cf::Current, b"race", &[i + 1]).unwrap();
+                    batch.put(Cf::Versions, &[b'r', i], b"v").unwrap();
+                    match batch.commit() {
+                        Ok(()) => true,
+                        Err(Error::Conflict) => false,
+                        Err(e) => panic!("{name}: {e}"),
+                    }
+                })
+            })
+            .collect();
+        writers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    assert_eq!(won.iter().filter(|w| **w).count(), 1, "{name}");
+    let winner = won.iter().position(|w| *w).unwrap() as u8;
+    assert_eq!(
+        db.get(Cf::Current, b"race").unwrap(),
+        Some(vec![winner + 1]),
+        "{name}"
+    );
+    assert_eq!(
+        scan(db, Cf::Versions),
+        vec![(vec![b'r', winner], b"v".to_vec())],
         "{name}"
     );
 }
@@ -330,6 +398,16 @@ macro_rules! conformance {
             #[test]
             fn later_changes_of_a_batch_win() {
                 check(super::later_changes_of_a_batch_win);
+            }
+
+            #[test]
+            fn preconditions_guard_the_whole_batch() {
+                check(super::preconditions_guard_the_whole_batch);
+            }
+
+            #[test]
+            fn one_of_racing_guarded_writers_wins() {
+                check(super::one_of_racing_guarded_writers_wins);
             }
 
             #[test]

@@ -1,6 +1,8 @@
 //! The metadata store as the engine sees it: column families, batches, and
 //! the scans built on a [`MetaStore`]'s cursor.
 
+use std::time::Duration;
+
 use super::store::{Change, Cursor, Durability, MergeFn, MetaHealth, MetaStore};
 use crate::{Error, Result};
 
@@ -139,6 +141,16 @@ impl<S: MetaStore + ?Sized> MetaDb<S> {
         self.store.flush()
     }
 
+    /// See [`MetaStore::hold_lease`].
+    pub fn hold_lease(&self, name: &str, holder: &str, duration: Duration) -> Result<bool> {
+        self.store.hold_lease(name, holder, duration)
+    }
+
+    /// See [`MetaStore::shared_by_gateways`].
+    pub fn shared_by_gateways(&self) -> bool {
+        self.store.shared_by_gateways()
+    }
+
     /// See [`MetaStore::release_memory`].
     pub fn release_memory(&self) -> Result<()> {
         self.store.release_memory()
@@ -208,6 +220,18 @@ impl<S: MetaStore + ?Sized> Batch<'_, S> {
         self.changes.push(Change::Delete {
             cf,
             key: key.to_vec(),
+        });
+        Ok(())
+    }
+
+    /// Makes the batch commit only if row `key` of `cf` holds `value` then
+    /// (`None`: is absent): [`Error::Conflict`] and nothing written if not.
+    /// Checked against the rows as they were before the batch.
+    pub fn expect(&mut self, cf: Cf, key: &[u8], value: Option<&[u8]>) -> Result<()> {
+        self.changes.push(Change::Expect {
+            cf,
+            key: key.to_vec(),
+            value: value.map(<[u8]>::to_vec),
         });
         Ok(())
     }

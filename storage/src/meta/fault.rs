@@ -8,6 +8,7 @@
 //! durable commit, plus the lazy commits before the last durable one.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use parking_lot::Mutex;
 
@@ -218,6 +219,14 @@ impl MetaStore for FaultyStore {
 
     fn flush_tombstones(&self, threshold: u64) -> Result<()> {
         self.inner.flush_tombstones(threshold)
+    }
+
+    fn hold_lease(&self, name: &str, holder: &str, duration: Duration) -> Result<bool> {
+        self.inner.hold_lease(name, holder, duration)
+    }
+
+    fn shared_by_gateways(&self) -> bool {
+        self.inner.shared_by_gateways()
     }
 }
 

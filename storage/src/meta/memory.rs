@@ -32,8 +32,15 @@ impl MemoryStore {
     }
 
     /// Applies `changes` in order; all or nothing (a merge into a column family
-    /// without a merge operator fails the whole batch).
+    /// without a merge operator fails the whole batch). Preconditions are not
+    /// checked: this replays batches that committed (see [`MetaStore::write`]).
     pub(super) fn apply(&self, changes: &[Change]) -> Result<()> {
+        self.apply_if(changes, false)
+    }
+
+    /// Applies `changes` as [`MemoryStore::apply`] does; with `checked`, only
+    /// if every precondition among them holds ([`Error::Conflict`] if not).
+    fn apply_if(&self, changes: &[Change], checked: bool) -> Result<()> {
         if let Some(cf) = changes.iter().find_map(|c| match c {
             Change::Merge { cf, .. } if cf.merge_operator().is_none() => Some(*cf),
             _ => None,
@@ -44,9 +51,17 @@ impl MemoryStore {
             )));
         }
         let mut tables = self.tables.write();
+        if checked
+            && !changes
+                .iter()
+                .all(|c| c.holds(tables[c.cf() as usize].get(c.key()).map(Vec::as_slice)))
+        {
+            return Err(Error::Conflict);
+        }
         for change in changes {
             let table = &mut tables[change.cf() as usize];
             match change {
+                Change::Expect { .. } => {}
                 Change::Put { key, value, .. } => {
                     table.insert(key.clone(), value.clone());
                 }
@@ -122,7 +137,7 @@ impl MetaStore for MemoryStore {
     }
 
     fn write(&self, changes: Vec<Change>, _durability: Durability) -> Result<()> {
-        self.apply(&changes)
+        self.apply_if(&changes, true)
     }
 
     fn flush(&self) -> Result<()> {

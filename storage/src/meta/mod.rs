@@ -13,6 +13,8 @@ pub mod rados;
 pub mod records;
 #[cfg(feature = "rocksdb")]
 pub mod rocks;
+#[cfg(feature = "rocksdb")]
+mod row_locks;
 pub mod store;
 #[cfg(feature = "rocksdb")]
 pub mod wal;

@@ -11,6 +11,7 @@ use rocksdb::{
 };
 
 use super::Cf;
+use super::row_locks::RowLocks;
 use super::store::{Change, Cursor, Durability, MetaHealth, MetaStore};
 use crate::{Error, Result};
 
@@ -61,6 +62,8 @@ pub struct RocksStore {
     /// Deletes committed per column family since its memtable was last flushed
     /// for them (see [`RocksStore::flush_tombstones`]).
     tombstones: [AtomicU64; Cf::ALL.len()],
+    /// Make preconditions atomic with their batch's commit.
+    row_locks: RowLocks,
 }
 
 /// All memtables together (see [`RocksStore::open`]).
@@ -115,6 +118,7 @@ impl RocksStore {
             opts,
             read_only,
             tombstones: Default::default(),
+            row_locks: RowLocks::new(),
         })
     }
 
@@ -182,11 +186,22 @@ impl MetaStore for RocksStore {
     }
 
     fn write(&self, changes: Vec<Change>, durability: Durability) -> Result<()> {
+        let _held = self.row_locks.lock(&changes);
+        for change in changes
+            .iter()
+            .filter(|c| matches!(c, Change::Expect { .. }))
+        {
+            let stored = self.db.get_pinned_cf(self.cf(change.cf())?, change.key())?;
+            if !change.holds(stored.as_deref()) {
+                return Err(Error::Conflict);
+            }
+        }
         let mut wb = WriteBatch::default();
         let mut deletes = [0u64; Cf::ALL.len()];
         for change in &changes {
             let handle = self.cf(change.cf())?;
             match change {
+                Change::Expect { .. } => {}
                 Change::Put { key, value, .. } => wb.put_cf(handle, key, value),
                 Change::Merge { key, operand, .. } => wb.merge_cf(handle, key, operand),
                 Change::Delete { cf, key } => {

@@ -10,6 +10,10 @@
 //! # Contract every implementation keeps
 //! - A batch commits all of its changes or none, and a reader never sees part
 //!   of one.
+//! - A batch's preconditions ([`Change::Expect`]) are checked atomically with
+//!   its commit against every other writer of the store: RocksDB and memory
+//!   within their one process, RADOS across every gateway on the pool (where
+//!   a batch's preconditions must all fall in one omap object).
 //! - A durable commit ([`Durability::Sync`]) survives a crash once `write`
 //!   returns `Ok`, and so does every commit that returned before it. A lazy
 //!   commit ([`Durability::Lazy`]) may be lost in a crash, but only together
@@ -33,10 +37,11 @@
 //!   index entries); every RADOS write is durable on ack, so `Lazy` = `Sync`;
 //! - merges (summed counters) become an object class call or a guarded
 //!   read-modify-write with an omap compare;
-//! - single-process guarantees the engine keeps in memory today (striped key
-//!   locks, the version sequencer) become compare-and-swap guards on the
-//!   batch (an omap value compare or object version assert that fails the
-//!   whole operation with `-ECANCELED`).
+//! - the engine's read-modify-writes carry their reads as preconditions
+//!   ([`Change::Expect`]), omap value compares there that fail the whole
+//!   operation with `-ECANCELED` when another gateway got in first.
+
+use std::time::Duration;
 
 use crate::Result;
 
@@ -72,12 +77,46 @@ pub enum Change {
         cf: Cf,
         key: Vec<u8>,
     },
+    /// A precondition, not a change: the batch commits only if the row holds
+    /// `value` as the batch commits (`None`: the row is absent or empty, as
+    /// RADOS compares a missing omap key with the empty value); otherwise
+    /// [`MetaStore::write`] fails with [`crate::Error::Conflict`] and writes
+    /// nothing. Preconditions see the rows as they were before the batch,
+    /// whatever order its changes come in.
+    Expect {
+        cf: Cf,
+        key: Vec<u8>,
+        value: Option<Vec<u8>>,
+    },
 }
 
 impl Change {
     pub fn cf(&self) -> Cf {
         match self {
-            Change::Put { cf, .. } | Change::Merge { cf, .. } | Change::Delete { cf, .. } => *cf,
+            Change::Put { cf, .. }
+            | Change::Merge { cf, .. }
+            | Change::Delete { cf, .. }
+            | Change::Expect { cf, .. } => *cf,
+        }
+    }
+
+    pub fn key(&self) -> &[u8] {
+        match self {
+            Change::Put { key, .. }
+            | Change::Merge { key, .. }
+            | Change::Delete { key, .. }
+            | Change::Expect { key, .. } => key,
+        }
+    }
+
+    /// Whether `stored` (the row's value, if any) meets this change when it
+    /// is a precondition; true for every other change.
+    pub fn holds(&self, stored: Option<&[u8]>) -> bool {
+        match self {
+            Change::Expect { value, .. } => {
+                stored.filter(|v| !v.is_empty()) == value.as_deref().filter(|v| !v.is_empty())
+            }
+            _ => true,
         }
     }
 }
@@ -105,7 +144,9 @@ pub trait MetaStore: Send + Sync {
         upper: Option<Vec<u8>>,
     ) -> Result<Box<dyn Cursor + '_>>;
 
-    /// Commits `changes` atomically, as `durability` says.
+    /// Commits `changes` atomically, as `durability` says, if every
+    /// [`Change::Expect`] among them holds; [`crate::Error::Conflict`] (and
+    /// nothing written) if one does not.
     fn write(&self, changes: Vec<Change>, durability: Durability) -> Result<()>;
 
     /// Makes every commit durable and leaves nothing to replay at the next open.
@@ -124,6 +165,23 @@ pub trait MetaStore: Send + Sync {
     /// committed is lost, later reads may be slower at first.
     fn release_memory(&self) -> Result<()> {
         Ok(())
+    }
+
+    /// Takes, or renews, the lease `name` for `holder` for `duration`;
+    /// returns whether `holder` holds it now. Work that must run on one
+    /// gateway at a time (the background workers) runs while its gateway
+    /// holds the lease, renewing it well within `duration`; when the holder
+    /// stops renewing (it died), another takes the lease once it expires. A
+    /// store that one process opens at a time (RocksDB, memory) has no one
+    /// to share with: every lease is held.
+    fn hold_lease(&self, _name: &str, _holder: &str, _duration: Duration) -> Result<bool> {
+        Ok(true)
+    }
+
+    /// Whether other processes (gateways) write the same rows: then nothing
+    /// read may be cached beyond one request.
+    fn shared_by_gateways(&self) -> bool {
+        false
     }
 
     /// Housekeeping after many deletes, so scans stop stepping over them (an

@@ -118,7 +118,15 @@ fn run(inner: &Weak<Inner>, signal: &Signal, settings: LifecycleSettings) {
             // When every engine handle but this one is gone, the engine is
             // closing: the pass stops so that it closes without waiting.
             let stop = || *signal.shutdown.lock() || Arc::strong_count(&inner) <= 1;
-            match pass(&inner, None, settings.rate, &stop, &mut |_| {}) {
+            // Another gateway runs the workers: nothing to do here.
+            let run = || {
+                if inner.shared.runs_workers() {
+                    pass(&inner, None, settings.rate, &stop, &mut |_| {})
+                } else {
+                    Ok(LifecycleCounters::default())
+                }
+            };
+            match run() {
                 Ok(done) if done != LifecycleCounters::default() => tracing::info!(
                     expired = done.expired,
                     noncurrent_expired = done.noncurrent_expired,

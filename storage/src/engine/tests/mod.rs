@@ -6,6 +6,8 @@ mod durability;
 mod encryption;
 mod events;
 mod faults;
+#[cfg(feature = "rados")]
+mod gateways;
 mod iam;
 mod lifecycle;
 mod lifecycle_cost;

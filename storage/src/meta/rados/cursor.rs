@@ -6,7 +6,8 @@ use std::collections::VecDeque;
 use horreo_rados::ReadOp;
 
 use super::layout::{
-    directory_object, omap_key, row_key, shard_object, shard_of, shard_prefix_len,
+    directory_object, mark, omap_key, row_key, shard_key, shard_object, shard_of, shard_of_key,
+    shard_prefix_len,
 };
 use super::{RadosStore, rados};
 use crate::meta::Cf;
@@ -32,11 +33,12 @@ impl RadosStore {
         max: u64,
     ) -> Result<Vec<Row>> {
         let mut op = ReadOp::new();
-        let start = from.map(|(k, _)| omap_key(k)).unwrap_or_default();
+        let start = from.map(|(k, _)| omap_key(cf, k)).unwrap_or_default();
         if let Some((_, true)) = from {
             op.omap_get_vals_by_keys(&[&start]);
         }
-        op.omap_get_vals(&start, max);
+        // The index object holds other families' rows too.
+        op.omap_get_vals_with_prefix(&start, &[mark(cf)], max);
         let pages = match op.operate(&self.io, &shard_object(cf, prefix)) {
             Ok(pages) => pages,
             Err(horreo_rados::Error::NotFound { .. }) => return Ok(Vec::new()),
@@ -44,7 +46,7 @@ impl RadosStore {
         };
         let mut rows = Vec::new();
         for (k, v) in pages.into_iter().flat_map(|p| p.rows) {
-            rows.push((row_key(&k)?, v));
+            rows.push((row_key(mark(cf), &k)?, v));
         }
         Ok(rows)
     }
@@ -62,7 +64,7 @@ impl RadosStore {
             return Ok((prefix.is_none() || inclusive).then(Vec::new));
         }
         let mut op = ReadOp::new();
-        let start = prefix.map(omap_key).unwrap_or_default();
+        let start = prefix.map(shard_key).unwrap_or_default();
         if inclusive && prefix.is_some() {
             op.omap_get_vals_by_keys(&[&start]);
         }
@@ -73,7 +75,7 @@ impl RadosStore {
             Err(e) => return Err(rados(e)),
         };
         match pages.into_iter().flat_map(|p| p.rows).next() {
-            Some((k, _)) => Ok(Some(row_key(&k)?)),
+            Some((k, _)) => Ok(Some(shard_of_key(&k)?)),
             None => Ok(None),
         }
     }

@@ -24,26 +24,53 @@ pub(super) fn shard_of(cf: Cf, key: &[u8]) -> &[u8] {
 }
 
 /// The RADOS object whose omap holds the rows of shard `prefix` of `cf`.
+/// A bucket's `current`, `versions` and `uploads` rows share one object, its
+/// index (as RGW's bucket index holds entries and pending uploads): the rows
+/// the engine reads and changes together for one object key then change in
+/// one atomic compound operation, guards included.
 pub(super) fn shard_object(cf: Cf, prefix: &[u8]) -> String {
-    format!("{}.s.{}", cf.name(), hex::encode(prefix))
+    let family = match cf {
+        Cf::Current | Cf::Versions | Cf::Uploads => "index",
+        cf => cf.name(),
+    };
+    format!("{family}.s.{}", hex::encode(prefix))
 }
 
 /// The RADOS object whose omap lists the shards of `cf` that were ever
-/// written (keys are `omap_key(prefix)`), so scans find them in order.
+/// written (keys are `shard_key(prefix)`), so scans find them in order.
 pub(super) fn directory_object(cf: Cf) -> String {
     format!("{}.dir", cf.name())
 }
 
-const MARK: u8 = b'k';
+/// The first byte of the omap keys of `cf`'s rows: it tells apart the
+/// families sharing a bucket's index object (a listing of one family filters
+/// on it), and makes no omap key empty.
+pub(super) fn mark(cf: Cf) -> u8 {
+    match cf {
+        Cf::Current => b'c',
+        Cf::Versions => b'v',
+        Cf::Uploads => b'u',
+        _ => b'k',
+    }
+}
 
-/// The omap key of a row key: a mark byte (so no omap key is empty), then
-/// the key with `00` written as `01 01` and `01` as `01 02`. librados takes
-/// a listing's start key as a C string, so omap keys must hold no NUL; the
+/// The omap key of a directory entry for shard `prefix`.
+pub(super) fn shard_key(prefix: &[u8]) -> Vec<u8> {
+    escaped(b'k', prefix)
+}
+
+/// The omap key of row `key` of `cf`: the family's [`mark`], then the key
+/// with `00` written as `01 01` and `01` as `01 02`. librados takes a
+/// listing's start key as a C string, so omap keys must hold no NUL; the
 /// escape keeps bytewise order (each byte's code is prefix-free and in the
-/// bytes' order), so omap order is row key order.
-pub(super) fn omap_key(key: &[u8]) -> Vec<u8> {
+/// bytes' order), so omap order is row key order within a family.
+pub(super) fn omap_key(cf: Cf, key: &[u8]) -> Vec<u8> {
+    escaped(mark(cf), key)
+}
+
+fn escaped(mark: u8, key: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(key.len() + 4);
-    out.push(MARK);
+    out.push(mark);
     for &b in key {
         match b {
             0 => out.extend_from_slice(&[1, 1]),
@@ -54,10 +81,15 @@ pub(super) fn omap_key(key: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The row key of an omap key written by [`omap_key`].
-pub(super) fn row_key(omap: &[u8]) -> Result<Vec<u8>> {
+/// The shard prefix of a directory entry written by [`shard_key`].
+pub(super) fn shard_of_key(omap: &[u8]) -> Result<Vec<u8>> {
+    row_key(b'k', omap)
+}
+
+/// The row key of an omap key written by [`omap_key`] with `mark`.
+pub(super) fn row_key(mark: u8, omap: &[u8]) -> Result<Vec<u8>> {
     let bad = || Error::Corrupt(format!("omap key {} is not horreo's", hex::encode(omap)));
-    let rest = omap.strip_prefix(&[MARK]).ok_or_else(bad)?;
+    let rest = omap.strip_prefix(&[mark]).ok_or_else(bad)?;
     let mut out = Vec::with_capacity(rest.len());
     let mut bytes = rest.iter();
     while let Some(&b) = bytes.next() {
@@ -84,9 +116,10 @@ mod tests {
         #[test]
         fn omap_keys_round_trip_and_keep_order(a in prop::collection::vec(0u8..4, 0..6),
                                                b in prop::collection::vec(0u8..4, 0..6)) {
-            prop_assert_eq!(row_key(&omap_key(&a)).ok(), Some(a.clone()));
-            prop_assert!(!omap_key(&a).contains(&0));
-            prop_assert_eq!(a.cmp(&b), omap_key(&a).cmp(&omap_key(&b)));
+            let omap = |k| omap_key(Cf::Versions, k);
+            prop_assert_eq!(row_key(b'v', &omap(&a)).ok(), Some(a.clone()));
+            prop_assert!(!omap(&a).contains(&0));
+            prop_assert_eq!(a.cmp(&b), omap(&a).cmp(&omap(&b)));
         }
 
         #[test]

@@ -60,7 +60,14 @@ pub(crate) fn test_cluster() -> Option<&'static TestCluster> {
 impl TestCluster {
     /// An I/O context in a namespace of its own: a store there starts empty.
     pub(crate) fn fresh_namespace(&self) -> IoCtx {
+        self.fresh_namespace_for(1).remove(0)
+    }
+
+    /// `n` I/O contexts on one fresh namespace: one per gateway sharing it.
+    pub(crate) fn fresh_namespace_for(&self, n: usize) -> Vec<IoCtx> {
         let ns = format!("t{:016x}", rand::random::<u64>());
-        self.cluster.ioctx(POOL, &ns).expect("open the test pool")
+        (0..n)
+            .map(|_| self.cluster.ioctx(POOL, &ns).expect("open the test pool"))
+            .collect()
     }
 }

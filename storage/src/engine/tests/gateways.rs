@@ -1,0 +1,215 @@
+//! Several gateways on one RADOS pool: each engine here has its own
+//! in-process locks and sequencer, and they share the metadata store (one
+//! namespace of the test cluster) and one blob directory. Races between
+//! them are settled by the store's guarded batches alone.
+
+use std::collections::HashSet;
+use std::sync::Barrier;
+
+use super::*;
+use crate::meta::RadosStore;
+use crate::meta::rados::test_cluster::test_cluster;
+
+/// `n` engines on one fresh namespace of the test cluster; `None` where
+/// the cluster cannot run (see `test_cluster`). The directory holds the
+/// shared blobs and each engine's own files.
+fn gateways(n: usize) -> Option<(Vec<Engine>, tempfile::TempDir)> {
+    let cluster = test_cluster()?;
+    let dir = tempfile::tempdir().unwrap();
+    let blobs: Arc<dyn BlobStore> = Arc::new(LocalBlobs::open(&dir.path().join("blobs")).unwrap());
+    let engines = cluster
+        .fresh_namespace_for(n)
+        .into_iter()
+        .enumerate()
+        .map(|(i, io)| {
+            let mut config = EngineConfig::new(dir.path().join(format!("gateway-{i}")));
+            config.lifecycle.worker = false;
+            let db: Arc<MetaDb> = Arc::new(MetaDb::new(RadosStore::open(io)));
+            Engine::open_with(config, db, Arc::clone(&blobs)).unwrap()
+        })
+        .collect();
+    Some((engines, dir))
+}
+
+/// Runs `op` on every engine at once (released together by a barrier) and
+/// returns what each got.
+fn race<T: Send>(engines: &[Engine], op: impl Fn(&Engine) -> T + Sync) -> Vec<T> {
+    let start = Barrier::new(engines.len());
+    std::thread::scope(|s| {
+        let runs: Vec<_> = engines
+            .iter()
+            .map(|e| {
+                let (start, op) = (&start, &op);
+                s.spawn(move || {
+                    start.wait();
+                    op(e)
+                })
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    })
+}
+
+#[test]
+fn eight_gateways_racing_put_if_none_match_store_exactly_one() {
+    let Some((engines, _dir)) = gateways(8) else {
+        return;
+    };
+    bucket(&engines[0], "bkt");
+    let results = race(&engines, |e| {
+        let body = format!("written by {:p}", e);
+        let opts = PutOptions {
+            precondition: Some(WritePrecondition::IfNoneMatchAny),
+            ..Default::default()
+        };
+        put_with(e, "bkt", "once", body.as_bytes(), opts).map(|v| (v.etag, body))
+    });
+    let won: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert_eq!(won.len(), 1, "{results:?}");
+    for lost in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert!(matches!(lost, Error::PreconditionFailed), "{lost}");
+    }
+    // Every gateway reads the winner's bytes.
+    for e in &engines {
+        assert_eq!(get(e, "bkt", "once", None).unwrap(), won[0].1.as_bytes());
+    }
+}
+
+#[test]
+fn concurrent_completions_of_one_upload_make_one_version() {
+    let Some((engines, _dir)) = gateways(2) else {
+        return;
+    };
+    bucket(&engines[0], "bkt");
+    engines[0]
+        .update_bucket("bkt", |b| {
+            b.versioning = VersioningState::Enabled;
+            Ok(())
+        })
+        .unwrap();
+    let key = ObjectKey::parse("mp").unwrap();
+    let upload = engines[0]
+        .create_upload("bkt", &key, PutOptions::default(), None, None)
+        .unwrap();
+    let staged = engines[1]
+        .stage_part(&mut &b"the only part"[..], &[])
+        .unwrap();
+    let part = engines[1]
+        .put_part("bkt", "mp", &upload.upload_id, 1, staged)
+        .unwrap();
+    let completion = Completion {
+        parts: vec![CompletedPart {
+            number: 1,
+            etag: part.etag,
+            checksums: Vec::new(),
+        }],
+        ..Default::default()
+    };
+    let results = race(&engines, |e| {
+        e.complete_upload("bkt", &key, &upload.upload_id, completion.clone())
+    });
+    // Both answer as a completion does (the later one as a retried one), with
+    // the same version.
+    let ids: HashSet<_> = results
+        .iter()
+        .map(|r| r.as_ref().unwrap().version_id.clone())
+        .collect();
+    assert_eq!(ids.len(), 1, "{results:?}");
+    let page = engines[1]
+        .list_object_versions(
+            "bkt",
+            &VersionsQuery {
+                max_keys: 1000,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(page.entries.len(), 1, "{:?}", page.entries);
+    assert_eq!(
+        get(&engines[1], "bkt", "mp", None).unwrap(),
+        b"the only part"
+    );
+}
+
+#[test]
+fn two_gateways_creating_one_bucket_one_wins() {
+    let Some((engines, _dir)) = gateways(2) else {
+        return;
+    };
+    let name = BucketName::parse("contested").unwrap();
+    let results = race(&engines, |e| {
+        e.create_bucket(&name, "owner", "us-east-1", false)
+    });
+    let ids: Vec<u64> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(|b| b.id)
+        .collect();
+    assert_eq!(ids.len(), 1, "{results:?}");
+    let lost = results.iter().find_map(|r| r.as_ref().err()).unwrap();
+    assert!(matches!(lost, Error::BucketAlreadyOwnedByYou), "{lost}");
+    // And the next bucket gets an id of its own, whichever gateway makes it.
+    let next = engines[1]
+        .create_bucket(
+            &BucketName::parse("second").unwrap(),
+            "owner",
+            "us-east-1",
+            false,
+        )
+        .unwrap();
+    assert_ne!(next.id, ids[0]);
+}
+
+#[test]
+fn sequences_are_unique_across_gateways() {
+    let Some((engines, _dir)) = gateways(3) else {
+        return;
+    };
+    let per_gateway = race(&engines, |e| {
+        let db = &e.inner.shared.db;
+        std::thread::scope(|s| {
+            let threads: Vec<_> = (0..2)
+                .map(|_| {
+                    s.spawn(|| {
+                        (0..200)
+                            .map(|_| e.inner.seq.next(db).unwrap())
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            threads
+                .into_iter()
+                .flat_map(|t| t.join().unwrap())
+                .collect::<Vec<_>>()
+        })
+    });
+    let all: Vec<u64> = per_gateway.into_iter().flatten().collect();
+    let unique: HashSet<u64> = all.iter().copied().collect();
+    assert_eq!(unique.len(), all.len());
+}
+
+#[test]
+fn a_lease_moves_when_its_holder_stops_renewing() {
+    let Some((engines, _dir)) = gateways(2) else {
+        return;
+    };
+    // The workers run on exactly one gateway.
+    let running = engines
+        .iter()
+        .filter(|e| e.inner.shared.runs_workers())
+        .count();
+    assert_eq!(running, 1);
+    let (a, b) = (&engines[0].inner.shared.db, &engines[1].inner.shared.db);
+    let term = Duration::from_secs(1);
+    assert!(a.hold_lease("test", "a", term).unwrap());
+    assert!(!b.hold_lease("test", "b", term).unwrap());
+    assert!(a.hold_lease("test", "a", term).unwrap());
+    // `a` stops renewing: `b` gets the lease once it runs out, and `a` has
+    // lost it.
+    let give_up = Instant::now() + Duration::from_secs(60);
+    while !b.hold_lease("test", "b", term).unwrap() {
+        assert!(Instant::now() < give_up, "the lease never moved");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!a.hold_lease("test", "a", term).unwrap());
+}
