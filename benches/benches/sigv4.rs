@@ -6,7 +6,7 @@ use std::hint::black_box;
 use std::time::{Duration, UNIX_EPOCH};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use horreo_server::auth::{RequestParts, SecretStore, verify};
+use horreo_server::auth::{Header, RequestParts, SecretStore, verify};
 
 const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
 const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
@@ -22,11 +22,8 @@ impl SecretStore for Keys {
     }
 }
 
-fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(n, v)| (n.to_string(), v.to_string()))
-        .collect()
+fn headers<'a>(pairs: &[(&'a str, &'a str)]) -> Vec<Header<'a>> {
+    pairs.iter().map(|&(n, v)| (n.into(), v.into())).collect()
 }
 
 fn sigv4(c: &mut Criterion) {

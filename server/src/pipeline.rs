@@ -11,7 +11,7 @@ use rand::Rng;
 use crate::access::RequestFacts;
 use crate::access::gate::admit;
 use crate::app::AppState;
-use crate::auth::{self, BodyDecoder, RequestParts, Scope, Verified};
+use crate::auth::{self, BodyDecoder, Header, RequestParts, Scope, Verified};
 use crate::body::RequestBody;
 use crate::error::S3Error;
 use crate::handlers::{self, Ctx};
@@ -198,15 +198,10 @@ pub(crate) fn authenticate(
     state: &AppState,
     scope: &Scope<'_>,
 ) -> Result<Verified, S3Error> {
-    let headers: Vec<(String, String)> = head
+    let headers: Vec<Header<'_>> = head
         .headers()
         .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
+        .map(|(n, v)| (n.as_str().into(), String::from_utf8_lossy(v.as_bytes())))
         .collect();
     let host = head.headers().get("host").and_then(|h| h.to_str().ok());
     let virtual_host_bucket = state.domain.as_deref().and_then(|domain| {

@@ -165,7 +165,7 @@ pub fn canonical_request(
     canonical_uri: &str,
     canonical_query: &str,
     signed_headers: &[&str],
-    headers: &[(String, String)],
+    headers: &[(impl AsRef<str>, impl AsRef<str>)],
     payload_hash: &str,
 ) -> String {
     let mut out = String::with_capacity(256 + canonical_uri.len() + canonical_query.len());
@@ -179,12 +179,15 @@ pub fn canonical_request(
         out.push_str(name);
         out.push(':');
         let mut first = true;
-        for (_, value) in headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)) {
+        for (_, value) in headers
+            .iter()
+            .filter(|(n, _)| n.as_ref().eq_ignore_ascii_case(name))
+        {
             if !first {
                 out.push(',');
             }
             first = false;
-            trim_value(&mut out, value);
+            trim_value(&mut out, value.as_ref());
         }
         out.push('\n');
     }

@@ -85,7 +85,10 @@ fn raw_request(mut input: Input<'_>) {
     while !input.rest().is_empty() && headers.len() < 32 {
         let line = input.text();
         let (name, value) = line.split_once(':').unwrap_or((&line, ""));
-        headers.push((name.trim().to_ascii_lowercase(), value.to_owned()));
+        headers.push((
+            name.trim().to_ascii_lowercase().into(),
+            value.to_owned().into(),
+        ));
     }
     let mut req = TestRequest::new(&method, &path, &query);
     req.headers = headers;

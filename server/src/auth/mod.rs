@@ -45,20 +45,24 @@ pub struct RequestParts<'a> {
     /// The query string as sent, without '?', possibly empty.
     pub raw_query: &'a str,
     /// All headers; names lower-case; a header that appears more than once appears more than once here.
-    pub headers: &'a [(String, String)],
+    pub headers: &'a [Header<'a>],
     /// The bucket the Host header names (virtual-host style); `None` for
     /// path-style requests. SigV2 signs it as part of the resource.
     pub virtual_host_bucket: Option<&'a str>,
 }
 
+/// A header's name and value, borrowed from the request as received where
+/// they are text (a value's bytes that are not UTF-8 are replaced).
+pub type Header<'a> = (Cow<'a, str>, Cow<'a, str>);
+
 impl<'a> RequestParts<'a> {
     /// Every value of header `name` (matched case-insensitively), in order.
     pub fn header_values(&self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        let headers: &'a [(String, String)] = self.headers;
+        let headers: &'a [Header<'a>] = self.headers;
         headers
             .iter()
             .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 
     /// The value of header `name`; several values are joined with `,`.

@@ -83,7 +83,13 @@ pub fn verify_post(
             .with("AWSAccessKeyId", credential.access_key.to_owned())
         })?,
     };
-    let key = SigningKey::derive(&secret, credential.date, credential.region, "s3");
+    let key = SigningKey::for_verifying(
+        credential.access_key,
+        &secret,
+        credential.date,
+        credential.region,
+        "s3",
+    );
     if !signature_matches(signature, &key.sign(policy)) {
         return Err(S3Error::new(
             S3ErrorCode::SignatureDoesNotMatch,

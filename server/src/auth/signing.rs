@@ -1,6 +1,8 @@
 //! The cryptographic half of SigV4: timestamps, credential scopes, the signing
 //! key, strings to sign and constant-time signature comparison.
 
+use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -188,6 +190,23 @@ impl SigningKey {
         Self(hmac_sha256(&k_service, TERMINATOR.as_bytes()))
     }
 
+    /// [`SigningKey::derive`], from this thread's [`RecentKeys`] when the same
+    /// access key, secret, date, region and service were seen lately. The
+    /// secret is part of what must match, so a rotated secret derives afresh.
+    pub fn for_verifying(
+        access_key: &str,
+        secret: &str,
+        date: &str,
+        region: &str,
+        service: &str,
+    ) -> Self {
+        RECENT_KEYS.with(|recent| {
+            recent
+                .borrow_mut()
+                .get_or_derive(access_key, secret, date, region, service)
+        })
+    }
+
     /// The raw signature of `string_to_sign`.
     pub fn sign(&self, string_to_sign: &str) -> [u8; 32] {
         hmac_sha256(&self.0, string_to_sign.as_bytes())
@@ -197,6 +216,74 @@ impl SigningKey {
 impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SigningKey(..)")
+    }
+}
+
+thread_local! {
+    static RECENT_KEYS: RefCell<RecentKeys> = const { RefCell::new(RecentKeys::new()) };
+}
+
+/// The signing keys derived last, at most [`RecentKeys::CAPACITY`] of them,
+/// the most recently used first. A key's identity is everything it was
+/// derived from (the secret included) and the access key it belongs to.
+/// Each key is valid for one UTC day, so a client re-derives at most daily.
+/// Secrets are compared as plain strings: both sides are the server's own.
+#[derive(Default)]
+pub struct RecentKeys {
+    keys: VecDeque<RecentKey>,
+}
+
+struct RecentKey {
+    access_key: String,
+    secret: String,
+    date: String,
+    region: String,
+    service: String,
+    key: SigningKey,
+}
+
+impl RecentKeys {
+    /// How many keys are kept; the least recently used one goes first.
+    pub const CAPACITY: usize = 16;
+
+    pub const fn new() -> Self {
+        Self {
+            keys: VecDeque::new(),
+        }
+    }
+
+    /// The key of these inputs, derived only if it is not kept.
+    pub fn get_or_derive(
+        &mut self,
+        access_key: &str,
+        secret: &str,
+        date: &str,
+        region: &str,
+        service: &str,
+    ) -> SigningKey {
+        let found = self.keys.iter().position(|k| {
+            k.access_key == access_key
+                && k.secret == secret
+                && k.date == date
+                && k.region == region
+                && k.service == service
+        });
+        if let Some(hit) = found.and_then(|i| self.keys.remove(i)) {
+            let key = hit.key.clone();
+            self.keys.push_front(hit);
+            return key;
+        }
+        let key = SigningKey::derive(secret, date, region, service);
+        self.keys.truncate(Self::CAPACITY - 1);
+        self.keys.push_front(RecentKey {
+            access_key: access_key.to_owned(),
+            secret: secret.to_owned(),
+            date: date.to_owned(),
+            region: region.to_owned(),
+            service: service.to_owned(),
+            key: key.clone(),
+        });
+        key
     }
 }
 
@@ -366,6 +453,42 @@ mod tests {
             hex::encode(key.sign(&sts3)),
             "b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9"
         );
+    }
+
+    /// Every input of a kept key must match for it to be used again, and no
+    /// more than `CAPACITY` keys are kept.
+    #[test]
+    fn recent_keys_match_every_input_and_stay_bounded() {
+        let derive = SigningKey::derive;
+        let mut recent = RecentKeys::new();
+        let base = ["AK", "secret", "20130524", "us-east-1", "s3"];
+        let get = |recent: &mut RecentKeys, [ak, secret, date, region, service]: [&str; 5]| {
+            recent.get_or_derive(ak, secret, date, region, service)
+        };
+        let key = derive("secret", "20130524", "us-east-1", "s3");
+        assert!(get(&mut recent, base) == key);
+        assert!(get(&mut recent, base) == key);
+        assert_eq!(recent.keys.len(), 1);
+        for (i, changed) in ["AK2", "rotated", "20130525", "eu-west-1", "iam"]
+            .into_iter()
+            .enumerate()
+        {
+            let mut inputs = base;
+            inputs[i] = changed;
+            let expected = derive(inputs[1], inputs[2], inputs[3], inputs[4]);
+            assert!(get(&mut recent, inputs) == expected, "{changed}");
+            assert_eq!(recent.keys.len(), i + 2);
+            if i > 0 {
+                assert!(expected != key, "{changed}");
+            }
+        }
+        for i in 0..3 * RecentKeys::CAPACITY {
+            let secret = format!("secret{i}");
+            let kept = get(&mut recent, ["AK", &secret, "20130524", "us-east-1", "s3"]);
+            assert!(kept == derive(&secret, "20130524", "us-east-1", "s3"));
+        }
+        assert_eq!(recent.keys.len(), RecentKeys::CAPACITY);
+        assert!(get(&mut recent, base) == key);
     }
 
     #[test]

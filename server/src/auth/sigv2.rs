@@ -253,7 +253,7 @@ fn string_to_sign(req: &RequestParts<'_>, date_or_expires: &str, resource: &str)
                     v.push(',');
                     v.push_str(value.trim());
                 }
-                None => amz.push((name.clone(), value.trim().to_owned())),
+                None => amz.push((name.to_string(), value.trim().to_owned())),
             }
         }
     }
@@ -303,10 +303,10 @@ mod tests {
 
     #[test]
     fn string_to_sign_has_amz_headers_and_subresources() {
-        let headers = vec![
-            ("x-amz-meta-b".to_owned(), "2".to_owned()),
-            ("content-type".to_owned(), "text/plain".to_owned()),
-            ("x-amz-meta-a".to_owned(), "1".to_owned()),
+        let headers = [
+            ("x-amz-meta-b".into(), "2".into()),
+            ("content-type".into(), "text/plain".into()),
+            ("x-amz-meta-a".into(), "1".into()),
         ];
         let req = RequestParts {
             method: "PUT",

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::signing::{AmzDate, SigningKey, chunk_string_to_sign, sha256, trailer_string_to_sign};
-use super::{RequestParts, SecretStore};
+use super::{Header, RequestParts, SecretStore};
 
 pub const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
 pub const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
@@ -34,7 +34,7 @@ pub struct TestRequest {
     pub method: String,
     pub path: String,
     pub query: String,
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<Header<'static>>,
     pub virtual_host_bucket: Option<String>,
 }
 
@@ -50,7 +50,8 @@ impl TestRequest {
     }
 
     pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_owned(), value.to_owned()));
+        self.headers
+            .push((name.to_owned().into(), value.to_owned().into()));
         self
     }
 
@@ -170,15 +171,16 @@ pub fn sign_header(
         .headers
         .iter()
         .find(|(n, _)| n == "x-amz-content-sha256")
-        .map(|(_, v)| v.clone())
+        .map(|(_, v)| v.to_string())
         .unwrap_or_default();
     let (signed_headers, signed) = sign_canonical(req, &req.query, secret, region, date, &payload);
     req.headers.push((
-        "authorization".to_owned(),
+        "authorization".into(),
         format!(
             "AWS4-HMAC-SHA256 Credential={access_key}/{}, SignedHeaders={signed_headers}, Signature={}",
             signed.scope, signed.signature
-        ),
+        )
+        .into(),
     ));
     signed
 }

@@ -336,7 +336,8 @@ struct Signer {
 impl Signer {
     fn new(secret: &str, credential: &Credential<'_>, date: AmzDate) -> Self {
         Self {
-            key: SigningKey::derive(
+            key: SigningKey::for_verifying(
+                credential.access_key,
                 secret,
                 credential.date,
                 credential.region,
