@@ -10,8 +10,6 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use crate::blob::format::{HEADER_LEN, Header};
 use crate::crypto::kms::KeyRecord;
@@ -23,6 +21,7 @@ use crate::meta::records::{
     BlobId, BlobRef, DataSummary, GcRecord, ObjectData, PartData, PartRecord, UploadRecord,
     VersionRecord, decode, encode,
 };
+use crate::schema::Encode;
 use crate::types::{
     AccessKey, AccessTier, Account, Acl, Bucket, BucketEncryption, BucketLifecycle,
     ChecksumAlgorithm, ChecksumType, Checksums, ContentHeaders, CorsRule, DefaultRetention,
@@ -90,7 +89,7 @@ fn version(seq: u64, data: ObjectData) -> VersionRecord {
 /// A fixture: its file name, its bytes, and the value they decode to (as `Debug`).
 type Fixture = (&'static str, Vec<u8>, String);
 
-fn entry<T: Serialize + std::fmt::Debug>(name: &'static str, value: T) -> Fixture {
+fn entry<T: Encode + std::fmt::Debug>(name: &'static str, value: T) -> Fixture {
     let encoded = match encode(&value) {
         Ok(encoded) => encoded,
         Err(err) => panic!("{name}: {err}"),
@@ -731,15 +730,52 @@ fn read(name: &str) -> Vec<u8> {
     }
 }
 
-fn decoded<T: DeserializeOwned + std::fmt::Debug>(name: &str, raw: &[u8]) -> String {
-    match decode::<T>(raw) {
-        Ok(value) => format!("{value:?}"),
+/// Fixtures written before a field of their kind existed: decoding gives the
+/// field its default, which encoding then writes, so their bytes do not come
+/// back. Their decoded value is still compared; the re-encoded bytes must
+/// decode to it too. The versions predate `replication_status`, the bucket
+/// `replication` and `intelligent_tiering`, the replication task `tracked` and
+/// `missed_threshold`.
+const OLDER_THAN_THEIR_KIND: &[&str] = &[
+    "version-inline.bin",
+    "version-blob-sse-s3-locked.bin",
+    "version-delete-marker.bin",
+    "version-multipart.bin",
+    "bucket.bin",
+    "replication-task.bin",
+];
+
+/// Decodes a fixture and encodes it again: the same bytes must come back (or,
+/// for [`OLDER_THAN_THEIR_KIND`], bytes that decode to the same value).
+fn reread<T: Encode + std::fmt::Debug>(name: &str, raw: &[u8]) -> T {
+    let value: T = match decode(raw) {
+        Ok(value) => value,
         Err(err) => panic!("{name} no longer decodes: {err}"),
+    };
+    let again = match encode(&value) {
+        Ok(again) => again,
+        Err(err) => panic!("{name} decodes but does not encode: {err}"),
+    };
+    if OLDER_THAN_THEIR_KIND.contains(&name) {
+        match decode::<T>(&again) {
+            Ok(back) => assert_eq!(format!("{back:?}"), format!("{value:?}"), "{name}"),
+            Err(err) => panic!("{name} re-encoded does not decode: {err}"),
+        }
+    } else {
+        assert!(
+            again == raw,
+            "{name}: encoding what it decodes to changes its bytes"
+        );
     }
+    value
+}
+
+fn decoded<T: Encode + std::fmt::Debug>(name: &str, raw: &[u8]) -> String {
+    format!("{:?}", reread::<T>(name, raw))
 }
 
 #[test]
-fn committed_records_decode_to_what_was_written() {
+fn committed_records_decode_and_encode_to_the_same_bytes() {
     for (name, _, want) in expected() {
         let raw = read(name);
         let got = match name {
@@ -760,18 +796,12 @@ fn committed_records_decode_to_what_was_written() {
             "lifecycle-due.bin" => decoded::<DueRecord>(name, &raw),
             "replication-task.bin" => decoded::<ReplicationTask>(name, &raw),
             "access-key.bin" => {
-                let row: KeyRow = match decode(&raw) {
-                    Ok(row) => row,
-                    Err(err) => panic!("{name} no longer decodes: {err}"),
-                };
+                let row = reread::<KeyRow>(name, &raw);
                 assert_eq!(row.secret, blob_key(5), "{name}: the sealed secret's bytes");
                 format!("{row:?}")
             }
             "kms-key.bin" => {
-                let key: KeyRecord = match decode(&raw) {
-                    Ok(key) => key,
-                    Err(err) => panic!("{name} no longer decodes: {err}"),
-                };
+                let key = reread::<KeyRecord>(name, &raw);
                 assert_eq!(
                     key.sealed,
                     blob_key(6).sealed,
@@ -780,10 +810,7 @@ fn committed_records_decode_to_what_was_written() {
                 format!("{key:?}")
             }
             "blob-key.bin" => {
-                let key: BlobKey = match decode(&raw) {
-                    Ok(key) => key,
-                    Err(err) => panic!("{name} no longer decodes: {err}"),
-                };
+                let key = reread::<BlobKey>(name, &raw);
                 assert_eq!(key, blob_key(9), "{name}: the sealed key bytes");
                 format!("{key:?}")
             }
