@@ -5,9 +5,6 @@
 
 use std::fmt::Debug;
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-
 use crate::blob::format::{HEADER_LEN, Header};
 use crate::crypto::BlobKey;
 use crate::crypto::kms::KeyRecord;
@@ -19,8 +16,9 @@ use crate::meta::keys;
 use crate::meta::records::{
     BlobRef, DataSummary, GcRecord, PartRecord, UploadRecord, VersionRecord, decode, encode,
 };
+use crate::schema::Encode;
 use crate::types::{
-    Account, Bucket, Group, ManagedPolicy, ObjectEvent, ReplicationTask, Role, User,
+    Account, Bucket, Group, ManagedPolicy, ObjectEvent, ReplicationTask, Role, ScrubStatus, User,
 };
 
 /// Decodes the bytes as the record kind the first byte chooses (the rest is
@@ -50,7 +48,7 @@ pub fn stored_records(data: &[u8]) {
 }
 
 /// The rows the first byte does not choose: IAM, KMS keys, sessions, the
-/// lifecycle index, the replication queue and usage counters. Some hold sealed
+/// lifecycle index, the replication queue, the scrub status and usage counters. Some hold sealed
 /// secrets and print nothing, so these are compared as bytes: what decodes
 /// re-encodes to bytes that decode and re-encode to themselves.
 fn other_rows(raw: &[u8]) {
@@ -64,6 +62,7 @@ fn other_rows(raw: &[u8]) {
     settles::<Session>(raw);
     settles::<DueRecord>(raw);
     settles::<ReplicationTask>(raw);
+    settles::<ScrubStatus>(raw);
     // Usage rows: a merge of damaged operands fails, it never panics, and a sum
     // of well-formed ones is itself well-formed.
     let (existing, operands) = raw.split_at(raw.len().min(16));
@@ -72,7 +71,7 @@ fn other_rows(raw: &[u8]) {
     }
 }
 
-fn settles<T: Serialize + DeserializeOwned>(raw: &[u8]) {
+fn settles<T: Encode>(raw: &[u8]) {
     let Ok(record) = decode::<T>(raw) else {
         return;
     };
@@ -109,7 +108,7 @@ fn row_keys(raw: &[u8]) {
     }
 }
 
-fn round_trip<T: Serialize + DeserializeOwned + Debug>(raw: &[u8]) {
+fn round_trip<T: Encode + Debug>(raw: &[u8]) {
     let Ok(record) = decode::<T>(raw) else {
         return;
     };

@@ -22,6 +22,7 @@ pub mod fsck;
 pub mod fuzzing;
 mod meta;
 pub mod power;
+mod schema;
 pub mod types;
 
 pub use crypto::{Key256, MasterKey};

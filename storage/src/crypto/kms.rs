@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use parking_lot::Mutex;
-use serde::{Deserialize, Serialize};
 
 use super::{Key256, SealedKey, open_key, seal_key};
 use crate::meta::records::{decode, encode};
@@ -44,7 +43,7 @@ pub struct BuiltinKms {
     create: Mutex<()>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub(crate) struct KeyRecord {
     pub(crate) id: String,
     pub(crate) name: String,

@@ -17,7 +17,6 @@ pub mod master;
 use aes_gcm::aead::AeadInOut;
 use aes_gcm::{Aes256Gcm, KeyInit};
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::Sha256;
 use zeroize::Zeroize;
 
@@ -161,9 +160,8 @@ pub(crate) fn open_bytes(key: &Key256, sealed: &[u8], aad: &[u8]) -> Option<Vec<
 
 /// The key material of one encrypted blob (or inline content): its content id
 /// and its data key, sealed under the key-encryption key of its mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BlobKey {
-    #[serde(with = "fixed_bytes")]
     pub content_id: [u8; 16],
     pub sealed: SealedKey,
 }
@@ -210,36 +208,6 @@ pub(crate) fn customer_key_digest(key: &Key256, salt: &[u8; 16]) -> Result<[u8; 
     mac.update(b"horreo/sse-c/v1\0");
     mac.update(salt);
     Ok(mac.finalize().into_bytes().into())
-}
-
-impl Serialize for SealedKey {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bytes(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for SealedKey {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        fixed_bytes::deserialize(d).map(SealedKey)
-    }
-}
-
-/// Fixed-size byte arrays as MessagePack binary (serde's arrays are tuples).
-pub(crate) mod fixed_bytes {
-    use bytes::Bytes;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer, const N: usize>(v: &[u8; N], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bytes(v)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
-        d: D,
-    ) -> Result<[u8; N], D::Error> {
-        let raw = Bytes::deserialize(d)?;
-        <[u8; N]>::try_from(&raw[..])
-            .map_err(|_| serde::de::Error::invalid_length(raw.len(), &"a fixed number of bytes"))
-    }
 }
 
 #[cfg(test)]

@@ -175,7 +175,7 @@ pub(super) fn summary_to_object_version(
 ) -> ObjectVersion {
     let loc = match &rec.data {
         DataSummary::None => DataLoc::Unknown,
-        DataSummary::Inline(_) | DataSummary::Parts(_) => DataLoc::Row {
+        DataSummary::Inline | DataSummary::Parts => DataLoc::Row {
             bucket_id,
             seq: rec.seq,
         },

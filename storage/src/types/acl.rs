@@ -1,13 +1,9 @@
-//! S3 access control lists and Object Ownership, as stored. The engine keeps
-//! them; the gateway decides what they mean for a request.
-
-use serde::{Deserialize, Serialize};
+//! S3 access control lists and Object Ownership. The engine keeps them; the
+//! gateway decides what they mean for a request.
 
 /// A bucket's Object Ownership setting: who owns new objects, and whether
 /// ACLs take part in authorisation.
-///
-/// The variant names are part of the stored format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ObjectOwnership {
     /// ACLs are disabled; the bucket owner owns every object.
     BucketOwnerEnforced,
@@ -38,7 +34,7 @@ impl ObjectOwnership {
 }
 
 /// The predefined groups an ACL can grant to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupGrantee {
     /// Everyone, anonymous requests included.
     AllUsers,
@@ -83,7 +79,7 @@ impl GroupGrantee {
 }
 
 /// Whom a grant is to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Grantee {
     /// An account, by its canonical id.
     CanonicalUser(String),
@@ -91,7 +87,7 @@ pub enum Grantee {
 }
 
 /// What a grant allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
     Read,
     Write,
@@ -128,7 +124,7 @@ impl Permission {
 }
 
 /// One grant of an ACL.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
     pub grantee: Grantee,
     pub permission: Permission,
@@ -136,7 +132,7 @@ pub struct Grant {
 
 /// An access control list: its grants, in the order given. The owner is the
 /// resource's (the bucket's or the version's `owner`), not part of the list.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Acl {
     pub grants: Vec<Grant>,
 }

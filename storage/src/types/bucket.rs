@@ -1,10 +1,9 @@
-use serde::{Deserialize, Serialize};
 use std::time::SystemTime;
 
 use super::{Acl, CorsRule, ObjectLockConfig, ObjectOwnership, Tag, WebsiteConfiguration};
 
 /// A bucket's versioning state. A bucket never returns to `Unversioned`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum VersioningState {
     #[default]
     Unversioned,
@@ -12,8 +11,8 @@ pub enum VersioningState {
     Suspended,
 }
 
-/// A bucket and its configuration, as stored.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A bucket and its configuration.
+#[derive(Debug, Clone)]
 pub struct Bucket {
     /// Numeric id: object rows are keyed by it, so a re-created bucket never sees
     /// rows of the old one.
@@ -24,48 +23,34 @@ pub struct Bucket {
     /// Id of the owning account (buckets made before accounts existed hold
     /// the root's access key: the first account's).
     pub owner: String,
-    #[serde(default)]
     pub versioning: VersioningState,
-    #[serde(default)]
     pub tags: Option<Vec<Tag>>,
     /// Present once object lock is enabled, which it then stays; versioning is
     /// then always `Enabled`.
-    #[serde(default)]
     pub object_lock: Option<ObjectLockConfig>,
     /// Default encryption of new objects (PutBucketEncryption).
-    #[serde(default)]
     pub encryption: Option<super::BucketEncryption>,
     /// The bucket policy document, as the client sent it (validated).
-    #[serde(default)]
     pub policy: Option<String>,
     /// Block Public Access settings; new buckets get all four on, as AWS's.
-    #[serde(default)]
     pub public_access_block: Option<PublicAccessBlock>,
     /// Object Ownership; new buckets get `BucketOwnerEnforced`. `None` (buckets
     /// made before horreo kept it, or after DeleteBucketOwnershipControls)
     /// behaves as `ObjectWriter`, as on AWS.
-    #[serde(default)]
     pub ownership: Option<ObjectOwnership>,
     /// The bucket ACL; `None` is `private` (the owner's FULL_CONTROL).
-    #[serde(default)]
     pub acl: Option<Acl>,
     /// The lifecycle configuration; `None` when none is set.
-    #[serde(default)]
     pub lifecycle: Option<super::BucketLifecycle>,
     /// The CORS rules (PutBucketCors), in order; `None` when not configured.
-    #[serde(default)]
     pub cors: Option<Vec<CorsRule>>,
     /// Static website hosting (PutBucketWebsite); `None` when not configured.
-    #[serde(default)]
     pub website: Option<WebsiteConfiguration>,
     /// Where events of the bucket's objects go (PutBucketNotificationConfiguration).
-    #[serde(default)]
     pub notification: Option<super::NotificationConfig>,
     /// Where new versions are copied (PutBucketReplication).
-    #[serde(default)]
     pub replication: Option<super::ReplicationConfig>,
     /// Intelligent-Tiering configurations (archive tiers), in the order put.
-    #[serde(default)]
     pub intelligent_tiering: Vec<super::IntelligentTieringConfig>,
 }
 
@@ -82,7 +67,7 @@ impl Bucket {
 }
 
 /// S3 Block Public Access settings of a bucket (or of the whole server).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PublicAccessBlock {
     /// Refuse requests that set public ACLs.
     pub block_public_acls: bool,

@@ -1,7 +1,5 @@
-use serde::{Deserialize, Serialize};
-
 /// The additional checksum algorithms S3 supports (`x-amz-checksum-*`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ChecksumAlgorithm {
     Crc32,
     Crc32c,
@@ -50,7 +48,7 @@ impl ChecksumAlgorithm {
 }
 
 /// How a multipart object's checksum covers its content (`x-amz-checksum-type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ChecksumType {
     /// The checksum of the whole content (every single-part object).
     #[default]
@@ -95,10 +93,9 @@ impl ChecksumType {
 }
 
 /// Checksum values of an object's content, base64 encoded as S3 sends them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Checksums {
     pub values: Vec<(ChecksumAlgorithm, String)>,
-    #[serde(default)]
     pub kind: ChecksumType,
 }
 

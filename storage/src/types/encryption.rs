@@ -1,8 +1,6 @@
 //! Server-side encryption as S3 names it: what a write asks for, what a stored
 //! object reports, and a bucket's default.
 
-use serde::{Deserialize, Serialize};
-
 use crate::crypto::{self, Key256};
 
 /// The encryption a write asks for (`x-amz-server-side-encryption*` headers or
@@ -47,7 +45,7 @@ impl std::fmt::Debug for CustomerKey {
 }
 
 /// How a stored object (or an upload's parts) is encrypted, as S3 reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ObjectEncryption {
     S3,
     Kms {
@@ -63,7 +61,7 @@ pub enum ObjectEncryption {
 }
 
 /// The algorithm of a bucket's default encryption rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SseAlgorithm {
     Aes256,
     AwsKms,
@@ -71,12 +69,10 @@ pub enum SseAlgorithm {
 
 /// A bucket's default encryption (PutBucketEncryption): applied to every new
 /// object written without encryption headers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BucketEncryption {
     pub algorithm: SseAlgorithm,
-    #[serde(default)]
     pub kms_key_id: Option<String>,
-    #[serde(default)]
     pub bucket_key_enabled: bool,
 }
 
@@ -95,7 +91,7 @@ impl BucketEncryption {
 }
 
 /// A key of the built-in KMS.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KmsKeyInfo {
     /// Random id, as in `arn:aws:kms:REGION:ACCOUNT:key/ID`.
     pub id: String,
@@ -103,22 +99,17 @@ pub struct KmsKeyInfo {
     pub created: std::time::SystemTime,
 }
 
-/// The encryption mode of a stored object or upload. Stored: never rename a
-/// variant or field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The encryption mode of a stored object or upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SseMode {
     S3,
     Kms {
         key_id: String,
-        #[serde(default)]
         context: Option<String>,
-        #[serde(default)]
         bucket_key: bool,
     },
     Customer {
-        #[serde(with = "crypto::fixed_bytes")]
         salt: [u8; 16],
-        #[serde(with = "crypto::fixed_bytes")]
         digest: [u8; 32],
         key_md5: String,
     },
@@ -189,9 +180,8 @@ impl SseMode {
 /// How a stored version's content is encrypted: its mode, and (unless its content
 /// is in parts, each with its own) the key material of its one blob or inline
 /// content.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncryptionRecord {
     pub mode: SseMode,
-    #[serde(default)]
     pub key: Option<crypto::BlobKey>,
 }

@@ -6,10 +6,8 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use serde::{Deserialize, Serialize};
-
 /// An account: a tenant that owns buckets and identities.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
     /// Twelve decimal digits, as AWS account ids.
     pub id: String,
@@ -20,19 +18,18 @@ pub struct Account {
     pub created: SystemTime,
     /// The root's access keys stored here (the first account's root key pair
     /// comes from the server's configuration instead).
-    #[serde(default)]
     pub access_keys: Vec<String>,
 }
 
 /// Inline policies by name, and the ARNs of attached managed policies.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Policies {
     pub inline: BTreeMap<String, String>,
     pub attached: Vec<String>,
 }
 
 /// An IAM user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     pub name: String,
     /// `AIDA...`: stable for the user's life, unlike the name.
@@ -47,7 +44,7 @@ pub struct User {
 }
 
 /// An IAM group.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
     pub name: String,
     /// `AGPA...`
@@ -58,7 +55,7 @@ pub struct Group {
 }
 
 /// An IAM role, assumed through STS by the principals its trust policy names.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Role {
     pub name: String,
     /// `AROA...`
@@ -74,7 +71,7 @@ pub struct Role {
 }
 
 /// A customer managed policy and its versions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ManagedPolicy {
     pub name: String,
     /// `ANPA...`
@@ -103,7 +100,7 @@ impl ManagedPolicy {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyVersion {
     pub id: String,
     pub document: String,
@@ -111,14 +108,14 @@ pub struct PolicyVersion {
 }
 
 /// Whether an access key may sign requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyStatus {
     Active,
     Inactive,
 }
 
 /// An access key, without its secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessKey {
     pub id: String,
     pub account: String,

@@ -1,57 +1,47 @@
 //! A bucket's lifecycle configuration (PutBucketLifecycleConfiguration), as
 //! stored: validated by the gateway, applied by the engine's lifecycle worker.
 
-use serde::{Deserialize, Serialize};
 use std::time::SystemTime;
 
 use super::{StorageClass, Tag};
 
 /// The rules of a bucket's lifecycle configuration (at most 1,000).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BucketLifecycle {
     pub rules: Vec<LifecycleRule>,
     /// `x-amz-transition-default-minimum-object-size` as sent
     /// (`all_storage_classes_128K` or `varies_by_storage_class`).
-    #[serde(default)]
     pub transition_default_minimum_object_size: Option<String>,
 }
 
 /// One lifecycle rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LifecycleRule {
     pub id: String,
     /// `Status` is `Enabled`; disabled rules are kept and returned, never applied.
     pub enabled: bool,
     pub filter: LifecycleFilter,
-    #[serde(default)]
     pub expiration: Option<LifecycleExpiration>,
-    #[serde(default)]
     pub transitions: Vec<LifecycleTransition>,
-    #[serde(default)]
     pub noncurrent_expiration: Option<NoncurrentExpiration>,
-    #[serde(default)]
     pub noncurrent_transitions: Vec<NoncurrentTransition>,
     /// `AbortIncompleteMultipartUpload/DaysAfterInitiation`.
-    #[serde(default)]
     pub abort_incomplete_upload_days: Option<u32>,
 }
 
 /// Which objects a rule applies to: all conditions must hold.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LifecycleFilter {
     /// How the client wrote the filter, so GET returns the same shape.
     pub form: FilterForm,
     pub prefix: String,
-    #[serde(default)]
     pub tags: Vec<Tag>,
-    #[serde(default)]
     pub size_greater_than: Option<u64>,
-    #[serde(default)]
     pub size_less_than: Option<u64>,
 }
 
 /// The XML shape a filter was given in, so GET returns it as it was put.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum FilterForm {
     /// The deprecated `<Prefix>` directly in `<Rule>`.
     RulePrefix,
@@ -71,7 +61,7 @@ pub enum FilterForm {
 }
 
 /// `Expiration` of current versions (or of lone delete markers).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LifecycleExpiration {
     pub days: Option<u32>,
     /// Midnight UTC of the day current versions expire.
@@ -81,7 +71,7 @@ pub struct LifecycleExpiration {
 }
 
 /// A `Transition` of current versions to another storage class.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LifecycleTransition {
     pub days: Option<u32>,
     pub date: Option<SystemTime>,
@@ -89,7 +79,7 @@ pub struct LifecycleTransition {
 }
 
 /// `NoncurrentVersionExpiration`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NoncurrentExpiration {
     pub noncurrent_days: Option<u32>,
     /// How many of the newest noncurrent versions are kept regardless of age.
@@ -97,7 +87,7 @@ pub struct NoncurrentExpiration {
 }
 
 /// A `NoncurrentVersionTransition`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoncurrentTransition {
     pub noncurrent_days: u32,
     pub newer_noncurrent_versions: Option<u32>,
@@ -135,7 +125,7 @@ impl LifecycleFilter {
 }
 
 /// What the lifecycle worker did since the engine opened (for metrics).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LifecycleCounters {
     /// Passes completed.
     pub passes: u64,

@@ -1,12 +1,9 @@
 //! Object lock (WORM): a bucket's default retention and each version's lock.
 
-use serde::{Deserialize, Serialize};
 use std::time::{Duration, SystemTime};
 
 /// How strictly a retention period protects a version.
-///
-/// The variant names are part of the stored format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RetentionMode {
     /// Removable or shortenable early by a request that bypasses governance.
     Governance,
@@ -33,7 +30,7 @@ impl RetentionMode {
 }
 
 /// A version's retention: it cannot be removed before `retain_until`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retention {
     pub mode: RetentionMode,
     pub retain_until: SystemTime,
@@ -60,7 +57,7 @@ impl Retention {
 }
 
 /// The lock state of one object version.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ObjectLock {
     pub retention: Option<Retention>,
     /// `Some(true)` while a legal hold is on; `None` if none was ever set.
@@ -108,7 +105,7 @@ impl ObjectLock {
 }
 
 /// A retention period counted from a version's creation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RetentionPeriod {
     Days(u32),
     Years(u32),
@@ -126,7 +123,7 @@ impl RetentionPeriod {
 }
 
 /// The retention every new version of a bucket gets unless its write names one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DefaultRetention {
     pub mode: RetentionMode,
     pub period: RetentionPeriod,
@@ -134,7 +131,7 @@ pub struct DefaultRetention {
 
 /// A bucket's object lock configuration; its presence means object lock is
 /// enabled, which it stays for the life of the bucket.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ObjectLockConfig {
     pub default_retention: Option<DefaultRetention>,
 }

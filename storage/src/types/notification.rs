@@ -3,8 +3,6 @@
 
 use std::time::SystemTime;
 
-use serde::{Deserialize, Serialize};
-
 /// Every event type a notification configuration may name, as S3 spells them.
 pub const EVENT_TYPES: &[&str] = &[
     "s3:TestEvent",
@@ -55,17 +53,15 @@ fn expands_to(pattern: &str) -> Vec<&'static str> {
 }
 
 /// A bucket's notification configuration (PutBucketNotificationConfiguration).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NotificationConfig {
-    #[serde(default)]
     pub rules: Vec<NotificationRule>,
     /// An `EventBridgeConfiguration` element was given (kept, not acted on).
-    #[serde(default)]
     pub event_bridge: bool,
 }
 
 /// Which element of the configuration a rule came in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DestinationKind {
     Topic,
     Queue,
@@ -73,7 +69,7 @@ pub enum DestinationKind {
 }
 
 /// One Topic/Queue/CloudFunctionConfiguration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotificationRule {
     pub id: String,
     pub kind: DestinationKind,
@@ -81,9 +77,7 @@ pub struct NotificationRule {
     pub arn: String,
     /// Event types (`s3:ObjectCreated:*`, ...), each one of [`EVENT_TYPES`].
     pub events: Vec<String>,
-    #[serde(default)]
     pub prefix: Option<String>,
-    #[serde(default)]
     pub suffix: Option<String>,
 }
 
@@ -129,7 +123,7 @@ impl NotificationRule {
 ///
 /// [`Engine`]: crate::Engine
 /// [`Engine::caused_by`]: crate::Engine::caused_by
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EventCause {
     /// Who made the request (`userIdentity.principalId`); empty for the server.
     pub principal_id: String,
@@ -143,7 +137,7 @@ pub struct EventCause {
 /// What kind of operation made the change: decides the event type of an object
 /// creation (`ObjectCreated:Put`/`Post`/`Copy`) or removal
 /// (`ObjectRemoved:*` or `LifecycleExpiration:*`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum EventOrigin {
     /// A plain request: PutObject, DeleteObject, tagging, ACL, ...
     #[default]
@@ -157,7 +151,7 @@ pub enum EventOrigin {
 }
 
 /// One event, as queued for delivery to one destination.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectEvent {
     /// The event type without `s3:` (`ObjectCreated:Put`), or `TestEvent`.
     pub name: String,
@@ -167,15 +161,11 @@ pub struct ObjectEvent {
     pub bucket_owner: String,
     /// Empty for a test event.
     pub key: String,
-    #[serde(default)]
     pub size: Option<u64>,
-    #[serde(default)]
     pub etag: Option<String>,
-    #[serde(default)]
     pub version_id: Option<String>,
     /// The id of the configuration rule that matched.
     pub config_id: String,
-    #[serde(default)]
     pub cause: EventCause,
 }
 

@@ -1,4 +1,3 @@
-use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
@@ -8,7 +7,7 @@ use super::{Acl, Checksums, CustomerKey, EncryptionRecord, ObjectEncryption, Obj
 use crate::meta::records::{BlobId, PartData};
 
 /// A key/value tag of a bucket or object.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tag {
     pub key: String,
     pub value: String,
@@ -16,7 +15,7 @@ pub struct Tag {
 
 /// Every storage class AWS names. The class is stored and reported, and picks
 /// the storage tier (a directory of its own, if configured) of the data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum StorageClass {
     #[default]
     Standard,
@@ -61,7 +60,7 @@ impl StorageClass {
 }
 
 /// The standard HTTP headers S3 stores with an object and returns on GET/HEAD.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContentHeaders {
     pub content_type: Option<String>,
     pub cache_control: Option<String>,
@@ -71,12 +70,11 @@ pub struct ContentHeaders {
     pub expires: Option<String>,
     /// `x-amz-website-redirect-location`: where the website endpoint sends a
     /// request for this object (a path or an http(s) URL).
-    #[serde(default)]
     pub website_redirect_location: Option<String>,
 }
 
 /// One version of an object (or a delete marker), as listed and read.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct ObjectVersion {
     pub key: String,
     /// `None` is the `null` version (written while versioning was off or suspended).
@@ -98,26 +96,21 @@ pub struct ObjectVersion {
     pub acl: Option<Acl>,
     pub lock: ObjectLock,
     /// The RestoreObject of an archived version, if one was asked for.
-    #[serde(default)]
     pub restore: Option<super::Restore>,
     /// How the content is encrypted at rest (`x-amz-server-side-encryption*`).
     pub encryption: Option<ObjectEncryption>,
     /// `x-amz-replication-status`: `None` unless replication concerns it.
-    #[serde(default)]
     pub replication_status: Option<super::ReplicationStatus>,
     /// The access tier of an `INTELLIGENT_TIERING` version (`None`: Frequent
     /// Access and never read, or another class).
-    #[serde(default)]
     pub tiering: Option<super::TierState>,
     /// The stored form of `encryption`, with the sealed data key.
-    #[serde(skip)]
     pub(crate) sse: Option<EncryptionRecord>,
     /// Where the engine finds this version's content, so that
     /// [`Engine::open_object`](crate::Engine::open_object) reads exactly this version
     /// even if the key has been overwritten since. Opaque; not serialized. When
     /// building an `ObjectVersion` by hand, use `DataRef::default()`: the engine
     /// then looks the version up by key and version id.
-    #[serde(skip)]
     pub data: DataRef,
 }
 

@@ -3,21 +3,18 @@
 
 use std::time::SystemTime;
 
-use serde::{Deserialize, Serialize};
-
 use super::{StorageClass, Tag};
 
 /// A bucket's replication configuration (PutBucketReplication), validated.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReplicationConfig {
     /// The IAM role S3 would assume; stored and returned, not used.
-    #[serde(default)]
     pub role: String,
     pub rules: Vec<ReplicationRule>,
 }
 
 /// One `<Rule>` of a replication configuration.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReplicationRule {
     pub id: String,
     /// `None` for a V1 rule (a `<Prefix>` directly in the rule, no `<Filter>`).
@@ -29,34 +26,27 @@ pub struct ReplicationRule {
     pub delete_markers: bool,
     pub destination: ReplicationDestination,
     /// `SourceSelectionCriteria/ReplicaModifications` is `Enabled`.
-    #[serde(default)]
     pub replica_modifications: bool,
     /// `SourceSelectionCriteria/SseKmsEncryptedObjects` is `Enabled`.
-    #[serde(default)]
     pub sse_kms_objects: bool,
     /// `ExistingObjectReplication` is `Enabled`.
-    #[serde(default)]
     pub existing_objects: bool,
     /// `ReplicationTime` and `Metrics` were given `Enabled` (stored, returned).
-    #[serde(default)]
     pub replication_time: bool,
-    #[serde(default)]
     pub metrics: bool,
 }
 
 /// Which keys a rule replicates: all of `tags` and the prefix must match.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReplicationFilter {
     pub prefix: Option<String>,
-    #[serde(default)]
     pub tags: Vec<Tag>,
     /// How the filter was written, so it is returned the same way.
-    #[serde(default)]
     pub form: ReplicationFilterForm,
 }
 
 /// The shape a rule's filter was written in.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ReplicationFilterForm {
     /// V1: `<Prefix>` directly in the rule.
     Legacy,
@@ -70,7 +60,7 @@ pub enum ReplicationFilterForm {
 }
 
 /// Where a rule's replicas go.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReplicationDestination {
     /// `arn:aws:s3:::BUCKET` (this server) or `arn:horreo:s3::REMOTE:BUCKET`.
     pub bucket_arn: String,
@@ -80,7 +70,6 @@ pub struct ReplicationDestination {
     /// `EncryptionConfiguration/ReplicaKmsKeyID`.
     pub replica_kms_key_id: Option<String>,
     /// `AccessControlTranslation/Owner` was `Destination`.
-    #[serde(default)]
     pub owner_translation: bool,
 }
 
@@ -126,7 +115,7 @@ impl ReplicationConfig {
 }
 
 /// `x-amz-replication-status` of a version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReplicationStatus {
     /// Queued for at least one destination.
     Pending,
@@ -150,7 +139,7 @@ impl ReplicationStatus {
 }
 
 /// A version (or delete marker) to copy to one destination.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReplicationTask {
     pub bucket: String,
     pub key: String,
@@ -164,16 +153,12 @@ pub struct ReplicationTask {
     pub storage_class: Option<StorageClass>,
     pub queued: SystemTime,
     /// Failed attempts so far, and the last failure's reason.
-    #[serde(default)]
     pub attempts: u32,
-    #[serde(default)]
     pub last_error: Option<String>,
     /// Its rule enabled replication metrics or Replication Time Control when
     /// it was queued: replication metrics track it.
-    #[serde(default)]
     pub tracked: bool,
     /// `s3:Replication:OperationMissedThreshold` was queued for it.
-    #[serde(default)]
     pub missed_threshold: bool,
 }
 

@@ -1,6 +1,5 @@
 //! Restores of archived versions (RestoreObject).
 
-use serde::{Deserialize, Serialize};
 use std::time::SystemTime;
 
 use super::StorageClass;
@@ -8,13 +7,12 @@ use super::StorageClass;
 /// A RestoreObject of an archived version: a readable copy from `ready_at`
 /// until `expires`. The data never leaves its place; the restore is the
 /// period in which reads are allowed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Restore {
     pub ready_at: SystemTime,
     pub expires: SystemTime,
     /// Whether its `ObjectRestore:Completed` event is queued (it is, once
     /// the lifecycle worker saw `ready_at` pass).
-    #[serde(default)]
     pub completed: bool,
 }
 

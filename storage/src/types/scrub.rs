@@ -2,8 +2,6 @@
 
 use std::time::{Duration, SystemTime};
 
-use serde::{Deserialize, Serialize};
-
 /// How the background scrubber runs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ScrubConfig {
@@ -15,43 +13,33 @@ pub struct ScrubConfig {
 }
 
 /// The scrubber's persisted state: the pass in progress and the last complete one.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct ScrubStatus {
     /// The pass in progress (resumed from its cursor after a restart).
-    #[serde(default)]
     pub running: Option<ScrubPass>,
     /// The last pass that reached the end.
-    #[serde(default)]
     pub last: Option<ScrubPass>,
 }
 
 /// One full pass over every object version, upload part and metadata row.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct ScrubPass {
     pub started: SystemTime,
     /// `None` while the pass runs.
-    #[serde(default)]
     pub finished: Option<SystemTime>,
     /// Object versions and parts whose content was checked.
-    #[serde(default)]
     pub objects: u64,
     /// Content bytes read and verified.
-    #[serde(default)]
     pub bytes: u64,
     /// Versions whose content could only be checked for its length: SSE-C
     /// (the key is never stored) or encrypted without the master key at hand.
-    #[serde(default)]
     pub unverifiable: u64,
     /// Problems found, at most [`ScrubPass::MAX_FINDINGS`] of them.
-    #[serde(default)]
     pub damaged: Vec<ScrubFinding>,
     /// All problems found, also those past the list's limit.
-    #[serde(default)]
     pub damaged_total: u64,
     /// Where the pass stands: a column family index and the last row done.
-    #[serde(default)]
     pub(crate) phase: u8,
-    #[serde(default, with = "serde_bytes_vec")]
     pub(crate) cursor: Option<Vec<u8>>,
 }
 
@@ -82,7 +70,7 @@ impl ScrubPass {
 }
 
 /// One damaged object (or metadata range) found by the scrubber.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScrubFinding {
     /// Empty for damage in metadata that names no object.
     pub bucket: String,
@@ -133,18 +121,4 @@ pub struct ScrubCounters {
     pub objects: u64,
     pub bytes: u64,
     pub damaged: u64,
-}
-
-/// `Option<Vec<u8>>` as MessagePack binary rather than an array of integers.
-mod serde_bytes_vec {
-    use bytes::Bytes;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
-        v.as_ref().map(|b| Bytes::copy_from_slice(b)).serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
-        Ok(Option::<Bytes>::deserialize(d)?.map(|b| b.to_vec()))
-    }
 }

@@ -4,8 +4,6 @@
 
 use std::time::SystemTime;
 
-use serde::{Deserialize, Serialize};
-
 use super::{LifecycleFilter, Tag};
 
 /// Lifecycle days without access after which a version leaves Frequent Access.
@@ -18,9 +16,7 @@ pub const MIN_MONITORED_SIZE: u64 = 128 * 1024;
 /// Where an `INTELLIGENT_TIERING` version is, deepest last. S3 shows only the
 /// two opt-in archive tiers to clients (`x-amz-archive-status`, the
 /// `AccessTier` of an `InvalidObjectState`); horreo shows all to operators.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum AccessTier {
     #[default]
     FrequentAccess,
@@ -80,7 +76,7 @@ impl AccessTier {
 
 /// One opt-in archive tier of a configuration: reached after `days`
 /// lifecycle days without access.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tiering {
     pub tier: AccessTier,
     pub days: u32,
@@ -88,7 +84,7 @@ pub struct Tiering {
 
 /// A bucket's Intelligent-Tiering configuration: which versions (by prefix
 /// and tags) may reach which archive tiers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IntelligentTieringConfig {
     pub id: String,
     /// Prefix and tags only (no size conditions), in the shape it was put.
@@ -113,7 +109,7 @@ pub struct TierUsage {
 }
 
 /// Where an `INTELLIGENT_TIERING` version is and since when it was last read.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TierState {
     pub tier: AccessTier,
     /// The last read the store has written down (`None`: never read; the

@@ -4,7 +4,6 @@
 use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
 
 use super::{new_id, read_account, table};
 use crate::crypto::{BlobKey, Key256};
@@ -16,7 +15,7 @@ use crate::types::{AccessKey, KeyStatus, MAX_ACCESS_KEYS, User};
 use crate::{Error, Result};
 
 /// A stored key: its description and its sealed secret.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub(crate) struct KeyRow {
     pub(crate) key: AccessKey,
     pub(crate) secret: BlobKey,

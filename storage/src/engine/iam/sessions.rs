@@ -8,7 +8,6 @@ use std::time::SystemTime;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::{Deserialize, Serialize};
 
 use super::new_id;
 use crate::Result;
@@ -17,7 +16,7 @@ use crate::engine::{Engine, encryption};
 use crate::meta::records::{decode, encode};
 
 /// What a temporary credential stands for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SessionIdentity {
     /// GetSessionToken by an account's root.
     Root,
@@ -34,7 +33,7 @@ pub enum SessionIdentity {
 }
 
 /// A session, as its token carries it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     /// `ASIA...`: the access key id the session signs with.
     pub access_key: String,

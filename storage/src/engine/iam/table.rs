@@ -4,16 +4,14 @@
 //! account without regard to case (as IAM's are), and listings come out in
 //! name order, paged by the last name returned.
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-
 use crate::meta::records::{decode, encode};
 use crate::meta::{Batch, Cf, MetaDb, keys};
+use crate::schema::Encode;
 use crate::types::{Group, IamPage, ManagedPolicy, Role, User};
 use crate::{Error, Result};
 
 /// A kind of named IAM entity stored per account.
-pub(crate) trait Entity: Serialize + DeserializeOwned {
+pub(crate) trait Entity: Encode {
     /// Row-key tag of the kind.
     const TAG: &'static str;
     /// The kind as IAM's messages name it.

@@ -16,8 +16,6 @@
 
 use std::time::{Duration, SystemTime};
 
-use serde::{Deserialize, Serialize};
-
 use super::plan::{self, millis};
 use crate::Result;
 use crate::meta::records::encode;
@@ -29,17 +27,14 @@ pub(super) const KEY: u8 = 1;
 pub(super) const UPLOAD: u8 = 2;
 
 /// Value of a `lifecycle` row.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub(crate) struct DueRecord {
     /// The bucket's name (rows are keyed by id; a re-created bucket has another).
     pub bucket: String,
-    #[serde(default)]
     pub upload_id: Option<String>,
     /// `REINDEX`: the `versions` (then `uploads`) row key to continue after.
-    #[serde(default)]
     pub cursor: Option<Vec<u8>>,
     /// `REINDEX`: whether the versions are done and uploads are being walked.
-    #[serde(default)]
     pub uploads_phase: bool,
 }
 
