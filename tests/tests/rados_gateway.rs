@@ -286,13 +286,8 @@ async fn assert_served(s3: &Client, written: &Written, who: &str) {
         .key("v")
         .send()
         .await;
-    assert_eq!(
-        hidden
-            .err()
-            .and_then(|e| e.raw_response().map(|r| r.status().as_u16())),
-        Some(404),
-        "{who}: the delete marker hides v"
-    );
+    let hidden = hidden.err().expect("the delete marker hides v");
+    assert_eq!(err_status(&hidden), Some(404), "{who}");
     for (id, data) in &written.versions {
         let out = s3
             .get_object()

@@ -319,7 +319,7 @@ conformance!(
     rados,
     {
         let cluster = crate::meta::rados::test_cluster::test_cluster().unwrap();
-        (super::RadosBlobs::open(cluster.fresh_namespace()), ())
+        (crate::blob::RadosBlobs::open(cluster.fresh_namespace()), ())
     },
     unless crate::meta::rados::test_cluster::test_cluster().is_none()
 );
