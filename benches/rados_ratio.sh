@@ -39,7 +39,7 @@ start() {
     endpoint=http://127.0.0.1:$port
     HORREO_ROOT_ACCESS_KEY=$AWS_ACCESS_KEY_ID HORREO_ROOT_SECRET_KEY=$AWS_SECRET_ACCESS_KEY \
         HORREO_MASTER_KEY=$(printf '%064d' 7) \
-        "$horreo" --data-dir "$work/data-$1" --address "127.0.0.1:$port" "${@:2}" \
+        "$horreo" serve --data-dir "$work/data-$1" --address "127.0.0.1:$port" "${@:2}" \
         >"$work/$1.log" 2>&1 &
     pid=$!
     for _ in $(seq 300); do
