@@ -114,13 +114,14 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     engine_config.replication_time_threshold = config.replication_time_threshold;
     engine_config.lifecycle.rate = config.lifecycle_rate;
     engine_config.tiers.clone_from(&config.tiers);
-    let opened = tokio::task::spawn_blocking(move || Engine::open(engine_config)).await?;
+    let backend = config.backend.clone();
+    let opened = tokio::task::spawn_blocking(move || backend.open(engine_config)).await?;
     if let (Err(_), KeyOrigin::Generated(path)) = (&opened, &key_origin) {
         // The store belongs to another key: the one just made is of no use.
         let _ = std::fs::remove_file(path);
     }
     let engine =
-        opened.with_context(|| format!("opening data directory {}", config.data_dir.display()))?;
+        opened.with_context(|| format!("opening {}", config.backend.describe(&config.data_dir)))?;
     announce_master_key(&key_origin);
     let engine_for_keys = engine.clone();
     let (default_buckets, region) = (config.default_buckets.clone(), config.region.clone());

@@ -320,7 +320,8 @@ pub struct ServeArgs {
     /// bucket as with --website-domain, else the path's first segment does)
     #[arg(long, env = "HORREO_WEBSITE_ADDRESS")]
     pub website_address: Option<SocketAddr>,
-    /// Optional TOML file with any of: data_dir, address, region, domain, website_domain,
+    /// Optional TOML file with any of: data_dir, backend, rados_conf, rados_pool,
+    /// rados_user, address, region, domain, website_domain,
     /// website_address, master_key_file,
     /// tls_cert, tls_key, tls_address, allow_insecure_sse_c, block_public_access, body_timeout, send_timeout,
     /// max_connections, max_buffer_mib, shutdown_timeout, scrub_interval,
@@ -433,6 +434,21 @@ pub struct ServeArgs {
     /// for tests and CI, never for data you want to keep
     #[arg(long, env = "HORREO_EPHEMERAL")]
     pub ephemeral: bool,
+    /// Where metadata and object data live: `embedded` (RocksDB and files in the
+    /// data directory) or `rados` (a Ceph pool several gateways can share; needs
+    /// --rados-conf and --rados-pool, and a build with the `rados` feature)
+    /// [default: embedded]
+    #[arg(long, env = "HORREO_BACKEND", value_enum)]
+    pub backend: Option<crate::backend::BackendKind>,
+    /// The ceph.conf of the cluster (monitors, keyring) for --backend rados
+    #[arg(long, env = "HORREO_RADOS_CONF")]
+    pub rados_conf: Option<PathBuf>,
+    /// The RADOS pool holding metadata and object data for --backend rados
+    #[arg(long, env = "HORREO_RADOS_POOL")]
+    pub rados_pool: Option<String>,
+    /// The cephx user to connect as (`client.NAME`) [default: admin]
+    #[arg(long, env = "HORREO_RADOS_USER")]
+    pub rados_user: Option<String>,
     /// Define an event notification destination `ID=URL`: an HTTP(S) webhook that
     /// gets each event as a POST of its JSON. Notification configurations name it
     /// `arn:horreo:sqs::ID:webhook`. Repeatable; a bearer token and a CA
@@ -525,6 +541,10 @@ pub enum LogFormat {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     data_dir: Option<PathBuf>,
+    backend: Option<crate::backend::BackendKind>,
+    rados_conf: Option<PathBuf>,
+    rados_pool: Option<String>,
+    rados_user: Option<String>,
     address: Option<SocketAddr>,
     region: Option<String>,
     domain: Option<String>,
@@ -655,6 +675,8 @@ pub struct Config {
     pub default_buckets: Vec<DefaultBucket>,
     /// Data in a temporary directory removed on exit; master key in memory.
     pub ephemeral: bool,
+    /// Where metadata and object data live.
+    pub backend: crate::backend::Backend,
     /// Where bucket notifications can be sent.
     pub notify_targets: Vec<crate::delivery::Target>,
     /// Events kept per failing destination; `None`: no limit.
@@ -778,7 +800,19 @@ impl ServeArgs {
             n => Some(n),
         };
         let tiers = crate::tier_config::resolve(self.tiers, &file.tiers)?;
+        let backend = crate::backend::Backend::resolve(
+            self.backend.or(file.backend).unwrap_or_default(),
+            self.rados_conf.or(file.rados_conf),
+            self.rados_pool.or(file.rados_pool),
+            self.rados_user.or(file.rados_user),
+        )?;
+        if self.ephemeral && backend != crate::backend::Backend::Embedded {
+            anyhow::bail!(
+                "--ephemeral keeps its data in a temporary directory: drop --backend rados"
+            );
+        }
         Ok(Config {
+            backend,
             tiers,
             admin_address: self.admin_address.or(file.admin_address),
             metrics_token: self.metrics_token.filter(|t| !t.is_empty()),

@@ -4,6 +4,7 @@ mod access;
 pub mod admin;
 pub mod app;
 pub mod auth;
+pub mod backend;
 mod body;
 pub mod config;
 mod cors;

@@ -22,6 +22,8 @@ pub mod fsck;
 pub mod fuzzing;
 mod meta;
 pub mod power;
+#[cfg(feature = "rados")]
+pub mod rados;
 mod schema;
 pub mod types;
 

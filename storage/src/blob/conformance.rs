@@ -1,5 +1,6 @@
 //! The contract of [`BlobStore`], checked against every implementation: local
-//! files, memory, and the fault injector (with no faults planned) over each.
+//! files, memory, the fault injector (with no faults planned) over each, and
+//! RADOS (on the process's test cluster, in a namespace per check).
 //!
 //! `conformance!` makes one test module per kind, each check on a fresh store.
 //! A model (a map of installed blobs) says what listing and reads must return
@@ -230,12 +231,20 @@ fn agrees_with_a_model(name: &str, store: &dyn BlobStore, ops: &[(u8, u8)]) {
     }
 }
 
+/// With `unless`, every check is skipped while `$skip` holds (a backend
+/// whose service is not installed).
 macro_rules! conformance {
     ($backend:ident, $open:expr) => {
+        conformance!($backend, $open, unless false);
+    };
+    ($backend:ident, $open:expr, unless $skip:expr) => {
         mod $backend {
             use super::*;
 
             fn check(run: impl Fn(&str, &dyn BlobStore)) {
+                if $skip {
+                    return;
+                }
                 let (store, _keep) = $open;
                 run(stringify!($backend), &store);
             }
@@ -304,3 +313,13 @@ conformance!(faulty_local_files, {
     let (store, dir) = local();
     (FaultyBlobs::new(store, BlobFaults::new()), dir)
 });
+
+#[cfg(feature = "rados")]
+conformance!(
+    rados,
+    {
+        let cluster = crate::meta::rados::test_cluster::test_cluster().unwrap();
+        (crate::blob::RadosBlobs::open(cluster.fresh_namespace()), ())
+    },
+    unless crate::meta::rados::test_cluster::test_cluster().is_none()
+);

@@ -10,6 +10,8 @@ pub mod format;
 pub mod local;
 #[cfg(test)]
 pub mod memory;
+#[cfg(feature = "rados")]
+pub mod rados;
 pub mod reader;
 pub mod store;
 pub mod tiers;
@@ -20,6 +22,8 @@ pub use fault::{BlobFault, BlobFaults, FaultyBlobs};
 pub use local::LocalBlobs;
 #[cfg(test)]
 pub use memory::MemoryBlobs;
+#[cfg(feature = "rados")]
+pub use rados::RadosBlobs;
 pub use reader::ChunkReader;
 pub use store::{BlobRead, BlobStore, StagedWrite};
 pub use tiers::Tiers;

@@ -1,0 +1,350 @@
+//! The gateway on Ceph RADOS (`--backend rados`): metadata in omap, object
+//! data striped over 4 MiB RADOS objects. One throwaway cluster
+//! (`tests/ceph/cluster.sh`) for the whole file; skipped on a machine without
+//! the Ceph daemons unless `CI` is set.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, ServerSideEncryption};
+use horreo_tests::{Horreo, HorreoOptions, err_status, md5_hex, random_bytes, unique_bucket_name};
+
+/// A running test cluster, stopped when dropped (and by its watcher if the
+/// test process dies first).
+struct Cluster {
+    dir: PathBuf,
+}
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("ceph/cluster.sh")
+}
+
+impl Cluster {
+    fn boot() -> Option<Cluster> {
+        if !Path::new("/usr/bin/ceph-mon").exists() && std::env::var_os("CI").is_none() {
+            eprintln!("ceph-mon is not installed: skipping the RADOS gateway tests");
+            return None;
+        }
+        let dir = std::env::temp_dir().join(format!(
+            "horreo-ceph-gateway-{}-{:08x}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        let out = Command::new("bash")
+            .arg(script())
+            .arg("start")
+            .arg(&dir)
+            .arg("--owner")
+            .arg(std::process::id().to_string())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "the test cluster did not boot:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Some(Cluster { dir })
+    }
+
+    /// A gateway on the cluster's pool `horreo`, as its user `horreo`.
+    fn gateway(&self) -> HorreoOptions {
+        let conf = self.dir.join("ceph.conf");
+        Horreo::options()
+            .arg("--backend")
+            .arg("rados")
+            .arg("--rados-conf")
+            .arg(conf.to_str().unwrap())
+            .arg("--rados-pool")
+            .arg("horreo")
+            .arg("--rados-user")
+            .arg("horreo")
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(script())
+            .arg("stop")
+            .arg(&self.dir)
+            .status();
+    }
+}
+
+const MIB: usize = 1 << 20;
+
+async fn put(s3: &Client, bucket: &str, key: &str, data: &[u8]) -> Option<String> {
+    s3.put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(ByteStream::from(data.to_vec()))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("PUT {key}: {e:?}"))
+        .version_id
+}
+
+async fn get(s3: &Client, bucket: &str, key: &str) -> Vec<u8> {
+    let out = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {key}: {e:?}"));
+    out.body.collect().await.unwrap().into_bytes().to_vec()
+}
+
+fn same(got: &[u8], want: &[u8]) -> bool {
+    got.len() == want.len() && md5_hex(got) == md5_hex(want)
+}
+
+/// What the test wrote, to read back after a restart and from a second gateway.
+struct Written {
+    bucket: String,
+    versioned: String,
+    objects: Vec<(String, Vec<u8>)>,
+    /// The versions of key `v` in `versioned`, oldest first.
+    versions: Vec<(String, Vec<u8>)>,
+}
+
+async fn buckets_list_and_delete(s3: &Client) -> String {
+    let bucket = unique_bucket_name("rados");
+    let gone = unique_bucket_name("rados-gone");
+    for b in [&bucket, &gone] {
+        s3.create_bucket().bucket(b).send().await.unwrap();
+    }
+    s3.delete_bucket().bucket(&gone).send().await.unwrap();
+    let names: Vec<String> = s3
+        .list_buckets()
+        .send()
+        .await
+        .unwrap()
+        .buckets()
+        .iter()
+        .filter_map(|b| b.name.clone())
+        .collect();
+    assert!(names.contains(&bucket), "{names:?}");
+    assert!(!names.contains(&gone), "{names:?}");
+    bucket
+}
+
+/// Small (inline), striped and multipart objects, a ranged GET across the
+/// first stripe boundary, an SSE-S3 object and a delimiter listing.
+async fn objects(s3: &Client, bucket: &str) -> Vec<(String, Vec<u8>)> {
+    let small = random_bytes(100);
+    let striped = random_bytes(9 * MIB + 17);
+    put(s3, bucket, "dir/small", &small).await;
+    put(s3, bucket, "dir/striped", &striped).await;
+    put(s3, bucket, "other/x", b"x").await;
+    put(s3, bucket, "top", b"top").await;
+    assert!(same(&get(s3, bucket, "dir/small").await, &small));
+    assert!(same(&get(s3, bucket, "dir/striped").await, &striped));
+
+    // The blob's first stripe ends just before 4 MiB of content (the chunk
+    // header and checksums come first): this range spans it.
+    let (from, to) = (4 * MIB - 70_000, 4 * MIB + 70_000);
+    let ranged = s3
+        .get_object()
+        .bucket(bucket)
+        .key("dir/striped")
+        .range(format!("bytes={from}-{to}"))
+        .send()
+        .await
+        .unwrap();
+    let body = ranged.body.collect().await.unwrap().into_bytes();
+    assert!(same(&body, &striped[from..=to]));
+
+    let listing = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .delimiter("/")
+        .send()
+        .await
+        .unwrap();
+    let prefixes: Vec<&str> = listing
+        .common_prefixes()
+        .iter()
+        .filter_map(|p| p.prefix())
+        .collect();
+    let keys: Vec<&str> = listing.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(prefixes, ["dir/", "other/"]);
+    assert_eq!(keys, ["top"]);
+
+    let upload = s3
+        .create_multipart_upload()
+        .bucket(bucket)
+        .key("multipart")
+        .send()
+        .await
+        .unwrap();
+    let upload_id = upload.upload_id().unwrap();
+    let parts = [random_bytes(5 * MIB), random_bytes(MIB + 3)];
+    let mut done = Vec::new();
+    for (n, part) in parts.iter().enumerate() {
+        let number = n as i32 + 1;
+        let out = s3
+            .upload_part()
+            .bucket(bucket)
+            .key("multipart")
+            .upload_id(upload_id)
+            .part_number(number)
+            .body(ByteStream::from(part.clone()))
+            .send()
+            .await
+            .unwrap();
+        done.push(
+            CompletedPart::builder()
+                .part_number(number)
+                .e_tag(out.e_tag().unwrap())
+                .build(),
+        );
+    }
+    s3.complete_multipart_upload()
+        .bucket(bucket)
+        .key("multipart")
+        .upload_id(upload_id)
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .set_parts(Some(done))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let whole = parts.concat();
+    assert!(same(&get(s3, bucket, "multipart").await, &whole));
+
+    let secret = random_bytes(5 * MIB + 1);
+    s3.put_object()
+        .bucket(bucket)
+        .key("sse")
+        .server_side_encryption(ServerSideEncryption::Aes256)
+        .body(ByteStream::from(secret.clone()))
+        .send()
+        .await
+        .unwrap();
+    let out = s3
+        .get_object()
+        .bucket(bucket)
+        .key("sse")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.server_side_encryption(),
+        Some(&ServerSideEncryption::Aes256)
+    );
+    assert!(same(
+        &out.body.collect().await.unwrap().into_bytes(),
+        &secret
+    ));
+
+    vec![
+        ("dir/small".into(), small),
+        ("dir/striped".into(), striped),
+        ("multipart".into(), whole),
+        ("sse".into(), secret),
+    ]
+}
+
+/// Two versions of `v` and a delete marker over them.
+async fn versions(s3: &Client) -> (String, Vec<(String, Vec<u8>)>) {
+    let bucket = horreo_tests::versioned_bucket(s3, "rados-versions").await;
+    let mut versions = Vec::new();
+    for data in [random_bytes(10), random_bytes(5 * MIB)] {
+        let id = put(s3, &bucket, "v", &data).await.unwrap();
+        versions.push((id, data));
+    }
+    let marker = s3
+        .delete_object()
+        .bucket(&bucket)
+        .key("v")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(marker.delete_marker(), Some(true));
+    (bucket, versions)
+}
+
+/// Everything `written` holds reads back through `s3`, the delete marker hides
+/// `v`, and its versions still read by id.
+async fn assert_served(s3: &Client, written: &Written, who: &str) {
+    for (key, data) in &written.objects {
+        assert!(
+            same(&get(s3, &written.bucket, key).await, data),
+            "{who}: {key}"
+        );
+    }
+    let hidden = s3
+        .get_object()
+        .bucket(&written.versioned)
+        .key("v")
+        .send()
+        .await;
+    let hidden = hidden.err().expect("the delete marker hides v");
+    assert_eq!(err_status(&hidden), Some(404), "{who}");
+    for (id, data) in &written.versions {
+        let out = s3
+            .get_object()
+            .bucket(&written.versioned)
+            .key("v")
+            .version_id(id)
+            .send()
+            .await
+            .unwrap();
+        let body = out.body.collect().await.unwrap().into_bytes();
+        assert!(same(&body, data), "{who}: version {id}");
+    }
+    let listed = s3
+        .list_object_versions()
+        .bucket(&written.versioned)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.versions().len(), 2, "{who}");
+    assert_eq!(listed.delete_markers().len(), 1, "{who}");
+}
+
+#[tokio::test]
+async fn gateways_on_one_rados_pool_serve_the_same_objects() {
+    let Some(cluster) = Cluster::boot() else {
+        return;
+    };
+    let mut first = cluster.gateway().start();
+    let s3 = first.client();
+    let bucket = buckets_list_and_delete(&s3).await;
+    let objects = objects(&s3, &bucket).await;
+    let (versioned, versions) = versions(&s3).await;
+    let written = Written {
+        bucket,
+        versioned,
+        objects,
+        versions,
+    };
+
+    first.restart();
+    assert_served(&first.client(), &written, "after a restart").await;
+
+    // A second gateway on the same pool, with the same root credentials and
+    // master key: it serves the first one's objects (SSE ones included), and
+    // the first serves what the second writes.
+    let second = cluster
+        .gateway()
+        .env("HORREO_ROOT_ACCESS_KEY", first.access_key())
+        .env("HORREO_ROOT_SECRET_KEY", first.secret_key())
+        .env("HORREO_MASTER_KEY", first.master_key())
+        .start();
+    let s3_second = second.client_with(first.access_key(), first.secret_key());
+    assert_served(&s3_second, &written, "the second gateway").await;
+    let data = random_bytes(6 * MIB);
+    put(&s3_second, &written.bucket, "from-second", &data).await;
+    assert!(same(
+        &get(&first.client(), &written.bucket, "from-second").await,
+        &data
+    ));
+}
