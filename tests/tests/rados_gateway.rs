@@ -286,7 +286,7 @@ async fn assert_served(s3: &Client, written: &Written, who: &str) {
         .key("v")
         .send()
         .await;
-    let hidden = hidden.err().expect("the delete marker hides v");
+    let hidden = hidden.expect_err("the delete marker hides v");
     assert_eq!(err_status(&hidden), Some(404), "{who}");
     for (id, data) in &written.versions {
         let out = s3

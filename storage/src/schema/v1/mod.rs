@@ -65,6 +65,8 @@ macro_rules! mirror_enum {
     ) => {
         $(#[$attr])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+        // The variants are the in-memory enum's names, which are S3's.
+        #[allow(clippy::enum_variant_names)]
         pub enum $stored {
             $($(#[$vattr])* $variant),+
         }
