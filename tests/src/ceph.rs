@@ -57,7 +57,7 @@ impl Cluster {
         let owner = std::process::id().to_string();
         run(
             "cluster.sh",
-            &["start", dir.to_str()?, "--owner", owner.as_str()],
+            &["start", &dir.to_string_lossy(), "--owner", &owner],
         );
         Some(Cluster { dir })
     }
