@@ -2,7 +2,8 @@
 # Run every test of horreo: formatting and lints, the Rust unit and end-to-end tests
 # (aws-sdk-s3), each fuzz target for a bounded time (fuzz/ci.sh: nightly toolchain and
 # cargo-fuzz installed if missing, its own target directory), then the real-client suite
-# in tests/clients (boto3, AWS CLI, rclone) against the built binary.
+# in tests/clients (boto3, AWS CLI, rclone) against the built binary, and a part of it
+# once more through three gateways on Ceph RADOS behind haproxy.
 #
 #   bash tests/run-all.sh              # everything
 #   bash tests/run-all.sh -k rclone    # extra arguments go to pytest
@@ -46,9 +47,10 @@ section "System packages"
 # starts its own node, with its own epmd, on free loopback ports, and kills both);
 # librados-dev: the `rados` feature's bindings (horreo-rados) link librados;
 # ceph-mon ceph-mgr ceph-osd ceph-common: the throwaway cluster of tests/ceph/cluster.sh
-# that the RADOS backend's tests boot (loopback ports, daemons stopped by PID).
+# that the RADOS backend's tests boot (loopback ports, daemons stopped by PID);
+# haproxy: the load balancer of tests/ceph/balancer.sh, round-robin over three gateways.
 APT_PACKAGES=(libclang-dev clang rclone openssl curl systemd chromium redis-server mosquitto nats-server rabbitmq-server
-    librados-dev ceph-mon ceph-mgr ceph-osd ceph-common)
+    librados-dev ceph-mon ceph-mgr ceph-osd ceph-common haproxy)
 # Node.js and npm for tests/browser (playwright-core), unless a Node is there.
 if ! command -v node >/dev/null; then
     APT_PACKAGES+=(nodejs npm)
@@ -151,6 +153,18 @@ fi
 section "pytest tests/clients (boto3, aws-cli, rclone against $HORREO_BIN)"
 if ! "$VENV/bin/python" -m pytest tests/clients -q --timeout="$PYTEST_TIMEOUT" "$@"; then
     failed+=("pytest tests/clients")
+fi
+
+# The same clients through three gateways on one throwaway RADOS cluster behind haproxy
+# (HORREO_TOPOLOGY=rados3 in conftest.py): the files whose tests need no restart, data
+# directory or single process.
+RADOS3_FILES=(test_balancer.py test_boto3_objects.py test_boto3_multipart.py test_boto3_multipart_api.py
+    test_boto3_versioning.py test_boto3_object_lock.py test_boto3_encryption.py test_boto3_signing.py
+    test_conditional_delete.py test_awscli.py test_awscli_multipart.py test_rclone.py test_multipart_transfers.py)
+section "pytest tests/clients through three RADOS gateways behind haproxy"
+if ! HORREO_TOPOLOGY=rados3 "$VENV/bin/python" -m pytest "${RADOS3_FILES[@]/#/tests/clients/}" -q \
+    --timeout="$PYTEST_TIMEOUT" "$@"; then
+    failed+=("pytest tests/clients (HORREO_TOPOLOGY=rados3)")
 fi
 
 section "Summary"

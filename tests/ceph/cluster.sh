@@ -6,6 +6,7 @@
 #
 #   tests/ceph/cluster.sh start DIR [--owner PID]   # boots, waits for HEALTH_OK
 #   tests/ceph/cluster.sh stop DIR                  # stops the daemons, removes DIR
+#   tests/ceph/cluster.sh restart-osd DIR           # kill -9 the OSD, start it again
 #
 # `start` makes DIR (which must not exist), and leaves there:
 #   DIR/ceph.conf                    the conf file clients read (mon addresses, keyrings)
@@ -22,7 +23,7 @@ BLOCK_SIZE=$((32 << 30)) # sparse: only what is written takes disk space
 HEALTH_TIMEOUT=${CEPH_HEALTH_TIMEOUT:-90}
 
 usage() {
-    echo "usage: $0 start DIR [--owner PID] | stop DIR" >&2
+    echo "usage: $0 start DIR [--owner PID] | stop DIR | restart-osd DIR" >&2
     exit 2
 }
 
@@ -169,7 +170,32 @@ CONF
     echo "ceph cluster up: $dir (mon $mon_addr, pool $POOL)"
 }
 
+# The OSD crashes (SIGKILL) and starts again on its data; returns once a client
+# write goes through it again. Clients' operations meanwhile wait for it.
+restart_osd() {
+    local dir=$1 old new
+    old=$(sed -n 3p "$dir/pids")
+    [[ -n "$old" ]] || { echo "no OSD pid in $dir/pids" >&2; exit 1; }
+    kill -KILL "$old" 2>/dev/null || true
+    for _ in $(seq 1 100); do
+        running "$old" || break
+        sleep 0.05
+    done
+    export CEPH_CONF="$dir/ceph.conf"
+    ceph-osd -f -i 0 </dev/null >>"$dir/log/osd.0.out" 2>&1 &
+    new=$!
+    sed -i "3s/.*/$new/" "$dir/pids"
+    echo probe >"$dir/probe"
+    timeout "$HEALTH_TIMEOUT" rados -n client.horreo -p "$POOL" put probe "$dir/probe"
+    rados -n client.horreo -p "$POOL" rm probe
+    echo "osd.0 restarted: pid $old -> $new"
+}
+
 case "${1:-}" in
+restart-osd)
+    [[ $# -eq 2 ]] || usage
+    restart_osd "$2"
+    ;;
 start)
     [[ $# -ge 2 ]] || usage
     owner=

@@ -4,6 +4,12 @@ The server under test is the binary named by $HORREO_BIN (tests/run-all.sh sets 
 release build). One server runs for the whole session, on a free loopback port, with a
 fresh temporary data directory and random root credentials. Each test gets its own bucket.
 
+With HORREO_TOPOLOGY=rados3 the session's server is instead three gateways on the RADOS
+backend, sharing one throwaway Ceph cluster (tests/ceph/cluster.sh), root credentials and
+master key, behind haproxy round-robin per request (tests/ceph/balancer.sh): clients see
+only the balancer. Tests that restart the server or read its data directory do not apply
+there; tests/run-all.sh names the files it runs that way.
+
 Clients are configured the way a user would configure them, and nothing more:
 - `s3`: a boto3 client with default settings but for endpoint, credentials and region;
 - `aws`: the AWS CLI from the same virtualenv, run as a subprocess;
@@ -14,6 +20,7 @@ machine can change what the clients send.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import http.client
 import json
@@ -42,8 +49,11 @@ STARTUP_TIMEOUT_S = 30
 STOP_TIMEOUT_S = 10
 LOG_ATTACH_CHARS = 20_000
 
-_SERVER: "HorreoServer | None" = None
-_LOG_OFFSET = pytest.StashKey[int]()
+TOPOLOGY = os.environ.get("HORREO_TOPOLOGY", "single")
+CEPH_SCRIPTS = Path(__file__).resolve().parent.parent / "ceph"
+
+_SERVER: "HorreoServer | BalancedGateways | None" = None
+_LOG_OFFSET = pytest.StashKey[object]()
 _HERMETIC_DIR: tempfile.TemporaryDirectory | None = None
 
 
@@ -137,6 +147,8 @@ class HorreoServer:
     region: str = REGION
     access_key: str = ""
     secret_key: str = ""
+    # Kept across restarts, and shared by gateways on one RADOS pool (SSE keys are sealed with it).
+    master_key: str = ""
     process: subprocess.Popen | None = None
     # More `horreo serve` arguments; "{free_port}" in one becomes a free loopback port.
     extra_args: tuple = ()
@@ -173,13 +185,14 @@ class HorreoServer:
         # A restart keeps the root's keys: clients (and peers) made before still sign.
         self.access_key = self.access_key or _random_access_key()
         self.secret_key = self.secret_key or _random_secret_key()
+        self.master_key = self.master_key or secrets.token_hex(32)
         # The developer's own HORREO_* settings (config file, data dir, ...) stay out; HORREO_LOG
         # (log filter) is kept so that a failing run can be made verbose.
         env = {k: v for k, v in os.environ.items() if not k.startswith("HORREO_") or k == "HORREO_LOG"}
         env["HORREO_ROOT_ACCESS_KEY"] = self.access_key
         env["HORREO_ROOT_SECRET_KEY"] = self.secret_key
         # The master key goes in the environment, so none is generated beside the data dir.
-        env["HORREO_MASTER_KEY"] = secrets.token_hex(32)
+        env["HORREO_MASTER_KEY"] = self.master_key
         # Test machines' disks are often nearly full: no free-space reserve here
         # (tests/tests/reserve.rs tests it).
         env["HORREO_RESERVE"] = "0"
@@ -275,9 +288,96 @@ class HorreoServer:
             return f"horreo did not exit within {STOP_TIMEOUT_S} s of SIGTERM and was killed"
 
 
+def _run_script(*command: str) -> None:
+    """Run one of tests/ceph's scripts; pytest.fail with its output if it fails."""
+    result = subprocess.run(["bash", *command], stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.fail(f"`{' '.join(command)}` failed:\n{result.stdout}{result.stderr}", pytrace=False)
+
+
+@dataclass
+class BalancedGateways:
+    """Gateways on one RADOS pool behind haproxy: to clients, one server at the balancer's port."""
+
+    gateways: list[HorreoServer]
+    port: int
+    host: str = "127.0.0.1"
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def region(self) -> str:
+        return self.gateways[0].region
+
+    @property
+    def access_key(self) -> str:
+        return self.gateways[0].access_key
+
+    @property
+    def secret_key(self) -> str:
+        return self.gateways[0].secret_key
+
+    def raw(self) -> RawS3:
+        return RawS3(self.host, self.port, self.access_key, self.secret_key, self.region)
+
+    def log_size(self) -> tuple[int, ...]:
+        return tuple(g.log_size() for g in self.gateways)
+
+    def log_since(self, offsets: tuple[int, ...] | int = 0, limit: int = LOG_ATTACH_CHARS) -> str:
+        if isinstance(offsets, int):
+            offsets = (offsets,) * len(self.gateways)
+        share = limit // len(self.gateways)
+        return "".join(
+            f"--- gateway {n} ({g.endpoint}) ---\n{g.log_since(offset, share)}\n"
+            for n, (g, offset) in enumerate(zip(self.gateways, offsets))
+        )
+
+
+@contextlib.contextmanager
+def _rados_gateways(binary: str, workdir: str, count: int):
+    """Yields `count` gateways on a fresh throwaway cluster behind haproxy; stops all after."""
+    cluster = os.path.join(workdir, "ceph")
+    balancer = os.path.join(workdir, "haproxy")
+    owner = str(os.getpid())
+    _run_script(str(CEPH_SCRIPTS / "cluster.sh"), "start", cluster, "--owner", owner)
+    gateways: list[HorreoServer] = []
+    try:
+        rados = ("--backend", "rados", "--rados-conf", os.path.join(cluster, "ceph.conf"))
+        rados += ("--rados-pool", "horreo", "--rados-user", "horreo")
+        for n in range(count):
+            data_dir = os.path.join(workdir, f"data-{n}")
+            os.mkdir(data_dir)
+            gateway = HorreoServer(
+                binary=binary,
+                data_dir=data_dir,
+                log_path=Path(workdir) / f"horreo-{n}.log",
+                extra_args=rados,
+                access_key=gateways[0].access_key if gateways else "",
+                secret_key=gateways[0].secret_key if gateways else "",
+                master_key=gateways[0].master_key if gateways else "",
+            )
+            gateways.append(gateway)
+            gateway.start()
+        port = _free_port()
+        backends = [f"{g.host}:{g.port}" for g in gateways]
+        _run_script(str(CEPH_SCRIPTS / "balancer.sh"), "start", balancer, str(port), *backends, "--owner", owner)
+        try:
+            yield BalancedGateways(gateways=gateways, port=port)
+        finally:
+            _run_script(str(CEPH_SCRIPTS / "balancer.sh"), "stop", balancer)
+    finally:
+        complaints = [c for c in (g.stop() for g in gateways) if c]
+        _run_script(str(CEPH_SCRIPTS / "cluster.sh"), "stop", cluster)
+        if complaints:
+            pytest.fail("\n".join(complaints), pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def horreo_server():
-    """The real horreo binary ($HORREO_BIN), serving on a free loopback port for the session."""
+    """The real horreo binary ($HORREO_BIN), serving on a free loopback port for the session
+    (or, with HORREO_TOPOLOGY=rados3, three gateways on RADOS behind haproxy)."""
     global _SERVER
     binary = os.environ.get("HORREO_BIN")
     if not binary:
@@ -286,6 +386,17 @@ def horreo_server():
             "(tests/run-all.sh builds it and sets HORREO_BIN=$CARGO_TARGET_DIR/release/horreo)",
             pytrace=False,
         )
+    if TOPOLOGY not in ("single", "rados3"):
+        pytest.fail(f"HORREO_TOPOLOGY={TOPOLOGY}: expected single or rados3", pytrace=False)
+    if TOPOLOGY == "rados3":
+        with tempfile.TemporaryDirectory(prefix="horreo-pytest-rados3-") as workdir:
+            with _rados_gateways(binary, workdir, 3) as servers:
+                _SERVER = servers
+                try:
+                    yield servers
+                finally:
+                    _SERVER = None
+        return
     with tempfile.TemporaryDirectory(prefix="horreo-pytest-") as workdir:
         data_dir = os.path.join(workdir, "data")
         os.mkdir(data_dir)

@@ -23,6 +23,7 @@
 #![allow(clippy::unwrap_used)]
 
 pub mod brokers;
+pub mod ceph;
 pub mod rabbitmq;
 pub mod replication;
 pub mod webhook;

@@ -4,76 +4,11 @@
 //! the Ceph daemons unless `CI` is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, ServerSideEncryption};
-use horreo_tests::{Horreo, HorreoOptions, err_status, md5_hex, random_bytes, unique_bucket_name};
-
-/// A running test cluster, stopped when dropped (and by its watcher if the
-/// test process dies first).
-struct Cluster {
-    dir: PathBuf,
-}
-
-fn script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("ceph/cluster.sh")
-}
-
-impl Cluster {
-    fn boot() -> Option<Cluster> {
-        if !Path::new("/usr/bin/ceph-mon").exists() && std::env::var_os("CI").is_none() {
-            eprintln!("ceph-mon is not installed: skipping the RADOS gateway tests");
-            return None;
-        }
-        let dir = std::env::temp_dir().join(format!(
-            "horreo-ceph-gateway-{}-{:08x}",
-            std::process::id(),
-            rand::random::<u32>()
-        ));
-        let out = Command::new("bash")
-            .arg(script())
-            .arg("start")
-            .arg(&dir)
-            .arg("--owner")
-            .arg(std::process::id().to_string())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "the test cluster did not boot:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Some(Cluster { dir })
-    }
-
-    /// A gateway on the cluster's pool `horreo`, as its user `horreo`.
-    fn gateway(&self) -> HorreoOptions {
-        let conf = self.dir.join("ceph.conf");
-        Horreo::options()
-            .arg("--backend")
-            .arg("rados")
-            .arg("--rados-conf")
-            .arg(conf.to_str().unwrap())
-            .arg("--rados-pool")
-            .arg("horreo")
-            .arg("--rados-user")
-            .arg("horreo")
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let _ = Command::new("bash")
-            .arg(script())
-            .arg("stop")
-            .arg(&self.dir)
-            .status();
-    }
-}
+use horreo_tests::ceph::Cluster;
+use horreo_tests::{err_status, md5_hex, random_bytes, unique_bucket_name};
 
 const MIB: usize = 1 << 20;
 

@@ -56,7 +56,8 @@ pub(super) fn create(
     if opts.lock.is_set() && locked.bucket.object_lock.is_none() {
         return Err(Error::ObjectLockNotEnabled);
     }
-    let seq = inner.seq.next(db)?;
+    let latest = latest_upload_seq(db, locked.bucket.id, k)?;
+    let seq = inner.seq.next_after(latest, db)?;
     let record = UploadRecord {
         upload_id: format!("{seq:016x}{:032x}", rand::random::<u128>()),
         initiated: inner.shared.now(),
@@ -125,6 +126,24 @@ fn find_guarded(
         Some(&raw),
     )?;
     Ok((seq, record))
+}
+
+/// The sequence of the latest upload to `key` in progress. A new upload's
+/// sequence goes above it, so uploads of one key list in the order they were
+/// initiated even when another gateway (with its own block of sequences)
+/// started the earlier one.
+fn latest_upload_seq(db: &MetaDb, bucket_id: u64, key: &[u8]) -> Result<Option<u64>> {
+    let mut it = db.iter(
+        Cf::Uploads,
+        Some(keys::upload_key(bucket_id, key, 0)),
+        Some(keys::upload_key(bucket_id, key, u64::MAX)),
+    )?;
+    it.seek_to_last();
+    it.status()?;
+    Ok(it
+        .key()
+        .and_then(keys::split_upload_key)
+        .map(|(_, _, seq)| seq))
 }
 
 /// The upload's sequence, record and stored row.

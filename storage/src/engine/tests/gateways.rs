@@ -132,6 +132,41 @@ fn concurrent_completions_of_one_upload_make_one_version() {
 }
 
 #[test]
+fn uploads_of_one_key_list_in_initiation_order_across_gateways() {
+    let Some((engines, _dir)) = gateways(2) else {
+        return;
+    };
+    bucket(&engines[0], "bkt");
+    let key = ObjectKey::parse("k").unwrap();
+    // Each gateway hands out sequences from its own block, the second's above
+    // the first's: the third upload still lists last.
+    let initiated: Vec<String> = [0, 1, 0]
+        .into_iter()
+        .map(|g| {
+            engines[g]
+                .create_upload("bkt", &key, PutOptions::default(), None, None)
+                .unwrap()
+                .upload_id
+        })
+        .collect();
+    let query = UploadsQuery {
+        max_uploads: 1000,
+        ..Default::default()
+    };
+    let listed: Vec<String> = engines[1]
+        .list_uploads("bkt", &query)
+        .unwrap()
+        .entries
+        .into_iter()
+        .filter_map(|e| match e {
+            UploadEntry::Upload(u) => Some(u.upload_id),
+            UploadEntry::CommonPrefix(_) => None,
+        })
+        .collect();
+    assert_eq!(listed, initiated);
+}
+
+#[test]
 fn two_gateways_creating_one_bucket_one_wins() {
     let Some((engines, _dir)) = gateways(2) else {
         return;
