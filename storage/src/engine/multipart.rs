@@ -73,6 +73,7 @@ pub(super) fn create(
         encryption,
     };
     let mut batch = db.batch();
+    bucket::guard_open(db, &mut batch, locked.bucket.id)?;
     batch.put(
         Cf::Uploads,
         &keys::upload_key(locked.bucket.id, k, seq),
@@ -87,7 +88,11 @@ pub(super) fn create(
         record.initiated,
         inner.config.lifecycle.day,
     )?;
-    batch.commit()?;
+    match batch.commit() {
+        // The only guard: the bucket closed meanwhile (being deleted).
+        Err(Error::Conflict) => return Err(Error::NoSuchBucket),
+        committed => committed?,
+    }
     Ok(to_upload(key.as_str().to_owned(), record))
 }
 

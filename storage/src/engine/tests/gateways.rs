@@ -6,9 +6,12 @@
 use std::collections::HashSet;
 use std::sync::Barrier;
 
+use md5::Digest;
+
 use super::*;
-use crate::meta::RadosStore;
 use crate::meta::rados::test_cluster::test_cluster;
+use crate::meta::records::ObjectData;
+use crate::meta::{Cf, RadosStore, keys};
 
 /// `n` engines on one fresh namespace of the test cluster; `None` where
 /// the cluster cannot run (see `test_cluster`). The directory holds the
@@ -212,4 +215,82 @@ fn a_lease_moves_when_its_holder_stops_renewing() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(!a.hold_lease("test", "a", term).unwrap());
+}
+
+/// Whether bucket `id` holds any object or version row.
+fn holds_rows(engine: &Engine, id: u64) -> bool {
+    let db = &engine.inner.shared.db;
+    let upper = keys::bucket_upper_bound(id);
+    db.any_in_range(
+        Cf::Versions,
+        keys::bucket_prefix(id).to_vec(),
+        upper.clone(),
+    )
+    .unwrap()
+        || db
+            .any_in_range(Cf::Current, keys::current_key(id, &[0]), upper)
+            .unwrap()
+}
+
+#[test]
+fn a_put_racing_delete_bucket_on_another_gateway_leaves_no_row() {
+    let Some((engines, _dir)) = gateways(2) else {
+        return;
+    };
+    let (deleter, writer) = (&engines[0], &engines[1]);
+    bucket(deleter, "doomed");
+    let id = bucket::get(&deleter.inner, "doomed").unwrap().id;
+    // The writer has found the bucket and is about to commit, as a PUT
+    // that read the bucket's row just before the other gateway deleted it.
+    let locked = object::lock_key(&writer.inner, "doomed", b"late").unwrap();
+    deleter.delete_bucket("doomed").unwrap();
+    let new = object::NewVersion {
+        size: 1,
+        etag: hex::encode(md5::Md5::digest(b"x")),
+        checksums: Default::default(),
+        data: ObjectData::Inline(bytes::Bytes::from_static(b"x")),
+        opts: PutOptions::default(),
+        upload_id: None,
+        encryption: None,
+        event: "ObjectCreated:Put",
+    };
+    let key = ObjectKey::parse("late").unwrap();
+    let late = object::commit_version(
+        &writer.inner,
+        &EventCause::default(),
+        &locked,
+        &key,
+        new,
+        writer.inner.shared.db.batch(),
+    );
+    drop(locked);
+    assert!(matches!(late, Err(Error::Conflict)), "{late:?}");
+    assert!(!holds_rows(writer, id));
+    // Retried, as the engine does, the write finds no bucket.
+    assert!(matches!(
+        put(writer, "doomed", "late", b"x"),
+        Err(Error::NoSuchBucket)
+    ));
+
+    // The other order: a write committed first keeps the bucket, which
+    // stays open to writes.
+    bucket(deleter, "kept");
+    put(writer, "kept", "early", b"x").unwrap();
+    assert!(matches!(
+        deleter.delete_bucket("kept"),
+        Err(Error::BucketNotEmpty)
+    ));
+    put(writer, "kept", "after", b"y").unwrap();
+    let listed = deleter
+        .list_objects(
+            "kept",
+            &ListQuery {
+                max_keys: 10,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .entries
+        .len();
+    assert_eq!(listed, 2);
 }

@@ -56,9 +56,9 @@
 //!   guarded update, and its background workers run under a lease
 //!   ([`MetaStore::hold_lease`]).
 //! - The engine caches no bucket on a shared store (each request reads its
-//!   bucket's row). Not yet guarded across gateways: a PUT racing
-//!   DeleteBucket on another gateway (its rows may outlive the bucket), and
-//!   two re-uploads of one part number at once (one blob may leak).
+//!   bucket's row); object writes are guarded on the bucket's closing row
+//!   in its index, which DeleteBucket writes before it checks emptiness
+//!   (`engine::bucket::guard_open`).
 //!
 //! Merges (the usage counters) are read-modify-write cycles guarded by an
 //! omap compare of the value read: a concurrent change cancels the whole
