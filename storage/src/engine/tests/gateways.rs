@@ -10,7 +10,7 @@ use md5::Digest;
 
 use super::*;
 use crate::meta::rados::test_cluster::test_cluster;
-use crate::meta::records::ObjectData;
+use crate::meta::records::{BlobRef, ObjectData, decode};
 use crate::meta::{Cf, RadosStore, keys};
 
 /// `n` engines on one fresh namespace of the test cluster; `None` where
@@ -293,4 +293,40 @@ fn a_put_racing_delete_bucket_on_another_gateway_leaves_no_row() {
         .entries
         .len();
     assert_eq!(listed, 2);
+}
+
+#[test]
+fn uploads_of_one_part_number_at_once_leave_only_the_winners_blob() {
+    let Some((engines, _dir)) = gateways(2) else {
+        return;
+    };
+    bucket(&engines[0], "bkt");
+    let key = ObjectKey::parse("mp").unwrap();
+    let upload = engines[0]
+        .create_upload("bkt", &key, PutOptions::default(), None, None)
+        .unwrap();
+    let id = bucket::get(&engines[0].inner, "bkt").unwrap().id;
+    for round in 0..8 {
+        race(&engines, |e| {
+            let body = format!("round {round} from {:p}", e);
+            let staged = e.stage_part(&mut body.as_bytes(), &[]).unwrap();
+            e.put_part("bkt", "mp", &upload.upload_id, 1, staged)
+                .unwrap()
+        });
+        // Every blob of the bucket still referenced is the part's: the
+        // loser's was freed (or replaced and freed by the winner).
+        let mut blobs = engines[0]
+            .inner
+            .shared
+            .db
+            .iter(Cf::Blobs, None, None)
+            .unwrap();
+        blobs.seek_to_first();
+        let mut referenced = 0;
+        while let Some(raw) = blobs.value() {
+            referenced += usize::from(decode::<BlobRef>(raw).unwrap().bucket_id == id);
+            blobs.next();
+        }
+        assert_eq!(referenced, 1, "round {round}");
+    }
 }

@@ -58,7 +58,10 @@
 //! - The engine caches no bucket on a shared store (each request reads its
 //!   bucket's row); object writes are guarded on the bucket's closing row
 //!   in its index, which DeleteBucket writes before it checks emptiness
-//!   (`engine::bucket::guard_open`).
+//!   (`engine::bucket::guard_open`). Two uploads of one part number
+//!   serialise on a RADOS lock on the part's shard
+//!   ([`MetaStore::try_lock_rows`]): the part row and the upload row that
+//!   guards the commit live in different objects.
 //!
 //! Merges (the usage counters) are read-modify-write cycles guarded by an
 //! omap compare of the value read: a concurrent change cancels the whole
@@ -430,6 +433,36 @@ impl MetaStore for RadosStore {
 
     fn shared_by_gateways(&self) -> bool {
         true
+    }
+
+    /// An exclusive RADOS lock with a duration on the shard object of `key`
+    /// (no object of its own, so none is left behind).
+    fn try_lock_rows(
+        &self,
+        cf: Cf,
+        key: &[u8],
+        name: &str,
+        holder: &str,
+        duration: Duration,
+    ) -> Result<bool> {
+        let object = shard_object(cf, shard_of(cf, key));
+        match self
+            .io
+            .lock_exclusive(&object, name, holder, duration, false)
+        {
+            Ok(()) => Ok(true),
+            Err(horreo_rados::Error::Busy { .. }) => Ok(false),
+            Err(e) => Err(rados(e)),
+        }
+    }
+
+    fn unlock_rows(&self, cf: Cf, key: &[u8], name: &str, holder: &str) -> Result<()> {
+        let object = shard_object(cf, shard_of(cf, key));
+        match self.io.unlock(&object, name, holder) {
+            // Expired meanwhile (and perhaps taken by another holder).
+            Ok(()) | Err(horreo_rados::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(rados(e)),
+        }
     }
 
     /// An exclusive RADOS lock with a duration on object `lease.<name>`: the
