@@ -10,7 +10,7 @@ use md5::Digest;
 
 use super::*;
 use crate::meta::rados::test_cluster::test_cluster;
-use crate::meta::records::{BlobRef, ObjectData, decode};
+use crate::meta::records::{BlobId, BlobRef, ObjectData, decode};
 use crate::meta::{Cf, RadosStore, keys};
 
 /// `n` engines on one fresh namespace of the test cluster; `None` where
@@ -329,4 +329,20 @@ fn uploads_of_one_part_number_at_once_leave_only_the_winners_blob() {
         }
         assert_eq!(referenced, 1, "round {round}");
     }
+}
+
+#[test]
+fn a_starting_gateway_leaves_another_gateways_uncommitted_blob_alone() {
+    let Some((engines, _dir)) = gateways(1) else {
+        return;
+    };
+    let shared = &engines[0].inner.shared;
+    // Another gateway installed this blob and has yet to commit its reference.
+    let mut staged = shared.blobs.stage().unwrap();
+    staged.append(b"about to be committed").unwrap();
+    staged.sync().unwrap();
+    let id = BlobId::random();
+    staged.install(id).unwrap();
+    assert_eq!(gc::sweep_orphans_now(shared).unwrap(), 0);
+    assert!(shared.blobs.open(id).unwrap().is_some());
 }
