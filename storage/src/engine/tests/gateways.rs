@@ -346,3 +346,51 @@ fn a_starting_gateway_leaves_another_gateways_uncommitted_blob_alone() {
     assert_eq!(gc::sweep_orphans_now(shared).unwrap(), 0);
     assert!(shared.blobs.open(id).unwrap().is_some());
 }
+
+#[test]
+fn each_queued_event_is_taken_by_one_gateway() {
+    let Some((engines, _dir)) = gateways(2) else {
+        return;
+    };
+    const ARN: &str = "arn:test:webhook";
+    bucket(&engines[0], "bkt");
+    engines[0]
+        .update_bucket("bkt", |b| {
+            b.notification = Some(NotificationConfig {
+                rules: vec![NotificationRule {
+                    id: "all".into(),
+                    kind: DestinationKind::Queue,
+                    arn: ARN.into(),
+                    events: vec!["s3:ObjectCreated:*".into()],
+                    prefix: None,
+                    suffix: None,
+                }],
+                event_bridge: false,
+            });
+            Ok(())
+        })
+        .unwrap();
+    for i in 0..20 {
+        put(&engines[i % 2], "bkt", &format!("k{i}"), b"x").unwrap();
+    }
+    // Both gateways run the delivery loop the server runs, at once.
+    let delivered = race(&engines, |e| {
+        let mut taken = Vec::new();
+        for _ in 0..50 {
+            if !e.runs_workers() {
+                continue;
+            }
+            for queued in e.queued_events(ARN, 8).unwrap() {
+                taken.push(queued.event.key.clone());
+                e.acknowledge_event(ARN, queued.sequence).unwrap();
+            }
+        }
+        taken
+    });
+    assert!(delivered.iter().any(Vec::is_empty), "{delivered:?}");
+    let mut all: Vec<String> = delivered.concat();
+    all.sort();
+    let mut expected: Vec<String> = (0..20).map(|i| format!("k{i}")).collect();
+    expected.sort();
+    assert_eq!(all, expected);
+}
