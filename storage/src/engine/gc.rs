@@ -6,10 +6,10 @@
 //!   file) the thread deletes the file, then the row.
 //! - Once at start it sweeps orphans: blob files without a `blobs` reference,
 //!   left by a crash between a blob's installation and its commit. They are
-//!   quarantined, never deleted (not on a store shared by gateways, where
-//!   another gateway's blob may be installed and not yet committed): a record that was lost or damaged
-//!   may still need them (`horreo fsck --repair` moves those back). The engine
-//!   only starts on a store that opened without damage.
+//!   quarantined, never deleted: a record that was lost or damaged may still
+//!   need them (`horreo fsck --repair` moves those back). The engine only
+//!   starts on a store that opened without damage. No sweep on a store shared
+//!   by gateways, where another gateway's blob may await its commit.
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
