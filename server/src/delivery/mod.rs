@@ -8,7 +8,8 @@
 //! once, in queue order (so in order per key), and survives restarts and
 //! destinations that are down for a while. While a destination fails, its
 //! queue is kept to the newest `queue_limit` events; older ones are dropped
-//! and counted.
+//! and counted. Of several gateways on one shared store, only the holder of
+//! the workers' lease delivers, so each event goes out from one gateway.
 
 mod amqp;
 mod mqtt;
@@ -227,6 +228,11 @@ impl Worker {
         let arn = &self.target.arn;
         let mut seen = 0;
         while !self.stopping() {
+            // One gateway on a shared store delivers (the workers' lease).
+            if !self.engine.runs_workers() {
+                self.pause(IDLE);
+                continue;
+            }
             let batch = match self.engine.queued_events(arn, BATCH) {
                 Ok(batch) => batch,
                 Err(e) => {

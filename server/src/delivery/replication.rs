@@ -151,6 +151,11 @@ impl Worker {
         let mut backoffs: HashMap<String, Backoff> = HashMap::new();
         let mut overdue = Overdue::default();
         while !self.stopping() {
+            // One gateway on a shared store copies (the workers' lease).
+            if !self.engine.runs_workers() {
+                self.pause(IDLE);
+                continue;
+            }
             let destinations = match self.engine.replication_destinations() {
                 Ok(d) => d,
                 Err(e) => {

@@ -2,7 +2,7 @@
 
 use super::{Inner, multipart};
 use crate::meta::records::{decode, encode};
-use crate::meta::{Batch, Cf, keys};
+use crate::meta::{Batch, Cf, MetaDb, keys};
 use crate::types::{
     Bucket, BucketName, ObjectLockConfig, ObjectOwnership, PublicAccessBlock, VersioningState,
 };
@@ -162,25 +162,86 @@ pub(super) fn delete(inner: &Inner, name: &str) -> Result<()> {
     super::object::retry_conflicts(|| delete_once(inner, name))
 }
 
+/// Makes `batch` (an object write to bucket `bucket_id`) commit only while
+/// the bucket is open to writes.
+///
+/// Within one gateway the bucket gate (`Locks::bucket_exclusive`) keeps
+/// writes out of a bucket being deleted. Across gateways the guard must sit
+/// in the object the write commits to, the bucket's index, not on the
+/// bucket's row (another object, and a batch's guards share one object on
+/// RADOS): DeleteBucket first writes the bucket's closing row there, then
+/// checks that the bucket is empty. A write committed before the closing
+/// row is seen by that check (`BucketNotEmpty`); one committing after it
+/// fails its guard (`Conflict`, and retried it finds no bucket). The row
+/// stays once the bucket is gone, as ids are never reused. One omap
+/// compare in an operation the write sends anyway: no extra round trip.
+/// On a store of one gateway the gate suffices and nothing is added.
+pub(super) fn guard_open(db: &MetaDb, batch: &mut Batch<'_>, bucket_id: u64) -> Result<()> {
+    if db.shared_by_gateways() {
+        batch.expect(Cf::Current, &keys::bucket_closed_key(bucket_id), None)?;
+    }
+    Ok(())
+}
+
+/// Writes (`closed`) or removes the closing row of bucket `bucket_id`, on a
+/// store shared by gateways (see [`guard_open`]).
+fn set_closed(db: &MetaDb, bucket_id: u64, closed: bool) -> Result<()> {
+    if !db.shared_by_gateways() {
+        return Ok(());
+    }
+    let mut batch = db.batch();
+    let row = keys::bucket_closed_key(bucket_id);
+    if closed {
+        batch.put(Cf::Current, &row, b"closed")?;
+    } else {
+        batch.delete(Cf::Current, &row)?;
+    }
+    batch.commit()
+}
+
 fn delete_once(inner: &Inner, name: &str) -> Result<()> {
     let db = &inner.shared.db;
     let _config = inner.locks.bucket_config();
     let mut batch = db.batch();
     let bucket = read_guarded(inner, &mut batch, name)?;
     let _exclusive = inner.locks.bucket_exclusive(bucket.id);
+    set_closed(db, bucket.id, true)?;
+    let deleted = delete_closed(inner, &bucket, batch);
+    if deleted.is_err() && still_there(inner, &bucket)? {
+        // Open it to writes again (another gateway may have deleted it:
+        // then the row stays).
+        set_closed(db, bucket.id, false)?;
+    }
+    deleted
+}
+
+/// Whether `bucket` (this id under this name) is still stored.
+fn still_there(inner: &Inner, bucket: &Bucket) -> Result<bool> {
+    match inner.shared.db.get(Cf::Buckets, bucket.name.as_bytes())? {
+        Some(raw) => Ok(decode::<Bucket>(&raw)?.id == bucket.id),
+        None => Ok(false),
+    }
+}
+
+/// Deletes `bucket`, closed to writes, if it is empty, with `batch` guarded
+/// on its row.
+fn delete_closed(inner: &Inner, bucket: &Bucket, mut batch: Batch<'_>) -> Result<()> {
+    let db = &inner.shared.db;
+    // Object keys are not empty: every object row sorts after the closing row.
+    let first_object = keys::current_key(bucket.id, &[0]);
     let prefix = keys::bucket_prefix(bucket.id).to_vec();
     let upper = keys::bucket_upper_bound(bucket.id);
-    if db.any_in_range(Cf::Versions, prefix.clone(), upper.clone())?
-        || db.any_in_range(Cf::Current, prefix, upper)?
+    if db.any_in_range(Cf::Versions, prefix, upper.clone())?
+        || db.any_in_range(Cf::Current, first_object, upper)?
     {
         return Err(Error::BucketNotEmpty);
     }
     // As in AWS, uploads in progress do not keep a bucket alive: they go with it.
     let aborted = multipart::abort_all(inner, bucket.id, &mut batch)?;
-    batch.delete(Cf::Buckets, name.as_bytes())?;
+    batch.delete(Cf::Buckets, bucket.name.as_bytes())?;
     super::usage::forget(&mut batch, bucket.id)?;
     let committed = batch.commit();
-    inner.buckets.forget(name);
+    inner.buckets.forget(&bucket.name);
     committed?;
     if aborted > 0 {
         inner.gc.wake();

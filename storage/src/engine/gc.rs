@@ -6,9 +6,10 @@
 //!   file) the thread deletes the file, then the row.
 //! - Once at start it sweeps orphans: blob files without a `blobs` reference,
 //!   left by a crash between a blob's installation and its commit. They are
-//!   quarantined, never deleted: a record that was lost or damaged
-//!   may still need them (`horreo fsck --repair` moves those back). The engine
-//!   only starts on a store that opened without damage.
+//!   quarantined, never deleted: a record that was lost or damaged may still
+//!   need them (`horreo fsck --repair` moves those back). The engine only
+//!   starts on a store that opened without damage. No sweep on a store shared
+//!   by gateways, where another gateway's blob may await its commit.
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -205,7 +206,18 @@ pub(super) fn sweep_orphans_now(shared: &Shared) -> Result<usize> {
 
 /// Quarantines blobs that no committed version references, in every tier.
 /// Returns how many.
+///
+/// Not on a store shared by gateways: the install gate that makes
+/// "unreferenced" mean "orphaned" is this process's, and another gateway
+/// may have installed a blob whose reference it has not committed yet.
+/// Staged blobs a writer left are the blob store's to reclaim
+/// ([`BlobStore::wipe_staged`]); an installed blob whose gateway died before
+/// the commit stays unreferenced (not reclaimed on RADOS yet: a sweep there
+/// would need an age threshold, which the blob index does not record).
 fn sweep_orphans(shared: &Shared, signal: &Signal) -> Result<usize> {
+    if shared.db.shared_by_gateways() {
+        return Ok(0);
+    }
     let mut removed = 0;
     for (_, store) in shared.tiers.all() {
         removed += sweep_store(shared, &**store, signal)?;

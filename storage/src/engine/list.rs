@@ -49,6 +49,11 @@ pub(super) fn list(inner: &Inner, bucket: &str, query: &ListQuery) -> Result<Lis
         let Some(key) = raw_key.strip_prefix(&bucket_prefix[..]) else {
             break;
         };
+        if key.is_empty() {
+            // The bucket's closing row (see `bucket::guard_open`).
+            it.next();
+            continue;
+        }
         if !key.starts_with(prefix) {
             break;
         }

@@ -4,6 +4,7 @@
 //! in parallel and their synced WAL writes share one fsync (RocksDB group commit).
 
 use std::hash::{BuildHasher, RandomState};
+use std::time::{Duration, Instant};
 
 use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -154,4 +155,40 @@ pub(super) fn reserve_range(
         }
     }
     Err(Error::Conflict)
+}
+
+/// How long a gateway may hold a row lock: far longer than the
+/// read-modify-write it guards; a holder that died frees it after this.
+const ROW_LOCK: Duration = Duration::from_secs(30);
+/// The pause between two attempts to take a row lock another gateway holds.
+const ROW_LOCK_POLL: Duration = Duration::from_millis(5);
+
+/// Runs `f` holding the lock `name` on the rows of `key` in `cf` across the
+/// gateways of a shared store ([`MetaDb::try_lock_rows`]); within this
+/// gateway the caller's in-process lock orders the attempts. Fails with
+/// [`Error::Conflict`] when another holder keeps the lock past [`ROW_LOCK`].
+pub(super) fn with_row_lock<T>(
+    db: &MetaDb,
+    cf: Cf,
+    key: &[u8],
+    name: &str,
+    f: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    if !db.shared_by_gateways() {
+        return f();
+    }
+    let holder = format!("{:016x}", rand::random::<u64>());
+    let give_up = Instant::now() + ROW_LOCK;
+    while !db.try_lock_rows(cf, key, name, &holder, ROW_LOCK)? {
+        if Instant::now() >= give_up {
+            return Err(Error::Conflict);
+        }
+        std::thread::sleep(ROW_LOCK_POLL);
+    }
+    let done = f();
+    if let Err(e) = db.unlock_rows(cf, key, name, &holder) {
+        // It expires on its own.
+        tracing::warn!("cannot release row lock {name}: {e}");
+    }
+    done
 }

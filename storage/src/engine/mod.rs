@@ -491,6 +491,13 @@ impl Engine {
         &self.cause
     }
 
+    /// Whether this gateway runs the background work of a store shared by
+    /// gateways (it holds, and hereby renews, the workers' lease): queue
+    /// delivery runs only where this says so. Always on a store of its own.
+    pub fn runs_workers(&self) -> bool {
+        self.inner.shared.runs_workers()
+    }
+
     // ---- event notifications ----
 
     /// Queues the `s3:TestEvent` for each destination of the bucket's

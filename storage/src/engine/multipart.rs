@@ -20,6 +20,7 @@ use super::composite::multipart_checksum;
 use super::encryption::Sealing;
 use super::keyed_scan::{self, Item, Scan};
 use super::list::utf8;
+use super::locks::with_row_lock;
 use super::object::{
     Locked, NewVersion, commit_version, discard_uncommitted, free_blob, lock_key, retry_conflicts,
 };
@@ -74,6 +75,7 @@ pub(super) fn create(
         encryption,
     };
     let mut batch = db.batch();
+    bucket::guard_open(db, &mut batch, locked.bucket.id)?;
     batch.put(
         Cf::Uploads,
         &keys::upload_key(locked.bucket.id, k, seq),
@@ -88,7 +90,11 @@ pub(super) fn create(
         record.initiated,
         inner.config.lifecycle.day,
     )?;
-    batch.commit()?;
+    match batch.commit() {
+        // The only guard: the bucket closed meanwhile (being deleted).
+        Err(Error::Conflict) => return Err(Error::NoSuchBucket),
+        committed => committed?,
+    }
     Ok(to_upload(key.as_str().to_owned(), record))
 }
 
@@ -187,9 +193,8 @@ pub(super) fn put_part(
     };
     // The part lands in the tier of the upload's class (which never changes).
     let bucket_id = bucket::get(inner, bucket)?.id;
-    let class = find(&inner.shared.db, bucket_id, key.as_bytes(), upload_id)?
-        .1
-        .storage_class;
+    let (seq, upload) = find(&inner.shared.db, bucket_id, key.as_bytes(), upload_id)?;
+    let class = upload.storage_class;
     // Held until the blob's reference commits (or the blob is removed again).
     let _installing = inner.shared.install_gate.read();
     let loc = install_in_class(inner, staged, class)?;
@@ -202,7 +207,18 @@ pub(super) fn put_part(
         encryption,
         tier: loc.tier.clone(),
     };
-    let result = retry_conflicts(|| commit_part(inner, bucket, key, upload_id, number, &record));
+    // Across gateways, a lock on the part's row keeps two uploads of one part
+    // number from both reading the part they replace before either commits
+    // (the loser's blob would then be referenced by no part and never freed):
+    // the guard cannot sit in the batch, whose guard is the upload's row in
+    // another RADOS object.
+    let result = with_row_lock(
+        &inner.shared.db,
+        Cf::Parts,
+        &keys::part_key(seq, number),
+        &format!("part.{number}"),
+        || retry_conflicts(|| commit_part(inner, bucket, key, upload_id, number, &record)),
+    );
     if let Err(e) = &result {
         discard_uncommitted(inner, &loc, e);
     }

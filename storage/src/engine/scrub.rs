@@ -426,6 +426,7 @@ impl<'a> PassRun<'a> {
 
     fn check_row(&mut self, cf: Cf, key: &[u8], value: &[u8]) {
         match cf {
+            Cf::Current if keys::is_bucket_closed_key(key) => {}
             Cf::Versions | Cf::Current => {
                 let (bucket_id, k) = match cf {
                     Cf::Versions => keys::split_version_key(key).map(|(b, k, _)| (b, k)),

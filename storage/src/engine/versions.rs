@@ -37,13 +37,15 @@ pub(super) fn read_current(
 /// Reads the current version of `key` as [`read_current`] does, and makes
 /// `batch` commit only if it is still the current one then: a change that
 /// another writer (another gateway) made since fails the batch with
-/// [`crate::Error::Conflict`], and the caller reads again.
+/// [`crate::Error::Conflict`], and the caller reads again. The batch also
+/// fails so if the bucket closed meanwhile ([`super::bucket::guard_open`]).
 pub(super) fn read_current_guarded(
     db: &MetaDb,
     batch: &mut Batch<'_>,
     bucket_id: u64,
     key: &[u8],
 ) -> Result<Option<VersionRecord>> {
+    super::bucket::guard_open(db, batch, bucket_id)?;
     let row = keys::current_key(bucket_id, key);
     let raw = db.get(Cf::Current, &row)?;
     batch.expect(Cf::Current, &row, raw.as_deref())?;

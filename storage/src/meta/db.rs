@@ -146,6 +146,23 @@ impl<S: MetaStore + ?Sized> MetaDb<S> {
         self.store.hold_lease(name, holder, duration)
     }
 
+    /// See [`MetaStore::try_lock_rows`].
+    pub fn try_lock_rows(
+        &self,
+        cf: Cf,
+        key: &[u8],
+        name: &str,
+        holder: &str,
+        duration: Duration,
+    ) -> Result<bool> {
+        self.store.try_lock_rows(cf, key, name, holder, duration)
+    }
+
+    /// See [`MetaStore::unlock_rows`].
+    pub fn unlock_rows(&self, cf: Cf, key: &[u8], name: &str, holder: &str) -> Result<()> {
+        self.store.unlock_rows(cf, key, name, holder)
+    }
+
     /// See [`MetaStore::shared_by_gateways`].
     pub fn shared_by_gateways(&self) -> bool {
         self.store.shared_by_gateways()

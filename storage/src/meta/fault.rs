@@ -225,6 +225,21 @@ impl MetaStore for FaultyStore {
         self.inner.hold_lease(name, holder, duration)
     }
 
+    fn try_lock_rows(
+        &self,
+        cf: Cf,
+        key: &[u8],
+        name: &str,
+        holder: &str,
+        duration: Duration,
+    ) -> Result<bool> {
+        self.inner.try_lock_rows(cf, key, name, holder, duration)
+    }
+
+    fn unlock_rows(&self, cf: Cf, key: &[u8], name: &str, holder: &str) -> Result<()> {
+        self.inner.unlock_rows(cf, key, name, holder)
+    }
+
     fn shared_by_gateways(&self) -> bool {
         self.inner.shared_by_gateways()
     }

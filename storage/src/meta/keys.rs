@@ -26,6 +26,19 @@ pub fn bucket_prefix(bucket_id: u64) -> [u8; BUCKET_ID_LEN] {
     bucket_id.to_be_bytes()
 }
 
+/// The `current` row that closes bucket `bucket_id` to object writes while
+/// (and after) it is deleted on a store shared by gateways: the row of the
+/// empty object key, which no object can have (see `engine::bucket`).
+pub fn bucket_closed_key(bucket_id: u64) -> [u8; BUCKET_ID_LEN] {
+    bucket_prefix(bucket_id)
+}
+
+/// Whether `raw`, a `current` row key, is a bucket's closing row rather
+/// than an object's.
+pub fn is_bucket_closed_key(raw: &[u8]) -> bool {
+    raw.len() == BUCKET_ID_LEN
+}
+
 /// `current` row key of `key` in bucket `bucket_id`.
 pub fn current_key(bucket_id: u64, key: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(BUCKET_ID_LEN + key.len());

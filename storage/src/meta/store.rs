@@ -178,6 +178,27 @@ pub trait MetaStore: Send + Sync {
         Ok(true)
     }
 
+    /// Takes the exclusive lock `name` held by `holder` for at most
+    /// `duration` on the rows near `key` in `cf` (its shard); returns whether
+    /// `holder` got it (`false`: another holder has it now). Serialises a
+    /// read-modify-write whose guard cannot sit in the batch that commits
+    /// it. A store one process opens at a time always grants it.
+    fn try_lock_rows(
+        &self,
+        _cf: Cf,
+        _key: &[u8],
+        _name: &str,
+        _holder: &str,
+        _duration: Duration,
+    ) -> Result<bool> {
+        Ok(true)
+    }
+
+    /// Releases a lock taken by [`MetaStore::try_lock_rows`].
+    fn unlock_rows(&self, _cf: Cf, _key: &[u8], _name: &str, _holder: &str) -> Result<()> {
+        Ok(())
+    }
+
     /// Whether other processes (gateways) write the same rows: then nothing
     /// read may be cached beyond one request.
     fn shared_by_gateways(&self) -> bool {

@@ -17,7 +17,9 @@
 //!   blob costs an index row before its first stripe and its removal at
 //!   install: a small PUT is one stripe write and three omap operations.
 //! - Reads: a range touches only its stripes, read in parallel; the length is
-//!   in the index row, so opening is one omap read.
+//!   in the index row, so opening is one omap read. Reads that follow one
+//!   another (a GET) read the rest of a stripe at once and the next stripe
+//!   ahead: one RADOS read per stripe, at most two stripes held per reader.
 //! - Removal moves the row to a removed row atomically; the stripes go (last
 //!   first) once the reader grace period has passed, by later removals of the
 //!   same shard or the next open. A reader that opened the blob before its
@@ -32,9 +34,11 @@ mod staged;
 
 use std::io;
 use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use horreo_rados::{Compare, IoCtx, WriteOp};
+use parking_lot::Mutex;
 
 use super::store::{BlobRead, BlobStore, StagedWrite};
 use crate::meta::records::BlobId;
@@ -117,10 +121,10 @@ impl RadosBlobs {
         let Some(value) = index::get(&self.pool.io, id.0[0], &row.key(&id.0))? else {
             return Ok(None);
         };
-        Ok(Some(Box::new(Reader {
-            pool: Arc::clone(&self.pool),
-            extent: Extent::decode(&value)?,
-        })))
+        Ok(Some(Box::new(Reader::new(
+            Arc::clone(&self.pool),
+            Extent::decode(&value)?,
+        ))))
     }
 
     /// Moves blob `id`'s row of kind `from` to kind `to` (to a removed row
@@ -324,30 +328,115 @@ impl BlobStore for RadosBlobs {
 }
 
 /// An installed (or quarantined) blob's extent, read a range of stripes at
-/// a time.
+/// a time, and ahead while reads follow one another.
 struct Reader {
     pool: Arc<Pool>,
     extent: Extent,
+    ahead: Mutex<ReadAhead>,
+}
+
+/// What a reader read ahead. A read that starts where the previous one
+/// ended continues a scan (a GET): it is served from the rest of its stripe,
+/// read in one RADOS read, while the next stripe's read is in flight. So a
+/// reader holds at most two stripes, and a read that jumps elsewhere (a
+/// ranged GET) reads only the bytes it asks for.
+#[derive(Default)]
+struct ReadAhead {
+    /// Where the previous read ended.
+    next: Option<u64>,
+    /// Blob bytes from `start`.
+    start: u64,
+    data: Vec<u8>,
+    /// The read of the window from its offset, in flight.
+    pending: Option<(u64, JoinHandle<io::Result<Vec<u8>>>)>,
+}
+
+/// Reads `len` bytes from offset `at` of stripe `n` of blob data `data`.
+fn read_stripe(pool: &Pool, data: &[u8; 16], n: u64, at: u64, len: usize) -> io::Result<Vec<u8>> {
+    let object = stripe_object(data, n);
+    let got = pool.io.read(&object, at, len).map_err(io_error)?;
+    if got.len() != len {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("stripe {object} is shorter than its blob's length says"),
+        ));
+    }
+    Ok(got)
 }
 
 impl Reader {
-    /// Fills `buf` from offset `at` of stripe `n`.
-    fn read_stripe(&self, n: u64, at: u64, buf: &mut [u8]) -> io::Result<()> {
-        let object = stripe_object(&self.extent.data, n);
-        let got = self
-            .pool
-            .io
-            .read(&object, at, buf.len())
-            .map_err(io_error)?;
-        if got.len() != buf.len() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("stripe {object} is shorter than its blob's length says"),
-            ));
+    fn new(pool: Arc<Pool>, extent: Extent) -> Reader {
+        Reader {
+            pool,
+            extent,
+            ahead: Mutex::new(ReadAhead::default()),
         }
-        buf.copy_from_slice(&got);
+    }
+
+    /// Fills `buf` from offset `at` of stripe `n`.
+    fn read_into(&self, n: u64, at: u64, buf: &mut [u8]) -> io::Result<()> {
+        buf.copy_from_slice(&read_stripe(
+            &self.pool,
+            &self.extent.data,
+            n,
+            at,
+            buf.len(),
+        )?);
         Ok(())
     }
+
+    /// Starts reading the window at `at` (to the end of its stripe) in the
+    /// background.
+    fn read_window_ahead(&self, at: u64) -> (u64, JoinHandle<io::Result<Vec<u8>>>) {
+        let (pool, data) = (Arc::clone(&self.pool), self.extent.data);
+        let len = window_len(at, self.extent.len);
+        let read =
+            std::thread::spawn(move || read_stripe(&pool, &data, at / STRIPE, at % STRIPE, len));
+        (at, read)
+    }
+
+    /// Fills `buf` from offset `at`, which continues the previous read,
+    /// from the windows read ahead.
+    fn read_on(&self, ahead: &mut ReadAhead, buf: &mut [u8], at: u64) -> io::Result<()> {
+        let mut pos = at;
+        let mut rest = buf;
+        while !rest.is_empty() {
+            let cached_end = ahead.start + ahead.data.len() as u64;
+            if (ahead.start..cached_end).contains(&pos) {
+                let from = usize::try_from(pos - ahead.start).unwrap_or(usize::MAX);
+                let n = rest.len().min(ahead.data.len() - from);
+                let (now, later) = std::mem::take(&mut rest).split_at_mut(n);
+                now.copy_from_slice(&ahead.data[from..from + n]);
+                rest = later;
+                pos += n as u64;
+                continue;
+            }
+            ahead.data = match ahead.pending.take() {
+                Some((start, read)) if start == pos => read
+                    .join()
+                    .map_err(|_| io::Error::other("a stripe read panicked"))??,
+                _ => read_stripe(
+                    &self.pool,
+                    &self.extent.data,
+                    pos / STRIPE,
+                    pos % STRIPE,
+                    window_len(pos, self.extent.len),
+                )?,
+            };
+            ahead.start = pos;
+            let following = pos + ahead.data.len() as u64;
+            if following < self.extent.len {
+                ahead.pending = Some(self.read_window_ahead(following));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The bytes from `at` to the end of its stripe, within a blob of `len`.
+fn window_len(at: u64, len: u64) -> usize {
+    let end = (at - at % STRIPE + STRIPE).min(len);
+    usize::try_from(end.saturating_sub(at)).unwrap_or(usize::MAX)
 }
 
 impl BlobRead for Reader {
@@ -357,12 +446,19 @@ impl BlobRead for Reader {
 
     fn read_exact_at(&self, buf: &mut [u8], at: u64) -> io::Result<()> {
         let end = at.checked_add(buf.len() as u64);
-        if end.is_none_or(|end| end > self.extent.len) {
+        let Some(end) = end.filter(|&end| end <= self.extent.len) else {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 "read past the end of the blob",
             ));
+        };
+        let mut ahead = self.ahead.lock();
+        let follows = ahead.next == Some(at);
+        ahead.next = Some(end);
+        if follows {
+            return self.read_on(&mut ahead, buf, at);
         }
+        drop(ahead);
         // The pieces of the range, one per stripe it touches.
         let mut pieces = Vec::new();
         let mut rest = buf;
@@ -378,13 +474,13 @@ impl BlobRead for Reader {
             pos += n as u64;
         }
         if let [(n, within, piece)] = pieces.as_mut_slice() {
-            return self.read_stripe(*n, *within, piece);
+            return self.read_into(*n, *within, piece);
         }
         for window in pieces.chunks_mut(READ_WINDOW) {
             std::thread::scope(|s| {
                 let reads: Vec<_> = window
                     .iter_mut()
-                    .map(|(n, within, piece)| s.spawn(move || self.read_stripe(*n, *within, piece)))
+                    .map(|(n, within, piece)| s.spawn(move || self.read_into(*n, *within, piece)))
                     .collect();
                 reads.into_iter().try_for_each(|r| {
                     r.join()

@@ -85,6 +85,36 @@ fn a_blob_is_striped_and_a_range_reads_only_its_stripes() {
     assert_ne!(err.kind(), io::ErrorKind::UnexpectedEof);
 }
 
+/// Sequential reads (a GET) are served by one RADOS read per stripe: once
+/// they are under way in a stripe, removing it does not stop them, while a
+/// read elsewhere goes to RADOS and finds it gone.
+#[test]
+fn sequential_reads_read_whole_stripes_ahead() {
+    let Some(store) = fresh() else { return };
+    let len = 3 * STRIPE as usize + 777;
+    let bytes = content(len);
+    let (id, data) = install(&store, &bytes);
+    let blob = store.open(id).unwrap().unwrap();
+    let chunk = 170_000;
+    let mut got = vec![0u8; len];
+    let mut at = 0;
+    // The second read continues the first: it reads stripe 0 to its end.
+    for _ in 0..2 {
+        blob.read_exact_at(&mut got[at..at + chunk], at as u64)
+            .unwrap();
+        at += chunk;
+    }
+    store.pool.io.remove(&stripe_object(&data, 0)).unwrap();
+    while at < len {
+        let n = chunk.min(len - at);
+        blob.read_exact_at(&mut got[at..at + n], at as u64).unwrap();
+        at += n;
+    }
+    assert!(got == bytes);
+    let mut buf = vec![0u8; 10];
+    assert!(blob.read_exact_at(&mut buf, 5).is_err());
+}
+
 #[test]
 fn removal_reclaims_every_stripe_and_its_row() {
     let Some(store) = fresh() else { return };

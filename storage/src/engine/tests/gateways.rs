@@ -6,9 +6,12 @@
 use std::collections::HashSet;
 use std::sync::Barrier;
 
+use md5::Digest;
+
 use super::*;
-use crate::meta::RadosStore;
 use crate::meta::rados::test_cluster::test_cluster;
+use crate::meta::records::{BlobId, BlobRef, ObjectData, decode};
+use crate::meta::{Cf, RadosStore, keys};
 
 /// `n` engines on one fresh namespace of the test cluster; `None` where
 /// the cluster cannot run (see `test_cluster`). The directory holds the
@@ -247,4 +250,182 @@ fn a_lease_moves_when_its_holder_stops_renewing() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(!a.hold_lease("test", "a", term).unwrap());
+}
+
+/// Whether bucket `id` holds any object or version row.
+fn holds_rows(engine: &Engine, id: u64) -> bool {
+    let db = &engine.inner.shared.db;
+    let upper = keys::bucket_upper_bound(id);
+    db.any_in_range(
+        Cf::Versions,
+        keys::bucket_prefix(id).to_vec(),
+        upper.clone(),
+    )
+    .unwrap()
+        || db
+            .any_in_range(Cf::Current, keys::current_key(id, &[0]), upper)
+            .unwrap()
+}
+
+#[test]
+fn a_put_racing_delete_bucket_on_another_gateway_leaves_no_row() {
+    let Some((engines, _dir)) = gateways(2) else {
+        return;
+    };
+    let (deleter, writer) = (&engines[0], &engines[1]);
+    bucket(deleter, "doomed");
+    let id = bucket::get(&deleter.inner, "doomed").unwrap().id;
+    // The writer has found the bucket and is about to commit, as a PUT
+    // that read the bucket's row just before the other gateway deleted it.
+    let locked = object::lock_key(&writer.inner, "doomed", b"late").unwrap();
+    deleter.delete_bucket("doomed").unwrap();
+    let new = object::NewVersion {
+        size: 1,
+        etag: hex::encode(md5::Md5::digest(b"x")),
+        checksums: Default::default(),
+        data: ObjectData::Inline(bytes::Bytes::from_static(b"x")),
+        opts: PutOptions::default(),
+        upload_id: None,
+        encryption: None,
+        event: "ObjectCreated:Put",
+    };
+    let key = ObjectKey::parse("late").unwrap();
+    let late = object::commit_version(
+        &writer.inner,
+        &EventCause::default(),
+        &locked,
+        &key,
+        new,
+        writer.inner.shared.db.batch(),
+    );
+    drop(locked);
+    assert!(matches!(late, Err(Error::Conflict)), "{late:?}");
+    assert!(!holds_rows(writer, id));
+    // Retried, as the engine does, the write finds no bucket.
+    assert!(matches!(
+        put(writer, "doomed", "late", b"x"),
+        Err(Error::NoSuchBucket)
+    ));
+
+    // The other order: a write committed first keeps the bucket, which
+    // stays open to writes.
+    bucket(deleter, "kept");
+    put(writer, "kept", "early", b"x").unwrap();
+    assert!(matches!(
+        deleter.delete_bucket("kept"),
+        Err(Error::BucketNotEmpty)
+    ));
+    put(writer, "kept", "after", b"y").unwrap();
+    let listed = deleter
+        .list_objects(
+            "kept",
+            &ListQuery {
+                max_keys: 10,
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .entries
+        .len();
+    assert_eq!(listed, 2);
+}
+
+#[test]
+fn uploads_of_one_part_number_at_once_leave_only_the_winners_blob() {
+    let Some((engines, _dir)) = gateways(2) else {
+        return;
+    };
+    bucket(&engines[0], "bkt");
+    let key = ObjectKey::parse("mp").unwrap();
+    let upload = engines[0]
+        .create_upload("bkt", &key, PutOptions::default(), None, None)
+        .unwrap();
+    let id = bucket::get(&engines[0].inner, "bkt").unwrap().id;
+    for round in 0..8 {
+        race(&engines, |e| {
+            let body = format!("round {round} from {:p}", e);
+            let staged = e.stage_part(&mut body.as_bytes(), &[]).unwrap();
+            e.put_part("bkt", "mp", &upload.upload_id, 1, staged)
+                .unwrap()
+        });
+        // Every blob of the bucket still referenced is the part's: the
+        // loser's was freed (or replaced and freed by the winner).
+        let mut blobs = engines[0]
+            .inner
+            .shared
+            .db
+            .iter(Cf::Blobs, None, None)
+            .unwrap();
+        blobs.seek_to_first();
+        let mut referenced = 0;
+        while let Some(raw) = blobs.value() {
+            referenced += usize::from(decode::<BlobRef>(raw).unwrap().bucket_id == id);
+            blobs.next();
+        }
+        assert_eq!(referenced, 1, "round {round}");
+    }
+}
+
+#[test]
+fn a_starting_gateway_leaves_another_gateways_uncommitted_blob_alone() {
+    let Some((engines, _dir)) = gateways(1) else {
+        return;
+    };
+    let shared = &engines[0].inner.shared;
+    // Another gateway installed this blob and has yet to commit its reference.
+    let mut staged = shared.blobs.stage().unwrap();
+    staged.append(b"about to be committed").unwrap();
+    staged.sync().unwrap();
+    let id = BlobId::random();
+    staged.install(id).unwrap();
+    assert_eq!(gc::sweep_orphans_now(shared).unwrap(), 0);
+    assert!(shared.blobs.open(id).unwrap().is_some());
+}
+
+#[test]
+fn each_queued_event_is_taken_by_one_gateway() {
+    let Some((engines, _dir)) = gateways(2) else {
+        return;
+    };
+    const ARN: &str = "arn:test:webhook";
+    bucket(&engines[0], "bkt");
+    engines[0]
+        .update_bucket("bkt", |b| {
+            b.notification = Some(NotificationConfig {
+                rules: vec![NotificationRule {
+                    id: "all".into(),
+                    kind: DestinationKind::Queue,
+                    arn: ARN.into(),
+                    events: vec!["s3:ObjectCreated:*".into()],
+                    prefix: None,
+                    suffix: None,
+                }],
+                event_bridge: false,
+            });
+            Ok(())
+        })
+        .unwrap();
+    for i in 0..20 {
+        put(&engines[i % 2], "bkt", &format!("k{i}"), b"x").unwrap();
+    }
+    // Both gateways run the delivery loop the server runs, at once.
+    let delivered = race(&engines, |e| {
+        let mut taken = Vec::new();
+        for _ in 0..50 {
+            if !e.runs_workers() {
+                continue;
+            }
+            for queued in e.queued_events(ARN, 8).unwrap() {
+                taken.push(queued.event.key.clone());
+                e.acknowledge_event(ARN, queued.sequence).unwrap();
+            }
+        }
+        taken
+    });
+    assert!(delivered.iter().any(Vec::is_empty), "{delivered:?}");
+    let mut all: Vec<String> = delivered.concat();
+    all.sort();
+    let mut expected: Vec<String> = (0..20).map(|i| format!("k{i}")).collect();
+    expected.sort();
+    assert_eq!(all, expected);
 }

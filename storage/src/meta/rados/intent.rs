@@ -13,8 +13,9 @@
 //! scan of the pool.
 //!
 //! Rolling forward applies an intent's changes again: puts and deletes are
-//! idempotent, a usage counter merge counts twice if the crash came after
-//! it and before the intent's removal.
+//! idempotent, and an object's merges (usage counters) are applied together
+//! with a done mark of the intent (omap key `d` + its id), so that they are
+//! not applied twice; the marks are removed after the intent.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -30,6 +31,8 @@ use crate::{Error, Result};
 const INTENT_OBJECTS: &str = "intents";
 /// The mark of intent rows' omap keys (no family uses it).
 pub(super) const INTENT_MARK: u8 = b'i';
+/// The mark of done marks' omap keys (no family uses it).
+const DONE_MARK: u8 = b'd';
 /// Rows listed per omap read while rolling forward.
 const PAGE: u64 = 256;
 
@@ -72,6 +75,15 @@ pub(super) fn intent_row(changes: &[&Change]) -> Result<(Vec<u8>, Vec<u8>)> {
     key.extend_from_slice(format!("{:016x}", rand::random::<u64>()).as_bytes());
     let value = rmp_serde::to_vec(&intent).map_err(|e| Error::Meta(format!("intent: {e}")))?;
     Ok((key, value))
+}
+
+/// The done mark of intent `intent_key` (see the module's documentation).
+pub(super) fn done_key(intent_key: &[u8]) -> Vec<u8> {
+    let mut key = intent_key.to_vec();
+    if let Some(mark) = key.first_mut() {
+        *mark = DONE_MARK;
+    }
+    key
 }
 
 /// The changes an intent row lists.
@@ -164,8 +176,8 @@ impl RadosStore {
                         if written_ms > due {
                             continue;
                         }
-                        self.apply_everywhere(&changes)?;
-                        self.drop_intent(&object, key)?;
+                        let objects = self.prepare(&changes)?;
+                        self.apply_intent(&object, key, &objects)?;
                         rolled += 1;
                     }
                 }
@@ -210,7 +222,7 @@ mod tests {
         store.list_shard(Cf::Current, b"k").unwrap();
         store.note_intent_object(&object).unwrap();
         store
-            .write_object(&object, &[&first], Some((&key, &intent)))
+            .write_object(&object, &[&first], Some((&key, &intent)), None)
             .unwrap();
         assert_eq!(store.get(Cf::Current, b"k").unwrap().unwrap(), b"v");
         assert_eq!(store.get(Cf::Blobs, b"b1").unwrap(), None);
@@ -228,6 +240,73 @@ mod tests {
         assert_eq!(store.roll_forward(Duration::ZERO).unwrap(), 1);
         assert_eq!(store.get(Cf::Blobs, b"b1").unwrap().unwrap(), b"r");
         assert_eq!(store.get(Cf::Gc, b"g1").unwrap().unwrap(), b"r");
+        assert_eq!(store.roll_forward(Duration::ZERO).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_batch_cut_after_its_merges_does_not_merge_twice_when_rolled_forward() {
+        let Some(cluster) = test_cluster() else {
+            return;
+        };
+        let store = RadosStore::open(cluster.fresh_namespace());
+        let delta = |objects: i64, bytes: i64| {
+            let mut raw = objects.to_be_bytes().to_vec();
+            raw.extend_from_slice(&bytes.to_be_bytes());
+            raw
+        };
+        let usage = |store: &RadosStore| store.get(Cf::Meta, b"usage/1").unwrap();
+        // A PUT's batch: its index row first, then a usage merge and a blob
+        // reference in two other objects.
+        let first = Change::Put {
+            cf: Cf::Current,
+            key: b"k".to_vec(),
+            value: b"v".to_vec(),
+        };
+        let merge = Change::Merge {
+            cf: Cf::Meta,
+            key: b"usage/1".to_vec(),
+            operand: delta(1, 100),
+        };
+        let blob = Change::Put {
+            cf: Cf::Blobs,
+            key: b"b1".to_vec(),
+            value: b"r".to_vec(),
+        };
+        let rest = [&merge, &blob];
+        let (key, intent) = intent_row(&rest).unwrap();
+        let object = shard_object(Cf::Current, b"k");
+        store.note_intent_object(&object).unwrap();
+        store
+            .write_object(&object, &[&first], Some((&key, &intent)), None)
+            .unwrap();
+        // The gateway applied the merge's object, then died.
+        let merges = [merge.clone()];
+        let objects = store.prepare(&merges).unwrap();
+        let (usage_object, group) = objects.iter().next().unwrap();
+        store
+            .write_object(usage_object, group, None, Some(&done_key(&key)))
+            .unwrap();
+        assert_eq!(usage(&store).unwrap(), delta(1, 100));
+        assert_eq!(store.roll_forward(Duration::ZERO).unwrap(), 1);
+        assert_eq!(usage(&store).unwrap(), delta(1, 100));
+        assert_eq!(store.get(Cf::Blobs, b"b1").unwrap().unwrap(), b"r");
+        // No mark is left behind, and a whole batch merges once.
+        assert!(
+            store
+                .page(usage_object, b"", &[DONE_MARK])
+                .unwrap()
+                .is_empty()
+        );
+        store
+            .write(vec![first, merge, blob], Durability::Sync)
+            .unwrap();
+        assert_eq!(usage(&store).unwrap(), delta(2, 200));
+        assert!(
+            store
+                .page(usage_object, b"", &[DONE_MARK])
+                .unwrap()
+                .is_empty()
+        );
         assert_eq!(store.roll_forward(Duration::ZERO).unwrap(), 0);
     }
 }

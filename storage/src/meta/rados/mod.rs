@@ -56,9 +56,12 @@
 //!   guarded update, and its background workers run under a lease
 //!   ([`MetaStore::hold_lease`]).
 //! - The engine caches no bucket on a shared store (each request reads its
-//!   bucket's row). Not yet guarded across gateways: a PUT racing
-//!   DeleteBucket on another gateway (its rows may outlive the bucket), and
-//!   two re-uploads of one part number at once (one blob may leak).
+//!   bucket's row); object writes are guarded on the bucket's closing row
+//!   in its index, which DeleteBucket writes before it checks emptiness
+//!   (`engine::bucket::guard_open`). Two uploads of one part number
+//!   serialise on a RADOS lock on the part's shard
+//!   ([`MetaStore::try_lock_rows`]): the part row and the upload row that
+//!   guards the commit live in different objects.
 //!
 //! Merges (the usage counters) are read-modify-write cycles guarded by an
 //! omap compare of the value read: a concurrent change cancels the whole
@@ -179,11 +182,26 @@ impl RadosStore {
         Ok(objects)
     }
 
-    /// Applies `changes` (no preconditions) object after object: rolling an
-    /// intent forward.
-    fn apply_everywhere(&self, changes: &[Change]) -> Result<()> {
-        for (object, group) in &self.prepare(changes)? {
-            self.write_object(object, group, None)?;
+    /// Applies the changes of intent `intent_key` of `first` to `objects`
+    /// (every object of its batch but the first), then drops the intent.
+    /// An object whose changes hold merges gets a done mark in the same
+    /// operation, so that rolling the intent forward again after a crash
+    /// does not merge twice; the marks go once the intent has.
+    fn apply_intent(
+        &self,
+        first: &str,
+        intent_key: &[u8],
+        objects: &BTreeMap<String, Vec<&Change>>,
+    ) -> Result<()> {
+        let done = intent::done_key(intent_key);
+        let merges = |group: &[&Change]| group.iter().any(|c| matches!(c, Change::Merge { .. }));
+        for (object, group) in objects {
+            let once = merges(group).then_some(done.as_slice());
+            self.write_object(object, group, None, once)?;
+        }
+        self.drop_intent(first, intent_key)?;
+        for (object, _) in objects.iter().filter(|(_, group)| merges(group)) {
+            self.drop_intent(object, &done)?;
         }
         Ok(())
     }
@@ -201,11 +219,15 @@ impl RadosStore {
     /// Applies the changes of one object as one compound operation, guarded
     /// by their preconditions ([`Error::Conflict`] when one does not hold),
     /// with `intent` (an omap row of no family) set in the same operation.
+    /// With `once`, a mark of no family, the operation applies only if the
+    /// mark is absent and sets it: when present, the changes were applied
+    /// already and nothing is written.
     fn write_object(
         &self,
         object: &str,
         changes: &[&Change],
         intent: Option<(&[u8], &[u8])>,
+        once: Option<&[u8]>,
     ) -> Result<()> {
         // Per omap key: what the batch does to the row.
         let mut rows: BTreeMap<Vec<u8>, PendingRow> = BTreeMap::new();
@@ -247,6 +269,7 @@ impl RadosStore {
             .map(|(k, _)| k.as_slice())
             .collect();
         let only_removes = intent.is_none()
+            && once.is_none()
             && rows
                 .values()
                 .all(|row| matches!(row.base, Some(None)) && row.operands.is_empty());
@@ -302,10 +325,14 @@ impl RadosStore {
                     None => removes.push(key),
                 }
             }
+            if let Some(mark) = once {
+                op.cmp_omap(mark, Compare::Eq, b"");
+            }
             let set_refs: Vec<(&[u8], &[u8])> = sets
                 .iter()
                 .map(|(k, v)| (*k, v.as_slice()))
                 .chain(intent)
+                .chain(once.map(|mark| (mark, b"1".as_slice())))
                 .collect();
             op.omap_set(&set_refs).omap_remove(&removes);
             match op.operate(&self.io, object) {
@@ -320,6 +347,11 @@ impl RadosStore {
                     };
                 }
                 Err(horreo_rados::Error::GuardFailed { .. }) => {
+                    if let Some(mark) = once
+                        && !self.read_keys(object, &[mark])?.is_empty()
+                    {
+                        return Ok(());
+                    }
                     // A precondition failed, or a merge lost a race (retried).
                     if !expected.is_empty() && !self.preconditions_hold(object, &expected)? {
                         return Err(Error::Conflict);
@@ -404,18 +436,15 @@ impl MetaStore for RadosStore {
         };
         let group = objects.remove(&first).unwrap_or_default();
         if objects.is_empty() {
-            return self.write_object(&first, &group, None);
+            return self.write_object(&first, &group, None, None);
         }
         // Several objects: the rest of the batch rides in an intent row of
         // the first (see `intent`).
         let rest: Vec<&Change> = objects.values().flatten().copied().collect();
         let (intent_key, intent) = intent::intent_row(&rest)?;
         self.note_intent_object(&first)?;
-        self.write_object(&first, &group, Some((&intent_key, &intent)))?;
-        for (object, group) in &objects {
-            self.write_object(object, group, None)?;
-        }
-        self.drop_intent(&first, &intent_key)
+        self.write_object(&first, &group, Some((&intent_key, &intent)), None)?;
+        self.apply_intent(&first, &intent_key, &objects)
     }
 
     fn flush(&self) -> Result<()> {
@@ -430,6 +459,36 @@ impl MetaStore for RadosStore {
 
     fn shared_by_gateways(&self) -> bool {
         true
+    }
+
+    /// An exclusive RADOS lock with a duration on the shard object of `key`
+    /// (no object of its own, so none is left behind).
+    fn try_lock_rows(
+        &self,
+        cf: Cf,
+        key: &[u8],
+        name: &str,
+        holder: &str,
+        duration: Duration,
+    ) -> Result<bool> {
+        let object = shard_object(cf, shard_of(cf, key));
+        match self
+            .io
+            .lock_exclusive(&object, name, holder, duration, false)
+        {
+            Ok(()) => Ok(true),
+            Err(horreo_rados::Error::Busy { .. }) => Ok(false),
+            Err(e) => Err(rados(e)),
+        }
+    }
+
+    fn unlock_rows(&self, cf: Cf, key: &[u8], name: &str, holder: &str) -> Result<()> {
+        let object = shard_object(cf, shard_of(cf, key));
+        match self.io.unlock(&object, name, holder) {
+            // Expired meanwhile (and perhaps taken by another holder).
+            Ok(()) | Err(horreo_rados::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(rados(e)),
+        }
     }
 
     /// An exclusive RADOS lock with a duration on object `lease.<name>`: the
