@@ -1,15 +1,10 @@
-"""The rados3 topology itself (HORREO_TOPOLOGY=rados3): the balancer really spreads requests."""
+"""The rados3 topology itself (HORREO_TOPOLOGY=rados3; conftest.py collects this file only
+there): the balancer really spreads requests."""
 
 from __future__ import annotations
 
 import re
 import time
-
-import pytest
-
-from conftest import TOPOLOGY
-
-pytestmark = pytest.mark.skipif(TOPOLOGY != "rados3", reason="only for HORREO_TOPOLOGY=rados3")
 
 
 def test_consecutive_requests_of_one_connection_reach_every_gateway(horreo_server, s3, bucket):
