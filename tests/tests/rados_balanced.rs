@@ -16,10 +16,11 @@ use std::time::Duration;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use futures::StreamExt;
 use horreo_tests::ceph::{Balancer, Cluster};
-use horreo_tests::{Horreo, err_status, md5_hex, random_bytes, unique_bucket_name};
+use horreo_tests::{
+    Horreo, err_status, md5_hex, multipart_upload, random_bytes, unique_bucket_name,
+};
 
 const MIB: usize = 1 << 20;
 
@@ -146,51 +147,12 @@ async fn listings_under_concurrent_writes_and_multipart_across_gateways() {
 
     // Consecutive requests go to the gateways in turn: the parts (and the
     // upload's creation and completion) go through different ones.
-    let upload = s3
-        .create_multipart_upload()
-        .bucket(&bucket)
-        .key("multipart")
-        .send()
-        .await
-        .unwrap();
-    let upload_id = upload.upload_id().unwrap();
     let parts = [
         random_bytes(5 * MIB),
         random_bytes(5 * MIB),
         random_bytes(1000),
     ];
-    let mut done = Vec::new();
-    for (n, part) in parts.iter().enumerate() {
-        let number = n as i32 + 1;
-        let out = s3
-            .upload_part()
-            .bucket(&bucket)
-            .key("multipart")
-            .upload_id(upload_id)
-            .part_number(number)
-            .body(ByteStream::from(part.clone()))
-            .send()
-            .await
-            .unwrap();
-        done.push(
-            CompletedPart::builder()
-                .part_number(number)
-                .e_tag(out.e_tag().unwrap())
-                .build(),
-        );
-    }
-    s3.complete_multipart_upload()
-        .bucket(&bucket)
-        .key("multipart")
-        .upload_id(upload_id)
-        .multipart_upload(
-            CompletedMultipartUpload::builder()
-                .set_parts(Some(done))
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    multipart_upload(&s3, &bucket, "multipart", &parts).await;
     let parts_per_gateway: Vec<usize> = gateways
         .iter()
         .map(|g| served(g, "UploadPart", "multipart"))

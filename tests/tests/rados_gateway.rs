@@ -6,9 +6,9 @@
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, ServerSideEncryption};
+use aws_sdk_s3::types::ServerSideEncryption;
 use horreo_tests::ceph::Cluster;
-use horreo_tests::{err_status, md5_hex, random_bytes, unique_bucket_name};
+use horreo_tests::{err_status, md5_hex, multipart_upload, random_bytes, unique_bucket_name};
 
 const MIB: usize = 1 << 20;
 
@@ -110,47 +110,8 @@ async fn objects(s3: &Client, bucket: &str) -> Vec<(String, Vec<u8>)> {
     assert_eq!(prefixes, ["dir/", "other/"]);
     assert_eq!(keys, ["top"]);
 
-    let upload = s3
-        .create_multipart_upload()
-        .bucket(bucket)
-        .key("multipart")
-        .send()
-        .await
-        .unwrap();
-    let upload_id = upload.upload_id().unwrap();
     let parts = [random_bytes(5 * MIB), random_bytes(MIB + 3)];
-    let mut done = Vec::new();
-    for (n, part) in parts.iter().enumerate() {
-        let number = n as i32 + 1;
-        let out = s3
-            .upload_part()
-            .bucket(bucket)
-            .key("multipart")
-            .upload_id(upload_id)
-            .part_number(number)
-            .body(ByteStream::from(part.clone()))
-            .send()
-            .await
-            .unwrap();
-        done.push(
-            CompletedPart::builder()
-                .part_number(number)
-                .e_tag(out.e_tag().unwrap())
-                .build(),
-        );
-    }
-    s3.complete_multipart_upload()
-        .bucket(bucket)
-        .key("multipart")
-        .upload_id(upload_id)
-        .multipart_upload(
-            CompletedMultipartUpload::builder()
-                .set_parts(Some(done))
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    multipart_upload(s3, bucket, "multipart", &parts).await;
     let whole = parts.concat();
     assert!(same(&get(s3, bucket, "multipart").await, &whole));
 
