@@ -1393,6 +1393,18 @@ pub async fn versioned_bucket(s3: &aws_sdk_s3::Client, prefix: &str) -> String {
     bucket
 }
 
+/// The whole body of object `key`; panics with the error if the GET fails.
+pub async fn get_bytes(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<u8> {
+    let out = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {key}: {e:?}"));
+    out.body.collect().await.unwrap().into_bytes().to_vec()
+}
+
 /// Uploads `parts` as one multipart upload of `key` (CreateMultipartUpload,
 /// one UploadPart each in order, CompleteMultipartUpload); panics on any error.
 pub async fn multipart_upload(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, parts: &[Vec<u8>]) {

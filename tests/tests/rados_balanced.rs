@@ -18,6 +18,7 @@ use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::primitives::ByteStream;
 use futures::StreamExt;
 use horreo_tests::ceph::{Balancer, Cluster};
+use horreo_tests::get_bytes as get;
 use horreo_tests::{
     Horreo, err_status, md5_hex, multipart_upload, random_bytes, unique_bucket_name,
 };
@@ -33,17 +34,6 @@ fn cluster() -> Option<&'static Cluster> {
 
 /// Held by each test for its whole run.
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-async fn get(s3: &Client, bucket: &str, key: &str) -> Vec<u8> {
-    let out = s3
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("GET {key}: {e:?}"));
-    out.body.collect().await.unwrap().into_bytes().to_vec()
-}
 
 async fn put(s3: &Client, bucket: &str, key: &str, data: Vec<u8>) {
     s3.put_object()

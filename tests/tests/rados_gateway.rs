@@ -8,6 +8,7 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 use horreo_tests::ceph::Cluster;
+use horreo_tests::get_bytes as get;
 use horreo_tests::{err_status, md5_hex, multipart_upload, random_bytes, unique_bucket_name};
 
 const MIB: usize = 1 << 20;
@@ -21,17 +22,6 @@ async fn put(s3: &Client, bucket: &str, key: &str, data: &[u8]) -> Option<String
         .await
         .unwrap_or_else(|e| panic!("PUT {key}: {e:?}"))
         .version_id
-}
-
-async fn get(s3: &Client, bucket: &str, key: &str) -> Vec<u8> {
-    let out = s3
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("GET {key}: {e:?}"));
-    out.body.collect().await.unwrap().into_bytes().to_vec()
 }
 
 fn same(got: &[u8], want: &[u8]) -> bool {
