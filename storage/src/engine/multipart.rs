@@ -57,7 +57,13 @@ pub(super) fn create(
     if opts.lock.is_set() && locked.bucket.object_lock.is_none() {
         return Err(Error::ObjectLockNotEnabled);
     }
-    let latest = latest_upload_seq(db, locked.bucket.id, k)?;
+    // One process hands out increasing sequences already; only gateways
+    // with blocks of their own need the key's latest upload as a floor.
+    let latest = if db.shared_by_gateways() {
+        latest_upload_seq(db, locked.bucket.id, k)?
+    } else {
+        None
+    };
     let seq = inner.seq.next_after(latest, db)?;
     let record = UploadRecord {
         upload_id: format!("{seq:016x}{:032x}", rand::random::<u128>()),
