@@ -12,6 +12,7 @@
 //!   by gateways, where another gateway's blob may await its commit.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -192,6 +193,9 @@ fn collect(shared: &Shared, signal: &Signal) -> Result<Option<Duration>> {
         }
         // Losing these deletions in a crash only means deleting absent files again.
         batch.commit_unsynced()?;
+        shared
+            .gc_reclaimed
+            .fetch_add(removed as u64, Ordering::Relaxed);
         if removed < BATCH || seen == 0 || signal.shutting_down() {
             return Ok(next_due.map(Duration::from_millis));
         }

@@ -237,6 +237,9 @@ fn a_lease_moves_when_its_holder_stops_renewing() {
         .filter(|e| e.inner.shared.runs_workers())
         .count();
     assert_eq!(running, 1);
+    // And each knows it without asking the store again.
+    let holding = engines.iter().filter(|e| e.holds_workers_lease()).count();
+    assert_eq!(holding, 1);
     let (a, b) = (&engines[0].inner.shared.db, &engines[1].inner.shared.db);
     let term = Duration::from_secs(1);
     assert!(a.hold_lease("test", "a", term).unwrap());
