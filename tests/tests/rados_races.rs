@@ -4,9 +4,10 @@
 //! upload through four at once, and the gateway running the background work
 //! killed mid-upload: its acknowledged writes stay, the workers' lease moves
 //! to exactly one other gateway, and the gc there deletes each freed blob
-//! once. One throwaway cluster for the file; its tests take turns (the last
-//! one counts the whole pool's gc). Skipped on a machine without the Ceph
-//! daemons unless `CI` is set.
+//! once; one stopped cleanly hands the lease over at once. One throwaway
+//! cluster for the file; its tests take turns (each holds or awaits the one
+//! lease, and the kill test counts the whole pool's gc). Skipped on a machine
+//! without the Ceph daemons unless `CI` is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashSet;
@@ -31,9 +32,8 @@ use horreo_tests::{
 const MIB: usize = 1 << 20;
 /// Above the inline threshold (64 KiB): each such object is one blob.
 const BLOB_SIZE: usize = 100 << 10;
-/// `--workers-lease-seconds` of every gateway here (the shortest allowed):
-/// the lease of a gateway stopped by an earlier test, or killed, runs out
-/// soon.
+/// `--workers-lease-seconds` of the gateways here (the shortest allowed):
+/// a killed holder's lease runs out soon.
 const LEASE_SECONDS: &str = "5";
 
 /// The file's cluster, booted by the first test that asks (`None` without Ceph);
@@ -48,10 +48,10 @@ static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// `count` gateways on the cluster's pool sharing the first one's root
 /// credentials and master key, as `Cluster::gateways` starts them, with a
-/// short workers' lease.
-fn gateways(cluster: &Cluster, count: usize) -> Vec<Horreo> {
+/// workers' lease of `lease_seconds`.
+fn gateways(cluster: &Cluster, count: usize, lease_seconds: &str) -> Vec<Horreo> {
     let lease = |options: horreo_tests::HorreoOptions| {
-        options.arg("--workers-lease-seconds").arg(LEASE_SECONDS)
+        options.arg("--workers-lease-seconds").arg(lease_seconds)
     };
     let first = lease(cluster.gateway()).start();
     let mut all = vec![];
@@ -123,7 +123,7 @@ async fn eight_gateways_racing_put_if_none_match_store_exactly_one() {
         return;
     };
     let _turn = TURN.lock().await;
-    let gateways = tokio::task::block_in_place(|| gateways(cluster, 8));
+    let gateways = tokio::task::block_in_place(|| gateways(cluster, 8, LEASE_SECONDS));
     let clients: Vec<Client> = gateways.iter().map(client).collect();
     let bucket = unique_bucket_name("once");
     clients[0]
@@ -194,7 +194,7 @@ async fn completions_of_one_upload_through_four_gateways_make_one_version() {
         return;
     };
     let _turn = TURN.lock().await;
-    let gateways = tokio::task::block_in_place(|| gateways(cluster, 4));
+    let gateways = tokio::task::block_in_place(|| gateways(cluster, 4, LEASE_SECONDS));
     let clients: Vec<Client> = gateways.iter().map(client).collect();
     let bucket = versioned_bucket(&clients[0], "complete").await;
     let key = "mp";
@@ -330,7 +330,7 @@ async fn a_killed_lease_holder_loses_no_acknowledged_write_and_its_work_moves_on
         return;
     };
     let _turn = TURN.lock().await;
-    let mut gateways = tokio::task::block_in_place(|| gateways(cluster, 3));
+    let mut gateways = tokio::task::block_in_place(|| gateways(cluster, 3, LEASE_SECONDS));
     let holder = tokio::task::block_in_place(|| lease_holder(&gateways.iter().collect::<Vec<_>>()));
     let s3 = client(&gateways[holder]);
     let bucket = unique_bucket_name("killed");
@@ -480,4 +480,23 @@ async fn a_killed_lease_holder_loses_no_acknowledged_write_and_its_work_moves_on
     let after = (reclaimed(holder), reclaimed(other));
     eprintln!("gc reclaimed {after:?} blobs (new holder, other), {before:?} before the deletes");
     assert_eq!((after.0 - before.0, after.1 - before.1), (freed, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_stopped_cleanly_hands_the_lease_over_at_once() {
+    let Some(cluster) = cluster() else {
+        return;
+    };
+    let _turn = TURN.lock().await;
+    tokio::task::block_in_place(|| {
+        // An hour's lease: only its release lets the other gateway take it
+        // within the minute `wait_for` allows.
+        let mut gateways = gateways(cluster, 2, "3600");
+        let holder = lease_holder(&gateways.iter().collect::<Vec<_>>());
+        assert!(gateways[holder].stop(), "SIGTERM did not stop the holder");
+        let other = &gateways[1 - holder];
+        wait_for("the other gateway to take the lease over", || {
+            metric(other, "horreo_workers_lease_held") == 1
+        });
+    });
 }

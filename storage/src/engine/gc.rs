@@ -128,6 +128,9 @@ fn run(shared: &Shared, signal: &Signal) {
             signal.cv.wait_for(&mut state, wait);
         }
         if state.shutdown {
+            drop(state);
+            // The engine closes: another gateway may run the workers now.
+            shared.lease.release(&shared.db);
             return;
         }
         state.wake = false;

@@ -1,9 +1,10 @@
 //! The workers' lease: background work (gc, lifecycle, scrub, queue delivery)
 //! runs on one gateway at a time, the one holding this lease in the shared
 //! metadata store. Whoever asks whether to work renews it; the gc thread
-//! asks at every tick, so a live holder keeps it and a dead one loses it
-//! once its term runs out.
+//! asks at every tick, so a live holder keeps it, one that closes gives it
+//! up, and a dead one loses it once its term runs out.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
@@ -22,6 +23,8 @@ pub(super) struct WorkersLease {
     /// When the last renewal that succeeded was asked for; `None` once one
     /// failed.
     renewed: Mutex<Option<Instant>>,
+    /// Set once the engine closes: the lease is not taken again.
+    released: AtomicBool,
 }
 
 impl WorkersLease {
@@ -30,12 +33,16 @@ impl WorkersLease {
             holder: format!("{:032x}", rand::random::<u128>()),
             term,
             renewed: Mutex::new(None),
+            released: AtomicBool::new(false),
         }
     }
 
     /// Takes or renews the lease; whether this engine holds it now. A store
     /// that one process opens grants it always.
     pub fn hold(&self, db: &MetaDb) -> bool {
+        if self.released.load(Ordering::Acquire) {
+            return false;
+        }
         // Before the call: the store's term starts no earlier than this.
         let asked = Instant::now();
         let held = db
@@ -54,5 +61,17 @@ impl WorkersLease {
         self.renewed
             .lock()
             .is_some_and(|asked| asked.elapsed() < self.term)
+    }
+
+    /// Gives the lease up for good, if this engine holds it: another
+    /// gateway takes it at its next tick instead of when it would have
+    /// expired. Called by the gc thread as it stops, when the engine closes.
+    pub fn release(&self, db: &MetaDb) {
+        self.released.store(true, Ordering::Release);
+        if self.renewed.lock().take().is_some()
+            && let Err(e) = db.release_lease(NAME, &self.holder)
+        {
+            tracing::warn!("cannot release the workers' lease (it expires by itself): {e}");
+        }
     }
 }

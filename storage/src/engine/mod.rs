@@ -121,7 +121,8 @@ struct Shared {
     install_gate: RwLock<()>,
     clock: Arc<dyn crate::clock::Clock>,
     /// Under which background workers (gc, lifecycle, scrub) run on one
-    /// gateway at a time; renewed by the gc thread's every tick.
+    /// gateway at a time; renewed by the gc thread's every tick, released
+    /// when it stops.
     lease: lease::WorkersLease,
     /// `gc` rows whose blob the gc thread of this engine deleted (or found
     /// gone already) since it opened.

@@ -255,6 +255,23 @@ fn a_lease_moves_when_its_holder_stops_renewing() {
     assert!(!a.hold_lease("test", "a", term).unwrap());
 }
 
+#[test]
+fn a_closing_gateway_hands_the_workers_lease_over_at_once() {
+    let Some((mut engines, _dir)) = gateways(2) else {
+        return;
+    };
+    let holder = engines
+        .iter()
+        .position(|e| e.inner.shared.runs_workers())
+        .unwrap();
+    let other = engines.remove(1 - holder);
+    assert!(!other.inner.shared.runs_workers());
+    // The holder closes. Had it not released the lease, the lease would
+    // stay taken for its 30 s term.
+    drop(engines);
+    assert!(other.inner.shared.runs_workers());
+}
+
 /// Whether bucket `id` holds any object or version row.
 fn holds_rows(engine: &Engine, id: u64) -> bool {
     let db = &engine.inner.shared.db;
