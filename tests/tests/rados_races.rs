@@ -275,7 +275,7 @@ async fn completions_of_one_upload_through_four_gateways_make_one_version() {
         }
     }
     // Every success names the one version made.
-    eprintln!("{succeeded} of 4 completions succeeded, the others NoSuchUpload");
+    eprintln!("{succeeded} of 4 completions succeeded (the others answered NoSuchUpload)");
     assert_eq!(answers.len(), 1, "{answers:?}");
     let (etag, version) = answers.into_iter().next().unwrap();
     let listed = clients[3]
