@@ -112,6 +112,7 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
     engine_config.reserve = config.reserve;
     engine_config.lifecycle.day = config.lifecycle_day;
     engine_config.replication_time_threshold = config.replication_time_threshold;
+    engine_config.workers_lease = config.workers_lease;
     engine_config.lifecycle.rate = config.lifecycle_rate;
     engine_config.tiers.clone_from(&config.tiers);
     let backend = config.backend.clone();

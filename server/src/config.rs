@@ -326,7 +326,7 @@ pub struct ServeArgs {
     /// tls_cert, tls_key, tls_address, allow_insecure_sse_c, block_public_access, body_timeout, send_timeout,
     /// max_connections, max_buffer_mib, shutdown_timeout, scrub_interval,
     /// scrub_rate, reserve, lifecycle_day_seconds, replication_time_threshold_seconds,
-    /// lifecycle_rate, restore_delays, admin_address,
+    /// lifecycle_rate, restore_delays, admin_address, workers_lease_seconds,
     /// notify_queue_limit, and a `[tiers]` table (`GLACIER = "/mnt/slow"`)
     #[arg(long, env = "HORREO_CONFIG")]
     pub config: Option<PathBuf>,
@@ -395,6 +395,12 @@ pub struct ServeArgs {
     /// threshold events out [default: 900]
     #[arg(long, env = "HORREO_REPLICATION_TIME_THRESHOLD_SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub replication_time_threshold_seconds: Option<u64>,
+    /// Seconds the workers' lease outlives its holder's last renewal (every
+    /// second): with gateways sharing a store (--backend rados), how long
+    /// background work (gc, lifecycle, scrub, delivery) pauses when the gateway
+    /// running it dies, until another takes over; at least 5 [default: 30]
+    #[arg(long, env = "HORREO_WORKERS_LEASE_SECONDS", value_parser = clap::value_parser!(u64).range(MIN_WORKERS_LEASE_SECONDS..=MAX_WORKERS_LEASE_SECONDS))]
+    pub workers_lease_seconds: Option<u64>,
     /// Storage tier: objects of storage class CLASS keep their data under DIR
     /// (`GLACIER=/mnt/slow`); repeatable; HORREO_TIERS takes a comma-separated
     /// list [default: every class in the data directory]
@@ -567,6 +573,7 @@ struct FileConfig {
     reserve: Option<String>,
     lifecycle_day_seconds: Option<f64>,
     replication_time_threshold_seconds: Option<u64>,
+    workers_lease_seconds: Option<u64>,
     lifecycle_rate: Option<u32>,
     restore_delays: Option<String>,
     /// Storage class name to tier directory.
@@ -660,6 +667,8 @@ pub struct Config {
     pub lifecycle_day: Duration,
     /// S3 Replication Time Control's threshold.
     pub replication_time_threshold: Duration,
+    /// How long the workers' lease outlives its holder's last renewal.
+    pub workers_lease: Duration,
     /// The directory of each storage class that has a tier of its own.
     pub tiers: Vec<(horreo_storage::StorageClass, PathBuf)>,
     /// Index rows per second the lifecycle worker handles at most (`None`: no limit).
@@ -806,6 +815,17 @@ impl ServeArgs {
             self.rados_pool.or(file.rados_pool),
             self.rados_user.or(file.rados_user),
         )?;
+        let workers_lease_seconds = self
+            .workers_lease_seconds
+            .or(file.workers_lease_seconds)
+            .unwrap_or(30);
+        if !(MIN_WORKERS_LEASE_SECONDS..=MAX_WORKERS_LEASE_SECONDS).contains(&workers_lease_seconds)
+        {
+            anyhow::bail!(
+                "workers_lease_seconds: {workers_lease_seconds} is not between \
+                 {MIN_WORKERS_LEASE_SECONDS} and {MAX_WORKERS_LEASE_SECONDS}"
+            );
+        }
         if self.ephemeral && backend != crate::backend::Backend::Embedded {
             anyhow::bail!(
                 "--ephemeral keeps its data in a temporary directory: drop --backend rados"
@@ -830,6 +850,7 @@ impl ServeArgs {
                     .filter(|s| *s > 0)
                     .unwrap_or(15 * 60),
             ),
+            workers_lease: Duration::from_secs(workers_lease_seconds),
             lifecycle_rate: self
                 .lifecycle_rate
                 .or(file.lifecycle_rate)
@@ -1037,6 +1058,11 @@ fn seconds(value: Option<u64>, default: u64, name: &str) -> anyhow::Result<Durat
     }
     Ok(Duration::from_secs(value))
 }
+
+/// The workers' lease is renewed every second, and a gc pass delays the
+/// next renewal: a shorter term would let it lapse under a live holder.
+const MIN_WORKERS_LEASE_SECONDS: u64 = 5;
+const MAX_WORKERS_LEASE_SECONDS: u64 = 3600;
 
 fn positive(value: usize, name: &str) -> anyhow::Result<usize> {
     if value == 0 {

@@ -324,6 +324,23 @@ fn malformed_or_missing_config_file_is_refused() {
 }
 
 #[test]
+fn a_workers_lease_too_short_to_renew_is_refused() {
+    for options in [
+        Horreo::options().arg("--workers-lease-seconds").arg("2"),
+        Horreo::options().config_line("workers_lease_seconds = 2"),
+    ] {
+        let err = match options.try_start() {
+            Ok(_) => panic!("horreo started with a 2 s workers' lease"),
+            Err(log) => log,
+        };
+        assert!(
+            err.contains("workers-lease-seconds") || err.contains("workers_lease_seconds"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
 fn root_credentials_are_not_configuration_file_keys() {
     // config.rs and README: the file holds data_dir, address, region, domain only.
     for key in ["root_access_key", "root_secret_key"] {

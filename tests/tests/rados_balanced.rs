@@ -3,9 +3,9 @@
 //! upload whose parts go through different gateways, and a crash test (a
 //! gateway killed and the OSD restarted under load). One throwaway cluster for
 //! the file; its tests take turns, as the crash test restarts the OSD. Skipped
-//! on a machine without the Ceph daemons unless `CI` is set. That the workers'
-//! lease moves when its holder stops is shown in process, in storage's
-//! `engine::tests::gateways`.
+//! on a machine without the Ceph daemons unless `CI` is set. The races between
+//! gateways, and the workers' lease moving when its holder is killed, are in
+//! `rados_races`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;

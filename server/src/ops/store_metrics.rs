@@ -1,7 +1,8 @@
 //! Metrics of the store, read at each scrape from what the engine keeps: usage
 //! per bucket (maintained by the commits, not counted here), disk space,
-//! RocksDB's state, the gc backlog, the notification queues, the scrubber's
-//! and the lifecycle worker's counters. One point read
+//! RocksDB's state, the gc backlog and what this gateway's gc reclaimed,
+//! whether it holds the workers' lease, the notification queues, the
+//! scrubber's and the lifecycle worker's counters. One point read
 //! per bucket and a few property reads: cheap whatever the number of objects.
 
 use horreo_storage::Engine;
@@ -59,6 +60,8 @@ enum Reading {
     DiskSize,
     DiskAvailable,
     GcPending,
+    GcReclaimed,
+    WorkersLeaseHeld,
     WriteStopped,
     DelayedWriteRate,
     PendingCompaction,
@@ -85,7 +88,7 @@ enum Reading {
     LifecycleTierMoves,
 }
 
-const READINGS: [(Reading, &str, &str); 27] = [
+const READINGS: [(Reading, &str, &str); 29] = [
     (
         Reading::DiskSize,
         "horreo_data_disk_size_bytes",
@@ -100,6 +103,16 @@ const READINGS: [(Reading, &str, &str); 27] = [
         Reading::GcPending,
         "horreo_gc_pending_blobs",
         "Unreferenced blob files still to be deleted by the garbage collector",
+    ),
+    (
+        Reading::GcReclaimed,
+        "horreo_gc_reclaimed_blobs_total",
+        "Unreferenced blobs this gateway's garbage collector deleted (or found gone already) since start",
+    ),
+    (
+        Reading::WorkersLeaseHeld,
+        "horreo_workers_lease_held",
+        "1 while this gateway holds the lease under which background work (gc, lifecycle, scrub, delivery) runs, as of its last renewal",
     ),
     (
         Reading::WriteStopped,
@@ -333,6 +346,8 @@ impl StoreCollector {
                 Reading::DiskSize => disk.0,
                 Reading::DiskAvailable => disk.1,
                 Reading::GcPending => gc,
+                Reading::GcReclaimed => self.engine.gc_reclaimed(),
+                Reading::WorkersLeaseHeld => u64::from(self.engine.holds_workers_lease()),
                 Reading::WriteStopped => u64::from(meta.write_stopped),
                 Reading::DelayedWriteRate => meta.delayed_write_rate,
                 Reading::PendingCompaction => meta.pending_compaction_bytes,

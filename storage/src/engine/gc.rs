@@ -12,6 +12,7 @@
 //!   by gateways, where another gateway's blob may await its commit.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -127,6 +128,9 @@ fn run(shared: &Shared, signal: &Signal) {
             signal.cv.wait_for(&mut state, wait);
         }
         if state.shutdown {
+            drop(state);
+            // The engine closes: another gateway may run the workers now.
+            shared.lease.release(&shared.db);
             return;
         }
         state.wake = false;
@@ -192,6 +196,9 @@ fn collect(shared: &Shared, signal: &Signal) -> Result<Option<Duration>> {
         }
         // Losing these deletions in a crash only means deleting absent files again.
         batch.commit_unsynced()?;
+        shared
+            .gc_reclaimed
+            .fetch_add(removed as u64, Ordering::Relaxed);
         if removed < BATCH || seen == 0 || signal.shutting_down() {
             return Ok(next_due.map(Duration::from_millis));
         }

@@ -7,6 +7,7 @@ mod events;
 mod gc;
 pub(crate) mod iam;
 mod keyed_scan;
+mod lease;
 pub(crate) mod lifecycle;
 mod list;
 mod list_versions;
@@ -76,6 +77,10 @@ pub struct EngineConfig {
     /// Storage tiers: the directory that holds the blobs of each listed class
     /// (each a blob store of its own); other classes use `data_dir`.
     pub tiers: Vec<(StorageClass, PathBuf)>,
+    /// How long the workers' lease outlives its holder's last renewal (the
+    /// holder renews it every second): on a store shared by gateways, how
+    /// long background work stops when its gateway dies.
+    pub workers_lease: std::time::Duration,
 }
 
 impl EngineConfig {
@@ -90,6 +95,7 @@ impl EngineConfig {
             clock: Arc::new(crate::clock::SystemClock),
             replication_time_threshold: std::time::Duration::from_secs(15 * 60),
             tiers: Vec::new(),
+            workers_lease: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -114,27 +120,21 @@ struct Shared {
     /// mistakes a blob about to be committed for an orphan.
     install_gate: RwLock<()>,
     clock: Arc<dyn crate::clock::Clock>,
-    /// This engine's name as a holder of the workers' lease.
-    lease_holder: String,
+    /// Under which background workers (gc, lifecycle, scrub) run on one
+    /// gateway at a time; renewed by the gc thread's every tick, released
+    /// when it stops.
+    lease: lease::WorkersLease,
+    /// `gc` rows whose blob the gc thread of this engine deleted (or found
+    /// gone already) since it opened.
+    gc_reclaimed: std::sync::atomic::AtomicU64,
 }
-
-/// The lease under which background workers (gc, lifecycle, scrub) run on
-/// one gateway at a time, renewed by the gc thread's every tick.
-const WORKERS_LEASE: &str = "workers";
-/// How long the workers' lease outlives its holder's last renewal.
-const WORKERS_LEASE_TIME: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Shared {
     /// Whether this engine is to run the background workers now: it holds
     /// (and so renews) the workers' lease. Always, on a store only one
     /// process opens.
     fn runs_workers(&self) -> bool {
-        self.db
-            .hold_lease(WORKERS_LEASE, &self.lease_holder, WORKERS_LEASE_TIME)
-            .unwrap_or_else(|e| {
-                tracing::warn!("cannot renew the workers' lease: {e}");
-                false
-            })
+        self.lease.hold(&self.db)
     }
 
     /// The engine's time (see [`crate::clock`]).
@@ -354,7 +354,8 @@ impl Engine {
             tiers,
             install_gate: RwLock::new(()),
             clock: Arc::clone(&config.clock),
-            lease_holder: format!("{:032x}", rand::random::<u128>()),
+            lease: lease::WorkersLease::new(config.workers_lease),
+            gc_reclaimed: Default::default(),
         });
         let gc = gc::Gc::start(Arc::clone(&shared))?;
         let scrub_counters = Arc::new(scrub::Counters::default());
@@ -496,6 +497,23 @@ impl Engine {
     /// delivery runs only where this says so. Always on a store of its own.
     pub fn runs_workers(&self) -> bool {
         self.inner.shared.runs_workers()
+    }
+
+    /// Whether this gateway held the workers' lease when it last renewed
+    /// it, within the lease's term: what it last learned, without asking
+    /// the store. Always, soon after opening a store of its own.
+    pub fn holds_workers_lease(&self) -> bool {
+        self.inner.shared.lease.held()
+    }
+
+    /// Unreferenced blobs this engine's gc deleted (or found gone already)
+    /// since it opened; on a store shared by gateways, only the workers'
+    /// lease holder's gc deletes.
+    pub fn gc_reclaimed(&self) -> u64 {
+        self.inner
+            .shared
+            .gc_reclaimed
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     // ---- event notifications ----

@@ -146,6 +146,11 @@ impl<S: MetaStore + ?Sized> MetaDb<S> {
         self.store.hold_lease(name, holder, duration)
     }
 
+    /// See [`MetaStore::release_lease`].
+    pub fn release_lease(&self, name: &str, holder: &str) -> Result<()> {
+        self.store.release_lease(name, holder)
+    }
+
     /// See [`MetaStore::try_lock_rows`].
     pub fn try_lock_rows(
         &self,

@@ -225,6 +225,10 @@ impl MetaStore for FaultyStore {
         self.inner.hold_lease(name, holder, duration)
     }
 
+    fn release_lease(&self, name: &str, holder: &str) -> Result<()> {
+        self.inner.release_lease(name, holder)
+    }
+
     fn try_lock_rows(
         &self,
         cf: Cf,

@@ -178,6 +178,13 @@ pub trait MetaStore: Send + Sync {
         Ok(true)
     }
 
+    /// Gives up the lease `name` if `holder` holds it, so that another
+    /// holder may take it at once instead of when it expires (a clean
+    /// shutdown).
+    fn release_lease(&self, _name: &str, _holder: &str) -> Result<()> {
+        Ok(())
+    }
+
     /// Takes the exclusive lock `name` held by `holder` for at most
     /// `duration` on the rows near `key` in `cf` (its shard); returns whether
     /// `holder` got it (`false`: another holder has it now). Serialises a

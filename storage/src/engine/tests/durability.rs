@@ -31,6 +31,9 @@ fn gc_reclaims_replaced_and_deleted_blobs() {
     eventually("the deleted blob to go", || {
         blob_files(dir.path()).is_empty()
     });
+    // This engine's gc did both, under the lease a store of its own grants.
+    eventually("the gc to count both", || e.gc_reclaimed() == 2);
+    assert!(e.holds_workers_lease());
 }
 
 #[test]

@@ -237,6 +237,9 @@ fn a_lease_moves_when_its_holder_stops_renewing() {
         .filter(|e| e.inner.shared.runs_workers())
         .count();
     assert_eq!(running, 1);
+    // And each knows it without asking the store again.
+    let holding = engines.iter().filter(|e| e.holds_workers_lease()).count();
+    assert_eq!(holding, 1);
     let (a, b) = (&engines[0].inner.shared.db, &engines[1].inner.shared.db);
     let term = Duration::from_secs(1);
     assert!(a.hold_lease("test", "a", term).unwrap());
@@ -250,6 +253,23 @@ fn a_lease_moves_when_its_holder_stops_renewing() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(!a.hold_lease("test", "a", term).unwrap());
+}
+
+#[test]
+fn a_closing_gateway_hands_the_workers_lease_over_at_once() {
+    let Some((mut engines, _dir)) = gateways(2) else {
+        return;
+    };
+    let holder = engines
+        .iter()
+        .position(|e| e.inner.shared.runs_workers())
+        .unwrap();
+    let other = engines.remove(1 - holder);
+    assert!(!other.inner.shared.runs_workers());
+    // The holder closes. Had it not released the lease, the lease would
+    // stay taken for its 30 s term.
+    drop(engines);
+    assert!(other.inner.shared.runs_workers());
 }
 
 /// Whether bucket `id` holds any object or version row.

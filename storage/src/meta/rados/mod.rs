@@ -504,6 +504,14 @@ impl MetaStore for RadosStore {
             Err(e) => Err(rados(e)),
         }
     }
+
+    fn release_lease(&self, name: &str, holder: &str) -> Result<()> {
+        match self.io.unlock(&format!("lease.{name}"), name, holder) {
+            // Expired meanwhile (and perhaps taken by another holder).
+            Ok(()) | Err(horreo_rados::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(rados(e)),
+        }
+    }
 }
 
 #[cfg(test)]
