@@ -245,7 +245,7 @@ impl HorreoOptions {
         let mut gateways = Vec::with_capacity(count);
         for (n, result) in started.into_iter().enumerate() {
             let mut gateway = result.map_err(|log| format!("gateway {n}: {log}"))?;
-            // Its clients and log-readers use the shared keys too.
+            // Its own clients sign with the shared keys too.
             gateway.set_credentials(front.access_key(), front.secret_key());
             gateway.set_master_key(front.master_key());
             gateways.push(gateway);

@@ -54,12 +54,14 @@ fn read_account(db: &MetaDb, id: &str) -> Result<Option<Account>> {
 
 /// The default account, if it was created.
 fn stored_default_account(db: &MetaDb) -> Result<Option<Account>> {
-    let Some(id) = db.get(Cf::Meta, DEFAULT_ACCOUNT)? else {
-        return Ok(None);
-    };
-    let id = String::from_utf8_lossy(&id).into_owned();
+    db.get(Cf::Meta, DEFAULT_ACCOUNT)?
+        .map(|id| default_account_by_id(db, &id))
+        .transpose()
+}
+
+fn default_account_by_id(db: &MetaDb, id: &[u8]) -> Result<Account> {
+    let id = String::from_utf8_lossy(id);
     read_account(db, &id)?
-        .map(Some)
         .ok_or_else(|| Error::Corrupt(format!("the default account {id} is missing")))
 }
 
@@ -91,10 +93,7 @@ impl Engine {
         batch.put(Cf::Meta, DEFAULT_ACCOUNT, account.id.as_bytes())?;
         match batch.commit() {
             Err(Error::Conflict) => {
-                let id = db.get(Cf::Iam, &name)?.unwrap_or_default();
-                let id = String::from_utf8_lossy(&id).into_owned();
-                read_account(db, &id)?
-                    .ok_or_else(|| Error::Corrupt(format!("the default account {id} is missing")))
+                default_account_by_id(db, &db.get(Cf::Iam, &name)?.unwrap_or_default())
             }
             committed => committed.map(|()| account),
         }
