@@ -172,7 +172,7 @@ fi
 # need no restart, data directory, single process or hours of PUTs. Same profile and
 # features as the cargo test step above, so nothing is rebuilt; 4 test threads, as each
 # test runs three gateways and haproxy.
-RADOS3_TESTS=(objects buckets consistency auth vhost web)
+RADOS3_TESTS=(objects buckets consistency auth vhost)
 rados3_targets=()
 for name in "${RADOS3_TESTS[@]}"; do rados3_targets+=(--test "$name"); done
 section "cargo test: aws-sdk-s3 suites through three RADOS gateways behind haproxy"
