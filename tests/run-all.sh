@@ -167,6 +167,19 @@ if ! HORREO_TOPOLOGY=rados3 "$VENV/bin/python" -m pytest "${RADOS3_FILES[@]/#/te
     failed+=("pytest tests/clients (HORREO_TOPOLOGY=rados3)")
 fi
 
+# The aws-sdk-s3 suites through three gateways on RADOS behind haproxy (HORREO_TOPOLOGY=rados3
+# in tests/src/lib.rs; one throwaway cluster per test file): the files all of whose tests
+# need no restart, data directory, single process or hours of PUTs. Same profile and
+# features as the cargo test step above, so nothing is rebuilt; 4 test threads, as each
+# test runs three gateways and haproxy.
+RADOS3_TESTS=(objects buckets consistency auth vhost)
+rados3_targets=()
+for name in "${RADOS3_TESTS[@]}"; do rados3_targets+=(--test "$name"); done
+section "cargo test: aws-sdk-s3 suites through three RADOS gateways behind haproxy"
+if ! HORREO_TOPOLOGY=rados3 cargo test --workspace --no-fail-fast "${rados3_targets[@]}" -- --test-threads=4; then
+    failed+=("cargo test (HORREO_TOPOLOGY=rados3: ${RADOS3_TESTS[*]})")
+fi
+
 section "Summary"
 if ((${#failed[@]})); then
     printf 'FAILED: %s\n' "${failed[@]}"

@@ -321,7 +321,7 @@ pub struct ServeArgs {
     #[arg(long, env = "HORREO_WEBSITE_ADDRESS")]
     pub website_address: Option<SocketAddr>,
     /// Optional TOML file with any of: data_dir, backend, rados_conf, rados_pool,
-    /// rados_user, address, region, domain, website_domain,
+    /// rados_user, rados_namespace, address, region, domain, website_domain,
     /// website_address, master_key_file,
     /// tls_cert, tls_key, tls_address, allow_insecure_sse_c, block_public_access, body_timeout, send_timeout,
     /// max_connections, max_buffer_mib, shutdown_timeout, scrub_interval,
@@ -455,6 +455,11 @@ pub struct ServeArgs {
     /// The cephx user to connect as (`client.NAME`) [default: admin]
     #[arg(long, env = "HORREO_RADOS_USER")]
     pub rados_user: Option<String>,
+    /// Keep this store in its own RADOS namespaces of the pool (metadata in NAME,
+    /// object data in NAME.blobs), so that several independent stores share one
+    /// pool [default: the pool's default namespace and `blobs`]
+    #[arg(long, env = "HORREO_RADOS_NAMESPACE", value_name = "NAME")]
+    pub rados_namespace: Option<String>,
     /// Define an event notification destination `ID=URL`: an HTTP(S) webhook that
     /// gets each event as a POST of its JSON. Notification configurations name it
     /// `arn:horreo:sqs::ID:webhook`. Repeatable; a bearer token and a CA
@@ -551,6 +556,7 @@ struct FileConfig {
     rados_conf: Option<PathBuf>,
     rados_pool: Option<String>,
     rados_user: Option<String>,
+    rados_namespace: Option<String>,
     address: Option<SocketAddr>,
     region: Option<String>,
     domain: Option<String>,
@@ -811,9 +817,12 @@ impl ServeArgs {
         let tiers = crate::tier_config::resolve(self.tiers, &file.tiers)?;
         let backend = crate::backend::Backend::resolve(
             self.backend.or(file.backend).unwrap_or_default(),
-            self.rados_conf.or(file.rados_conf),
-            self.rados_pool.or(file.rados_pool),
-            self.rados_user.or(file.rados_user),
+            crate::backend::RadosSettings {
+                conf: self.rados_conf.or(file.rados_conf),
+                pool: self.rados_pool.or(file.rados_pool),
+                user: self.rados_user.or(file.rados_user),
+                namespace: self.rados_namespace.or(file.rados_namespace),
+            },
         )?;
         let workers_lease_seconds = self
             .workers_lease_seconds

@@ -1,15 +1,16 @@
 //! A throwaway Ceph cluster (`tests/ceph/cluster.sh`) and haproxy in front of
-//! gateways on it (`tests/ceph/balancer.sh`), for the RADOS backend's tests.
-//! Both are stopped when dropped, and by their watchers if the test process
-//! dies first.
+//! gateways on it (`tests/ceph/balancer.sh`), for the RADOS backend's tests
+//! and for [`Topology::Rados3`](crate::Topology::Rados3). Both are stopped
+//! when dropped, and by their watchers if the test process exits first.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 
-use crate::{Horreo, HorreoOptions, REGION, free_port};
+use crate::{Horreo, HorreoOptions, REGION, Topology, free_port, random_string};
 
 fn script(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -62,10 +63,24 @@ impl Cluster {
         Some(Cluster { dir })
     }
 
+    /// The test process's cluster, booted by the first caller (`None` as
+    /// [`Cluster::boot`] says); never dropped: its watcher stops it when the
+    /// process exits.
+    pub fn shared() -> Option<&'static Cluster> {
+        static CLUSTER: OnceLock<Option<Cluster>> = OnceLock::new();
+        CLUSTER.get_or_init(Cluster::boot).as_ref()
+    }
+
     /// Options for a gateway on the cluster's pool `horreo`, as its user `horreo`.
     pub fn gateway(&self) -> HorreoOptions {
+        self.gateway_with(Horreo::options())
+    }
+
+    /// `options` for one gateway on the cluster's pool `horreo`, as its user `horreo`.
+    fn gateway_with(&self, options: HorreoOptions) -> HorreoOptions {
         let conf = self.dir.join("ceph.conf");
-        Horreo::options()
+        options
+            .topology(Topology::Single)
             .arg("--backend")
             .arg("rados")
             .arg("--rados-conf")
@@ -168,5 +183,79 @@ impl Drop for Balancer {
             .arg("stop")
             .arg(&self.dir)
             .status();
+    }
+}
+
+/// What a [`Horreo`] runs under [`Topology::Rados3`]: gateways on one store of
+/// the shared cluster, and haproxy in front of them.
+pub(crate) struct Balanced {
+    /// Held for its `Drop`, and dropped first: no request reaches a gateway
+    /// that is stopping.
+    _balancer: Balancer,
+    gateways: Vec<Horreo>,
+}
+
+impl Balanced {
+    pub(crate) fn gateways(&self) -> &[Horreo] {
+        &self.gateways
+    }
+
+    /// `text` of each gateway, after a line naming it.
+    pub(crate) fn each_gateway(&self, text: impl Fn(&Horreo) -> String) -> String {
+        self.gateways
+            .iter()
+            .enumerate()
+            .map(|(n, g)| format!("---- gateway {n} ({}) ----\n{}", g.authority(), text(g)))
+            .collect()
+    }
+}
+
+impl HorreoOptions {
+    /// `count` gateways with these options in a fresh namespace of the shared
+    /// cluster's pool, with the same root credentials and master key, behind
+    /// haproxy: one store, as a single server's data directory is, reached at
+    /// haproxy's port.
+    pub(crate) fn try_start_balanced(self, count: usize) -> Result<Horreo, String> {
+        assert!(
+            self.root_credentials && self.master_key && !self.tls,
+            "HORREO_TOPOLOGY=rados3 gives every gateway the harness's root credentials \
+             and master key, and haproxy does not speak TLS: this test's options \
+             (without_root_credentials, without_master_key or tls) need one server"
+        );
+        let cluster = Cluster::shared()
+            .expect("HORREO_TOPOLOGY=rados3 needs the Ceph daemons (ceph-mon ceph-mgr ceph-osd)");
+        let mut front = self.unstarted();
+        let namespace = format!("e2e-{}", random_string(12));
+        let gateway = cluster
+            .gateway_with(front.options.clone())
+            .arg("--rados-namespace")
+            .arg(&namespace)
+            .env("HORREO_ROOT_ACCESS_KEY", front.access_key())
+            .env("HORREO_ROOT_SECRET_KEY", front.secret_key())
+            .env("HORREO_MASTER_KEY", front.master_key());
+        let started: Vec<Result<Horreo, String>> = std::thread::scope(|scope| {
+            let starts: Vec<_> = (0..count)
+                .map(|_| scope.spawn(|| gateway.clone().try_start()))
+                .collect();
+            starts
+                .into_iter()
+                .map(|start| start.join().unwrap_or_else(|_| Err("panicked".to_owned())))
+                .collect()
+        });
+        let mut gateways = Vec::with_capacity(count);
+        for (n, result) in started.into_iter().enumerate() {
+            let mut gateway = result.map_err(|log| format!("gateway {n}: {log}"))?;
+            // Its own clients sign with the shared keys too.
+            gateway.set_credentials(front.access_key(), front.secret_key());
+            gateway.set_master_key(front.master_key());
+            gateways.push(gateway);
+        }
+        let balancer = Balancer::start(&gateways);
+        front.port = balancer.port;
+        front.balanced = Some(Balanced {
+            _balancer: balancer,
+            gateways,
+        });
+        Ok(front)
     }
 }

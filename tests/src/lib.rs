@@ -19,6 +19,10 @@
 //!   what it wrote to stdout alone.
 //!
 //! The binary is found as described on [`horreo_binary`].
+//!
+//! With `HORREO_TOPOLOGY=rados3` in the environment, each [`Horreo`] is three
+//! gateways on the RADOS backend behind haproxy instead of one server (see
+//! [`Topology`]): the same tests then run through a load balancer.
 
 #![allow(clippy::unwrap_used)]
 
@@ -61,6 +65,31 @@ pub enum Settings {
     ConfigEnv,
 }
 
+/// What one [`Horreo`] runs: `HORREO_TOPOLOGY=single` (or unset) or `rados3`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topology {
+    /// One `horreo serve` on the embedded backend.
+    Single,
+    /// Three gateways `--backend rados` on one throwaway Ceph cluster per test
+    /// process (each [`Horreo`] in a namespace of its own), with the same root
+    /// credentials and master key, behind haproxy round-robin per request:
+    /// [`Horreo::endpoint`] and every client go through haproxy. What needs a
+    /// single process ([`Horreo::restart`], [`Horreo::kill9`],
+    /// [`Horreo::data_dir`], ...) panics there.
+    Rados3,
+}
+
+impl Topology {
+    /// The topology `HORREO_TOPOLOGY` names; panics on an unknown name.
+    pub fn from_env() -> Topology {
+        match std::env::var("HORREO_TOPOLOGY").as_deref() {
+            Err(_) | Ok("single") => Topology::Single,
+            Ok("rados3") => Topology::Rados3,
+            Ok(other) => panic!("HORREO_TOPOLOGY={other}: expected single or rados3"),
+        }
+    }
+}
+
 /// How to start a [`Horreo`]; `Horreo::start()` is `HorreoOptions::new().start()`.
 ///
 /// The server never sees the test process's own `HORREO_*` variables (but
@@ -76,6 +105,7 @@ pub struct HorreoOptions {
     args: Vec<String>,
     env: Vec<(String, String)>,
     config_lines: Vec<String>,
+    topology: Topology,
 }
 
 impl Default for HorreoOptions {
@@ -86,7 +116,8 @@ impl Default for HorreoOptions {
 
 impl HorreoOptions {
     /// Flags for everything, region [`REGION`], no domain, random root credentials
-    /// in `HORREO_ROOT_ACCESS_KEY` / `HORREO_ROOT_SECRET_KEY`.
+    /// in `HORREO_ROOT_ACCESS_KEY` / `HORREO_ROOT_SECRET_KEY`, the topology of
+    /// `HORREO_TOPOLOGY`.
     pub fn new() -> Self {
         Self {
             region: REGION.to_owned(),
@@ -98,7 +129,14 @@ impl HorreoOptions {
             args: Vec::new(),
             env: Vec::new(),
             config_lines: Vec::new(),
+            topology: Topology::from_env(),
         }
+    }
+
+    /// Run this topology whatever `HORREO_TOPOLOGY` says.
+    pub fn topology(mut self, topology: Topology) -> Self {
+        self.topology = topology;
+        self
     }
 
     /// The region the server is given (and the harness's clients sign for).
@@ -171,6 +209,15 @@ impl HorreoOptions {
 
     /// Starts the server, or returns why it did not (its exit status and log).
     pub fn try_start(self) -> Result<Horreo, String> {
+        match self.topology {
+            Topology::Single => self.try_start_single(),
+            Topology::Rados3 => self.try_start_balanced(3),
+        }
+    }
+
+    /// The [`Horreo`] these options describe, with fresh directories and keys,
+    /// its process not started yet.
+    fn unstarted(self) -> Horreo {
         let data_dir = tempfile::Builder::new()
             .prefix("horreo-data-")
             .tempdir()
@@ -188,7 +235,7 @@ impl HorreoOptions {
             (String::new(), String::new())
         };
         let tls_cert = self.tls.then(|| make_certificate(log_dir.path()));
-        let mut horreo = Horreo {
+        Horreo {
             tls_port: 0,
             tls_cert,
             master_key: hex::encode(rand::random::<[u8; 32]>()),
@@ -200,7 +247,12 @@ impl HorreoOptions {
             access_key,
             secret_key,
             options: self,
-        };
+            balanced: None,
+        }
+    }
+
+    fn try_start_single(self) -> Result<Horreo, String> {
+        let mut horreo = self.unstarted();
         // Another process may grab the port between our probe and the server's bind:
         // retry with a new port when that is why the server died.
         for attempt in 1..=5 {
@@ -232,6 +284,9 @@ pub struct Horreo {
     tls_port: u16,
     tls_cert: Option<Vec<u8>>,
     options: HorreoOptions,
+    /// Under [`Topology::Rados3`]: the gateways and haproxy, which listens on
+    /// `port`; this `Horreo` then runs no process of its own.
+    balanced: Option<ceph::Balanced>,
 }
 
 impl Horreo {
@@ -249,6 +304,7 @@ impl Horreo {
     /// Stops the server gracefully (SIGTERM) and starts it again on the same
     /// data directory, port and credentials.
     pub fn restart(&mut self) {
+        self.one_process("restart");
         self.stop();
         self.start_again();
     }
@@ -256,6 +312,7 @@ impl Horreo {
     /// Kills the server with SIGKILL, as a crash would, and waits for it to die.
     /// Call [`Horreo::start_again`] (or [`Horreo::restart`]) to bring it back.
     pub fn kill9(&mut self) {
+        self.one_process("kill9");
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
@@ -265,6 +322,7 @@ impl Horreo {
 
     /// Starts a stopped (or killed) server again on the same data directory and port.
     pub fn start_again(&mut self) {
+        self.one_process("start_again");
         assert!(
             self.child.is_none(),
             "start_again: the server is still running"
@@ -276,6 +334,7 @@ impl Horreo {
 
     /// Like [`Horreo::start_again`], but returns the log if the server does not come up.
     pub fn try_start_again(&mut self) -> Result<(), String> {
+        self.one_process("try_start_again");
         assert!(self.child.is_none(), "the server is still running");
         self.spawn_and_wait()
     }
@@ -283,6 +342,11 @@ impl Horreo {
     /// Stops the server: SIGTERM, then SIGKILL if it has not exited after 10 s.
     /// Returns whether it exited by itself in time.
     pub fn stop(&mut self) -> bool {
+        self.one_process("stop");
+        self.stop_process()
+    }
+
+    fn stop_process(&mut self) -> bool {
         let Some(mut child) = self.child.take() else {
             return true;
         };
@@ -315,6 +379,7 @@ impl Horreo {
 
     /// The process id of the running server (for /proc inspection).
     pub fn pid(&self) -> u32 {
+        self.one_process("pid");
         self.child.as_ref().expect("server is not running").id()
     }
 
@@ -330,6 +395,7 @@ impl Horreo {
 
     /// The server's data directory.
     pub fn data_dir(&self) -> &Path {
+        self.one_process("data_dir");
         self.data_dir.path()
     }
 
@@ -440,6 +506,7 @@ impl Horreo {
     /// directory, port and (unless the options leave them out) root credentials
     /// stay.
     pub fn set_options(&mut self, options: HorreoOptions) {
+        self.one_process("set_options");
         self.options = options;
     }
 
@@ -458,16 +525,38 @@ impl Horreo {
         self.port
     }
 
-    /// Everything the server wrote to stdout and stderr so far (all runs).
+    /// Everything the server wrote to stdout and stderr so far (all runs; under
+    /// [`Topology::Rados3`], each gateway's after a line naming it).
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+        match &self.balanced {
+            None => std::fs::read_to_string(self.log_path()).unwrap_or_default(),
+            Some(balanced) => balanced.each_gateway(Horreo::log),
+        }
     }
 
     /// Everything the server wrote to stdout alone (all runs). Complete up to the
     /// last [`Horreo::stop`] or [`Horreo::kill9`]; while it runs, lines may still be on
     /// their way.
     pub fn stdout(&self) -> String {
-        std::fs::read_to_string(self.stdout_path()).unwrap_or_default()
+        match &self.balanced {
+            None => std::fs::read_to_string(self.stdout_path()).unwrap_or_default(),
+            Some(balanced) => balanced.each_gateway(Horreo::stdout),
+        }
+    }
+
+    /// The processes behind the endpoint under [`Topology::Rados3`] (none otherwise).
+    pub fn gateways(&self) -> &[Horreo] {
+        self.balanced.as_ref().map_or(&[], ceph::Balanced::gateways)
+    }
+
+    /// Panics unless this `Horreo` is one server process: what `what` does
+    /// cannot be done to three gateways behind a balancer.
+    fn one_process(&self, what: &str) {
+        assert!(
+            self.balanced.is_none(),
+            "Horreo::{what} needs one server process, but HORREO_TOPOLOGY=rados3 runs \
+             three gateways behind haproxy: this test's file cannot run in that topology"
+        );
     }
 
     /// An S3 client using the root credentials, path-style addressing, us-east-1.
@@ -750,7 +839,7 @@ impl Horreo {
                 return Ok(());
             }
             if Instant::now() > deadline {
-                self.stop();
+                self.stop_process();
                 return Err(format!(
                     "server did not answer HTTP within {READY_TIMEOUT:?}; log:\n{}",
                     self.log()
@@ -763,7 +852,11 @@ impl Horreo {
 
 impl Drop for Horreo {
     fn drop(&mut self) {
-        let graceful = self.stop();
+        if self.balanced.is_some() {
+            // The gateways stop and report themselves as they are dropped.
+            return;
+        }
+        let graceful = self.stop_process();
         if std::thread::panicking() || !graceful {
             let log = self.log();
             let tail: String = tail_lines(&log, 60);

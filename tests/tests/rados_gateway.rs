@@ -1,5 +1,6 @@
 //! The gateway on Ceph RADOS (`--backend rados`): metadata in omap, object
-//! data striped over 4 MiB RADOS objects. One throwaway cluster
+//! data striped over 4 MiB RADOS objects; stores in namespaces of one pool;
+//! the harness's `HORREO_TOPOLOGY=rados3`. One throwaway cluster
 //! (`tests/ceph/cluster.sh`) for the whole file; skipped on a machine without
 //! the Ceph daemons unless `CI` is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -9,7 +10,10 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 use horreo_tests::ceph::Cluster;
 use horreo_tests::get_bytes as get;
-use horreo_tests::{err_status, md5_hex, multipart_upload, random_bytes, unique_bucket_name};
+use horreo_tests::{
+    Horreo, Topology, err_status, md5_hex, multipart_upload, random_bytes, random_string,
+    unique_bucket_name,
+};
 
 const MIB: usize = 1 << 20;
 
@@ -198,7 +202,7 @@ async fn assert_served(s3: &Client, written: &Written, who: &str) {
 
 #[tokio::test]
 async fn gateways_on_one_rados_pool_serve_the_same_objects() {
-    let Some(cluster) = Cluster::boot() else {
+    let Some(cluster) = Cluster::shared() else {
         return;
     };
     let mut first = cluster.gateway().start();
@@ -233,4 +237,82 @@ async fn gateways_on_one_rados_pool_serve_the_same_objects() {
         &get(&first.client(), &written.bucket, "from-second").await,
         &data
     ));
+}
+
+async fn bucket_names(s3: &Client) -> Vec<String> {
+    let out = s3.list_buckets().send().await.unwrap();
+    out.buckets()
+        .iter()
+        .filter_map(|b| b.name.clone())
+        .collect()
+}
+
+/// Two stores in namespaces of one pool (`--rados-namespace`): each has a
+/// bucket of the same name, and neither sees the other's buckets or objects.
+#[tokio::test]
+async fn stores_in_different_namespaces_of_one_pool_see_nothing_of_each_other() {
+    let Some(cluster) = Cluster::shared() else {
+        return;
+    };
+    let store = |name: &str| {
+        let namespace = format!("{name}-{}", random_string(8));
+        cluster
+            .gateway()
+            .arg("--rados-namespace")
+            .arg(&namespace)
+            .start()
+    };
+    let (a, b) = (store("a"), store("b"));
+    let (s3a, s3b) = (a.client(), b.client());
+    let bucket = unique_bucket_name("namespaced");
+    for s3 in [&s3a, &s3b] {
+        s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    }
+    put(&s3a, &bucket, "k", b"from a").await;
+    let only_a = unique_bucket_name("only-a");
+    s3a.create_bucket().bucket(&only_a).send().await.unwrap();
+
+    assert_eq!(bucket_names(&s3b).await, std::slice::from_ref(&bucket));
+    let missing = s3b.get_object().bucket(&bucket).key("k").send().await;
+    assert_eq!(err_status(&missing.expect_err("b has no k")), Some(404));
+    // b's bucket of that name is empty, so it goes; a's stays with its object.
+    s3b.delete_bucket().bucket(&bucket).send().await.unwrap();
+    assert_eq!(get(&s3a, &bucket, "k").await, b"from a");
+    let mut names = bucket_names(&s3a).await;
+    names.sort();
+    let mut want = [bucket, only_a];
+    want.sort();
+    assert_eq!(names, want);
+}
+
+/// What `HORREO_TOPOLOGY=rados3` runs: a client's requests spread over three
+/// gateways of one store, and what needs one process refuses to run.
+#[tokio::test]
+async fn the_rados3_topology_serves_one_store_through_three_gateways() {
+    if Cluster::shared().is_none() {
+        return;
+    }
+    let mut horreo = Horreo::options().topology(Topology::Rados3).start();
+    let s3 = horreo.client();
+    let bucket = unique_bucket_name("rados3");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    for n in 0..6 {
+        put(&s3, &bucket, &format!("k{n}"), &[n]).await;
+    }
+    for n in 0..6 {
+        assert_eq!(get(&s3, &bucket, &format!("k{n}")).await, [n]);
+    }
+    assert_eq!(horreo.gateways().len(), 3);
+    for (i, gateway) in horreo.gateways().iter().enumerate() {
+        let puts = gateway.log().matches("operation=\"PutObject\"").count();
+        assert!(puts > 0, "gateway {i} served no PUT:\n{}", gateway.log());
+    }
+
+    let restart = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| horreo.restart()));
+    let message = restart.expect_err("restart needs one process");
+    let message = message
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(message.contains("HORREO_TOPOLOGY=rados3"), "{message}");
 }

@@ -52,6 +52,19 @@ fn read_account(db: &MetaDb, id: &str) -> Result<Option<Account>> {
         .transpose()
 }
 
+/// The default account, if it was created.
+fn stored_default_account(db: &MetaDb) -> Result<Option<Account>> {
+    db.get(Cf::Meta, DEFAULT_ACCOUNT)?
+        .map(|id| default_account_by_id(db, &id))
+        .transpose()
+}
+
+fn default_account_by_id(db: &MetaDb, id: &[u8]) -> Result<Account> {
+    let id = String::from_utf8_lossy(id);
+    read_account(db, &id)?
+        .ok_or_else(|| Error::Corrupt(format!("the default account {id} is missing")))
+}
+
 fn check_account_name(name: &str) -> Result<()> {
     principals::check_name("Account", name, 64)
 }
@@ -61,23 +74,29 @@ impl Engine {
     /// before accounts existed, and its root is the configured key pair.
     pub fn default_account(&self) -> Result<Account> {
         let db = &self.inner.shared.db;
-        if let Some(id) = db.get(Cf::Meta, DEFAULT_ACCOUNT)? {
-            let id = String::from_utf8_lossy(&id).into_owned();
-            return read_account(db, &id)?
-                .ok_or_else(|| Error::Corrupt(format!("the default account {id} is missing")));
+        if let Some(account) = stored_default_account(db)? {
+            return Ok(account);
         }
         let _lock = self.inner.iam_lock.lock();
-        if let Some(id) = db.get(Cf::Meta, DEFAULT_ACCOUNT)? {
-            let id = String::from_utf8_lossy(&id).into_owned();
-            return read_account(db, &id)?
-                .ok_or_else(|| Error::Corrupt(format!("the default account {id} is missing")));
+        if let Some(account) = stored_default_account(db)? {
+            return Ok(account);
         }
         let account = new_account(&self.inner, "default")?;
         let mut batch = db.batch();
+        // Gateways opening a new shared store at once each get here: the first
+        // to claim the name wins and the others adopt its account. The name
+        // row and the account row share the IAM rows' RADOS object, so the
+        // winner's account is readable as soon as its name is.
+        let name = account_name_key(&account.name);
+        batch.expect(Cf::Iam, &name, None)?;
         put_account(&mut batch, &account)?;
         batch.put(Cf::Meta, DEFAULT_ACCOUNT, account.id.as_bytes())?;
-        batch.commit()?;
-        Ok(account)
+        match batch.commit() {
+            Err(Error::Conflict) => {
+                default_account_by_id(db, &db.get(Cf::Iam, &name)?.unwrap_or_default())
+            }
+            committed => committed.map(|()| account),
+        }
     }
 
     /// Creates an account named `name` (`EntityAlreadyExists` if one is) with

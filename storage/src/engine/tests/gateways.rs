@@ -198,6 +198,18 @@ fn two_gateways_creating_one_bucket_one_wins() {
     assert_ne!(next.id, ids[0]);
 }
 
+/// Gateways started together on a new store each create the default account
+/// (whose root owns the buckets) on first use: they must all end up with one.
+#[test]
+fn gateways_opening_a_new_store_at_once_agree_on_the_default_account() {
+    let Some((engines, _dir)) = gateways(4) else {
+        return;
+    };
+    let ids = race(&engines, |e| e.default_account().unwrap().id);
+    assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+    assert_eq!(engines[0].accounts().unwrap().len(), 1);
+}
+
 #[test]
 fn sequences_are_unique_across_gateways() {
     let Some((engines, _dir)) = gateways(3) else {
