@@ -169,10 +169,10 @@ fi
 
 # The aws-sdk-s3 suites through three gateways on RADOS behind haproxy (HORREO_TOPOLOGY=rados3
 # in tests/src/lib.rs; one throwaway cluster per test file): the files all of whose tests
-# need no restart, data directory, single process or hours of PUTs. Same profile and
+# need no data directory, single process (a restart restarts every gateway) or hours of PUTs. Same profile and
 # features as the cargo test step above, so nothing is rebuilt; 4 test threads, as each
 # test runs three gateways and haproxy.
-RADOS3_TESTS=(objects buckets consistency auth vhost)
+RADOS3_TESTS=(objects buckets consistency auth vhost acl web versioning object_lock)
 rados3_targets=()
 for name in "${RADOS3_TESTS[@]}"; do rados3_targets+=(--test "$name"); done
 section "cargo test: aws-sdk-s3 suites through three RADOS gateways behind haproxy"

@@ -1,7 +1,7 @@
 //! The server: opens the store, announces credentials and keys, listens.
 //! Each request then takes the path of [`crate::pipeline`].
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use actix_web::web;
 use anyhow::Context;
@@ -174,12 +174,13 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
         notification_counters,
         replication.counters(),
     )?));
+    let shared = engine.shared_by_gateways();
     let state = web::Data::new(AppState {
         delivery,
         replication,
         engine,
         identities,
-        access: Authoriser::new(config.public_access_block),
+        access: Authoriser::new(config.public_access_block, shared),
         region: config.region.clone(),
         domain: config.domain.clone(),
         website_domain: config.website_domain.clone(),
@@ -199,6 +200,9 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
             tracing::warn!("releasing the metadata store's memory failed: {e}");
         }
     });
+    if shared {
+        reload_identities(Arc::downgrade(&state.clone().into_inner()));
+    }
     let (mut listeners, urls) = match (tls_config, tls_listener) {
         (None, _) => (vec![Listener::http(listener)], format!("http://{address}")),
         (Some(tls), None) => (
@@ -247,6 +251,32 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
 
 /// Tells the user, at every start, which root credentials to use and how: a
 /// generated pair is shown once, in full; afterwards only where it is stored.
+/// How soon an IAM change made through another gateway of a shared store
+/// (a key created or deleted, a user's policies) applies on this one: AWS's
+/// IAM is eventually consistent too.
+const IDENTITIES_RELOAD: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// On a store shared by gateways, reads the stored keys and accounts again
+/// every [`IDENTITIES_RELOAD`] until the server stops: other gateways change
+/// them without telling this one.
+fn reload_identities(state: Weak<AppState>) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(IDENTITIES_RELOAD);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            let Some(state) = state.upgrade() else {
+                return;
+            };
+            let reloaded =
+                tokio::task::spawn_blocking(move || state.identities.reload(&state.engine)).await;
+            if let Ok(Err(e)) = reloaded {
+                tracing::warn!("reloading the stored access keys failed: {e}");
+            }
+        }
+    });
+}
+
 fn announce_credentials(
     config: &Config,
     address: std::net::SocketAddr,

@@ -200,6 +200,14 @@ impl Balanced {
         &self.gateways
     }
 
+    /// Restarts every gateway, one after another (SIGTERM, then the same
+    /// options and port): the store, in RADOS, is what must survive.
+    pub(crate) fn restart_gateways(&mut self) {
+        for gateway in &mut self.gateways {
+            gateway.restart();
+        }
+    }
+
     /// `text` of each gateway, after a line naming it.
     pub(crate) fn each_gateway(&self, text: impl Fn(&Horreo) -> String) -> String {
         self.gateways

@@ -73,9 +73,9 @@ pub enum Topology {
     /// Three gateways `--backend rados` on one throwaway Ceph cluster per test
     /// process (each [`Horreo`] in a namespace of its own), with the same root
     /// credentials and master key, behind haproxy round-robin per request:
-    /// [`Horreo::endpoint`] and every client go through haproxy. What needs a
-    /// single process ([`Horreo::restart`], [`Horreo::kill9`],
-    /// [`Horreo::data_dir`], ...) panics there.
+    /// [`Horreo::endpoint`] and every client go through haproxy;
+    /// [`Horreo::restart`] restarts each gateway. What needs a single process
+    /// ([`Horreo::kill9`], [`Horreo::data_dir`], ...) panics there.
     Rados3,
 }
 
@@ -302,9 +302,13 @@ impl Horreo {
     }
 
     /// Stops the server gracefully (SIGTERM) and starts it again on the same
-    /// data directory, port and credentials.
+    /// data directory, port and credentials; under [`Topology::Rados3`], each
+    /// gateway in turn.
     pub fn restart(&mut self) {
-        self.one_process("restart");
+        if let Some(balanced) = &mut self.balanced {
+            balanced.restart_gateways();
+            return;
+        }
         self.stop();
         self.start_again();
     }

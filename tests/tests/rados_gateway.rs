@@ -11,8 +11,8 @@ use aws_sdk_s3::types::ServerSideEncryption;
 use horreo_tests::ceph::Cluster;
 use horreo_tests::get_bytes as get;
 use horreo_tests::{
-    Horreo, Topology, err_status, md5_hex, multipart_upload, random_bytes, random_string,
-    unique_bucket_name,
+    Horreo, Topology, err_status, eventually, md5_hex, multipart_upload, random_bytes,
+    random_string, unique_bucket_name, xml_element,
 };
 
 const MIB: usize = 1 << 20;
@@ -308,11 +308,72 @@ async fn the_rados3_topology_serves_one_store_through_three_gateways() {
         assert!(puts > 0, "gateway {i} served no PUT:\n{}", gateway.log());
     }
 
-    let restart = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| horreo.restart()));
-    let message = restart.expect_err("restart needs one process");
+    // A restart restarts every gateway; the store is in RADOS.
+    horreo.restart();
+    for n in 0..6 {
+        assert_eq!(get(&s3, &bucket, &format!("k{n}")).await, [n]);
+    }
+    let kill = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| horreo.kill9()));
+    let message = kill.expect_err("kill9 needs one process");
     let message = message
         .downcast_ref::<String>()
         .cloned()
         .unwrap_or_default();
     assert!(message.contains("HORREO_TOPOLOGY=rados3"), "{message}");
+}
+
+/// Whether `gateway` lists buckets for the key pair.
+async fn lists_buckets(gateway: &Horreo, access_key: &str, secret_key: &str) -> bool {
+    let listed = gateway
+        .client_with(access_key, secret_key)
+        .list_buckets()
+        .send()
+        .await;
+    listed.is_ok()
+}
+
+/// A key made through the balancer signs on every gateway, and stops once
+/// deleted through it: gateways read IAM changes made elsewhere again.
+#[tokio::test]
+async fn iam_changes_through_one_gateway_apply_on_every_gateway() {
+    if Cluster::shared().is_none() {
+        return;
+    }
+    let horreo = Horreo::options().topology(Topology::Rados3).start();
+    let iam = |params: &[(&str, &str)]| {
+        let response = horreo.iam(None, params);
+        assert_eq!(response.status, 200, "{params:?}: {}", response.text());
+        response.text()
+    };
+    const V: (&str, &str) = ("Version", "2010-05-08");
+    iam(&[("Action", "CreateUser"), V, ("UserName", "carol")]);
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}]}"#;
+    iam(&[
+        ("Action", "PutUserPolicy"),
+        V,
+        ("UserName", "carol"),
+        ("PolicyName", "list"),
+        ("PolicyDocument", policy),
+    ]);
+    let created = iam(&[("Action", "CreateAccessKey"), V, ("UserName", "carol")]);
+    let id = xml_element(&created, "AccessKeyId").unwrap();
+    let secret = xml_element(&created, "SecretAccessKey").unwrap();
+    for gateway in horreo.gateways() {
+        eventually("the new key to sign on every gateway", || {
+            lists_buckets(gateway, &id, &secret)
+        })
+        .await;
+    }
+    iam(&[
+        ("Action", "DeleteAccessKey"),
+        V,
+        ("UserName", "carol"),
+        ("AccessKeyId", &id),
+    ]);
+    for gateway in horreo.gateways() {
+        eventually("the deleted key to be refused on every gateway", || async {
+            !lists_buckets(gateway, &id, &secret).await
+        })
+        .await;
+    }
 }

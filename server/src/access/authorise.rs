@@ -5,8 +5,10 @@
 //! Parsed policies are cached: bucket entries until the bucket's policy,
 //! settings or existence change through this server (see
 //! [`Authoriser::forget_bucket`]), identity policies until an IAM change
-//! ([`Authoriser::forget_identities`]). Every change to either goes through
-//! this process, so a cached answer is never stale.
+//! ([`Authoriser::forget_identities`]). On a store of its own every change to
+//! either goes through this process, so a cached answer is never stale; on a
+//! store shared by gateways ([`Authoriser::new`]'s `shared`) nothing is
+//! cached, since other gateways change them unseen.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -49,6 +51,9 @@ pub struct BucketAccess {
 pub struct Authoriser {
     /// Block Public Access for the whole server (like AWS's account level).
     server_block: PublicAccessBlock,
+    /// Whether gateways share the store: then `buckets` and
+    /// `identity_policies` stay empty.
+    shared: bool,
     buckets: RwLock<HashMap<String, Arc<BucketAccess>>>,
     /// Parsed identity policies by (account id, `user/NAME` or `role/NAME`).
     identity_policies: RwLock<HashMap<(String, String), PolicySet>>,
@@ -75,9 +80,11 @@ impl Ask<'_> {
 }
 
 impl Authoriser {
-    pub fn new(server_block: PublicAccessBlock) -> Self {
+    /// `shared`: the store is shared by gateways, so nothing is cached.
+    pub fn new(server_block: PublicAccessBlock, shared: bool) -> Self {
         Self {
             server_block,
+            shared,
             buckets: RwLock::default(),
             identity_policies: RwLock::default(),
         }
@@ -142,7 +149,9 @@ impl Authoriser {
             cors: bucket.cors,
             website: bucket.website,
         });
-        if let Ok(mut buckets) = self.buckets.write() {
+        if !self.shared
+            && let Ok(mut buckets) = self.buckets.write()
+        {
             buckets.insert(name.to_owned(), Arc::clone(&access));
         }
         Ok(Some(access))
@@ -165,7 +174,9 @@ impl Authoriser {
                 })
                 .collect(),
         );
-        if let Ok(mut cache) = self.identity_policies.write() {
+        if !self.shared
+            && let Ok(mut cache) = self.identity_policies.write()
+        {
             cache.insert(key, Arc::clone(&parsed));
         }
         parsed

@@ -1,6 +1,7 @@
 //! The access keys horreo accepts, held in memory so that authenticating a
 //! request never touches the disk: the configured root key pair of the first
-//! account, and every key stored in the engine (reloaded after each change).
+//! account, and every key stored in the engine (reloaded after each change,
+//! and every two seconds on a store shared by gateways: see `app.rs`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};

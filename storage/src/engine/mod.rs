@@ -492,6 +492,13 @@ impl Engine {
         &self.cause
     }
 
+    /// Whether other gateways share this engine's store (RADOS): then they
+    /// change buckets, policies and identities without telling this process,
+    /// and what it keeps in memory of them must be read again.
+    pub fn shared_by_gateways(&self) -> bool {
+        self.inner.shared.db.shared_by_gateways()
+    }
+
     /// Whether this gateway runs the background work of a store shared by
     /// gateways (it holds, and hereby renews, the workers' lease): queue
     /// delivery runs only where this says so. Always on a store of its own.
