@@ -93,11 +93,20 @@ impl Cluster {
 
     /// `count` gateways sharing the first one's root credentials and master key.
     pub fn gateways(&self, count: usize) -> Vec<Horreo> {
-        let first = self.gateway().start();
+        self.gateways_with(count, |options| options)
+    }
+
+    /// `count` gateways as [`Cluster::gateways`] starts them, each with the
+    /// options `with` adds.
+    pub fn gateways_with(
+        &self,
+        count: usize,
+        with: impl Fn(HorreoOptions) -> HorreoOptions,
+    ) -> Vec<Horreo> {
+        let first = with(self.gateway()).start();
         let mut all = Vec::with_capacity(count);
         for _ in 1..count {
-            let mut gateway = self
-                .gateway()
+            let mut gateway = with(self.gateway())
                 .env("HORREO_ROOT_ACCESS_KEY", first.access_key())
                 .env("HORREO_ROOT_SECRET_KEY", first.secret_key())
                 .env("HORREO_MASTER_KEY", first.master_key())

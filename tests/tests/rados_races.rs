@@ -46,27 +46,12 @@ fn cluster() -> Option<&'static Cluster> {
 /// Held by each test for its whole run.
 static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// `count` gateways on the cluster's pool sharing the first one's root
-/// credentials and master key, as `Cluster::gateways` starts them, with a
-/// workers' lease of `lease_seconds`.
+/// `count` gateways on the cluster's pool, as `Cluster::gateways` starts
+/// them, with a workers' lease of `lease_seconds`.
 fn gateways(cluster: &Cluster, count: usize, lease_seconds: &str) -> Vec<Horreo> {
-    let lease = |options: horreo_tests::HorreoOptions| {
+    cluster.gateways_with(count, |options| {
         options.arg("--workers-lease-seconds").arg(lease_seconds)
-    };
-    let first = lease(cluster.gateway()).start();
-    let mut all = vec![];
-    for _ in 1..count {
-        let mut gateway = lease(cluster.gateway())
-            .env("HORREO_ROOT_ACCESS_KEY", first.access_key())
-            .env("HORREO_ROOT_SECRET_KEY", first.secret_key())
-            .env("HORREO_MASTER_KEY", first.master_key())
-            .start();
-        gateway.set_credentials(first.access_key(), first.secret_key());
-        gateway.set_master_key(first.master_key());
-        all.push(gateway);
-    }
-    all.insert(0, first);
-    all
+    })
 }
 
 /// A path-style client of `gateway` alone that never retries: each call is
