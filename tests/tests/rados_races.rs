@@ -54,6 +54,15 @@ fn gateways(cluster: &Cluster, count: usize, lease_seconds: &str) -> Vec<Horreo>
     })
 }
 
+/// Waits for this test's turn, then starts `count` gateways with a lease of
+/// [`LEASE_SECONDS`]; `None` without Ceph.
+async fn take_turn(count: usize) -> Option<(tokio::sync::MutexGuard<'static, ()>, Vec<Horreo>)> {
+    let cluster = cluster()?;
+    let turn = TURN.lock().await;
+    let started = tokio::task::block_in_place(|| gateways(cluster, count, LEASE_SECONDS));
+    Some((turn, started))
+}
+
 /// A path-style client of `gateway` alone that never retries: each call is
 /// one request, so its answer is the gateway's.
 fn client(gateway: &Horreo) -> Client {
@@ -104,11 +113,9 @@ fn lease_holder(gateways: &[&Horreo]) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 8)]
 async fn eight_gateways_racing_put_if_none_match_store_exactly_one() {
-    let Some(cluster) = cluster() else {
+    let Some((_turn, gateways)) = take_turn(8).await else {
         return;
     };
-    let _turn = TURN.lock().await;
-    let gateways = tokio::task::block_in_place(|| gateways(cluster, 8, LEASE_SECONDS));
     let clients: Vec<Client> = gateways.iter().map(client).collect();
     let bucket = unique_bucket_name("once");
     clients[0]
@@ -175,11 +182,9 @@ async fn eight_gateways_racing_put_if_none_match_store_exactly_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn completions_of_one_upload_through_four_gateways_make_one_version() {
-    let Some(cluster) = cluster() else {
+    let Some((_turn, gateways)) = take_turn(4).await else {
         return;
     };
-    let _turn = TURN.lock().await;
-    let gateways = tokio::task::block_in_place(|| gateways(cluster, 4, LEASE_SECONDS));
     let clients: Vec<Client> = gateways.iter().map(client).collect();
     let bucket = versioned_bucket(&clients[0], "complete").await;
     let key = "mp";
@@ -311,11 +316,9 @@ fn half_sent_put(gateway: &Horreo, target: &str, body: &[u8]) -> TcpStream {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_killed_lease_holder_loses_no_acknowledged_write_and_its_work_moves_once() {
-    let Some(cluster) = cluster() else {
+    let Some((_turn, mut gateways)) = take_turn(3).await else {
         return;
     };
-    let _turn = TURN.lock().await;
-    let mut gateways = tokio::task::block_in_place(|| gateways(cluster, 3, LEASE_SECONDS));
     let holder = tokio::task::block_in_place(|| lease_holder(&gateways.iter().collect::<Vec<_>>()));
     let s3 = client(&gateways[holder]);
     let bucket = unique_bucket_name("killed");
