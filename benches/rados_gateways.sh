@@ -8,7 +8,8 @@
 #   benches/rados_gateways.sh HORREO HORREO_BENCH
 #
 # Boots a throwaway cluster (tests/ceph/cluster.sh) and stops it, the gateways and
-# haproxy at the end. Small counts: a run takes a few minutes on a debug build.
+# haproxy at the end. Requests per workload: RADOS_SMALL (4 KiB, default 1000) and
+# RADOS_LARGE (64 MiB, default 8); the defaults take a few minutes on a debug build.
 set -euo pipefail
 
 horreo=$(realpath "$1")
@@ -84,11 +85,11 @@ PY
 
 # workloads SETUP ENDPOINT: the four workloads, each bucket new to this setup.
 workloads() {
-    local setup=$1 endpoint=$2
-    run "$setup" "$endpoint" put-4KiB 1000 put --bucket "small-$setup" --size 4KiB --concurrency 16
-    run "$setup" "$endpoint" get-4KiB 1000 get --bucket "small-$setup" --size 4KiB --concurrency 16 --existing 1000
-    run "$setup" "$endpoint" put-64MiB 8 put --bucket "large-$setup" --size 64MiB --concurrency 2
-    run "$setup" "$endpoint" get-64MiB 8 get --bucket "large-$setup" --size 64MiB --concurrency 2 --existing 8
+    local setup=$1 endpoint=$2 small=${RADOS_SMALL:-1000} large=${RADOS_LARGE:-8}
+    run "$setup" "$endpoint" put-4KiB "$small" put --bucket "small-$setup" --size 4KiB --concurrency 16
+    run "$setup" "$endpoint" get-4KiB "$small" get --bucket "small-$setup" --size 4KiB --concurrency 16 --existing "$small"
+    run "$setup" "$endpoint" put-64MiB "$large" put --bucket "large-$setup" --size 64MiB --concurrency 2
+    run "$setup" "$endpoint" get-64MiB "$large" get --bucket "large-$setup" --size 64MiB --concurrency 2 --existing "$large"
 }
 
 results=$work/results
