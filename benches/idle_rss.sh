@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Resident memory of a fresh server before, right after and 12 s after a write
+# Resident memory of a fresh server before, right after, 12 s and 60 s after a write
 # load: 20 s of 4 KiB PUTs at concurrency 32, then 10 s of 1 MiB PUTs at
 # concurrency 8 (issue 12: idle RSS after a load).
 #
@@ -25,7 +25,13 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 
-rss() { awk '/VmRSS/ {printf "%.0f MiB", $2 / 1024}' "/proc/$pid/status"; }
+# VmRSS, then its parts: anonymous memory (heap, stacks, caches) and mapped
+# files (the binary's and the shared libraries' pages that were touched).
+rss() {
+    awk '/^(VmRSS|RssAnon|RssFile)/ {v[$1] = $2 / 1024}
+         END {printf "%.0f MiB (anonymous %.0f, files %.0f)", v["VmRSS:"], v["RssAnon:"], v["RssFile:"]}' \
+        "/proc/$pid/status"
+}
 endpoint="http://127.0.0.1:$port"
 echo "at start:          $(rss)"
 "$bench" put --endpoint "$endpoint" --bucket idle --size 4KiB --concurrency 32 --duration 20s --keys 20000 >/dev/null 2>&1
@@ -33,3 +39,5 @@ echo "at start:          $(rss)"
 echo "right after load:  $(rss)"
 sleep 12
 echo "after 12 s idle:   $(rss)"
+sleep 48
+echo "after 60 s idle:   $(rss)"
